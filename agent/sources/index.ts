@@ -1,0 +1,10 @@
+import type { AgentConfig } from '../config.js';
+import type { Source } from '../source.js';
+import { createHostSource } from './host/host.js';
+
+/** Every enabled source of the agent config. Each capability adds its factory here. */
+export function buildSources(cfg: AgentConfig): Source[] {
+  const sources: Source[] = [];
+  if (cfg.sources.host.enabled) sources.push(createHostSource(cfg.sources.host));
+  return sources;
+}

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { registerAgentCommand } from '../agent/cli.js';
+import { registerCollectorCommand } from '../collector/cli.js';
+import { ConfigError } from '../lib/config.js';
+import { VERSION } from '../lib/version.js';
+import { registerDemoCommand } from './demo.js';
+
+/** `xunjian` — one binary for agent, collector and tools. Each capability registers its commands here. */
+export function buildProgram(): Command {
+  const program = new Command('xunjian')
+    .description('Xunjian (巡检): network and security operations monitoring for e-government networks')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true });
+  registerDemoCommand(program);
+  registerCollectorCommand(program);
+  registerAgentCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`xunjian: ${err.message}\n`);
+      process.exit(2);
+    }
+    if (err instanceof CommanderError) process.exit(err.exitCode);
+    process.stderr.write(`xunjian: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  }
+}
+

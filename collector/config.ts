@@ -1,0 +1,79 @@
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.js';
+import type { ConfigSpec } from '../lib/config.js';
+import { type Level, logSchema } from '../lib/log.js';
+
+/** Collector configuration schema: every option and its default is documented here. */
+export const collectorSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    listen: {
+      type: 'string',
+      default: '127.0.0.1:9700',
+      pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
+      patternDescription: 'HOST:PORT (IPv6 in brackets, e.g. [::1]:9700)',
+      description: 'Address of the HTTP server (ingest, API, /metrics). Loopback by default; put TLS in front or see ROADMAP.',
+    },
+    dataDir: { type: 'string', default: 'data', description: 'Directory of the SQLite store (collector.db).' },
+    ingest: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      description: 'Report ingestion.',
+      properties: {
+        maxBodyBytes: { type: 'integer', minimum: 1024, default: 8_388_608, description: 'Largest accepted request body as sent (gzipped), in bytes.' },
+        maxDecompressedBytes: { type: 'integer', minimum: 1024, default: 67_108_864, description: 'Largest accepted report after decompression, in bytes.' },
+        signatureAlgorithms: {
+          type: 'array',
+          items: { enum: [...SIGNATURE_ALGORITHMS] },
+          minItems: 1,
+          uniqueItems: true,
+          default: [...SIGNATURE_ALGORITHMS],
+          description: 'HMAC algorithms accepted on reports (hmac-sha256, hmac-sm3).',
+        },
+        maxClockSkewSeconds: { type: 'integer', minimum: 1, default: 300, description: 'Reports whose signed timestamp is further than this from the collector clock are refused.' },
+      },
+    },
+    nodes: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      description: 'Node liveness.',
+      properties: {
+        downAfterIntervals: { type: 'number', minimum: 1, default: 3, description: 'A node is down (xunjian_node_up 0) after this many report intervals without a report.' },
+      },
+    },
+    metrics: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      description: 'The fleet /metrics endpoint.',
+      properties: {
+        seriesTtlSeconds: {
+          type: 'integer',
+          minimum: 60,
+          default: 900,
+          description: 'A series not refreshed by its node for this long leaves /metrics (sources may poll less often than nodes report).',
+        },
+      },
+    },
+    log: logSchema,
+  },
+} as const;
+
+export interface CollectorConfig {
+  listen: string;
+  dataDir: string;
+  ingest: { maxBodyBytes: number; maxDecompressedBytes: number; signatureAlgorithms: SignatureAlgorithm[]; maxClockSkewSeconds: number };
+  nodes: { downAfterIntervals: number };
+  metrics: { seriesTtlSeconds: number };
+  log: { level: Level; format: 'text' | 'json' };
+}
+
+export const collectorConfigSpec: ConfigSpec = { kind: 'collector', envPrefix: 'XUNJIAN_COLLECTOR__', schema: collectorSchema };
+
+export function parseListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
+  return { host, port: Number(listen.slice(i + 1)) };
+}

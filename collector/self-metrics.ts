@@ -1,0 +1,29 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The collector's own metrics (prom-client); fleet series are rendered by fleet/fleet.ts. */
+export function createCollectorMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'xunjian_collector_process_' });
+  return {
+    registry,
+    reports: new Counter({ name: 'xunjian_collector_reports_total', help: 'Reports answered with 2xx, by result (accepted or duplicate).', labelNames: ['result'], registers: [registry] }),
+    rejected: new Counter({ name: 'xunjian_collector_reports_rejected_total', help: 'Reports refused, by reason (the error code of the answer).', labelNames: ['reason'], registers: [registry] }),
+    samples: new Counter({ name: 'xunjian_collector_ingested_samples_total', help: 'Samples accepted.', registers: [registry] }),
+    ingestSeconds: new Histogram({
+      name: 'xunjian_collector_ingest_duration_seconds',
+      help: 'Time to verify, decode, validate and store one report.',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
+      registers: [registry],
+    }),
+    lagSeconds: new Histogram({
+      name: 'xunjian_collector_report_lag_seconds',
+      help: 'Arrival time minus the oldest sample timestamp of a report (includes spooling delay).',
+      buckets: [1, 5, 15, 60, 300, 900, 3600, 21600, 86400],
+      registers: [registry],
+    }),
+    fleetSeries: new Gauge({ name: 'xunjian_collector_fleet_series', help: 'Series currently exposed for the fleet.', registers: [registry] }),
+    typeConflicts: new Gauge({ name: 'xunjian_collector_type_conflicts', help: 'Samples ignored because their metric type differed from the family type already seen.', registers: [registry] }),
+  };
+}
+
+export type CollectorMetrics = ReturnType<typeof createCollectorMetrics>;

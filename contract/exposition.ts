@@ -1,0 +1,64 @@
+import type { MetricType, Sample } from './types.js';
+
+/** Prometheus text exposition format 0.0.4 helpers. */
+
+export function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+export function escapeHelp(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+export function formatValue(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Number.POSITIVE_INFINITY) return '+Inf';
+  if (v === Number.NEGATIVE_INFINITY) return '-Inf';
+  return String(v);
+}
+
+export function formatLabels(labels: Record<string, string>): string {
+  const keys = Object.keys(labels);
+  if (keys.length === 0) return '';
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (i > 0) out += ',';
+    out += `${k}="${escapeLabelValue(labels[k]!)}"`;
+  }
+  return `${out}}`;
+}
+
+export function expositionType(t: MetricType): string {
+  return t === 'info' ? 'gauge' : t;
+}
+
+export interface RenderOptions {
+  help?: Record<string, string>;
+  /** Append each sample's own timestamp (ms). */
+  timestamps?: boolean;
+}
+
+/**
+ * Render samples grouped by metric family (one HELP/TYPE per family, families in first-seen order),
+ * as Prometheus requires.
+ */
+export function renderExposition(samples: readonly Sample[], opts: RenderOptions = {}): string {
+  const families = new Map<string, Sample[]>();
+  for (const s of samples) {
+    let f = families.get(s.name);
+    if (!f) families.set(s.name, (f = []));
+    f.push(s);
+  }
+  const lines: string[] = [];
+  for (const [name, list] of families) {
+    const help = opts.help?.[name];
+    if (help) lines.push(`# HELP ${name} ${escapeHelp(help)}`);
+    lines.push(`# TYPE ${name} ${expositionType(list[0]!.type)}`);
+    for (const s of list) {
+      const ts = opts.timestamps ? ` ${s.ts}` : '';
+      lines.push(`${name}${formatLabels(s.labels)} ${formatValue(s.value)}${ts}`);
+    }
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}

@@ -1,0 +1,112 @@
+import { makeAjv, type ErrorObject } from '../lib/ajv.js';
+import { CONTRACT_VERSION, type Report, ZONES } from './types.js';
+
+export const METRIC_NAME = '^[a-zA-Z_:][a-zA-Z0-9_:]*$';
+export const LABEL_NAME = '^[a-zA-Z_][a-zA-Z0-9_]*$';
+export const NODE_ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
+
+/** Upper bounds that keep one report from exhausting the collector. */
+export const LIMITS = {
+  samples: 200_000,
+  labelsPerSample: 64,
+  labelValueLength: 2048,
+} as const;
+
+const labels = {
+  type: 'object',
+  maxProperties: LIMITS.labelsPerSample,
+  propertyNames: { pattern: LABEL_NAME },
+  additionalProperties: { type: 'string', maxLength: LIMITS.labelValueLength },
+} as const;
+
+/** JSON Schema of a v1 report (draft-07). */
+export const reportSchemaV1 = {
+  $id: 'https://xunjian.invalid/contract/report-v1.json',
+  type: 'object',
+  required: ['v', 'node', 'agent', 'seq', 'sentAt', 'samples'],
+  additionalProperties: false,
+  properties: {
+    v: { const: CONTRACT_VERSION },
+    node: {
+      type: 'object',
+      required: ['id', 'site', 'zone', 'grade', 'labels'],
+      additionalProperties: false,
+      properties: {
+        id: { type: 'string', pattern: NODE_ID },
+        site: { type: 'string', maxLength: 256 },
+        zone: { enum: [...ZONES] },
+        grade: { enum: [2, 3] },
+        labels,
+      },
+    },
+    agent: {
+      type: 'object',
+      required: ['version', 'interval'],
+      additionalProperties: false,
+      properties: {
+        version: { type: 'string', maxLength: 64 },
+        interval: { type: 'number', exclusiveMinimum: 0, maximum: 86_400 },
+      },
+    },
+    seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    sentAt: { type: 'integer', minimum: 0 },
+    samples: {
+      type: 'array',
+      maxItems: LIMITS.samples,
+      items: {
+        type: 'object',
+        required: ['name', 'labels', 'value', 'type', 'ts'],
+        additionalProperties: false,
+        properties: {
+          name: { type: 'string', pattern: METRIC_NAME, maxLength: 256 },
+          labels,
+          value: { type: 'number' },
+          type: { enum: ['counter', 'gauge', 'info', 'untyped'] },
+          ts: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+    help: {
+      type: 'object',
+      propertyNames: { pattern: METRIC_NAME },
+      additionalProperties: { type: 'string', maxLength: 1024 },
+    },
+    facts: { type: 'object' },
+  },
+} as const;
+
+const validateV1 = makeAjv().compile<Report>(reportSchemaV1);
+
+export type ReportCheck = { ok: true; report: Report } | { ok: false; error: string; message: string };
+
+function describe(e: ErrorObject): string {
+  const at = e.instancePath || '(report)';
+  if (e.keyword === 'additionalProperties') {
+    return `${at}: unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+  }
+  return `${at}: ${e.message ?? 'invalid'}`;
+}
+
+/**
+ * Validate a parsed report body. The version is checked first so that a report from a newer
+ * agent is named as such rather than as a pile of schema errors.
+ */
+export function checkReport(body: unknown): ReportCheck {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, error: 'invalid_report', message: 'report must be a JSON object' };
+  }
+  const v = (body as { v?: unknown }).v;
+  if (typeof v === 'number' && Number.isInteger(v) && v > CONTRACT_VERSION) {
+    return {
+      ok: false,
+      error: 'unsupported_contract_version',
+      message: `report uses contract v${v}; this collector speaks v${CONTRACT_VERSION}: upgrade the collector`,
+    };
+  }
+  if (v !== CONTRACT_VERSION) {
+    return { ok: false, error: 'invalid_report', message: `/v: must be ${CONTRACT_VERSION}` };
+  }
+  if (validateV1(body)) return { ok: true, report: body };
+  const errors = (validateV1.errors ?? []).slice(0, 5).map(describe);
+  return { ok: false, error: 'invalid_report', message: errors.join('; ') };
+}

@@ -1,0 +1,85 @@
+/**
+ * Wire contract v1 between agent and collector. See contract/README.md.
+ * Everything the agent sends and the collector accepts is described here and in schema.ts.
+ */
+
+/** The contract version this build speaks. A report with a higher `v` is refused with `unsupported_contract_version`. */
+export const CONTRACT_VERSION = 1 as const;
+
+/** Where a node sits in the e-gov network. */
+export const ZONES = ['gov-cloud', 'extranet', 'other'] as const;
+export type Zone = (typeof ZONES)[number];
+
+/** MLPS 2.0 grade of the system the node belongs to. */
+export type Grade = 2 | 3;
+
+export interface NodeIdentity {
+  /** Stable node id: [A-Za-z0-9][A-Za-z0-9._-]{0,127}. */
+  id: string;
+  /** Site the node serves, e.g. a county or township name. */
+  site: string;
+  zone: Zone;
+  grade: Grade;
+  /** Free labels (Prometheus label name rules), copied onto the node's series by the collector. */
+  labels: Record<string, string>;
+}
+
+/**
+ * Prometheus metric types. `info` is a gauge whose value is 1 and whose labels carry the data
+ * (rendered as `gauge` in the text exposition, as snmp_exporter does for `*_info`).
+ */
+export type MetricType = 'counter' | 'gauge' | 'info' | 'untyped';
+
+export interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+  type: MetricType;
+  /** Milliseconds since the Unix epoch, on the agent's clock, when the value was read. */
+  ts: number;
+}
+
+/** Facts: structured posture and inventory data, keyed by fact group (e.g. `host.inventory`). */
+export type Facts = Record<string, unknown>;
+
+export interface AgentInfo {
+  version: string;
+  /** Seconds between reports; the collector marks the node down after 3 missed intervals. */
+  interval: number;
+}
+
+export interface Report {
+  /** Contract version. */
+  v: typeof CONTRACT_VERSION;
+  node: NodeIdentity;
+  agent: AgentInfo;
+  /** Per-node sequence number, strictly increasing across agent restarts. */
+  seq: number;
+  /** The agent's clock when the report was assembled, ms since epoch. */
+  sentAt: number;
+  samples: Sample[];
+  /** HELP text per metric name (optional). */
+  help?: Record<string, string>;
+  /** Present when facts changed, or periodically; absent otherwise. */
+  facts?: Facts;
+}
+
+/** HTTP details of the ingest endpoint. */
+export const INGEST_PATH = '/api/v1/reports';
+export const HEADER_NODE = 'x-xunjian-node';
+export const HEADER_TIMESTAMP = 'x-xunjian-timestamp';
+export const HEADER_SIGNATURE = 'x-xunjian-signature';
+export const HEADER_CONTRACT = 'x-xunjian-contract';
+
+/** Body of every 4xx/5xx answer of the collector API. */
+export interface ApiError {
+  error: string;
+  message: string;
+}
+
+/** Body of a 2xx answer to a report. */
+export interface IngestAck {
+  status: 'accepted' | 'duplicate';
+  node: string;
+  seq: number;
+}
