@@ -42,7 +42,8 @@ export function registerCollectorCommand(program: Command): void {
 
   const token = cmd.command('token').description('manage per-node tokens (only their SHA-256 digests are stored)');
   const withStore = (file: string | undefined, fn: (s: Store) => void) => {
-    const s = new Store(loadCollectorConfig(file).dataDir);
+    // `-c` after the subcommand is taken by the parent `collector` command (commander): look there too.
+    const s = new Store(loadCollectorConfig(file ?? (cmd.opts() as { config?: string }).config).dataDir);
     try {
       fn(s);
     } finally {

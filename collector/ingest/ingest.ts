@@ -165,6 +165,8 @@ export function ingestBatch(deps: IngestDeps, headers: Headers, raw: Buffer): An
   if (lines.length > deps.cfg.maxBatchReports) {
     return reject(deps, 413, 'batch_too_large', `batch holds ${lines.length} reports; at most ingest.maxBatchReports (${deps.cfg.maxBatchReports})`);
   }
+  deps.metrics.batches.inc();
+  deps.metrics.batchReports.inc(lines.length);
   const results: BatchItemResult[] = [];
   const store = deps.store.db.transaction(() => {
     lines.forEach((line, i) => {
