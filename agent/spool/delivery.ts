@@ -106,7 +106,7 @@ class Lane {
           collector: ts.name,
           firstSeq: items[0]!.seq,
           reports: useBatch ? items.length : 1,
-          status: r.status,
+          ...(r.status ? { status: r.status } : {}),
           error: r.error,
           reason: r.message,
           retryInSeconds: delay / 1000,

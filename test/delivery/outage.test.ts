@@ -1,5 +1,7 @@
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, sampleValue, sleep, waitFor } from './helpers.js';
+import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, sampleValue, waitFor } from './helpers.js';
 
 /** Collector outages with real processes: the spool delivers every report exactly once, in order. */
 const dirs: string[] = [];
@@ -105,5 +107,33 @@ describe('delivery through collector outages (real processes)', () => {
       expect([...r.map((x) => x.seq), ...left.filter((s) => !r.some((x) => x.seq === s))]).toEqual(range(1, n));
       expect(inOrder(r)).toBe(true);
     }
+  });
+
+  it('a corrupted spool file is quarantined and the rest delivered; the collector learns it', async () => {
+    const c = await collector();
+    const token = c.token('village-q');
+    const a = agent('village-q', { collector: { url: c.url, token, timeoutSeconds: 2 } });
+    dirs.push(c.dir, a.dir);
+    a.start(); // collector down: reports stay spooled
+    await waitFor('4 spooled reports', () => a.spooled().length >= 4);
+    await a.stop('SIGKILL');
+    const file = join(a.dir, 'data', 'spool', '0000000000000002.rpt');
+    const buf = readFileSync(file);
+    buf[buf.length - 5] = buf[buf.length - 5]! ^ 0x01; // one flipped bit in the body
+    writeFileSync(file, buf);
+    await c.start();
+    a.start();
+    const seen = await waitFor('collector exposes the quarantined count', async () => {
+      const v = sampleValue(await c.metrics(), 'xunjian_agent_spool_quarantined_reports_total', 'village-q');
+      return v === 1 ? v : undefined;
+    });
+    expect(seen).toBe(1);
+    await a.stop();
+    const n = a.lastSeq();
+    const received = c.receipts('village-q').map((r) => r.seq);
+    const left = a.spooled();
+    expect([...received, ...left.filter((s) => !received.includes(s))]).toEqual(range(1, n).filter((s) => s !== 2));
+    expect(readdirSync(join(a.dir, 'data', 'spool', 'quarantine'))).toEqual([expect.stringMatching(/^0000000000000002\.rpt\.\d+$/)]);
+    expect(a.logs.join('')).toMatch(/corrupt spool file quarantined; that report is lost component=spool seq=2 reason="checksum mismatch"/);
   });
 });
