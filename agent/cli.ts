@@ -5,7 +5,7 @@ import { algorithmAvailable } from '../contract/sign.js';
 import { ConfigError, loadConfig, renderDefaultConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { type AgentConfig, type CollectorEndpointConfig, agentConfigSpec } from './config.js';
-import type { PushTarget } from './push/push.js';
+import { type PushTarget, targetName } from './push/push.js';
 import { tlsDispatcher } from './push/tls.js';
 import { Agent } from './runtime/agent.js';
 import { cronFor } from './runtime/report.js';
@@ -37,7 +37,8 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
 export function pushTargets(cfg: AgentConfig, file: string | undefined): PushTarget[] {
   const src = file ?? 'built-in defaults';
   const list: [string, CollectorEndpointConfig][] = cfg.collectors.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
-  return list.map(([key, c]) => {
+  const seen = new Map<string, string>();
+  const targets = list.map(([key, c]) => {
     let token = c.token;
     if (!token && c.tokenFile) {
       try {
@@ -59,8 +60,14 @@ export function pushTargets(cfg: AgentConfig, file: string | undefined): PushTar
       const m = /^([^:]+): (.*)$/s.exec((err as Error).message);
       throw new ConfigError(src, m?.[1] ?? key, m?.[2] ?? (err as Error).message);
     }
-    return { url: c.url, token, signature: c.signature, timeoutMs: c.timeoutSeconds * 1000, name: c.name || undefined, dispatcher };
+    const t: PushTarget = { url: c.url, token, signature: c.signature, timeoutMs: c.timeoutSeconds * 1000, name: c.name || undefined, dispatcher };
+    const name = targetName(t);
+    const dup = seen.get(name);
+    if (dup) throw new ConfigError(src, `${key}.name`, `collector name '${name}' is already used by ${dup}: give each collector a distinct name (it names its spool cursor)`);
+    seen.set(name, key);
+    return t;
   });
+  return targets;
 }
 
 /** The first push target (kept for callers of the single-collector API). */
