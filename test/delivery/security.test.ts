@@ -110,7 +110,11 @@ describe('collector refusals (real process, hmac-sm3 only)', () => {
     const tok2 = c.token('sec-a');
     expect(await send({ ...base, body: reportBody('sec-a', 9) })).toMatchObject({ status: 401, json: { error: 'invalid_token' } });
     expect(await send({ ...base, token: tok2, body: reportBody('sec-a', 9) })).toMatchObject({ status: 200, json: { status: 'accepted' } });
-    expect(c.receipts('sec-a').map((r) => r.seq)).toEqual([1, 4, 6, 8, 9]);
+    // out of order: an older seq arriving late is stored; the node's last seq stays the highest
+    expect(await send({ ...base, token: tok2, body: reportBody('sec-a', 2) })).toMatchObject({ status: 200, json: { status: 'accepted', seq: 2 } });
+    expect(c.receipts('sec-a').map((r) => r.seq)).toEqual([1, 2, 4, 6, 8, 9]);
+    const nodes = (await (await fetch(`${c.url}/api/v1/nodes`)).json()) as { nodes: { id: string; lastSeq: number; reports: number }[] };
+    expect(nodes.nodes.find((n) => n.id === 'sec-a')).toMatchObject({ lastSeq: 9, reports: 6 });
 
     // rate limit: burst of 10 per node, then 429 with Retry-After; other nodes unaffected
     const tokR = c.token('sec-rl');
