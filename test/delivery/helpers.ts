@@ -244,3 +244,39 @@ export function sampleValue(exposition: string, name: string, node: string): num
 export function cleanup(dirs: string[]): void {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
+
+/**
+ * A loopback TCP proxy that forwards requests at once and holds every answer back for `delayMs`: the
+ * collector has stored a report while the agent still waits for the acknowledgement, which lets a
+ * test kill the agent inside that window.
+ */
+export async function slowAckProxy(targetPort: number, delayMs: number): Promise<{ port: number; close(): Promise<void> }> {
+  const { createServer: createTcpServer, connect } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createTcpServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on('error', end);
+    upstream.on('error', end);
+    client.on('close', end);
+    upstream.on('close', () => setTimeout(end, delayMs + 10));
+    client.pipe(upstream);
+    upstream.on('data', (d: Buffer) => setTimeout(() => client.writable && client.write(d), delayMs));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
