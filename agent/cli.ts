@@ -36,7 +36,7 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
 /** The push targets of a config (`collectors`, or else `collector`), or a ConfigError naming the key at fault. */
 export function pushTargets(cfg: AgentConfig, file: string | undefined): PushTarget[] {
   const src = file ?? 'built-in defaults';
-  const list: [string, CollectorEndpointConfig][] = cfg.collectors.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
+  const list: [string, CollectorEndpointConfig][] = cfg.collectors?.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
   const seen = new Map<string, string>();
   const targets = list.map(([key, c]) => {
     let token = c.token;
@@ -102,7 +102,7 @@ export function registerAgentCommand(program: Command): void {
       }
       const targets = pushTargets(cfg, opts.config);
       const agent = new Agent(cfg, sources, log, targets);
-      log.info('agent starting', { node: agent.node.id, collectors: targets.map((t) => t.url).join(','), mode: cfg.delivery.mode, sources: sources.map((s) => s.name).join(','), interval: cfg.report.intervalSeconds });
+      log.info('agent starting', { node: agent.node.id, collectors: targets.map((t) => t.url).join(','), mode: cfg.delivery?.mode ?? 'failover', sources: sources.map((s) => s.name).join(','), interval: cfg.report.intervalSeconds });
       await agent.start();
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -104,9 +104,10 @@ export const agentSchema = {
 export interface AgentConfig {
   node: { id: string; site: string; zone: Zone; grade: Grade; labels: Record<string, string> };
   collector: CollectorEndpointConfig;
-  collectors: CollectorEndpointConfig[];
-  delivery: DeliveryConfig;
-  spool: SpoolConfig;
+  /** Optional in the type (configs built in code); the loader always fills them. */
+  collectors?: CollectorEndpointConfig[];
+  delivery?: DeliveryConfig;
+  spool?: SpoolConfig;
   report: { intervalSeconds: number; maxBufferedSamples: number; factsRefreshHours: number };
   dataDir: string;
   sources: { host: HostSourceConfig };

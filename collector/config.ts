@@ -97,10 +97,13 @@ export interface CollectorConfig {
     maxDecompressedBytes: number;
     signatureAlgorithms: SignatureAlgorithm[];
     maxClockSkewSeconds: number;
-    maxBatchReports: number;
-    rateLimit: { requestsPerSecond: number; burst: number };
+    /** Optional in the type (configs built in code); the loader always fills it. Default 1000. */
+    maxBatchReports?: number;
+    /** Optional in the type; default 5 requests/s, burst 60. */
+    rateLimit?: { requestsPerSecond: number; burst: number };
   };
-  tls: { certFile: string; keyFile: string; clientCaFile: string; requireClientCert: boolean };
+  /** Optional in the type; absent or empty certFile: plain HTTP. */
+  tls?: { certFile: string; keyFile: string; clientCaFile: string; requireClientCert: boolean };
   nodes: { downAfterIntervals: number };
   metrics: { seriesTtlSeconds: number };
   log: { level: Level; format: 'text' | 'json' };

@@ -66,7 +66,7 @@ export class Collector {
     this.store = new Store(cfg.dataDir);
     this.fleet = new Fleet({ seriesTtlMs: cfg.metrics.seriesTtlSeconds * 1000 });
     this.metrics = createCollectorMetrics();
-    this.limiter = new RateLimiter(cfg.ingest.rateLimit.requestsPerSecond, cfg.ingest.rateLimit.burst);
+    this.limiter = new RateLimiter(cfg.ingest.rateLimit?.requestsPerSecond ?? 5, cfg.ingest.rateLimit?.burst ?? 60);
   }
 
   nodes(): NodeStatus[] {
@@ -135,7 +135,7 @@ export class Collector {
 
   async listen(): Promise<AddressInfo> {
     const { host, port } = parseListen(this.cfg.listen);
-    const tls = this.cfg.tls;
+    const tls = this.cfg.tls ?? { certFile: '', keyFile: '', clientCaFile: '', requireClientCert: false };
     const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err: Error) => {
         this.log.error('request failed', { path: req.url, error: err.message });

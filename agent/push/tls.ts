@@ -39,9 +39,9 @@ function readPem(file: string, key: string): Buffer {
  * or undefined when none is set. Errors name the config key.
  */
 export function tlsDispatcher(c: CollectorTlsConfig, keyPrefix: string): Dispatcher | undefined {
-  if (!c.caFile && !c.certFile && !c.keyFile && c.pinnedCaSha256.length === 0) return undefined;
+  const pins = c.pinnedCaSha256 ?? [];
+  if (!c.caFile && !c.certFile && !c.keyFile && pins.length === 0) return undefined;
   if (Boolean(c.certFile) !== Boolean(c.keyFile)) throw new Error(`${keyPrefix}.${c.certFile ? 'keyFile' : 'certFile'}: certFile and keyFile go together (mutual TLS)`);
-  const pins = c.pinnedCaSha256;
   return new Agent({
     connect: {
       ca: c.caFile ? readPem(c.caFile, `${keyPrefix}.caFile`) : undefined,

@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/log.js';
 import { VERSION } from '../../lib/version.js';
 import type { AgentConfig } from '../config.js';
 import { type BatchPushResult, encodeReport, type PushResult, type PushTarget } from '../push/push.js';
+import { DEFAULT_DELIVERY, DEFAULT_SPOOL } from '../spool/config.js';
 import { Delivery } from '../spool/delivery.js';
 import { nextSeq } from '../spool/plan.js';
 import { Spool } from '../spool/spool.js';
@@ -96,10 +97,12 @@ export class Agent {
     this.seq = new SeqState(cfg.dataDir);
     this.targets = target === undefined ? [] : Array.isArray(target) ? target : [target];
     if (this.targets.length) {
+      const spool = { ...DEFAULT_SPOOL, ...cfg.spool };
+      const delivery = { ...DEFAULT_DELIVERY, ...cfg.delivery };
       this.spool = new Spool({
         dir: join(cfg.dataDir, 'spool'),
-        maxBytes: cfg.spool.maxBytes,
-        maxAgeMs: cfg.spool.maxAgeHours * 3600_000,
+        maxBytes: spool.maxBytes,
+        maxAgeMs: spool.maxAgeHours * 3600_000,
         log: log.child({ component: 'spool' }),
       });
       this.delivery = new Delivery(
@@ -107,10 +110,10 @@ export class Agent {
         this.targets,
         this.node.id,
         {
-          mode: cfg.delivery.mode,
-          batchMaxReports: cfg.delivery.batchMaxReports,
-          batchMaxBytes: cfg.delivery.batchMaxBytes,
-          backoff: { initialMs: cfg.delivery.backoffInitialSeconds * 1000, maxMs: cfg.delivery.backoffMaxSeconds * 1000 },
+          mode: delivery.mode,
+          batchMaxReports: delivery.batchMaxReports,
+          batchMaxBytes: delivery.batchMaxBytes,
+          backoff: { initialMs: delivery.backoffInitialSeconds * 1000, maxMs: delivery.backoffMaxSeconds * 1000 },
         },
         log,
         { push: deps.push, pushBatch: deps.pushBatch, onAck: (seq) => this.acked(seq) },

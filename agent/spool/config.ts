@@ -18,12 +18,13 @@ export const collectorTlsProps = {
   keyFile: { type: 'string', default: '', description: 'PEM private key of certFile.' },
 } as const;
 
+/** Optional in the type so that configs built in code before these keys existed still compile; the loader fills defaults. */
 export interface CollectorTlsConfig {
-  name: string;
-  caFile: string;
-  pinnedCaSha256: string[];
-  certFile: string;
-  keyFile: string;
+  name?: string;
+  caFile?: string;
+  pinnedCaSha256?: string[];
+  certFile?: string;
+  keyFile?: string;
 }
 
 export const deliverySchema = {
@@ -43,6 +44,9 @@ export const deliverySchema = {
     backoffMaxSeconds: { type: 'number', minimum: 0.01, default: 300, description: 'Longest wait between attempts (a Retry-After from the collector is honoured even when longer, up to 1 h).' },
   },
 } as const;
+
+export const DEFAULT_DELIVERY: DeliveryConfig = { mode: 'failover', batchMaxReports: 100, batchMaxBytes: 1_048_576, backoffInitialSeconds: 1, backoffMaxSeconds: 300 };
+export const DEFAULT_SPOOL: SpoolConfig = { maxBytes: 268_435_456, maxAgeHours: 168 };
 
 export interface DeliveryConfig {
   mode: 'failover' | 'fanout';

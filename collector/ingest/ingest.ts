@@ -162,8 +162,9 @@ export function ingestBatch(deps: IngestDeps, headers: Headers, raw: Buffer): An
     .split('\n')
     .filter((l) => l.trim() !== '');
   if (lines.length === 0) return reject(deps, 400, 'invalid_report', 'batch holds no report');
-  if (lines.length > deps.cfg.maxBatchReports) {
-    return reject(deps, 413, 'batch_too_large', `batch holds ${lines.length} reports; at most ingest.maxBatchReports (${deps.cfg.maxBatchReports})`);
+  const maxBatch = deps.cfg.maxBatchReports ?? 1000;
+  if (lines.length > maxBatch) {
+    return reject(deps, 413, 'batch_too_large', `batch holds ${lines.length} reports; at most ingest.maxBatchReports (${maxBatch})`);
   }
   deps.metrics.batches.inc();
   deps.metrics.batchReports.inc(lines.length);
