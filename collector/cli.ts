@@ -41,9 +41,9 @@ export function registerCollectorCommand(program: Command): void {
     });
 
   const token = cmd.command('token').description('manage per-node tokens (only their SHA-256 digests are stored)');
-  const withStore = (file: string | undefined, fn: (s: Store) => void) => {
-    // `-c` after the subcommand is taken by the parent `collector` command (commander): look there too.
-    const s = new Store(loadCollectorConfig(file ?? (cmd.opts() as { config?: string }).config).dataDir);
+  // `-c` may be given before or after the subcommand name: read it with the parent's options.
+  const withStore = (cmd: Command, fn: (s: Store) => void) => {
+    const s = new Store(loadCollectorConfig((cmd.optsWithGlobals() as { config?: string }).config).dataDir);
     try {
       fn(s);
     } finally {
@@ -53,10 +53,9 @@ export function registerCollectorCommand(program: Command): void {
   token
     .command('create <node>')
     .description('create a token for NODE and print it once')
-    .option('-c, --config <file>', 'collector config file (YAML)')
-    .action((node: string, opts: { config?: string }) => {
+    .action((node: string, _opts: unknown, c: Command) => {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(node)) throw new Error(`invalid node id '${node}': letters, digits, '.', '_', '-' (max 128)`);
-      withStore(opts.config, (s) => {
+      withStore(c, (s) => {
         process.stdout.write(`${s.createToken(node)}\n`);
         process.stderr.write(`token created for node ${node}; it is shown only this once: put it in the agent's collector.tokenFile\n`);
       });
@@ -64,9 +63,8 @@ export function registerCollectorCommand(program: Command): void {
   token
     .command('list [node]')
     .description('list tokens (ids and dates, never the tokens)')
-    .option('-c, --config <file>', 'collector config file (YAML)')
-    .action((node: string | undefined, opts: { config?: string }) => {
-      withStore(opts.config, (s) => {
+    .action((node: string | undefined, _opts: unknown, c: Command) => {
+      withStore(c, (s) => {
         const rows = s.tokens(node);
         process.stdout.write('ID\tNODE\tCREATED\tREVOKED\n');
         for (const r of rows) {
@@ -77,9 +75,8 @@ export function registerCollectorCommand(program: Command): void {
   token
     .command('revoke <node>')
     .description("revoke every active token of NODE (its reports are refused until a new token is created)")
-    .option('-c, --config <file>', 'collector config file (YAML)')
-    .action((node: string, opts: { config?: string }) => {
-      withStore(opts.config, (s) => {
+    .action((node: string, _opts: unknown, c: Command) => {
+      withStore(c, (s) => {
         const n = s.revokeTokens(node);
         process.stdout.write(`revoked ${n} token(s) of ${node}\n`);
         if (n === 0) process.exitCode = 1;

@@ -12,7 +12,7 @@ export const collectorSchema = {
       default: '127.0.0.1:9700',
       pattern: '^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+):[0-9]{1,5}$',
       patternDescription: 'HOST:PORT (IPv6 in brackets, e.g. [::1]:9700)',
-      description: 'Address of the HTTP server (ingest, API, /metrics). Loopback by default; put TLS in front or see ROADMAP.',
+      description: 'Address of the HTTP server (ingest, API, /metrics). Loopback by default.',
     },
     dataDir: { type: 'string', default: 'data', description: 'Directory of the SQLite store (collector.db).' },
     ingest: {

@@ -46,9 +46,9 @@ export interface RenderOptions {
 export function renderExposition(samples: readonly Sample[], opts: RenderOptions = {}): string {
   const families = new Map<string, Sample[]>();
   for (const s of samples) {
-    let f = families.get(s.name);
-    if (!f) families.set(s.name, (f = []));
-    f.push(s);
+    const f = families.get(s.name);
+    if (f) f.push(s);
+    else families.set(s.name, [s]);
   }
   const lines: string[] = [];
   for (const [name, list] of families) {

@@ -103,6 +103,7 @@ function expectation(e: ErrorObject, schema: Schema | undefined, value: unknown)
   const secret = schema?.secret === true;
   const got = secret ? '' : `, got ${show(value)}`;
   const p = e.params as Record<string, unknown>;
+  if (e.propertyName !== undefined) return `invalid key name '${e.propertyName}': expected a name matching ${p.pattern ?? 'the schema'}`;
   switch (e.keyword) {
     case 'type':
       return `expected ${p.type}${got}`;
@@ -169,11 +170,11 @@ export function loadConfig<T>(spec: ConfigSpec, file: string | undefined, env: N
     } catch (err) {
       throw new ConfigError(file, '', `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-    const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    const doc = YAML.parseDocument(text, { uniqueKeys: true });
     if (doc.errors.length) {
       const e = doc.errors[0]!;
       const pos = e.linePos?.[0];
-      throw new ConfigError(pos ? `${file}:${pos.line}:${pos.col}` : file, '', `invalid YAML: ${e.message.split('\n')[0]}`);
+      throw new ConfigError(pos ? `${file}:${pos.line}:${pos.col}` : file, '', `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
     }
     const parsed = doc.toJS();
     if (parsed !== null && parsed !== undefined) {
@@ -199,15 +200,15 @@ export function renderDefaultConfig(spec: ConfigSpec, header: string): string {
       if (prop.type === 'object' && prop.properties) {
         out.push(`${indent}${key}:`);
         walk(prop, `${indent}  `);
-      } else {
-        const def = prop.default;
-        if (prop.example !== undefined) out.push(`${indent}# e.g. ${key}: ${yamlScalar(prop.example).replace(/\n/g, ' ')}`);
-        if (def === undefined) out.push(`${indent}# ${key}:`);
-        else if (typeof def === 'object' && def !== null && Object.keys(def).length > 0) {
-          out.push(`${indent}${key}:`);
-          for (const l of yamlScalar(def).split('\n')) out.push(`${indent}  ${l}`);
-        } else out.push(`${indent}${key}: ${yamlScalar(def)}`);
+        continue;
       }
+      const def = prop.default;
+      if (prop.example !== undefined) out.push(`${indent}# e.g. ${key}: ${JSON.stringify(prop.example)}`);
+      if (def === undefined) out.push(`${indent}# ${key}:`);
+      else if (typeof def === 'object' && def !== null && Object.keys(def).length > 0) {
+        out.push(`${indent}${key}:`);
+        for (const l of yamlScalar(def).split('\n')) out.push(`${indent}  ${l}`);
+      } else out.push(`${indent}${key}: ${yamlScalar(def)}`);
       out.push('');
     }
   };

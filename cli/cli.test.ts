@@ -1,0 +1,69 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, xunjian } from '../test/helpers/proc.js';
+import { buildProgram } from './program.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'xj-cli-'));
+
+/** Every command path of the program, e.g. ['collector', 'token', 'create']. */
+function commandPaths(): string[][] {
+  const out: string[][] = [[]];
+  const walk = (cmd: ReturnType<typeof buildProgram>, path: string[]) => {
+    for (const c of cmd.commands) {
+      out.push([...path, c.name()]);
+      walk(c as ReturnType<typeof buildProgram>, [...path, c.name()]);
+    }
+  };
+  walk(buildProgram(), []);
+  return out;
+}
+
+describe('xunjian CLI', () => {
+  it('prints its version', async () => {
+    const { version } = (await import(`${ROOT}package.json`, { with: { type: 'json' } })).default as { version: string };
+    const r = xunjian(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it.each(commandPaths().map((p) => [p.join(' ') || '(top)', p]))('--help works for %s', (_n, path) => {
+    const r = xunjian([...(path as string[]), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: xunjian/);
+  });
+
+  it('exits 2 naming file, key and expectation on an invalid config', () => {
+    const f = join(dir, 'bad.yaml');
+    writeFileSync(f, 'report:\n  intervalSeconds: 45\n');
+    const r = xunjian(['agent', '--once', '-c', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`xunjian: config error in ${f}: report.intervalSeconds: 45 s cannot be scheduled evenly: use a divisor of 60 s, of 60 min (in whole minutes) or of 24 h (in whole hours)`);
+    const c = xunjian(['collector', '-c', f]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain(`config error in ${f}: (top level): unknown key 'report'`);
+  });
+
+  it('agent --once prints Prometheus text exposition without pushing', () => {
+    const r = xunjian(['agent', '--once'], { XUNJIAN_AGENT__DATADIR: join(dir, 'agent') });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('# HELP node_load1 1m load average.\n# TYPE node_load1 gauge\nnode_load1 ');
+    expect(r.stdout).toMatch(/^node_cpu_seconds_total\{cpu="0",mode="idle"\} \d/m);
+    expect(r.stdout).toMatch(/^xunjian_agent_source_up\{source="host"\} 1$/m);
+    expect(r.stdout).toMatch(/^xunjian_agent_reports_sent_total 0$/m);
+  });
+
+  it('agent --once --facts prints the facts as JSON', () => {
+    const r = xunjian(['agent', '--once', '--facts'], { XUNJIAN_AGENT__DATADIR: join(dir, 'agent') });
+    expect(r.code).toBe(0);
+    const facts = JSON.parse(r.stdout) as Record<string, { addresses: { family: string; address: string }[] }>;
+    expect(facts['host.inventory']!.addresses).toContainEqual(expect.objectContaining({ family: 'ipv4', address: '127.0.0.1' }));
+  });
+
+  it.each(['agent', 'collector'])('%s --print-default-config prints commented YAML', (cmd) => {
+    const r = xunjian([cmd, '--print-default-config']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^# Xunjian ${cmd} configuration \\(defaults\\)\\.`));
+  });
+});

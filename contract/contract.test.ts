@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { renderExposition } from './exposition.js';
+import { checkReport } from './schema.js';
+import { sign, tokenDigest, verify } from './sign.js';
+import type { Report } from './types.js';
+
+const report = (): Report => ({
+  v: 1,
+  node: { id: 'county-07', site: '城关', zone: 'extranet', grade: 3, labels: { region: 'east' } },
+  agent: { version: '0.1.0', interval: 60 },
+  seq: 1,
+  sentAt: 1_700_000_000_000,
+  samples: [{ name: 'node_load1', labels: {}, value: 0.5, type: 'gauge', ts: 1_700_000_000_000 }],
+});
+
+describe('report schema v1', () => {
+  it('accepts a valid report', () => {
+    expect(checkReport(report())).toEqual({ ok: true, report: report() });
+  });
+
+  it.each<[string, (r: Record<string, unknown>) => unknown, string, string]>([
+    ['not an object', () => [], 'invalid_report', 'report must be a JSON object'],
+    ['future version', (r) => ({ ...r, v: 2 }), 'unsupported_contract_version', 'report uses contract v2; this collector speaks v1: upgrade the collector'],
+    ['missing version', (r) => ({ ...r, v: undefined }), 'invalid_report', '/v: must be 1'],
+    ['unknown field', (r) => ({ ...r, extra: 1 }), 'invalid_report', "(report): unknown field 'extra'"],
+    ['bad zone', (r) => ({ ...r, node: { ...(r.node as object), zone: 'lan' } }), 'invalid_report', '/node/zone: must be equal to one of the allowed values'],
+    ['bad metric name', (r) => ({ ...r, samples: [{ name: '9x', labels: {}, value: 1, type: 'gauge', ts: 1 }] }), 'invalid_report', '/samples/0/name: must match pattern'],
+    ['string value', (r) => ({ ...r, samples: [{ name: 'x', labels: {}, value: '1', type: 'gauge', ts: 1 }] }), 'invalid_report', '/samples/0/value: must be number'],
+    ['seq zero', (r) => ({ ...r, seq: 0 }), 'invalid_report', '/seq: must be >= 1'],
+  ])('rejects %s', (_n, mutate, error, message) => {
+    const res = checkReport(mutate(report() as unknown as Record<string, unknown>));
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.error).toBe(error);
+    expect(res.message).toContain(message);
+  });
+});
+
+describe('signatures', () => {
+  const key = tokenDigest('xj1_test-token');
+  const body = Buffer.from('{"v":1}');
+  it('verifies what it signs, for both algorithms', () => {
+    for (const alg of ['hmac-sha256', 'hmac-sm3'] as const) {
+      const h = sign(alg, key, '1700000000000', body);
+      expect(h.startsWith(`${alg}=`)).toBe(true);
+      expect(verify(h, key, '1700000000000', body, ['hmac-sha256', 'hmac-sm3'])).toEqual({ ok: true, algorithm: alg });
+    }
+  });
+  it('matches an independent HMAC-SHA256 computation', async () => {
+    const { createHmac, createHash } = await import('node:crypto');
+    const k = createHash('sha256').update('xj1_test-token').digest();
+    const expected = createHmac('sha256', k).update('1700000000000\n{"v":1}').digest('hex');
+    expect(sign('hmac-sha256', key, '1700000000000', body)).toBe(`hmac-sha256=${expected}`);
+  });
+  it.each([
+    ['tampered body', (h: string) => verify(h, key, '1700000000000', Buffer.from('{"v":2}'), ['hmac-sha256']), 'signature does not match body and timestamp'],
+    ['other timestamp', (h: string) => verify(h, key, '1700000000001', body, ['hmac-sha256']), 'signature does not match body and timestamp'],
+    ['other key', (h: string) => verify(h, tokenDigest('other'), '1700000000000', body, ['hmac-sha256']), 'signature does not match body and timestamp'],
+    ['algorithm not accepted', (h: string) => verify(h, key, '1700000000000', body, ['hmac-sm3']), 'signature algorithm hmac-sha256 is not accepted here (accepted: hmac-sm3)'],
+    ['garbage header', () => verify('md5=abc', key, '1', body, ['hmac-sha256']), "signature must be '<algorithm>=<hex>'"],
+    ['missing header', () => verify(undefined, key, '1', body, ['hmac-sha256']), 'missing X-Xunjian-Signature header'],
+  ])('rejects %s', (_n, check, reason) => {
+    const r = check(sign('hmac-sha256', key, '1700000000000', body));
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toContain(reason);
+  });
+});
+
+describe('text exposition', () => {
+  it('groups families, escapes label values and renders special values', () => {
+    const text = renderExposition(
+      [
+        { name: 'a', labels: { x: 'q"\\\n' }, value: 1, type: 'counter', ts: 5 },
+        { name: 'b_info', labels: { v: '1' }, value: 1, type: 'info', ts: 5 },
+        { name: 'a', labels: { x: 'y' }, value: Number.NaN, type: 'counter', ts: 5 },
+        { name: 'c', labels: {}, value: Number.POSITIVE_INFINITY, type: 'gauge', ts: 5 },
+      ],
+      { help: { a: 'help\nline' }, timestamps: true },
+    );
+    expect(text).toBe(
+      [
+        '# HELP a help\\nline',
+        '# TYPE a counter',
+        'a{x="q\\"\\\\\\n"} 1 5',
+        'a{x="y"} NaN 5',
+        '# TYPE b_info gauge',
+        'b_info{v="1"} 1 5',
+        '# TYPE c gauge',
+        'c +Inf 5',
+        '',
+      ].join('\n'),
+    );
+  });
+});

@@ -1,0 +1,130 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Running, ROOT, freePort, start, waitFor, xunjian } from '../helpers/proc.js';
+
+/** The real collector and agent as processes on loopback, configured by files, talking HTTP. */
+const dir = mkdtempSync(join(tmpdir(), 'xj-e2e-'));
+const running: Running[] = [];
+afterAll(async () => {
+  for (const r of running) await r.stop('SIGKILL');
+});
+
+async function get(url: string): Promise<string> {
+  const r = await request(url);
+  if (r.statusCode !== 200) throw new Error(`${url}: HTTP ${r.statusCode}`);
+  return r.body.text();
+}
+
+describe('end to end: agent → collector → /metrics', () => {
+  it('delivers a report, exposes it, and marks the node down after 3 missed intervals', async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const ccfg = join(dir, 'collector.yaml');
+    writeFileSync(ccfg, `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'collector-data')}\n`);
+    const created = xunjian(['collector', 'token', 'create', 'e2e-node', '-c', ccfg]);
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^xj1_[A-Za-z0-9_-]{43}$/);
+    writeFileSync(join(dir, 'token'), `${token}\n`);
+    const listed = xunjian(['collector', 'token', 'list', '-c', ccfg]);
+    expect(listed.stdout).toContain('e2e-node');
+    expect(listed.stdout).not.toContain(token);
+
+    const collector = start(['collector', '-c', ccfg]);
+    running.push(collector);
+    await waitFor(() => get(`${base}/healthz`), 15_000, 'collector /healthz');
+
+    const acfg = join(dir, 'agent.yaml');
+    writeFileSync(
+      acfg,
+      [
+        'node:',
+        '  id: e2e-node',
+        '  site: 测试县',
+        '  zone: gov-cloud',
+        '  grade: 2',
+        '  labels: { region: e2e }',
+        'collector:',
+        `  url: ${base}`,
+        `  tokenFile: ${join(dir, 'token')}`,
+        '  signature: hmac-sm3',
+        'report:',
+        '  intervalSeconds: 1',
+        'sources:',
+        '  host:',
+        '    intervalSeconds: 5',
+        `dataDir: ${join(dir, 'agent-data')}`,
+        '',
+      ].join('\n'),
+    );
+    const agent = start(['agent', '-c', acfg]);
+    running.push(agent);
+
+    const nodes = await waitFor(
+      async () => {
+        const body = JSON.parse(await get(`${base}/api/v1/nodes`)) as { nodes: Record<string, unknown>[] };
+        return body.nodes.length > 0 && body.nodes;
+      },
+      30_000,
+      'the first report',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nagent:\n${agent.output()}\ncollector:\n${collector.output()}`);
+    });
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    expect(nodes).toHaveLength(1);
+    expect(nodes[0]).toMatchObject({ id: 'e2e-node', site: '测试县', zone: 'gov-cloud', grade: 2, labels: { region: 'e2e' }, agentVersion: version, interval: 1, up: true });
+    expect(nodes[0]!.lastSeq).toBeGreaterThanOrEqual(1);
+    expect(nodes[0]!.factsAt).toEqual(expect.any(Number));
+
+    const target = 'node="e2e-node",site="测试县",zone="gov-cloud",region="e2e"';
+    const metrics = await get(`${base}/metrics`);
+    expect(metrics).toContain('# TYPE node_load1 gauge');
+    expect(metrics).toMatch(new RegExp(`^node_load1\\{${target}\\} \\d`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^node_memory_MemTotal_bytes\\{${target}\\} [1-9]\\d+$`, 'm'));
+    expect(metrics).toMatch(new RegExp(`^xunjian_agent_source_up\\{source="host",${target}\\} 1$`, 'm'));
+    expect(metrics).toContain(`xunjian_node_up{node="e2e-node",site="测试县",zone="gov-cloud"} 1`);
+    expect(metrics).toMatch(/^xunjian_collector_reports_total\{result="accepted"\} [1-9]/m);
+    expect(metrics).not.toContain(token);
+
+    const facts = JSON.parse(await get(`${base}/api/v1/nodes/e2e-node/facts`)) as { facts: Record<string, { hostname?: string }> };
+    expect(typeof facts.facts['host.inventory']?.hostname).toBe('string');
+
+    // Agent gone: after 3 intervals (3 s) without a report the node is down and its series leave /metrics.
+    expect(await agent.stop('SIGTERM')).toBe(0);
+    expect(agent.output()).not.toContain(token);
+    const down = await waitFor(
+      async () => {
+        const m = await get(`${base}/metrics`);
+        return m.includes('xunjian_node_up{node="e2e-node",site="测试县",zone="gov-cloud"} 0') && m;
+      },
+      10_000,
+      'xunjian_node_up 0',
+    );
+    expect(down).not.toMatch(/^node_load1\{/m);
+    expect(await collector.stop('SIGTERM')).toBe(0);
+    expect(collector.output()).not.toContain(token);
+  }, 60_000);
+});
+
+describe('demo (what `npm start` runs)', () => {
+  it('starts collector and agent, and says where to look once the first report arrived', async () => {
+    const port = await freePort();
+    const data = join(dir, 'demo');
+    const demo = start(['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', data]);
+    running.push(demo);
+    await waitFor(async () => demo.output().includes('Stop with Ctrl-C.'), 30_000, 'the demo banner').catch((err: Error) => {
+      throw new Error(`${err.message}\n${demo.output()}`);
+    });
+    const out = demo.output();
+    expect(out).toMatch(/First report \(seq \d+\) from node '[^']+' arrived\./);
+    expect(out).toContain(`Fleet metrics:  http://127.0.0.1:${port}/metrics`);
+    expect(out).toContain(`Data directory: ${data}`);
+    const nodes = JSON.parse(await get(`http://127.0.0.1:${port}/api/v1/nodes`)) as { nodes: { up: boolean }[] };
+    expect(nodes.nodes).toHaveLength(1);
+    expect(nodes.nodes[0]!.up).toBe(true);
+    expect(await demo.stop('SIGINT')).toBe(0);
+  }, 45_000);
+});
