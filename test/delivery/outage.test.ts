@@ -56,13 +56,13 @@ describe('delivery through collector outages (real processes)', () => {
     await waitFor('reports dropped from the full spool', () => a.spoolState().dropped >= 3, 20_000);
     await c.start();
     // Reports keep coming; the newest carry the final dropped count (no drops once the collector is up).
-    const dropped = a.spoolState().dropped;
     const seen = await waitFor('collector exposes the dropped count', async () => {
       const v = sampleValue(await c.metrics(), 'xunjian_agent_spool_dropped_reports_total', 'village-2');
-      return v === a.spoolState().dropped ? v : undefined;
+      return v !== undefined && v >= 3 && v === a.spoolState().dropped ? v : undefined;
     });
-    expect(seen).toBe(dropped);
     await a.stop();
+    const dropped = a.spoolState().dropped;
+    expect(seen).toBe(dropped);
     const n = a.lastSeq();
     const received = c.receipts('village-2').map((r) => r.seq);
     const left = a.spooled();
