@@ -105,7 +105,8 @@ export class Collector {
     const end = this.metrics.ingestSeconds.startTimer();
     try {
       const deps = { store: this.store, fleet: this.fleet, cfg: this.cfg.ingest, metrics: this.metrics, now: this.now, limiter: this.limiter };
-      return batch ? ingestBatch(deps, req.headers, raw) : ingestReport(deps, req.headers, raw);
+      // One SQLite transaction per request: the replay record and the report commit with one fsync.
+      return this.store.db.transaction(() => (batch ? ingestBatch(deps, req.headers, raw) : ingestReport(deps, req.headers, raw)))();
     } finally {
       end();
     }
