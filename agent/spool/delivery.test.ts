@@ -138,6 +138,20 @@ describe('Delivery', () => {
     await d.stop();
   });
 
+  it('with only `push` injected, sends one report per request (no real batch requests)', async () => {
+    const spool = new Spool({ dir, maxBytes: 1e9, maxAgeMs: 1e9, log });
+    const seqs: number[] = [];
+    const d = new Delivery(spool, [T('a')], 'n1', opts, log, {
+      push: async (_t, _n, b) => {
+        seqs.push(Number(b.toString()));
+        return ack;
+      },
+    });
+    for (const s of [1, 2, 3]) spool.put(s, Buffer.from(String(s)));
+    await d.kick();
+    expect(seqs).toEqual([1, 2, 3]);
+  });
+
   it('refuses two collectors with the same name (they would share a cursor file)', () => {
     const spool = new Spool({ dir, maxBytes: 1e9, maxAgeMs: 1e9, log });
     expect(() => new Delivery(spool, [T('a'), T('a')], 'n1', { ...opts, mode: 'fanout' }, log)).toThrow('collector names must be unique, got a, a');

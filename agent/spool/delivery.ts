@@ -168,7 +168,9 @@ export class Delivery {
     this.random = deps.random ?? Math.random;
     this.now = deps.now ?? Date.now;
     this.onAck = deps.onAck ?? (() => {});
-    const states = targets.map((t) => ({ t, name: targetName(t), failures: 0, downUntil: 0, noBatch: false }));
+    // A caller that injects only `push` (tests, embedding) gets one report per request, never real batches.
+    const noBatch = deps.push !== undefined && deps.pushBatch === undefined;
+    const states = targets.map((t) => ({ t, name: targetName(t), failures: 0, downUntil: 0, noBatch }));
     const names = new Set(states.map((s) => s.name));
     if (names.size !== states.length) throw new Error(`collector names must be unique, got ${states.map((s) => s.name).join(', ')}`);
     this.lanes = opts.mode === 'failover' || states.length <= 1 ? [new Lane(opts.mode === 'failover' ? 'failover' : states[0]?.name ?? 'failover', states, this)] : states.map((s) => new Lane(s.name, [s], this));
