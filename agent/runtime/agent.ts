@@ -192,7 +192,7 @@ export class Agent {
     const now = Date.now();
     const samples = [...this.buffer.drain(), ...this.selfSamples(now)];
     const sendFacts = shouldSendFacts(this.facts, this.lastFactsSent, now, this.cfg.report.factsRefreshHours * 3600_000);
-    const seq = nextSeq(this.seq.current, this.spool.maxSeq);
+    const seq = nextSeq(this.seq.current, this.spool.highestSeq);
     const report = buildReport({
       node: this.node,
       version: VERSION,

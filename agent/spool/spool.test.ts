@@ -102,6 +102,19 @@ describe('Spool (files in a temp dir)', () => {
     expect(open().stats().quarantined).toBe(2); // persisted
   });
 
+  it('highestSeq remembers acknowledged and dropped seqs after their files are gone', () => {
+    const s = open({ maxBytes: 250 });
+    s.setCollectors(['a']);
+    s.put(1, body(1));
+    s.put(2, body(2));
+    s.put(3, body(3)); // 300 bytes > 250: 1 dropped
+    s.ack('a', 3);
+    expect(s.list()).toEqual([]);
+    expect(s.maxSeq).toBe(0);
+    expect(s.highestSeq).toBe(3);
+    expect(open().highestSeq).toBe(3);
+  });
+
   it('deletes nothing while no collector is configured', () => {
     const s = open();
     s.put(1, body(1));

@@ -124,6 +124,14 @@ export class Spool {
     return this.entries.length ? this.entries[this.entries.length - 1]!.seq : 0;
   }
 
+  /**
+   * The highest seq the spool has ever seen (files, cursors, drops): a lower bound for the next seq even
+   * when seq.json was lost, so a new report never reuses a seq a collector already holds.
+   */
+  get highestSeq(): number {
+    return Math.max(this.maxSeq, this.state.droppedThrough, ...this.cursors.values());
+  }
+
   stats(): { reports: number; bytes: number; dropped: number; quarantined: number } {
     let bytes = 0;
     for (const e of this.entries) bytes += e.bytes;
