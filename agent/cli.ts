@@ -4,8 +4,9 @@ import { renderExposition } from '../contract/exposition.js';
 import { algorithmAvailable } from '../contract/sign.js';
 import { ConfigError, loadConfig, renderDefaultConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
-import { type AgentConfig, agentConfigSpec } from './config.js';
-import type { PushTarget } from './push/push.js';
+import { type AgentConfig, type CollectorEndpointConfig, agentConfigSpec } from './config.js';
+import { type PushTarget, targetName } from './push/push.js';
+import { tlsDispatcher } from './push/tls.js';
 import { Agent } from './runtime/agent.js';
 import { cronFor } from './runtime/report.js';
 import { buildSources } from './sources/index.js';
@@ -32,20 +33,46 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
   return cfg;
 }
 
-/** The push target of a config, or a ConfigError saying how to provide a token. */
-export function pushTarget(cfg: AgentConfig, file: string | undefined): PushTarget {
-  let token = cfg.collector.token;
-  if (!token && cfg.collector.tokenFile) {
-    try {
-      token = readFileSync(cfg.collector.tokenFile, 'utf8').split('\n')[0]!.trim();
-    } catch (err) {
-      throw new ConfigError(file ?? 'built-in defaults', 'collector.tokenFile', `cannot read ${cfg.collector.tokenFile}: ${(err as NodeJS.ErrnoException).code}`);
+/** The push targets of a config (`collectors`, or else `collector`), or a ConfigError naming the key at fault. */
+export function pushTargets(cfg: AgentConfig, file: string | undefined): PushTarget[] {
+  const src = file ?? 'built-in defaults';
+  const list: [string, CollectorEndpointConfig][] = cfg.collectors?.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
+  const seen = new Map<string, string>();
+  const targets = list.map(([key, c]) => {
+    let token = c.token;
+    if (!token && c.tokenFile) {
+      try {
+        token = readFileSync(c.tokenFile, 'utf8').split('\n')[0]!.trim();
+      } catch (err) {
+        throw new ConfigError(src, `${key}.tokenFile`, `cannot read ${c.tokenFile}: ${(err as NodeJS.ErrnoException).code}`);
+      }
     }
-  }
-  if (!token) {
-    throw new ConfigError(file ?? 'built-in defaults', 'collector.token', 'expected a token (or collector.tokenFile); create one with `xunjian collector token create NODE`');
-  }
-  return { url: cfg.collector.url, token, signature: cfg.collector.signature, timeoutMs: cfg.collector.timeoutSeconds * 1000 };
+    if (!token) {
+      throw new ConfigError(src, `${key}.token`, 'expected a token (or tokenFile); create one with `xunjian collector token create NODE`');
+    }
+    if (!algorithmAvailable(c.signature)) {
+      throw new ConfigError(src, `${key}.signature`, `${c.signature} is not available in this Node.js build's OpenSSL`);
+    }
+    let dispatcher: PushTarget['dispatcher'];
+    try {
+      dispatcher = tlsDispatcher(c, key);
+    } catch (err) {
+      const m = /^([^:]+): (.*)$/s.exec((err as Error).message);
+      throw new ConfigError(src, m?.[1] ?? key, m?.[2] ?? (err as Error).message);
+    }
+    const t: PushTarget = { url: c.url, token, signature: c.signature, timeoutMs: c.timeoutSeconds * 1000, name: c.name || undefined, dispatcher };
+    const name = targetName(t);
+    const dup = seen.get(name);
+    if (dup) throw new ConfigError(src, `${key}.name`, `collector name '${name}' is already used by ${dup}: give each collector a distinct name (it names its spool cursor)`);
+    seen.set(name, key);
+    return t;
+  });
+  return targets;
+}
+
+/** The first push target (kept for callers of the single-collector API). */
+export function pushTarget(cfg: AgentConfig, file: string | undefined): PushTarget {
+  return pushTargets(cfg, file)[0]!;
 }
 
 export function registerAgentCommand(program: Command): void {
@@ -73,8 +100,9 @@ export function registerAgentCommand(program: Command): void {
         else process.stdout.write(renderExposition(snap.samples, { help: snap.help }));
         return;
       }
-      const agent = new Agent(cfg, sources, log, pushTarget(cfg, opts.config));
-      log.info('agent starting', { node: agent.node.id, collector: cfg.collector.url, sources: sources.map((s) => s.name).join(','), interval: cfg.report.intervalSeconds });
+      const targets = pushTargets(cfg, opts.config);
+      const agent = new Agent(cfg, sources, log, targets);
+      log.info('agent starting', { node: agent.node.id, collectors: targets.map((t) => t.url).join(','), mode: cfg.delivery?.mode ?? 'failover', sources: sources.map((s) => s.name).join(','), interval: cfg.report.intervalSeconds });
       await agent.start();
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -4,6 +4,7 @@ import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
 import { type HostSourceConfig, hostSourceSchema } from './sources/host/config.js';
+import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema, type SpoolConfig, spoolSchema } from './spool/config.js';
 
 /** Agent configuration schema: the single place where every agent option and its default is documented. */
 export const agentSchema = {
@@ -46,8 +47,29 @@ export const agentSchema = {
         tokenFile: { type: 'string', default: '', description: 'File holding the token (first line). Used when token is empty.' },
         signature: { enum: [...SIGNATURE_ALGORITHMS], default: 'hmac-sha256', description: 'HMAC algorithm signing each report: hmac-sha256 or hmac-sm3 (GB/T 32905).' },
         timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'Timeout of one push request.' },
+        ...collectorTlsProps,
       },
     },
+    collectors: {
+      type: 'array',
+      default: [],
+      description: 'Several collectors (HA pair, fallback site); when not empty it replaces `collector`. Each entry takes the keys of `collector` (url required). See delivery.mode.',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', pattern: '^https?://[^\\s]+$', patternDescription: 'an http:// or https:// URL', description: 'Collector base URL.' },
+          token: { type: 'string', default: '', secret: true, description: 'Per-node bearer token on this collector. Prefer tokenFile.' },
+          tokenFile: { type: 'string', default: '', description: 'File holding the token (first line). Used when token is empty.' },
+          signature: { enum: [...SIGNATURE_ALGORITHMS], default: 'hmac-sha256', description: 'HMAC algorithm: hmac-sha256 or hmac-sm3.' },
+          timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'Timeout of one push request.' },
+          ...collectorTlsProps,
+        },
+      },
+    },
+    delivery: deliverySchema,
+    spool: spoolSchema,
     report: {
       type: 'object',
       default: {},
@@ -65,7 +87,7 @@ export const agentSchema = {
         factsRefreshHours: { type: 'number', exclusiveMinimum: 0, maximum: 168, default: 6, description: 'Facts are sent when they change and at least this often.' },
       },
     },
-    dataDir: { type: 'string', default: 'data/agent', description: 'Directory for agent state (sequence numbers).' },
+    dataDir: { type: 'string', default: 'data/agent', description: 'Directory for agent state (sequence number, spool/).' },
     sources: {
       type: 'object',
       default: {},
@@ -81,11 +103,23 @@ export const agentSchema = {
 
 export interface AgentConfig {
   node: { id: string; site: string; zone: Zone; grade: Grade; labels: Record<string, string> };
-  collector: { url: string; token: string; tokenFile: string; signature: SignatureAlgorithm; timeoutSeconds: number };
+  collector: CollectorEndpointConfig;
+  /** Optional in the type (configs built in code); the loader always fills them. */
+  collectors?: CollectorEndpointConfig[];
+  delivery?: DeliveryConfig;
+  spool?: SpoolConfig;
   report: { intervalSeconds: number; maxBufferedSamples: number; factsRefreshHours: number };
   dataDir: string;
   sources: { host: HostSourceConfig };
   log: { level: Level; format: 'text' | 'json' };
+}
+
+export interface CollectorEndpointConfig extends CollectorTlsConfig {
+  url: string;
+  token: string;
+  tokenFile: string;
+  signature: SignatureAlgorithm;
+  timeoutSeconds: number;
 }
 
 export const agentConfigSpec: ConfigSpec = { kind: 'agent', envPrefix: 'XUNJIAN_AGENT__', schema: agentSchema };

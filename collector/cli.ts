@@ -17,7 +17,7 @@ export async function runCollector(cfg: CollectorConfig): Promise<Collector> {
   const log = createLogger(cfg.log);
   const c = new Collector(cfg, log);
   const addr = await c.listen();
-  log.info('collector listening', { url: `http://${hostPort(addr)}`, dataDir: cfg.dataDir });
+  log.info('collector listening', { url: `${cfg.tls?.certFile ? 'https' : 'http'}://${hostPort(addr)}`, dataDir: cfg.dataDir });
   return c;
 }
 

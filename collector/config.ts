@@ -31,7 +31,35 @@ export const collectorSchema = {
           default: [...SIGNATURE_ALGORITHMS],
           description: 'HMAC algorithms accepted on reports (hmac-sha256, hmac-sm3).',
         },
-        maxClockSkewSeconds: { type: 'integer', minimum: 1, default: 300, description: 'Reports whose signed timestamp is further than this from the collector clock are refused.' },
+        maxClockSkewSeconds: {
+          type: 'integer',
+          minimum: 1,
+          default: 300,
+          description: 'Reports whose signed timestamp is further than this from the collector clock are refused (stale_timestamp); a signature seen within this window is refused again (replayed).',
+        },
+        maxBatchReports: { type: 'integer', minimum: 1, default: 1000, description: 'Most reports in one batch request (POST /api/v1/reports/batch).' },
+        rateLimit: {
+          type: 'object',
+          default: {},
+          additionalProperties: false,
+          description: 'Per-node request rate limit (token bucket); beyond it requests get 429 rate_limited with Retry-After. A batch counts as one request.',
+          properties: {
+            requestsPerSecond: { type: 'number', minimum: 0, default: 5, description: 'Average requests per second allowed per node; 0 disables the limit.' },
+            burst: { type: 'integer', minimum: 1, default: 60, description: 'Requests a node may send at once (bucket size).' },
+          },
+        },
+      },
+    },
+    tls: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      description: 'HTTPS for the listener. Empty certFile: plain HTTP (loopback, or TLS in front).',
+      properties: {
+        certFile: { type: 'string', default: '', description: 'PEM server certificate (chain). Set with keyFile to serve HTTPS.' },
+        keyFile: { type: 'string', default: '', description: 'PEM private key of certFile.' },
+        clientCaFile: { type: 'string', default: '', description: 'PEM CA bundle of client certificates (mutual TLS). Empty: no client certificates asked.' },
+        requireClientCert: { type: 'boolean', default: false, description: 'Refuse TLS clients without a certificate signed by clientCaFile.' },
       },
     },
     nodes: {
@@ -64,7 +92,18 @@ export const collectorSchema = {
 export interface CollectorConfig {
   listen: string;
   dataDir: string;
-  ingest: { maxBodyBytes: number; maxDecompressedBytes: number; signatureAlgorithms: SignatureAlgorithm[]; maxClockSkewSeconds: number };
+  ingest: {
+    maxBodyBytes: number;
+    maxDecompressedBytes: number;
+    signatureAlgorithms: SignatureAlgorithm[];
+    maxClockSkewSeconds: number;
+    /** Optional in the type (configs built in code); the loader always fills it. Default 1000. */
+    maxBatchReports?: number;
+    /** Optional in the type; default 5 requests/s, burst 60. */
+    rateLimit?: { requestsPerSecond: number; burst: number };
+  };
+  /** Optional in the type; absent or empty certFile: plain HTTP. */
+  tls?: { certFile: string; keyFile: string; clientCaFile: string; requireClientCert: boolean };
   nodes: { downAfterIntervals: number };
   metrics: { seriesTtlSeconds: number };
   log: { level: Level; format: 'text' | 'json' };

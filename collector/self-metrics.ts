@@ -21,6 +21,14 @@ export function createCollectorMetrics() {
       buckets: [1, 5, 15, 60, 300, 900, 3600, 21600, 86400],
       registers: [registry],
     }),
+    batches: new Counter({ name: 'xunjian_collector_batch_requests_total', help: 'Authenticated batch requests (POST /api/v1/reports/batch).', registers: [registry] }),
+    batchReports: new Counter({ name: 'xunjian_collector_batch_reports_total', help: 'Reports received in batch requests (whatever their result).', registers: [registry] }),
+    nodeLagSeconds: new Gauge({
+      name: 'xunjian_collector_node_report_lag_seconds',
+      help: 'For the last report accepted from a node: arrival time minus its oldest sample timestamp.',
+      labelNames: ['node'],
+      registers: [registry],
+    }),
     fleetSeries: new Gauge({ name: 'xunjian_collector_fleet_series', help: 'Series currently exposed for the fleet.', registers: [registry] }),
     typeConflicts: new Gauge({ name: 'xunjian_collector_type_conflicts', help: 'Samples ignored because their metric type differed from the family type already seen.', registers: [registry] }),
   };

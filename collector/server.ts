@@ -1,11 +1,14 @@
+import { readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { INGEST_PATH } from '../contract/types.js';
+import { BATCH_CONTENT_TYPE, INGEST_BATCH_PATH, INGEST_PATH } from '../contract/types.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { type CollectorConfig, parseListen } from './config.js';
 import { Fleet } from './fleet/fleet.js';
-import { type Answer, checkHeaders, ingestReport, reject } from './ingest/ingest.js';
+import { type Answer, checkHeaders, ingestBatch, ingestReport, reject } from './ingest/ingest.js';
+import { RateLimiter } from './ingest/ratelimit.js';
 import { type CollectorMetrics, createCollectorMetrics } from './self-metrics.js';
 import { type NodeRow, Store } from './store/store.js';
 
@@ -53,6 +56,7 @@ export class Collector {
   readonly fleet: Fleet;
   readonly metrics: CollectorMetrics;
   private server: Server | undefined;
+  private readonly limiter: RateLimiter;
 
   constructor(
     readonly cfg: CollectorConfig,
@@ -62,6 +66,7 @@ export class Collector {
     this.store = new Store(cfg.dataDir);
     this.fleet = new Fleet({ seriesTtlMs: cfg.metrics.seriesTtlSeconds * 1000 });
     this.metrics = createCollectorMetrics();
+    this.limiter = new RateLimiter(cfg.ingest.rateLimit?.requestsPerSecond ?? 5, cfg.ingest.rateLimit?.burst ?? 60);
   }
 
   nodes(): NodeStatus[] {
@@ -89,8 +94,8 @@ export class Collector {
     return out;
   }
 
-  private async handleReport(req: IncomingMessage): Promise<Answer> {
-    const early = checkHeaders(this, req.headers);
+  private async handleReport(req: IncomingMessage, batch: boolean): Promise<Answer> {
+    const early = checkHeaders(this, req.headers, batch ? BATCH_CONTENT_TYPE : 'application/json');
     if (early) return early;
     const max = this.cfg.ingest.maxBodyBytes;
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -99,7 +104,9 @@ export class Collector {
     if (!raw) return reject(this, 413, 'body_too_large', `body exceeds ingest.maxBodyBytes (${max})`);
     const end = this.metrics.ingestSeconds.startTimer();
     try {
-      return ingestReport({ store: this.store, fleet: this.fleet, cfg: this.cfg.ingest, metrics: this.metrics, now: this.now }, req.headers, raw);
+      const deps = { store: this.store, fleet: this.fleet, cfg: this.cfg.ingest, metrics: this.metrics, now: this.now, limiter: this.limiter };
+      // One SQLite transaction per request: the replay record and the report commit with one fsync.
+      return this.store.db.transaction(() => (batch ? ingestBatch(deps, req.headers, raw) : ingestReport(deps, req.headers, raw)))();
     } finally {
       end();
     }
@@ -108,9 +115,9 @@ export class Collector {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://collector');
     const path = url.pathname;
-    if (path === INGEST_PATH) {
+    if (path === INGEST_PATH || path === INGEST_BATCH_PATH) {
       if (req.method !== 'POST') return send(res, 405, { error: 'method_not_allowed', message: 'use POST' }, { allow: 'POST' });
-      const a = await this.handleReport(req);
+      const a = await this.handleReport(req, path === INGEST_BATCH_PATH);
       if (a.status >= 400) this.log.warn('report rejected', { status: a.status, error: (a.body as { error: string }).error, remote: req.socket.remoteAddress });
       // A refused body may be left unread: close the connection rather than read it.
       return send(res, a.status, a.body, { ...a.headers, ...(req.complete ? {} : { connection: 'close' }) });
@@ -129,13 +136,34 @@ export class Collector {
 
   async listen(): Promise<AddressInfo> {
     const { host, port } = parseListen(this.cfg.listen);
-    const server = createServer((req, res) => {
+    const tls = this.cfg.tls ?? { certFile: '', keyFile: '', clientCaFile: '', requireClientCert: false };
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       this.route(req, res).catch((err: Error) => {
         this.log.error('request failed', { path: req.url, error: err.message });
         if (!res.headersSent) send(res, 500, { error: 'internal', message: 'internal error' });
         else res.destroy();
       });
-    });
+    };
+    const read = (file: string, key: string) => {
+      try {
+        return readFileSync(file);
+      } catch (err) {
+        throw new Error(`tls.${key}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    };
+    if (Boolean(tls.certFile) !== Boolean(tls.keyFile)) throw new Error('tls.certFile and tls.keyFile go together');
+    if (tls.requireClientCert && !tls.clientCaFile) throw new Error('tls.requireClientCert needs tls.clientCaFile');
+    const server: Server = tls.certFile
+      ? createHttpsServer(
+          {
+            cert: read(tls.certFile, 'certFile'),
+            key: read(tls.keyFile, 'keyFile'),
+            ...(tls.clientCaFile ? { ca: read(tls.clientCaFile, 'clientCaFile'), requestCert: true, rejectUnauthorized: tls.requireClientCert } : {}),
+            minVersion: 'TLSv1.2',
+          },
+          handler,
+        )
+      : createServer(handler);
     server.requestTimeout = 60_000;
     server.headersTimeout = 15_000;
     this.server = server;

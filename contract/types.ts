@@ -83,3 +83,21 @@ export interface IngestAck {
   node: string;
   seq: number;
 }
+
+/**
+ * Batch ingest (additive to v1): several reports in one request, for catch-up after an outage.
+ * Body: newline-delimited JSON (`application/x-ndjson`), one report per line, usually sent as
+ * `Content-Encoding: gzip` — a concatenation of gzip members (one per spooled report) is a valid gzip
+ * stream. Authentication and signature as for one report, over the whole body as sent. A collector
+ * without this path answers 404; the agent then falls back to one report per request.
+ */
+export const INGEST_BATCH_PATH = '/api/v1/reports/batch';
+export const BATCH_CONTENT_TYPE = 'application/x-ndjson';
+
+/** Outcome of one line of a batch, in line order. */
+export type BatchItemResult = IngestAck | (ApiError & { line: number; seq?: number });
+
+/** Body of a 200 answer to a batch: one result per non-empty line, in order. */
+export interface BatchAck {
+  results: BatchItemResult[];
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs against (real peers, not mocks):
 # snmpd/snmpsim (SNMP agents), prometheus, alertmanager, snmp_exporter, nftables/iproute2 (network
-# namespaces for probe tests), tmux (TUI in a real terminal), shellcheck (lints our shell scripts).
+# namespaces for probe tests), tmux (TUI in a real terminal), shellcheck (lints our shell scripts),
+# openssl (throwaway CA and certificates for the TLS / mutual TLS delivery tests).
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ PACKAGES=(
   prometheus prometheus-alertmanager prometheus-snmp-exporter
   nftables iproute2 iputils-ping
   tmux shellcheck ca-certificates
+  openssl
 )
 
 missing=()

@@ -1,7 +1,17 @@
 import { gzipSync } from 'node:zlib';
-import { request } from 'undici';
+import { type Dispatcher, request } from 'undici';
 import { sign, type SignatureAlgorithm, tokenDigest } from '../../contract/sign.js';
-import { HEADER_CONTRACT, HEADER_NODE, HEADER_SIGNATURE, HEADER_TIMESTAMP, INGEST_PATH, type Report } from '../../contract/types.js';
+import {
+  BATCH_CONTENT_TYPE,
+  type BatchItemResult,
+  HEADER_CONTRACT,
+  HEADER_NODE,
+  HEADER_SIGNATURE,
+  HEADER_TIMESTAMP,
+  INGEST_BATCH_PATH,
+  INGEST_PATH,
+  type Report,
+} from '../../contract/types.js';
 
 export interface PushTarget {
   /** Collector base URL. */
@@ -9,6 +19,10 @@ export interface PushTarget {
   token: string;
   signature: SignatureAlgorithm;
   timeoutMs: number;
+  /** Stable name (spool cursor, logs, metrics labels); derived from the URL when absent. */
+  name?: string;
+  /** undici dispatcher carrying TLS settings (CA bundle, pinning, client certificate); global default when absent. */
+  dispatcher?: Dispatcher;
 }
 
 export type PushResult =
@@ -18,31 +32,42 @@ export type PushResult =
   /** Transient: network error, 5xx, 429, or an auth failure an operator may fix. */
   | { kind: 'retry'; status?: number; error: string; message: string; retryAfterMs?: number };
 
+export type BatchPushResult = { kind: 'ack'; status: number; results: BatchItemResult[] } | Exclude<PushResult, { kind: 'ack' }>;
+
+/** gzip of the report's JSON plus a newline: one report is also a one-line batch, and gzip members concatenate. */
 export function encodeReport(report: Report): Buffer {
-  return gzipSync(Buffer.from(JSON.stringify(report), 'utf8'));
+  return gzipSync(Buffer.from(`${JSON.stringify(report)}\n`, 'utf8'));
 }
 
-function parseRetryAfter(h: string | string[] | undefined): number | undefined {
+export function parseRetryAfter(h: string | string[] | undefined, now = Date.now()): number | undefined {
   const v = Array.isArray(h) ? h[0] : h;
   if (!v) return undefined;
   const secs = Number(v);
-  if (Number.isFinite(secs)) return Math.max(0, secs * 1000);
+  if (v.trim() !== '' && Number.isFinite(secs)) return Math.max(0, secs * 1000);
   const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** POST one gzipped report. Never throws; the token appears only in the Authorization header. */
-export async function pushReport(t: PushTarget, nodeId: string, body: Buffer): Promise<PushResult> {
+/** Derive a stable name (spool cursor file name) from a collector URL: host and port. */
+export function targetName(t: Pick<PushTarget, 'url' | 'name'>): string {
+  if (t.name) return t.name;
+  const u = new URL(t.url);
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  return `${u.hostname}_${port}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64);
+}
+
+async function post(t: PushTarget, nodeId: string, path: string, contentType: string, body: Buffer): Promise<{ r: PushResult; json: Record<string, unknown> }> {
   const timestamp = String(Date.now());
-  const url = new URL(INGEST_PATH, t.url.endsWith('/') ? t.url : `${t.url}/`);
+  const url = new URL(path, t.url.endsWith('/') ? t.url : `${t.url}/`);
   try {
     const res = await request(url, {
       method: 'POST',
       body,
+      dispatcher: t.dispatcher,
       headersTimeout: t.timeoutMs,
       bodyTimeout: t.timeoutMs,
       headers: {
-        'content-type': 'application/json',
+        'content-type': contentType,
         'content-encoding': 'gzip',
         authorization: `Bearer ${t.token}`,
         [HEADER_NODE]: nodeId,
@@ -52,22 +77,38 @@ export async function pushReport(t: PushTarget, nodeId: string, body: Buffer): P
       },
     });
     const text = await res.body.text();
-    let json: { status?: string; error?: string; message?: string } = {};
+    let json: Record<string, unknown> = {};
     try {
       json = JSON.parse(text);
     } catch {
       // non-JSON answer (e.g. a proxy page): reported by status below
     }
     const s = res.statusCode;
-    if (s >= 200 && s < 300) return { kind: 'ack', status: s, duplicate: json.status === 'duplicate' };
-    const error = json.error ?? `http_${s}`;
-    const message = json.message ?? text.slice(0, 200);
+    if (s >= 200 && s < 300) return { r: { kind: 'ack', status: s, duplicate: json.status === 'duplicate' }, json };
+    const error = typeof json.error === 'string' ? json.error : `http_${s}`;
+    const message = typeof json.message === 'string' ? json.message : text.slice(0, 200);
     if (s === 429 || s === 408 || s >= 500 || s === 401 || s === 403) {
-      return { kind: 'retry', status: s, error, message, retryAfterMs: parseRetryAfter(res.headers['retry-after']) };
+      return { r: { kind: 'retry', status: s, error, message, retryAfterMs: parseRetryAfter(res.headers['retry-after']) }, json };
     }
-    return { kind: 'rejected', status: s, error, message };
+    return { r: { kind: 'rejected', status: s, error, message }, json };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return { kind: 'retry', error: e.code ?? 'network_error', message: e.message };
+    return { r: { kind: 'retry', error: e.code ?? 'network_error', message: e.message }, json: {} };
   }
+}
+
+/** POST one gzipped report. Never throws; the token appears only in the Authorization header. */
+export async function pushReport(t: PushTarget, nodeId: string, body: Buffer): Promise<PushResult> {
+  return (await post(t, nodeId, INGEST_PATH, 'application/json', body)).r;
+}
+
+/** POST several gzipped reports (concatenated gzip members, NDJSON inside) to the batch endpoint. Never throws. */
+export async function pushBatch(t: PushTarget, nodeId: string, bodies: Buffer[]): Promise<BatchPushResult> {
+  const { r, json } = await post(t, nodeId, INGEST_BATCH_PATH, BATCH_CONTENT_TYPE, Buffer.concat(bodies));
+  if (r.kind !== 'ack') return r;
+  const results = json.results;
+  if (!Array.isArray(results) || results.length !== bodies.length) {
+    return { kind: 'retry', status: r.status, error: 'bad_batch_answer', message: `collector answered ${Array.isArray(results) ? results.length : 'no'} results for ${bodies.length} reports` };
+  }
+  return { kind: 'ack', status: r.status, results: results as BatchItemResult[] };
 }

@@ -1,10 +1,15 @@
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Facts, NodeIdentity, Sample } from '../../contract/types.js';
 import type { Logger } from '../../lib/log.js';
 import { VERSION } from '../../lib/version.js';
 import type { AgentConfig } from '../config.js';
-import { encodeReport, type PushResult, type PushTarget, pushReport } from '../push/push.js';
+import { type BatchPushResult, encodeReport, type PushResult, type PushTarget } from '../push/push.js';
+import { DEFAULT_DELIVERY, DEFAULT_SPOOL } from '../spool/config.js';
+import { Delivery } from '../spool/delivery.js';
+import { nextSeq } from '../spool/plan.js';
+import { Spool } from '../spool/spool.js';
 import type { Source, SourceResult } from '../source.js';
 import { SampleBuffer, buildReport, cronFor, factsDigest, shouldSendFacts } from './report.js';
 import { SeqState } from './state.js';
@@ -20,8 +25,12 @@ export const AGENT_HELP: Record<string, string> = {
   xunjian_agent_reports_sent_total: 'Reports acknowledged by the collector.',
   xunjian_agent_push_errors_total: 'Failed push attempts.',
   xunjian_agent_reports_rejected_total: 'Reports the collector refused for their content (dropped).',
-  xunjian_agent_outbox_dropped_reports_total: 'Reports dropped because the outbox was full.',
-  xunjian_agent_outbox_reports: 'Reports waiting to be sent.',
+  xunjian_agent_spool_reports: 'Reports in the disk spool (not yet acknowledged by every collector).',
+  xunjian_agent_spool_bytes: 'Size of the disk spool.',
+  xunjian_agent_spool_dropped_reports_total: 'Reports dropped from the spool unsent to some collector because it exceeded spool.maxBytes or spool.maxAgeHours.',
+  xunjian_agent_spool_quarantined_reports_total: 'Corrupt spool files moved to spool/quarantine (those reports are lost).',
+  xunjian_agent_collector_up: 'Whether the last request to a collector succeeded.',
+  xunjian_agent_collector_pending_reports: 'Spooled reports a collector has not acknowledged yet.',
 };
 
 interface SourceStats {
@@ -54,14 +63,9 @@ export async function runSource(source: Source, log: Logger, timeoutMs: number):
   }
 }
 
-interface Pending {
-  seq: number;
-  body: Buffer;
-  factsDigest?: string;
-}
-
 export interface AgentDeps {
   push?: (t: PushTarget, nodeId: string, body: Buffer) => Promise<PushResult>;
+  pushBatch?: (t: PushTarget, nodeId: string, bodies: Buffer[]) => Promise<BatchPushResult>;
   onAck?: (seq: number) => void;
 }
 
@@ -74,22 +78,47 @@ export class Agent {
   private lastFactsSent: { digest: string; at: number } | undefined;
   private readonly stats = new Map<string, SourceStats>();
   private readonly seq: SeqState;
-  private readonly outbox: Pending[] = [];
-  private readonly maxOutbox = 1000;
-  private counters = { sent: 0, pushErrors: 0, rejected: 0, outboxDropped: 0 };
+  /** Facts digest per spooled seq carrying facts, until acknowledged. */
+  private readonly factsInFlight = new Map<number, string>();
+  private readonly spool: Spool | undefined;
+  private readonly delivery: Delivery | undefined;
+  private readonly targets: PushTarget[];
   private tasks: ScheduledTask[] = [];
-  private flushing: Promise<void> | undefined;
 
   constructor(
     private readonly cfg: AgentConfig,
     private readonly sources: Source[],
     private readonly log: Logger,
-    private readonly target: PushTarget | undefined,
+    target: PushTarget | PushTarget[] | undefined,
     private readonly deps: AgentDeps = {},
   ) {
     this.node = nodeIdentity(cfg);
     this.buffer = new SampleBuffer(cfg.report.maxBufferedSamples);
     this.seq = new SeqState(cfg.dataDir);
+    this.targets = target === undefined ? [] : Array.isArray(target) ? target : [target];
+    if (this.targets.length) {
+      const spool = { ...DEFAULT_SPOOL, ...cfg.spool };
+      const delivery = { ...DEFAULT_DELIVERY, ...cfg.delivery };
+      this.spool = new Spool({
+        dir: join(cfg.dataDir, 'spool'),
+        maxBytes: spool.maxBytes,
+        maxAgeMs: spool.maxAgeHours * 3600_000,
+        log: log.child({ component: 'spool' }),
+      });
+      this.delivery = new Delivery(
+        this.spool,
+        this.targets,
+        this.node.id,
+        {
+          mode: delivery.mode,
+          batchMaxReports: delivery.batchMaxReports,
+          batchMaxBytes: delivery.batchMaxBytes,
+          backoff: { initialMs: delivery.backoffInitialSeconds * 1000, maxMs: delivery.backoffMaxSeconds * 1000 },
+        },
+        log,
+        { push: deps.push, pushBatch: deps.pushBatch, onAck: (seq) => this.acked(seq) },
+      );
+    }
     for (const s of sources) this.stats.set(s.name, { runs: 0, errors: 0, skipped: 0, lastDuration: 0, up: 0 });
   }
 
@@ -130,11 +159,21 @@ export class Agent {
       add('xunjian_agent_source_skipped_total', st.skipped, 'counter', { source });
     }
     add('xunjian_agent_buffer_dropped_samples_total', this.buffer.dropped, 'counter');
-    add('xunjian_agent_reports_sent_total', this.counters.sent, 'counter');
-    add('xunjian_agent_push_errors_total', this.counters.pushErrors, 'counter');
-    add('xunjian_agent_reports_rejected_total', this.counters.rejected, 'counter');
-    add('xunjian_agent_outbox_dropped_reports_total', this.counters.outboxDropped, 'counter');
-    add('xunjian_agent_outbox_reports', this.outbox.length, 'gauge');
+    const c = this.delivery?.counters ?? { sent: 0, pushErrors: 0, rejected: 0 };
+    add('xunjian_agent_reports_sent_total', c.sent, 'counter');
+    add('xunjian_agent_push_errors_total', c.pushErrors, 'counter');
+    add('xunjian_agent_reports_rejected_total', c.rejected, 'counter');
+    if (this.spool && this.delivery) {
+      const st = this.spool.stats();
+      add('xunjian_agent_spool_reports', st.reports, 'gauge');
+      add('xunjian_agent_spool_bytes', st.bytes, 'gauge');
+      add('xunjian_agent_spool_dropped_reports_total', st.dropped, 'counter');
+      add('xunjian_agent_spool_quarantined_reports_total', st.quarantined, 'counter');
+      for (const c of this.delivery.status()) {
+        add('xunjian_agent_collector_up', c.up ? 1 : 0, 'gauge', { collector: c.collector });
+        add('xunjian_agent_collector_pending_reports', c.pending, 'gauge', { collector: c.collector });
+      }
+    }
     return out;
   }
 
@@ -143,12 +182,17 @@ export class Agent {
     return { samples: [...this.buffer.drain(), ...this.selfSamples(Date.now())], help: this.help, facts: this.facts };
   }
 
-  /** Turn the buffer into a report, queue it, and try to send everything queued. */
-  async report(): Promise<void> {
+  /**
+   * Turn the buffer into a report and write it to the disk spool (durably: it survives a kill from
+   * here on), then start sending. With `wait` (default) resolves when the lanes stopped (all sent or
+   * in backoff); the scheduler does not wait, so a long catch-up never delays the next report.
+   */
+  async report(opts: { wait?: boolean } = {}): Promise<void> {
+    if (!this.spool || !this.delivery) throw new Error('agent has no collector to report to');
     const now = Date.now();
     const samples = [...this.buffer.drain(), ...this.selfSamples(now)];
     const sendFacts = shouldSendFacts(this.facts, this.lastFactsSent, now, this.cfg.report.factsRefreshHours * 3600_000);
-    const seq = this.seq.next();
+    const seq = nextSeq(this.seq.current, this.spool.highestSeq);
     const report = buildReport({
       node: this.node,
       version: VERSION,
@@ -159,51 +203,32 @@ export class Agent {
       help: this.help,
       facts: sendFacts ? structuredClone(this.facts) : undefined,
     });
-    this.outbox.push({ seq, body: encodeReport(report), factsDigest: sendFacts ? factsDigest(this.facts) : undefined });
-    if (this.outbox.length > this.maxOutbox) {
-      const dropped = this.outbox.splice(0, this.outbox.length - this.maxOutbox);
-      this.counters.outboxDropped += dropped.length;
-      this.log.warn('outbox full: dropped oldest reports', { dropped: dropped.length, firstSeq: dropped[0]!.seq });
-    }
-    await this.flush();
+    this.spool.put(seq, encodeReport(report), now);
+    this.seq.advanceTo(seq);
+    if (sendFacts) this.factsInFlight.set(seq, factsDigest(this.facts));
+    const sending = this.flush();
+    if (opts.wait !== false) await sending;
   }
 
-  /** Send queued reports in order; stop at the first transient failure. Never runs twice at once. */
+  private acked(seq: number): void {
+    const digest = this.factsInFlight.get(seq);
+    if (digest) {
+      this.lastFactsSent = { digest, at: Date.now() };
+      for (const k of this.factsInFlight.keys()) if (k <= seq) this.factsInFlight.delete(k);
+    }
+    this.log.debug('report acknowledged', { seq });
+    this.deps.onAck?.(seq);
+  }
+
+  /** Send what the spool holds (every collector lane not in backoff); resolves when the lanes stop. */
   flush(): Promise<void> {
-    this.flushing ??= this.doFlush().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
-  private async doFlush(): Promise<void> {
-    if (!this.target) return;
-    const push = this.deps.push ?? pushReport;
-    while (this.outbox.length) {
-      const p = this.outbox[0]!;
-      const r = await push(this.target, this.node.id, p.body);
-      if (r.kind === 'retry') {
-        this.counters.pushErrors++;
-        this.log.warn('push failed; will retry', { seq: p.seq, status: r.status, error: r.error, reason: r.message, queued: this.outbox.length });
-        return;
-      }
-      this.outbox.shift();
-      if (r.kind === 'rejected') {
-        this.counters.rejected++;
-        this.log.error('collector rejected report; dropped', { seq: p.seq, status: r.status, error: r.error, reason: r.message });
-        continue;
-      }
-      this.counters.sent++;
-      if (p.factsDigest) this.lastFactsSent = { digest: p.factsDigest, at: Date.now() };
-      this.log.debug('report acknowledged', { seq: p.seq, duplicate: r.duplicate });
-      this.deps.onAck?.(p.seq);
-    }
+    return this.delivery?.kick() ?? Promise.resolve();
   }
 
   /** Collect everything once, send the first report at once, then run on schedules. */
   async start(): Promise<void> {
     await this.collectAll();
-    await this.report();
+    await this.report({ wait: false });
     for (const s of this.sources) {
       const task = cron.schedule(cronFor(s.intervalSeconds), () => this.collect(s), { noOverlap: true, name: `source:${s.name}` });
       task.on('execution:overlap', () => {
@@ -212,14 +237,24 @@ export class Agent {
       });
       this.tasks.push(task);
     }
-    const reporter = cron.schedule(cronFor(this.cfg.report.intervalSeconds), () => this.report(), { noOverlap: true, name: 'report' });
+    const reporter = cron.schedule(
+      cronFor(this.cfg.report.intervalSeconds),
+      async () => {
+        try {
+          await this.report({ wait: false });
+        } catch (err) {
+          this.log.error('cannot spool report', { error: (err as Error).message });
+        }
+      },
+      { noOverlap: true, name: 'report' },
+    );
     this.tasks.push(reporter);
   }
 
   async stop(): Promise<void> {
     for (const t of this.tasks) await t.destroy();
     this.tasks = [];
-    await this.flushing;
+    await this.delivery?.stop();
     for (const s of this.sources) await s.close?.();
   }
 }

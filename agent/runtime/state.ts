@@ -41,6 +41,12 @@ export class SeqState {
     this.last = seq;
     return seq;
   }
+  /** Persist `seq` as used (after the report carrying it was spooled); never goes backwards. */
+  advanceTo(seq: number): void {
+    if (seq <= this.last) return;
+    writeFileAtomic(this.path, JSON.stringify({ seq }));
+    this.last = seq;
+  }
   get current(): number {
     return this.last;
   }

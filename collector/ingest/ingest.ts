@@ -1,15 +1,25 @@
 import { gunzipSync } from 'node:zlib';
 import { checkReport } from '../../contract/schema.js';
 import { tokenDigest, verify } from '../../contract/sign.js';
-import { type ApiError, HEADER_NODE, HEADER_SIGNATURE, HEADER_TIMESTAMP, type IngestAck, type Report } from '../../contract/types.js';
+import {
+  type ApiError,
+  type BatchAck,
+  type BatchItemResult,
+  HEADER_NODE,
+  HEADER_SIGNATURE,
+  HEADER_TIMESTAMP,
+  type IngestAck,
+  type Report,
+} from '../../contract/types.js';
 import type { CollectorConfig } from '../config.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { CollectorMetrics } from '../self-metrics.js';
 import type { Store } from '../store/store.js';
+import type { RateLimiter } from './ratelimit.js';
 
 export interface Answer {
   status: number;
-  body: ApiError | IngestAck;
+  body: ApiError | IngestAck | BatchAck;
   headers?: Record<string, string>;
 }
 
@@ -19,22 +29,24 @@ export interface IngestDeps {
   cfg: CollectorConfig['ingest'];
   metrics: CollectorMetrics;
   now(): number;
+  /** Per-node request rate limit; none when absent. */
+  limiter?: RateLimiter;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
 
 const one = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
 
-export function reject(deps: Pick<IngestDeps, 'metrics'>, status: number, error: string, message: string): Answer {
+export function reject(deps: Pick<IngestDeps, 'metrics'>, status: number, error: string, message: string, headers?: Record<string, string>): Answer {
   deps.metrics.rejected.inc({ reason: error });
-  return { status, body: { error, message } };
+  return { status, body: { error, message }, ...(headers ? { headers } : {}) };
 }
 
 /** Checks that need only the headers, before the body is read. */
-export function checkHeaders(deps: Pick<IngestDeps, 'metrics'>, headers: Headers): Answer | undefined {
+export function checkHeaders(deps: Pick<IngestDeps, 'metrics'>, headers: Headers, expectedType = 'application/json'): Answer | undefined {
   const type = (one(headers['content-type']) ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') {
-    return reject(deps, 415, 'unsupported_media_type', `Content-Type must be application/json, got '${type || '(none)'}'`);
+  if (type !== expectedType) {
+    return reject(deps, 415, 'unsupported_media_type', `Content-Type must be ${expectedType}, got '${type || '(none)'}'`);
   }
   const enc = (one(headers['content-encoding']) ?? 'identity').trim().toLowerCase();
   if (enc !== 'gzip' && enc !== 'identity') {
@@ -44,10 +56,10 @@ export function checkHeaders(deps: Pick<IngestDeps, 'metrics'>, headers: Headers
 }
 
 /**
- * Authenticate, decode, validate and store one report. Order matters: nothing is decompressed or
- * parsed before the token and signature are verified, and nothing is stored before the report is valid.
+ * Authentication of a request (one report or a batch): token, timestamp window, signature, replay,
+ * rate limit. Nothing is decompressed or parsed before this passes.
  */
-export function ingestReport(deps: IngestDeps, headers: Headers, raw: Buffer): Answer {
+function authenticate(deps: IngestDeps, headers: Headers, raw: Buffer): { node: string } | Answer {
   const auth = one(headers.authorization) ?? '';
   const m = /^Bearer\s+(\S+)$/i.exec(auth);
   if (!m) return reject(deps, 401, 'missing_token', 'Authorization: Bearer <token> is required');
@@ -59,28 +71,46 @@ export function ingestReport(deps: IngestDeps, headers: Headers, raw: Buffer): A
 
   const ts = one(headers[HEADER_TIMESTAMP]) ?? '';
   if (!/^\d{1,16}$/.test(ts)) return reject(deps, 401, 'missing_timestamp', `${HEADER_TIMESTAMP} must be milliseconds since the epoch`);
-  const skew = Math.abs(deps.now() - Number(ts));
-  if (skew > deps.cfg.maxClockSkewSeconds * 1000) {
+  const now = deps.now();
+  const windowMs = deps.cfg.maxClockSkewSeconds * 1000;
+  const skew = Math.abs(now - Number(ts));
+  if (skew > windowMs) {
     return reject(deps, 401, 'stale_timestamp', `signed timestamp is ${Math.round(skew / 1000)} s away from the collector clock (limit ${deps.cfg.maxClockSkewSeconds} s)`);
   }
-  const sig = verify(one(headers[HEADER_SIGNATURE]), tokenDigest(token), ts, raw, deps.cfg.signatureAlgorithms);
+  const header = one(headers[HEADER_SIGNATURE]);
+  const sig = verify(header, tokenDigest(token), ts, raw, deps.cfg.signatureAlgorithms);
   if (!sig.ok) return reject(deps, 401, 'bad_signature', sig.reason);
+  // A valid signature is usable only while its timestamp is in the window: remember it that long.
+  if (!deps.store.rememberSignature(node, header!, Number(ts) + windowMs + 1000, now)) {
+    return reject(deps, 401, 'replayed', 'this signed request was already received (replay); sign every request afresh');
+  }
+  const rl = deps.limiter?.take(node, now);
+  if (rl && !rl.ok) {
+    const secs = Math.max(1, Math.ceil(rl.retryAfterMs / 1000));
+    return reject(deps, 429, 'rate_limited', `node '${node}' exceeds ingest.rateLimit; retry in ${secs} s`, { 'retry-after': String(secs) });
+  }
+  return { node };
+}
 
-  let text: Buffer = raw;
+function decompress(deps: IngestDeps, headers: Headers, raw: Buffer): Buffer | Answer {
   if ((one(headers['content-encoding']) ?? '').trim().toLowerCase() === 'gzip') {
     try {
-      text = gunzipSync(raw, { maxOutputLength: deps.cfg.maxDecompressedBytes });
+      return gunzipSync(raw, { maxOutputLength: deps.cfg.maxDecompressedBytes });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ERR_BUFFER_TOO_LARGE') return reject(deps, 413, 'body_too_large', `report exceeds ${deps.cfg.maxDecompressedBytes} bytes after decompression`);
       return reject(deps, 400, 'bad_encoding', `body is not valid gzip: ${e.message}`);
     }
-  } else if (text.length > deps.cfg.maxDecompressedBytes) {
-    return reject(deps, 413, 'body_too_large', `report exceeds ${deps.cfg.maxDecompressedBytes} bytes`);
   }
+  if (raw.length > deps.cfg.maxDecompressedBytes) return reject(deps, 413, 'body_too_large', `report exceeds ${deps.cfg.maxDecompressedBytes} bytes`);
+  return raw;
+}
+
+/** Validate and store one decoded report of an authenticated node. Idempotent by (node, seq). */
+function storeReport(deps: IngestDeps, node: string, text: string): Answer {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     return reject(deps, 400, 'malformed_json', `body is not valid JSON: ${(err as Error).message}`);
   }
@@ -100,6 +130,62 @@ export function ingestReport(deps: IngestDeps, headers: Headers, raw: Buffer): A
   deps.metrics.samples.inc(report.samples.length);
   let oldest = report.sentAt;
   for (const s of report.samples) if (s.ts < oldest) oldest = s.ts;
-  deps.metrics.lagSeconds.observe(Math.max(0, now - oldest) / 1000);
+  const lag = Math.max(0, now - oldest) / 1000;
+  deps.metrics.lagSeconds.observe(lag);
+  deps.metrics.nodeLagSeconds.set({ node }, lag);
   return { status: 200, body: { status: 'accepted', node, seq: report.seq } };
+}
+
+/**
+ * Authenticate, decode, validate and store one report. Order matters: nothing is decompressed or
+ * parsed before the token and signature are verified, and nothing is stored before the report is valid.
+ */
+export function ingestReport(deps: IngestDeps, headers: Headers, raw: Buffer): Answer {
+  const a = authenticate(deps, headers, raw);
+  if ('status' in a) return a;
+  const text = decompress(deps, headers, raw);
+  if (!Buffer.isBuffer(text)) return text;
+  return storeReport(deps, a.node, text.toString('utf8'));
+}
+
+/**
+ * A batch: NDJSON, one report per line, authenticated as a whole. Each line is validated and stored on
+ * its own; the answer lists one result per non-empty line, in order (200 even when some were refused).
+ */
+export function ingestBatch(deps: IngestDeps, headers: Headers, raw: Buffer): Answer {
+  const a = authenticate(deps, headers, raw);
+  if ('status' in a) return a;
+  const text = decompress(deps, headers, raw);
+  if (!Buffer.isBuffer(text)) return text;
+  const lines = text
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  if (lines.length === 0) return reject(deps, 400, 'invalid_report', 'batch holds no report');
+  const maxBatch = deps.cfg.maxBatchReports ?? 1000;
+  if (lines.length > maxBatch) {
+    return reject(deps, 413, 'batch_too_large', `batch holds ${lines.length} reports; at most ingest.maxBatchReports (${maxBatch})`);
+  }
+  deps.metrics.batches.inc();
+  deps.metrics.batchReports.inc(lines.length);
+  const results: BatchItemResult[] = [];
+  const store = deps.store.db.transaction(() => {
+    lines.forEach((line, i) => {
+      const r = storeReport(deps, a.node, line);
+      if (r.status === 200) results.push(r.body as IngestAck);
+      else {
+        const e = r.body as ApiError;
+        let seq: number | undefined;
+        try {
+          const s = (JSON.parse(line) as { seq?: unknown }).seq;
+          if (typeof s === 'number') seq = s;
+        } catch {
+          // no seq to report for unparsable lines
+        }
+        results.push({ error: e.error, message: e.message, line: i + 1, ...(seq !== undefined ? { seq } : {}) });
+      }
+    });
+  });
+  store();
+  return { status: 200, body: { results } };
 }

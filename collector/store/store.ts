@@ -43,6 +43,10 @@ const MIGRATIONS = [
      node_id TEXT NOT NULL, seq INTEGER NOT NULL, sent_at INTEGER NOT NULL, received_at INTEGER NOT NULL, samples INTEGER NOT NULL,
      PRIMARY KEY (node_id, seq)) WITHOUT ROWID;
    CREATE TABLE facts (node_id TEXT PRIMARY KEY, sent_at INTEGER NOT NULL, received_at INTEGER NOT NULL, json TEXT NOT NULL);`,
+  // Replay protection: signatures seen while their timestamp is inside the accepted window.
+  `CREATE TABLE seen_signatures (node_id TEXT NOT NULL, signature TEXT NOT NULL, expires_at INTEGER NOT NULL,
+     PRIMARY KEY (node_id, signature)) WITHOUT ROWID;
+   CREATE INDEX seen_signatures_expiry ON seen_signatures(expires_at);`,
 ];
 
 export class Store {
@@ -71,6 +75,9 @@ export class Store {
       nodes: db.prepare(`SELECT n.*, f.sent_at AS facts_at FROM nodes n LEFT JOIN facts f ON f.node_id = n.id ORDER BY n.id`),
       facts: db.prepare<[string], { json: string; sent_at: number }>('SELECT json, sent_at FROM facts WHERE node_id = ?'),
       seqs: db.prepare<[string], { seq: number }>('SELECT seq FROM reports WHERE node_id = ? ORDER BY seq'),
+      seenSig: db.prepare<[string, string, number], { e: number }>('SELECT expires_at AS e FROM seen_signatures WHERE node_id = ? AND signature = ? AND expires_at >= ?'),
+      putSig: db.prepare('INSERT OR REPLACE INTO seen_signatures (node_id, signature, expires_at) VALUES (?, ?, ?)'),
+      pruneSigs: db.prepare('DELETE FROM seen_signatures WHERE expires_at < ?'),
     };
   }
 
@@ -113,6 +120,29 @@ export class Store {
       if (r.facts) this.q.upsertFacts.run(r.node.id, r.sentAt, receivedAt, JSON.stringify(r.facts));
       return true;
     })();
+  }
+
+  private sigWrites = 0;
+
+  /**
+   * Replay protection: remember a signature until `expiresAt`; false when it is already remembered (a
+   * replayed request). Survives restarts. Expired entries are pruned every 256 writes.
+   */
+  rememberSignature(node: string, signature: string, expiresAt: number, now: number): boolean {
+    return this.db.transaction(() => {
+      if (this.q.seenSig.get(node, signature, now)) return false;
+      this.q.putSig.run(node, signature, expiresAt);
+      if (++this.sigWrites % 256 === 0) this.q.pruneSigs.run(now);
+      return true;
+    })();
+  }
+
+  /** Received-at times of a node's reports, ascending by seq (for delivery checks). */
+  receipts(node: string): { seq: number; receivedAt: number }[] {
+    return (this.db.prepare('SELECT seq, received_at FROM reports WHERE node_id = ? ORDER BY seq').all(node) as { seq: number; received_at: number }[]).map((r) => ({
+      seq: r.seq,
+      receivedAt: r.received_at,
+    }));
   }
 
   nodes(): NodeRow[] {
