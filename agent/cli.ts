@@ -14,19 +14,18 @@ import { buildSources } from './sources/index.js';
 export function loadAgentConfig(file: string | undefined, env = process.env): AgentConfig {
   const cfg = loadConfig<AgentConfig>(agentConfigSpec, file, env);
   const src = file ?? 'built-in defaults';
-  try {
-    cronFor(cfg.report.intervalSeconds);
-  } catch (err) {
-    throw new ConfigError(src, 'report.intervalSeconds', (err as Error).message);
-  }
-  for (const [name, s] of Object.entries(cfg.sources) as [string, { enabled?: boolean; intervalSeconds?: number }][]) {
-    if (!s.enabled || s.intervalSeconds === undefined) continue;
+  const schedulable = (key: string, seconds: number) => {
     try {
-      cronFor(s.intervalSeconds);
+      cronFor(seconds);
     } catch (err) {
-      throw new ConfigError(src, `sources.${name}.intervalSeconds`, (err as Error).message);
+      throw new ConfigError(src, key, (err as Error).message);
     }
+  };
+  schedulable('report.intervalSeconds', cfg.report.intervalSeconds);
+  for (const [name, s] of Object.entries(cfg.sources) as [string, { enabled?: boolean; intervalSeconds?: number }][]) {
+    if (s.enabled && s.intervalSeconds !== undefined) schedulable(`sources.${name}.intervalSeconds`, s.intervalSeconds);
   }
+  cfg.sources.probes.targets.forEach((t, i) => schedulable(`sources.probes.targets.${i}.intervalSeconds`, t.intervalSeconds));
   if (!algorithmAvailable(cfg.collector.signature)) {
     throw new ConfigError(src, 'collector.signature', `${cfg.collector.signature} is not available in this Node.js build's OpenSSL`);
   }

@@ -4,6 +4,7 @@ import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
 import { type HostSourceConfig, hostSourceSchema } from './sources/host/config.js';
+import { type ProbesSourceConfig, probesSourceSchema } from './sources/probes/config.js';
 import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema, type SpoolConfig, spoolSchema } from './spool/config.js';
 
 /** Agent configuration schema: the single place where every agent option and its default is documented. */
@@ -95,6 +96,7 @@ export const agentSchema = {
       description: 'What the agent collects.',
       properties: {
         host: hostSourceSchema,
+        probes: probesSourceSchema,
       },
     },
     log: logSchema,
@@ -110,7 +112,7 @@ export interface AgentConfig {
   spool?: SpoolConfig;
   report: { intervalSeconds: number; maxBufferedSamples: number; factsRefreshHours: number };
   dataDir: string;
-  sources: { host: HostSourceConfig };
+  sources: { host: HostSourceConfig; probes: ProbesSourceConfig };
   log: { level: Level; format: 'text' | 'json' };
 }
 

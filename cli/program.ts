@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from '../agent/cli.js';
+import { registerProbeCommand } from '../agent/sources/probes/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerCollectorCommand(program);
   registerAgentCommand(program);
+  registerProbeCommand(program);
   return program;
 }
 
