@@ -141,7 +141,7 @@ function earliestExpiry(sock: TLSSocket): number | null {
   let cert = sock.getPeerCertificate(true);
   let earliest: number | null = null;
   const seen = new Set<string>();
-  while (cert && cert.valid_to && !seen.has(cert.fingerprint256)) {
+  while (cert?.valid_to && !seen.has(cert.fingerprint256)) {
     seen.add(cert.fingerprint256);
     const t = Date.parse(cert.valid_to) / 1000;
     if (earliest === null || t < earliest) earliest = t;
