@@ -23,7 +23,7 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
   };
   schedulable('report.intervalSeconds', cfg.report.intervalSeconds);
   for (const [name, s] of Object.entries(cfg.sources) as [string, { enabled?: boolean; intervalSeconds?: number }][]) {
-    if (s.enabled && s.intervalSeconds !== undefined) schedulable(`sources.${name}.intervalSeconds`, s.intervalSeconds);
+    if (s.enabled !== false && s.intervalSeconds !== undefined) schedulable(`sources.${name}.intervalSeconds`, s.intervalSeconds);
   }
   cfg.sources.probes.targets.forEach((t, i) => schedulable(`sources.probes.targets.${i}.intervalSeconds`, t.intervalSeconds));
   if (!algorithmAvailable(cfg.collector.signature)) {

@@ -4,6 +4,7 @@ import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
 import { type HostSourceConfig, hostSourceSchema } from './sources/host/config.js';
+import { type Ipv6checkSourceConfig, ipv6checkSourceSchema } from './sources/ipv6check/config.js';
 import { type ProbesSourceConfig, probesSourceSchema } from './sources/probes/config.js';
 import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema, type SpoolConfig, spoolSchema } from './spool/config.js';
 
@@ -97,6 +98,7 @@ export const agentSchema = {
       properties: {
         host: hostSourceSchema,
         probes: probesSourceSchema,
+        ipv6check: ipv6checkSourceSchema,
       },
     },
     log: logSchema,
@@ -112,7 +114,7 @@ export interface AgentConfig {
   spool?: SpoolConfig;
   report: { intervalSeconds: number; maxBufferedSamples: number; factsRefreshHours: number };
   dataDir: string;
-  sources: { host: HostSourceConfig; probes: ProbesSourceConfig };
+  sources: { host: HostSourceConfig; probes: ProbesSourceConfig; ipv6check: Ipv6checkSourceConfig };
   log: { level: Level; format: 'text' | 'json' };
 }
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from '../agent/cli.js';
+import { registerIpv6CheckCommand } from '../agent/sources/ipv6check/cli.js';
 import { registerProbeCommand } from '../agent/sources/probes/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { ConfigError } from '../lib/config.js';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerCollectorCommand(program);
   registerAgentCommand(program);
   registerProbeCommand(program);
+  registerIpv6CheckCommand(program);
   return program;
 }
 

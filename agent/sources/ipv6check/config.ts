@@ -1,0 +1,27 @@
+export const ipv6checkSourceSchema = {
+  type: 'object',
+  default: {},
+  additionalProperties: false,
+  description: 'Government-website IPv6 support rate (二级/三级链接IPv6支持率), on a schedule.',
+  properties: {
+    sites: { type: 'array', items: { type: 'string', pattern: '^https?://', patternDescription: 'an http:// or https:// URL' }, default: [], description: 'Homepages to check.', example: ['https://www.example.gov.cn/'] },
+    intervalSeconds: { type: 'integer', minimum: 3600, default: 86400, description: 'Seconds between checks (whole hours dividing 24 h).' },
+    maxLinksPerLevel: { type: 'integer', minimum: 0, default: 100, description: 'Links checked per level at most.' },
+    maxPages: { type: 'integer', minimum: 2, default: 500, description: 'Fetches per site and check at most (each link is fetched over IPv6 and IPv4).' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 32, default: 4, description: 'Requests in flight per site.' },
+    requestsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100, default: 5, description: 'Request starts per second per site.' },
+    timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 120, default: 10, description: 'Timeout of one fetch.' },
+    lengthTolerance: { type: 'number', minimum: 0, maximum: 1, default: 0.2, description: 'IPv6 and IPv4 bodies may differ in length by this share of the larger.' },
+  },
+} as const;
+
+export interface Ipv6checkSourceConfig {
+  sites: string[];
+  intervalSeconds: number;
+  maxLinksPerLevel: number;
+  maxPages: number;
+  concurrency: number;
+  requestsPerSecond: number;
+  timeoutSeconds: number;
+  lengthTolerance: number;
+}
