@@ -25,7 +25,9 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
   for (const [name, s] of Object.entries(cfg.sources) as [string, { enabled?: boolean; intervalSeconds?: number }][]) {
     if (s.enabled !== false && s.intervalSeconds !== undefined) schedulable(`sources.${name}.intervalSeconds`, s.intervalSeconds);
   }
-  cfg.sources.probes.targets.forEach((t, i) => schedulable(`sources.probes.targets.${i}.intervalSeconds`, t.intervalSeconds));
+  cfg.sources.probes.targets.forEach((t, i) => {
+    schedulable(`sources.probes.targets.${i}.intervalSeconds`, t.intervalSeconds);
+  });
   if (!algorithmAvailable(cfg.collector.signature)) {
     throw new ConfigError(src, 'collector.signature', `${cfg.collector.signature} is not available in this Node.js build's OpenSSL`);
   }

@@ -26,7 +26,9 @@ function v6bytes(a: string): Buffer {
   const t = tail !== undefined && tail ? tail.split(':') : [];
   const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
   const b = Buffer.alloc(16);
-  groups.forEach((g, i) => b.writeUInt16BE(Number.parseInt(g || '0', 16), i * 2));
+  groups.forEach((g, i) => {
+    b.writeUInt16BE(Number.parseInt(g || '0', 16), i * 2);
+  });
   return b;
 }
 
