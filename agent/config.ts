@@ -5,6 +5,7 @@ import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
 import { type HostSourceConfig, hostSourceSchema } from './sources/host/config.js';
 import { type Ipv6checkSourceConfig, ipv6checkSourceSchema } from './sources/ipv6check/config.js';
+import { type PostureSourceConfig, postureSourceSchema } from './sources/posture/config.js';
 import { type ProbesSourceConfig, probesSourceSchema } from './sources/probes/config.js';
 import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema, type SpoolConfig, spoolSchema } from './spool/config.js';
 
@@ -97,6 +98,7 @@ export const agentSchema = {
       description: 'What the agent collects.',
       properties: {
         host: hostSourceSchema,
+        posture: postureSourceSchema,
         probes: probesSourceSchema,
         ipv6check: ipv6checkSourceSchema,
       },
@@ -114,7 +116,7 @@ export interface AgentConfig {
   spool?: SpoolConfig;
   report: { intervalSeconds: number; maxBufferedSamples: number; factsRefreshHours: number };
   dataDir: string;
-  sources: { host: HostSourceConfig; probes: ProbesSourceConfig; ipv6check: Ipv6checkSourceConfig };
+  sources: { host: HostSourceConfig; posture: PostureSourceConfig; probes: ProbesSourceConfig; ipv6check: Ipv6checkSourceConfig };
   log: { level: Level; format: 'text' | 'json' };
 }
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from '../agent/cli.js';
 import { registerIpv6CheckCommand } from '../agent/sources/ipv6check/cli.js';
+import { registerFactsCommand } from '../agent/sources/posture/cli.js';
 import { registerProbeCommand } from '../agent/sources/probes/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { ConfigError } from '../lib/config.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerAgentCommand(program);
   registerProbeCommand(program);
   registerIpv6CheckCommand(program);
+  registerFactsCommand(program);
   return program;
 }
 

@@ -1,0 +1,184 @@
+import type { Evidence, Fact } from '../../../contract/facts/posture.js';
+import { type Host, configLines, ev, ok, unknown } from './host.js';
+
+const PAM_FILES = ['/etc/pam.d/common-password', '/etc/pam.d/common-auth', '/etc/pam.d/system-auth', '/etc/pam.d/password-auth'];
+const NOLOGIN = /(nologin|\/false|\/sync|\/shutdown|\/halt)$/;
+const DEFAULT_ACCOUNTS = ['lp', 'games', 'news', 'uucp', 'sync', 'shutdown', 'halt', 'operator', 'gopher', 'ftp', 'adm'];
+
+/** `KEY value` settings of login.defs with their lines. */
+function loginDefs(host: Host): Map<string, { value: string; evidence: Evidence }> | undefined {
+  const t = host.text('/etc/login.defs');
+  if (t === undefined) return undefined;
+  const m = new Map<string, { value: string; evidence: Evidence }>();
+  for (const { line, text } of configLines(t)) {
+    const [k, v] = text.split(/\s+/);
+    if (k && v !== undefined) m.set(k, { value: v, evidence: ev('/etc/login.defs', line, text) });
+  }
+  return m;
+}
+
+/** PAM lines using a module, across the distribution's common stacks. */
+function pamLines(host: Host, module: string, files = PAM_FILES): { file: string; line: number; text: string; args: Map<string, string> }[] {
+  const out = [];
+  for (const file of files) {
+    const t = host.text(file);
+    if (t === undefined) continue;
+    for (const { line, text } of configLines(t)) {
+      if (!text.includes(module)) continue;
+      const args = new Map<string, string>();
+      for (const a of text.split(/\s+/).slice(3)) {
+        const [k, v] = a.split('=');
+        args.set(k!, v ?? '');
+      }
+      out.push({ file, line, text, args });
+    }
+  }
+  return out;
+}
+
+function keyValueFile(host: Host, file: string): Map<string, { value: string; evidence: Evidence }> {
+  const m = new Map<string, { value: string; evidence: Evidence }>();
+  const t = host.text(file);
+  if (t === undefined) return m;
+  for (const { line, text } of configLines(t)) {
+    const x = /^(\w+)\s*=?\s*(.*)$/.exec(text);
+    if (x) m.set(x[1]!, { value: x[2]!.trim(), evidence: ev(file, line, text) });
+  }
+  return m;
+}
+
+export function passwordFacts(host: Host): Record<string, Fact> {
+  const out: Record<string, Fact> = {};
+  const defs = loginDefs(host);
+  const defsRead = host.read('/etc/login.defs');
+  for (const [id, key] of [
+    ['password.maxDays', 'PASS_MAX_DAYS'],
+    ['password.minDays', 'PASS_MIN_DAYS'],
+    ['password.warnAge', 'PASS_WARN_AGE'],
+  ] as const) {
+    const s = defs?.get(key);
+    out[id] = !defsRead.ok ? unknown(defsRead.reason) : s ? ok(Number(s.value), [s.evidence]) : ok(null, [ev('/etc/login.defs', undefined, `${key} not set`)]);
+  }
+  // pam_pwquality: pwquality.conf, overridden by module arguments
+  const quality: Record<string, number> = {};
+  const qev: Evidence[] = [];
+  const conf = keyValueFile(host, '/etc/security/pwquality.conf');
+  for (const k of ['minlen', 'minclass', 'dcredit', 'ucredit', 'lcredit', 'ocredit']) {
+    const c = conf.get(k);
+    if (c) {
+      quality[k] = Number(c.value);
+      qev.push(c.evidence);
+    }
+  }
+  const pq = pamLines(host, 'pam_pwquality.so').concat(pamLines(host, 'pam_cracklib.so'));
+  for (const l of pq) {
+    qev.push(ev(l.file, l.line, l.text));
+    for (const k of ['minlen', 'minclass', 'dcredit', 'ucredit', 'lcredit', 'ocredit']) if (l.args.has(k)) quality[k] = Number(l.args.get(k));
+  }
+  out['password.quality'] = ok(pq.length ? { module: pq[0]!.text.includes('cracklib') ? 'pam_cracklib' : 'pam_pwquality', ...quality } : null, qev);
+  const hist = pamLines(host, 'pam_pwhistory.so').concat(pamLines(host, 'pam_unix.so').filter((l) => l.args.has('remember')));
+  const remember = hist.find((l) => l.args.has('remember'));
+  out['password.historyRemember'] = ok(remember ? Number(remember.args.get('remember')) : null, hist.map((l) => ev(l.file, l.line, l.text)));
+
+  const faillock = pamLines(host, 'pam_faillock.so');
+  const tally = pamLines(host, 'pam_tally2.so');
+  if (faillock.length) {
+    const fconf = keyValueFile(host, '/etc/security/faillock.conf');
+    const arg = (k: string) => faillock.find((l) => l.args.has(k))?.args.get(k) ?? fconf.get(k)?.value;
+    const even = faillock.some((l) => l.args.has('even_deny_root')) || fconf.has('even_deny_root');
+    out['password.lockout'] = ok(
+      { module: 'pam_faillock', deny: arg('deny') !== undefined ? Number(arg('deny')) : 3, unlockTime: arg('unlock_time') !== undefined ? Number(arg('unlock_time')) : 600, evenDenyRoot: even },
+      [...faillock.map((l) => ev(l.file, l.line, l.text)), ...[...fconf.values()].map((x) => x.evidence)],
+    );
+  } else if (tally.length) {
+    const arg = (k: string) => tally.find((l) => l.args.has(k))?.args.get(k);
+    out['password.lockout'] = ok({ module: 'pam_tally2', deny: arg('deny') ? Number(arg('deny')) : null, unlockTime: arg('unlock_time') ? Number(arg('unlock_time')) : null, evenDenyRoot: tally.some((l) => l.args.has('even_deny_root')) }, tally.map((l) => ev(l.file, l.line, l.text)));
+  } else {
+    out['password.lockout'] = ok(null, [ev(PAM_FILES.filter((f) => host.exists(f)).join(', ') || '/etc/pam.d', undefined, 'no pam_faillock or pam_tally2 line')]);
+  }
+
+  // TMOUT in the login shell profiles: the smallest readonly-or-exported value
+  let tmout: { value: number; evidence: Evidence } | undefined;
+  const profiles = ['/etc/profile', '/etc/bash.bashrc', '/etc/bashrc', ...host.list('/etc/profile.d').filter((n) => n.endsWith('.sh')).map((n) => `/etc/profile.d/${n}`)];
+  for (const f of profiles) {
+    const t = host.text(f);
+    if (t === undefined) continue;
+    for (const { line, text } of configLines(t)) {
+      const m = /^(?:(?:export|readonly|declare\s+-[rx]+)\s+)?TMOUT=(\d+)/.exec(text);
+      if (m && (!tmout || Number(m[1]) < tmout.value)) tmout = { value: Number(m[1]), evidence: ev(f, line, text) };
+    }
+  }
+  out['session.tmout'] = ok(tmout?.value ?? null, tmout ? [tmout.evidence] : [ev(profiles.filter((p) => host.exists(p)).join(', '), undefined, 'TMOUT not set')]);
+  return out;
+}
+
+interface PasswdEntry {
+  user: string;
+  uid: number;
+  shell: string;
+  line: number;
+  text: string;
+}
+
+export function accountFacts(host: Host): Record<string, Fact> {
+  const out: Record<string, Fact> = {};
+  const pw = host.read('/etc/passwd');
+  if (!pw.ok) {
+    for (const k of ['uid0', 'duplicateUids', 'systemWithShell']) out[`accounts.${k}`] = unknown(pw.reason);
+  } else {
+    const users: PasswdEntry[] = [];
+    pw.text.split('\n').forEach((text, i) => {
+      const f = text.split(':');
+      if (f.length >= 7) users.push({ user: f[0]!, uid: Number(f[2]), shell: f[6]!.trim(), line: i + 1, text });
+    });
+    const uidMin = Number(loginDefs(host)?.get('UID_MIN')?.value ?? 1000);
+    const uid0 = users.filter((u) => u.uid === 0);
+    out['accounts.uid0'] = ok(uid0.map((u) => u.user), uid0.map((u) => ev('/etc/passwd', u.line, u.text)));
+    const byUid = new Map<number, PasswdEntry[]>();
+    for (const u of users) byUid.set(u.uid, [...(byUid.get(u.uid) ?? []), u]);
+    const dups = [...byUid.entries()].filter(([, l]) => l.length > 1);
+    out['accounts.duplicateUids'] = ok(dups.map(([uid, l]) => ({ uid, users: l.map((u) => u.user) })), dups.flatMap(([, l]) => l.map((u) => ev('/etc/passwd', u.line, u.text))));
+    const sys = users.filter((u) => u.uid > 0 && u.uid < uidMin && !NOLOGIN.test(u.shell) && u.shell !== '');
+    out['accounts.systemWithShell'] = ok(sys.map((u) => u.user), sys.map((u) => ev('/etc/passwd', u.line, u.text)));
+  }
+  const sh = host.read('/etc/shadow');
+  if (!sh.ok) {
+    for (const k of ['emptyPasswords', 'defaultUnlocked', 'passwordAging']) out[`accounts.${k}`] = unknown(sh.reason);
+  } else {
+    const rows = sh.text.split('\n').map((text, i) => ({ f: text.split(':'), line: i + 1 })).filter((r) => r.f.length >= 8);
+    const empty = rows.filter((r) => r.f[1] === '');
+    out['accounts.emptyPasswords'] = ok(empty.map((r) => r.f[0]!), empty.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}::… (empty password field)`)));
+    const unlocked = rows.filter((r) => DEFAULT_ACCOUNTS.includes(r.f[0]!) && !/^[!*]/.test(r.f[1]!));
+    out['accounts.defaultUnlocked'] = ok(unlocked.map((r) => r.f[0]!), unlocked.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}: password field is not locked`)));
+    const withPw = rows.filter((r) => r.f[1] && !/^[!*]/.test(r.f[1]));
+    out['accounts.passwordAging'] = ok(
+      withPw.map((r) => ({ user: r.f[0]!, minDays: r.f[3] ? Number(r.f[3]) : null, maxDays: r.f[4] ? Number(r.f[4]) : null, warnDays: r.f[5] ? Number(r.f[5]) : null })),
+      withPw.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}:<hash>:${r.f.slice(2, 6).join(':')}`)),
+    );
+  }
+  // sudoers: broad grants to anyone but root, NOPASSWD
+  const sudoFiles = ['/etc/sudoers', ...host.list('/etc/sudoers.d').filter((n) => !n.includes('.') && !n.endsWith('~')).map((n) => `/etc/sudoers.d/${n}`)];
+  const sudoRead = host.read('/etc/sudoers');
+  if (!sudoRead.ok) {
+    out['sudo.broadGrants'] = unknown(sudoRead.reason);
+    out['sudo.nopasswd'] = unknown(sudoRead.reason);
+  } else {
+    const broad: Evidence[] = [];
+    const nopw: Evidence[] = [];
+    for (const f of sudoFiles) {
+      const t = host.text(f);
+      if (t === undefined) continue;
+      for (const { line, text } of configLines(t)) {
+        if (/^(Defaults|Cmnd_Alias|User_Alias|Host_Alias|Runas_Alias|@include)/.test(text)) continue;
+        const who = text.split(/\s+/)[0]!;
+        if (who !== 'root' && /ALL\s*=\s*\(ALL(:ALL)?\)\s*(NOPASSWD:\s*)?ALL\s*$/.test(text)) broad.push(ev(f, line, text));
+        if (/NOPASSWD/.test(text)) nopw.push(ev(f, line, text));
+      }
+    }
+    out['sudo.broadGrants'] = ok(broad.map((e) => e.excerpt.split(/\s+/)[0]!), broad);
+    out['sudo.nopasswd'] = ok(nopw.map((e) => e.excerpt.split(/\s+/)[0]!), nopw);
+  }
+  const wheel = pamLines(host, 'pam_wheel.so', ['/etc/pam.d/su']).filter((l) => /^auth\s+(required|requisite)/.test(l.text));
+  out['su.wheelRestricted'] = host.exists('/etc/pam.d/su') ? ok(wheel.length > 0, wheel.length ? wheel.map((l) => ev(l.file, l.line, l.text)) : [ev('/etc/pam.d/su', undefined, 'no active "auth required pam_wheel.so" line')]) : unknown('missing: /etc/pam.d/su');
+  return out;
+}
