@@ -7,6 +7,7 @@ import { type HostSourceConfig, hostSourceSchema } from './sources/host/config.j
 import { type Ipv6checkSourceConfig, ipv6checkSourceSchema } from './sources/ipv6check/config.js';
 import { type PostureSourceConfig, postureSourceSchema } from './sources/posture/config.js';
 import { type ProbesSourceConfig, probesSourceSchema } from './sources/probes/config.js';
+import { type SnmpSourceConfig, snmpSourceSchema } from './sources/snmp/config.js';
 import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema, type SpoolConfig, spoolSchema } from './spool/config.js';
 
 /** Agent configuration schema: the single place where every agent option and its default is documented. */
@@ -100,6 +101,7 @@ export const agentSchema = {
         host: hostSourceSchema,
         posture: postureSourceSchema,
         probes: probesSourceSchema,
+        snmp: snmpSourceSchema,
         ipv6check: ipv6checkSourceSchema,
       },
     },
@@ -116,7 +118,7 @@ export interface AgentConfig {
   spool?: SpoolConfig;
   report: { intervalSeconds: number; maxBufferedSamples: number; factsRefreshHours: number };
   dataDir: string;
-  sources: { host: HostSourceConfig; posture: PostureSourceConfig; probes: ProbesSourceConfig; ipv6check: Ipv6checkSourceConfig };
+  sources: { host: HostSourceConfig; posture: PostureSourceConfig; probes: ProbesSourceConfig; snmp: SnmpSourceConfig; ipv6check: Ipv6checkSourceConfig };
   log: { level: Level; format: 'text' | 'json' };
 }
 

@@ -3,6 +3,7 @@ import { registerAgentCommand } from '../agent/cli.js';
 import { registerIpv6CheckCommand } from '../agent/sources/ipv6check/cli.js';
 import { registerFactsCommand } from '../agent/sources/posture/cli.js';
 import { registerProbeCommand } from '../agent/sources/probes/cli.js';
+import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerProbeCommand(program);
   registerIpv6CheckCommand(program);
   registerFactsCommand(program);
+  registerSnmpCommand(program);
   return program;
 }
 
@@ -33,7 +35,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(2);
     }
     if (err instanceof CommanderError) process.exit(err.exitCode);
-    process.stderr.write(`xunjian: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`xunjian: ${process.env.XUNJIAN_DEBUG ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}\n`);
     process.exit(1);
   }
 }
