@@ -12,7 +12,7 @@ export function interfaceSnapshot(vb: Walked, uptime: number, at: number): Snaps
     const v = vb.get(oid);
     return v && !isError(v.type) ? bigValue(v.type, v.value) : undefined;
   };
-  const prefix = `${IF}.1.`;
+  const prefix = `${IF}.2.`; // ifDescr: present for every interface
   for (const [oid, v] of vb) {
     if (!oid.startsWith(prefix) || isError(v.type)) continue;
     const ix = oid.slice(prefix.length);

@@ -100,7 +100,7 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
       }
       let facts: Record<string, unknown> | undefined;
       const now = Date.now();
-      if (cfg.postureIntervalHours > 0 && now - lastPosture >= cfg.postureIntervalHours * 3600_000) {
+      if (r.ok && cfg.postureIntervalHours > 0 && now - lastPosture >= cfg.postureIntervalHours * 3600_000) {
         lastPosture = now;
         facts = { [`network.device.${t.name}`]: await devicePosture(endpoint, cred, r) };
       }

@@ -1,0 +1,107 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSocket } from 'node:dgram';
+
+/** Real SNMP peers for tests: Debian's snmpd and snmpsimd on loopback (IPv4 and IPv6), random ports. */
+export interface Peer {
+  port: number;
+  stop(): Promise<void>;
+}
+
+async function freeUdpPort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 30000);
+    const ok = await Promise.all(
+      (['udp4', 'udp6'] as const).map(
+        (type) =>
+          new Promise<boolean>((resolve) => {
+            const s = createSocket(type);
+            s.once('error', () => resolve(false));
+            s.bind(port, type === 'udp4' ? '127.0.0.1' : '::1', () => s.close(() => resolve(true)));
+          }),
+      ),
+    );
+    if (ok.every(Boolean)) return port;
+  }
+}
+
+function stopper(p: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (p.exitCode !== null || p.signalCode !== null) return resolve();
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM');
+      setTimeout(() => p.kill('SIGKILL'), 3000).unref();
+    });
+}
+
+/** Wait until `snmpget` answers (the peer is up), or fail with its output. */
+function waitUp(args: string[], out: () => string, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      try {
+        execFileSync('snmpget', ['-t', '1', '-r', '0', ...args, '1.3.6.1.2.1.1.2.0'], { stdio: 'ignore' });
+        resolve();
+      } catch {
+        if (Date.now() > end) reject(new Error(`SNMP peer did not come up: ${out()}`));
+        else setTimeout(tick, 300);
+      }
+    };
+    tick();
+  });
+}
+
+export const V3 = { user: 'xjv3', authKey: 'authpass-123', privKey: 'privpass-123' };
+export const COMMUNITY = 'xjtest';
+
+/** snmpd with a v2c community and a v3 authPriv user (SHA/AES), on 127.0.0.1 and [::1]. */
+export async function startSnmpd(): Promise<Peer> {
+  const dir = mkdtempSync(join(tmpdir(), 'xj-snmpd-'));
+  mkdirSync(join(dir, 'persist'));
+  writeFileSync(
+    join(dir, 'snmpd.conf'),
+    [`rocommunity ${COMMUNITY} 127.0.0.1`, `rocommunity6 ${COMMUNITY} ::1`, `createUser ${V3.user} SHA "${V3.authKey}" AES "${V3.privKey}"`, `rouser ${V3.user} priv`, 'sysName xunjian-test', ''].join('\n'),
+  );
+  const port = await freeUdpPort();
+  const p = spawn('snmpd', ['-f', '-Lf', join(dir, 'log'), '-C', '-c', join(dir, 'snmpd.conf'), '-p', join(dir, 'pid'), '-M', '/dev/null', `udp:127.0.0.1:${port}`, `udp6:[::1]:${port}`], {
+    env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  p.stdout!.on('data', (d) => (out += d));
+  p.stderr!.on('data', (d) => (out += d));
+  p.once('error', (e) => (out += `spawn snmpd: ${e.message}`));
+  await waitUp(['-v2c', '-c', COMMUNITY, `127.0.0.1:${port}`], () => out, 15_000);
+  return { port, stop: stopper(p) };
+}
+
+/**
+ * snmpsimd serving recordings: each `<community>.snmprec` answers to that community. It drops
+ * privileges to nobody when started as root, so its folders are made readable/writable for it.
+ */
+export async function startSnmpsim(recordings: Record<string, string>): Promise<Peer> {
+  const dir = mkdtempSync(join(tmpdir(), 'xj-snmpsim-'));
+  const data = join(dir, 'data');
+  const cache = join(dir, 'cache');
+  mkdirSync(data);
+  mkdirSync(cache);
+  for (const [community, file] of Object.entries(recordings)) copyFileSync(file, join(data, `${community}.snmprec`));
+  for (const d of [dir, data, cache]) chmodSync(d, 0o777);
+  for (const f of readdirSync(data)) chmodSync(join(data, f), 0o644);
+  const port = await freeUdpPort();
+  const root = process.getuid?.() === 0;
+  const p = spawn(
+    'snmpsimd',
+    [`--data-dir=${data}`, `--cache-dir=${cache}`, `--agent-udpv4-endpoint=127.0.0.1:${port}`, `--agent-udpv6-endpoint=[::1]:${port}`, ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : [])],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  p.stdout!.on('data', (d) => (out += d));
+  p.stderr!.on('data', (d) => (out += d));
+  p.once('error', (e) => (out += `spawn snmpsimd: ${e.message}`));
+  await waitUp(['-v2c', '-c', Object.keys(recordings)[0]!, `127.0.0.1:${port}`], () => out.slice(-2000), 60_000);
+  return { port, stop: stopper(p) };
+}
