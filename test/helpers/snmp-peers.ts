@@ -95,7 +95,7 @@ export async function startSnmpsim(recordings: Record<string, string>): Promise<
   const root = process.getuid?.() === 0;
   const p = spawn(
     'snmpsimd',
-    [`--data-dir=${data}`, `--cache-dir=${cache}`, `--agent-udpv4-endpoint=127.0.0.1:${port}`, `--agent-udpv6-endpoint=[::1]:${port}`, ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : [])],
+    [`--data-dir=${data}`, `--cache-dir=${cache}`, '--logging-method=null', `--agent-udpv4-endpoint=127.0.0.1:${port}`, `--agent-udpv6-endpoint=[::1]:${port}`, ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -44,12 +44,13 @@ export function buildSamples(profiles: readonly Profile[], vb: Walked, target: R
       push(s.name, s.type, v, { ...target });
     }
   }
-  // One pass over the varbinds: each is matched to its table column by prefix.
+  // One pass over the varbinds: each is matched to its table column by prefix; lookups decoded once.
+  const lookupCache = new Map<string, string>();
   const columns = new Map<string, { t: NonNullable<Profile['tables']>[number]; col: NonNullable<Profile['tables']>[number]['columns'][number] }>();
   const entries: string[] = [];
   for (const p of profiles) {
     for (const t of p.tables ?? []) {
-      entries.push(t.entry);
+      entries.push(`${t.entry}.`);
       for (const col of t.columns) {
         columns.set(`${t.entry}.${col.column}`, { t, col });
         if (col.help) help[col.name] = col.help;
@@ -58,11 +59,11 @@ export function buildSamples(profiles: readonly Profile[], vb: Walked, target: R
   }
   for (const [oid, v] of vb) {
     if (isError(v.type)) continue;
-    const entry = entries.find((e) => oid.startsWith(`${e}.`));
+    const entry = entries.find((e) => oid.startsWith(e));
     if (!entry) continue;
-    const rest = oid.slice(entry.length + 1);
+    const rest = oid.slice(entry.length);
     const dot = rest.indexOf('.');
-    const hit = dot > 0 ? columns.get(`${entry}.${rest.slice(0, dot)}`) : undefined;
+    const hit = dot > 0 ? columns.get(`${entry}${rest.slice(0, dot)}`) : undefined;
     if (!hit) continue;
     const { t, col } = hit;
     const suffix = rest.slice(dot + 1).split('.').map(Number);
@@ -75,8 +76,14 @@ export function buildSamples(profiles: readonly Profile[], vb: Walked, target: R
     if (t.filter && Object.entries(t.filter).some(([k, want]) => labels[k] !== want)) continue;
     for (const [label, l] of Object.entries(t.lookups ?? {})) {
       const key = l.index ? l.index.map((name) => labels[name]).join('.') : suffix.join('.');
-      const lv = vb.get(`${l.oid}.${key}`);
-      labels[label] = lv && !isError(lv.type) ? labelValue(lv.type, lv.value) : '';
+      const loid = `${l.oid}.${key}`;
+      let text = lookupCache.get(loid);
+      if (text === undefined) {
+        const lv = vb.get(loid);
+        text = lv && !isError(lv.type) ? labelValue(lv.type, lv.value) : '';
+        lookupCache.set(loid, text);
+      }
+      labels[label] = text;
     }
     push(col.name, col.type, v, { ...labels, ...target });
   }
