@@ -176,7 +176,7 @@ export function agent(node: string, collectorCfg: Record<string, unknown>, extra
     node: { id: node, site: 'test-township' },
     report: { intervalSeconds: 1 },
     dataDir: join(dir, 'data'),
-    sources: { host: { enabled: false } },
+    sources: { host: { enabled: false }, posture: { enabled: false } },
     delivery: { backoffInitialSeconds: 0.1, backoffMaxSeconds: 0.5 },
     log: { level: 'info' },
     ...collectorCfg,
