@@ -1,23 +1,15 @@
 import { fetchOver, type HttpFetch, type ProbeOptions } from '../probes/probes.js';
 import { type Family, resolveHost } from '../probes/resolve.js';
+import type { Ipv6checkSourceConfig } from './config.js';
 import { type LevelReport, type LinkCheck, extractLinks, lengthDiffers, levelReport, siteDomain } from './links.js';
 
-export interface Ipv6CheckOptions {
-  /** Links checked per level at most. */
-  maxLinksPerLevel: number;
-  /** Pages fetched in total at most (each fetch over either family counts). */
-  maxPages: number;
-  concurrency: number;
-  /** Request starts per second at most (politeness). */
-  requestsPerSecond: number;
-  timeoutSeconds: number;
-  /** Bodies over IPv6 and IPv4 may differ in length by this share of the larger. */
-  lengthTolerance: number;
+/** The source's limits (see config.ts) plus per-run options. */
+export type Ipv6CheckOptions = Omit<Ipv6checkSourceConfig, 'sites' | 'intervalSeconds'> & {
   resolver?: string;
   insecureTls?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
-}
+};
 
 export interface Ipv6CheckReport {
   site: string;

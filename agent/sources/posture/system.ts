@@ -55,7 +55,7 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
   out['audit.auditd'] = ok(auditd.value, auditd.evidence);
   const ruleFiles = ['/etc/audit/audit.rules', ...host.list('/etc/audit/rules.d').filter((n) => n.endsWith('.rules')).map((n) => `/etc/audit/rules.d/${n}`)];
   const rules: { file: string; line: number; text: string }[] = [];
-  for (const f of ruleFiles) for (const l of configLines(host.text(f) ?? '')) if (/^-[wae]\s|^-a\s/.test(l.text) || l.text.startsWith('-w') || l.text.startsWith('-a')) rules.push({ file: f, ...l });
+  for (const f of ruleFiles) for (const l of configLines(host.text(f) ?? '')) if (/^-[wae]\s/.test(l.text)) rules.push({ file: f, ...l });
   if (!rules.length && !ruleFiles.some((f) => host.read(f).ok)) {
     const r = host.read('/etc/audit/audit.rules');
     out['audit.rules'] = unknown(r.ok ? 'no rules' : r.reason);
