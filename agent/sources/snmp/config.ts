@@ -18,7 +18,7 @@ export const snmpSourceSchema = {
   additionalProperties: false,
   description: 'SNMP polling of network devices (v1/v2c/v3, IPv4 and IPv6), profiles from rules/snmp/profiles.',
   properties: {
-    concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 64, description: 'Devices polled at once across all targets.' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'Devices polled at once across all targets (more: shorter cycles on slow links, higher peak memory).' },
     walkConcurrency: { type: 'integer', minimum: 1, maximum: 16, default: 4, description: 'Table walks in flight per device.' },
     profilesDir: { type: 'string', default: '', description: 'Extra profiles folder (YAML); a profile with a built-in name replaces it.' },
     intervalSeconds: { type: 'integer', minimum: 10, maximum: 3600, default: 60, description: 'Default seconds between polls of a device.' },

@@ -44,48 +44,56 @@ export function buildSamples(profiles: readonly Profile[], vb: Walked, target: R
       push(s.name, s.type, v, { ...target });
     }
   }
-  // One pass over the varbinds: each is matched to its table column by prefix; lookups decoded once.
-  const lookupCache = new Map<string, string>();
-  const columns = new Map<string, { t: NonNullable<Profile['tables']>[number]; col: NonNullable<Profile['tables']>[number]['columns'][number] }>();
+  // One pass over the varbinds: each is matched to its table column by prefix. The labels of a row
+  // (index, lookups, target) are built once and shared by all its columns.
+  type Table = NonNullable<Profile['tables']>[number];
+  interface Prepared {
+    t: Table;
+    types: Table['indexes'][number]['type'][];
+    filter: [string, string][];
+    lookups: [string, { oid: string; index?: string[] }][];
+    rows: Map<string, Record<string, string> | null>;
+  }
+  const columns = new Map<string, { table: Prepared; col: Table['columns'][number] }>();
   const entries: string[] = [];
   for (const p of profiles) {
     for (const t of p.tables ?? []) {
+      const table: Prepared = { t, types: t.indexes.map((i) => i.type), filter: Object.entries(t.filter ?? {}), lookups: Object.entries(t.lookups ?? {}), rows: new Map() };
       entries.push(`${t.entry}.`);
       for (const col of t.columns) {
-        columns.set(`${t.entry}.${col.column}`, { t, col });
+        columns.set(`${t.entry}.${col.column}`, { table, col });
         if (col.help) help[col.name] = col.help;
       }
     }
   }
+  const rowLabels = (table: Prepared, suffix: string): Record<string, string> | null => {
+    const idx = parseIndex(suffix.split('.').map(Number), table.types);
+    if (!idx) return null;
+    const labels: Record<string, string> = {};
+    table.t.indexes.forEach((ix, i) => {
+      labels[ix.label] = idx[i]!;
+    });
+    if (table.filter.some(([k, want]) => labels[k] !== want)) return null;
+    for (const [label, l] of table.lookups) {
+      const lv = vb.get(`${l.oid}.${l.index ? l.index.map((name) => labels[name]).join('.') : suffix}`);
+      labels[label] = lv && !isError(lv.type) ? labelValue(lv.type, lv.value) : '';
+    }
+    return Object.assign(labels, target);
+  };
   for (const [oid, v] of vb) {
     if (isError(v.type)) continue;
     const entry = entries.find((e) => oid.startsWith(e));
     if (!entry) continue;
-    const rest = oid.slice(entry.length);
-    const dot = rest.indexOf('.');
-    const hit = dot > 0 ? columns.get(`${entry}${rest.slice(0, dot)}`) : undefined;
+    const dot = oid.indexOf('.', entry.length);
+    const hit = dot > 0 ? columns.get(oid.slice(0, dot)) : undefined;
     if (!hit) continue;
-    const { t, col } = hit;
-    const suffix = rest.slice(dot + 1).split('.').map(Number);
-    const idx = parseIndex(suffix, t.indexes.map((i) => i.type));
-    if (!idx) continue;
-    const labels: Record<string, string> = {};
-    t.indexes.forEach((ix, i) => {
-      labels[ix.label] = idx[i]!;
-    });
-    if (t.filter && Object.entries(t.filter).some(([k, want]) => labels[k] !== want)) continue;
-    for (const [label, l] of Object.entries(t.lookups ?? {})) {
-      const key = l.index ? l.index.map((name) => labels[name]).join('.') : suffix.join('.');
-      const loid = `${l.oid}.${key}`;
-      let text = lookupCache.get(loid);
-      if (text === undefined) {
-        const lv = vb.get(loid);
-        text = lv && !isError(lv.type) ? labelValue(lv.type, lv.value) : '';
-        lookupCache.set(loid, text);
-      }
-      labels[label] = text;
+    const suffix = oid.slice(dot + 1);
+    let labels = hit.table.rows.get(suffix);
+    if (labels === undefined) {
+      labels = rowLabels(hit.table, suffix);
+      hit.table.rows.set(suffix, labels);
     }
-    push(col.name, col.type, v, { ...labels, ...target });
+    if (labels) push(hit.col.name, hit.col.type, v, labels);
   }
   return { samples, help };
 }

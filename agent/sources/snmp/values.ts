@@ -38,6 +38,9 @@ export function bigValue(type: number, value: unknown): bigint | undefined {
 
 /** The float a sample carries: Counter64 modulo 2^53 as snmp_exporter does, so the float is exact. */
 export function sampleValue(type: number, value: unknown): number | undefined {
+  // fast paths without BigInt: plain integers, and Counter64 values that fit in 48 bits
+  if (typeof value === 'number' && (type === T.Integer || type === T.Counter || type === T.Gauge || type === T.TimeTicks)) return value;
+  if (type === T.Counter64 && Buffer.isBuffer(value) && value.length > 0 && value.length <= 6) return value.readUIntBE(0, value.length);
   const b = bigValue(type, value);
   if (b === undefined) return undefined;
   return Number(type === T.Counter64 ? b % TWO_53 : b);
