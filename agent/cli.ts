@@ -10,6 +10,7 @@ import { tlsDispatcher } from './push/tls.js';
 import { Agent } from './runtime/agent.js';
 import { cronFor } from './runtime/report.js';
 import { buildSources } from './sources/index.js';
+import { parseEndpoint } from './sources/snmp/client.js';
 
 export function loadAgentConfig(file: string | undefined, env = process.env): AgentConfig {
   const cfg = loadConfig<AgentConfig>(agentConfigSpec, file, env);
@@ -27,6 +28,18 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
   }
   cfg.sources.probes.targets.forEach((t, i) => {
     schedulable(`sources.probes.targets.${i}.intervalSeconds`, t.intervalSeconds);
+  });
+  const snmp = cfg.sources.snmp;
+  snmp.targets.forEach((t, i) => {
+    schedulable(`sources.snmp.targets.${i}.intervalSeconds`, t.intervalSeconds ?? snmp.intervalSeconds);
+    if (!snmp.credentials[t.credential]) {
+      throw new ConfigError(src, `sources.snmp.targets.${i}.credential`, `expected one of the names in sources.snmp.credentials (${Object.keys(snmp.credentials).join(', ') || 'none defined'}), got '${t.credential}'`);
+    }
+    try {
+      parseEndpoint(t.address);
+    } catch (err) {
+      throw new ConfigError(src, `sources.snmp.targets.${i}.address`, (err as Error).message);
+    }
   });
   if (!algorithmAvailable(cfg.collector.signature)) {
     throw new ConfigError(src, 'collector.signature', `${cfg.collector.signature} is not available in this Node.js build's OpenSSL`);

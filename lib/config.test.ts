@@ -90,6 +90,15 @@ describe('config loading', () => {
     expect(u.expected).toBe('no such key under report (expected one of: intervalSeconds, maxBufferedSamples, factsRefreshHours)');
   });
 
+  it('checks SNMP targets against the credentials and address forms', async () => {
+    const { loadAgentConfig } = await import('../agent/cli.js');
+    const f = file('snmp.yaml', 'sources:\n  snmp:\n    credentials:\n      lab: { version: "2c", community: secret-c }\n    targets:\n      - { name: sw1, address: "udp://127.0.0.1:161", credential: lab }\n      - { name: sw2, address: "udp://127.0.0.1:161", credential: labb }\n');
+    const e = errorOf(() => loadAgentConfig(f, {}));
+    expect(e.key).toBe('sources.snmp.targets.1.credential');
+    expect(e.expected).toBe("expected one of the names in sources.snmp.credentials (lab), got 'labb'");
+    expect(e.message).not.toContain('secret-c');
+  });
+
   it.each([agentConfigSpec, collectorConfigSpec])('prints a default config that loads back to the defaults ($kind)', (spec) => {
     const text = renderDefaultConfig(spec, 'test');
     const f = file(`default-${spec.kind}.yaml`, text);
