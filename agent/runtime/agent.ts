@@ -46,8 +46,11 @@ export function nodeIdentity(cfg: AgentConfig): NodeIdentity {
   return { id, site: cfg.node.site, zone: cfg.node.zone, grade: cfg.node.grade, labels: cfg.node.labels };
 }
 
-/** Run one source with a time budget; a hung source is aborted, never waited on forever. */
-export async function runSource(source: Source, log: Logger, timeoutMs: number): Promise<SourceResult> {
+/**
+ * Run one source with a time budget; a hung source is aborted, never waited on forever. `onSettled`
+ * fires when the source's own promise settles, which may be after the budget gave up on it.
+ */
+export async function runSource(source: Source, log: Logger, timeoutMs: number, onSettled?: () => void): Promise<SourceResult> {
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -56,8 +59,10 @@ export async function runSource(source: Source, log: Logger, timeoutMs: number):
       reject(new Error(`source ${source.name} did not finish within ${timeoutMs / 1000} s`));
     }, timeoutMs);
   });
+  const run = new Promise<SourceResult>((resolve) => resolve(source.collect({ signal: ac.signal, log: log.child({ source: source.name }), now: Date.now })));
+  if (onSettled) run.then(onSettled, onSettled);
   try {
-    return await Promise.race([source.collect({ signal: ac.signal, log: log.child({ source: source.name }), now: Date.now }), timeout]);
+    return await Promise.race([run, timeout]);
   } finally {
     clearTimeout(timer);
   }
@@ -84,6 +89,8 @@ export class Agent {
   private readonly delivery: Delivery | undefined;
   private readonly targets: PushTarget[];
   private tasks: ScheduledTask[] = [];
+  /** Sources whose collect() has not settled yet. */
+  private readonly running = new Set<string>();
 
   constructor(
     private readonly cfg: AgentConfig,
@@ -122,13 +129,23 @@ export class Agent {
     for (const s of sources) this.stats.set(s.name, { runs: 0, errors: 0, skipped: 0, lastDuration: 0, up: 0 });
   }
 
-  /** Run one source now and buffer what it returns. */
+  /**
+   * Run one source now and buffer what it returns. While its previous run is still going (including
+   * one the time budget gave up on but that has not returned yet) the run is skipped and counted,
+   * never stacked.
+   */
   async collect(source: Source): Promise<void> {
     const st = this.stats.get(source.name)!;
+    if (this.running.has(source.name)) {
+      st.skipped++;
+      this.log.warn('source still running at its next tick: run skipped', { source: source.name });
+      return;
+    }
+    this.running.add(source.name);
     const t0 = performance.now();
     st.runs++;
     try {
-      const r = await runSource(source, this.log, source.intervalSeconds * 1000 * 0.9);
+      const r = await runSource(source, this.log, source.intervalSeconds * 1000 * 0.9, () => this.running.delete(source.name));
       this.buffer.push(r.samples);
       if (r.help) Object.assign(this.help, r.help);
       if (r.facts) Object.assign(this.facts, r.facts);
@@ -230,12 +247,7 @@ export class Agent {
     await this.collectAll();
     await this.report({ wait: false });
     for (const s of this.sources) {
-      const task = cron.schedule(cronFor(s.intervalSeconds), () => this.collect(s), { noOverlap: true, name: `source:${s.name}` });
-      task.on('execution:overlap', () => {
-        this.stats.get(s.name)!.skipped++;
-        this.log.warn('source still running at its next tick: run skipped', { source: s.name });
-      });
-      this.tasks.push(task);
+      this.tasks.push(cron.schedule(cronFor(s.intervalSeconds), () => this.collect(s), { name: `source:${s.name}` }));
     }
     const reporter = cron.schedule(
       cronFor(this.cfg.report.intervalSeconds),
