@@ -90,7 +90,7 @@ export function pushTarget(cfg: AgentConfig, file: string | undefined): PushTarg
 }
 
 export function registerAgentCommand(program: Command): void {
-  program
+  const cmd = program
     .command('agent')
     .description('run the agent: collect from the configured sources and push reports to the collector')
     .option('-c, --config <file>', 'agent config file (YAML)')
@@ -102,6 +102,7 @@ export function registerAgentCommand(program: Command): void {
         process.stdout.write(renderDefaultConfig(agentConfigSpec, 'Xunjian agent configuration (defaults).'));
         return;
       }
+      if (opts.facts && !opts.once) cmd.error('error: --facts goes with --once', { exitCode: 2 });
       const cfg = loadAgentConfig(opts.config);
       const log = createLogger(cfg.log);
       const sources = buildSources(cfg);

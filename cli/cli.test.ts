@@ -61,6 +61,12 @@ describe('xunjian CLI', () => {
     expect(facts['host.inventory']!.addresses).toContainEqual(expect.objectContaining({ family: 'ipv4', address: '127.0.0.1' }));
   });
 
+  it('agent --facts without --once is a usage error, not ignored', () => {
+    const r = xunjian(['agent', '--facts'], { XUNJIAN_AGENT__DATADIR: join(dir, 'agent') });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error: --facts goes with --once');
+  });
+
   it.each(['agent', 'collector'])('%s --print-default-config prints commented YAML', (cmd) => {
     const r = xunjian([cmd, '--print-default-config']);
     expect(r.code).toBe(0);
