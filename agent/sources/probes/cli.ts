@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Family } from './resolve.js';
 import { type Outcome, type ProbeType, runProbe } from './probes.js';
@@ -16,10 +17,18 @@ export function describeOutcome(o: Outcome): string {
   if (o.http) {
     const h = o.http;
     const p = h.phases;
-    lines.push(`  HTTP ${h.status}, ${h.bodyBytes} bytes; resolve ${ms(p.resolve)}, connect ${ms(p.connect)}, tls ${ms(p.tls)}, first byte ${ms(p.processing)}, transfer ${ms(p.transfer)}`);
+    lines.push(`  HTTP ${h.status}${h.redirects ? ` after ${h.redirects} redirect(s) to ${h.url}` : ''}, ${h.bodyBytes} bytes${h.truncated ? ' (cut)' : ''}${h.tlsVersion ? `, ${h.tlsVersion}` : ''}; resolve ${ms(p.resolve)}, connect ${ms(p.connect)}, tls ${ms(p.tls)}, first byte ${ms(p.processing)}, transfer ${ms(p.transfer)}`);
     if (h.certExpiry !== null) lines.push(`  certificate chain expires ${new Date(h.certExpiry * 1000).toISOString()}`);
   }
   return lines.join('\n');
+}
+
+/** A number option within [min, max] (min excluded when `openMin`), whole when `integer`. */
+export function bounded(v: string, min: number, max: number, integer = false, openMin = false): number {
+  const n = Number(v);
+  const ok = v.trim() !== '' && Number.isFinite(n) && (!integer || Number.isInteger(n)) && (openMin ? n > min : n >= min) && n <= max;
+  if (!ok) throw new InvalidArgumentError(`expected ${integer ? 'a whole number' : 'a number'} ${openMin ? `above ${min}` : `from ${min}`} up to ${max}`);
+  return n;
 }
 
 export function registerProbeCommand(program: Command): void {
@@ -35,14 +44,23 @@ export function registerProbeCommand(program: Command): void {
       if (v !== '4' && v !== '6') throw new InvalidArgumentError('expected 4 or 6');
       return Number(v) as Family;
     })
-    .option('--count <n>', 'icmp: echo requests', (v) => Number.parseInt(v, 10), 5)
-    .option('--timeout <seconds>', 'timeout', Number, 5)
+    .option('--count <n>', 'icmp: echo requests (1-1000)', (v) => bounded(v, 1, 1000, true), 5)
+    .option('--timeout <seconds>', 'timeout of the probe (0-60 s, above 0)', (v) => bounded(v, 0, 60, false, true), 5)
+    .option('--ca-file <pem>', 'http: verify the server with the CA(s) in this PEM file instead of the system store')
     .option('--resolver <host:port>', 'DNS server instead of the system resolver')
     .option('--insecure', 'http: do not verify the TLS certificate')
     .option('--json', 'print the outcome(s) as JSON')
-    .action(async (type: ProbeType, target: string, opts: { ip?: Family; count: number; timeout: number; resolver?: string; insecure?: boolean; json?: boolean }) => {
+    .action(async (type: ProbeType, target: string, opts: { ip?: Family; count: number; timeout: number; caFile?: string; resolver?: string; insecure?: boolean; json?: boolean }, cmd: Command) => {
       const families: Family[] = opts.ip ? [opts.ip] : [6, 4];
-      const o = { timeoutSeconds: opts.timeout, count: opts.count, packetIntervalSeconds: 0.2, resolver: opts.resolver, insecureTls: opts.insecure };
+      let ca: string | undefined;
+      if (opts.caFile) {
+        try {
+          ca = readFileSync(opts.caFile, 'utf8');
+        } catch (err) {
+          cmd.error(`error: cannot read --ca-file: ${(err as Error).message}`);
+        }
+      }
+      const o = { timeoutSeconds: opts.timeout, count: opts.count, packetIntervalSeconds: 0.2, resolver: opts.resolver, insecureTls: opts.insecure, ca };
       const outcomes = await Promise.all(families.map((f) => runProbe(type, target, f, o)));
       const [v6, v4] = outcomes;
       const ratio = outcomes.length === 2 && v6!.success && v4!.success ? dualStackRatio(v6!.icmp?.avg ?? v6!.durationSeconds, v4!.icmp?.avg ?? v4!.durationSeconds) : null;

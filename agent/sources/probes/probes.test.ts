@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { type Server, createServer as createHttpServer } from 'node:http';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type Server, type ServerResponse, createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,23 +8,72 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/log.js';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
-import { fetchOver, probeDns, probeIcmp, probeTcp } from './probes.js';
+import { type ProbesSourceConfig, probeScheduleProblem } from './config.js';
+import { type ExecResult, fetchOver, probeDns, probeIcmp, probeTcp, runProbe } from './probes.js';
 import { outcomeSamples } from './samples.js';
 import { createProbeSource } from './source.js';
 
 /** Probes against real servers on loopback, over both families, names from a real DNS server. */
 let dns: Awaited<ReturnType<typeof startDnsServer>>;
-const servers: { close: (cb: () => void) => void }[] = [];
+const servers: Server[] = [];
+const tcpServers: ReturnType<typeof createTcpServer>[] = [];
 let tcpPort = 0;
+let closedPort = 0;
 let httpPort = 0;
 let httpsPort = 0;
+let caHttpsPort = 0;
 let certExpiry = 0;
+let leafExpiry = 0;
+let caExpiry = 0;
+let caPem = '';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function listen<T extends Server | ReturnType<typeof createTcpServer>>(s: T, host: string, port = 0): Promise<number> {
   await new Promise<void>((r) => s.listen(port, host, () => r()));
-  servers.push(s);
+  if ('closeAllConnections' in s) servers.push(s as Server);
+  else tcpServers.push(s);
   return (s.address() as { port: number }).port;
 }
+
+const BODY = 'hello, 政务';
+async function handler(req: import('node:http').IncomingMessage, res: ServerResponse) {
+  switch (req.url) {
+    case '/':
+      return res.end(BODY); // Content-Length set by Node
+    case '/chunked':
+      res.write('hello, ');
+      return res.end('政务'); // chunked: no Content-Length
+    case '/slow-phases':
+      await sleep(200);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('first half ');
+      await sleep(200);
+      return res.end('second half');
+    case '/dribble': // each phase well within 1 s, the whole over 1.2 s
+      await sleep(400);
+      res.writeHead(200);
+      res.write('a');
+      await sleep(400);
+      res.write('b');
+      await sleep(400);
+      return res.end('c');
+    case '/big':
+      res.writeHead(200, { 'content-length': String(1_000_000) });
+      return res.end(Buffer.alloc(1_000_000, 97));
+    case '/redirect':
+      return res.writeHead(301, { location: '/' }).end();
+    case '/loop':
+      return res.writeHead(302, { location: '/loop' }).end();
+    case '/missing':
+      return res.writeHead(404).end('no');
+    default:
+      return res.writeHead(500).end();
+  }
+}
+
+const openssl = (dir: string, ...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'ignore'], encoding: 'utf8' });
+const notAfter = (dir: string, file: string) => Date.parse(openssl(dir, 'x509', '-enddate', '-noout', '-in', file).trim().replace('notAfter=', '')) / 1000;
 
 beforeAll(async () => {
   dns = await startDnsServer({
@@ -33,17 +82,33 @@ beforeAll(async () => {
   });
   tcpPort = await listen(createTcpServer((c) => c.end()), '127.0.0.1');
   await listen(createTcpServer((c) => c.end()), '::1', tcpPort);
-  const handler = (_req: unknown, res: import('node:http').ServerResponse) => res.end('hello, 政务');
+  const t = createTcpServer();
+  await new Promise<void>((r) => t.listen(0, '::1', () => r()));
+  closedPort = (t.address() as { port: number }).port;
+  await new Promise<void>((r) => t.close(() => r()));
   httpPort = await listen(createHttpServer(handler), '127.0.0.1');
   await listen(createHttpServer(handler), '::1', httpPort);
   const dir = mkdtempSync(join(tmpdir(), 'xj-tls-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=dual.test', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
-  const end = execFileSync('openssl', ['x509', '-enddate', '-noout', '-in', join(dir, 'c.pem')], { encoding: 'utf8' }).trim().replace('notAfter=', '');
-  certExpiry = Date.parse(end) / 1000;
+  // self-signed server certificate
+  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=dual.test', '-keyout', 'k.pem', '-out', 'c.pem');
+  certExpiry = notAfter(dir, 'c.pem');
   httpsPort = await listen(createHttpsServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, handler), '::1');
+  // a test CA (expiring first) and a leaf for dual.test it signed; the server sends the leaf only
+  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '10', '-subj', '/CN=Xunjian test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
+  openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=dual.test', '-keyout', 'leaf.key', '-out', 'leaf.csr');
+  writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:dual.test\nbasicConstraints=CA:FALSE\n');
+  openssl(dir, 'x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '20', '-extfile', 'ext.cnf', '-out', 'leaf.pem');
+  caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
+  caExpiry = notAfter(dir, 'ca.pem');
+  leafExpiry = notAfter(dir, 'leaf.pem');
+  caHttpsPort = await listen(createHttpsServer({ key: readFileSync(join(dir, 'leaf.key')), cert: readFileSync(join(dir, 'leaf.pem')) }, handler), '::1');
 });
 afterAll(async () => {
-  for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+  for (const s of tcpServers) await new Promise<void>((r) => s.close(() => r()));
   await dns.close();
 });
 
@@ -64,38 +129,82 @@ describe('dns probe', () => {
 });
 
 describe('tcp probe', () => {
-  it('connects over the forced family', async () => {
+  it('connects over the forced family, timing the name lookup', async () => {
     const v6 = await probeTcp(`dual.test:${tcpPort}`, 6, o());
     expect(v6).toMatchObject({ success: true, address: '::1', ip: 6 });
+    expect(v6.lookupSeconds).toBeGreaterThan(0);
     const v4 = await probeTcp(`dual.test:${tcpPort}`, 4, o());
     expect(v4).toMatchObject({ success: true, address: '127.0.0.1', ip: 4 });
+    expect((await probeTcp(`[::1]:${tcpPort}`, 6, o())).lookupSeconds).toBe(0);
   });
   it.each([
     ['v4only.test:1', 6, 'no_aaaa'],
-    ['[::1]:1', 6, 'connect_refused'],
+    ['[::1]:CLOSED', 6, 'connect_refused'],
     ['127.0.0.1:80', 6, 'wrong_family'],
     ['nonsense', 4, 'bad_target'],
   ] as const)('%s over IPv%i fails with %s', async (target, ip, reason) => {
-    const r = await probeTcp(target, ip, o());
+    const r = await probeTcp(target.replace('CLOSED', String(closedPort)), ip, o());
     expect(r.success).toBe(false);
     expect(r.reason).toBe(reason);
   });
 });
 
 describe('http probe', () => {
-  it('fetches over IPv6 and IPv4 with phases and body size', async () => {
+  it('fetches over IPv6 and IPv4 with phases, body size and Content-Length', async () => {
     for (const ip of [6, 4] as const) {
       const { outcome: r, body } = await fetchOver(`http://dual.test:${httpPort}/`, ip, o(), true);
       expect(r.success).toBe(true);
       expect(r.address).toBe(ip === 6 ? '::1' : '127.0.0.1');
-      expect(r.http!.status).toBe(200);
-      expect(r.http!.bodyBytes).toBe(Buffer.byteLength('hello, 政务'));
-      expect(body).toBe('hello, 政务');
-      expect(r.http!.tls).toBe(false);
+      expect(r.http).toMatchObject({ status: 200, bodyBytes: Buffer.byteLength(BODY), contentLength: Buffer.byteLength(BODY), tls: false, tlsVersion: null, truncated: false, redirects: 0 });
+      expect(body).toBe(BODY);
       const p = r.http!.phases;
+      expect(p.resolve).toBeGreaterThanOrEqual(r.lookupSeconds!);
       const sum = p.resolve + p.connect + p.tls + p.processing + p.transfer;
       expect(sum).toBeCloseTo(r.durationSeconds, 2);
     }
+  });
+  it('reports Content-Length -1 when the response has none', async () => {
+    const r = (await fetchOver(`http://dual.test:${httpPort}/chunked`, 6, o())).outcome;
+    expect(r.http).toMatchObject({ contentLength: -1, bodyBytes: Buffer.byteLength(BODY) });
+  });
+  it('times processing (to the first byte) and transfer separately', async () => {
+    const http = (await fetchOver(`http://dual.test:${httpPort}/slow-phases`, 4, o())).outcome;
+    expect(http.success).toBe(true);
+    expect(http.http!.phases.processing).toBeGreaterThanOrEqual(0.2);
+    expect(http.http!.phases.transfer).toBeGreaterThanOrEqual(0.2);
+    expect(http.http!.phases.tls).toBe(0);
+    const https = (await fetchOver(`https://dual.test:${httpsPort}/slow-phases`, 6, { ...o(), insecureTls: true })).outcome;
+    expect(https.success).toBe(true);
+    expect(https.http!.phases.tls).toBeGreaterThan(0);
+    expect(https.http!.phases.processing).toBeGreaterThanOrEqual(0.2);
+    expect(https.http!.phases.transfer).toBeGreaterThanOrEqual(0.2);
+  });
+  it('bounds the whole request by the timeout, not each phase', async () => {
+    const r = (await fetchOver(`http://dual.test:${httpPort}/dribble`, 6, { ...o(), timeoutSeconds: 1 })).outcome;
+    expect(r).toMatchObject({ success: false, reason: 'timeout' });
+    const ok = (await fetchOver(`http://dual.test:${httpPort}/dribble`, 6, { ...o(), timeoutSeconds: 3 })).outcome;
+    expect(ok.success).toBe(true);
+  });
+  it('reads the body up to the cap', async () => {
+    const r = (await fetchOver(`http://dual.test:${httpPort}/big`, 6, { ...o(), maxBodyBytes: 1000 })).outcome;
+    expect(r.http).toMatchObject({ status: 200, bodyBytes: 1000, truncated: true, contentLength: 1_000_000 });
+  });
+  it.each([
+    ['/missing', 'http_status'],
+    ['/loop', 'too_many_redirects'],
+  ])('%s fails with %s', async (path, reason) => {
+    const r = await runProbe('http', `http://dual.test:${httpPort}${path}`, 6, o());
+    expect(r).toMatchObject({ success: false, reason });
+  });
+  it('fails with connect_refused on a closed port', async () => {
+    expect(await runProbe('http', `http://dual.test:${closedPort}/`, 6, o())).toMatchObject({ success: false, reason: 'connect_refused' });
+  });
+  it('follows redirects over the same family and reports the final response', async () => {
+    const r = await runProbe('http', `http://dual.test:${httpPort}/redirect`, 4, o());
+    expect(r).toMatchObject({ success: true, target: `http://dual.test:${httpPort}/redirect`, address: '127.0.0.1' });
+    expect(r.http).toMatchObject({ status: 200, redirects: 1, url: `http://dual.test:${httpPort}/`, bodyBytes: Buffer.byteLength(BODY) });
+    const none = await runProbe('http', `http://dual.test:${httpPort}/redirect`, 4, { ...o(), maxRedirects: 0 });
+    expect(none.http).toMatchObject({ status: 301, redirects: 0 });
   });
   it('reports the certificate expiry over TLS, and a TLS error when it does not verify', async () => {
     const ok = (await fetchOver(`https://dual.test:${httpsPort}/`, 6, { ...o(), insecureTls: true })).outcome;
@@ -105,6 +214,19 @@ describe('http probe', () => {
     const bad = (await fetchOver(`https://dual.test:${httpsPort}/`, 6, o())).outcome;
     expect(bad.success).toBe(false);
     expect(bad.reason).toBe('tls_error');
+  });
+  it('verifies against a given CA, by the URL host name while connecting to the resolved address', async () => {
+    expect(caExpiry).toBeLessThan(leafExpiry);
+    const ok = (await fetchOver(`https://dual.test:${caHttpsPort}/`, 6, { ...o(), ca: caPem })).outcome;
+    expect(ok).toMatchObject({ success: true, address: '::1' });
+    // the chain the server sent is the leaf alone: the CA from the trust store is not counted
+    expect(ok.http).toMatchObject({ tls: true, tlsVersion: 'TLS 1.3', certExpiry: leafExpiry });
+    // the same server by its address: the certificate does not name ::1
+    const byIp = (await fetchOver(`https://[::1]:${caHttpsPort}/`, 6, { ...o(), ca: caPem })).outcome;
+    expect(byIp).toMatchObject({ success: false, reason: 'tls_error' });
+    // without the CA: unknown issuer
+    const noCa = (await fetchOver(`https://dual.test:${caHttpsPort}/`, 6, o())).outcome;
+    expect(noCa).toMatchObject({ success: false, reason: 'tls_error' });
   });
   it('fails clearly without AAAA', async () => {
     const r = (await fetchOver(`http://v4only.test:${httpPort}/`, 6, o())).outcome;
@@ -119,13 +241,47 @@ describe('icmp probe (system ping)', () => {
     expect(r.icmp).toMatchObject({ sent: 3, received: 3, loss: 0 });
     expect(r.icmp!.min!).toBeLessThanOrEqual(r.icmp!.avg!);
     expect(r.icmp!.avg!).toBeLessThanOrEqual(r.icmp!.max!);
+    expect(r.lookupSeconds).toBeGreaterThan(0);
   });
 
-  it('says clearly when ICMP is not permitted', async () => {
-    const r = await probeIcmp('127.0.0.1', 4, { ...o(), exec: async () => ({ stdout: '', stderr: 'ping: socket: Operation not permitted\n', code: 2 }) });
-    expect(r.reason).toBe('icmp_not_permitted');
-    expect(r.error).toContain('net.ipv4.ping_group_range');
+  const fake = (res: ExecResult) => async () => res;
+  const iputils = (sent: number, lines: string[], received = lines.length) => `PING x\n${lines.join('\n')}\n--- x ping statistics ---\n${sent} packets transmitted, ${received} received, 0% packet loss\n`;
+  it.each([
+    ['not permitted', { stdout: '', stderr: 'ping: socket: Operation not permitted\n', code: 2 }, 'icmp_not_permitted'],
+    ['killed by the time budget', { stdout: '64 bytes from ::1: icmp_seq=1 ttl=64 time=0.1 ms\n', stderr: '', code: 2, killed: true }, 'timeout'],
+    ['reply lines not understood', { stdout: iputils(2, ['64 bytes from ::1: icmp_seq=1 ttl=64 time<0.1 ms'], 1), stderr: '', code: 0 }, 'ping_format'],
+    ['no summary', { stdout: '64 bytes from ::1: icmp_seq=1 ttl=64 time=0.1 ms\n', stderr: '', code: 0 }, 'ping_format'],
+  ] as const)('%s → %s', async (_n, res, reason) => {
+    const r = await probeIcmp('::1', 6, { ...o(), exec: fake(res) });
+    expect(r).toMatchObject({ success: false, reason });
+    expect(r.icmp).toBeUndefined();
+    if (reason === 'icmp_not_permitted') expect(r.error).toContain('net.ipv4.ping_group_range');
   });
+  it('takes the counts from ping, not from the configuration', async () => {
+    // iputils sent 4 of 5 requests (its deadline) and 2 came back
+    const stdout = iputils(4, ['64 bytes from ::1: icmp_seq=1 ttl=64 time=1.0 ms', '64 bytes from ::1: icmp_seq=2 ttl=64 time=3.0 ms']);
+    const r = await probeIcmp('::1', 6, { ...o(), count: 5, exec: fake({ stdout, stderr: '', code: 1, spawnSeconds: 0.004 }) });
+    expect(r.icmp).toEqual({ sent: 4, received: 2, loss: 0.5, min: 0.001, avg: 0.002, max: 0.003, jitter: 0.002, setupSeconds: 0.004 });
+    expect(r.success).toBe(true);
+  });
+  it('kills ping when the run is aborted', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const r = await probeIcmp('::1', 6, { ...o(), count: 100, packetIntervalSeconds: 0.2, signal: ac.signal });
+    expect(r).toMatchObject({ success: false, reason: 'aborted' });
+  });
+});
+
+describe('config', () => {
+  const t = (x: Partial<ProbesSourceConfig['targets'][number]>) => ({ name: 'p', type: 'icmp' as const, target: 'x', ip: 'both' as const, intervalSeconds: 60, timeoutSeconds: 5, count: 5, packetIntervalSeconds: 0.5, insecureTls: false, ...x });
+  it.each([
+    ['defaults fit', [t({})], null],
+    // 100 × 0.5 + 5 = 55 ≥ 54
+    ['icmp round too long', [t({}), t({ name: 'big', count: 100 })], { key: 'sources.probes.targets.1', expected: "count × packetIntervalSeconds + timeoutSeconds (100 × 0.5 + 5 = 55 s) below 0.9 × intervalSeconds (54 s) of probe 'big'" }],
+    ['icmp round just fits', [t({ count: 97 })], null], // 53.5 < 54
+    ['http timeout too long', [t({ type: 'http', intervalSeconds: 5, timeoutSeconds: 5 })], { key: 'sources.probes.targets.0', expected: "timeoutSeconds (5 s) below 0.9 × intervalSeconds (4.5 s) of probe 'p'" }],
+    ['tcp fits', [t({ type: 'tcp', intervalSeconds: 10, timeoutSeconds: 5 })], null],
+  ])('%s', (_n, targets, problem) => expect(probeScheduleProblem({ resolver: '', targets })).toEqual(problem));
 });
 
 describe('samples', () => {
@@ -137,31 +293,74 @@ describe('samples', () => {
     const v = (name: string, labels: Record<string, string>) => samples.find((s) => s.name === name && Object.entries(labels).every(([k, x]) => s.labels[k] === x))?.value;
     expect(v('probe_success', { ip: '6' })).toBe(1);
     expect(v('probe_ip_protocol', { ip: '6' })).toBe(6);
-    expect(v('probe_icmp_requests_total', { ip: '4' })).toBe(4);
-    expect(v('probe_icmp_responses_total', { ip: '4' })).toBe(4);
-    expect(v('probe_dualstack_both_success', { probe: 'lo' })).toBe(1);
-    expect(v('probe_dualstack_latency_ratio', { probe: 'lo' })).toBeGreaterThan(0);
+    expect(v('xunjian_probe_icmp_requests_total', { ip: '4' })).toBe(4);
+    expect(v('xunjian_probe_icmp_responses_total', { ip: '4' })).toBe(4);
+    expect(v('probe_icmp_duration_seconds', { ip: '4', phase: 'resolve' })).toBeGreaterThan(0);
+    expect(v('probe_icmp_duration_seconds', { ip: '4', phase: 'rtt' })).toBe(v('xunjian_probe_icmp_rtt_seconds', { ip: '4', stat: 'avg' }));
+    expect(v('probe_dns_lookup_time_seconds', { ip: '6' })).toBeGreaterThan(0);
+    expect(v('xunjian_probe_dualstack_both_success', { probe: 'lo' })).toBe(1);
+    expect(v('xunjian_probe_dualstack_latency_ratio', { probe: 'lo' })).toBeGreaterThan(0);
+    expect(samples.some((s) => s.name === 'xunjian_probe_failure_info')).toBe(false);
+  });
+
+  it('warns once when a probe starts failing or fails differently, and emits the reason', async () => {
+    const lines: string[] = [];
+    const src = createProbeSource({ name: 'web', type: 'http', target: `http://v4only.test:${httpPort}/`, ip: 'both', intervalSeconds: 60, timeoutSeconds: 2, count: 1, packetIntervalSeconds: 0.2, insecureTls: false }, dns.server);
+    const ctx = { signal: new AbortController().signal, log: createLogger({ level: 'info', write: (l) => lines.push(l) }), now: () => 1000 };
+    const first = await src.collect(ctx);
+    await src.collect(ctx);
+    expect(lines.filter((l) => l.includes('WARN')).length).toBe(1);
+    expect(lines[0]).toMatch(/WARN +probe failing .*ip=6 reason=no_aaaa/);
+    expect(first.samples.filter((s) => s.name === 'xunjian_probe_failure_info').map((s) => [s.labels.ip, s.labels.reason, s.value])).toEqual([['6', 'no_aaaa', 1]]);
   });
 
   it('renders an HTTP outcome exactly', () => {
     const s = outcomeSamples(
       'site',
-      { type: 'http', target: 'https://x/', ip: 6, success: false, durationSeconds: 0.5, reason: 'http_status', http: { status: 503, tls: true, certExpiry: 1800000000, bodyBytes: 10, phases: { resolve: 0.1, connect: 0.1, tls: 0.1, processing: 0.1, transfer: 0.1 } } },
+      {
+        type: 'http',
+        target: 'https://x/',
+        ip: 6,
+        success: false,
+        durationSeconds: 0.5,
+        lookupSeconds: 0.1,
+        reason: 'http_status',
+        http: {
+          status: 503,
+          tls: true,
+          tlsVersion: 'TLS 1.3',
+          httpVersion: '1.1',
+          certExpiry: 1800000000,
+          bodyBytes: 10,
+          contentLength: -1,
+          truncated: false,
+          contentType: 'text/html',
+          redirects: 1,
+          url: 'https://x/y',
+          phases: { resolve: 0.1, connect: 0.1, tls: 0.1, processing: 0.1, transfer: 0.1 },
+        },
+      },
       7,
     );
     const l = { probe: 'site', target: 'https://x/', ip: '6' };
-    expect(s.map((x) => [x.name, x.labels.phase ?? '', x.value])).toEqual([
+    expect(s.map((x) => [x.name, x.labels.phase ?? x.labels.reason ?? x.labels.version ?? '', x.value])).toEqual([
       ['probe_success', '', 0],
       ['probe_duration_seconds', '', 0.5],
       ['probe_ip_protocol', '', 6],
+      ['probe_dns_lookup_time_seconds', '', 0.1],
+      ['xunjian_probe_failure_info', 'http_status', 1],
       ['probe_http_status_code', '', 503],
       ['probe_http_duration_seconds', 'resolve', 0.1],
       ['probe_http_duration_seconds', 'connect', 0.1],
       ['probe_http_duration_seconds', 'tls', 0.1],
       ['probe_http_duration_seconds', 'processing', 0.1],
       ['probe_http_duration_seconds', 'transfer', 0.1],
-      ['probe_http_content_length', '', 10],
+      ['probe_http_content_length', '', -1],
+      ['probe_http_uncompressed_body_length', '', 10],
+      ['probe_http_redirects', '', 1],
       ['probe_http_ssl', '', 1],
+      ['probe_http_version', '', 1.1],
+      ['probe_tls_version_info', 'TLS 1.3', 1],
       ['probe_ssl_earliest_cert_expiry', '', 1800000000],
     ]);
     expect(s[0]!.labels).toEqual(l);

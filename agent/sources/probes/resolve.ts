@@ -3,38 +3,6 @@ import { isIP } from 'node:net';
 
 export type Family = 4 | 6;
 
-/**
- * Resolve a host name to one address of the forced family — through `server` ("host:port" or
- * "[v6]:port") when given, else the system resolver. IP literals must be of that family.
- */
-export async function resolveHost(host: string, family: Family, server?: string, signal?: AbortSignal): Promise<{ address: string; seconds: number }> {
-  const bare = host.replace(/^\[|\]$/g, '');
-  const t0 = performance.now();
-  const lit = isIP(bare);
-  if (lit) {
-    if (lit !== family) throw new ProbeError('wrong_family', `${bare} is an IPv${lit} address, probe is forced to IPv${family}`);
-    return { address: bare, seconds: 0 };
-  }
-  let address: string | undefined;
-  try {
-    if (server) {
-      const r = new Resolver({ timeout: 3000, tries: 1 });
-      r.setServers([server]);
-      signal?.addEventListener('abort', () => r.cancel(), { once: true });
-      const list = family === 6 ? await r.resolve6(bare) : await r.resolve4(bare);
-      address = list[0];
-    } else {
-      address = (await lookup(bare, { family })).address;
-    }
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const noRecord = code === 'ENODATA' || code === 'ENOTFOUND';
-    throw new ProbeError(noRecord ? (family === 6 ? 'no_aaaa' : 'no_a') : 'dns_error', `${family === 6 ? 'AAAA' : 'A'} lookup of ${bare} failed: ${code}`);
-  }
-  if (!address) throw new ProbeError(family === 6 ? 'no_aaaa' : 'no_a', `no ${family === 6 ? 'AAAA' : 'A'} record for ${bare}`);
-  return { address, seconds: (performance.now() - t0) / 1000 };
-}
-
 /** A probe failure with a short machine-readable reason. */
 export class ProbeError extends Error {
   constructor(
@@ -43,4 +11,57 @@ export class ProbeError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * Resolve a host name to one address of the forced family — through `server` ("host:port" or
+ * "[v6]:port") when given, else the system resolver. IP literals must be of that family. Bounded by
+ * `timeoutMs` and `signal` (the system resolver cannot be cancelled; its answer is then ignored).
+ */
+export async function resolveHost(host: string, family: Family, server?: string, signal?: AbortSignal, timeoutMs = 5000): Promise<{ address: string; seconds: number }> {
+  const bare = host.replace(/^\[|\]$/g, '');
+  const t0 = performance.now();
+  const lit = isIP(bare);
+  if (lit) {
+    if (lit !== family) throw new ProbeError('wrong_family', `${bare} is an IPv${lit} address, probe is forced to IPv${family}`);
+    return { address: bare, seconds: 0 };
+  }
+  const rr = family === 6 ? 'AAAA' : 'A';
+  let address: string | undefined;
+  let resolver: Resolver | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const bound = new Promise<never>((_, reject) => {
+    const stop = (why: string) => {
+      resolver?.cancel();
+      reject(new ProbeError('timeout', `${rr} lookup of ${bare} ${why}`));
+    };
+    timer = setTimeout(() => stop(`took more than ${timeoutMs / 1000} s`), timeoutMs);
+    onAbort = () => stop('aborted');
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  bound.catch(() => undefined); // raced below; never an unhandled rejection
+  try {
+    let query: Promise<string | undefined>;
+    if (server) {
+      resolver = new Resolver({ timeout: Math.min(3000, timeoutMs), tries: 1 });
+      resolver.setServers([server]);
+      query = (family === 6 ? resolver.resolve6(bare) : resolver.resolve4(bare)).then((l) => l[0]);
+    } else {
+      query = lookup(bare, { family }).then((r) => r.address);
+    }
+    query.catch(() => undefined); // a late rejection after the bound fired
+    address = await Promise.race([query, bound]);
+  } catch (err) {
+    if (err instanceof ProbeError) throw err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const noRecord = code === 'ENODATA' || code === 'ENOTFOUND';
+    throw new ProbeError(noRecord ? (family === 6 ? 'no_aaaa' : 'no_a') : 'dns_error', `${rr} lookup of ${bare} failed: ${code}`);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+  }
+  if (!address) throw new ProbeError(family === 6 ? 'no_aaaa' : 'no_a', `no ${rr} record for ${bare}`);
+  return { address, seconds: (performance.now() - t0) / 1000 };
 }

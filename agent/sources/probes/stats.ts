@@ -1,5 +1,10 @@
 /** Pure statistics of multi-packet probes (smokeping-style rounds). Times in seconds. */
 
+export interface Reply {
+  seq: number;
+  rtt: number;
+}
+
 export interface RoundStats {
   sent: number;
   received: number;
@@ -8,29 +13,36 @@ export interface RoundStats {
   min: number | null;
   avg: number | null;
   max: number | null;
-  /** RFC 3550-style jitter: mean absolute difference of consecutive RTTs (null below 2 replies). */
+  /**
+   * Jitter: mean absolute difference of the RTTs of replies with consecutive sequence numbers
+   * (RFC 3550's |D(i−1, i)| without its smoothing; a pair across a lost packet is skipped so a loss
+   * does not pass for jitter). Null when no two consecutive sequence numbers both got replies.
+   */
   jitter: number | null;
 }
 
-export function roundStats(sent: number, rtts: readonly number[]): RoundStats {
-  const received = rtts.length;
-  const loss = sent > 0 ? (sent - received) / sent : 1;
+/** Stats of one round: `sent` requests, the distinct replies (any order). */
+export function roundStats(sent: number, replies: readonly Reply[]): RoundStats {
+  const r = [...replies].sort((a, b) => a.seq - b.seq);
+  const received = r.length;
+  const loss = sent > 0 ? Math.max(0, sent - received) / sent : 1;
   if (received === 0) return { sent, received, loss, min: null, avg: null, max: null, jitter: null };
-  let min = rtts[0]!;
-  let max = rtts[0]!;
+  let min = r[0]!.rtt;
+  let max = r[0]!.rtt;
   let sum = 0;
-  for (const r of rtts) {
-    if (r < min) min = r;
-    if (r > max) max = r;
-    sum += r;
+  for (const x of r) {
+    if (x.rtt < min) min = x.rtt;
+    if (x.rtt > max) max = x.rtt;
+    sum += x.rtt;
   }
-  let jitter: number | null = null;
-  if (received >= 2) {
-    let d = 0;
-    for (let i = 1; i < received; i++) d += Math.abs(rtts[i]! - rtts[i - 1]!);
-    jitter = d / (received - 1);
+  let d = 0;
+  let pairs = 0;
+  for (let i = 1; i < received; i++) {
+    if (r[i]!.seq !== r[i - 1]!.seq + 1) continue;
+    d += Math.abs(r[i]!.rtt - r[i - 1]!.rtt);
+    pairs++;
   }
-  return { sent, received, loss, min, avg: sum / received, max, jitter };
+  return { sent, received, loss, min, avg: sum / received, max, jitter: pairs ? d / pairs : null };
 }
 
 /** IPv6 ÷ IPv4 latency; null unless both succeeded with a positive IPv4 latency. */
@@ -41,9 +53,11 @@ export function dualStackRatio(v6: number | null, v4: number | null): number | n
 
 /**
  * Two-sided bounds on the number of successes of Binomial(n, p) holding with probability ≥ 1 − alpha
- * (exact, from the cumulative distribution).
+ * (exact, from the cumulative distribution: each tail outside the bounds has mass ≤ alpha ÷ 2).
  */
 export function binomialBounds(n: number, p: number, alpha: number): { low: number; high: number } {
+  if (p <= 0) return { low: 0, high: 0 };
+  if (p >= 1) return { low: n, high: n };
   const pmf: number[] = [];
   // log-space to stay exact enough for n in the hundreds
   const lf = (k: number) => {
@@ -61,15 +75,24 @@ export function binomialBounds(n: number, p: number, alpha: number): { low: numb
   return { low, high };
 }
 
-/** Parse the reply lines of iputils `ping -n`: RTTs in seconds, in sequence order. */
-export function parsePingReplies(output: string): { seq: number; rtt: number }[] {
-  const out: { seq: number; rtt: number }[] = [];
+/**
+ * Reply lines of `ping -n`: iputils (`icmp_seq=1 ttl=64 time=0.27 ms`) and busybox (`seq=0 ttl=64`,
+ * `hlim=64` for IPv6). Duplicates count once; sorted by sequence number.
+ */
+export function parsePingReplies(output: string): Reply[] {
+  const out: Reply[] = [];
   const seen = new Set<number>();
-  for (const m of output.matchAll(/icmp_seq=(\d+)\s+ttl=\d+\s+time=([\d.]+)\s*ms/g)) {
+  for (const m of output.matchAll(/\b(?:icmp_seq|seq)=(\d+)\s+(?:ttl|hlim)=\d+\s+time=([\d.]+)\s*ms/g)) {
     const seq = Number(m[1]);
     if (seen.has(seq)) continue; // DUP! replies count once
     seen.add(seq);
     out.push({ seq, rtt: Number(m[2]) / 1000 });
   }
   return out.sort((a, b) => a.seq - b.seq);
+}
+
+/** The summary line: iputils `5 packets transmitted, 4 received`, busybox `5 packets transmitted, 4 packets received`. */
+export function parsePingSummary(output: string): { transmitted: number; received: number } | null {
+  const m = /(\d+) packets transmitted, (\d+) (?:packets )?received/.exec(output);
+  return m ? { transmitted: Number(m[1]), received: Number(m[2]) } : null;
 }
