@@ -1,4 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
 import { checkSite } from './check.js';
@@ -6,11 +7,15 @@ import { checkSite } from './check.js';
 /**
  * A multi-level fixture site served by real HTTP servers on 127.0.0.1 and [::1] (same port), names from
  * a real DNS server on loopback: some pages only work over IPv4, one differs over IPv6, one host has
- * no AAAA record.
+ * no AAAA record; a second site redirects (homepage, same-site, to another site, to the IPv4-only
+ * host, in a loop), serves a non-HTML body with links, a slow page and a link to a closed port.
  */
 let dns: Awaited<ReturnType<typeof startDnsServer>>;
 const servers: Server[] = [];
 let port = 0;
+let closedPort = 0;
+/** busy.site.test: requests in flight now and at most, and request start times (ms). */
+const busy = { inFlight: 0, max: 0, starts: [] as number[] };
 
 function page(links: string[], pad = ''): string {
   return `<html><body>${links.map((l) => `<a href="${l}">${l}</a>`).join(' ')}${pad}</body></html>`;
@@ -19,6 +24,36 @@ function page(links: string[], pad = ''): string {
 function site(family: 4 | 6) {
   return (req: IncomingMessage, res: ServerResponse) => {
     const host = (req.headers.host ?? '').split(':')[0];
+    const url = req.url!;
+    const html = (body: string) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+    const redirect = (to: string) => res.writeHead(302, { location: to }).end();
+    if (host === 'busy.site.test') {
+      busy.inFlight++;
+      busy.max = Math.max(busy.max, busy.inFlight);
+      busy.starts.push(performance.now());
+      setTimeout(() => {
+        busy.inFlight--;
+        html(url === '/' ? page(Array.from({ length: 8 }, (_, i) => `/p${i}`)) : page([]));
+      }, 100);
+      return;
+    }
+    if (host === 'ext.test') return html(page(['/ext-inner']));
+    if (host === 'redir.site.test') {
+      const r: Record<string, () => void> = {
+        '/': () => redirect('/index.html'),
+        '/index.html': () =>
+          html(page(['/r-v4', '/r-in', '/r-ext', '/bin', '/loop', '/slow', `http://redir.site.test:${closedPort}/`, `https://redir.site.test:${port}/index.html`])),
+        '/r-v4': () => redirect(`http://v4.site.test:${port}/d`),
+        '/r-in': () => redirect('/p2'),
+        '/p2': () => html(page(['/p3'])),
+        '/p3': () => html(page([])),
+        '/r-ext': () => redirect(`http://ext.test:${port}/x`),
+        '/bin': () => res.writeHead(200, { 'content-type': 'application/octet-stream' }).end('<a href="/from-bin">'),
+        '/loop': () => redirect('/loop'),
+        '/slow': () => setTimeout(() => html(page(['/after-slow'])), 1500),
+      };
+      return (r[url] ?? (() => res.writeHead(404).end()))();
+    }
     const d = `http://v4.site.test:${port}`;
     const pages: Record<string, string> = {
       '/': page(['/a', '/b', '/c', `${d}/d`, '/e', 'https://other.test/x', 'mailto:web@site.test', '/logo.png']),
@@ -31,85 +66,123 @@ function site(family: 4 | 6) {
     };
     const v4host: Record<string, string> = { '/d': page([`${d}/d1`]), '/d1': page([]) };
     const v4only = new Set(['/b', '/a2']);
-    const body = host === 'v4.site.test' ? v4host[req.url!] : pages[req.url!] ?? (req.url === '/a2' ? page([]) : undefined);
-    if (body === undefined || (family === 6 && v4only.has(req.url!))) {
+    const body = host === 'v4.site.test' ? v4host[url] : (pages[url] ?? (url === '/a2' ? page([]) : undefined));
+    if (body === undefined || (family === 6 && v4only.has(url))) {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(body);
+    html(body);
   };
 }
 
 beforeAll(async () => {
-  dns = await startDnsServer({ 'www.site.test': { a: ['127.0.0.1'], aaaa: ['::1'] }, 'v4.site.test': { a: ['127.0.0.1'] } });
+  const dual = { a: ['127.0.0.1'], aaaa: ['::1'] };
+  dns = await startDnsServer({ 'www.site.test': dual, 'redir.site.test': dual, 'ext.test': dual, 'busy.site.test': dual, 'v4.site.test': { a: ['127.0.0.1'] } });
   const s4 = createServer(site(4));
   await new Promise<void>((r) => s4.listen(0, '127.0.0.1', () => r()));
   port = (s4.address() as { port: number }).port;
   const s6 = createServer(site(6));
   await new Promise<void>((r) => s6.listen(port, '::1', () => r()));
   servers.push(s4, s6);
+  // a port that refuses: bound and closed again
+  const t = createTcpServer();
+  await new Promise<void>((r) => t.listen(0, '::1', () => r()));
+  closedPort = (t.address() as { port: number }).port;
+  await new Promise<void>((r) => t.close(() => r()));
 });
 afterAll(async () => {
-  for (const s of servers) await new Promise<void>((r) => s.close(() => r()));
+  for (const s of servers) {
+    s.closeAllConnections();
+    await new Promise<void>((r) => s.close(() => r()));
+  }
   await dns.close();
 });
 
-const opts = () => ({ maxLinksPerLevel: 50, maxPages: 200, concurrency: 4, requestsPerSecond: 200, timeoutSeconds: 3, lengthTolerance: 0.1, resolver: dns.server });
+const opts = () => ({ maxLinksPerLevel: 50, maxPages: 200, concurrency: 4, requestsPerSecond: 200, timeoutSeconds: 3, lengthTolerance: 0.1, resolver: dns.server, sameSiteHosts: ['v4.site.test'] });
+const u = (p: string, host = 'www.site.test') => `http://${host}:${port}${p}`;
+const summary = (l: { found: number; checked: number; unchecked: number; capable: number; rate: number | null }) => ({ found: l.found, checked: l.checked, unchecked: l.unchecked, capable: l.capable, rate: l.rate });
 
 describe('website IPv6 support rate', () => {
   it('measures the exact level-2 and level-3 rates and names each failure', async () => {
-    const url = `http://www.site.test:${port}/`;
-    const r = await checkSite(url, opts());
-    const u = (p: string, host = 'www.site.test') => `http://${host}:${port}${p}`;
+    const r = await checkSite(u('/'), opts());
     expect(r.homepage).toEqual({ aaaa: true, ipv6Reachable: true, ipv4Reachable: true });
     const [l2, l3] = r.levels;
-    expect({ found: l2.found, checked: l2.checked, capable: l2.capable, rate: l2.rate }).toEqual({ found: 5, checked: 5, capable: 2, rate: 2 / 5 });
+    expect(summary(l2)).toEqual({ found: 5, checked: 5, unchecked: 0, capable: 2, rate: 2 / 5 });
     expect(l2.failures.map((f) => [f.url, f.reason])).toEqual([
       [u('/b'), 'http_status'],
       [u('/c'), 'content_mismatch'],
       [u('/d', 'v4.site.test'), 'no_aaaa'],
     ]);
-    expect({ found: l3.found, checked: l3.checked, capable: l3.capable, rate: l3.rate }).toEqual({ found: 4, checked: 4, capable: 2, rate: 2 / 4 });
-    expect(l3.failures.map((f) => [f.url, f.reason]).sort()).toEqual(
-      [
-        [u('/a2'), 'http_status'],
-        [u('/d1', 'v4.site.test'), 'no_aaaa'],
-      ].sort(),
-    );
+    expect(summary(l3)).toEqual({ found: 4, checked: 4, unchecked: 0, capable: 2, rate: 2 / 4 });
+    expect(l3.failures.map((f) => [f.url, f.reason])).toEqual([
+      [u('/a2'), 'http_status'],
+      [u('/d1', 'v4.site.test'), 'no_aaaa'],
+    ]);
     // 1 homepage + 5 + 4 links, each over both families
     expect(r.pagesFetched).toBe(20);
     expect(r.budgetExhausted).toBe(false);
   });
 
-  it('obeys the per-level cap and the page budget', async () => {
-    const r = await checkSite(`http://www.site.test:${port}/`, { ...opts(), maxLinksPerLevel: 2, maxPages: 8 });
-    expect(r.levels[0]).toMatchObject({ found: 5, checked: 2 });
-    expect(r.pagesFetched).toBe(8);
+  it('leaves links the page budget cannot pay for out of the rate, counted as unchecked', async () => {
+    // 2 (homepage) + 10 (level 2) + 6: three of the four level-3 links (/a1, /a2, /b1, /d1 in crawl order)
+    const r = await checkSite(u('/'), { ...opts(), maxPages: 18 });
+    expect(summary(r.levels[0])).toEqual({ found: 5, checked: 5, unchecked: 0, capable: 2, rate: 2 / 5 });
+    expect(summary(r.levels[1])).toEqual({ found: 4, checked: 3, unchecked: 1, capable: 2, rate: 2 / 3 });
+    expect(r.levels[1].failures.map((f) => [f.url, f.reason])).toEqual([[u('/a2'), 'http_status']]);
+    expect(r.pagesFetched).toBe(18);
     expect(r.budgetExhausted).toBe(true);
-    expect(r.levels[1].failures.every((f) => f.reason === 'not_checked')).toBe(true);
+  });
+
+  it('caps the links per level without calling them unchecked', async () => {
+    const r = await checkSite(u('/'), { ...opts(), maxLinksPerLevel: 2 });
+    expect(summary(r.levels[0])).toEqual({ found: 5, checked: 2, unchecked: 0, capable: 1, rate: 1 / 2 });
+    expect(r.budgetExhausted).toBe(false);
+  });
+
+  it('follows redirects over the forced family, crawls only same-site HTML, names every failure', async () => {
+    const r = await checkSite(`http://redir.site.test:${port}/`, { ...opts(), sameSiteHosts: [], timeoutSeconds: 1, maxRedirects: 5 });
+    const x = (p: string) => `http://redir.site.test:${port}${p}`;
+    expect(r.homepage).toEqual({ aaaa: true, ipv6Reachable: true, ipv4Reachable: true });
+    const [l2, l3] = r.levels;
+    expect(summary(l2)).toEqual({ found: 7, checked: 7, unchecked: 0, capable: 3, rate: 3 / 7 });
+    expect(l2.failures.map((f) => [f.url, f.reason])).toEqual([
+      [x('/r-v4'), 'no_aaaa'],
+      [x('/loop'), 'too_many_redirects'],
+      [x('/slow'), 'timeout'],
+      [`http://redir.site.test:${closedPort}/`, 'connect_refused'],
+    ]);
+    expect(l2.failures[0]!.detail).toContain(`redirected to http://v4.site.test:${port}/d`);
+    // only /p2 (reached through the same-site redirect) is crawled: not the other site's page, not the
+    // octet-stream body, not the IPv4-only host's page
+    expect(summary(l3)).toEqual({ found: 1, checked: 1, unchecked: 0, capable: 1, rate: 1 });
+    // homepage 2 × 2; /r-v4, /r-in, /r-ext 3 × 2 × 2; /bin, /slow, closed port 3 × 2; /loop 2 × 6; /p3 2
+    expect(r.pagesFetched).toBe(4 + 12 + 6 + 12 + 2);
+  });
+
+  it('keeps to the concurrency and the request rate', async () => {
+    busy.max = 0;
+    busy.starts.length = 0;
+    const t0 = performance.now();
+    const r = await checkSite(`http://busy.site.test:${port}/`, { ...opts(), concurrency: 2, requestsPerSecond: 20 });
+    const took = (performance.now() - t0) / 1000;
+    expect(r.pagesFetched).toBe(18);
+    expect(busy.starts.length).toBe(18);
+    expect(busy.max).toBe(2);
+    // 18 request starts at 20 per second: the last cannot start before 17 / 20 s
+    expect(took).toBeGreaterThanOrEqual(17 / 20);
   });
 
   it('reports a homepage without AAAA', async () => {
-    const r = await checkSite(`http://v4.site.test:${port}/d`, { ...opts(), maxLinksPerLevel: 0 });
+    const r = await checkSite(u('/d', 'v4.site.test'), { ...opts(), maxLinksPerLevel: 0 });
     expect(r.homepage).toEqual({ aaaa: false, ipv6Reachable: false, ipv4Reachable: true, reason: 'no_aaaa' });
   });
-});
 
-describe('xunjian ipv6-check', () => {
-  it('prints the summary table and JSON', async () => {
-    const { execFile } = await import('node:child_process');
-    const { BIN } = await import('../../../test/helpers/proc.js');
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; stdout: string }>((resolve) => {
-        execFile(process.execPath, [BIN, 'ipv6-check', `http://www.site.test:${port}/`, '--resolver', dns.server, '--rate', '200', ...args], (err, stdout) => resolve({ code: err ? (err.code as number) : 0, stdout }));
-      });
-    const table = await run([]);
-    expect(table.code).toBe(0);
-    expect(table.stdout).toContain('Homepage: AAAA yes, over IPv6 reachable, over IPv4 reachable');
-    expect(table.stdout).toMatch(/^2 +5 +5 +2 +40\.0%$/m);
-    expect(table.stdout).toMatch(/^3 +4 +4 +2 +50\.0%$/m);
-    expect(table.stdout).toContain(`L2 no_aaaa           http://v4.site.test:${port}/d`);
-    const json = JSON.parse((await run(['--json'])).stdout);
-    expect(json.levels.map((l: { rate: number }) => l.rate)).toEqual([0.4, 0.5]);
+  it('stops when aborted', async () => {
+    const ac = new AbortController();
+    const p = checkSite(`http://redir.site.test:${port}/`, { ...opts(), sameSiteHosts: [], signal: ac.signal, requestsPerSecond: 2 });
+    setTimeout(() => ac.abort(), 300);
+    const t0 = performance.now();
+    await expect(p).rejects.toThrow();
+    expect(performance.now() - t0).toBeLessThan(2500);
   });
 });

@@ -1,12 +1,14 @@
-import { fetchOver, type HttpFetch, type ProbeOptions } from '../probes/probes.js';
+import { type HttpFollow, type ProbeOptions, fetchFollow } from '../probes/probes.js';
 import { type Family, resolveHost } from '../probes/resolve.js';
 import type { Ipv6checkSourceConfig } from './config.js';
-import { type LevelReport, type LinkCheck, extractLinks, lengthDiffers, levelReport, siteDomain } from './links.js';
+import { type LevelReport, type LinkCheck, extractLinks, isHtml, lengthDiffers, levelReport, linkKey, sameSite, siteScope } from './links.js';
 
 /** The source's limits (see config.ts) plus per-run options. */
 export type Ipv6CheckOptions = Omit<Ipv6checkSourceConfig, 'sites' | 'intervalSeconds'> & {
   resolver?: string;
   insecureTls?: boolean;
+  /** PEM CA certificate(s) to verify servers with instead of the system store. */
+  ca?: string;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
 };
@@ -16,26 +18,24 @@ export interface Ipv6CheckReport {
   checkedAt: string;
   homepage: { aaaa: boolean; ipv6Reachable: boolean; ipv4Reachable: boolean; reason?: string };
   levels: [LevelReport, LevelReport];
+  /** Requests made (each redirect hop is one). */
   pagesFetched: number;
   budgetExhausted: boolean;
 }
 
-/** Bounded concurrency and start rate for every request of one check. */
-class Limiter {
+/** Bounded concurrency (slots held by a whole redirect chain) and request start rate (every request). */
+export class Limiter {
   private active = 0;
   private readonly queue: (() => void)[] = [];
   private nextStart = 0;
   constructor(
     private readonly concurrency: number,
     private readonly perSecond: number,
+    private readonly signal?: AbortSignal,
   ) {}
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.active >= this.concurrency) await new Promise<void>((r) => this.queue.push(r));
     this.active++;
-    const now = Date.now();
-    const at = Math.max(now, this.nextStart);
-    this.nextStart = at + 1000 / this.perSecond;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
     try {
       return await fn();
     } finally {
@@ -43,71 +43,147 @@ class Limiter {
       this.queue.shift()?.();
     }
   }
+  /** Wait for the next request start slot (returns early when the signal aborts). */
+  async pace(): Promise<void> {
+    const now = Date.now();
+    const at = Math.max(now, this.nextStart);
+    this.nextStart = at + 1000 / this.perSecond;
+    if (at <= now) return;
+    await new Promise<void>((r) => {
+      const t = setTimeout(done, at - now);
+      function done() {
+        clearTimeout(t);
+        r();
+      }
+      this.signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+}
+
+interface LinkResult {
+  /** null: the page budget (or an abort) left the link out. */
+  check: LinkCheck | null;
+  /** A same-site HTML body to find further links in, and the URL it came from. */
+  body?: string;
+  bodyUrl?: string;
+  v4ok: boolean;
+  /** Final URL of the IPv6 (else IPv4) fetch. */
+  finalUrl?: string;
 }
 
 /**
  * The national indicator: IPv6 support rate of a government website's second- and third-level links.
  * Links are found by crawling (IPv4 first, IPv6 when IPv4 fails); every link is then checked for an
- * AAAA record and fetched with the socket forced to IPv6, and compared with IPv4.
+ * AAAA record and fetched with the socket forced to IPv6, following redirects (same family, host
+ * re-resolved, each hop against the budget), and compared with IPv4. Links selected but left out by
+ * the page budget are counted as `unchecked`, never in the rate.
  */
 export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<Ipv6CheckReport> {
-  const domain = siteDomain(siteUrl);
-  const limiter = new Limiter(o.concurrency, o.requestsPerSecond);
-  const po: ProbeOptions = { timeoutSeconds: o.timeoutSeconds, resolver: o.resolver, insecureTls: o.insecureTls, signal: o.signal };
+  const scope = siteScope(siteUrl, o.sameSiteHosts ?? []);
+  const limiter = new Limiter(o.concurrency, o.requestsPerSecond, o.signal);
+  const po: ProbeOptions = {
+    timeoutSeconds: o.timeoutSeconds,
+    resolver: o.resolver,
+    insecureTls: o.insecureTls,
+    ca: o.ca,
+    signal: o.signal,
+    maxRedirects: o.maxRedirects ?? 5,
+    maxBodyBytes: o.maxBodyBytes,
+  };
   let pages = 0;
   let exhausted = false;
   let done = 0;
   let total = 1;
-  const fetchPage = async (url: string, ip: Family): Promise<HttpFetch | undefined> => {
-    if (pages >= o.maxPages) {
+  const take = (n: number) => {
+    if (o.signal?.aborted) return false;
+    if (pages + n > o.maxPages) {
       exhausted = true;
-      return undefined;
+      return false;
     }
-    pages++;
-    return limiter.run(() => fetchOver(url, ip, po, true));
+    pages += n;
+    return true;
   };
 
-  /** Check one link; returns the verdict and a body to find further links in. */
-  const checkLink = async (url: string): Promise<{ check: LinkCheck; body?: string; v4ok: boolean }> => {
+  /** One family's fetch; the first request was reserved by the caller, redirect hops take budget. */
+  const fetchPage = (url: string, ip: Family): Promise<HttpFollow> =>
+    limiter.run(() =>
+      fetchFollow(url, ip, po, {
+        keepBody: true,
+        beforeRequest: async (_u, hop) => {
+          if (hop > 0 && !take(1)) return false;
+          await limiter.pace();
+          return !o.signal?.aborted;
+        },
+      }),
+    );
+
+  const checkLink = async (url: string): Promise<LinkResult> => {
+    if (!take(2)) return { check: null, v4ok: false };
     const [v6, v4] = await Promise.all([fetchPage(url, 6), fetchPage(url, 4)]);
     done++;
     o.onProgress?.(done, total);
-    const v4ok = v4?.outcome.success === true;
-    const body = v4ok ? v4!.body : v6?.outcome.success ? v6.body : undefined;
-    if (!v6) return { check: { url, capable: false, reason: 'not_checked', detail: 'page budget exhausted' }, body, v4ok };
-    const r6 = v6.outcome;
-    if (!r6.success) return { check: { url, capable: false, reason: r6.reason ?? 'error', detail: r6.error }, body, v4ok };
-    if (v4ok && lengthDiffers(r6.http!.bodyBytes, v4!.outcome.http!.bodyBytes, o.lengthTolerance)) {
-      return { check: { url, capable: false, reason: 'content_mismatch', detail: `IPv6 body ${r6.http!.bodyBytes} bytes, IPv4 ${v4!.outcome.http!.bodyBytes} bytes` }, body, v4ok };
+    if (v6.refused) return { check: null, v4ok: false };
+    const v4ok = v4.outcome.success;
+    const src = v4ok ? v4 : v6.outcome.success ? v6 : undefined;
+    const finalUrl = v6.outcome.http?.url ?? v4.outcome.http?.url;
+    let body: string | undefined;
+    let bodyUrl: string | undefined;
+    if (src?.body !== undefined && src.outcome.http && sameSite(new URL(src.outcome.http.url), scope) && isHtml(src.outcome.http.contentType, src.body)) {
+      body = src.body;
+      bodyUrl = src.outcome.http.url;
     }
-    return { check: { url, capable: true }, body, v4ok };
+    const r6 = v6.outcome;
+    const last = v6.chain[v6.chain.length - 1];
+    const via = v6.chain.length > 1 ? ` (redirected to ${last})` : '';
+    const base = { body, bodyUrl, v4ok, finalUrl };
+    if (!r6.success) return { ...base, check: { url, capable: false, reason: r6.reason ?? 'error', detail: `${r6.error ?? ''}${via}`.trim() } };
+    const b6 = r6.http!.bodyBytes;
+    const b4 = v4.outcome.http?.bodyBytes;
+    if (v4ok && b4 !== undefined && lengthDiffers(b6, b4, o.lengthTolerance)) {
+      return { ...base, check: { url, capable: false, reason: 'content_mismatch', detail: `IPv6 body ${b6} bytes, IPv4 ${b4} bytes${via}` } };
+    }
+    return { ...base, check: { url, capable: true } };
   };
 
   const home = await checkLink(siteUrl);
-  const aaaa = await resolveHost(new URL(siteUrl).hostname, 6, o.resolver).then(() => true, () => false);
+  const aaaa = await resolveHost(new URL(siteUrl).hostname, 6, o.resolver, o.signal, o.timeoutSeconds * 1000).then(
+    () => true,
+    () => false,
+  );
+  const hc = home.check;
   const homepage = {
     aaaa,
-    ipv6Reachable: home.check.capable || home.check.reason === 'content_mismatch',
+    ipv6Reachable: hc !== null && (hc.capable || hc.reason === 'content_mismatch'),
     ipv4Reachable: home.v4ok,
-    ...(home.check.capable ? {} : { reason: home.check.reason }),
+    ...(hc?.capable ? {} : { reason: hc?.reason ?? 'not_checked' }),
   };
 
-  const seen = new Set<string>([new URL(siteUrl).href]);
+  const seen = new Set<string>([linkKey(siteUrl)]);
+  if (home.finalUrl) seen.add(linkKey(home.finalUrl));
   const levels: LevelReport[] = [];
-  let frontier: string[] = home.body ? extractLinks(home.body, siteUrl, domain) : [];
+  let frontier: string[] = home.body ? extractLinks(home.body, home.bodyUrl!, scope) : [];
   for (const level of [2, 3] as const) {
-    const found = frontier.filter((u) => !seen.has(u));
-    for (const u of found) seen.add(u);
+    const found = frontier.filter((u) => !seen.has(linkKey(u)));
+    for (const u of found) seen.add(linkKey(u));
     const toCheck = found.slice(0, o.maxLinksPerLevel);
     total += toCheck.length;
     const results = await Promise.all(toCheck.map((u) => checkLink(u)));
-    levels.push(levelReport(level, found.length, results.map((r) => r.check)));
-    const next = new Set<string>();
-    results.forEach((r, i) => {
-      if (r.body === undefined) return;
-      for (const u of extractLinks(r.body, toCheck[i]!, domain)) if (!seen.has(u)) next.add(u);
-    });
-    frontier = [...next];
+    const checks = results.flatMap((r) => (r.check ? [r.check] : []));
+    levels.push(levelReport(level, found.length, checks, results.length - checks.length));
+    for (const r of results) if (r.finalUrl) seen.add(linkKey(r.finalUrl));
+    const next: string[] = [];
+    const nextKeys = new Set<string>();
+    for (const r of results) {
+      if (r.body === undefined) continue;
+      for (const u of extractLinks(r.body, r.bodyUrl!, scope)) {
+        const k = linkKey(u);
+        if (seen.has(k) || nextKeys.has(k)) continue;
+        nextKeys.add(k);
+        next.push(u);
+      }
+    }
+    frontier = next;
   }
+  o.signal?.throwIfAborted();
   return { site: siteUrl, checkedAt: new Date().toISOString(), homepage, levels: levels as [LevelReport, LevelReport], pagesFetched: pages, budgetExhausted: exhausted };
 }

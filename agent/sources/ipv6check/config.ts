@@ -12,6 +12,15 @@ export const ipv6checkSourceSchema = {
     requestsPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 100, default: 5, description: 'Request starts per second per site.' },
     timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 120, default: 10, description: 'Timeout of one fetch.' },
     lengthTolerance: { type: 'number', minimum: 0, maximum: 1, default: 0.2, description: 'IPv6 and IPv4 bodies may differ in length by this share of the larger.' },
+    maxRedirects: { type: 'integer', minimum: 0, maximum: 20, default: 5, description: 'Redirects followed per fetch (each one counts against maxPages).' },
+    maxBodyBytes: { type: 'integer', minimum: 1024, maximum: 104857600, default: 5242880, description: 'Body bytes read per fetch at most.' },
+    sameSiteHosts: {
+      type: 'array',
+      default: [],
+      items: { type: 'string', pattern: '^(\\*\\.)?[A-Za-z0-9.-]+$', patternDescription: 'a host name, or *.host for all its subdomains' },
+      description: "Hosts that count as the site besides the homepage's own (modulo www.); '*.host' for all its subdomains.",
+      example: ['*.example.gov.cn'],
+    },
   },
 } as const;
 
@@ -24,4 +33,8 @@ export interface Ipv6checkSourceConfig {
   requestsPerSecond: number;
   timeoutSeconds: number;
   lengthTolerance: number;
+  /** Filled by the config loader; code-built configs may leave them out (defaults 5, 5 MiB, none). */
+  maxRedirects?: number;
+  maxBodyBytes?: number;
+  sameSiteHosts?: string[];
 }

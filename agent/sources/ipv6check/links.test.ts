@@ -1,36 +1,83 @@
 import { describe, expect, it } from 'vitest';
-import { extractLinks, lengthDiffers, levelReport, siteDomain } from './links.js';
+import { extractLinks, isHtml, lengthDiffers, levelReport, linkKey, sameSite, siteScope } from './links.js';
 
 describe('extractLinks', () => {
   const html = `
     <a href="/news/1.html#top">1</a> <A HREF='news/2.html'>2</A> <a href=/x?a=1&amp;b=2>x</a>
-    <a href="https://www.gov.example/news/1.html">dup</a> <a href="http://sub.gov.example/y">sub</a>
+    <a href="https://www.gov.example/news/1.html">dup</a> <a href="http://gov.example/news/2.html">dup over http, without www.</a>
+    <a href="http://sub.gov.example/y">subdomain: another site</a>
     <a href="https://other.example/">ext</a> <a href="mailto:a@gov.example">m</a> <a href="javascript:void(0)">j</a>
-    <a href="/doc.pdf">pdf</a> <a href="#frag">f</a> <iframe src="/frame.html"></iframe> <img src="/pic.png">`;
-  it('keeps same-site pages, absolute, deduplicated, without fragments, in order', () => {
-    expect(extractLinks(html, 'https://www.gov.example/index.html', siteDomain('https://www.gov.example/'))).toEqual([
+    <a href="/doc.pdf">pdf</a> <a href="#frag">f</a> <iframe src="/frame.html"></iframe> <img src="/pic.png">
+    <a data-href="/data-only.html">data-href is not a link</a> <a class="x" data-href="/no.html" href="/yes.html">both</a>
+    <!-- <a href="/commented.html">old</a> --> <script>var s = '<a href="/scripted.html">';</script>`;
+  it('keeps same-site pages, absolute, deduplicated (scheme and www. ignored), without fragments, in order', () => {
+    expect(extractLinks(html, 'https://www.gov.example/index.html', siteScope('https://www.gov.example/'))).toEqual([
       'https://www.gov.example/news/1.html',
       'https://www.gov.example/news/2.html',
       'https://www.gov.example/x?a=1&b=2',
-      'http://sub.gov.example/y',
       'https://www.gov.example/frame.html',
+      'https://www.gov.example/yes.html',
     ]);
   });
+  it('takes configured extra hosts as the site', () => {
+    expect(extractLinks(html, 'https://www.gov.example/', siteScope('https://www.gov.example/', ['*.gov.example']))).toContain('http://sub.gov.example/y');
+    expect(extractLinks(html, 'https://www.gov.example/', siteScope('https://www.gov.example/', ['sub.gov.example']))).toContain('http://sub.gov.example/y');
+  });
   it('honours <base href>', () => {
-    expect(extractLinks('<base href="https://www.gov.example/sub/"><a href="p.html">', 'https://www.gov.example/', 'gov.example')).toEqual(['https://www.gov.example/sub/p.html']);
+    expect(extractLinks('<base href="https://www.gov.example/sub/"><a href="p.html">', 'https://www.gov.example/', siteScope('https://www.gov.example/'))).toEqual(['https://www.gov.example/sub/p.html']);
   });
 });
 
+describe('same site', () => {
+  it.each([
+    ['https://www.gov.cn/', 'https://gov.cn/a', [], true],
+    ['https://www.gov.cn/', 'https://www.beijing.gov.cn/', [], false],
+    ['https://www.gov.cn/', 'https://beijing.gov.cn/', [], false],
+    ['https://www.beijing.gov.cn/', 'http://beijing.gov.cn/x', [], true],
+    ['https://beijing.gov.cn/', 'https://WWW.Beijing.gov.cn./x', [], true],
+    ['https://www.beijing.gov.cn/', 'https://hd.beijing.gov.cn/', [], false],
+    ['https://www.beijing.gov.cn/', 'https://hd.beijing.gov.cn/', ['*.beijing.gov.cn'], true],
+    ['https://www.beijing.gov.cn/', 'https://a.hd.beijing.gov.cn/', ['*.beijing.gov.cn'], true],
+    ['https://www.beijing.gov.cn/', 'https://xbeijing.gov.cn/', ['*.beijing.gov.cn'], false],
+    ['https://www.beijing.gov.cn/', 'https://zwfw.beijing.gov.cn/', ['zwfw.beijing.gov.cn'], true],
+    ['https://www.example.com.cn/', 'https://com.cn/', [], false],
+    ['https://www.tsinghua.edu.cn/', 'https://www.pku.edu.cn/', [], false],
+  ])('site %s, link %s, extra %j → %s', (site, link, extra, same) => expect(sameSite(new URL(link), siteScope(site, extra))).toBe(same));
+
+  it.each([
+    ['http://www.a.gov.cn/x?y=1#z', 'https://a.gov.cn/x?y=1', true],
+    ['http://a.gov.cn:80/x', 'https://a.gov.cn:443/x', true],
+    ['http://a.gov.cn:8080/x', 'http://a.gov.cn/x', false],
+    ['http://a.gov.cn/x', 'http://a.gov.cn/x/', false],
+  ])('%s and %s are one page: %s', (a, b, same) => expect(linkKey(a) === linkKey(b)).toBe(same));
+});
+
+describe('isHtml', () => {
+  it.each([
+    ['text/html; charset=utf-8', '', true],
+    ['application/xhtml+xml', '', true],
+    ['application/pdf', '<html>', false],
+    ['text/plain', '<a href="/x">', false],
+    [null, '  <!doctype html>', true],
+    [null, '%PDF-1.4', false],
+  ])('%s %j → %s', (ct, body, html) => expect(isHtml(ct, body)).toBe(html));
+});
+
 describe('levelReport and lengthDiffers', () => {
-  it('computes the support rate of checked links', () => {
-    const r = levelReport(2, 7, [
-      { url: 'a', capable: true },
-      { url: 'b', capable: false, reason: 'no_aaaa' },
-      { url: 'c', capable: true },
-      { url: 'd', capable: true },
-    ]);
-    expect(r).toEqual({ level: 2, found: 7, checked: 4, capable: 3, rate: 0.75, failures: [{ url: 'b', capable: false, reason: 'no_aaaa' }] });
-    expect(levelReport(3, 0, []).rate).toBeNull();
+  it('computes the support rate of checked links only', () => {
+    const r = levelReport(
+      2,
+      7,
+      [
+        { url: 'a', capable: true },
+        { url: 'b', capable: false, reason: 'no_aaaa' },
+        { url: 'c', capable: true },
+        { url: 'd', capable: true },
+      ],
+      2,
+    );
+    expect(r).toEqual({ level: 2, found: 7, checked: 4, capable: 3, rate: 0.75, unchecked: 2, failures: [{ url: 'b', capable: false, reason: 'no_aaaa' }] });
+    expect(levelReport(3, 0, [])).toEqual({ level: 3, found: 0, checked: 0, capable: 0, rate: null, unchecked: 0, failures: [] });
   });
   it.each([
     [100, 100, 0.1, false],

@@ -7,6 +7,7 @@ export const IPV6CHECK_HELP: Record<string, string> = {
   xunjian_website_ipv6_aaaa: 'Whether the site host has an AAAA record.',
   xunjian_website_ipv6_homepage_reachable: 'Whether the homepage is reachable over IPv6.',
   xunjian_website_ipv6_links: 'Same-site links checked at a level (2 or 3).',
+  xunjian_website_ipv6_links_unchecked: 'Links of a level selected for checking but left out by the page budget (not in the rate).',
   xunjian_website_ipv6_links_capable: 'Links of a level that work over IPv6.',
   xunjian_website_ipv6_support_ratio: 'IPv6 support rate of the links of a level (capable ÷ checked).',
 };
@@ -17,7 +18,7 @@ export function reportSamples(r: Ipv6CheckReport, ts: number): Sample[] {
   const out = [g('xunjian_website_ipv6_aaaa', r.homepage.aaaa ? 1 : 0), g('xunjian_website_ipv6_homepage_reachable', r.homepage.ipv6Reachable ? 1 : 0)];
   for (const l of r.levels) {
     const level = String(l.level);
-    out.push(g('xunjian_website_ipv6_links', l.checked, { level }), g('xunjian_website_ipv6_links_capable', l.capable, { level }));
+    out.push(g('xunjian_website_ipv6_links', l.checked, { level }), g('xunjian_website_ipv6_links_capable', l.capable, { level }), g('xunjian_website_ipv6_links_unchecked', l.unchecked, { level }));
     if (l.rate !== null) out.push(g('xunjian_website_ipv6_support_ratio', l.rate, { level }));
   }
   return out;
