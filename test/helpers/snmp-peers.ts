@@ -55,6 +55,13 @@ function waitUp(args: string[], out: () => string, timeoutMs: number): Promise<v
 }
 
 export const V3 = { user: 'xjv3', authKey: 'authpass-123', privKey: 'privpass-123' };
+/** More v3 users of startSnmpd: SHA-256/AES-256 (Blumenthal) authPriv, SHA-512 authNoPriv, MD5 authNoPriv, noAuthNoPriv. */
+export const V3_USERS = {
+  sha256aes256: { user: 'xj256', authKey: 'authpass-256', privKey: 'privpass-256' },
+  sha512auth: { user: 'xjauth', authKey: 'authpass-512' },
+  md5auth: { user: 'xjmd5', authKey: 'authpass-md5' },
+  none: { user: 'xjnone' },
+};
 export const COMMUNITY = 'xjtest';
 
 /** snmpd with a v2c community and a v3 authPriv user (SHA/AES), on 127.0.0.1 and [::1]. */
@@ -63,7 +70,16 @@ export async function startSnmpd(): Promise<Peer> {
   mkdirSync(join(dir, 'persist'));
   writeFileSync(
     join(dir, 'snmpd.conf'),
-    [`rocommunity ${COMMUNITY} 127.0.0.1`, `rocommunity6 ${COMMUNITY} ::1`, `createUser ${V3.user} SHA "${V3.authKey}" AES "${V3.privKey}"`, `rouser ${V3.user} priv`, 'sysName xunjian-test', ''].join('\n'),
+    [`rocommunity ${COMMUNITY} 127.0.0.1`, `rocommunity6 ${COMMUNITY} ::1`, `createUser ${V3.user} SHA "${V3.authKey}" AES "${V3.privKey}"`,
+      `rouser ${V3.user} priv`,
+      `createUser ${V3_USERS.sha256aes256.user} SHA-256 "${V3_USERS.sha256aes256.authKey}" AES-256 "${V3_USERS.sha256aes256.privKey}"`,
+      `rouser ${V3_USERS.sha256aes256.user} priv`,
+      `createUser ${V3_USERS.sha512auth.user} SHA-512 "${V3_USERS.sha512auth.authKey}"`,
+      `rouser ${V3_USERS.sha512auth.user} auth`,
+      `createUser ${V3_USERS.md5auth.user} MD5 "${V3_USERS.md5auth.authKey}"`,
+      `rouser ${V3_USERS.md5auth.user} auth`,
+      `createUser ${V3_USERS.none.user}`,
+      `rouser ${V3_USERS.none.user} noauth`, 'sysName xunjian-test', ''].join('\n'),
   );
   const port = await freeUdpPort();
   const p = spawn('snmpd', ['-f', '-Lf', join(dir, 'log'), '-C', '-c', join(dir, 'snmpd.conf'), '-p', join(dir, 'pid'), '-M', '/dev/null', `udp:127.0.0.1:${port}`, `udp6:[::1]:${port}`], {
@@ -104,4 +120,46 @@ export async function startSnmpsim(recordings: Record<string, string>): Promise<
   p.once('error', (e) => (out += `spawn snmpsimd: ${e.message}`));
   await waitUp(['-v2c', '-c', Object.keys(recordings)[0]!, `127.0.0.1:${port}`], () => out.slice(-2000), 60_000);
   return { port, stop: stopper(p) };
+}
+
+/**
+ * A UDP relay in front of a peer on 127.0.0.1: drops the first `dropFirst` requests and delays each
+ * forwarded request by `delayMs` (a lossy or slow-but-alive device). `received` counts requests.
+ */
+export async function startRelay(peerPort: number, o: { dropFirst?: number; delayMs?: number } = {}): Promise<Peer & { received: () => number }> {
+  const port = await freeUdpPort();
+  const front = createSocket('udp4');
+  let received = 0;
+  let stopped = false;
+  const clients = new Map<string, ReturnType<typeof createSocket>>();
+  front.on('message', (msg, rinfo) => {
+    received++;
+    if (received <= (o.dropFirst ?? 0)) return;
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let back = clients.get(key);
+    if (!back) {
+      back = createSocket('udp4');
+      back.on('message', (reply) => {
+        if (!stopped) front.send(reply, rinfo.port, rinfo.address);
+      });
+      back.on('error', () => undefined);
+      clients.set(key, back);
+    }
+    const b = back;
+    const send = () => {
+      if (!stopped) b.send(msg, peerPort, '127.0.0.1');
+    };
+    if (o.delayMs) setTimeout(send, o.delayMs);
+    else send();
+  });
+  await new Promise<void>((resolve) => front.bind(port, '127.0.0.1', () => resolve()));
+  return {
+    port,
+    received: () => received,
+    stop: async () => {
+      stopped = true;
+      for (const c of clients.values()) c.close();
+      await new Promise<void>((resolve) => front.close(() => resolve()));
+    },
+  };
 }

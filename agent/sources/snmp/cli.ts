@@ -1,12 +1,12 @@
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { renderExposition } from '../../../contract/exposition.js';
 import { loadAgentConfig } from '../../cli.js';
-import { type Credential, parseEndpoint } from './client.js';
+import { type Credential, openScraper, parseEndpoint, resolveEndpoint, scrub, secretsOf } from './client.js';
+import { DES_AVAILABLE } from './config.js';
 import { SNMP_HELP, scrapeDevice } from './device.js';
 import { loadProfiles } from './profiles.js';
 import { toCredential } from './source.js';
 import { labelValue } from './values.js';
-import { openScraper } from './client.js';
 
 interface CredOpts {
   community?: string;
@@ -34,6 +34,12 @@ function credential(o: CredOpts): Credential {
   if (o.snmpVersion === '3') {
     if (!o.v3User) throw new InvalidArgumentError('--snmp-version 3 needs --v3-user');
     const level = o.v3Level ?? (o.privKey ? 'authPriv' : o.authKey ? 'authNoPriv' : 'noAuthNoPriv');
+    const need = (flag: string, v: string | undefined) => {
+      if (!v || v.length < 8) throw new InvalidArgumentError(`--v3-level ${level} needs ${flag} of at least 8 characters`);
+    };
+    if (level !== 'noAuthNoPriv') need('--auth-key', o.authKey);
+    if (level === 'authPriv') need('--priv-key', o.privKey);
+    if (level === 'authPriv' && o.privProto === 'des' && !DES_AVAILABLE) throw new InvalidArgumentError("--priv-proto des is unavailable: this Node.js's OpenSSL 3 has no des-cbc");
     return {
       version: '3',
       v3: { user: o.v3User, level, authProto: (o.authProto ?? 'sha') as never, authKey: o.authKey, privProto: (o.privProto ?? 'aes') as never, privKey: o.privKey },
@@ -50,10 +56,10 @@ function withCredentialOptions(c: Command): Command {
     }, '2c')
     .option('--community <c>', 'v1/v2c community (default public)')
     .option('--v3-user <name>', 'SNMPv3 user')
-    .option('--v3-level <level>', 'noAuthNoPriv, authNoPriv or authPriv')
-    .option('--auth-proto <p>', 'md5, sha, sha224, sha256, sha384, sha512')
+    .addOption(new Option('--v3-level <level>', 'SNMPv3 security level').choices(['noAuthNoPriv', 'authNoPriv', 'authPriv']))
+    .addOption(new Option('--auth-proto <p>', 'SNMPv3 authentication protocol').choices(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']))
     .option('--auth-key <key>', 'SNMPv3 authentication passphrase')
-    .option('--priv-proto <p>', 'des, aes, aes256b, aes256r')
+    .addOption(new Option('--priv-proto <p>', 'SNMPv3 privacy protocol').choices(['des', 'aes', 'aes256b', 'aes256r']))
     .option('--priv-key <key>', 'SNMPv3 privacy passphrase')
     .option('--credential <name>', 'a named credential from sources.snmp.credentials of the agent config')
     .option('-c, --config <file>', 'agent config file (for --credential)')
@@ -91,20 +97,24 @@ export function registerSnmpCommand(program: Command): void {
     const self = [
       { name: 'snmp_scrape_duration_seconds', labels: {}, value: r.stats.seconds, type: 'gauge' as const, ts },
       { name: 'snmp_scrape_pdus_returned', labels: {}, value: r.stats.varbinds, type: 'gauge' as const, ts },
+      { name: 'snmp_scrape_packets_sent', labels: {}, value: r.stats.packetsSent, type: 'gauge' as const, ts },
+      { name: 'snmp_scrape_packets_retried', labels: {}, value: r.stats.packetsRetried, type: 'gauge' as const, ts },
     ];
     process.stdout.write(renderExposition([...r.samples, ...self], { help: { ...r.help, ...SNMP_HELP } }));
     process.stderr.write(`# profiles: ${r.profiles.join(', ')}${r.sysObjectID ? ` (sysObjectID ${r.sysObjectID})` : ''}\n`);
   });
   withCredentialOptions(snmp.command('walk <target> <oid>').description('walk a subtree and print the varbinds')).action(async (target: string, oid: string, o: CredOpts) => {
     if (!/^\.?\d+(\.\d+)*$/.test(oid)) throw new InvalidArgumentError(`expected a numeric OID, got '${oid}'`);
-    const s = openScraper(parseEndpoint(target), credential(o), { timeoutMs: o.timeout * 1000, retries: o.retries, maxRepetitions: o.maxRepetitions });
+    const cred = credential(o);
+    let s: ReturnType<typeof openScraper> | undefined;
     try {
+      s = openScraper(await resolveEndpoint(parseEndpoint(target)), cred, { timeoutMs: o.timeout * 1000, retries: o.retries, maxRepetitions: o.maxRepetitions });
       for (const v of await s.walk(oid.replace(/^\./, ''))) process.stdout.write(`${v.oid} = ${typeName(v.type)}: ${labelValue(v.type, v.value)}\n`);
     } catch (err) {
-      process.stderr.write(`xunjian snmp walk: ${target}: ${(err as Error).message}\n`);
+      process.stderr.write(`xunjian snmp walk: ${target}: ${scrub((err as Error).message, secretsOf(cred))}\n`);
       process.exitCode = 1;
     } finally {
-      s.close();
+      s?.close();
     }
   });
 }

@@ -1,4 +1,7 @@
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import snmp, { type Session, type Varbind } from 'net-snmp';
+import { T } from './values.js';
 
 /** How to reach and authenticate to one device. */
 export interface Credential {
@@ -14,22 +17,45 @@ export interface Credential {
   };
 }
 
+/**
+ * Where a device is. `auto`: a host name whose address family is only known after resolving it
+ * (`udp://name`, `name`); `udp4`/`udp6`: an address literal, or `udp6://name` (AAAA only).
+ */
 export interface Endpoint {
   host: string;
   port: number;
-  transport: 'udp4' | 'udp6';
+  transport: 'udp4' | 'udp6' | 'auto';
 }
 
 /** `udp://host:port`, `udp6://[v6]:port`, `host`, `host:port`, `[v6]:port` (default port 161). */
 export function parseEndpoint(target: string): Endpoint {
   const m = /^(?:(udp6?):\/\/)?(\[[^\]]+\]|[^:/[\]]+)(?::(\d+))?\/?$/.exec(target.trim());
   if (!m) throw new Error(`invalid SNMP target '${target}': expected udp://HOST[:PORT] or udp6://[IPv6][:PORT]`);
-  const bracketed = m[2]!.startsWith('[');
   const host = m[2]!.replace(/^\[|\]$/g, '');
-  const transport = m[1] === 'udp6' || (bracketed && !m[1]) || host.includes(':') ? 'udp6' : 'udp4';
+  const family = isIP(host);
+  if (m[2]!.startsWith('[') && family !== 6) throw new Error(`invalid SNMP target '${target}': brackets hold an IPv6 address`);
+  if (m[1] === 'udp6' && family === 4) throw new Error(`invalid SNMP target '${target}': udp6:// with an IPv4 address`);
+  const transport = family === 6 || m[1] === 'udp6' ? 'udp6' : family === 4 ? 'udp4' : 'auto';
   const port = m[3] ? Number(m[3]) : 161;
   if (port < 1 || port > 65535) throw new Error(`invalid SNMP port in '${target}'`);
   return { host, port, transport };
+}
+
+export type Lookup = (host: string, family: 0 | 4 | 6) => Promise<{ address: string; family: number }[]>;
+const systemLookup: Lookup = (host, family) => dnsLookup(host, { all: true, family, verbatim: true });
+
+/**
+ * The address to send to: literals as they are; a name is resolved (all addresses, the system's
+ * order) and the transport follows the family of the first address, so an AAAA-only name is polled
+ * over udp6. `udp6://name` takes only IPv6 addresses.
+ */
+export async function resolveEndpoint(ep: Endpoint, lookup: Lookup = systemLookup): Promise<{ host: string; port: number; transport: 'udp4' | 'udp6' }> {
+  const literal = isIP(ep.host);
+  if (literal) return { host: ep.host, port: ep.port, transport: literal === 6 ? 'udp6' : 'udp4' };
+  const addrs = await lookup(ep.host, ep.transport === 'udp6' ? 6 : ep.transport === 'udp4' ? 4 : 0);
+  const a = addrs[0];
+  if (!a) throw new Error(`SNMP target host '${ep.host}' has no ${ep.transport === 'udp6' ? 'IPv6 ' : ''}address`);
+  return { host: a.address, port: ep.port, transport: a.family === 6 ? 'udp6' : 'udp4' };
 }
 
 /** Insecure choices, reported in device facts (MD5/DES accepted but flagged). */
@@ -38,19 +64,73 @@ export function insecureCrypto(c: Credential): string[] {
   if (c.version !== '3') out.push(`SNMPv${c.version} community (cleartext)`);
   if (c.v3?.level === 'noAuthNoPriv') out.push('SNMPv3 noAuthNoPriv');
   if (c.v3?.level === 'authNoPriv') out.push('SNMPv3 without privacy');
-  if (c.v3?.authProto === 'md5') out.push('MD5 authentication');
-  if (c.v3?.privProto === 'des') out.push('DES privacy');
+  if (c.v3 && c.v3.level !== 'noAuthNoPriv' && c.v3.authProto === 'md5') out.push('MD5 authentication');
+  if (c.v3?.level === 'authPriv' && c.v3.privProto === 'des') out.push('DES privacy');
   return out;
 }
 
+/** The secrets of a credential: communities and v3 keys (the user name is not one). */
+export function secretsOf(c: Credential): string[] {
+  return [c.community, c.v3?.authKey, c.v3?.privKey].filter((s): s is string => typeof s === 'string' && s.length > 0);
+}
+
+/**
+ * Pure: an error text with every secret of the credential, and any quoted community net-snmp puts
+ * into its messages ("Community 'X' in request does not match community 'Y' …"), replaced by ***.
+ */
+export function scrub(message: string, secrets: readonly string[]): string {
+  let out = message.replace(/(community )'[^']*'/gi, "$1'***'");
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join('***');
+  return out;
+}
+
+/**
+ * Packets and varbinds of one poll. `packetsSent` counts every request datagram including retries,
+ * `packetsRetried` the retries among them (snmp_exporter's snmp_scrape_packets_sent/_retried);
+ * `pdus` the responses received, `varbinds` the varbinds in them.
+ */
 export interface ScrapeStats {
-  requests: number;
+  packetsSent: number;
+  packetsRetried: number;
   pdus: number;
   varbinds: number;
 }
 
+export const newStats = (): ScrapeStats => ({ packetsSent: 0, packetsRetried: 0, pdus: 0, varbinds: 0 });
+
+export class SnmpError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'timeout' | 'aborted' | 'failed',
+    /** SNMP error-status of a failed request (2: noSuchName), when the device sent one. */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'SnmpError';
+  }
+}
+
+/**
+ * Send one request with up to `retries` retries after timeouts; every attempt is a packet sent,
+ * every attempt after the first a packet retried. Other errors are not retried.
+ */
+export async function withRetries<R>(attempt: () => Promise<R>, retries: number, stats: ScrapeStats, aborted: () => boolean): Promise<R> {
+  for (let i = 0; ; i++) {
+    if (aborted()) throw new SnmpError('poll aborted', 'aborted');
+    stats.packetsSent++;
+    if (i > 0) stats.packetsRetried++;
+    try {
+      return await attempt();
+    } catch (err) {
+      if (err instanceof SnmpError && err.code === 'timeout' && i < retries && !aborted()) continue;
+      throw err;
+    }
+  }
+}
+
 /** The narrow interface the poller needs (as snmp_exporter's scraper): get and walk. */
 export interface Scraper {
+  readonly version: '1' | '2c' | '3';
   get(oids: string[]): Promise<Varbind[]>;
   walk(oid: string): Promise<Varbind[]>;
   close(): void;
@@ -61,58 +141,130 @@ export interface ClientOptions {
   timeoutMs: number;
   retries: number;
   maxRepetitions: number;
+  /** Aborting closes the session: pending requests end at once, no further request is sent. */
+  signal?: AbortSignal;
 }
 
-export function openScraper(ep: Endpoint, cred: Credential, o: ClientOptions): Scraper {
-  const opts = { port: ep.port, transport: ep.transport, timeout: o.timeoutMs, retries: o.retries, backoff: 1 };
-  let session: Session;
-  if (cred.version === '3') {
-    const v3 = cred.v3!;
-    session = snmp.createV3Session(
-      ep.host,
-      {
-        name: v3.user,
-        level: snmp.SecurityLevel[v3.level],
-        ...(v3.level !== 'noAuthNoPriv' ? { authProtocol: snmp.AuthProtocols[v3.authProto ?? 'sha'], authKey: v3.authKey } : {}),
-        ...(v3.level === 'authPriv' ? { privProtocol: snmp.PrivProtocols[v3.privProto ?? 'aes'], privKey: v3.privKey } : {}),
-      },
-      opts,
-    );
-  } else {
-    session = snmp.createSession(ep.host, cred.community ?? 'public', { ...opts, version: cred.version === '1' ? snmp.Version1 : snmp.Version2c });
+const inSubtree = (root: string, oid: string) => oid.startsWith(`${root}.`);
+
+/** Numeric OID order: negative when a < b. */
+export function compareOids(a: string, b: string): number {
+  const x = a.split('.');
+  const y = b.split('.');
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = Number(x[i]) - Number(y[i]);
+    if (d) return d;
   }
-  session.on('error', () => undefined); // socket errors surface as request errors
-  const stats: ScrapeStats = { requests: 0, pdus: 0, varbinds: 0 };
+  return x.length - y.length;
+}
+
+/**
+ * A scraper over one net-snmp session with net-snmp's own retries off: retries happen here so each
+ * packet is counted. Error messages never carry the credential's secrets. Never throws on open: a
+ * credential net-snmp refuses makes every request fail.
+ */
+export function openScraper(ep: { host: string; port: number; transport: 'udp4' | 'udp6' | 'auto' }, cred: Credential, o: ClientOptions): Scraper {
+  const secrets = secretsOf(cred);
+  const stats = newStats();
+  const opts = { port: ep.port, transport: ep.transport === 'udp6' ? ('udp6' as const) : ('udp4' as const), timeout: o.timeoutMs, retries: 0, backoff: 1 };
+  let session: Session | undefined;
+  let openError: string | undefined;
+  try {
+    if (cred.version === '3') {
+      const v3 = cred.v3!;
+      session = snmp.createV3Session(
+        ep.host,
+        {
+          name: v3.user,
+          level: snmp.SecurityLevel[v3.level],
+          ...(v3.level !== 'noAuthNoPriv' ? { authProtocol: snmp.AuthProtocols[v3.authProto ?? 'sha'], authKey: v3.authKey } : {}),
+          ...(v3.level === 'authPriv' ? { privProtocol: snmp.PrivProtocols[v3.privProto ?? 'aes'], privKey: v3.privKey } : {}),
+        },
+        opts,
+      );
+    } else {
+      session = snmp.createSession(ep.host, cred.community ?? 'public', { ...opts, version: cred.version === '1' ? snmp.Version1 : snmp.Version2c });
+    }
+    session.on('error', () => undefined); // socket errors surface as request errors
+  } catch (err) {
+    openError = scrub(`cannot open SNMP session: ${(err as Error).message}`, secrets);
+  }
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      session?.close();
+    } catch {
+      // already closed
+    }
+  };
+  const aborted = () => o.signal?.aborted === true;
+  const onAbort = () => close();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  const fail = (err: unknown): SnmpError => {
+    if (aborted()) return new SnmpError('poll aborted', 'aborted');
+    const e = err as Error & { status?: number };
+    const code = e.name === 'RequestTimedOutError' ? 'timeout' : 'failed';
+    return new SnmpError(scrub(e.message ?? String(err), secrets), code, typeof e.status === 'number' ? e.status : undefined);
+  };
+  /** One PDU, retried after timeouts. */
+  const request = (send: (s: Session, cb: (err: Error | null, vbs: unknown) => void) => void): Promise<unknown> =>
+    withRetries(
+      () =>
+        new Promise((resolve, reject) => {
+          if (openError) return reject(new SnmpError(openError, 'failed'));
+          if (closed || !session) return reject(new SnmpError(aborted() ? 'poll aborted' : 'session closed', aborted() ? 'aborted' : 'failed'));
+          try {
+            send(session, (err, vbs) => (err ? reject(fail(err)) : resolve(vbs)));
+          } catch (err) {
+            reject(fail(err));
+          }
+        }),
+      o.retries,
+      stats,
+      aborted,
+    );
+  const got = (vbs: Varbind[]) => {
+    stats.pdus++;
+    stats.varbinds += vbs.length;
+    return vbs;
+  };
   return {
+    version: cred.version,
     stats,
-    get(oids) {
-      return new Promise((resolve, reject) => {
-        stats.requests++;
-        session.get(oids, (err, vbs) => {
-          if (err) return reject(err);
-          stats.pdus++;
-          stats.varbinds += vbs.length;
-          resolve(vbs);
-        });
-      });
+    async get(oids) {
+      return got((await request((s, cb) => s.get(oids, cb as never))) as Varbind[]);
     },
-    walk(oid) {
-      return new Promise((resolve, reject) => {
-        const out: Varbind[] = [];
-        stats.requests++;
-        session.subtree(
-          oid,
-          o.maxRepetitions,
-          (vbs) => {
-            stats.pdus++;
-            stats.varbinds += vbs.length;
-            for (const v of vbs) out.push(v);
-            return undefined;
-          },
-          (err) => (err ? reject(err) : resolve(out)),
-        );
-      });
+    async walk(root) {
+      const out: Varbind[] = [];
+      let oid = root;
+      for (;;) {
+        let vbs: Varbind[];
+        if (cred.version === '1') {
+          try {
+            vbs = got((await request((s, cb) => s.getNext([oid], cb as never))) as Varbind[]);
+          } catch (err) {
+            if (err instanceof SnmpError && err.status === 2) return out; // noSuchName: end of the MIB view
+            throw err;
+          }
+        } else {
+          const r = (await request((s, cb) => s.getBulk([oid], 0, o.maxRepetitions, cb as never))) as Varbind[][];
+          vbs = got(r[0] ?? []);
+        }
+        if (!vbs.length) return out;
+        // a device answering an OID not after the one asked would make the walk loop forever
+        if (compareOids(vbs[0]!.oid, oid) <= 0) throw new SnmpError(`OID not increasing in walk of ${root}: ${vbs[0]!.oid} after ${oid}`, 'failed');
+        for (const v of vbs) {
+          if (v.type === T.EndOfMibView || !inSubtree(root, v.oid)) return out;
+          out.push(v);
+          oid = v.oid;
+        }
+      }
     },
-    close: () => session.close(),
+    close() {
+      o.signal?.removeEventListener('abort', onAbort);
+      close();
+    },
   };
 }

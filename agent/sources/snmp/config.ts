@@ -1,3 +1,20 @@
+import { createCipheriv } from 'node:crypto';
+
+/** Node.js 20 links OpenSSL 3, whose default provider refuses DES: SNMPv3 DES privacy cannot work. */
+export const DES_AVAILABLE = (() => {
+  try {
+    createCipheriv('des-cbc', Buffer.alloc(8), Buffer.alloc(8));
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+const PRIV_PROTOS = DES_AVAILABLE ? ['des', 'aes', 'aes256b', 'aes256r'] : ['aes', 'aes256b', 'aes256r'];
+
+/** RFC 3414 (and net-snmp) need passphrases of at least 8 characters. */
+const key = (what: string) => ({ type: 'string', secret: true, minLength: 8, description: `SNMPv3 ${what} passphrase (at least 8 characters).` }) as const;
+
 const v3 = {
   type: 'object',
   additionalProperties: false,
@@ -6,11 +23,52 @@ const v3 = {
     user: { type: 'string', minLength: 1 },
     level: { enum: ['noAuthNoPriv', 'authNoPriv', 'authPriv'] },
     authProto: { enum: ['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512'], default: 'sha' },
-    authKey: { type: 'string', secret: true, default: '' },
-    privProto: { enum: ['des', 'aes', 'aes256b', 'aes256r'], default: 'aes' },
-    privKey: { type: 'string', secret: true, default: '' },
+    authKey: key('authentication'),
+    privProto: {
+      type: 'string',
+      default: 'aes',
+      pattern: `^(${PRIV_PROTOS.join('|')})$`,
+      patternDescription: DES_AVAILABLE ? 'des, aes, aes256b or aes256r' : "aes, aes256b or aes256r (DES is unavailable: this Node.js's OpenSSL 3 has no des-cbc)",
+    },
+    privKey: key('privacy'),
   },
+  allOf: [
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema if/then keyword
+    { if: { properties: { level: { const: 'authNoPriv' } } }, then: { required: ['authKey'], properties: { authKey: {} } } },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema if/then keyword
+    { if: { properties: { level: { const: 'authPriv' } } }, then: { required: ['authKey', 'privKey'], properties: { authKey: {}, privKey: {} } } },
+  ],
 } as const;
+
+/**
+ * Label names a target's `labels` may not use: they would overwrite the labels of the series
+ * (target, interface labels, and the index/lookup labels of the built-in profiles; a test keeps this
+ * list complete).
+ */
+export const RESERVED_LABELS = [
+  'target',
+  'ifIndex',
+  'ifName',
+  'ifDescr',
+  'ifAlias',
+  'ipIfStatsIPVersion',
+  'ipIfStatsIfIndex',
+  'ipSystemStatsIPVersion',
+  'ipAddressAddrType',
+  'ipAddressAddr',
+  'hrStorageIndex',
+  'hrStorageDescr',
+  'hrDeviceIndex',
+  'entPhysicalIndex',
+  'entPhysicalName',
+  'cpmCPUTotalIndex',
+  'ciscoMemoryPoolType',
+  'ciscoMemoryPoolName',
+  'ciscoEnvMonTemperatureStatusIndex',
+  'ciscoEnvMonTemperatureStatusDescr',
+  'ruijieMemoryPoolIndex',
+  'ruijieMemoryPoolName',
+] as const;
 
 export const snmpSourceSchema = {
   type: 'object',
@@ -25,6 +83,7 @@ export const snmpSourceSchema = {
     timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 5, description: 'Default timeout of one request.' },
     retries: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'Default retries of a request.' },
     maxRepetitions: { type: 'integer', minimum: 1, maximum: 200, default: 25, description: 'Default GETBULK max-repetitions.' },
+    deadlineSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, description: 'Default budget of one whole poll of a device (default 0.8 × its interval): a slow device then frees its slot.' },
     postureIntervalHours: { type: 'number', minimum: 0, default: 6, description: 'How often to probe devices for v1/v2c and default communities (0: never).' },
     credentials: {
       type: 'object',
@@ -36,7 +95,11 @@ export const snmpSourceSchema = {
         type: 'object',
         additionalProperties: false,
         required: ['version'],
-        properties: { version: { enum: ['1', '2c', '3'] }, community: { type: 'string', secret: true }, v3 },
+        properties: { version: { enum: ['1', '2c', '3'] }, community: { type: 'string', secret: true, minLength: 1 }, v3 },
+        allOf: [
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema if/then keyword
+          { if: { properties: { version: { const: '3' } } }, then: { required: ['v3'], properties: { v3: {} } } },
+        ],
       },
     },
     targets: {
@@ -57,7 +120,13 @@ export const snmpSourceSchema = {
           timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60 },
           retries: { type: 'integer', minimum: 0, maximum: 10 },
           maxRepetitions: { type: 'integer', minimum: 1, maximum: 200 },
-          labels: { type: 'object', additionalProperties: { type: 'string' } },
+          deadlineSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, description: 'Budget of one whole poll of the device (default 0.8 × its interval).' },
+          labels: {
+            type: 'object',
+            additionalProperties: { type: 'string' },
+            propertyNames: { pattern: `^(?!(?:${RESERVED_LABELS.join('|')})$)[A-Za-z_][A-Za-z0-9_]*$` },
+            description: `Extra labels of every series of the target; not one of ${RESERVED_LABELS.join(', ')}.`,
+          },
         },
       },
     },
@@ -67,7 +136,7 @@ export const snmpSourceSchema = {
 export interface SnmpCredentialConfig {
   version: '1' | '2c' | '3';
   community?: string;
-  v3?: { user: string; level: 'noAuthNoPriv' | 'authNoPriv' | 'authPriv'; authProto: 'md5' | 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512'; authKey: string; privProto: 'des' | 'aes' | 'aes256b' | 'aes256r'; privKey: string };
+  v3?: { user: string; level: 'noAuthNoPriv' | 'authNoPriv' | 'authPriv'; authProto: 'md5' | 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512'; authKey?: string; privProto: 'des' | 'aes' | 'aes256b' | 'aes256r'; privKey?: string };
 }
 
 export interface SnmpTargetConfig {
@@ -79,6 +148,7 @@ export interface SnmpTargetConfig {
   timeoutSeconds?: number;
   retries?: number;
   maxRepetitions?: number;
+  deadlineSeconds?: number;
   labels?: Record<string, string>;
 }
 
@@ -90,6 +160,7 @@ export interface SnmpSourceConfig {
   timeoutSeconds: number;
   retries: number;
   maxRepetitions: number;
+  deadlineSeconds?: number;
   postureIntervalHours: number;
   credentials: Record<string, SnmpCredentialConfig>;
   targets: SnmpTargetConfig[];

@@ -1,8 +1,9 @@
 import type { Sample } from '../../../contract/types.js';
-import { type Credential, type Endpoint, insecureCrypto, openScraper } from './client.js';
+import { type Credential, type Endpoint, type Lookup, type Scraper, SnmpError, insecureCrypto, openScraper, resolveEndpoint, scrub, secretsOf } from './client.js';
+import { parseFirmware } from './firmware.js';
 import { SYS_OBJECT_ID, type Walked, buildSamples, pollDevice } from './poll.js';
 import { type Profile, selectProfiles } from './profiles.js';
-import { T, labelValue } from './values.js';
+import { T, isError, labelValue } from './values.js';
 
 export interface ScrapeOptions {
   endpoint: Endpoint;
@@ -15,34 +16,72 @@ export interface ScrapeOptions {
   profiles: Map<string, Profile>;
   use?: string[];
   labels: Record<string, string>;
+  /** Aborted by the agent (overrun, shutdown): the session is closed and the poll ends at once. */
+  signal?: AbortSignal;
+  /** The whole poll's budget (resolve, GETs, walks); past it the poll ends as timed out. */
+  deadlineMs?: number;
+  /** Host name resolution (tests inject one). */
+  lookup?: Lookup;
 }
 
 export interface ScrapeResult {
   ok: boolean;
+  /** Why the poll failed; never carries a community or v3 key. */
   error?: string;
   timedOut: boolean;
+  /** Ended by the caller's signal, not by the device. */
+  aborted: boolean;
   samples: Sample[];
   help: Record<string, string>;
   varbinds: Walked;
   profiles: string[];
   sysObjectID?: string;
-  stats: { seconds: number; requests: number; pdus: number; varbinds: number };
+  /** Wall clock (ms) when sysUpTime was read. */
+  uptimeAt?: number;
+  stats: { seconds: number; packetsSent: number; packetsRetried: number; pdus: number; varbinds: number };
 }
 
 export const SNMP_HELP: Record<string, string> = {
   snmp_scrape_duration_seconds: 'Total SNMP time of the poll of a device.',
   snmp_scrape_pdus_returned: 'Varbinds returned by the device in the poll.',
-  snmp_scrape_packets_sent: 'Requests sent in the poll (retries not included).',
+  snmp_scrape_packets_sent: 'Request packets sent in the poll, retries included.',
+  snmp_scrape_packets_retried: 'Request packets sent again in the poll after a timeout.',
   xunjian_snmp_up: 'Whether the last poll of the device succeeded.',
-  xunjian_snmp_timeouts_total: 'Polls of the device that timed out.',
+  xunjian_snmp_timeouts_total: 'Polls of the device that timed out (no answer, or past the poll deadline).',
 };
 
-/** Poll one device once. Never throws: a dead device is a result with ok false. */
+/** Reject as soon as the signal aborts (for steps that cannot be cancelled themselves, e.g. DNS). */
+function abortable<R>(p: Promise<R>, signal: AbortSignal): Promise<R> {
+  if (signal.aborted) return Promise.reject(new SnmpError('poll aborted', 'aborted'));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(new SnmpError('poll aborted', 'aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Poll one device once. Never throws: a dead, refused or aborted device is a result with ok false. */
 export async function scrapeDevice(o: ScrapeOptions): Promise<ScrapeResult> {
   const t0 = performance.now();
-  const s = openScraper(o.endpoint, o.credential, { timeoutMs: o.timeoutMs, retries: o.retries, maxRepetitions: o.maxRepetitions });
+  const ctl = new AbortController();
+  let why: 'signal' | 'deadline' | undefined;
+  const onSignal = () => {
+    why ??= 'signal';
+    ctl.abort();
+  };
+  if (o.signal?.aborted) onSignal();
+  else o.signal?.addEventListener('abort', onSignal, { once: true });
+  const deadline = o.deadlineMs
+    ? setTimeout(() => {
+        why ??= 'deadline';
+        ctl.abort();
+      }, o.deadlineMs)
+    : undefined;
+  let s: Scraper | undefined;
   let sysObjectID: string | undefined;
   let chosen: Profile[] = [];
+  const marks: { uptimeAt?: number } = {};
+  const stats = () => ({ seconds: (performance.now() - t0) / 1000, packetsSent: s?.stats.packetsSent ?? 0, packetsRetried: s?.stats.packetsRetried ?? 0, pdus: s?.stats.pdus ?? 0, varbinds: s?.stats.varbinds ?? 0 });
   try {
     if (o.use?.length) {
       chosen = o.use.map((n) => {
@@ -50,35 +89,54 @@ export async function scrapeDevice(o: ScrapeOptions): Promise<ScrapeResult> {
         if (!p) throw new Error(`unknown SNMP profile '${n}' (known: ${[...o.profiles.keys()].join(', ')})`);
         return p;
       });
-    } else {
+    }
+    const ep = await abortable(resolveEndpoint(o.endpoint, o.lookup), ctl.signal);
+    s = openScraper(ep, o.credential, { timeoutMs: o.timeoutMs, retries: o.retries, maxRepetitions: o.maxRepetitions, signal: ctl.signal });
+    if (!o.use?.length) {
       const [v] = await s.get([SYS_OBJECT_ID]);
       if (v && v.type === T.OID) sysObjectID = labelValue(v.type, v.value);
       chosen = selectProfiles(o.profiles, sysObjectID);
     }
-    const vb = await pollDevice(s, chosen, o.walkConcurrency);
+    const vb = await pollDevice(s, chosen, o.walkConcurrency, marks);
+    if (ctl.signal.aborted) throw new SnmpError('poll aborted', 'aborted');
     const { samples, help } = buildSamples(chosen, vb, o.labels, Date.now());
-    return { ok: true, timedOut: false, samples, help, varbinds: vb, profiles: chosen.map((p) => p.name), sysObjectID, stats: { seconds: (performance.now() - t0) / 1000, ...s.stats } };
+    return { ok: true, timedOut: false, aborted: false, samples, help, varbinds: vb, profiles: chosen.map((p) => p.name), sysObjectID, uptimeAt: marks.uptimeAt, stats: stats() };
   } catch (err) {
     const e = err as Error;
+    const error =
+      why === 'deadline'
+        ? `poll exceeded its deadline of ${(o.deadlineMs ?? 0) / 1000} s`
+        : why === 'signal'
+          ? 'poll aborted by the agent'
+          : scrub(e.message ?? String(err), secretsOf(o.credential));
     return {
       ok: false,
-      error: e.message,
-      timedOut: e.name === 'RequestTimedOutError' || /timed out/i.test(e.message),
+      error,
+      timedOut: why === 'deadline' || (why === undefined && e instanceof SnmpError && e.code === 'timeout'),
+      aborted: why === 'signal',
       samples: [],
       help: {},
       varbinds: new Map(),
       profiles: chosen.map((p) => p.name),
       sysObjectID,
-      stats: { seconds: (performance.now() - t0) / 1000, ...s.stats },
+      stats: stats(),
     };
   } finally {
-    s.close();
+    if (deadline) clearTimeout(deadline);
+    o.signal?.removeEventListener('abort', onSignal);
+    s?.close();
   }
 }
 
-/** Does the device answer this v1/v2c community? (one GET of sysObjectID, short timeout, no retry) */
-async function answers(ep: Endpoint, version: '1' | '2c', community: string): Promise<boolean> {
-  const s = openScraper(ep, { version, community }, { timeoutMs: 1000, retries: 0, maxRepetitions: 1 });
+export interface PostureOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  lookup?: Lookup;
+}
+
+/** Does the device answer this v1/v2c community? (one GET of sysObjectID, no retry) */
+async function answers(ep: { host: string; port: number; transport: 'udp4' | 'udp6' }, version: '1' | '2c', community: string, o: PostureOptions): Promise<boolean> {
+  const s = openScraper(ep, { version, community }, { timeoutMs: o.timeoutMs, retries: 0, maxRepetitions: 1, signal: o.signal });
   try {
     const [v] = await s.get([SYS_OBJECT_ID]);
     return v !== undefined && v.type === T.OID;
@@ -89,25 +147,51 @@ async function answers(ep: Endpoint, version: '1' | '2c', community: string): Pr
   }
 }
 
+const SYS_DESCR = '1.3.6.1.2.1.1.1.0';
+
 /**
  * Device posture for the MLPS rules: which of v1/v2c answer (with the configured community and the
- * default ones), what the poll uses, and its weak spots. Communities are never reported, only whether
- * a default one works.
+ * default ones), what the poll uses, its weak spots, and the firmware from sysDescr. Probed whether or
+ * not the last poll succeeded (a device refusing the configured credential may still answer
+ * `public`). Communities are never reported, only whether a default one works.
  */
-export async function devicePosture(ep: Endpoint, cred: Credential, last: ScrapeResult | undefined): Promise<Record<string, unknown>> {
+export async function devicePosture(endpoint: Endpoint, cred: Credential, last: ScrapeResult | undefined, o: PostureOptions): Promise<Record<string, unknown>> {
+  let sysDescr: string | null = null;
+  let sysObjectID: string | null = null;
+  let addressResolved = true;
   const defaults: Record<string, boolean> = {};
-  for (const version of ['1', '2c'] as const) for (const c of ['public', 'private']) defaults[`v${version}:${c}`] = await answers(ep, version, c);
-  const configured = cred.version !== '3' && cred.community ? { v1: await answers(ep, '1', cred.community), v2c: await answers(ep, '2c', cred.community) } : { v1: false, v2c: false };
-  const sysDescr = last?.varbinds.get('1.3.6.1.2.1.1.1.0');
+  let configured = { v1: false, v2c: false };
+  try {
+    const ep = await resolveEndpoint(endpoint, o.lookup);
+    const s = openScraper(ep, cred, { timeoutMs: o.timeoutMs, retries: 0, maxRepetitions: 1, signal: o.signal });
+    try {
+      for (const v of await s.get([SYS_DESCR, SYS_OBJECT_ID])) {
+        if (isError(v.type)) continue;
+        if (v.oid === SYS_DESCR) sysDescr = labelValue(v.type, v.value);
+        if (v.oid === SYS_OBJECT_ID && v.type === T.OID) sysObjectID = labelValue(v.type, v.value);
+      }
+    } catch {
+      // the configured credential does not work now: the default communities are probed all the same
+    } finally {
+      s.close();
+    }
+    for (const version of ['1', '2c'] as const) for (const c of ['public', 'private']) defaults[`v${version}:${c}`] = await answers(ep, version, c, o);
+    if (cred.version !== '3' && cred.community) configured = { v1: await answers(ep, '1', cred.community, o), v2c: await answers(ep, '2c', cred.community, o) };
+  } catch {
+    addressResolved = false; // the name does not resolve
+  }
   return {
-    answersV1: configured.v1 || defaults['v1:public']! || defaults['v1:private']!,
-    answersV2c: configured.v2c || defaults['v2c:public']! || defaults['v2c:private']!,
+    addressResolved,
+    answersV1: configured.v1 || defaults['v1:public'] === true || defaults['v1:private'] === true,
+    answersV2c: configured.v2c || defaults['v2c:public'] === true || defaults['v2c:private'] === true,
     defaultCommunities: Object.entries(defaults).filter(([, ok]) => ok).map(([k]) => k),
     snmpVersionUsed: cred.version,
-    v3: cred.version === '3' ? { level: cred.v3!.level, authProto: cred.v3!.level === 'noAuthNoPriv' ? null : cred.v3!.authProto, privProto: cred.v3!.level === 'authPriv' ? cred.v3!.privProto : null } : null,
+    v3: cred.version === '3' ? { level: cred.v3!.level, authProto: cred.v3!.level === 'noAuthNoPriv' ? null : (cred.v3!.authProto ?? 'sha'), privProto: cred.v3!.level === 'authPriv' ? (cred.v3!.privProto ?? 'aes') : null } : null,
     insecure: insecureCrypto(cred),
-    sysDescr: sysDescr ? labelValue(sysDescr.type, sysDescr.value) : null,
-    sysObjectID: last?.sysObjectID ?? null,
+    sysDescr,
+    sysObjectID: sysObjectID ?? last?.sysObjectID ?? null,
+    firmware: parseFirmware(sysDescr),
+    lastPollOk: last?.ok ?? null,
     profiles: last?.profiles ?? [],
   };
 }

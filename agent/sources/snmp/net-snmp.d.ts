@@ -7,6 +7,8 @@ declare module 'net-snmp' {
   }
   export interface Session {
     get(oids: string[], cb: (err: Error | null, varbinds: Varbind[]) => void): void;
+    getNext(oids: string[], cb: (err: Error | null, varbinds: Varbind[]) => void): void;
+    getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, varbinds: Varbind[][]) => void): void;
     subtree(oid: string, maxRepetitions: number, feed: (varbinds: Varbind[]) => boolean | undefined, done: (err: Error | null) => void): void;
     close(): void;
     on(event: 'error', cb: (err: Error) => void): void;

@@ -1,6 +1,6 @@
 import type { Varbind } from 'net-snmp';
 import type { Sample } from '../../../contract/types.js';
-import type { Scraper } from './client.js';
+import { type Scraper, SnmpError } from './client.js';
 import type { Profile } from './profiles.js';
 import { T, isError, labelValue, parseIndex, sampleValue } from './values.js';
 
@@ -116,17 +116,46 @@ export async function mapLimit<A, B>(items: readonly A[], n: number, fn: (a: A) 
 export const SYS_OBJECT_ID = '1.3.6.1.2.1.1.2.0';
 export const SYS_UPTIME = '1.3.6.1.2.1.1.3.0';
 
-/** GET scalars in PDUs of at most `per` varbinds. */
+/**
+ * GET scalars in PDUs of at most `per` varbinds. SNMPv1 has no per-varbind exceptions: one missing
+ * scalar fails the whole PDU with noSuchName (error-status 2, error-index naming it). That OID is
+ * dropped and the rest asked again, so one absent scalar never loses the others.
+ */
 export async function getAll(s: Scraper, oids: string[], per = 20): Promise<Varbind[]> {
   const out: Varbind[] = [];
-  for (let i = 0; i < oids.length; i += per) out.push(...(await s.get(oids.slice(i, i + per))));
+  for (let i = 0; i < oids.length; i += per) {
+    let batch = oids.slice(i, i + per);
+    while (batch.length) {
+      try {
+        out.push(...(await s.get(batch)));
+        break;
+      } catch (err) {
+        if (!(err instanceof SnmpError) || err.status !== 2) throw err;
+        const bad = noSuchNameOid(err.message, batch);
+        // without an error-index naming the OID, ask one by one
+        if (bad === undefined) {
+          for (const oid of batch) out.push(...(await s.get([oid]).catch((e) => (e instanceof SnmpError && e.status === 2 ? [] : Promise.reject(e)))));
+          break;
+        }
+        batch = batch.filter((o) => o !== bad);
+      }
+    }
+  }
   return out;
 }
 
+/** Pure: the OID a noSuchName error names ("NoSuchName: 1.3.6…"), when it is one of those asked. */
+export function noSuchNameOid(message: string, asked: readonly string[]): string | undefined {
+  const m = /NoSuchName: ([\d.]+)/.exec(message);
+  return m && asked.includes(m[1]!) ? m[1] : undefined;
+}
+
 /** One poll: scalars by GET, tables by concurrent walks. */
-export async function pollDevice(s: Scraper, profiles: readonly Profile[], walkConcurrency = 4): Promise<Walked> {
+export async function pollDevice(s: Scraper, profiles: readonly Profile[], walkConcurrency = 4, marks: { uptimeAt?: number } = {}): Promise<Walked> {
   const vb: Walked = new Map();
+  // sysUpTime leads the first PDU: the wall clock of its reading is known to within a few round trips
   for (const v of await getAll(s, [...new Set([SYS_UPTIME, ...scalarOids(profiles)])])) vb.set(v.oid, v);
+  marks.uptimeAt = Date.now();
   const walked = await mapLimit(walkRoots(profiles), walkConcurrency, (root) => s.walk(root));
   for (const list of walked) for (const v of list) vb.set(v.oid, v);
   return vb;

@@ -28,6 +28,7 @@ export function interfaceSnapshot(vb: Walked, uptime: number, at: number): Snaps
     const speed = big(`${IF}.5.${ix}`);
     const oper = big(`${IF}.8.${ix}`);
     const disc = big(`${IFX}.19.${ix}`);
+    const last = big(`${IF}.9.${ix}`);
     ifs.set(ix, {
       name,
       bits: hc ? 64 : 32,
@@ -39,6 +40,7 @@ export function interfaceSnapshot(vb: Walked, uptime: number, at: number): Snaps
       outDiscards: big(`${IF}.19.${ix}`),
       speedMbps: high !== undefined && high > 0n ? Number(high) : speed !== undefined && speed > 0n ? Number(speed) / 1e6 : undefined,
       operStatus: oper !== undefined ? Number(oper) : undefined,
+      lastChange: last !== undefined ? Number(last) : undefined,
       discontinuity: disc !== undefined ? Number(disc) : undefined,
     });
   }

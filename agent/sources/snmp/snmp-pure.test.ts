@@ -1,6 +1,15 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseEndpoint, insecureCrypto } from './client.js';
-import { type IfCounters, type LinkState, type Snapshot, counterDelta, deriveLinkHealth, rate } from './linkhealth.js';
+import { ConfigError } from '../../../lib/config.js';
+import { loadAgentConfig } from '../../cli.js';
+import { SnmpError, compareOids, insecureCrypto, newStats, parseEndpoint, resolveEndpoint, scrub, secretsOf, withRetries } from './client.js';
+import { DES_AVAILABLE, RESERVED_LABELS } from './config.js';
+import { parseFirmware } from './firmware.js';
+import { type IfCounters, type LinkState, type Snapshot, counterDelta, deriveLinkHealth, rate, uptimeInterval } from './linkhealth.js';
+import { noSuchNameOid } from './poll.js';
+import { loadProfiles } from './profiles.js';
 import { T, bigValue, decodeUnsigned, formatInet, labelValue, parseIndex, sampleValue } from './values.js';
 
 describe('Counter64 decoding', () => {
@@ -28,6 +37,8 @@ describe('labels and indexes', () => {
     [T.OctetString, Buffer.from([0x00, 0x1b, 0x21, 0xff]), '0x001B21FF'],
     [T.IpAddress, Buffer.from([10, 0, 0, 1]), '10.0.0.1'],
     [T.Integer, 5, '5'],
+    [T.Counter64, Buffer.from([0x08, 0xbb, 0x85, 0x3e, 0x4a]), '37505809994'],
+    [T.Counter64, Buffer.from([0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), '18446744073709551615'],
   ])('label of type %i', (type, value, expected) => expect(labelValue(type, value)).toBe(expected));
   it.each([
     [[2, 7], ['integer', 'integer'], ['2', '7']],
@@ -45,25 +56,153 @@ describe('targets and credentials', () => {
   it.each([
     ['udp://192.0.2.1:1161', { host: '192.0.2.1', port: 1161, transport: 'udp4' }],
     ['udp6://[2001:db8::1]:161', { host: '2001:db8::1', port: 161, transport: 'udp6' }],
+    ['udp://[2001:db8::1]', { host: '2001:db8::1', port: 161, transport: 'udp6' }],
     ['[::1]:16100', { host: '::1', port: 16100, transport: 'udp6' }],
-    ['switch.county.example', { host: 'switch.county.example', port: 161, transport: 'udp4' }],
+    ['switch.county.example', { host: 'switch.county.example', port: 161, transport: 'auto' }],
+    ['udp://switch.county.example:1161', { host: 'switch.county.example', port: 1161, transport: 'auto' }],
     ['udp6://core.county.example', { host: 'core.county.example', port: 161, transport: 'udp6' }],
   ])('%s', (t, ep) => expect(parseEndpoint(t)).toEqual(ep));
-  it('rejects malformed targets', () => expect(() => parseEndpoint('tcp://x:1:2')).toThrow(/invalid SNMP target/));
+  it.each(['tcp://x:1:2', '[192.0.2.1]:161', 'udp6://192.0.2.1', 'udp://x:70000'])('rejects %s', (t) => expect(() => parseEndpoint(t)).toThrow(/invalid SNMP (target|port)/));
+
+  const fakeLookup = (table: Record<string, { address: string; family: number }[]>) => async (host: string, family: 0 | 4 | 6) => (table[host] ?? []).filter((a) => family === 0 || a.family === family);
+  const dns = fakeLookup({ 'v6only.example': [{ address: '::1', family: 6 }], 'dual.example': [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }], 'v4only.example': [{ address: '127.0.0.1', family: 4 }] });
+  it.each([
+    ['udp://v6only.example:1161', { host: '::1', port: 1161, transport: 'udp6' }],
+    ['v6only.example', { host: '::1', port: 161, transport: 'udp6' }],
+    ['dual.example', { host: '::1', port: 161, transport: 'udp6' }],
+    ['v4only.example', { host: '127.0.0.1', port: 161, transport: 'udp4' }],
+    ['udp://127.0.0.2', { host: '127.0.0.2', port: 161, transport: 'udp4' }],
+  ])('resolves %s by the family of its address', async (t, ep) => expect(await resolveEndpoint(parseEndpoint(t), dns)).toEqual(ep));
+  it('udp6:// with a name having no AAAA fails clearly', async () => {
+    await expect(resolveEndpoint(parseEndpoint('udp6://v4only.example'), dns)).rejects.toThrow("SNMP target host 'v4only.example' has no IPv6 address");
+  });
+  it('resolves localhost with the system resolver (this host: 127.0.0.1 only)', async () => {
+    expect(await resolveEndpoint(parseEndpoint('localhost:1161'))).toEqual({ host: '127.0.0.1', port: 1161, transport: 'udp4' });
+  });
+
   it('flags insecure choices', () => {
     expect(insecureCrypto({ version: '2c', community: 'c' })).toEqual(['SNMPv2c community (cleartext)']);
     expect(insecureCrypto({ version: '3', v3: { user: 'u', level: 'authPriv', authProto: 'md5', privProto: 'des' } })).toEqual(['MD5 authentication', 'DES privacy']);
+    expect(insecureCrypto({ version: '3', v3: { user: 'u', level: 'authNoPriv', authProto: 'md5', privProto: 'des' } })).toEqual(['SNMPv3 without privacy', 'MD5 authentication']);
     expect(insecureCrypto({ version: '3', v3: { user: 'u', level: 'authPriv', authProto: 'sha256', privProto: 'aes' } })).toEqual([]);
+  });
+
+  const cred = { version: '3' as const, v3: { user: 'monitor', level: 'authPriv' as const, authKey: 'auth-secret-1', privKey: 'priv-secret-2' } };
+  it.each([
+    ["Community 'c0mmunity' in request does not match community 'other' in response", ['c0mmunity'], "Community '***' in request does not match community '***' in response"],
+    ['Authentication digest 0a0b received in message does not match digest for auth-secret-1', secretsOf(cred), 'Authentication digest 0a0b received in message does not match digest for ***'],
+    ['bad keys auth-secret-1/priv-secret-2 for user monitor', secretsOf(cred), 'bad keys ***/*** for user monitor'],
+    ['Request timed out', ['x'], 'Request timed out'],
+  ])('scrubs secrets from %s', (msg, secrets, expected) => expect(scrub(msg, secrets)).toBe(expected));
+  it('the user name is not a secret', () => expect(secretsOf(cred)).toEqual(['auth-secret-1', 'priv-secret-2']));
+});
+
+describe('requests and retries (packets sent / retried)', () => {
+  type Step = 'timeout' | 'fail' | 'ok';
+  const script = (outcomes: Step[]) => {
+    let i = 0;
+    return async () => {
+      const o = outcomes[i++];
+      if (o === 'timeout') throw new SnmpError('Request timed out', 'timeout');
+      if (o === 'fail') throw new SnmpError('NoSuchName: 1.3.6.1.2.1.1.9.0', 'failed', 2);
+      return 'ok';
+    };
+  };
+  it.each<[string, Step[], number, string, number, number]>([
+    ['answered at once', ['ok'], 1, 'ok', 1, 0],
+    ['two timeouts then an answer', ['timeout', 'timeout', 'ok'], 2, 'ok', 3, 2],
+    ['timeouts beyond the retries', ['timeout', 'timeout', 'timeout'], 1, 'timeout', 2, 1],
+    ['no retries', ['timeout', 'ok'], 0, 'timeout', 1, 0],
+    ['an error response is not retried', ['fail', 'ok'], 3, 'failed', 1, 0],
+  ])('%s', async (_n, outcomes, retries, result, sent, retried) => {
+    const stats = newStats();
+    const r = await withRetries(script(outcomes), retries, stats, () => false).catch((e: SnmpError) => e.code);
+    expect(r).toBe(result);
+    expect(stats).toEqual({ packetsSent: sent, packetsRetried: retried, pdus: 0, varbinds: 0 });
+  });
+  it('sends nothing once aborted', async () => {
+    const stats = newStats();
+    await expect(withRetries(script(['ok']), 3, stats, () => true)).rejects.toThrow('poll aborted');
+    expect(stats.packetsSent).toBe(0);
+  });
+  it.each([
+    ['NoSuchName: 1.3.6.1.2.1.1.9.0', ['1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.1.9.0'], '1.3.6.1.2.1.1.9.0'],
+    ['NoSuchName', ['1.3.6.1.2.1.1.3.0'], undefined],
+    ['NoSuchName: 1.3.6.1.2.1.1.7.0', ['1.3.6.1.2.1.1.3.0'], undefined],
+  ])('noSuchName OID of %s', (msg, asked, oid) => expect(noSuchNameOid(msg, asked)).toBe(oid));
+  it.each([
+    ['1.3.6.1.2.1.2.2.1.10.2', '1.3.6.1.2.1.2.2.1.10.10', -1],
+    ['1.3.6.1.2.1.2.2.1.10', '1.3.6.1.2.1.2.2.1.10.1', -1],
+    ['1.3.6.1.2.1.2.2.1.10.1', '1.3.6.1.2.1.2.2.1.10.1', 0],
+    ['1.3.6.1.2.1.2.2.1.11.1', '1.3.6.1.2.1.2.2.1.10.9', 1],
+  ])('OID order %s vs %s', (a, b, sign) => expect(Math.sign(compareOids(a, b))).toBe(sign));
+});
+
+describe('firmware from sysDescr', () => {
+  it.each([
+    ['Huawei Versatile Routing Platform Software\r\nVRP (R) software, Version 5.170 (S5720 V200R011C10SPC500)\r\nCopyright (C) 2000-2018 HUAWEI TECH CO., LTD', { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' }],
+    ['Huawei Versatile Routing Platform Software VRP (R) software, Version 8.180 (CE6881 V200R005C10SPC800)', { vendor: 'huawei', os: 'VRP', version: 'V200R005C10SPC800', platform: '8.180' }],
+    ['H3C Comware Platform Software, Software Version 7.1.070, Release 6616 H3C S6520X-30QC-EI', { vendor: 'h3c', os: 'Comware', version: '6616', platform: '7.1.070' }],
+    ['H3C Comware Platform Software, Software Version 5.20.99, Release 1120P07\r\nH3C S5120-28C-EI', { vendor: 'h3c', os: 'Comware', version: '1120P07', platform: '5.20.99' }],
+    ['Ruijie Networks RG-S2910-24GT4XS-E, RGOS 11.4(1)B70P2', { vendor: 'ruijie', os: 'RGOS', version: '11.4(1)B70P2' }],
+    ['Ruijie Full Gigabit Security & Intelligent Access Switch(S2928G-E V3) By Ruijie Networks (RGOS 10.4(3b19)p2)', { vendor: 'ruijie', os: 'RGOS', version: '10.4(3b19)p2' }],
+    ['Cisco IOS Software, C3750 Software (C3750-IPSERVICESK9-M), Version 12.2(55)SE10, RELEASE SOFTWARE (fc2)\r\nTechnical Support: http://www.cisco.com/techsupport', { vendor: 'cisco', os: 'IOS', version: '12.2(55)SE10' }],
+    ['Cisco IOS Software [Amsterdam], Catalyst L3 Switch Software (CAT9K_IOSXE), Version 17.3.4, RELEASE SOFTWARE (fc3)', { vendor: 'cisco', os: 'IOS-XE', version: '17.3.4' }],
+    ['Linux xunjian 6.1.0 #1 SMP x86_64', null],
+    ['', null],
+  ])('%s', (d, fw) => expect(parseFirmware(d)).toEqual(fw));
+});
+
+describe('config validation names file, key and expectation', () => {
+  const load = (yaml: string): string => {
+    const file = join(mkdtempSync(join(tmpdir(), 'xj-snmpcfg-')), 'agent.yaml');
+    writeFileSync(file, yaml);
+    try {
+      loadAgentConfig(file, {});
+      return 'ok';
+    } catch (e) {
+      if (e instanceof ConfigError) return e.message.replace(file, 'FILE');
+      throw e;
+    }
+  };
+  const snmp = (cred: string, target = '{ name: a, address: "udp://127.0.0.1", credential: c }') => `sources:\n  snmp:\n    credentials:\n      c: ${cred}\n    targets:\n      - ${target}\n`;
+  it.each([
+    ['version 3 without v3', snmp('{ version: "3" }'), "config error in FILE: sources.snmp.credentials.c: missing required key 'v3'"],
+    ['authNoPriv without authKey', snmp('{ version: "3", v3: { user: u, level: authNoPriv } }'), "config error in FILE: sources.snmp.credentials.c.v3: missing required key 'authKey'"],
+    ['authPriv without privKey', snmp('{ version: "3", v3: { user: u, level: authPriv, authKey: "abcdefgh" } }'), "config error in FILE: sources.snmp.credentials.c.v3: missing required key 'privKey'"],
+    ['short authKey (value not echoed)', snmp('{ version: "3", v3: { user: u, level: authPriv, authKey: "short7!", privKey: "abcdefgh" } }'), 'config error in FILE: sources.snmp.credentials.c.v3.authKey: expected a value that must NOT have fewer than 8 characters'],
+    ['unknown auth protocol', snmp('{ version: "3", v3: { user: u, level: authNoPriv, authProto: sha1, authKey: "abcdefgh" } }'), "config error in FILE: sources.snmp.credentials.c.v3.authProto: expected one of 'md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512', got 'sha1'"],
+    ['reserved target label', snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { ifName: x } }'), `config error in FILE: sources.snmp.targets.0.labels: invalid key name 'ifName': expected a name matching ^(?!(?:${RESERVED_LABELS.join('|')})$)[A-Za-z_][A-Za-z0-9_]*$`],
+    ['noAuthNoPriv needs no keys', snmp('{ version: "3", v3: { user: u, level: noAuthNoPriv } }'), 'ok'],
+    ['authPriv with both keys', snmp('{ version: "3", v3: { user: u, level: authPriv, authProto: sha256, authKey: "abcdefgh", privProto: aes256b, privKey: "12345678" } }'), 'ok'],
+    ['a free target label', snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { site: 城关镇 } }'), 'ok'],
+  ])('%s', (_n, yaml, expected) => expect(load(yaml)).toBe(expected));
+  it('DES privacy is refused at load: OpenSSL 3 in Node.js 20 has no des-cbc', () => {
+    expect(DES_AVAILABLE).toBe(false);
+    expect(load(snmp('{ version: "3", v3: { user: u, level: authPriv, authProto: md5, authKey: "abcdefgh", privProto: des, privKey: "12345678" } }'))).toBe(
+      "config error in FILE: sources.snmp.credentials.c.v3.privProto: expected aes, aes256b or aes256r (DES is unavailable: this Node.js's OpenSSL 3 has no des-cbc), got 'des'",
+    );
+  });
+  it('reserved labels cover every index and lookup label of the built-in profiles', () => {
+    const used = new Set<string>();
+    for (const p of loadProfiles().values()) for (const t of p.tables ?? []) for (const l of [...t.indexes.map((i) => i.label), ...Object.keys(t.lookups ?? {})]) used.add(l);
+    expect(used.size).toBeGreaterThan(10);
+    expect([...used].filter((l) => !(RESERVED_LABELS as readonly string[]).includes(l))).toEqual([]);
   });
 });
 
 describe('counters', () => {
-  it.each([
-    [100n, 150n, 64, 50n],
-    [4294967000n, 200n, 32, 496n], // one Counter32 wrap
-    [500n, 100n, 64, undefined], // Counter64 backwards: reset, no rate
-    [0n, 0n, 32, 0n],
-  ] as const)('delta %s → %s (%i-bit) = %s', (a, b, bits, d) => expect(counterDelta(a, b, bits)).toBe(d));
+  it.each<[string, bigint, bigint, 32 | 64, number | undefined, bigint | undefined]>([
+    ['64-bit increase', 100n, 150n, 64, undefined, 50n],
+    ['Counter64 backwards: reset', 500n, 100n, 64, 7.5e9, undefined],
+    ['32-bit wrap within what 100 Mbit/s carries in 60 s', 4294967000n, 200n, 32, 7.5e8, 496n],
+    ['32-bit wrap at exactly 1.05 × the link maximum', 2n ** 32n - 1000n, 50n, 32, 1000, 1050n],
+    ['32-bit backwards beyond 1.05 × the link maximum: reset', 2n ** 32n - 1000n, 51n, 32, 1000, undefined],
+    ['32-bit backwards, speed unknown: a wrap cannot be told from a reset', 4294967000n, 200n, 32, undefined, undefined],
+    ['32-bit forward, speed unknown', 1000n, 3000n, 32, undefined, 2000n],
+    ['32-bit, several wraps possible in the interval: no delta even forward', 1000n, 3000n, 32, 2 ** 32, undefined],
+    ['unchanged', 0n, 0n, 32, 7.5e8, 0n],
+  ])('%s', (_n, a, b, bits, most, d) => expect(counterDelta(a, b, bits, most)).toBe(d));
   it('computes exact rates from centiseconds', () => {
     expect(rate(750n, 8n, 6000)).toBe(100); // 750 octets in 60 s = 100 bit/s
     expect(rate(1n, 1n, 300)).toBe(0.333333);
@@ -71,10 +210,34 @@ describe('counters', () => {
   });
 });
 
+describe('uptime interval and reboots', () => {
+  const W = 2 ** 32;
+  it.each<[string, [number, number], [number, number], number | 'reboot']>([
+    ['60 s of uptime in 60 s of wall clock', [1000, 0], [7000, 60_000], 6000],
+    ['uptime 3 s short of the wall clock (within 5 s + 5 %)', [0, 0], [5700, 60_000], 5700],
+    ['sysUpTime backwards', [90_000, 0], [500, 60_000], 'reboot'],
+    ['uptime advanced 20 s in 10 min: rebooted and ran', [1000, 0], [3000, 600_000], 'reboot'],
+    ['TimeTicks wrap at 2^32 agreeing with the wall clock', [W - 3000, 0], [3000, 60_000], 6000],
+    ['TimeTicks wrap that the wall clock contradicts', [W - 3000, 0], [3000, 600_000], 'reboot'],
+    ['static uptime (simulator) within the tolerance: wall clock', [5, 0], [5, 300], 30],
+    ['static uptime far beyond the tolerance: reboot', [5, 0], [5, 60_000], 'reboot'],
+  ])('%s', (_n, [pu, pa], [cu, ca], expected) => expect(uptimeInterval({ uptime: pu, at: pa }, { uptime: cu, at: ca })).toBe(expected));
+});
+
 const iface = (over: Partial<IfCounters> = {}): IfCounters => ({ name: 'GE0/0/1', bits: 64, inOctets: 0n, outOctets: 0n, inErrors: 0n, outErrors: 0n, inDiscards: 0n, outDiscards: 0n, speedMbps: 1000, operStatus: 1, ...over });
-const snap = (uptime: number, ifs: Record<string, IfCounters>, at = 0): Snapshot => ({ uptime, at, ifs: new Map(Object.entries(ifs)) });
+/** Counters of an ifTable-only interface (no ifXTable): 32-bit octets, speed from ifSpeed. */
+const if32 = (over: Partial<IfCounters> = {}) => iface({ bits: 32, inErrors: undefined, outErrors: undefined, inDiscards: undefined, outDiscards: undefined, speedMbps: 100, ...over });
+/** A snapshot; the wall clock agrees with the uptime unless given. */
+const snap = (uptime: number, ifs: Record<string, IfCounters>, at = uptime * 10): Snapshot => ({ uptime, at, ifs: new Map(Object.entries(ifs)) });
 const labels = (ix: string) => ({ ifIndex: ix });
 const values = (r: ReturnType<typeof deriveLinkHealth>) => Object.fromEntries(r.samples.map((s) => [`${s.name}{${s.labels.ifIndex}}`, s.value]));
+const flapsOnly = (ix: string, n = 0) => ({ [`xunjian_link_oper_status_changes_total{${ix}}`]: n });
+const zeroErrors = (ix: string) => ({
+  [`xunjian_link_in_errors_per_second{${ix}}`]: 0,
+  [`xunjian_link_out_errors_per_second{${ix}}`]: 0,
+  [`xunjian_link_in_discards_per_second{${ix}}`]: 0,
+  [`xunjian_link_out_discards_per_second{${ix}}`]: 0,
+});
 
 describe('link health', () => {
   it.each<[string, Snapshot, Snapshot, Record<string, number>, string | undefined]>([
@@ -83,51 +246,112 @@ describe('link health', () => {
       snap(1000, { 1: iface({ inOctets: 1_000_000n, outOctets: 0n, inErrors: 5n }) }),
       snap(7000, { 1: iface({ inOctets: 1_000_000n + 7_500_000_000n, outOctets: 750n, inErrors: 65n }) }),
       {
-        'xunjian_link_oper_status_changes_total{1}': 0,
+        ...flapsOnly('1'),
         'xunjian_link_in_bits_per_second{1}': 1_000_000_000,
         'xunjian_link_in_utilization_ratio{1}': 1,
         'xunjian_link_out_bits_per_second{1}': 100,
         'xunjian_link_out_utilization_ratio{1}': 1e-7,
+        ...zeroErrors('1'),
         'xunjian_link_in_errors_per_second{1}': 1,
-        'xunjian_link_out_errors_per_second{1}': 0,
-        'xunjian_link_in_discards_per_second{1}': 0,
-        'xunjian_link_out_discards_per_second{1}': 0,
       },
       undefined,
     ],
     [
-      '32-bit wrap (no ifXTable) gives the true rate',
-      snap(0, { 2: iface({ bits: 32, inOctets: 4294967196n, outOctets: 0n, inErrors: undefined, outErrors: undefined, inDiscards: undefined, outDiscards: undefined, speedMbps: undefined }) }),
-      snap(100, { 2: iface({ bits: 32, inOctets: 900n, outOctets: 0n, inErrors: undefined, outErrors: undefined, inDiscards: undefined, outDiscards: undefined, speedMbps: undefined }) }),
-      { 'xunjian_link_oper_status_changes_total{2}': 0, 'xunjian_link_in_bits_per_second{2}': 8000, 'xunjian_link_out_bits_per_second{2}': 0 },
+      '32-bit wrap (no ifXTable, ifSpeed 100 Mbit/s): 7.5 MB in 60 s is plausible, the true rate',
+      snap(0, { 2: if32({ inOctets: 2n ** 32n - 2_500_000n }) }),
+      snap(6000, { 2: if32({ inOctets: 5_000_000n }) }),
+      { ...flapsOnly('2'), 'xunjian_link_in_bits_per_second{2}': 1_000_000, 'xunjian_link_in_utilization_ratio{2}': 0.01, 'xunjian_link_out_bits_per_second{2}': 0, 'xunjian_link_out_utilization_ratio{2}': 0 },
+      undefined,
+    ],
+    [
+      '32-bit reset (a wrap would mean 172 Mbit/s on a 100 Mbit/s link): no rate',
+      snap(0, { 2: if32({ inOctets: 3_000_000_000n, outOctets: 10n }) }),
+      snap(6000, { 2: if32({ inOctets: 1000n, outOctets: 20n }) }),
+      flapsOnly('2'),
+      undefined,
+    ],
+    [
+      '32-bit counter backwards with no known speed: no rate',
+      snap(0, { 2: if32({ inOctets: 4294967000n, speedMbps: undefined }) }),
+      snap(6000, { 2: if32({ inOctets: 200n, speedMbps: undefined }) }),
+      flapsOnly('2'),
+      undefined,
+    ],
+    [
+      '32-bit, 10 min gap at 100 Mbit/s (several wraps possible): no rate even though the counter rose',
+      snap(0, { 2: if32({ inOctets: 1000n, outOctets: 1000n }) }),
+      snap(60_000, { 2: if32({ inOctets: 2000n, outOctets: 2000n }) }),
+      flapsOnly('2'),
+      undefined,
+    ],
+    [
+      'Counter64 reset with the error counters reset too: no rate of the interface',
+      snap(1000, { 1: iface({ inOctets: 10n ** 12n, outOctets: 10n ** 11n, inErrors: 1000n, inDiscards: 400n }) }),
+      snap(7000, { 1: iface({ inOctets: 500n, outOctets: 300n, inErrors: 3n, inDiscards: 0n }) }),
+      flapsOnly('1'),
+      undefined,
+    ],
+    [
+      'one Counter64 backwards, the other forward: no rate of the interface at all',
+      snap(100, { 1: iface({ inOctets: 5000n, outOctets: 100n }) }),
+      snap(200, { 1: iface({ inOctets: 10n, outOctets: 200n }) }),
+      flapsOnly('1'),
+      undefined,
+    ],
+    [
+      'Counter32 errors reset beside rising Counter64 octets: no rate of the interface',
+      snap(1000, { 1: iface({ inOctets: 1000n, inErrors: 1_000_000n }) }),
+      snap(7000, { 1: iface({ inOctets: 2000n, inErrors: 5n }) }),
+      flapsOnly('1'),
+      undefined,
+    ],
+    [
+      'Counter32 error counter wrap (16 errors in 60 s at 1 Gbit/s): exact rate',
+      snap(1000, { 1: iface({ inErrors: 4294967290n }) }),
+      snap(7000, { 1: iface({ inErrors: 10n }) }),
+      { ...flapsOnly('1'), 'xunjian_link_in_bits_per_second{1}': 0, 'xunjian_link_in_utilization_ratio{1}': 0, 'xunjian_link_out_bits_per_second{1}': 0, 'xunjian_link_out_utilization_ratio{1}': 0, ...zeroErrors('1'), 'xunjian_link_in_errors_per_second{1}': 0.266666 },
+      undefined,
+    ],
+    [
+      'switch from 32-bit (ifTable) to 64-bit (ifXTable) counters: baseline only',
+      snap(1000, { 3: if32({ inOctets: 4000n }) }),
+      snap(7000, { 3: iface({ inOctets: 9_000_000n }) }),
+      flapsOnly('3'),
       undefined,
     ],
     [
       'reboot (sysUpTime backwards): no spike, new baseline',
       snap(90000, { 1: iface({ inOctets: 10n ** 12n }) }),
-      snap(500, { 1: iface({ inOctets: 1000n }) }),
-      { 'xunjian_link_oper_status_changes_total{1}': 0 },
+      snap(500, { 1: iface({ inOctets: 1000n }) }, 906_000),
+      flapsOnly('1'),
       'reboot',
     ],
     [
-      'Counter64 reset without reboot: no rate for that counter',
-      snap(100, { 1: iface({ inOctets: 5000n, outOctets: 100n }) }),
-      snap(200, { 1: iface({ inOctets: 10n, outOctets: 200n }) }),
-      { 'xunjian_link_oper_status_changes_total{1}': 0, 'xunjian_link_out_bits_per_second{1}': 800, 'xunjian_link_out_utilization_ratio{1}': 8e-7, 'xunjian_link_in_errors_per_second{1}': 0, 'xunjian_link_out_errors_per_second{1}': 0, 'xunjian_link_in_discards_per_second{1}': 0, 'xunjian_link_out_discards_per_second{1}': 0 },
+      'reboot seen as uptime lagging the wall clock (20 s of uptime in 10 min): no rate',
+      snap(1000, { 1: iface({ inOctets: 100n }) }, 0),
+      snap(3000, { 1: iface({ inOctets: 10n ** 9n }) }, 600_000),
+      flapsOnly('1'),
+      'reboot',
+    ],
+    [
+      'TimeTicks wrap at 2^32 with the wall clock agreeing: rates go on',
+      snap(2 ** 32 - 3000, { 1: iface({ inOctets: 0n, outOctets: 0n }) }, 0),
+      snap(3000, { 1: iface({ inOctets: 750n, outOctets: 0n }) }, 60_000),
+      { ...flapsOnly('1'), 'xunjian_link_in_bits_per_second{1}': 100, 'xunjian_link_in_utilization_ratio{1}': 1e-7, 'xunjian_link_out_bits_per_second{1}': 0, 'xunjian_link_out_utilization_ratio{1}': 0, ...zeroErrors('1') },
       undefined,
     ],
     [
       'ifIndex renumbered to another interface: baseline only',
       snap(100, { 5: iface({ name: 'GE0/0/5', inOctets: 10n ** 9n }) }),
       snap(200, { 5: iface({ name: 'GE0/0/9', inOctets: 10n }) }),
-      { 'xunjian_link_oper_status_changes_total{5}': 0 },
+      flapsOnly('5'),
       undefined,
     ],
     [
       'counter discontinuity time changed: no rate',
       snap(100, { 1: iface({ inOctets: 1n, discontinuity: 0 }) }),
       snap(200, { 1: iface({ inOctets: 2n, discontinuity: 150 }) }),
-      { 'xunjian_link_oper_status_changes_total{1}': 0 },
+      flapsOnly('1'),
       undefined,
     ],
   ])('%s', (_n, a, b, expected, event) => {
@@ -138,9 +362,34 @@ describe('link health', () => {
     expect(values(r)).toEqual(expected);
   });
 
+  const run = (st: LinkState, polls: Record<string, IfCounters>[]) => polls.map((ifs, i) => values(deriveLinkHealth(st, snap(6000 * (i + 1), ifs), labels, 0)));
   it('counts oper-status changes (flaps) across polls', () => {
     const st: LinkState = { flaps: new Map() };
-    for (const [i, s] of [1, 2, 2, 1, 2].entries()) deriveLinkHealth(st, snap(100 * (i + 1), { 1: iface({ operStatus: s }) }), labels, 0);
-    expect(st.flaps.get('1')).toBe(3);
+    const out = run(st, [1, 2, 2, 1, 2].map((s) => ({ 1: iface({ operStatus: s }) })));
+    expect(out.map((v) => v['xunjian_link_oper_status_changes_total{1}'])).toEqual([0, 1, 1, 2, 3]);
+  });
+  it('a renumbered ifIndex starts from 0, not with the old interface count', () => {
+    const st: LinkState = { flaps: new Map() };
+    const out = run(st, [{ 7: iface({ name: 'GE0/0/7', operStatus: 1 }) }, { 7: iface({ name: 'GE0/0/7', operStatus: 2 }) }, { 7: iface({ name: 'GE0/0/8', operStatus: 1 }) }]);
+    expect(out.map((v) => v['xunjian_link_oper_status_changes_total{7}'])).toEqual([0, 1, 0]);
+  });
+  it('forgets removed interfaces', () => {
+    const st: LinkState = { flaps: new Map() };
+    const out = run(st, [{ 1: iface(), 2: iface({ name: 'x', operStatus: 1 }) }, { 1: iface(), 2: iface({ name: 'x', operStatus: 2 }) }, { 1: iface() }, { 1: iface(), 2: iface({ name: 'x', operStatus: 1 }) }]);
+    expect(out.map((v) => v['xunjian_link_oper_status_changes_total{2}'])).toEqual([0, 1, undefined, 0]);
+    expect([...st.flaps.keys()]).toEqual(['1', '2']);
+  });
+  it('ifLastChange moving while the status is the same counts down and up within the interval', () => {
+    const st: LinkState = { flaps: new Map() };
+    const out = run(st, [{ 1: iface({ lastChange: 100 }) }, { 1: iface({ lastChange: 100 }) }, { 1: iface({ lastChange: 9000 }) }, { 1: iface({ operStatus: 2, lastChange: 15000 }) }]);
+    expect(out.map((v) => v['xunjian_link_oper_status_changes_total{1}'])).toEqual([0, 0, 2, 3]);
+  });
+  it('a reboot restarts the flap counts (ifLastChange is relative to the new uptime)', () => {
+    const st: LinkState = { flaps: new Map() };
+    deriveLinkHealth(st, snap(6000, { 1: iface({ operStatus: 1, lastChange: 10 }) }), labels, 0);
+    deriveLinkHealth(st, snap(12000, { 1: iface({ operStatus: 2, lastChange: 11000 }) }), labels, 0);
+    const r = deriveLinkHealth(st, snap(300, { 1: iface({ operStatus: 1, lastChange: 200 }) }, 180_000), labels, 0);
+    expect(r.event).toBe('reboot');
+    expect(values(r)).toEqual(flapsOnly('1'));
   });
 });

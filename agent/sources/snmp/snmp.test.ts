@@ -3,12 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/log.js';
 import { BIN } from '../../../test/helpers/proc.js';
-import { COMMUNITY, type Peer, V3, startSnmpd, startSnmpsim } from '../../../test/helpers/snmp-peers.js';
-import { parseEndpoint } from './client.js';
+import { COMMUNITY, type Peer, V3, V3_USERS, startRelay, startSnmpd, startSnmpsim } from '../../../test/helpers/snmp-peers.js';
+import { type Credential, openScraper, parseEndpoint } from './client.js';
 import type { SnmpSourceConfig } from './config.js';
 import { scrapeDevice } from './device.js';
+import { SYS_UPTIME, getAll } from './poll.js';
 import { loadProfiles } from './profiles.js';
-import { createSnmpSources } from './source.js';
+import { Semaphore, createSnmpSource, createSnmpSources } from './source.js';
 import { bigValue } from './values.js';
 
 /** Against real peers: Debian's snmpd (v2c, v3 authPriv; IPv4 and IPv6) and snmpsimd with recordings. */
@@ -54,6 +55,11 @@ describe('snmpd', () => {
     ['v2c over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '2c' as const, community: COMMUNITY }],
     ['v2c over IPv6', () => `udp6://[::1]:${snmpd.port}`, { version: '2c' as const, community: COMMUNITY }],
     ['v3 authPriv SHA/AES over IPv6', () => `udp6://[::1]:${snmpd.port}`, { version: '3' as const, v3: { user: V3.user, level: 'authPriv' as const, authProto: 'sha' as const, authKey: V3.authKey, privProto: 'aes' as const, privKey: V3.privKey } }],
+    ['v3 authPriv SHA/AES over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '3' as const, v3: { user: V3.user, level: 'authPriv' as const, authProto: 'sha' as const, authKey: V3.authKey, privProto: 'aes' as const, privKey: V3.privKey } }],
+    ['v3 authPriv SHA-256/AES-256 (Blumenthal) over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '3' as const, v3: { user: V3_USERS.sha256aes256.user, level: 'authPriv' as const, authProto: 'sha256' as const, authKey: V3_USERS.sha256aes256.authKey, privProto: 'aes256b' as const, privKey: V3_USERS.sha256aes256.privKey } }],
+    ['v3 authNoPriv SHA-512 over IPv6', () => `udp6://[::1]:${snmpd.port}`, { version: '3' as const, v3: { user: V3_USERS.sha512auth.user, level: 'authNoPriv' as const, authProto: 'sha512' as const, authKey: V3_USERS.sha512auth.authKey } }],
+    ['v3 authNoPriv MD5 over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '3' as const, v3: { user: V3_USERS.md5auth.user, level: 'authNoPriv' as const, authProto: 'md5' as const, authKey: V3_USERS.md5auth.authKey } }],
+    ['v3 noAuthNoPriv over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '3' as const, v3: { user: V3_USERS.none.user, level: 'noAuthNoPriv' as const } }],
     ['v1 over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '1' as const, community: COMMUNITY }],
   ])('%s: system, interfaces and host resources', async (_n, target, cred) => {
     const r = await scrapeDevice(opts(target(), cred));
@@ -65,13 +71,78 @@ describe('snmpd', () => {
     expect(lo).toHaveLength(1);
     expect(Object.keys(lo[0]!.labels)).toEqual(['ifIndex', 'ifAlias', 'ifDescr', 'ifName', 'target']);
     expect(find(r, 'hrStorageSize', { hrStorageDescr: 'Physical memory' })[0]!.value).toBeGreaterThan(0);
+    // ip_mib: per-interface IPv6 statistics (the profile keeps ipVersion 2 only) and the address table
+    if (cred.version !== '1') {
+      // (SNMPv1 has no Counter64: snmpd leaves these out of v1 answers)
+      const v6stats = find(r, 'ipIfStatsHCInReceives');
+      expect(new Set(v6stats.map((x) => x.labels.ipIfStatsIPVersion))).toEqual(new Set(['2']));
+      expect(find(r, 'ipIfStatsHCInReceives', { ipIfStatsIfIndex: '1' })[0]!.labels).toEqual({ ipIfStatsIPVersion: '2', ipIfStatsIfIndex: '1', ifName: 'lo', target: 't' });
+    }
+    expect(find(r, 'ipAddressIfIndex', { ipAddressAddrType: '1', ipAddressAddr: '127.0.0.1' }).map((x) => x.value)).toEqual([1]);
+    expect(find(r, 'ipAddressIfIndex', { ipAddressAddrType: '2', ipAddressAddr: '::1' }).map((x) => x.value)).toEqual([1]);
+    expect(find(r, 'ipAddressType', { ipAddressAddr: '127.0.0.1' }).map((x) => x.value)).toEqual([1]);
+    expect(r.stats.packetsRetried).toBe(0);
+    expect(r.stats.packetsSent).toBe(r.stats.pdus);
   });
 
-  it('fails clearly with a wrong v3 key, without printing it', async () => {
-    const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${snmpd.port}`, { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: 'wrong-key-999', privProto: 'aes', privKey: V3.privKey } }), timeoutMs: 1000, retries: 0 });
+  it('polls a host name resolving to ::1 only over udp6', async () => {
+    const lookup = async (host: string, family: 0 | 4 | 6) => (host === 'v6only.test' && family !== 4 ? [{ address: '::1', family: 6 }] : []);
+    const r = await scrapeDevice({ ...opts(`udp://v6only.test:${snmpd.port}`, { version: '2c', community: COMMUNITY }, ['system']), lookup });
+    expect(r.error).toBeUndefined();
+    expect(find(r, 'sysName')[0]!.labels.sysName).toBe('xunjian-test');
+  });
+
+  it.each<[string, Credential, string]>([
+    ['wrong community (snmpd stays silent)', { version: '2c', community: 'wrong-community-777' }, 'Request timed out'],
+    ['wrong v3 auth key', { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: 'wrong-key-999', privProto: 'aes', privKey: V3.privKey } }, ''],
+    ['wrong v3 priv key', { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: 'wrong-priv-888' } }, ''],
+  ])('%s: the error names no secret', async (_n, cred, exact) => {
+    const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${snmpd.port}`, cred, ['system']), timeoutMs: 500, retries: 0 });
     expect(r.ok).toBe(false);
-    expect(r.error).toBeTruthy();
-    expect(r.error).not.toContain('wrong-key-999');
+    if (exact) expect(r.error).toBe(exact);
+    expect(r.error!.length).toBeGreaterThan(0);
+    for (const secret of [cred.community, cred.v3?.authKey, cred.v3?.privKey]) if (secret) expect(r.error).not.toContain(secret);
+  });
+
+  it('SNMPv1: a missing scalar (noSuchName) is dropped and the others are read', async () => {
+    const s = openScraper({ host: '127.0.0.1', port: snmpd.port, transport: 'udp4' }, { version: '1', community: COMMUNITY }, { timeoutMs: 2000, retries: 0, maxRepetitions: 1 });
+    try {
+      const vbs = await getAll(s, [SYS_UPTIME, '1.3.6.1.2.1.1.99.0', '1.3.6.1.2.1.1.5.0']);
+      expect(vbs.map((v) => v.oid)).toEqual([SYS_UPTIME, '1.3.6.1.2.1.1.5.0']);
+      expect(String(vbs[1]!.value)).toBe('xunjian-test');
+      expect(s.stats.packetsSent).toBe(2);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('counts retries exactly: a relay drops the first 2 requests', async () => {
+    const relay = await startRelay(snmpd.port, { dropFirst: 2 });
+    try {
+      const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${relay.port}`, { version: '2c', community: COMMUNITY }, ['system']), timeoutMs: 300, retries: 2 });
+      expect(r.error).toBeUndefined();
+      expect(r.stats.packetsRetried).toBe(2);
+      expect(r.stats.packetsSent).toBe(relay.received());
+      expect(r.stats.packetsSent).toBe(r.stats.pdus + 2);
+    } finally {
+      await relay.stop();
+    }
+  });
+
+  it('a slow-but-alive device ends at its deadline', async () => {
+    const relay = await startRelay(snmpd.port, { delayMs: 150 });
+    try {
+      const t0 = Date.now();
+      const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${relay.port}`, { version: '2c', community: COMMUNITY }), walkConcurrency: 1, deadlineMs: 1000 });
+      const took = Date.now() - t0;
+      expect(r.ok).toBe(false);
+      expect(r.timedOut).toBe(true);
+      expect(r.error).toBe('poll exceeded its deadline of 1 s');
+      expect(took).toBeGreaterThanOrEqual(1000);
+      expect(took).toBeLessThan(1300);
+    } finally {
+      await relay.stop();
+    }
   });
 
   it('xunjian snmp walk prints varbinds', async () => {
@@ -80,6 +151,29 @@ describe('snmpd', () => {
     );
     expect(out).toContain('1.3.6.1.2.1.1.5.0 = STRING: xunjian-test\n');
     expect(out).toMatch(/^1\.3\.6\.1\.2\.1\.1\.3\.0 = Timeticks: \d+$/m);
+  });
+
+  it('xunjian snmp walk prints Counter64 as a number (Cisco 3750 ifHCInOctets)', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [BIN, 'snmp', 'walk', `udp://127.0.0.1:${sim.port}`, '1.3.6.1.2.1.31.1.1.1.6', '--community', 'cisco'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    );
+    expect(out.split('\n')).toContain('1.3.6.1.2.1.31.1.1.1.6.60 = Counter64: 37505809994');
+  });
+
+  it('xunjian snmp walk: a wrong v3 key fails without printing it', async () => {
+    const err = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [BIN, 'snmp', 'walk', `udp://127.0.0.1:${snmpd.port}`, '1.3.6.1.2.1.1', '--snmp-version', '3', '--v3-user', V3.user, '--v3-level', 'authPriv', '--auth-key', 'wrong-key-999', '--priv-key', V3.privKey, '--timeout', '0.5', '--retries', '0'], (_e, _o, stderr) => resolve(stderr)),
+    );
+    expect(err).toMatch(/^xunjian snmp walk: udp:\/\/127\.0\.0\.1:\d+: /);
+    expect(err).not.toContain('wrong-key-999');
+    expect(err).not.toContain(V3.privKey);
+  });
+
+  it('xunjian snmp rejects an unknown --v3-level', async () => {
+    const err = await new Promise<string>((resolve) =>
+      execFile(process.execPath, [BIN, 'snmp', 'walk', 'udp://127.0.0.1:9', '1.3', '--snmp-version', '3', '--v3-user', 'u', '--v3-level', 'authpriv'], (_e, _o, stderr) => resolve(stderr)),
+    );
+    expect(err).toContain("error: option '--v3-level <level>' argument 'authpriv' is invalid. Allowed choices are noAuthNoPriv, authNoPriv, authPriv.");
   });
 });
 
@@ -167,9 +261,90 @@ describe('snmp source', () => {
       insecure: ['SNMPv2c community (cleartext)'],
       sysDescr: 'Ruijie Networks RG-S2910-24GT4XS-E, RGOS 11.4(1)B70P2',
       sysObjectID: '1.3.6.1.4.1.4881.1.1.10.1.276',
+      firmware: { vendor: 'ruijie', os: 'RGOS', version: '11.4(1)B70P2' },
+      addressResolved: true,
+      lastPollOk: true,
       profiles: ['host_resources', 'if_mib', 'ip_mib', 'ruijie', 'system'],
     });
     expect(JSON.stringify(r)).not.toContain('"public"');
+  }, 30_000);
+
+  it('posture is probed after a failed poll, with sysDescr/sysObjectID read directly even with fixed profiles', async () => {
+    const [src] = createSnmpSources({
+      ...cfg([{ name: 'refused', address: `udp://127.0.0.1:${sim.port}`, credential: 'bad', profiles: ['system', 'if_mib'] }]),
+      credentials: { bad: { version: '2c', community: 'not-served-9' } },
+    });
+    const r = await src!.collect(ctx());
+    expect(r.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
+    const f = r.facts!['network.device.refused'] as Record<string, unknown>;
+    expect(f).toMatchObject({ lastPollOk: false, answersV1: true, answersV2c: true, defaultCommunities: ['v1:public', 'v2c:public'], profiles: ['system', 'if_mib'] });
+    // the configured community is refused: what is known comes from nothing but the default probes
+    expect(f.sysDescr).toBeNull();
+    expect(JSON.stringify(r)).not.toContain('not-served-9');
+    const [ok] = createSnmpSources({ ...cfg([{ name: 'fixed', address: `udp://127.0.0.1:${sim.port}`, credential: 'lab', profiles: ['system'] }]) });
+    const f2 = (await ok!.collect(ctx())).facts!['network.device.fixed'] as Record<string, unknown>;
+    expect(f2).toMatchObject({ lastPollOk: true, sysObjectID: '1.3.6.1.4.1.2011.2.23.96', firmware: { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' } });
+  }, 30_000);
+
+  it('MD5 authentication polls snmpd and is flagged insecure in posture', async () => {
+    const [src] = createSnmpSources({
+      ...cfg([{ name: 'md5', address: `udp://127.0.0.1:${snmpd.port}`, credential: 'md5', profiles: ['system'] }]),
+      credentials: { md5: { version: '3', v3: { user: V3_USERS.md5auth.user, level: 'authNoPriv', authProto: 'md5', authKey: V3_USERS.md5auth.authKey, privProto: 'aes' } } },
+    });
+    const r = await src!.collect(ctx());
+    expect(r.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(1);
+    expect(r.facts!['network.device.md5']).toMatchObject({ snmpVersionUsed: '3', v3: { level: 'authNoPriv', authProto: 'md5', privProto: null }, insecure: ['SNMPv3 without privacy', 'MD5 authentication'], defaultCommunities: [] });
+    expect(JSON.stringify(r)).not.toContain(V3_USERS.md5auth.authKey);
+  }, 30_000);
+
+  it('concurrency 1: a dead device queued first holds the slot only for timeout × (retries + 1)', async () => {
+    const sem = new Semaphore(1);
+    const c = { ...cfg([]), timeoutSeconds: 0.5, retries: 1, postureIntervalHours: 0 };
+    const dead = createSnmpSource(c, { name: 'dead', address: 'udp://127.0.0.1:9', credential: 'lab' }, { version: '2c', community: 'huawei' }, profiles, sem);
+    const live = createSnmpSource(c, { name: 'live', address: `udp://127.0.0.1:${sim.port}`, credential: 'lab' }, { version: '2c', community: 'huawei' }, profiles, sem);
+    const t0 = Date.now();
+    const done: Record<string, number> = {};
+    const run = async (src: typeof dead) => {
+      const r = await src.collect(ctx());
+      done[src.name] = Date.now() - t0;
+      return r;
+    };
+    const [d, l] = await Promise.all([run(dead), run(live)]);
+    expect(d.samples.find((s) => s.name === 'snmp_scrape_packets_sent')!.value).toBe(2);
+    expect(d.samples.find((s) => s.name === 'snmp_scrape_packets_retried')!.value).toBe(1);
+    expect(l.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(1);
+    expect(done['snmp:dead']!).toBeGreaterThanOrEqual(1000);
+    expect(done['snmp:dead']!).toBeLessThan(1000 + 300);
+    expect(done['snmp:live']!).toBeLessThan(1000 + 1500); // the dead device's 2 × 0.5 s, then the live poll itself
+  }, 30_000);
+
+  it('aborting the signal mid-poll returns at once and frees the slot', async () => {
+    const relay = await startRelay(sim.port, { delayMs: 200 });
+    try {
+      const sem = new Semaphore(1);
+      const c = { ...cfg([]), timeoutSeconds: 5, retries: 1, postureIntervalHours: 6 };
+      const slow = createSnmpSource(c, { name: 'slow', address: `udp://127.0.0.1:${relay.port}`, credential: 'lab' }, { version: '2c', community: 'huawei' }, profiles, sem);
+      const queued = createSnmpSource(c, { name: 'queued', address: `udp://127.0.0.1:${sim.port}`, credential: 'lab' }, { version: '2c', community: 'huawei' }, profiles, sem);
+      const ac = new AbortController();
+      const ac2 = new AbortController();
+      const p = slow.collect({ ...ctx(), signal: ac.signal });
+      const q = queued.collect({ ...ctx(), signal: ac2.signal });
+      await new Promise((r) => setTimeout(r, 500));
+      const t0 = Date.now();
+      ac.abort();
+      ac2.abort(); // the queued one leaves the queue without polling
+      const [r, r2] = await Promise.all([p, q]);
+      expect(Date.now() - t0).toBeLessThan(100);
+      expect(r.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
+      expect(r.facts).toBeUndefined(); // no posture probe after an abort
+      expect(r2.samples.find((s) => s.name === 'snmp_scrape_packets_sent')!.value).toBe(0);
+      expect(sem.inUse).toBe(0);
+      const sent = relay.received();
+      await new Promise((res) => setTimeout(res, 400));
+      expect(relay.received()).toBe(sent); // no further walks after the abort
+    } finally {
+      await relay.stop();
+    }
   }, 30_000);
 
   it('derives link rates from two polls (recording is static: 0 bit/s, no spike)', async () => {

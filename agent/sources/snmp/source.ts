@@ -26,8 +26,24 @@ export class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
   constructor(private readonly limit: number) {}
-  async use<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+  /** Run `fn` holding a slot; an abort while waiting for a slot leaves the queue and rejects. */
+  async use<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw new Error('aborted while waiting for an SNMP slot');
+    if (this.active >= this.limit) {
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const i = this.waiting.indexOf(wake);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(new Error('aborted while waiting for an SNMP slot'));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(wake);
+      });
+    }
     this.active++;
     try {
       return await fn();
@@ -35,6 +51,9 @@ export class Semaphore {
       this.active--;
       this.waiting.shift()?.();
     }
+  }
+  get inUse(): number {
+    return this.active;
   }
 }
 
@@ -63,25 +82,38 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
     intervalSeconds: t.intervalSeconds ?? cfg.intervalSeconds,
     async collect(ctx) {
       const target = { target: t.name, ...t.labels };
-      const r: ScrapeResult = await sem.use(() =>
-        scrapeDevice({
-          endpoint,
-          credential: cred,
-          timeoutMs: (t.timeoutSeconds ?? cfg.timeoutSeconds) * 1000,
-          retries: t.retries ?? cfg.retries,
-          maxRepetitions: t.maxRepetitions ?? cfg.maxRepetitions,
-          walkConcurrency: cfg.walkConcurrency,
-          profiles,
-          use: t.profiles,
-          labels: target,
-        }),
-      );
+      const intervalSeconds = t.intervalSeconds ?? cfg.intervalSeconds;
+      const opts = {
+        endpoint,
+        credential: cred,
+        timeoutMs: (t.timeoutSeconds ?? cfg.timeoutSeconds) * 1000,
+        retries: t.retries ?? cfg.retries,
+        maxRepetitions: t.maxRepetitions ?? cfg.maxRepetitions,
+        walkConcurrency: cfg.walkConcurrency,
+        profiles,
+        use: t.profiles,
+        labels: target,
+        signal: ctx.signal,
+        deadlineMs: (t.deadlineSeconds ?? cfg.deadlineSeconds ?? intervalSeconds * 0.8) * 1000,
+      };
+      const r: ScrapeResult = await sem.use(() => scrapeDevice(opts), ctx.signal).catch((err: Error) => ({
+        ok: false,
+        error: err.message,
+        timedOut: false,
+        aborted: true,
+        samples: [],
+        help: {},
+        varbinds: new Map(),
+        profiles: [],
+        stats: { seconds: 0, packetsSent: 0, packetsRetried: 0, pdus: 0, varbinds: 0 },
+      }));
       const ts = ctx.now();
       if (r.timedOut) timeouts++;
       const self: Sample[] = [
         { name: 'snmp_scrape_duration_seconds', labels: target, value: r.stats.seconds, type: 'gauge', ts },
         { name: 'snmp_scrape_pdus_returned', labels: target, value: r.stats.varbinds, type: 'gauge', ts },
-        { name: 'snmp_scrape_packets_sent', labels: target, value: r.stats.requests + r.stats.pdus, type: 'gauge', ts },
+        { name: 'snmp_scrape_packets_sent', labels: target, value: r.stats.packetsSent, type: 'gauge', ts },
+        { name: 'snmp_scrape_packets_retried', labels: target, value: r.stats.packetsRetried, type: 'gauge', ts },
         { name: 'xunjian_snmp_up', labels: target, value: r.ok ? 1 : 0, type: 'gauge', ts },
         { name: 'xunjian_snmp_timeouts_total', labels: target, value: timeouts, type: 'counter', ts },
       ];
@@ -89,20 +121,21 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
       let linkSamples: Sample[] = [];
       const up = uptimeTicks(r.varbinds);
       if (r.ok && up !== undefined) {
-        const snap = interfaceSnapshot(r.varbinds, up, Date.now());
+        const snap = interfaceSnapshot(r.varbinds, up, r.uptimeAt ?? Date.now());
         const labelsOf = (ix: string) => {
           const name = r.varbinds.get(`1.3.6.1.2.1.31.1.1.1.1.${ix}`) ?? r.varbinds.get(`1.3.6.1.2.1.2.2.1.2.${ix}`);
           return { ifIndex: ix, ifName: name ? labelValue(name.type, name.value) : '', ...target };
         };
         const d = deriveLinkHealth(link, snap, labelsOf, ts);
-        if (d.event === 'reboot') ctx.log.info('device rebooted (sysUpTime went backwards): rates restart from this poll', { target: t.name });
+        if (d.event === 'reboot') ctx.log.info('device rebooted (sysUpTime went backwards or advanced less than the wall clock): rates restart from this poll', { target: t.name });
         linkSamples = d.samples;
       }
       let facts: Record<string, unknown> | undefined;
       const now = Date.now();
-      if (r.ok && cfg.postureIntervalHours > 0 && now - lastPosture >= cfg.postureIntervalHours * 3600_000) {
+      // posture is probed even when the poll failed: a device refusing our credential may answer public
+      if (!r.aborted && !ctx.signal.aborted && cfg.postureIntervalHours > 0 && now - lastPosture >= cfg.postureIntervalHours * 3600_000) {
         lastPosture = now;
-        facts = { [`network.device.${t.name}`]: await devicePosture(endpoint, cred, r) };
+        facts = { [`network.device.${t.name}`]: await devicePosture(endpoint, cred, r, { timeoutMs: Math.min(opts.timeoutMs, 2000), signal: ctx.signal }) };
       }
       return { samples: [...r.samples, ...linkSamples, ...self], help: { ...r.help, ...SNMP_HELP, ...LINK_HELP }, ...(facts ? { facts } : {}) };
     },

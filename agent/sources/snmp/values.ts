@@ -48,6 +48,8 @@ export function sampleValue(type: number, value: unknown): number | undefined {
 
 /** A label value: printable text as is, other octets as 0x-prefixed hex (snmp_exporter's OctetString). */
 export function labelValue(type: number, value: unknown): string {
+  // Counter64 arrives as a BER integer Buffer: a number, not octets
+  if (type === T.Counter64 && Buffer.isBuffer(value)) return decodeUnsigned(value).toString();
   if (Buffer.isBuffer(value)) {
     if (type === T.IpAddress && value.length === 4) return [...value].join('.');
     const s = value.toString('utf8');
@@ -55,7 +57,6 @@ export function labelValue(type: number, value: unknown): string {
     return printable ? s.replace(/\0+$/, '') : `0x${value.toString('hex').toUpperCase()}`;
   }
   if (typeof value === 'string') return value;
-  if (type === T.Counter64 && Buffer.isBuffer(value)) return decodeUnsigned(value).toString();
   return String(value);
 }
 
