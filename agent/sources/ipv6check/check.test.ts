@@ -186,3 +186,77 @@ describe('website IPv6 support rate', () => {
     expect(performance.now() - t0).toBeLessThan(2500);
   });
 });
+
+describe('xunjian ipv6-check (the built binary)', () => {
+  const run = async (args: string[]) => {
+    const { execFile } = await import('node:child_process');
+    const { BIN } = await import('../../../test/helpers/proc.js');
+    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [BIN, 'ipv6-check', ...args], (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }));
+    });
+  };
+  const site = () => [u('/'), '--resolver', dns.server, '--rate', '100', '--same-site', 'v4.site.test'];
+
+  it('prints the summary table with exact numbers and no progress bar when not on a terminal', async () => {
+    const table = await run(site());
+    expect(table.code).toBe(0);
+    expect(table.stderr).toBe('');
+    expect(table.stdout).toContain('Homepage: AAAA yes, over IPv6 reachable, over IPv4 reachable');
+    expect(table.stdout).toContain('LEVEL  FOUND  CHECKED  UNCHECKED  IPv6-CAPABLE  SUPPORT RATE');
+    expect(table.stdout).toMatch(/^2 +5 +5 +0 +2 +40\.0%$/m);
+    expect(table.stdout).toMatch(/^3 +4 +4 +0 +2 +50\.0%$/m);
+    expect(table.stdout).toContain(`L2 no_aaaa           http://v4.site.test:${port}/d`);
+    expect(table.stdout).toContain('20 fetches.');
+    const json = JSON.parse((await run([...site(), '--json'])).stdout);
+    expect(json.levels.map((l: { rate: number; unchecked: number }) => [l.rate, l.unchecked])).toEqual([
+      [0.4, 0],
+      [0.5, 0],
+    ]);
+  });
+
+  it('says how many links the budget left unchecked', async () => {
+    const r = await run([...site(), '--max-pages', '18']);
+    expect(r.stdout).toMatch(/^3 +4 +3 +1 +2 +66\.7%$/m);
+    expect(r.stdout).toContain('18 fetches, page budget exhausted (raise --max-pages): 1 link(s) unchecked, not in the rates.');
+  });
+
+  it.each([
+    [['--concurrency', '0'], "option '--concurrency <n>' argument '0' is invalid. expected a whole number from 1 up to 32"],
+    [['--rate', '0'], "option '--rate <n>' argument '0' is invalid. expected a number above 0 up to 100"],
+    [['--rate', '-1'], "option '--rate <n>' argument '-1' is invalid. expected a number above 0 up to 100"],
+    [['--timeout', 'x'], "option '--timeout <seconds>' argument 'x' is invalid. expected a number above 0 up to 120"],
+    [['--max-pages', '1'], "option '--max-pages <n>' argument '1' is invalid. expected a whole number from 2 up to 1000000"],
+  ])('rejects %j', async (args, message) => {
+    const r = await run([...site(), ...args]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('prints why a URL is refused', async () => {
+    const r = await run(['ftp://www.site.test/']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error: expected an http:// or https:// URL, got 'ftp://www.site.test/'");
+  });
+
+  it('draws a progress bar on a terminal, then the table (tmux)', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { BIN } = await import('../../../test/helpers/proc.js');
+    const session = `xj-ipv6-${process.pid}`;
+    const cmd = [process.execPath, BIN, 'ipv6-check', ...site()].map((a) => `'${a}'`).join(' ');
+    execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '50', `${cmd}; echo EXIT=$?; sleep 60`]);
+    try {
+      let screen = '';
+      for (let i = 0; i < 100 && !screen.includes('EXIT='); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+      }
+      expect(screen).toContain('EXIT=0');
+      expect(screen).toContain(`[${'#'.repeat(30)}] 10/10 links`);
+      expect(screen).toMatch(/^2 +5 +5 +0 +2 +40\.0%$/m);
+      expect(screen).toMatch(/^3 +4 +4 +0 +2 +50\.0%$/m);
+    } finally {
+      execFileSync('tmux', ['kill-session', '-t', session]);
+    }
+  });
+});

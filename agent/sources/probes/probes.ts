@@ -157,13 +157,15 @@ function splitHostPort(target: string): { host: string; port: number } {
 export async function probeTcp(target: string, ip: Family, o: ProbeOptions): Promise<Outcome> {
   const t0 = performance.now();
   let lookupSeconds: number | undefined;
+  let address: string | undefined;
   try {
     const { host, port } = splitHostPort(target);
-    const { address, seconds } = await resolveHost(host, ip, o.resolver, o.signal, o.timeoutSeconds * 1000);
-    lookupSeconds = seconds;
+    const res = await resolveHost(host, ip, o.resolver, o.signal, o.timeoutSeconds * 1000);
+    address = res.address;
+    lookupSeconds = res.seconds;
     const left = Math.max(1, o.timeoutSeconds * 1000 - (performance.now() - t0));
     await new Promise<void>((resolve, reject) => {
-      const s = connect({ host: address, port, family: ip, timeout: left });
+      const s = connect({ host: res.address, port, family: ip, timeout: left });
       const onAbort = () => s.destroy(new ProbeError('aborted', 'aborted'));
       o.signal?.addEventListener('abort', onAbort, { once: true });
       const done = () => o.signal?.removeEventListener('abort', onAbort);
@@ -184,7 +186,7 @@ export async function probeTcp(target: string, ip: Family, o: ProbeOptions): Pro
     });
     return { type: 'tcp', target, ip, address, lookupSeconds, success: true, durationSeconds: (performance.now() - t0) / 1000 };
   } catch (err) {
-    return { ...failure('tcp', target, ip, t0, err, o.signal?.aborted), ...(lookupSeconds !== undefined ? { lookupSeconds } : {}) };
+    return { ...failure('tcp', target, ip, t0, err, o.signal?.aborted), ...(address ? { address } : {}), ...(lookupSeconds !== undefined ? { lookupSeconds } : {}) };
   }
 }
 
@@ -267,7 +269,8 @@ export async function fetchOver(url: string, ip: Family, o: ProbeOptions, keepBo
         const sock = base({ ...opts, hostname: res.address, servername: tls && !isIP(u.hostname) ? u.hostname : undefined }, (err, s) => {
           if (err || !s) return cb(err ?? new Error('connect failed'), null);
           tTls = performance.now();
-          if (!tConnect) tConnect = tTls;
+          // without TLS the connector's callback is the TCP connect; with TLS the handshake ends here
+          if (!tls || !tConnect || tConnect > tTls) tConnect = tTls;
           if (tls) {
             const t = s as TLSSocket;
             expiry = earliestExpiry(t.getPeerCertificate(true));
@@ -277,7 +280,7 @@ export async function fetchOver(url: string, ip: Family, o: ProbeOptions, keepBo
         });
         // TCP handshake done (before TLS): the socket's own 'connect' event.
         (sock as unknown as Socket | undefined)?.once?.('connect', () => {
-          tConnect = performance.now();
+          if (!tConnect) tConnect = performance.now();
         });
         return sock;
       },
