@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { join, posix } from 'node:path';
 import type { Evidence, Fact } from '../../../contract/facts/posture.js';
 
 /**
@@ -11,15 +11,54 @@ export type ReadResult = { ok: true; text: string } | { ok: false; reason: strin
 
 export class Host {
   readonly live: boolean;
+  private readonly mapped: boolean;
+  /** `live` (tests only) treats a tree as the running host's view for file reads, e.g. a fake /sys. */
   constructor(
     readonly root: string,
     private readonly commandTimeoutMs = 10_000,
+    live?: boolean,
   ) {
-    this.live = root === '/' || root === '';
+    this.mapped = !(root === '/' || root === '');
+    this.live = live ?? !this.mapped;
   }
 
+  /**
+   * The real path of a host path. Under a root, symlinks are resolved inside the root: an absolute
+   * link target (e.g. /etc/pam.d/system-auth -> /etc/authselect/system-auth) is taken relative to
+   * the root, and `..` never climbs above it, so a file tree never reads the scanning machine's files.
+   */
   p(path: string): string {
-    return this.live ? path : join(this.root, path);
+    if (!this.mapped) return path;
+    return join(this.root, this.inside(path));
+  }
+
+  /** `path` with every symlink under the root resolved, as a path relative to the root ("/…"). */
+  private inside(path: string): string {
+    const todo = posix.normalize(`/${path}`).split('/').filter(Boolean);
+    const done: string[] = [];
+    let hops = 0;
+    while (todo.length) {
+      const part = todo.shift()!;
+      if (part === '.') continue;
+      if (part === '..') {
+        done.pop();
+        continue;
+      }
+      const real = join(this.root, ...done, part);
+      let link: string | undefined;
+      try {
+        if (lstatSync(real).isSymbolicLink()) link = readlinkSync(real);
+      } catch {
+        // missing: the caller's read reports it
+      }
+      if (link === undefined || ++hops > 40) {
+        done.push(part);
+        continue;
+      }
+      if (link.startsWith('/')) done.length = 0;
+      todo.unshift(...link.split('/').filter(Boolean));
+    }
+    return `/${done.join('/')}`;
   }
 
   read(path: string): ReadResult {
@@ -48,10 +87,27 @@ export class Host {
   }
 
   list(dir: string): string[] {
+    const r = this.listResult(dir);
+    return r.ok ? r.names : [];
+  }
+
+  /** Directory entries; a missing directory is empty, any other failure is reported. */
+  listResult(dir: string): { ok: true; names: string[] } | { ok: false; reason: string } {
     try {
-      return readdirSync(this.p(dir)).sort();
+      return { ok: true, names: readdirSync(this.p(dir)).sort() };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, names: [] };
+      return { ok: false, reason: failure(err, dir) };
+    }
+  }
+
+  /** Target of a symlink (not followed), e.g. /proc/<pid>/fd/<n> -> socket:[inode]. */
+  readlink(path: string): string | undefined {
+    const dir = path.slice(0, path.lastIndexOf('/')) || '/';
+    try {
+      return readlinkSync(!this.mapped ? path : join(this.root, this.inside(dir), path.slice(path.lastIndexOf('/') + 1)));
     } catch {
-      return [];
+      return undefined;
     }
   }
 
@@ -74,6 +130,8 @@ function failure(err: unknown, path: string): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return `missing: ${path}`;
   if (code === 'EACCES' || code === 'EPERM') return `permission denied: ${path} (run the agent as root to read it)`;
+  if (code === 'EISDIR') return `not a file: ${path} is a directory`;
+  if (code === 'ENOTDIR') return `not a directory: ${path}`;
   return `cannot read ${path}: ${code ?? (err as Error).message}`;
 }
 
