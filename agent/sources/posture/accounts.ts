@@ -1,5 +1,6 @@
 import type { Evidence, Fact } from '../../../contract/facts/posture.js';
 import { type Host, configLines, ev, ok, unknown } from './host.js';
+import { type PamLine, pamStack } from './pam.js';
 
 const PAM_FILES = ['/etc/pam.d/common-password', '/etc/pam.d/common-auth', '/etc/pam.d/system-auth', '/etc/pam.d/password-auth'];
 const NOLOGIN = /(nologin|\/false|\/sync|\/shutdown|\/halt)$/;
@@ -17,20 +18,19 @@ function loginDefs(host: Host): Map<string, { value: string; evidence: Evidence 
   return m;
 }
 
-/** PAM lines using a module, across the distribution's common stacks. */
-function pamLines(host: Host, module: string, files = PAM_FILES): { file: string; line: number; text: string; args: Map<string, string> }[] {
-  const out = [];
+const PAM_SERVICES = ['/etc/pam.d/common-password', '/etc/pam.d/common-auth', '/etc/pam.d/system-auth', '/etc/pam.d/password-auth', '/etc/pam.d/sshd', '/etc/pam.d/login'];
+
+/** PAM lines using a module, across the distribution's stacks and the sshd/login services (includes followed, each line once). */
+function pamLines(host: Host, module: string, files = PAM_SERVICES): { file: string; line: number; text: string; args: Map<string, string> }[] {
+  const out: PamLine[] = [];
+  const seen = new Set<string>();
   for (const file of files) {
-    const t = host.text(file);
-    if (t === undefined) continue;
-    for (const { line, text } of configLines(t)) {
-      if (!text.includes(module)) continue;
-      const args = new Map<string, string>();
-      for (const a of text.split(/\s+/).slice(3)) {
-        const [k, v] = a.split('=');
-        args.set(k!, v ?? '');
-      }
-      out.push({ file, line, text, args });
+    const st = pamStack(host, file);
+    if ('error' in st) continue;
+    for (const l of st.lines) {
+      if (l.module !== module || seen.has(`${l.file}:${l.line}`)) continue;
+      seen.add(`${l.file}:${l.line}`);
+      out.push(l);
     }
   }
   return out;
@@ -62,12 +62,15 @@ export function passwordFacts(host: Host): Record<string, Fact> {
   // pam_pwquality: pwquality.conf, overridden by module arguments
   const quality: Record<string, number> = {};
   const qev: Evidence[] = [];
-  const conf = keyValueFile(host, '/etc/security/pwquality.conf');
-  for (const k of ['minlen', 'minclass', 'dcredit', 'ucredit', 'lcredit', 'ocredit']) {
-    const c = conf.get(k);
-    if (c) {
-      quality[k] = Number(c.value);
-      qev.push(c.evidence);
+  // pwquality.conf, then pwquality.conf.d/*.conf in order (later files override)
+  for (const f of ['/etc/security/pwquality.conf', ...host.list('/etc/security/pwquality.conf.d').filter((n) => n.endsWith('.conf')).map((n) => `/etc/security/pwquality.conf.d/${n}`)]) {
+    const conf = keyValueFile(host, f);
+    for (const k of ['minlen', 'minclass', 'dcredit', 'ucredit', 'lcredit', 'ocredit']) {
+      const c = conf.get(k);
+      if (c) {
+        quality[k] = Number(c.value);
+        qev.push(c.evidence);
+      }
     }
   }
   const pq = pamLines(host, 'pam_pwquality.so').concat(pamLines(host, 'pam_cracklib.so'));
@@ -76,9 +79,16 @@ export function passwordFacts(host: Host): Record<string, Fact> {
     for (const k of ['minlen', 'minclass', 'dcredit', 'ucredit', 'lcredit', 'ocredit']) if (l.args.has(k)) quality[k] = Number(l.args.get(k));
   }
   out['password.quality'] = ok(pq.length ? { module: pq[0]!.text.includes('cracklib') ? 'pam_cracklib' : 'pam_pwquality', ...quality } : null, qev);
-  const hist = pamLines(host, 'pam_pwhistory.so').concat(pamLines(host, 'pam_unix.so').filter((l) => l.args.has('remember')));
-  const remember = hist.find((l) => l.args.has('remember'));
-  out['password.historyRemember'] = ok(remember ? Number(remember.args.get('remember')) : null, hist.map((l) => ev(l.file, l.line, l.text)));
+  // pam_pwhistory: argument, else /etc/security/pwhistory.conf, else the module default of 10
+  const pwh = pamLines(host, 'pam_pwhistory.so').filter((l) => l.text.startsWith('password'));
+  const unixRem = pamLines(host, 'pam_unix.so').filter((l) => l.args.has('remember'));
+  const hconf = keyValueFile(host, '/etc/security/pwhistory.conf').get('remember');
+  const hev = [...pwh, ...unixRem].map((l) => ev(l.file, l.line, l.text));
+  const remArg = [...pwh, ...unixRem].find((l) => l.args.has('remember'));
+  if (remArg) out['password.historyRemember'] = ok(Number(remArg.args.get('remember')), hev);
+  else if (pwh.length && hconf) out['password.historyRemember'] = ok(Number(hconf.value), [...hev, hconf.evidence]);
+  else if (pwh.length) out['password.historyRemember'] = ok(10, [...hev, ev('/etc/security/pwhistory.conf', undefined, 'remember not set: pam_pwhistory default 10')]);
+  else out['password.historyRemember'] = ok(null, hev);
 
   const faillock = pamLines(host, 'pam_faillock.so');
   const tally = pamLines(host, 'pam_tally2.so');
@@ -129,7 +139,8 @@ export function accountFacts(host: Host): Record<string, Fact> {
     const users: PasswdEntry[] = [];
     pw.text.split('\n').forEach((text, i) => {
       const f = text.split(':');
-      if (f.length >= 7) users.push({ user: f[0]!, uid: Number(f[2]), shell: f[6]!.trim(), line: i + 1, text });
+      // an empty shell field means /bin/sh
+      if (f.length >= 7) users.push({ user: f[0]!, uid: Number(f[2]), shell: f[6]!.trim() || '/bin/sh', line: i + 1, text });
     });
     const uidMin = Number(loginDefs(host)?.get('UID_MIN')?.value ?? 1000);
     const uid0 = users.filter((u) => u.uid === 0);
@@ -143,7 +154,7 @@ export function accountFacts(host: Host): Record<string, Fact> {
   }
   const sh = host.read('/etc/shadow');
   if (!sh.ok) {
-    for (const k of ['emptyPasswords', 'defaultUnlocked', 'passwordAging']) out[`accounts.${k}`] = unknown(sh.reason);
+    for (const k of ['emptyPasswords', 'defaultUnlocked', 'passwordAging', 'expiry']) out[`accounts.${k}`] = unknown(sh.reason);
   } else {
     const rows = sh.text.split('\n').map((text, i) => ({ f: text.split(':'), line: i + 1 })).filter((r) => r.f.length >= 8);
     const empty = rows.filter((r) => r.f[1] === '');
@@ -155,24 +166,45 @@ export function accountFacts(host: Host): Record<string, Fact> {
       withPw.map((r) => ({ user: r.f[0]!, minDays: r.f[3] ? Number(r.f[3]) : null, maxDays: r.f[4] ? Number(r.f[4]) : null, warnDays: r.f[5] ? Number(r.f[5]) : null })),
       withPw.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}:<hash>:${r.f.slice(2, 6).join(':')}`)),
     );
+    // 8.1.4.2 c: stale accounts — raw dates, so the fact does not change with the calendar
+    const day = (d: string | undefined) => (d && /^\d+$/.test(d) ? new Date(Number(d) * 86_400_000).toISOString().slice(0, 10) : null);
+    out['accounts.expiry'] = ok(
+      withPw.map((r) => ({ user: r.f[0]!, lastChange: day(r.f[2]), inactiveDays: r.f[6] && /^\d+$/.test(r.f[6]) ? Number(r.f[6]) : null, expireDate: day(r.f[7]) })),
+      withPw.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}:<hash>:${r.f[2]}:…:inactive ${r.f[6] || '-'}:expire ${r.f[7] || '-'}`)),
+    );
   }
-  // sudoers: broad grants to anyone but root, NOPASSWD
-  const sudoFiles = ['/etc/sudoers', ...host.list('/etc/sudoers.d').filter((n) => !n.includes('.') && !n.endsWith('~')).map((n) => `/etc/sudoers.d/${n}`)];
-  const sudoRead = host.read('/etc/sudoers');
-  if (!sudoRead.ok) {
-    out['sudo.broadGrants'] = unknown(sudoRead.reason);
-    out['sudo.nopasswd'] = unknown(sudoRead.reason);
+  // sudoers: broad grants to anyone but root, NOPASSWD; a file that cannot be read makes both unknown
+  const sudoDir = host.listResult('/etc/sudoers.d');
+  const sudoFiles = ['/etc/sudoers', ...(sudoDir.ok ? sudoDir.names : []).filter((n) => !n.includes('.') && !n.endsWith('~')).map((n) => `/etc/sudoers.d/${n}`)];
+  const texts = sudoFiles.map((f) => ({ f, r: host.read(f) }));
+  const bad = [...(sudoDir.ok ? [] : [sudoDir.reason]), ...texts.flatMap(({ r }) => (r.ok ? [] : [r.reason]))];
+  if (bad.length) {
+    out['sudo.broadGrants'] = unknown(bad.join('; '));
+    out['sudo.nopasswd'] = unknown(bad.join('; '));
   } else {
     const broad: Evidence[] = [];
     const nopw: Evidence[] = [];
-    for (const f of sudoFiles) {
-      const t = host.text(f);
-      if (t === undefined) continue;
-      for (const { line, text } of configLines(t)) {
-        if (/^(Defaults|Cmnd_Alias|User_Alias|Host_Alias|Runas_Alias|@include)/.test(text)) continue;
+    for (const { f, r } of texts) {
+      if (!r.ok) continue;
+      // join backslash continuations
+      const lines = configLines(r.text.replace(/\\\n/g, ' '));
+      for (const { line, text } of lines) {
+        if (/^(Defaults|Cmnd_Alias|Host_Alias|Runas_Alias|@include|#include)/.test(text)) continue;
+        if (text.startsWith('User_Alias')) {
+          // an alias is only a name; its grants show as lines naming it
+          continue;
+        }
         const who = text.split(/\s+/)[0]!;
-        if (who !== 'root' && /ALL\s*=\s*\(ALL(:ALL)?\)\s*(NOPASSWD:\s*)?ALL\s*$/.test(text)) broad.push(ev(f, line, text));
-        if (/NOPASSWD/.test(text)) nopw.push(ev(f, line, text));
+        const spec = text.slice(who.length).trim();
+        // host = (runas) TAGS: commands — broad when the commands are ALL and the runas covers root
+        const m = /^[^=]+=\s*(?:\(([^)]*)\))?\s*((?:[A-Z_]+:\s*)*)(.*)$/.exec(spec);
+        if (m) {
+          const runas = (m[1] ?? 'root').replace(/\s/g, '');
+          const cmds = m[3]!.trim();
+          const asRoot = runas === '' || /^(ALL|root)(:.*)?$/.test(runas) || /^:/.test(runas);
+          if (who !== 'root' && asRoot && /^ALL$/.test(cmds)) broad.push(ev(f, line, text));
+          if (/\bNOPASSWD:/.test(m[2]!)) nopw.push(ev(f, line, text));
+        } else if (/\bNOPASSWD:/.test(text)) nopw.push(ev(f, line, text));
       }
     }
     out['sudo.broadGrants'] = ok(broad.map((e) => e.excerpt.split(/\s+/)[0]!), broad);

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { PostureFacts } from '../../../contract/facts/posture.js';
 import { collectPosture } from './collect.js';
@@ -14,6 +15,18 @@ export function renderFactsTable(p: PostureFacts): string {
   return `${head}\n\n${'FACT'.padEnd(w)}  VALUE  [EVIDENCE]\n${rows.map(([id, v, e]) => `${id!.padEnd(w)}  ${v}${e ? `  [${e}]` : ''}`).join('\n')}\n`;
 }
 
+/** Why `--root DIR` cannot be scanned, or undefined when it can. */
+export function rootProblem(root: string | undefined): string | undefined {
+  if (root === undefined || root === '/') return undefined;
+  try {
+    if (!statSync(root).isDirectory()) return `--root ${root}: not a directory`;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return `--root ${root}: ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (code ?? (err as Error).message)}`;
+  }
+  return undefined;
+}
+
 export function registerFactsCommand(program: Command): void {
   program
     .command('facts')
@@ -22,6 +35,12 @@ export function registerFactsCommand(program: Command): void {
     .option('--json', 'print JSON (the wire-contract facts schema) instead of a table')
     .option('--timeout <seconds>', 'per-command time limit', Number, 20)
     .action(async (o: { root?: string; json?: boolean; timeout: number }) => {
+      const problem = rootProblem(o.root);
+      if (problem) {
+        process.stderr.write(`xunjian facts: ${problem}\n`);
+        process.exitCode = 2;
+        return;
+      }
       const p = await collectPosture(o.root ?? '/', o.timeout);
       process.stdout.write(o.json ? `${JSON.stringify(p, null, 2)}\n` : renderFactsTable(p));
     });

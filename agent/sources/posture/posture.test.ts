@@ -22,7 +22,7 @@ beforeAll(async () => {
   for (const name of FIXTURES) {
     const src = new URL(`./fixtures/${name}`, import.meta.url).pathname;
     const root = join(mkdtempSync(join(tmpdir(), `xj-posture-${name}-`)), 'root');
-    cpSync(src, root, { recursive: true });
+    cpSync(src, root, { recursive: true, verbatimSymlinks: true });
     const meta = JSON.parse(readFileSync(join(src, '.fixture.json'), 'utf8')) as { modes: Record<string, string>; ageDays?: Record<string, number> };
     for (const [p, mode] of Object.entries(meta.modes)) chmodSync(join(root, p), Number.parseInt(mode, 8));
     for (const [p, days] of Object.entries(meta.ageDays ?? {})) {
@@ -45,7 +45,7 @@ describe('posture facts of fixture hosts', () => {
     expect(collected[n].live).toBe(false);
     const unknownIds = Object.entries(collected[n].facts).filter(([, f]) => f.status === 'unknown').map(([id]) => id);
     // only what a file tree cannot show: live package tools, firmware, and (where /sys is absent) kernel state
-    for (const id of unknownIds) expect(['updates.pendingSecurity', 'packages.insecure', 'boot.secureBoot', 'mac.apparmor', 'trust.ima', 'trust.tpm', 'audit.rules']).toContain(id);
+    for (const id of unknownIds) expect(['updates.pendingSecurity', 'boot.secureBoot', 'mac.apparmor', 'trust.ima', 'trust.tpm', 'audit.rules', 'log.fileModes']).toContain(id);
   });
 
   const table: [Name, string, unknown][] = [
@@ -59,7 +59,8 @@ describe('posture facts of fixture hosts', () => {
     ['debian-weak', 'password.maxDays', 99999],
     ['openeuler-hardened', 'password.minDays', 7],
     ['openeuler-hardened', 'password.warnAge', 14],
-    ['debian-hardened', 'password.quality', { module: 'pam_pwquality', minlen: 12, dcredit: -1, minclass: 3 }],
+    // pwquality.conf, then pwquality.conf.d/50-mlps.conf (ucredit), then the module arguments
+    ['debian-hardened', 'password.quality', { module: 'pam_pwquality', minlen: 12, dcredit: -1, minclass: 3, ucredit: -1 }],
     ['kylin-weak', 'password.quality', { module: 'pam_pwquality', minlen: 6 }],
     ['debian-weak', 'password.quality', null],
     ['debian-hardened', 'password.historyRemember', 5],
@@ -90,9 +91,21 @@ describe('posture facts of fixture hosts', () => {
     ['debian-hardened', 'ssh.authenticationMethods', 'publickey,password'],
     ['debian-hardened', 'ssh.maxAuthTries', 4],
     ['debian-weak', 'ssh.maxAuthTries', 6],
-    ['debian-hardened', 'ssh.allowGroups', ['sshusers']],
+    // AllowGroups/DenyUsers accumulate over directives; the Match block in 20-backup.conf ends with that file
+    ['debian-hardened', 'ssh.allowGroups', ['sshusers', 'sshadmins']],
+    ['debian-hardened', 'ssh.denyUsers', ['guest', 'nobody', 'backup2']],
+    ['debian-hardened', 'ssh.denyGroups', null],
+    ['debian-hardened', 'ssh.protocol', '2'],
+    ['kylin-weak', 'ssh.protocol', '2'],
+    ['debian-hardened', 'ssh.secondFactor', ['pam_google_authenticator']],
+    ['debian-weak', 'ssh.secondFactor', []],
+    ['debian-hardened', 'ssh.running', { running: true, listening: ['0.0.0.0:22', ':::22'] }],
+    ['kylin-weak', 'ssh.running', { running: false, listening: [] }],
     ['openeuler-hardened', 'ssh.allowUsers', ['secadmin@10.20.0.0/16', 'sysadmin@10.20.0.0/16']],
     ['debian-weak', 'ssh.weakAlgorithms', ['aes128-cbc', '3des-cbc', 'hmac-md5']],
+    // nothing set: the OpenSSH 8.x/9.x default MACs include umac-64 and hmac-sha1 — not []
+    ['kylin-weak', 'ssh.weakAlgorithms', ['umac-64-etm@openssh.com', 'hmac-sha1-etm@openssh.com', 'umac-64@openssh.com', 'hmac-sha1']],
+    ['kylin-weak', 'ssh.macs', null],
     ['openeuler-hardened', 'ssh.weakAlgorithms', ['diffie-hellman-group14-sha1']],
     ['debian-hardened', 'ssh.weakAlgorithms', []],
     ['debian-hardened', 'ssh.kexAlgorithms', ['curve25519-sha256', 'sm2-sm3']],
@@ -102,6 +115,7 @@ describe('posture facts of fixture hosts', () => {
     ['debian-weak', 'accounts.defaultUnlocked', ['lp']],
     // 8.1.4.2 d: least privilege
     ['debian-hardened', 'sudo.broadGrants', []],
+    ['kylin-weak', 'sudo.broadGrants', ['%wheel', 'kylin']],
     ['debian-weak', 'sudo.broadGrants', ['%admin', 'deploy']],
     ['kylin-weak', 'sudo.nopasswd', ['kylin']],
     ['debian-hardened', 'su.wheelRestricted', true],
@@ -116,15 +130,24 @@ describe('posture facts of fixture hosts', () => {
     ['debian-hardened', 'mac.apparmor', 'enabled'],
     ['openeuler-hardened', 'mac.apparmor', 'absent'],
     ['debian-hardened', 'trust.tpm', true],
+    // a loaded policy with measure/appraise rules; debian-hardened has securityfs IMA but an empty policy
     ['openeuler-hardened', 'trust.ima', true],
+    ['debian-hardened', 'trust.ima', false],
     ['openeuler-hardened', 'trust.tpm', false],
     // 8.1.4.3: audit and logs
     ['debian-hardened', 'audit.auditd', 'enabled'],
     ['kylin-weak', 'audit.auditd', 'disabled'],
     ['debian-weak', 'audit.auditd', 'not_installed'],
-    ['debian-hardened', 'audit.rules', { count: 6, identity: true, sudoers: true, logins: true, deletions: true, immutable: true }],
-    ['openeuler-hardened', 'audit.rules', { count: 5, identity: true, sudoers: true, logins: true, deletions: true, immutable: true }],
-    ['kylin-weak', 'audit.rules', { count: 0, identity: false, sudoers: false, logins: false, deletions: false, immutable: false }],
+    ['debian-hardened', 'audit.rules', { count: 6, identity: true, sudoers: true, logins: true, deletions: true, immutable: true, source: '/etc/audit/rules.d/*.rules (augenrules sources)' }],
+    ['openeuler-hardened', 'audit.rules', { count: 5, identity: true, sudoers: true, logins: true, deletions: true, immutable: true, source: '/etc/audit/rules.d/*.rules (augenrules sources)' }],
+    ['kylin-weak', 'audit.rules', { count: 0, identity: false, sudoers: false, logins: false, deletions: false, immutable: false, source: '/etc/audit/audit.rules' }],
+    ['debian-weak', 'log.fileModes', { '/var/log/syslog': '0644', '/var/log/auth.log': '0644' }],
+    ['openeuler-hardened', 'log.fileModes', { '/var/log/messages': '0600', '/var/log/secure': '0600', '/var/log/audit/audit.log': '0600' }],
+    ['debian-hardened', 'log.fileModes', expect.stringMatching(/^unknown: no \/var\/log under this root$/)],
+    ['openeuler-hardened', 'backup.jobs', ['/etc/cron.d/backup: restic']],
+    ['debian-hardened', 'backup.jobs', []],
+    ['debian-hardened', 'net.hostsAccess', { allow: ['sshd: 10.20.0.0/255.255.0.0'], deny: ['ALL: ALL'] }],
+    ['debian-weak', 'net.hostsAccess', { allow: [], deny: [] }],
     ['debian-hardened', 'log.rsyslog', 'enabled'],
     ['debian-weak', 'log.rsyslog', 'disabled'],
     ['debian-hardened', 'log.remoteTargets', ['syslog.county.example']],
@@ -142,6 +165,23 @@ describe('posture facts of fixture hosts', () => {
       { proto: 'tcp', family: 6, address: '::', port: 22 },
       { proto: 'udp', family: 4, address: '127.0.0.1', port: 323 },
     ]],
+    // owners from /proc/<pid>/fd -> socket:[inode]; 127.0.0.53 and ::ffff:127.0.0.1 are loopback; 514/udp is syslog;
+    // the UDP client socket on ephemeral port 45000 is left out
+    ['debian-weak', 'net.listening', [
+      { proto: 'tcp', family: 4, address: '0.0.0.0', port: 21, process: 'inetd' },
+      { proto: 'tcp', family: 4, address: '0.0.0.0', port: 23, process: 'inetd' },
+      { proto: 'tcp', family: 4, address: '127.0.0.53', port: 25 },
+      { proto: 'udp', family: 4, address: '0.0.0.0', port: 69 },
+      { proto: 'udp', family: 4, address: '0.0.0.0', port: 514, process: 'rsyslogd' },
+      { proto: 'tcp', family: 4, address: '127.0.0.1', port: 6379 },
+      { proto: 'tcp', family: 6, address: '::', port: 6379 },
+      { proto: 'tcp', family: 6, address: '::ffff:127.0.0.1', port: 11211 },
+    ]],
+    ['debian-hardened', 'net.listening', [
+      { proto: 'tcp', family: 4, address: '0.0.0.0', port: 22, process: 'sshd' },
+      { proto: 'tcp', family: 6, address: '::', port: 22, process: 'sshd' },
+      { proto: 'udp', family: 4, address: '127.0.0.1', port: 323 },
+    ]],
     ['debian-weak', 'packages.insecure', ['telnetd', 'vsftpd']],
     ['debian-hardened', 'packages.insecure', []],
     ['debian-hardened', 'security.agents', ['wazuh:wazuh-agentd', 'clamav:clamd']],
@@ -151,8 +191,13 @@ describe('posture facts of fixture hosts', () => {
     ['debian-weak', 'security.clamavSignatureAgeDays', 40],
     // 8.1.3: boundary
     ['debian-hardened', 'firewall.input', { tool: 'nftables', active: true, inputPolicy: 'drop', stateful: true, sshRestricted: true, rules: 4 }],
+    // table inet: the same chain filters IPv6
+    ['debian-hardened', 'firewall.input6', { tool: 'nftables', active: true, inputPolicy: 'drop', stateful: true, sshRestricted: true, rules: 4 }],
     ['kylin-weak', 'firewall.input', { tool: 'iptables', active: false, inputPolicy: 'accept', stateful: false, sshRestricted: false, rules: 1 }],
-    ['openeuler-hardened', 'firewall.input', { tool: 'firewalld', active: true, inputPolicy: 'reject', stateful: true, sshRestricted: false, zone: 'public' }],
+    ['kylin-weak', 'firewall.input6', { tool: null, active: false, inputPolicy: null, stateful: false, sshRestricted: false }],
+    // zones/public.xml: target default (= reject), ssh only by a rich rule with a source
+    ['openeuler-hardened', 'firewall.input', { tool: 'firewalld', active: true, inputPolicy: 'reject', stateful: true, sshRestricted: true, zone: 'public' }],
+    ['openeuler-hardened', 'firewall.input6', { tool: 'firewalld', active: true, inputPolicy: 'reject', stateful: true, sshRestricted: true, zone: 'public' }],
     ['debian-weak', 'firewall.input', { tool: null, active: false, inputPolicy: null, stateful: false, sshRestricted: false }],
     // 8.1.4.3 b: time
     ['debian-hardened', 'time.sync', { daemon: 'chrony', servers: ['ntp.county.example', 'ntp2.county.example'], synchronized: null, offsetSeconds: null }],
@@ -164,7 +209,9 @@ describe('posture facts of fixture hosts', () => {
     ['debian-hardened', 'os.release', { id: 'debian', name: 'Debian GNU/Linux', version: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', family: 'debian', kernel: '6.1.0-18-amd64', arch: null }],
     // no live commands under a root
     ['debian-hardened', 'updates.pendingSecurity', expect.stringMatching(/^unknown: not run: reading a file tree under .*, not the live host$/)],
-    ['openeuler-hardened', 'packages.insecure', expect.stringMatching(/^unknown: not run: reading a file tree/)],
+    // an RPM file tree: server binaries and xinetd services instead of the rpm database
+    ['openeuler-hardened', 'packages.insecure', []],
+    ['kylin-weak', 'packages.insecure', ['tftp-server', 'xinetd:telnet']],
   ];
   it.each(table)('%s: %s', (n, id, expected) => {
     expect(value(n, id)).toEqual(expected);
@@ -194,9 +241,20 @@ describe('posture facts of fixture hosts', () => {
     ['debian-weak', 'sudo.nopasswd', { source: '/etc/sudoers.d/deploy', line: 1, excerpt: 'deploy ALL=(ALL) NOPASSWD: ALL' }],
     ['debian-weak', 'accounts.emptyPasswords', { source: '/etc/shadow', line: 6, excerpt: 'deploy::… (empty password field)' }],
     ['kylin-weak', 'mac.selinux', { source: '/etc/selinux/config', line: 1, excerpt: 'SELINUX=disabled' }],
+    // main-file setting after an Include whose drop-in ends in a Match block
+    ['debian-hardened', 'ssh.passwordAuthentication', { source: '/etc/ssh/sshd_config', line: 4, excerpt: 'PasswordAuthentication no' }],
+    ['debian-hardened', 'ssh.denyUsers', { source: '/etc/ssh/sshd_config', line: 7, excerpt: 'DenyUsers guest nobody' }],
+    ['kylin-weak', 'ssh.weakAlgorithms', { source: '/etc/ssh/sshd_config', excerpt: 'macs default (OpenSSH 8.x/9.x built-in list) includes umac-64-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,hmac-sha1' }],
+    ['kylin-weak', 'ssh.macs', { source: '/etc/ssh/sshd_config', excerpt: 'macs not set: default (OpenSSH built-in list; 8.x/9.x list assumed for weak-algorithm check)' }],
+    // /etc/pam.d/system-auth -> /etc/authselect/system-auth (absolute) resolved inside the root
+    ['kylin-weak', 'password.quality', { source: '/etc/pam.d/system-auth', line: 3, excerpt: expect.stringContaining('pam_pwquality.so') }],
+    ['debian-hardened', 'ssh.secondFactor', { source: '/etc/pam.d/sshd', line: 3, excerpt: 'auth required pam_google_authenticator.so nullok' }],
+    ['openeuler-hardened', 'firewall.input', { source: '/etc/firewalld/firewalld.conf', excerpt: 'DefaultZone=public' }],
+    ['openeuler-hardened', 'trust.ima', { source: '/sys/kernel/security/ima/policy', excerpt: 'dont_measure fsmagic=0x9fa0\nmeasure func=BPRM_CHECK mask=MAY_EXEC\nappraise func=MODULE_CHECK appraise_type=imasig' }],
+    ['debian-weak', 'os.release', { source: '/etc/os-release', excerpt: 'ID=ubuntu\nID_LIKE=debian\nVERSION_ID=22.04\nPRETTY_NAME=Ubuntu 22.04.4 LTS' }],
     ['debian-hardened', 'log.retentionDays', { source: '/etc/logrotate.conf', line: 1, excerpt: 'weekly' }],
     ['openeuler-hardened', 'log.remoteTargets', { source: '/etc/rsyslog.conf', line: 2, excerpt: '*.* @@logcenter.city.example:514' }],
-  ])('%s: %s has its evidence', (n, id, evidence) => {
+  ] as [Name, string, { source: string; line?: number; excerpt: string }][])('%s: %s has its evidence', (n, id, evidence) => {
     expect(collected[n].facts[id]!.evidence[0]).toEqual(evidence);
   });
 

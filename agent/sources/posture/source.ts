@@ -1,5 +1,5 @@
 import type { Source } from '../../source.js';
-import { collectPosture } from './collect.js';
+import { collectPosture, postureWire } from './collect.js';
 import type { PostureSourceConfig } from './config.js';
 
 /** Facts only (group `host.posture`); the runner sends them when they change. */
@@ -9,9 +9,7 @@ export function createPostureSource(cfg: PostureSourceConfig): Source {
     intervalSeconds: cfg.intervalSeconds,
     async collect() {
       const p = await collectPosture('/', cfg.commandTimeoutSeconds);
-      // collectedAt changes every run; keep it out so unchanged facts are not re-sent
-      const { collectedAt: _t, ...stable } = p;
-      return { samples: [], facts: { 'host.posture': stable } };
+      return { samples: [], facts: { 'host.posture': postureWire(p) } };
     },
   };
 }

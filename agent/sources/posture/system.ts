@@ -1,4 +1,3 @@
-import { readdirSync, readlinkSync } from 'node:fs';
 import type { Evidence, Fact } from '../../../contract/facts/posture.js';
 import { type Host, configLines, ev, ok, unknown } from './host.js';
 
@@ -53,24 +52,49 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
   const out: Record<string, Fact> = {};
   const auditd = await unitState(host, 'auditd', ['/sbin/auditd', '/usr/sbin/auditd']);
   out['audit.auditd'] = ok(auditd.value, auditd.evidence);
-  const ruleFiles = ['/etc/audit/audit.rules', ...host.list('/etc/audit/rules.d').filter((n) => n.endsWith('.rules')).map((n) => `/etc/audit/rules.d/${n}`)];
+  // augenrules builds audit.rules from rules.d: when rules.d has rules, read only those (no double count)
+  const dropins = host.list('/etc/audit/rules.d').filter((n) => n.endsWith('.rules')).map((n) => `/etc/audit/rules.d/${n}`);
+  const useDropins = dropins.some((f) => configLines(host.text(f) ?? '').some((l) => /^-/.test(l.text)));
+  const ruleFiles = useDropins ? dropins : ['/etc/audit/audit.rules'];
   const rules: { file: string; line: number; text: string }[] = [];
-  for (const f of ruleFiles) for (const l of configLines(host.text(f) ?? '')) if (/^-[wae]\s/.test(l.text)) rules.push({ file: f, ...l });
-  if (!rules.length && !ruleFiles.some((f) => host.read(f).ok)) {
+  const unreadable: string[] = [];
+  for (const f of ruleFiles) {
+    const r = host.read(f);
+    if (!r.ok) {
+      if (!r.reason.startsWith('missing:')) unreadable.push(r.reason);
+      continue;
+    }
+    for (const l of configLines(r.text)) if (/^-[wae]\s/.test(l.text)) rules.push({ file: f, ...l });
+  }
+  let live: { rules: string[]; enabled: string | null } | undefined;
+  if (host.live) {
+    const l = await host.run('auditctl', ['-l']);
+    const st = await host.run('auditctl', ['-s']);
+    if (l.ok) live = { rules: l.stdout.split('\n').map((x) => x.trim()).filter((x) => /^-[wa]\s/.test(x)), enabled: st.ok ? (/^enabled\s+(\d)/m.exec(st.stdout)?.[1] ?? null) : null };
+  }
+  if (unreadable.length) out['audit.rules'] = unknown(unreadable.join('; '));
+  else if (live || rules.length || ruleFiles.some((f) => host.read(f).ok)) {
+    const texts = live ? live.rules.map((text, i) => ({ file: 'auditctl -l', line: i + 1, text })) : rules;
+    const has = (re: RegExp) => texts.filter((r) => re.test(r.text));
+    const identity = has(/(-w\s+|-F\s+path=)\/etc\/(passwd|shadow|group|gshadow)\b/);
+    const sudoers = has(/(-w\s+|-F\s+(path|dir)=)\/etc\/sudoers/);
+    const logins = has(/(-w\s+|-F\s+(path|dir)=)\/var\/(log\/(lastlog|faillog|tallylog|wtmp|btmp)|run\/faillock)/);
+    const deletions = has(/-S\s+\S*(unlink|rename)/);
+    const immutableRule = rules.filter((r) => /^-e\s+2\b/.test(r.text));
+    const immutable = live?.enabled ? live.enabled === '2' : immutableRule.length > 0;
+    const body = texts.filter((r) => !r.text.startsWith('-e'));
+    const source = live ? 'auditctl -l (loaded rules)' : useDropins ? '/etc/audit/rules.d/*.rules (augenrules sources)' : '/etc/audit/audit.rules';
+    out['audit.rules'] = ok(
+      { count: body.length, identity: identity.length > 0, sudoers: sudoers.length > 0, logins: logins.length > 0, deletions: deletions.length > 0, immutable, source },
+      [
+        ...[...identity, ...sudoers, ...logins, ...deletions].slice(0, 10).map((r) => (live ? ev(r.file, undefined, r.text) : ev(r.file, r.line, r.text))),
+        ...(live?.enabled ? [ev('auditctl -s', undefined, `enabled ${live.enabled}`)] : immutableRule.slice(0, 1).map((r) => ev(r.file, r.line, r.text))),
+        ev(source, undefined, `${body.length} rule(s) read from ${source}`),
+      ],
+    );
+  } else {
     const r = host.read('/etc/audit/audit.rules');
     out['audit.rules'] = unknown(r.ok ? 'no rules' : r.reason);
-  } else {
-    const has = (re: RegExp) => rules.filter((r) => re.test(r.text));
-    const identity = has(/-w\s+\/etc\/(passwd|shadow|group|gshadow)\b/);
-    const sudoers = has(/-w\s+\/etc\/sudoers/);
-    const logins = has(/-w\s+\/var\/(log\/(lastlog|faillog|tallylog|wtmp|btmp)|run\/faillock)/);
-    const deletions = has(/-S\s+\S*(unlink|rename)/);
-    const immutable = has(/^-e\s+2\b/);
-    const body = rules.filter((r) => !r.text.startsWith('-e'));
-    out['audit.rules'] = ok(
-      { count: body.length, identity: identity.length > 0, sudoers: sudoers.length > 0, logins: logins.length > 0, deletions: deletions.length > 0, immutable: immutable.length > 0 },
-      [...identity, ...sudoers, ...logins, ...deletions, ...immutable].slice(0, 12).map((r) => ev(r.file, r.line, r.text)),
-    );
   }
   const rsyslog = await unitState(host, 'rsyslog', ['/usr/sbin/rsyslogd']);
   out['log.rsyslog'] = ok(rsyslog.value, rsyslog.evidence);
@@ -80,19 +104,57 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
   const targets: string[] = [];
   const tev: Evidence[] = [];
   for (const f of ['/etc/rsyslog.conf', ...host.list('/etc/rsyslog.d').filter((n) => n.endsWith('.conf')).map((n) => `/etc/rsyslog.d/${n}`)]) {
-    for (const { line, text } of configLines(host.text(f) ?? '')) {
+    const lines = configLines(host.text(f) ?? '');
+    for (let i = 0; i < lines.length; i++) {
+      const { line, text } = lines[i]!;
       const legacy = /^\S+\s+@@?(?:\([^)]*\))?\[?([^\]\s:]+)\]?(?::\d+)?\s*$/.exec(text);
-      const modern = /omfwd.*target\s*=\s*"([^"]+)"/.exec(text);
-      const t = modern?.[1] ?? legacy?.[1];
+      let t = legacy?.[1];
+      let excerpt = text;
+      if (/\baction\s*\(/.test(text) && /omfwd/.test(text)) {
+        // RainerScript action(...) may span lines: join up to the closing parenthesis
+        let joined = text;
+        for (let j = i + 1; !joined.includes(')') && j < lines.length && j < i + 20; j++) joined += ` ${lines[j]!.text}`;
+        t = /target\s*=\s*"([^"]+)"/.exec(joined)?.[1];
+        excerpt = joined.slice(0, 400);
+      }
       if (t) {
         targets.push(t);
+        tev.push(ev(f, line, excerpt));
+      }
+    }
+  }
+  for (const f of ['/etc/syslog-ng/syslog-ng.conf', ...host.list('/etc/syslog-ng/conf.d').filter((n) => n.endsWith('.conf')).map((n) => `/etc/syslog-ng/conf.d/${n}`)]) {
+    for (const { line, text } of configLines(host.text(f) ?? '')) {
+      const m = /\b(?:network|syslog|tcp6?|udp6?)\s*\(\s*"([^"]+)"/.exec(text);
+      if (m && !/^\s*source\b/.test(text) && !/\bsource\s*\{/.test(text)) {
+        targets.push(m[1]!);
         tev.push(ev(f, line, text));
       }
     }
   }
   out['log.remoteTargets'] = ok(targets, tev);
   out['log.retentionDays'] = logrotateDays(host);
+  const modes: Record<string, string | null> = {};
+  const mev: Evidence[] = [];
+  for (const f of ['/var/log/syslog', '/var/log/messages', '/var/log/auth.log', '/var/log/secure', '/var/log/audit/audit.log']) {
+    const st = host.stat(f);
+    if (!st) continue;
+    modes[f] = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    mev.push(ev(f, undefined, `mode ${modes[f]} uid ${st.uid} gid ${st.gid}`));
+  }
+  out['log.fileModes'] = host.exists('/var/log') ? ok(modes, mev.length ? mev : [ev('/var/log', undefined, 'none of syslog, messages, auth.log, secure, audit/audit.log present')]) : unknown('no /var/log under this root');
+  out['backup.jobs'] = backupJobs(host);
   return out;
+}
+
+const BACKUP_TOOLS = /\b(rsync|borg|restic|rdiff-backup|duplicity|bacula-fd|bareos-fd|amanda|tar\s+-?c|mysqldump|pg_dump(all)?|xtrabackup|rman|veeam\w*|rclone)\b/;
+
+/** Heuristic: cron and systemd timer jobs naming a backup tool (8.1.4.9); [] says none was found, not that no backup exists. */
+function backupJobs(host: Host): Fact {
+  const files = ['/etc/crontab', ...host.list('/etc/cron.d').map((n) => `/etc/cron.d/${n}`), ...['daily', 'weekly', 'monthly', 'hourly'].flatMap((p) => host.list(`/etc/cron.${p}`).map((n) => `/etc/cron.${p}/${n}`)), ...host.list('/var/spool/cron').map((n) => `/var/spool/cron/${n}`), ...host.list('/var/spool/cron/crontabs').map((n) => `/var/spool/cron/crontabs/${n}`), ...host.list('/etc/systemd/system').filter((n) => n.endsWith('.service')).map((n) => `/etc/systemd/system/${n}`)];
+  const hits: Evidence[] = [];
+  for (const f of files) for (const { line, text } of configLines(host.text(f) ?? '')) if (BACKUP_TOOLS.test(text)) hits.push(ev(f, line, text.slice(0, 300)));
+  return ok([...new Set(hits.map((h) => `${h.source}: ${BACKUP_TOOLS.exec(h.excerpt)![1]}`))], hits.length ? hits : [ev('/etc/crontab, /etc/cron.*, /var/spool/cron, /etc/systemd/system', undefined, 'heuristic: no job names a backup tool (backups may still exist elsewhere)')]);
 }
 
 const PERIOD_DAYS: Record<string, number> = { daily: 1, weekly: 7, monthly: 30, yearly: 365 };
@@ -130,8 +192,31 @@ function logrotateDays(host: Host): Fact {
   return ok(chosen.rotate * (chosen.period ?? 7), chosen.ev);
 }
 
-const HIGH_RISK = new Set([21, 23, 25, 69, 111, 135, 137, 138, 139, 445, 512, 513, 514, 873, 2049, 6379, 11211]);
-const INSECURE_PACKAGES = ['telnetd', 'telnet-server', 'inetutils-telnetd', 'rsh-server', 'rsh-redone-server', 'rsh', 'rlogin', 'vsftpd', 'proftpd-basic', 'pure-ftpd', 'tftp-server', 'tftpd-hpa', 'atftpd', 'xinetd', 'avahi-daemon', 'cups', 'nis', 'ypserv'];
+/**
+ * High-risk ports when bound beyond loopback (README lists them with the reason): cleartext logins
+ * and file transfer (ftp 21, telnet 23, tftp 69/udp, r-services 512-514/tcp), SMTP relay 25, RPC
+ * portmapper 111, Windows RPC/NetBIOS/SMB 135-139 and 445, rsync 873, NFS 2049, unauthenticated
+ * Docker API 2375, VNC 5900, Redis 6379, memcached 11211. 514/udp is syslog, not rsh.
+ */
+const HIGH_RISK: Record<'tcp' | 'udp', Set<number>> = {
+  tcp: new Set([21, 23, 25, 111, 135, 136, 137, 138, 139, 445, 512, 513, 514, 873, 2049, 2375, 5900, 6379, 11211]),
+  udp: new Set([69, 111, 135, 136, 137, 138, 139, 2049, 11211]),
+};
+const INSECURE_PACKAGES = ['telnet', 'telnetd', 'telnet-server', 'inetutils-telnetd', 'inetutils-telnet', 'rsh', 'rsh-client', 'rsh-server', 'rsh-redone-client', 'rsh-redone-server', 'rlogin', 'ftp', 'vsftpd', 'proftpd-basic', 'pure-ftpd', 'tftp', 'tftp-server', 'tftp-hpa', 'tftpd-hpa', 'atftpd', 'openbsd-inetd', 'inetutils-inetd', 'xinetd', 'ypbind', 'ypserv', 'nis', 'talk', 'talkd', 'ntalk', 'avahi-daemon', 'cups'];
+/** RPM file trees (no rpm database reading): binaries and xinetd services that betray insecure servers. */
+const INSECURE_FILES: [string, string][] = [
+  ['/usr/sbin/in.telnetd', 'telnet-server'],
+  ['/usr/sbin/in.tftpd', 'tftp-server'],
+  ['/usr/sbin/vsftpd', 'vsftpd'],
+  ['/usr/sbin/in.rshd', 'rsh-server'],
+  ['/usr/sbin/in.rlogind', 'rsh-server'],
+  ['/usr/sbin/xinetd', 'xinetd'],
+  ['/usr/sbin/ypbind', 'ypbind'],
+  ['/usr/bin/telnet', 'telnet'],
+  ['/usr/bin/rsh', 'rsh'],
+  ['/usr/bin/tftp', 'tftp'],
+  ['/usr/bin/ftp', 'ftp'],
+];
 const SECURITY_AGENTS: [RegExp, string][] = [
   [/^(wazuh-agentd|ossec-agentd)$/, 'wazuh'],
   [/^(clamd|freshclam)$/, 'clamav'],
@@ -161,6 +246,11 @@ function hexAddr(hex: string, family: 4 | 6): string {
     const le = chunk.match(/../g)!.reverse().join('');
     words.push(le.slice(0, 4), le.slice(4, 8));
   }
+  // IPv4-mapped (::ffff:a.b.c.d)
+  if (words.slice(0, 5).every((x) => /^0+$/.test(x)) && words[5]!.toLowerCase() === 'ffff') {
+    const v4 = [words[6]!, words[7]!].flatMap((x) => [Number.parseInt(x.slice(0, 2), 16), Number.parseInt(x.slice(2), 16)]).join('.');
+    return `::ffff:${v4}`;
+  }
   return words.map((x) => Number.parseInt(x, 16).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
 }
 
@@ -178,11 +268,20 @@ export function parseProcNet(text: string, proto: 'tcp' | 'udp', family: 4 | 6):
   return out;
 }
 
+/** 127.0.0.0/8, ::1 and IPv4-mapped loopback (::ffff:127.x.y.z). */
+export const isLoopback = (a: string): boolean => /^127\./.test(a) || a === '::1' || /^::ffff:127\./i.test(a);
+
 export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> {
   const out: Record<string, Fact> = {};
   const sockets: Socket[] = [];
   const sev: Evidence[] = [];
   let readable = false;
+  const range = (host.text('/proc/sys/net/ipv4/ip_local_port_range') ?? '32768 60999').trim().split(/\s+/).map(Number);
+  const [lo, hi] = range.length === 2 && range.every(Number.isFinite) ? range : [32768, 60999];
+  // client UDP sockets and loopback-only listeners on ephemeral ports come and go every run (resolvers,
+  // IDE and test servers) and are not reachable from the network: left out so the facts stay stable
+  const ephemeral = (s: Socket) => s.port >= lo! && s.port <= hi! && (s.proto === 'udp' || isLoopback(s.address));
+  let skipped = false;
   for (const [file, proto, family] of [
     ['/proc/net/tcp', 'tcp', 4],
     ['/proc/net/tcp6', 'tcp', 6],
@@ -192,7 +291,9 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
     const t = host.text(file);
     if (t === undefined) continue;
     readable = true;
-    const found = parseProcNet(t, proto, family);
+    const all = parseProcNet(t, proto, family);
+    const found = all.filter((s) => !ephemeral(s));
+    skipped ||= found.length < all.length;
     sockets.push(...found);
     sev.push(ev(file, undefined, `${found.length} ${proto === 'tcp' ? 'listening' : 'bound'} socket(s)`));
   }
@@ -202,32 +303,39 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
   } else {
     // owning processes: socket inodes under /proc/<pid>/fd (complete only as root)
     const owners = new Map<string, string>();
-    let denied = 0;
+    let denied = false;
     for (const pid of host.list('/proc').filter((n) => /^\d+$/.test(n))) {
-      let fds: string[];
-      try {
-        fds = readdirSync(host.p(`/proc/${pid}/fd`));
-      } catch {
-        denied++;
+      const fds = host.listResult(`/proc/${pid}/fd`);
+      if (!fds.ok) {
+        denied = true;
         continue;
       }
       const comm = host.text(`/proc/${pid}/comm`)?.trim() ?? pid;
-      for (const fd of fds) {
-        try {
-          const link = readlinkSync(host.p(`/proc/${pid}/fd/${fd}`));
-          const m = /^socket:\[(\d+)\]$/.exec(link);
-          if (m) owners.set(m[1]!, comm);
-        } catch {
-          // fd closed meanwhile
-        }
+      for (const fd of fds.names) {
+        const m = /^socket:\[(\d+)\]$/.exec(host.readlink(`/proc/${pid}/fd/${fd}`) ?? '');
+        if (m) owners.set(m[1]!, comm);
       }
     }
     for (const s of sockets) s.process = owners.get(s.inode);
-    if (denied) sev.push(ev('/proc/*/fd', undefined, `${denied} process(es) not readable: owners incomplete (run as root)`));
-    const list = sockets.map(({ inode: _i, ...s }) => s).sort((a, b) => a.port - b.port || a.family - b.family);
+    // a count would change run to run (processes come and go) and re-send the facts; say it without one
+    if (denied) sev.push(ev('/proc/*/fd', undefined, 'some processes not readable: owners incomplete (run as root)'));
+    if (skipped) sev.push(ev('/proc/net/*', undefined, `left out: UDP sockets and loopback-only listeners on ephemeral ports ${lo}-${hi} (transient, not reachable from the network)`));
+    const list = sockets.map(({ inode: _i, ...s }) => (s.process ? s : { proto: s.proto, family: s.family, address: s.address, port: s.port })).sort((a, b) => a.port - b.port || a.family - b.family || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address));
     out['net.listening'] = ok(list, sev);
-    const risky = list.filter((s) => HIGH_RISK.has(s.port) && s.address !== '127.0.0.1' && s.address !== '::1');
+    const risky = list.filter((s) => HIGH_RISK[s.proto].has(s.port) && !isLoopback(s.address));
     out['net.highRiskPorts'] = ok([...new Set(risky.map((s) => `${s.proto}/${s.port}`))], risky.map((s) => ev('/proc/net', undefined, `${s.proto}${s.family === 6 ? '6' : ''} ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`)));
+  }
+  // TCP wrappers (8.1.4.4 c): active lines of hosts.allow / hosts.deny
+  const wrap = (f: string) => configLines(host.text(f) ?? '').map((l) => ({ ...l, f }));
+  const allow = wrap('/etc/hosts.allow');
+  const deny = wrap('/etc/hosts.deny');
+  out['net.hostsAccess'] = ok({ allow: allow.map((l) => l.text), deny: deny.map((l) => l.text) }, [...allow, ...deny].length ? [...allow, ...deny].slice(0, 12).map((l) => ev(l.f, l.line, l.text)) : [ev('/etc/hosts.allow, /etc/hosts.deny', undefined, 'no active lines (or files missing)')]);
+  // sshd: running, and where it listens
+  const sshdPids = host.list('/proc').filter((n) => /^\d+$/.test(n) && host.text(`/proc/${n}/comm`)?.trim() === 'sshd');
+  if (!host.list('/proc').some((n) => /^\d+$/.test(n))) out['ssh.running'] = unknown('no process list under this root (/proc)');
+  else {
+    const where = (out['net.listening']?.value as { address: string; port: number; process?: string }[] | null)?.filter((s) => s.process === 'sshd').map((s) => `${s.address}:${s.port}`) ?? [];
+    out['ssh.running'] = ok({ running: sshdPids.length > 0, listening: [...new Set(where)] }, [ev('/proc/*/comm', undefined, sshdPids.length ? 'sshd running' : 'no sshd process'), ...(where.length ? [ev('/proc/net/tcp*', undefined, `sshd listening on ${[...new Set(where)].join(', ')}`)] : [])]);
   }
   // installed packages (dpkg status is a file; rpm needs its tool on the live host)
   const dpkg = host.text('/var/lib/dpkg/status');
@@ -241,7 +349,12 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
     out['packages.insecure'] = ok(bad, bad.map((p) => ev('/var/lib/dpkg/status', undefined, `Package: ${p} (installed)`)));
   } else {
     const r = await host.run('rpm', ['-qa', '--qf', '%{NAME}\\n']);
-    if (!r.ok) out['packages.insecure'] = unknown(r.reason);
+    if (!r.ok && !host.live && host.exists('/usr')) {
+      const found = INSECURE_FILES.filter(([f]) => host.exists(f));
+      const xinetd = host.list('/etc/xinetd.d').filter((n) => /^(telnet|tftp|rsh|rlogin|rexec|ftp)/.test(n) && !/^\s*disable\s*=\s*yes/m.test(host.text(`/etc/xinetd.d/${n}`) ?? ''));
+      const names = [...new Set([...found.map(([, p]) => p), ...xinetd.map((n) => `xinetd:${n}`)])];
+      out['packages.insecure'] = ok(names, [...found.map(([f, p]) => ev(f, undefined, `present (${p})`)), ...xinetd.map((n) => ev(`/etc/xinetd.d/${n}`, undefined, 'service not disabled')), ev('/usr/sbin, /usr/bin, /etc/xinetd.d', undefined, 'file tree without rpm: server binaries and xinetd services checked instead of the package database')]);
+    } else if (!r.ok) out['packages.insecure'] = unknown(r.reason);
     else {
       const names = new Set(r.stdout.split('\n').map((l) => l.trim()));
       const bad = INSECURE_PACKAGES.filter((p) => names.has(p));
@@ -254,7 +367,7 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
   if (!procs.length) out['security.agents'] = unknown('no process list under this root (/proc)');
   else {
     const found = [...new Set(procs.flatMap((c) => SECURITY_AGENTS.filter(([re]) => re.test(c)).map(([, n]) => `${n}:${c}`)))];
-    out['security.agents'] = ok(found, [ev('/proc/*/comm', undefined, found.join(', ') || `none of ${procs.length} processes is a known HIDS/EDR/anti-malware agent`)]);
+    out['security.agents'] = ok(found, [ev('/proc/*/comm', undefined, found.join(', ') || 'no running process is a known HIDS/EDR/anti-malware agent')]);
   }
   const sig = ['daily.cld', 'daily.cvd'].map((n) => `/var/lib/clamav/${n}`).map((p) => ({ p, st: host.stat(p) })).find((x) => x.st);
   out['security.clamavSignatureAgeDays'] = sig ? ok(Math.floor((Date.now() - sig.st!.mtimeMs) / 86_400_000), [ev(sig.p, undefined, `modified ${sig.st!.mtime.toISOString()}`)]) : ok(null, [ev('/var/lib/clamav', undefined, 'no ClamAV signature database')]);
