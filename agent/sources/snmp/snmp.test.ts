@@ -10,6 +10,8 @@ import { scrapeDevice } from './device.js';
 import { SYS_UPTIME, getAll } from './poll.js';
 import { loadProfiles } from './profiles.js';
 import { Semaphore, createSnmpSource, createSnmpSources } from './source.js';
+import { type LinkState, deriveLinkHealth } from './linkhealth.js';
+import { interfaceSnapshot } from './snapshot.js';
 import { bigValue } from './values.js';
 
 /** Against real peers: Debian's snmpd (v2c, v3 authPriv; IPv4 and IPv6) and snmpsimd with recordings. */
@@ -29,7 +31,7 @@ beforeAll(async () => {
   writeFileSync(c3750, gunzipSync(readFileSync(cisco)));
   [snmpd, sim] = await Promise.all([
     startSnmpd(),
-    startSnmpsim({ cisco: c3750, huawei: testdata('huawei'), h3c: testdata('h3c'), ruijie: testdata('ruijie'), public: testdata('ruijie') }),
+    startSnmpsim({ cisco: c3750, huawei: testdata('huawei'), h3c: testdata('h3c'), ruijie: testdata('ruijie'), public: testdata('ruijie'), rate0: testdata('rate-t0'), rate1: testdata('rate-t1') }),
   ]);
 }, 90_000);
 afterAll(async () => {
@@ -202,6 +204,40 @@ describe('snmpsimd recordings', () => {
     expect(r.profiles).toContain(profile);
     expect(r.profiles.filter((p) => ['huawei', 'h3c', 'ruijie', 'cisco'].includes(p))).toEqual([profile]);
     expect(find(r, metric, labels)[0]!.value).toBe(value);
+  });
+
+  it('exact link rates from two recordings served by snmpsimd (60 s of sysUpTime apart)', async () => {
+    const link: LinkState = { flaps: new Map() };
+    const out: Record<string, number>[] = [];
+    for (const community of ['rate0', 'rate1']) {
+      const r = await scrapeDevice(opts(`udp://127.0.0.1:${sim.port}`, { version: '2c', community }, ['system', 'if_mib']));
+      expect(r.error).toBeUndefined();
+      const snap = interfaceSnapshot(r.varbinds, find(r, 'sysUpTime')[0]!.value, r.uptimeAt!);
+      const d = deriveLinkHealth(link, snap, (ix) => ({ ifIndex: ix }), 0);
+      out.push(Object.fromEntries(d.samples.map((x) => [`${x.name}{${x.labels.ifIndex}}`, x.value])));
+    }
+    expect(out[1]).toEqual({
+      'xunjian_link_oper_status_changes_total{1}': 0,
+      'xunjian_link_oper_status_changes_total{2}': 0,
+      // GE0/0/1, 64-bit: 750 000 000 octets in / 7 500 out / 120 errors in 60 s
+      'xunjian_link_in_bits_per_second{1}': 100_000_000,
+      'xunjian_link_in_utilization_ratio{1}': 0.1,
+      'xunjian_link_out_bits_per_second{1}': 1000,
+      'xunjian_link_out_utilization_ratio{1}': 1e-6,
+      'xunjian_link_in_errors_per_second{1}': 2,
+      'xunjian_link_out_errors_per_second{1}': 0,
+      'xunjian_link_in_discards_per_second{1}': 0,
+      'xunjian_link_out_discards_per_second{1}': 0,
+      // Serial0/0/0, ifTable only (100 Mbit/s): ifInOctets wrapped once, 7 500 000 octets in 60 s
+      'xunjian_link_in_bits_per_second{2}': 1_000_000,
+      'xunjian_link_in_utilization_ratio{2}': 0.01,
+      'xunjian_link_out_bits_per_second{2}': 10,
+      'xunjian_link_out_utilization_ratio{2}': 1e-7,
+      'xunjian_link_in_errors_per_second{2}': 0,
+      'xunjian_link_out_errors_per_second{2}': 0,
+      'xunjian_link_in_discards_per_second{2}': 0,
+      'xunjian_link_out_discards_per_second{2}': 0,
+    });
   });
 
   it('keeps Counter64 exact beyond 2^53 (BigInt in the agent, modulo 2^53 on the wire as snmp_exporter)', async () => {
