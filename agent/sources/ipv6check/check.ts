@@ -49,13 +49,16 @@ export class Limiter {
     const at = Math.max(now, this.nextStart);
     this.nextStart = at + 1000 / this.perSecond;
     if (at <= now) return;
+    const signal = this.signal;
+    if (signal?.aborted) return;
     await new Promise<void>((r) => {
       const t = setTimeout(done, at - now);
       function done() {
         clearTimeout(t);
+        signal?.removeEventListener('abort', done);
         r();
       }
-      this.signal?.addEventListener('abort', done, { once: true });
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 }

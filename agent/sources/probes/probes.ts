@@ -194,14 +194,16 @@ export async function probeTcp(target: string, ip: Family, o: ProbeOptions): Pro
 export async function probeDns(target: string, ip: Family, o: ProbeOptions): Promise<Outcome> {
   const t0 = performance.now();
   try {
-    const r = new Resolver({ timeout: o.timeoutSeconds * 1000, tries: 1 });
+    const r = new Resolver({ timeout: Math.max(1, Math.ceil(o.timeoutSeconds * 1000)), tries: 1 });
     if (o.resolver) r.setServers([o.resolver]);
-    const answers = ip === 6 ? await r.resolve6(target) : await r.resolve4(target);
+    const cancel = () => r.cancel();
+    o.signal?.addEventListener('abort', cancel, { once: true });
+    const answers = await (ip === 6 ? r.resolve6(target) : r.resolve4(target)).finally(() => o.signal?.removeEventListener('abort', cancel));
     const s = (performance.now() - t0) / 1000;
     return { type: 'dns', target, ip, success: answers.length > 0, durationSeconds: s, lookupSeconds: s, address: answers[0], dns: { answers: answers.length, lookupSeconds: s } };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const out = failure('dns', target, ip, t0, new ProbeError(code === 'ENODATA' || code === 'ENOTFOUND' ? (ip === 6 ? 'no_aaaa' : 'no_a') : code === 'ETIMEOUT' ? 'timeout' : 'dns_error', `${(err as Error).message}`));
+    const out = failure('dns', target, ip, t0, new ProbeError(o.signal?.aborted ? 'aborted' : code === 'ENODATA' || code === 'ENOTFOUND' ? (ip === 6 ? 'no_aaaa' : 'no_a') : code === 'ETIMEOUT' ? 'timeout' : 'dns_error', `${(err as Error).message}`));
     out.dns = { answers: 0, lookupSeconds: out.durationSeconds };
     out.lookupSeconds = out.durationSeconds;
     return out;
