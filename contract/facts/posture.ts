@@ -70,6 +70,7 @@ export const POSTURE_FACT_VALUES = {
   'firewall.input6': firewall,
   'log.fileModes': { type: 'object', additionalProperties: or(nul, { type: 'string', pattern: '^[0-7]{4}$' }) },
   'log.journald': unitState,
+  'log.journaldRetention': obj({ storage: str, persistent: bool, maxRetentionSec: or(nul, int), systemMaxUse: or(nul, str) }),
   'log.remoteTargets': strs,
   'log.retentionDays': or(nul, num),
   'log.rsyslog': unitState,

@@ -184,6 +184,10 @@ export function accountFacts(host: Host): Record<string, Fact> {
   } else {
     const broad: Evidence[] = [];
     const nopw: Evidence[] = [];
+    // User_Alias NAME = members: a grant to NAME is reported by the alias name, with its definition as evidence
+    const aliases = new Map<string, Evidence>();
+    for (const { f, r } of texts) if (r.ok) for (const { line, text } of configLines(r.text.replace(/\\\n/g, ' '))) for (const m of text.matchAll(/(?:^User_Alias\s+|:\s*)([A-Z][A-Z0-9_]*)\s*=/g)) if (text.startsWith('User_Alias')) aliases.set(m[1]!, ev(f, line, text));
+    const withAlias = (who: string, e: Evidence): Evidence[] => (aliases.has(who) ? [e, aliases.get(who)!] : [e]);
     for (const { f, r } of texts) {
       if (!r.ok) continue;
       // join backslash continuations
@@ -202,13 +206,14 @@ export function accountFacts(host: Host): Record<string, Fact> {
           const runas = (m[1] ?? 'root').replace(/\s/g, '');
           const cmds = m[3]!.trim();
           const asRoot = runas === '' || /^(ALL|root)(:.*)?$/.test(runas) || /^:/.test(runas);
-          if (who !== 'root' && asRoot && /^ALL$/.test(cmds)) broad.push(ev(f, line, text));
-          if (/\bNOPASSWD:/.test(m[2]!)) nopw.push(ev(f, line, text));
+          if (who !== 'root' && asRoot && /^ALL$/.test(cmds)) broad.push(...withAlias(who, ev(f, line, text)));
+          if (/\bNOPASSWD:/.test(m[2]!)) nopw.push(...withAlias(who, ev(f, line, text)));
         } else if (/\bNOPASSWD:/.test(text)) nopw.push(ev(f, line, text));
       }
     }
-    out['sudo.broadGrants'] = ok(broad.map((e) => e.excerpt.split(/\s+/)[0]!), broad);
-    out['sudo.nopasswd'] = ok(nopw.map((e) => e.excerpt.split(/\s+/)[0]!), nopw);
+    const who = (l: Evidence[]) => l.filter((e) => !e.excerpt.startsWith('User_Alias')).map((e) => e.excerpt.split(/\s+/)[0]!);
+    out['sudo.broadGrants'] = ok(who(broad), broad);
+    out['sudo.nopasswd'] = ok(who(nopw), nopw);
   }
   const wheel = pamLines(host, 'pam_wheel.so', ['/etc/pam.d/su']).filter((l) => /^auth\s+(required|requisite)/.test(l.text));
   out['su.wheelRestricted'] = host.exists('/etc/pam.d/su') ? ok(wheel.length > 0, wheel.length ? wheel.map((l) => ev(l.file, l.line, l.text)) : [ev('/etc/pam.d/su', undefined, 'no active "auth required pam_wheel.so" line')]) : unknown('missing: /etc/pam.d/su');

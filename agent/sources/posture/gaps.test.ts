@@ -230,10 +230,14 @@ describe('12, 13. PAM, accounts, sudo', () => {
     const root = tree({
       '/etc/passwd': 'root:x:0:0::/root:/bin/bash\nbin:x:2:2::/bin:\nnobody:x:65534:65534::/:/usr/sbin/nologin\n',
       '/etc/shadow': 'root:$fixture$hash:19700:0:90:7:30:20000:\n',
-      '/etc/sudoers': 'root ALL=(ALL:ALL) ALL\na ALL = (ALL : ALL) ALL\nb ALL=(root) ALL\nc ALL=ALL\nd ALL=(ALL) SETENV: NOPASSWD: ALL\ne ALL=(ALL) /usr/bin/systemctl\nf ALL=(postgres) ALL\nUser_Alias ADMINS = g, h\n',
+      '/etc/sudoers': 'root ALL=(ALL:ALL) ALL\na ALL = (ALL : ALL) ALL\nb ALL=(root) ALL\nc ALL=ALL\nd ALL=(ALL) SETENV: NOPASSWD: ALL\ne ALL=(ALL) /usr/bin/systemctl\nf ALL=(postgres) ALL\nUser_Alias ADMINS = g, h\nADMINS ALL=(ALL) ALL\n',
     });
     const f = accountFacts(new Host(root));
-    expect(f['sudo.broadGrants']!.value).toEqual(['a', 'b', 'c', 'd']);
+    expect(f['sudo.broadGrants']!.value).toEqual(['a', 'b', 'c', 'd', 'ADMINS']);
+    expect(f['sudo.broadGrants']!.evidence.slice(-2)).toEqual([
+      { source: '/etc/sudoers', line: 9, excerpt: 'ADMINS ALL=(ALL) ALL' },
+      { source: '/etc/sudoers', line: 8, excerpt: 'User_Alias ADMINS = g, h' },
+    ]);
     expect(f['sudo.nopasswd']!.value).toEqual(['d']);
     expect(f['accounts.systemWithShell']!.value).toEqual(['bin']);
     expect(f['accounts.expiry']!.value).toEqual([{ user: 'root', lastChange: '2023-12-09', inactiveDays: 30, expireDate: '2024-10-04' }]);
@@ -253,6 +257,20 @@ describe('14, 15. audit and logs', () => {
     expect(f['audit.rules']!.value).toMatchObject({ count: 2, identity: true, source: '/etc/audit/rules.d/*.rules (augenrules sources)' });
     const g = await auditFacts(new Host(tree({ '/etc/audit/audit.rules': '-a always,exit -F path=/etc/gshadow -F perm=wa -k identity\n' })));
     expect(g['audit.rules']!.value).toMatchObject({ count: 1, identity: true, source: '/etc/audit/audit.rules' });
+  });
+  it('journald retention and logrotate maxage/hourly', async () => {
+    const root = tree({
+      '/etc/systemd/journald.conf': '[Journal]\nStorage=persistent\n',
+      '/etc/systemd/journald.conf.d/50-mlps.conf': '[Journal]\nMaxRetentionSec=6month\nSystemMaxUse=4G\n',
+      '/etc/logrotate.conf': 'weekly\nrotate 52\n',
+      '/etc/logrotate.d/rsyslog': '/var/log/messages\n{\n  rotate 24\n  hourly\n  maxage 180\n}\n',
+    });
+    const f = await auditFacts(new Host(root));
+    expect(f['log.journaldRetention']!.value).toEqual({ storage: 'persistent', persistent: true, maxRetentionSec: 15778800, systemMaxUse: '4G' });
+    expect(f['log.retentionDays']!.value).toBe(1);
+    const g = await auditFacts(new Host(tree({ '/etc/logrotate.conf': 'rotate 4\n', '/var/log/journal': { dir: true } })));
+    expect(g['log.retentionDays']!.value).toBe(4);
+    expect(g['log.journaldRetention']!.value).toEqual({ storage: 'auto', persistent: true, maxRetentionSec: null, systemMaxUse: null });
   });
   it('multi-line rsyslog action(type="omfwd") and syslog-ng destinations', async () => {
     const root = tree({

@@ -67,10 +67,12 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
     for (const l of configLines(r.text)) if (/^-[wae]\s/.test(l.text)) rules.push({ file: f, ...l });
   }
   let live: { rules: string[]; enabled: string | null } | undefined;
+  let auditctlWhy = '';
   if (host.live) {
     const l = await host.run('auditctl', ['-l']);
     const st = await host.run('auditctl', ['-s']);
     if (l.ok) live = { rules: l.stdout.split('\n').map((x) => x.trim()).filter((x) => /^-[wa]\s/.test(x)), enabled: st.ok ? (/^enabled\s+(\d)/m.exec(st.stdout)?.[1] ?? null) : null };
+    else auditctlWhy = l.reason;
   }
   if (unreadable.length) out['audit.rules'] = unknown(unreadable.join('; '));
   else if (live || rules.length || ruleFiles.some((f) => host.read(f).ok)) {
@@ -90,6 +92,7 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
         ...[...identity, ...sudoers, ...logins, ...deletions].slice(0, 10).map((r) => (live ? ev(r.file, undefined, r.text) : ev(r.file, r.line, r.text))),
         ...(live?.enabled ? [ev('auditctl -s', undefined, `enabled ${live.enabled}`)] : immutableRule.slice(0, 1).map((r) => ev(r.file, r.line, r.text))),
         ev(source, undefined, `${body.length} rule(s) read from ${source}`),
+        ...(auditctlWhy ? [ev('auditctl -l', undefined, `loaded rules not read (${auditctlWhy}): configured rules reported`)] : []),
       ],
     );
   } else {
@@ -144,7 +147,40 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
   }
   out['log.fileModes'] = host.exists('/var/log') ? ok(modes, mev.length ? mev : [ev('/var/log', undefined, 'none of syslog, messages, auth.log, secure, audit/audit.log present')]) : unknown('no /var/log under this root');
   out['backup.jobs'] = backupJobs(host);
+  out['log.journaldRetention'] = journaldRetention(host);
   return out;
+}
+
+/** journald.conf with its drop-ins (later files win): Storage, MaxRetentionSec, SystemMaxUse. */
+function journaldRetention(host: Host): Fact {
+  const files = ['/etc/systemd/journald.conf', ...['/usr/lib/systemd/journald.conf.d', '/etc/systemd/journald.conf.d'].flatMap((d) => host.list(d).filter((n) => n.endsWith('.conf')).map((n) => `${d}/${n}`))];
+  const got: Record<string, { value: string; evidence: Evidence }> = {};
+  for (const f of files) for (const { line, text } of configLines(host.text(f) ?? '')) {
+    const m = /^(Storage|MaxRetentionSec|SystemMaxUse)\s*=\s*(.*)$/.exec(text);
+    if (m) got[m[1]!] = { value: m[2]!.trim(), evidence: ev(f, line, text) };
+  }
+  const storage = got.Storage?.value || 'auto';
+  const persistent = storage === 'persistent' || (storage === 'auto' && host.exists('/var/log/journal'));
+  const ret = got.MaxRetentionSec?.value;
+  const secs = ret === undefined || ret === '0' ? null : /^\d+$/.test(ret) ? Number(ret) : (sshdLikeSeconds(ret) ?? null);
+  return ok({ storage, persistent, maxRetentionSec: secs, systemMaxUse: got.SystemMaxUse?.value ?? null }, [
+    ...Object.values(got).map((g) => g.evidence),
+    ...(got.Storage ? [] : [ev('/etc/systemd/journald.conf', undefined, `Storage not set: default auto (${host.exists('/var/log/journal') ? '/var/log/journal exists: persistent' : 'no /var/log/journal: volatile, lost at reboot'})`)]),
+  ]);
+}
+
+/** systemd time spans: 1month, 2weeks, 30d, 12h … → seconds. */
+function sshdLikeSeconds(v: string): number | null {
+  const unit: Record<string, number> = { s: 1, sec: 1, m: 60, min: 60, h: 3600, hour: 3600, d: 86400, day: 86400, days: 86400, w: 604800, week: 604800, weeks: 604800, month: 2629800, months: 2629800, y: 31557600, year: 31557600, years: 31557600 };
+  let total = 0;
+  const parts = [...v.replace(/\s+/g, '').matchAll(/(\d+)([a-z]*)/g)];
+  if (!parts.length) return null;
+  for (const [, n, u] of parts) {
+    const k = unit[u || 's'];
+    if (k === undefined) return null;
+    total += Number(n) * k;
+  }
+  return total;
 }
 
 const BACKUP_TOOLS = /\b(rsync|borg|restic|rdiff-backup|duplicity|bacula-fd|bareos-fd|amanda|tar\s+-?c|mysqldump|pg_dump(all)?|xtrabackup|rman|veeam\w*|rclone)\b/;
@@ -157,15 +193,20 @@ function backupJobs(host: Host): Fact {
   return ok([...new Set(hits.map((h) => `${h.source}: ${BACKUP_TOOLS.exec(h.excerpt)![1]}`))], hits.length ? hits : [ev('/etc/crontab, /etc/cron.*, /var/spool/cron, /etc/systemd/system', undefined, 'heuristic: no job names a backup tool (backups may still exist elsewhere)')]);
 }
 
-const PERIOD_DAYS: Record<string, number> = { daily: 1, weekly: 7, monthly: 30, yearly: 365 };
+const PERIOD_DAYS: Record<string, number> = { hourly: 1 / 24, daily: 1, weekly: 7, monthly: 30, yearly: 365 };
 
 /** Days of system logs kept by logrotate: rotate × period of the syslog block, else the global default. */
 function logrotateDays(host: Host): Fact {
   const main = host.read('/etc/logrotate.conf');
   if (!main.ok) return unknown(main.reason);
-  const parse = (file: string, text: string, inherit: { rotate?: number; period?: number; ev: Evidence[] }) => {
+  const parse = (file: string, text: string, inherit: { rotate?: number; period?: number; maxage?: number; ev: Evidence[] }) => {
     const out = { ...inherit, ev: [...inherit.ev] };
     for (const { line, text: t } of configLines(text)) {
+      const a = /^maxage\s+(\d+)/.exec(t);
+      if (a) {
+        out.maxage = Number(a[1]);
+        out.ev.push(ev(file, line, t));
+      }
       const r = /^rotate\s+(\d+)/.exec(t);
       if (r) {
         out.rotate = Number(r[1]);
@@ -189,7 +230,10 @@ function logrotateDays(host: Host): Fact {
     }
   }
   if (chosen.rotate === undefined) return ok(null, chosen.ev);
-  return ok(chosen.rotate * (chosen.period ?? 7), chosen.ev);
+  // no interval: logrotate rotates on every run (daily from cron/timer); maxage removes older files
+  const ev2 = chosen.period === undefined ? [...chosen.ev, ev('/etc/logrotate.conf', undefined, 'no rotation interval: rotated on every (daily) logrotate run')] : chosen.ev;
+  const days = chosen.rotate * (chosen.period ?? 1);
+  return ok(Number((chosen.maxage !== undefined ? Math.min(days, chosen.maxage) : days).toFixed(2)), ev2);
 }
 
 /**
