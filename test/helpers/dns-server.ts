@@ -3,10 +3,11 @@ import { isIPv4, isIPv6 } from 'node:net';
 
 /**
  * A small authoritative DNS server on UDP loopback for tests: answers A and AAAA from a table,
- * NOERROR with no answers (NODATA) for a known name without that type, NXDOMAIN for unknown names.
+ * NOERROR with no answers (NODATA) for a known name without that type, NXDOMAIN for unknown names,
+ * and no answer at all for a name marked `silent` (a resolver that times out).
  */
 export interface Zone {
-  [name: string]: { a?: string[]; aaaa?: string[] };
+  [name: string]: { a?: string[]; aaaa?: string[]; silent?: boolean };
 }
 
 function readName(buf: Buffer, off: number): { name: string; end: number } {
@@ -65,6 +66,7 @@ export async function startDnsServer(zone: Zone): Promise<{ server: string; quer
     try {
       const { name, end } = readName(msg, 12);
       queries.push(`${name}/${msg.readUInt16BE(end) === 28 ? 'AAAA' : 'A'}`);
+      if (zone[name]?.silent) return;
       sock.send(answer(msg, zone), rinfo.port, rinfo.address);
     } catch {
       // malformed query: no answer

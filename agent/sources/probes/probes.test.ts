@@ -79,6 +79,7 @@ beforeAll(async () => {
   dns = await startDnsServer({
     'dual.test': { a: ['127.0.0.1'], aaaa: ['::1'] },
     'v4only.test': { a: ['127.0.0.1'] },
+    'silent.test': { silent: true },
   });
   tcpPort = await listen(createTcpServer((c) => c.end()), '127.0.0.1');
   await listen(createTcpServer((c) => c.end()), '::1', tcpPort);
@@ -227,6 +228,12 @@ describe('http probe', () => {
     // without the CA: unknown issuer
     const noCa = (await fetchOver(`https://dual.test:${caHttpsPort}/`, 6, o())).outcome;
     expect(noCa).toMatchObject({ success: false, reason: 'tls_error' });
+  });
+  it.each(['icmp', 'tcp', 'http'] as const)('%s: a resolver that never answers is a timeout within the probe timeout', async (type) => {
+    const target = type === 'http' ? `http://silent.test:${httpPort}/` : type === 'tcp' ? `silent.test:${httpPort}` : 'silent.test';
+    const r = await runProbe(type, target, 6, { ...o(), timeoutSeconds: 0.5 });
+    expect(r).toMatchObject({ success: false, reason: 'timeout' });
+    expect(r.lookupSeconds).toBeUndefined();
   });
   it('fails clearly without AAAA', async () => {
     const r = (await fetchOver(`http://v4only.test:${httpPort}/`, 6, o())).outcome;

@@ -57,7 +57,8 @@ export async function resolveHost(host: string, family: Family, server?: string,
     if (err instanceof ProbeError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     const noRecord = code === 'ENODATA' || code === 'ENOTFOUND';
-    throw new ProbeError(noRecord ? (family === 6 ? 'no_aaaa' : 'no_a') : 'dns_error', `${rr} lookup of ${bare} failed: ${code}`);
+    const reason = noRecord ? (family === 6 ? 'no_aaaa' : 'no_a') : code === 'ETIMEOUT' ? 'timeout' : 'dns_error';
+    throw new ProbeError(reason, `${rr} lookup of ${bare} failed: ${code}`);
   } finally {
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);
