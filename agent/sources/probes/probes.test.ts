@@ -26,6 +26,8 @@ let certExpiry = 0;
 let leafExpiry = 0;
 let caExpiry = 0;
 let caPem = '';
+let intExpiry = 0;
+let chainHttpsPort = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,6 +105,14 @@ beforeAll(async () => {
   caExpiry = notAfter(dir, 'ca.pem');
   leafExpiry = notAfter(dir, 'leaf.pem');
   caHttpsPort = await listen(createHttpsServer({ key: readFileSync(join(dir, 'leaf.key')), cert: readFileSync(join(dir, 'leaf.pem')) }, handler), '::1');
+  // an intermediate CA expiring first of all, which the server sends after its leaf
+  writeFileSync(join(dir, 'ca-ext.cnf'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
+  openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Xunjian test intermediate', '-keyout', 'int.key', '-out', 'int.csr');
+  openssl(dir, 'x509', '-req', '-in', 'int.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '5', '-extfile', 'ca-ext.cnf', '-out', 'int.pem');
+  openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=dual.test', '-keyout', 'leaf2.key', '-out', 'leaf2.csr');
+  openssl(dir, 'x509', '-req', '-in', 'leaf2.csr', '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-days', '20', '-extfile', 'ext.cnf', '-out', 'leaf2.pem');
+  intExpiry = notAfter(dir, 'int.pem');
+  chainHttpsPort = await listen(createHttpsServer({ key: readFileSync(join(dir, 'leaf2.key')), cert: readFileSync(join(dir, 'leaf2.pem'), 'utf8') + readFileSync(join(dir, 'int.pem'), 'utf8') }, handler), '::1');
 });
 afterAll(async () => {
   for (const s of servers) {
@@ -234,6 +244,12 @@ describe('http probe', () => {
     const r = await runProbe(type, target, 6, { ...o(), timeoutSeconds: 0.5 });
     expect(r).toMatchObject({ success: false, reason: 'timeout' });
     expect(r.lookupSeconds).toBeUndefined();
+  });
+  it('takes the earliest expiry over the chain the server sent, intermediates included', async () => {
+    expect(intExpiry).toBeLessThan(caExpiry);
+    const r = (await fetchOver(`https://dual.test:${chainHttpsPort}/`, 6, { ...o(), ca: caPem })).outcome;
+    expect(r).toMatchObject({ success: true });
+    expect(r.http!.certExpiry).toBe(intExpiry);
   });
   it('fails clearly without AAAA', async () => {
     const r = (await fetchOver(`http://v4only.test:${httpPort}/`, 6, o())).outcome;
