@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -363,5 +363,12 @@ describe('19, 20, 22. collection', () => {
     expect(rootProblem('/nonexistent/xj')).toBe('--root /nonexistent/xj: no such directory');
     expect(rootProblem(tree({ '/f': 'x' }).concat('/f'))).toMatch(/: not a directory$/);
     expect(rootProblem('/')).toBeUndefined();
+  });
+});
+
+describe('docs', () => {
+  it('contract/facts/README.md names every fact id', () => {
+    const doc = readFileSync(new URL('../../../contract/facts/README.md', import.meta.url), 'utf8');
+    for (const id of POSTURE_FACT_IDS) expect(doc.includes(`\`${id}\``) || doc.includes(`\`.${id.split('.').pop()}\``), id).toBe(true);
   });
 });
