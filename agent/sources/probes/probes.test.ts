@@ -10,7 +10,7 @@ import { createLogger } from '../../../lib/log.js';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
 import { type ProbesSourceConfig, probeScheduleProblem } from './config.js';
 import { type ExecResult, fetchOver, probeDns, probeIcmp, probeTcp, runProbe } from './probes.js';
-import { outcomeSamples } from './samples.js';
+import { ipAddrHash, outcomeSamples } from './samples.js';
 import { createProbeSource } from './source.js';
 
 /** Probes against real servers on loopback, over both families, names from a real DNS server. */
@@ -287,7 +287,8 @@ describe('icmp probe (system ping)', () => {
     expect(r.icmp).toEqual({ sent: 4, received: 2, loss: 0.5, min: 0.001, avg: 0.002, max: 0.003, jitter: 0.002, setupSeconds: 0.004 });
     expect(r.success).toBe(true);
   });
-  it('kills ping when the run is aborted', async () => {
+  // 100 × 0.2 s: without the kill, this would outlast the 10 s test timeout
+  it('kills ping when the run is aborted', { timeout: 10_000 }, async () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
     const r = await probeIcmp('::1', 6, { ...o(), count: 100, packetIntervalSeconds: 0.2, signal: ac.signal });
@@ -308,6 +309,16 @@ describe('config', () => {
 });
 
 describe('samples', () => {
+  // FNV-1a 32 over the packed address, worked out with Python's ipaddress module
+  it.each([
+    ['127.0.0.1', 3668918509],
+    ['::1', 1751717746],
+    ['2001:db8::8a2e:370:7334', 1353908295],
+    ['::ffff:10.1.2.3', 2037296051],
+    ['fd00:203::2', 248806765],
+    ['dual.test', null],
+  ])('probe_ip_addr_hash of %s is %s', (a, h) => expect(ipAddrHash(a)).toBe(h));
+
   it('keeps blackbox names and accumulates ICMP counters across rounds', async () => {
     const src = createProbeSource({ name: 'lo', type: 'icmp', target: 'dual.test', ip: 'both', intervalSeconds: 60, timeoutSeconds: 2, count: 2, packetIntervalSeconds: 0.2, insecureTls: false }, dns.server);
     const ctx = { signal: new AbortController().signal, log: createLogger({ level: 'error' }), now: () => 1000 };
@@ -347,6 +358,7 @@ describe('samples', () => {
         success: false,
         durationSeconds: 0.5,
         lookupSeconds: 0.1,
+        address: '::1',
         reason: 'http_status',
         http: {
           status: 503,
@@ -370,6 +382,7 @@ describe('samples', () => {
       ['probe_success', '', 0],
       ['probe_duration_seconds', '', 0.5],
       ['probe_ip_protocol', '', 6],
+      ['probe_ip_addr_hash', '', 1751717746],
       ['probe_dns_lookup_time_seconds', '', 0.1],
       ['xunjian_probe_failure_info', 'http_status', 1],
       ['probe_http_status_code', '', 503],

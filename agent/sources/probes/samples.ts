@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import type { Sample } from '../../../contract/types.js';
 import type { Outcome } from './probes.js';
 import { dualStackRatio } from './stats.js';
@@ -10,6 +11,7 @@ export const PROBE_HELP: Record<string, string> = {
   probe_success: 'Whether the probe succeeded.',
   probe_duration_seconds: 'Duration of the probe.',
   probe_ip_protocol: 'IP protocol the probe used (4 or 6).',
+  probe_ip_addr_hash: 'FNV-1a 32 hash of the address probed (its 4 or 16 bytes, as blackbox_exporter): changes when the target moves.',
   probe_dns_lookup_time_seconds: 'Time the name resolution (or, for dns probes, the DNS query) took.',
   probe_dns_answer_rrs: 'Answers of the DNS query.',
   probe_icmp_duration_seconds: 'Duration of each phase of the ICMP probe (resolve, setup, rtt = average RTT of the round).',
@@ -32,6 +34,37 @@ export const PROBE_HELP: Record<string, string> = {
   xunjian_probe_dualstack_both_success: 'Whether the probe succeeded over both IPv6 and IPv4.',
 };
 
+/** The bytes of an IP address: 4 for IPv4 (and IPv4-mapped IPv6, as Go's To4), else 16; null if not an address. */
+export function ipBytes(address: string): number[] | null {
+  if (isIPv4(address)) return address.split('.').map(Number);
+  if (!isIPv6(address)) return null;
+  let a = address.replace(/%.*$/, '');
+  const quad = /(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (quad) {
+    const [x, y, z, w] = quad[1]!.split('.').map(Number) as [number, number, number, number];
+    a = `${a.slice(0, -quad[1]!.length)}${((x << 8) | y).toString(16)}:${((z << 8) | w).toString(16)}`;
+  }
+  const [head, tail] = a.split('::') as [string, string | undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const bytes = groups.flatMap((g) => {
+    const n = Number.parseInt(g, 16);
+    return [n >> 8, n & 0xff];
+  });
+  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  return mapped ? bytes.slice(12) : bytes;
+}
+
+/** blackbox_exporter's probe_ip_addr_hash: FNV-1a 32 over the address bytes. */
+export function ipAddrHash(address: string): number | null {
+  const bytes = ipBytes(address);
+  if (!bytes) return null;
+  let h = 0x811c9dc5;
+  for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+  return h;
+}
+
 /** Cumulative ICMP counters per (probe, ip) kept by the source between rounds. */
 export type IcmpTotals = Map<string, { requests: number; responses: number }>;
 
@@ -42,6 +75,8 @@ export function outcomeSamples(name: string, o: Outcome, ts: number, totals?: Ic
   g('probe_success', o.success ? 1 : 0);
   g('probe_duration_seconds', o.durationSeconds);
   g('probe_ip_protocol', o.ip);
+  const hash = o.address ? ipAddrHash(o.address) : null;
+  if (hash !== null) g('probe_ip_addr_hash', hash);
   if (o.lookupSeconds !== undefined) g('probe_dns_lookup_time_seconds', o.lookupSeconds);
   if (!o.success && o.reason) g('xunjian_probe_failure_info', 1, { reason: o.reason });
   if (o.icmp) {
