@@ -38,6 +38,7 @@ function site(family: 4 | 6) {
       return;
     }
     if (host === 'ext.test') return html(page(['/ext-inner']));
+    if (host === 'hop.site.test') return redirect(`http://redir.site.test:${port}/`);
     if (host === 'redir.site.test') {
       const r: Record<string, () => void> = {
         '/': () => redirect('/index.html'),
@@ -77,7 +78,7 @@ function site(family: 4 | 6) {
 
 beforeAll(async () => {
   const dual = { a: ['127.0.0.1'], aaaa: ['::1'] };
-  dns = await startDnsServer({ 'www.site.test': dual, 'redir.site.test': dual, 'ext.test': dual, 'busy.site.test': dual, 'v4.site.test': { a: ['127.0.0.1'] } });
+  dns = await startDnsServer({ 'www.site.test': dual, 'redir.site.test': dual, 'hop.site.test': dual, 'ext.test': dual, 'busy.site.test': dual, 'v4.site.test': { a: ['127.0.0.1'] } });
   const s4 = createServer(site(4));
   await new Promise<void>((r) => s4.listen(0, '127.0.0.1', () => r()));
   port = (s4.address() as { port: number }).port;
@@ -157,6 +158,13 @@ describe('website IPv6 support rate', () => {
     expect(summary(l3)).toEqual({ found: 1, checked: 1, unchecked: 0, capable: 1, rate: 1 });
     // homepage 2 × 2; /r-v4, /r-in, /r-ext 3 × 2 × 2; /bin, /slow, closed port 3 × 2; /loop 2 × 6; /p3 2
     expect(r.pagesFetched).toBe(4 + 12 + 6 + 12 + 2);
+  });
+
+  it('takes the host a homepage redirects to as the site', async () => {
+    const r = await checkSite(`http://hop.site.test:${port}/`, { ...opts(), sameSiteHosts: [], timeoutSeconds: 1, maxRedirects: 5 });
+    expect(r.homepage).toEqual({ aaaa: true, ipv6Reachable: true, ipv4Reachable: true });
+    expect(summary(r.levels[0])).toEqual({ found: 7, checked: 7, unchecked: 0, capable: 3, rate: 3 / 7 });
+    expect(summary(r.levels[1])).toEqual({ found: 1, checked: 1, unchecked: 0, capable: 1, rate: 1 });
   });
 
   it('keeps to the concurrency and the request rate', async () => {

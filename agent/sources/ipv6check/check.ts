@@ -120,7 +120,8 @@ export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<I
       }),
     );
 
-  const checkLink = async (url: string): Promise<LinkResult> => {
+  /** `adopt` (the homepage): a redirect to another host makes that host part of the site. */
+  const checkLink = async (url: string, adopt = false): Promise<LinkResult> => {
     if (!take(2)) return { check: null, v4ok: false };
     const [v6, v4] = await Promise.all([fetchPage(url, 6), fetchPage(url, 4)]);
     done++;
@@ -129,6 +130,10 @@ export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<I
     const v4ok = v4.outcome.success;
     const src = v4ok ? v4 : v6.outcome.success ? v6 : undefined;
     const finalUrl = v6.outcome.http?.url ?? v4.outcome.http?.url;
+    if (adopt && src?.outcome.http) {
+      const final = new URL(src.outcome.http.url);
+      if (!sameSite(final, scope)) scope.extra.push(siteScope(final.href).host);
+    }
     let body: string | undefined;
     let bodyUrl: string | undefined;
     if (src?.body !== undefined && src.outcome.http && sameSite(new URL(src.outcome.http.url), scope) && isHtml(src.outcome.http.contentType, src.body)) {
@@ -148,7 +153,7 @@ export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<I
     return { ...base, check: { url, capable: true } };
   };
 
-  const home = await checkLink(siteUrl);
+  const home = await checkLink(siteUrl, true);
   const aaaa = await resolveHost(new URL(siteUrl).hostname, 6, o.resolver, o.signal, o.timeoutSeconds * 1000).then(
     () => true,
     () => false,
