@@ -73,8 +73,15 @@ export function nftRule(text: string): Rule {
   const loopback = !!take(/\siif(name)?\s+"?lo"?(?=\s)/);
   let notNew = false;
   let established = false;
-  const ct = take(/\sct\s+state\s+(!=\s*)?(\{[^}]*\}|\S+)/);
   let other = false;
+  // ct state vmap { established : accept, related : accept, invalid : drop }: a verdict map, no verdict of its own
+  const vmap = take(/\sct\s+state\s+vmap\s+\{([^}]*)\}/);
+  if (vmap) {
+    established = /established\s*:\s*accept/.test(vmap[1]!);
+    if (/new\s*:\s*accept/.test(vmap[1]!)) verdict = 'accept';
+    else notNew = true;
+  }
+  const ct = vmap ? null : take(/\sct\s+state\s+(!=\s*)?(\{[^}]*\}|\S+)/);
   if (ct) {
     const states = ct[2]!.replace(/[{}\s]/g, '').split(',');
     established = !ct[1] && states.includes('established');
@@ -183,7 +190,7 @@ function walk(chains: Map<string, Chain>, name: string, port: Port, depth: numbe
   const chain = chains.get(name);
   if (!chain || depth > 16) return null;
   for (const r of chain.rules) {
-    if (r.established && (r.verdict === 'accept' || r.verdict === 'jump')) seen.stateful = true;
+    if (r.established && (r.verdict === 'accept' || r.verdict === 'jump' || /vmap/.test(r.text))) seen.stateful = true;
     if (r.verdict === 'accept' && mayMatch(r, port)) return 'accept';
     if ((r.verdict === 'drop' || r.verdict === 'reject') && surely(r, port)) return r.verdict;
     if (r.verdict === 'return' && surely(r, port)) return null;
