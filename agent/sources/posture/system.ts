@@ -75,6 +75,8 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
     else auditctlWhy = l.reason;
   }
   if (unreadable.length) out['audit.rules'] = unknown(unreadable.join('; '));
+  // live: the loaded rules are the truth; when auditctl exists but cannot tell (permission, timeout), say unknown
+  else if (host.live && !live && auditctlWhy && !auditctlWhy.startsWith('missing tool')) out['audit.rules'] = unknown(`${auditctlWhy} (loaded audit rules not readable)`, rules.length ? [ev(ruleFiles.length > 1 ? '/etc/audit/rules.d/*.rules' : ruleFiles[0]!, undefined, `${rules.length} configured rule line(s), not known to be loaded`)] : []);
   else if (live || rules.length || ruleFiles.some((f) => host.read(f).ok)) {
     const texts = live ? live.rules.map((text, i) => ({ file: 'auditctl -l', line: i + 1, text })) : rules;
     const has = (re: RegExp) => texts.filter((r) => re.test(r.text));
