@@ -2,10 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { postureSchemaV1 } from '../contract/facts/posture.js';
+import { makeAjv } from '../lib/ajv.js';
 import { ROOT, xunjian } from '../test/helpers/proc.js';
 import { buildProgram } from './program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xj-cli-'));
+const postureSchemaV1Valid = makeAjv().compile(postureSchemaV1);
 
 /** Every command path of the program, e.g. ['collector', 'token', 'create']. */
 function commandPaths(): string[][] {
@@ -59,12 +62,32 @@ describe('xunjian CLI', () => {
     expect(r.code).toBe(0);
     const facts = JSON.parse(r.stdout) as Record<string, { addresses: { family: string; address: string }[] }>;
     expect(facts['host.inventory']!.addresses).toContainEqual(expect.objectContaining({ family: 'ipv4', address: '127.0.0.1' }));
+    expect(postureSchemaV1Valid(facts['host.posture'])).toBe(true);
   });
 
   it('agent --facts without --once is a usage error, not ignored', () => {
     const r = xunjian(['agent', '--facts'], { XUNJIAN_AGENT__DATADIR: join(dir, 'agent') });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error: --facts goes with --once');
+  });
+
+  it('facts --root FIXTURE --json prints the schema-v1 facts of that tree with their evidence', () => {
+    const root = `${ROOT}agent/sources/posture/fixtures/debian-hardened`;
+    const r = xunjian(['facts', '--root', root, '--json']);
+    expect(r.code).toBe(0);
+    const f = JSON.parse(r.stdout) as { schemaVersion: number; root: string; live: boolean; facts: Record<string, unknown> };
+    expect([f.schemaVersion, f.root, f.live]).toEqual([1, root, false]);
+    expect(f.facts['ssh.permitRootLogin']).toEqual({ status: 'ok', value: 'no', evidence: [{ source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin no' }] });
+  });
+
+  it.each([
+    ['/nonexistent/x', 'no such directory'],
+    [`${ROOT}package.json`, 'not a directory'],
+  ])('facts --root %s is refused with exit 2', (root, why) => {
+    const r = xunjian(['facts', '--root', root]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe(`xunjian facts: --root ${root}: ${why}`);
   });
 
   it.each(['agent', 'collector'])('%s --print-default-config prints commented YAML', (cmd) => {

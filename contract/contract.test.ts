@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { POSTURE_FACT_IDS } from './facts/posture.js';
 import { renderExposition } from './exposition.js';
 import { checkReport } from './schema.js';
 import { sign, tokenDigest, verify } from './sign.js';
@@ -32,6 +33,38 @@ describe('report schema v1', () => {
     expect(res.ok).toBe(false);
     if (res.ok) return;
     expect(res.error).toBe(error);
+    expect(res.message).toContain(message);
+  });
+});
+
+describe('host.posture facts in a report', () => {
+  const posture = (facts: Record<string, unknown> = {}) => ({
+    schemaVersion: 1,
+    root: '/',
+    live: true,
+    facts: { ...Object.fromEntries(POSTURE_FACT_IDS.map((id) => [id, { status: 'unknown', value: null, evidence: [], reason: 'permission denied' }])), ...facts },
+  });
+  const withPosture = (p: unknown) => ({ ...report(), facts: { 'host.posture': p } }) as unknown as Report;
+
+  it('accepts schema-v1 facts', () => {
+    const ok = posture({ 'ssh.permitRootLogin': { status: 'ok', value: 'no', evidence: [{ source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin no' }] } });
+    expect(checkReport(withPosture(ok)).ok).toBe(true);
+  });
+
+  it('stores a newer schema version uninterpreted', () => {
+    expect(checkReport(withPosture({ schemaVersion: 2, anything: true })).ok).toBe(true);
+  });
+
+  it.each<[string, unknown, string]>([
+    ['a missing fact id', (() => { const p = posture(); delete (p.facts as Record<string, unknown>)['ssh.permitRootLogin']; return p; })(), "/facts/host.posture/facts: must have required property 'ssh.permitRootLogin'"],
+    ['an ok fact of the wrong type', posture({ 'ssh.maxAuthTries': { status: 'ok', value: 'three', evidence: [] } }), '/facts/host.posture/facts/ssh.maxAuthTries/value'],
+    ['an unknown fact without a reason', posture({ 'ssh.maxAuthTries': { status: 'unknown', value: null, evidence: [] } }), "/facts/host.posture/facts/ssh.maxAuthTries: must have required property 'reason'"],
+    ['a version that is not a number', { ...posture(), schemaVersion: '1' }, '/facts/host.posture/schemaVersion: must be equal to constant'],
+  ])('rejects %s, naming the path', (_n, p, message) => {
+    const res = checkReport(withPosture(p));
+    expect(res.ok).toBe(false);
+    if (res.ok) return;
+    expect(res.error).toBe('invalid_report');
     expect(res.message).toContain(message);
   });
 });

@@ -1,4 +1,5 @@
 import { makeAjv, type ErrorObject } from '../lib/ajv.js';
+import { POSTURE_SCHEMA_VERSION, postureSchemaV1 } from './facts/posture.js';
 import { CONTRACT_VERSION, type Report, ZONES } from './types.js';
 
 export const METRIC_NAME = '^[a-zA-Z_:][a-zA-Z0-9_:]*$';
@@ -76,11 +77,12 @@ export const reportSchemaV1 = {
 } as const;
 
 const validateV1 = makeAjv().compile<Report>(reportSchemaV1);
+const validatePostureV1 = makeAjv().compile(postureSchemaV1);
 
 export type ReportCheck = { ok: true; report: Report } | { ok: false; error: string; message: string };
 
-function describe(e: ErrorObject): string {
-  const at = e.instancePath || '(report)';
+function describe(e: ErrorObject, prefix = ''): string {
+  const at = prefix + e.instancePath || '(report)';
   if (e.keyword === 'additionalProperties') {
     return `${at}: unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
   }
@@ -106,7 +108,23 @@ export function checkReport(body: unknown): ReportCheck {
   if (v !== CONTRACT_VERSION) {
     return { ok: false, error: 'invalid_report', message: `/v: must be ${CONTRACT_VERSION}` };
   }
-  if (validateV1(body)) return { ok: true, report: body };
-  const errors = (validateV1.errors ?? []).slice(0, 5).map(describe);
+  if (!validateV1(body)) {
+    const errors = (validateV1.errors ?? []).slice(0, 5).map((e) => describe(e));
+    return { ok: false, error: 'invalid_report', message: errors.join('; ') };
+  }
+  return checkFacts(body);
+}
+
+/**
+ * Fact groups whose schema this collector knows are validated; a newer `schemaVersion` (from a newer
+ * agent) is stored as it came and left uninterpreted.
+ */
+function checkFacts(report: Report): ReportCheck {
+  const posture = report.facts?.['host.posture'] as { schemaVersion?: unknown } | undefined;
+  if (posture === undefined) return { ok: true, report };
+  const sv = posture.schemaVersion;
+  if (typeof sv === 'number' && Number.isInteger(sv) && sv > POSTURE_SCHEMA_VERSION) return { ok: true, report };
+  if (validatePostureV1(posture)) return { ok: true, report };
+  const errors = (validatePostureV1.errors ?? []).slice(0, 5).map((e) => describe(e, "/facts/host.posture"));
   return { ok: false, error: 'invalid_report', message: errors.join('; ') };
 }

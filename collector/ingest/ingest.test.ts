@@ -116,6 +116,7 @@ describe('ingest', () => {
     ['stale timestamp', () => ({ ts: String(Date.now() - 3600_000) }), 401, 'stale_timestamp'],
     ['future contract version', () => ({ body: gzipSync(Buffer.from(JSON.stringify({ ...report({ seq: 2 }), v: 2 }))) }), 400, 'unsupported_contract_version'],
     ['invalid report', () => ({ body: gzipSync(Buffer.from(JSON.stringify({ ...report({ seq: 2 }), samples: [{ name: 'x' }] }))) }), 400, 'invalid_report'],
+    ['malformed host.posture facts', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, facts: { 'host.posture': { schemaVersion: 1, root: '/', live: true, facts: {} } } })))) }), 400, 'invalid_report'],
     ['report for another node', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, node: { id: 'n2', site: '', zone: 'extranet', grade: 3, labels: {} } })))) }), 403, 'node_mismatch'],
   ];
   it.each(cases)('%s → 4xx with a JSON reason, counted, nothing stored', async (_name, make, status, error) => {
