@@ -81,6 +81,8 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
     name: `snmp:${t.name}`,
     intervalSeconds: t.intervalSeconds ?? cfg.intervalSeconds,
     async collect(ctx) {
+      // one listener on the runner's signal per collect (it may be shared by many sources)
+      const signal = AbortSignal.any([ctx.signal]);
       const target = { target: t.name, ...t.labels };
       const intervalSeconds = t.intervalSeconds ?? cfg.intervalSeconds;
       const opts = {
@@ -93,10 +95,10 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
         profiles,
         use: t.profiles,
         labels: target,
-        signal: ctx.signal,
+        signal,
         deadlineMs: (t.deadlineSeconds ?? cfg.deadlineSeconds ?? intervalSeconds * 0.8) * 1000,
       };
-      const r: ScrapeResult = await sem.use(() => scrapeDevice(opts), ctx.signal).catch((err: Error) => ({
+      const r: ScrapeResult = await sem.use(() => scrapeDevice(opts), signal).catch((err: Error) => ({
         ok: false,
         error: err.message,
         timedOut: false,
@@ -133,9 +135,9 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
       let facts: Record<string, unknown> | undefined;
       const now = Date.now();
       // posture is probed even when the poll failed: a device refusing our credential may answer public
-      if (!r.aborted && !ctx.signal.aborted && cfg.postureIntervalHours > 0 && now - lastPosture >= cfg.postureIntervalHours * 3600_000) {
+      if (!r.aborted && !signal.aborted && cfg.postureIntervalHours > 0 && now - lastPosture >= cfg.postureIntervalHours * 3600_000) {
         lastPosture = now;
-        facts = { [`network.device.${t.name}`]: await devicePosture(endpoint, cred, r, { timeoutMs: Math.min(opts.timeoutMs, 2000), signal: ctx.signal }) };
+        facts = { [`network.device.${t.name}`]: await devicePosture(endpoint, cred, r, { timeoutMs: Math.min(opts.timeoutMs, 2000), signal }) };
       }
       return { samples: [...r.samples, ...linkSamples, ...self], help: { ...r.help, ...SNMP_HELP, ...LINK_HELP }, ...(facts ? { facts } : {}) };
     },
