@@ -263,6 +263,17 @@ describe('snmp source', () => {
   });
   const ctx = () => ({ signal: new AbortController().signal, log, now: Date.now });
 
+  it('refuses target labels that a profile from profilesDir sets', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'xj-prof-'));
+    writeFileSync(join(dir, 'vlan.yaml'), 'name: vlan\nmatch: []\ntables:\n  - { name: vlanTable, entry: 1.3.6.1.4.1.9.9.46.1.3.1.1, indexes: [{ label: vlanIndex, type: integer }], columns: [{ column: 2, name: vtpVlanState, type: gauge }] }\n');
+    expect(() => createSnmpSources({ ...cfg([{ name: 'sw', address: 'udp://127.0.0.1:9', credential: 'lab', labels: { vlanIndex: 'x', site: 'y' } }]), profilesDir: dir })).toThrow(
+      "sources.snmp.targets: target 'sw' has labels 'vlanIndex', which a profile's table sets (the series' own labels cannot be overwritten)",
+    );
+  });
+
   it('a dead device does not delay the others', async () => {
     const [dead, live] = createSnmpSources({
       ...cfg([

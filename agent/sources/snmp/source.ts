@@ -65,7 +65,11 @@ export function createSnmpSources(cfg: SnmpSourceConfig): Source[] {
   if (!cfg.targets.length) return [];
   const profiles = loadProfiles(cfg.profilesDir || undefined);
   const sem = new Semaphore(cfg.concurrency);
+  // the config schema rejects the built-in profiles' labels; profiles from profilesDir are checked here
+  const taken = new Set(['target', ...[...profiles.values()].flatMap((p) => (p.tables ?? []).flatMap((tb) => [...tb.indexes.map((i) => i.label), ...Object.keys(tb.lookups ?? {})]))]);
   return cfg.targets.map((t) => {
+    const clash = Object.keys(t.labels ?? {}).filter((l) => taken.has(l));
+    if (clash.length) throw new Error(`sources.snmp.targets: target '${t.name}' has labels ${clash.map((l) => `'${l}'`).join(', ')}, which a profile's table sets (the series' own labels cannot be overwritten)`);
     const cred = cfg.credentials[t.credential];
     if (!cred) throw new Error(`sources.snmp.targets: target '${t.name}' names credential '${t.credential}', which is not in sources.snmp.credentials`);
     return createSnmpSource(cfg, t, toCredential(cred), profiles, sem);
