@@ -1,4 +1,5 @@
-import { POSTURE_FACT_IDS, POSTURE_SCHEMA_VERSION, type Fact, type PostureFacts, type PostureFactsWire } from '../../../contract/facts/posture.js';
+import { POSTURE_FACT_IDS, POSTURE_SCHEMA_VERSION, type Fact, type PostureFacts, type PostureFactsWire, postureSchemaV1 } from '../../../contract/facts/posture.js';
+import { makeAjv } from '../../../lib/ajv.js';
 import { accountFacts, passwordFacts } from './accounts.js';
 import { Host, unknown } from './host.js';
 import { boundaryFacts, osFacts, timeFacts, trustFacts } from './platform.js';
@@ -63,7 +64,27 @@ export async function collectPosture(root: string, commandTimeoutSeconds = 10, n
   }
   for (const id of POSTURE_FACT_IDS) facts[id] ??= unknown('not collected: no collector produced this fact');
   const sorted = Object.fromEntries(Object.entries(facts).sort(([a], [b]) => a.localeCompare(b)));
-  return { schemaVersion: POSTURE_SCHEMA_VERSION, collectedAt: now.toISOString(), root: host.live ? '/' : root, live: host.live, facts: sorted };
+  const p: PostureFacts = { schemaVersion: POSTURE_SCHEMA_VERSION, collectedAt: now.toISOString(), root: host.live ? '/' : root, live: host.live, facts: sorted };
+  return conformToSchema(p);
+}
+
+const validate = makeAjv().compile(postureSchemaV1);
+
+/**
+ * A fact whose value breaks the schema (a collector bug meeting an unforeseen host) becomes unknown
+ * with the schema error as its reason, so the collector never refuses the report that carries it.
+ */
+export function conformToSchema(p: PostureFacts): PostureFacts {
+  if (validate(p)) return p;
+  const why = new Map<string, Set<string>>();
+  for (const e of validate.errors ?? []) {
+    const id = e.instancePath.split('/')[2];
+    if (!id || !p.facts[id] || e.keyword === 'anyOf') continue;
+    if (!why.has(id)) why.set(id, new Set());
+    why.get(id)!.add(`${e.instancePath}: ${e.message ?? 'invalid'}`);
+  }
+  for (const [id, errs] of why) p.facts[id] = unknown(`collector bug: value does not match facts schema v1 (${[...errs].join('; ')})`);
+  return p;
 }
 
 /** The `host.posture` group as sent: without `collectedAt`, which changes every run. */

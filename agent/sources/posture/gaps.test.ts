@@ -334,6 +334,17 @@ describe('19, 20, 22. collection', () => {
     expect(Object.keys(p.facts)).toEqual(POSTURE_FACT_IDS);
     expect(validate(p), JSON.stringify(validate.errors)).toBe(true);
   });
+  it('a value that breaks the schema becomes unknown with the schema error, so the report is never refused', async () => {
+    const areas = AREAS.map((a) => (a.name === 'ssh' ? { ...a, run: () => ({ 'ssh.maxAuthTries': { status: 'ok' as const, value: 'three', evidence: [] } }) } : a));
+    const p = await collectPosture(tree({}, 'debian-hardened'), 5, new Date(), areas);
+    expect(p.facts['ssh.maxAuthTries']).toEqual({
+      status: 'unknown',
+      value: null,
+      evidence: [],
+      reason: 'collector bug: value does not match facts schema v1 (/facts/ssh.maxAuthTries/value: must be null; /facts/ssh.maxAuthTries/value: must be integer)',
+    });
+    expect(validate(p), JSON.stringify(validate.errors)).toBe(true);
+  });
   it('every schema fact id belongs to exactly one area', () => {
     for (const id of POSTURE_FACT_IDS) expect(AREAS.filter((a) => a.ids(id)).map((a) => a.name), id).toHaveLength(1);
   });
