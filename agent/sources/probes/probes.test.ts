@@ -30,6 +30,11 @@ let intExpiry = 0;
 let chainHttpsPort = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** At least `ms` of real time (a timer may fire early against performance.now by the loop's cached clock). */
+async function sleepAtLeast(ms: number) {
+  const end = performance.now() + ms;
+  while (performance.now() < end) await sleep(Math.ceil(end - performance.now()));
+}
 
 async function listen<T extends Server | ReturnType<typeof createTcpServer>>(s: T, host: string, port = 0): Promise<number> {
   await new Promise<void>((r) => s.listen(port, host, () => r()));
@@ -46,11 +51,11 @@ async function handler(req: import('node:http').IncomingMessage, res: ServerResp
     case '/chunked':
       res.write('hello, ');
       return res.end('政务'); // chunked: no Content-Length
-    case '/slow-phases':
-      await sleep(200);
+    case '/slow-phases': // ~200 ms before the headers and in the middle of the body (210: loopback latency margin)
+      await sleepAtLeast(210);
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first half ');
-      await sleep(200);
+      await sleepAtLeast(210);
       return res.end('second half');
     case '/dribble': // each phase well within 1 s, the whole over 1.2 s
       await sleep(400);

@@ -253,6 +253,7 @@ export async function fetchOver(url: string, ip: Family, o: ProbeOptions, keepBo
   const signal = o.signal ? AbortSignal.any([o.signal, timer]) : timer;
   let tConnect = 0;
   let tTls = 0;
+  let tFirstByte = 0;
   let expiry: number | null = null;
   let tlsVersion: string | null = null;
   let address: string | undefined;
@@ -273,6 +274,11 @@ export async function fetchOver(url: string, ip: Family, o: ProbeOptions, keepBo
           tTls = performance.now();
           // without TLS the connector's callback is the TCP connect; with TLS the handshake ends here
           if (!tls || !tConnect || tConnect > tTls) tConnect = tTls;
+          // first response byte (blackbox's processing/transfer split): the first 'readable' after the
+          // request went out; a 'readable' listener never takes data from undici's own reader
+          s.once('readable', () => {
+            tFirstByte = performance.now();
+          });
           if (tls) {
             const t = s as TLSSocket;
             expiry = earliestExpiry(t.getPeerCertificate(true));
@@ -312,6 +318,7 @@ export async function fetchOver(url: string, ip: Family, o: ProbeOptions, keepBo
       bodyBytes += b.length;
     }
     const tEnd = performance.now();
+    const first = tFirstByte && tFirstByte >= tTls && tFirstByte <= tHeaders ? tFirstByte : tHeaders;
     const status = resp.statusCode;
     const header = (n: string) => {
       const v = resp.headers[n];
@@ -344,8 +351,8 @@ export async function fetchOver(url: string, ip: Family, o: ProbeOptions, keepBo
           resolve: (tResolved - t0) / 1000,
           connect: (tConnect - tResolved) / 1000,
           tls: tls ? (tTls - tConnect) / 1000 : 0,
-          processing: (tHeaders - tTls) / 1000,
-          transfer: (tEnd - tHeaders) / 1000,
+          processing: (first - tTls) / 1000,
+          transfer: (tEnd - first) / 1000,
         },
       },
       ...(ok ? {} : { reason: 'http_status', error: `HTTP ${status}` }),
