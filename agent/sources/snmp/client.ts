@@ -215,8 +215,16 @@ export function openScraper(ep: { host: string; port: number; transport: 'udp4' 
         new Promise((resolve, reject) => {
           if (openError) return reject(new SnmpError(openError, 'failed'));
           if (closed || !session) return reject(new SnmpError(aborted() ? 'poll aborted' : 'session closed', aborted() ? 'aborted' : 'failed'));
+          // a v3 session's first request is preceded by engine discovery: one more packet, sent once
+          // the discovery is answered (net-snmp then knows the engine and sends the request)
+          const s = session;
+          const discovering = cred.version === '3' && !s.msgSecurityParameters;
           try {
-            send(session, (err, vbs) => (err ? reject(fail(err)) : resolve(vbs)));
+            send(s, (err, vbs) => {
+              if (discovering && s.msgSecurityParameters) stats.packetsSent++;
+              if (err) reject(fail(err));
+              else resolve(vbs);
+            });
           } catch (err) {
             reject(fail(err));
           }

@@ -6,6 +6,8 @@ declare module 'net-snmp' {
     value: unknown;
   }
   export interface Session {
+    /** Set once SNMPv3 engine discovery has been answered. */
+    msgSecurityParameters?: unknown;
     get(oids: string[], cb: (err: Error | null, varbinds: Varbind[]) => void): void;
     getNext(oids: string[], cb: (err: Error | null, varbinds: Varbind[]) => void): void;
     getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, varbinds: Varbind[][]) => void): void;

@@ -84,7 +84,7 @@ describe('snmpd', () => {
     expect(find(r, 'ipAddressIfIndex', { ipAddressAddrType: '2', ipAddressAddr: '::1' }).map((x) => x.value)).toEqual([1]);
     expect(find(r, 'ipAddressType', { ipAddressAddr: '127.0.0.1' }).map((x) => x.value)).toEqual([1]);
     expect(r.stats.packetsRetried).toBe(0);
-    expect(r.stats.packetsSent).toBe(r.stats.pdus);
+    expect(r.stats.packetsSent).toBe(r.stats.pdus + (cred.version === '3' ? 1 : 0)); // v3: engine discovery
   });
 
   it('polls a host name resolving to ::1 only over udp6', async () => {
@@ -118,14 +118,17 @@ describe('snmpd', () => {
     }
   });
 
-  it('counts retries exactly: a relay drops the first 2 requests', async () => {
+  it.each<[string, Credential, number]>([
+    ['v2c', { version: '2c', community: COMMUNITY }, 0],
+    ['v3 (engine discovery is one more packet)', { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: V3.privKey } }, 1],
+  ])('%s: counts packets and retries exactly when a relay drops the first 2 requests', async (_n, cred, discovery) => {
     const relay = await startRelay(snmpd.port, { dropFirst: 2 });
     try {
-      const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${relay.port}`, { version: '2c', community: COMMUNITY }, ['system']), timeoutMs: 300, retries: 2 });
+      const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${relay.port}`, cred, ['system']), timeoutMs: 300, retries: 2 });
       expect(r.error).toBeUndefined();
       expect(r.stats.packetsRetried).toBe(2);
       expect(r.stats.packetsSent).toBe(relay.received());
-      expect(r.stats.packetsSent).toBe(r.stats.pdus + 2);
+      expect(r.stats.packetsSent).toBe(r.stats.pdus + 2 + discovery);
     } finally {
       await relay.stop();
     }
