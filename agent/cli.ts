@@ -10,6 +10,7 @@ import { tlsDispatcher } from './push/tls.js';
 import { Agent } from './runtime/agent.js';
 import { cronFor } from './runtime/report.js';
 import { buildSources } from './sources/index.js';
+import { probeScheduleProblem } from './sources/probes/config.js';
 import { parseEndpoint } from './sources/snmp/client.js';
 
 export function loadAgentConfig(file: string | undefined, env = process.env): AgentConfig {
@@ -28,7 +29,16 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
   }
   cfg.sources.probes.targets.forEach((t, i) => {
     schedulable(`sources.probes.targets.${i}.intervalSeconds`, t.intervalSeconds);
+    if (t.caFile) {
+      try {
+        readFileSync(t.caFile);
+      } catch (err) {
+        throw new ConfigError(src, `sources.probes.targets.${i}.caFile`, `a readable PEM file; cannot read ${t.caFile}: ${(err as NodeJS.ErrnoException).code}`);
+      }
+    }
   });
+  const pp = probeScheduleProblem(cfg.sources.probes);
+  if (pp) throw new ConfigError(src, pp.key, pp.expected);
   const snmp = cfg.sources.snmp;
   snmp.targets.forEach((t, i) => {
     schedulable(`sources.snmp.targets.${i}.intervalSeconds`, t.intervalSeconds ?? snmp.intervalSeconds);

@@ -99,6 +99,18 @@ describe('config loading', () => {
     expect(e.message).not.toContain('secret-c');
   });
 
+  it('checks that a probe round fits its schedule and that its CA file is readable', async () => {
+    const { loadAgentConfig } = await import('../agent/cli.js');
+    const long = file('probe-long.yaml', 'sources:\n  probes:\n    targets:\n      - { name: gw, type: icmp, target: "::1", count: 100, intervalSeconds: 60 }\n');
+    const e = errorOf(() => loadAgentConfig(long, {}));
+    expect(e.key).toBe('sources.probes.targets.0');
+    expect(e.expected).toBe("count × packetIntervalSeconds + timeoutSeconds (100 × 0.5 + 5 = 55 s) below 0.9 × intervalSeconds (54 s) of probe 'gw'");
+    const ca = file('probe-ca.yaml', `sources:\n  probes:\n    targets:\n      - { name: web, type: http, target: "https://[::1]/", caFile: ${join(dir, 'no-ca.pem')} }\n`);
+    const c = errorOf(() => loadAgentConfig(ca, {}));
+    expect(c.key).toBe('sources.probes.targets.0.caFile');
+    expect(c.expected).toBe(`a readable PEM file; cannot read ${join(dir, 'no-ca.pem')}: ENOENT`);
+  });
+
   it.each([agentConfigSpec, collectorConfigSpec])('prints a default config that loads back to the defaults ($kind)', (spec) => {
     const text = renderDefaultConfig(spec, 'test');
     const f = file(`default-${spec.kind}.yaml`, text);
