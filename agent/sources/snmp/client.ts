@@ -133,7 +133,10 @@ export interface Scraper {
   readonly version: '1' | '2c' | '3';
   get(oids: string[]): Promise<Varbind[]>;
   walk(oid: string): Promise<Varbind[]>;
+  /** Close the session (and drop a kept one). */
   close(): void;
+  /** End of a successful poll: a kept session stays open for the next one. */
+  release(): void;
   readonly stats: ScrapeStats;
 }
 
@@ -163,29 +166,67 @@ export function compareOids(a: string, b: string): number {
  * packet is counted. Error messages never carry the credential's secrets. Never throws on open: a
  * credential net-snmp refuses makes every request fail.
  */
-export function openScraper(ep: { host: string; port: number; transport: 'udp4' | 'udp6' | 'auto' }, cred: Credential, o: ClientOptions): Scraper {
+/**
+ * Keeps a target's session (socket, and for v3 the discovered engine) open from one successful poll
+ * to the next, so a poll does not create a socket nor repeat SNMPv3 engine discovery. A failed or
+ * aborted poll closes it (requests of that poll may still be pending).
+ */
+export class SessionKeeper {
+  private kept?: { key: string; session: Session };
+  take(key: string, create: () => Session): Session {
+    if (this.kept?.key === key) return this.kept.session;
+    this.drop();
+    const session = create();
+    const kept = { key, session };
+    session.on('close', () => {
+      if (this.kept === kept) this.kept = undefined;
+    });
+    this.kept = kept;
+    return session;
+  }
+  drop(): void {
+    const k = this.kept;
+    this.kept = undefined;
+    try {
+      k?.session.close();
+    } catch {
+      // already closed
+    }
+  }
+  get open(): boolean {
+    return this.kept !== undefined;
+  }
+}
+
+function createNetSnmpSession(ep: { host: string; port: number; transport: 'udp4' | 'udp6' | 'auto' }, cred: Credential, timeoutMs: number): Session {
+  const opts = { port: ep.port, transport: ep.transport === 'udp6' ? ('udp6' as const) : ('udp4' as const), timeout: timeoutMs, retries: 0, backoff: 1 };
+  let session: Session;
+  if (cred.version === '3') {
+    const v3 = cred.v3!;
+    session = snmp.createV3Session(
+      ep.host,
+      {
+        name: v3.user,
+        level: snmp.SecurityLevel[v3.level],
+        ...(v3.level !== 'noAuthNoPriv' ? { authProtocol: snmp.AuthProtocols[v3.authProto ?? 'sha'], authKey: v3.authKey } : {}),
+        ...(v3.level === 'authPriv' ? { privProtocol: snmp.PrivProtocols[v3.privProto ?? 'aes'], privKey: v3.privKey } : {}),
+      },
+      opts,
+    );
+  } else {
+    session = snmp.createSession(ep.host, cred.community ?? 'public', { ...opts, version: cred.version === '1' ? snmp.Version1 : snmp.Version2c });
+  }
+  session.on('error', () => undefined); // socket errors surface as request errors
+  return session;
+}
+
+export function openScraper(ep: { host: string; port: number; transport: 'udp4' | 'udp6' | 'auto' }, cred: Credential, o: ClientOptions, keeper?: SessionKeeper): Scraper {
   const secrets = secretsOf(cred);
   const stats = newStats();
-  const opts = { port: ep.port, transport: ep.transport === 'udp6' ? ('udp6' as const) : ('udp4' as const), timeout: o.timeoutMs, retries: 0, backoff: 1 };
   let session: Session | undefined;
   let openError: string | undefined;
   try {
-    if (cred.version === '3') {
-      const v3 = cred.v3!;
-      session = snmp.createV3Session(
-        ep.host,
-        {
-          name: v3.user,
-          level: snmp.SecurityLevel[v3.level],
-          ...(v3.level !== 'noAuthNoPriv' ? { authProtocol: snmp.AuthProtocols[v3.authProto ?? 'sha'], authKey: v3.authKey } : {}),
-          ...(v3.level === 'authPriv' ? { privProtocol: snmp.PrivProtocols[v3.privProto ?? 'aes'], privKey: v3.privKey } : {}),
-        },
-        opts,
-      );
-    } else {
-      session = snmp.createSession(ep.host, cred.community ?? 'public', { ...opts, version: cred.version === '1' ? snmp.Version1 : snmp.Version2c });
-    }
-    session.on('error', () => undefined); // socket errors surface as request errors
+    session = keeper ? keeper.take(`${ep.transport} ${ep.host} ${ep.port} ${o.timeoutMs}`, () => createNetSnmpSession(ep, cred, o.timeoutMs)) : createNetSnmpSession(ep, cred, o.timeoutMs);
   } catch (err) {
     openError = scrub(`cannot open SNMP session: ${(err as Error).message}`, secrets);
   }
@@ -193,10 +234,13 @@ export function openScraper(ep: { host: string; port: number; transport: 'udp4' 
   const close = () => {
     if (closed) return;
     closed = true;
-    try {
-      session?.close();
-    } catch {
-      // already closed
+    if (keeper) keeper.drop();
+    else {
+      try {
+        session?.close();
+      } catch {
+        // already closed
+      }
     }
   };
   const aborted = () => o.signal?.aborted === true;
@@ -273,6 +317,11 @@ export function openScraper(ep: { host: string; port: number; transport: 'udp4' 
     close() {
       o.signal?.removeEventListener('abort', onAbort);
       close();
+    },
+    release() {
+      o.signal?.removeEventListener('abort', onAbort);
+      if (!keeper || aborted()) close();
+      else closed = true; // the keeper keeps the session for the next poll
     },
   };
 }

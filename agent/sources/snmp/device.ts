@@ -1,5 +1,5 @@
 import type { Sample } from '../../../contract/types.js';
-import { type Credential, type Endpoint, type Lookup, type Scraper, SnmpError, insecureCrypto, openScraper, resolveEndpoint, scrub, secretsOf } from './client.js';
+import { type Credential, type Endpoint, type Lookup, type Scraper, type SessionKeeper, SnmpError, insecureCrypto, openScraper, resolveEndpoint, scrub, secretsOf } from './client.js';
 import { parseFirmware } from './firmware.js';
 import { SYS_OBJECT_ID, type Walked, buildSamples, pollDevice } from './poll.js';
 import { type Profile, selectProfiles } from './profiles.js';
@@ -22,6 +22,8 @@ export interface ScrapeOptions {
   deadlineMs?: number;
   /** Host name resolution (tests inject one). */
   lookup?: Lookup;
+  /** Keeps the session open between successful polls of the target. */
+  keeper?: SessionKeeper;
 }
 
 export interface ScrapeResult {
@@ -91,7 +93,7 @@ export async function scrapeDevice(o: ScrapeOptions): Promise<ScrapeResult> {
       });
     }
     const ep = await abortable(resolveEndpoint(o.endpoint, o.lookup), ctl.signal);
-    s = openScraper(ep, o.credential, { timeoutMs: o.timeoutMs, retries: o.retries, maxRepetitions: o.maxRepetitions, signal: ctl.signal });
+    s = openScraper(ep, o.credential, { timeoutMs: o.timeoutMs, retries: o.retries, maxRepetitions: o.maxRepetitions, signal: ctl.signal }, o.keeper);
     if (!o.use?.length) {
       const [v] = await s.get([SYS_OBJECT_ID]);
       if (v && v.type === T.OID) sysObjectID = labelValue(v.type, v.value);
@@ -100,6 +102,7 @@ export async function scrapeDevice(o: ScrapeOptions): Promise<ScrapeResult> {
     const vb = await pollDevice(s, chosen, o.walkConcurrency, marks);
     if (ctl.signal.aborted) throw new SnmpError('poll aborted', 'aborted');
     const { samples, help } = buildSamples(chosen, vb, o.labels, Date.now());
+    s.release();
     return { ok: true, timedOut: false, aborted: false, samples, help, varbinds: vb, profiles: chosen.map((p) => p.name), sysObjectID, uptimeAt: marks.uptimeAt, stats: stats() };
   } catch (err) {
     const e = err as Error;

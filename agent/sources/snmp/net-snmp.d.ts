@@ -14,6 +14,7 @@ declare module 'net-snmp' {
     subtree(oid: string, maxRepetitions: number, feed: (varbinds: Varbind[]) => boolean | undefined, done: (err: Error | null) => void): void;
     close(): void;
     on(event: 'error', cb: (err: Error) => void): void;
+    on(event: 'close', cb: () => void): void;
   }
   export interface SessionOptions {
     port?: number;

@@ -277,6 +277,27 @@ describe('snmp source', () => {
     );
   });
 
+  it('keeps a v3 session between polls: no socket nor engine discovery per poll; closed by close()', async () => {
+    const relay = await startRelay(snmpd.port);
+    try {
+      const c = { ...cfg([]), postureIntervalHours: 0 };
+      const src = createSnmpSource(c, { name: 'v3', address: `udp://127.0.0.1:${relay.port}`, credential: 'x', profiles: ['system'] }, { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: V3.privKey } }, profiles, new Semaphore(1));
+      const val = (r: Awaited<ReturnType<typeof src.collect>>, n: string) => r.samples.find((s) => s.name === n)!.value;
+      const a = await src.collect(ctx());
+      const b = await src.collect(ctx());
+      expect([val(a, 'xunjian_snmp_up'), val(b, 'xunjian_snmp_up')]).toEqual([1, 1]);
+      expect(val(a, 'snmp_scrape_packets_sent')).toBe(2); // discovery + one GET of the system scalars
+      expect(val(b, 'snmp_scrape_packets_sent')).toBe(1);
+      expect(relay.received()).toBe(3);
+      await src.close?.();
+      const c2 = await src.collect(ctx()); // a new session: discovery again
+      expect(val(c2, 'snmp_scrape_packets_sent')).toBe(2);
+      await src.close?.();
+    } finally {
+      await relay.stop();
+    }
+  }, 30_000);
+
   it('a dead device does not delay the others', async () => {
     const [dead, live] = createSnmpSources({
       ...cfg([

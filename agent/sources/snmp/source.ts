@@ -1,6 +1,6 @@
 import type { Sample } from '../../../contract/types.js';
 import type { Source } from '../../source.js';
-import { type Credential, parseEndpoint } from './client.js';
+import { type Credential, SessionKeeper, parseEndpoint } from './client.js';
 import type { SnmpCredentialConfig, SnmpSourceConfig, SnmpTargetConfig } from './config.js';
 import { SNMP_HELP, type ScrapeResult, devicePosture, scrapeDevice } from './device.js';
 import { type LinkState, deriveLinkHealth } from './linkhealth.js';
@@ -79,6 +79,7 @@ export function createSnmpSources(cfg: SnmpSourceConfig): Source[] {
 export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cred: Credential, profiles: Map<string, Profile>, sem: Semaphore): Source {
   const endpoint = parseEndpoint(t.address);
   const link: LinkState = { flaps: new Map() };
+  const keeper = new SessionKeeper();
   let timeouts = 0;
   let lastPosture = 0;
   return {
@@ -100,6 +101,7 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
         use: t.profiles,
         labels: target,
         signal,
+        keeper,
         deadlineMs: (t.deadlineSeconds ?? cfg.deadlineSeconds ?? intervalSeconds * 0.8) * 1000,
       };
       const r: ScrapeResult = await sem.use(() => scrapeDevice(opts), signal).catch((err: Error) => ({
@@ -144,6 +146,9 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
         facts = { [`network.device.${t.name}`]: await devicePosture(endpoint, cred, r, { timeoutMs: Math.min(opts.timeoutMs, 2000), signal }) };
       }
       return { samples: [...r.samples, ...linkSamples, ...self], help: { ...r.help, ...SNMP_HELP, ...LINK_HELP }, ...(facts ? { facts } : {}) };
+    },
+    close() {
+      keeper.drop();
     },
   };
 }
