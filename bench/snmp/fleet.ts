@@ -3,7 +3,9 @@
  * loopback addresses (127.0.1.1 …), the agent's SNMP sources poll them all under the global bound.
  * Prints cycle wall time, CPU seconds and share of one core over a 60 s interval, and RSS; and the
  * same cycle through prometheus-snmp-exporter (500 scrapes, same concurrency) for the CPU ratio.
- *   npm run bench:snmp-fleet [-- DEVICES CONCURRENCY]
+ * RSS is taken after GC following the 2nd cycle (the first measured one, as in earlier rows) and
+ * after each of CYCLES more (steady state), plus the process's peak RSS.
+ *   npm run bench:snmp-fleet [-- DEVICES CONCURRENCY CYCLES]
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { freePort, waitFor } from '../../test/helpers/proc.js';
 
 const devices = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? snmpSourceSchema.properties.concurrency.default);
+const moreCycles = Number(process.argv[4] ?? 5);
 const port = 16100 + Math.floor(Math.random() * 1000);
 const addrs = Array.from({ length: devices }, (_, i) => `127.0.${1 + Math.floor(i / 250)}.${1 + (i % 250)}`);
 
@@ -77,6 +80,13 @@ try {
   const mem = process.memoryUsage();
   const rss = mem.rss / 2 ** 20;
   const heap = (mem.heapUsed + mem.external) / 2 ** 20;
+  const steady: number[] = [];
+  for (let i = 0; i < moreCycles; i++) {
+    await cycle();
+    (globalThis as { gc?: () => void }).gc?.();
+    steady.push(process.memoryUsage().rss / 2 ** 20);
+  }
+  const peak = process.resourceUsage().maxRSS / 1024;
 
   // snmp_exporter doing the same cycle
   const template = readFileSync(fileURLToPath(new URL('../../../test/differential/snmp-exporter.yml', import.meta.url)), 'utf8');
@@ -95,6 +105,7 @@ try {
 
   console.log(`devices: ${devices} (one snmpd on ${devices} loopback addresses), concurrency ${concurrency}, interval 60 s`);
   console.log(`xunjian cycle: ${a.wall.toFixed(2)} s wall, ${a.cpu.toFixed(2)} CPU s (${((a.cpu / 60) * 100).toFixed(1)}% of one core over 60 s), RSS ${rss.toFixed(0)} MiB (${rss0.toFixed(0)} MiB before the first cycle; JS heap + external buffers ${heap.toFixed(0)} MiB), ${a.up}/${devices} up, ${a.samples} samples`);
+  if (steady.length) console.log(`xunjian RSS after GC in the ${steady.length} following cycles: ${steady.map((r) => r.toFixed(0)).join(', ')} MiB; peak RSS of the process ${peak.toFixed(0)} MiB`);
   console.log(`snmp_exporter cycle (if_mib only): ${expWall.toFixed(2)} s wall, ${expCpu.toFixed(2)} CPU s`);
   console.log('goals: cycle < 30 s, CPU < 25% of one core, RSS under 150 MB (143 MiB)');
   console.log(`ratio (xunjian ÷ snmp_exporter CPU per cycle; xunjian also polls system + host_resources and derives link health): ${(a.cpu / expCpu).toFixed(3)}`);
