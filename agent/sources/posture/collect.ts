@@ -75,7 +75,7 @@ const validate = makeAjv().compile(postureSchemaV1);
  * with the schema error as its reason, so the collector never refuses the report that carries it.
  */
 export function conformToSchema(p: PostureFacts): PostureFacts {
-  if (validate(p)) return p;
+  if (validate(p as unknown)) return p;
   const why = new Map<string, Set<string>>();
   for (const e of validate.errors ?? []) {
     const id = e.instancePath.split('/')[2];
