@@ -162,11 +162,6 @@ export function compareOids(a: string, b: string): number {
 }
 
 /**
- * A scraper over one net-snmp session with net-snmp's own retries off: retries happen here so each
- * packet is counted. Error messages never carry the credential's secrets. Never throws on open: a
- * credential net-snmp refuses makes every request fail.
- */
-/**
  * Keeps a target's session (socket, and for v3 the discovered engine) open from one successful poll
  * to the next, so a poll does not create a socket nor repeat SNMPv3 engine discovery. A failed or
  * aborted poll closes it (requests of that poll may still be pending).
@@ -220,6 +215,11 @@ function createNetSnmpSession(ep: { host: string; port: number; transport: 'udp4
   return session;
 }
 
+/**
+ * A scraper over one net-snmp session with net-snmp's own retries off: retries happen here so each
+ * packet is counted. Error messages never carry the credential's secrets. Never throws on open: a
+ * credential net-snmp refuses makes every request fail.
+ */
 export function openScraper(ep: { host: string; port: number; transport: 'udp4' | 'udp6' | 'auto' }, cred: Credential, o: ClientOptions, keeper?: SessionKeeper): Scraper {
   const secrets = secretsOf(cred);
   const stats = newStats();
