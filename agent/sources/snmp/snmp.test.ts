@@ -144,7 +144,7 @@ describe('snmpd', () => {
       expect(r.timedOut).toBe(true);
       expect(r.error).toBe('poll exceeded its deadline of 1 s');
       expect(took).toBeGreaterThanOrEqual(1000);
-      expect(took).toBeLessThan(1300);
+      expect(took).toBeLessThan(2000); // an unbounded walk at 150 ms a request takes far longer
     } finally {
       await relay.stop();
     }
@@ -385,8 +385,8 @@ describe('snmp source', () => {
     expect(d.samples.find((s) => s.name === 'snmp_scrape_packets_retried')!.value).toBe(1);
     expect(l.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(1);
     expect(done['snmp:dead']!).toBeGreaterThanOrEqual(1000);
-    expect(done['snmp:dead']!).toBeLessThan(1000 + 300);
-    expect(done['snmp:live']!).toBeLessThan(1000 + 1500); // the dead device's 2 × 0.5 s, then the live poll itself
+    expect(done['snmp:dead']!).toBeLessThan(1000 + 800); // slack for a loaded CI machine; 5 s+ if unbounded
+    expect(done['snmp:live']!).toBeLessThan(1000 + 2000); // the dead device's 2 × 0.5 s, then the live poll itself
   }, 30_000);
 
   it('aborting the signal mid-poll returns at once and frees the slot', async () => {
@@ -405,7 +405,7 @@ describe('snmp source', () => {
       ac.abort();
       ac2.abort(); // the queued one leaves the queue without polling
       const [r, r2] = await Promise.all([p, q]);
-      expect(Date.now() - t0).toBeLessThan(250); // vs. a 5 s request timeout
+      expect(Date.now() - t0).toBeLessThan(1000); // vs. a 5 s request timeout
       expect(r.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
       expect(r.facts).toBeUndefined(); // no posture probe after an abort
       expect(r2.samples.find((s) => s.name === 'snmp_scrape_packets_sent')!.value).toBe(0);
