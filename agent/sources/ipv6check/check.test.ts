@@ -2,7 +2,9 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { createServer as createTcpServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
+import { createLogger } from '../../../lib/log.js';
 import { checkSite } from './check.js';
+import { createIpv6checkSource } from './source.js';
 
 /**
  * A multi-level fixture site served by real HTTP servers on 127.0.0.1 and [::1] (same port), names from
@@ -272,5 +274,31 @@ describe('xunjian ipv6-check (the built binary)', () => {
     } finally {
       execFileSync('tmux', ['kill-session', '-t', session]);
     }
+  });
+});
+
+describe('the scheduled ipv6check source', () => {
+  it('reports the rates as samples per level and the whole report as facts', async () => {
+    const { resolver, ...o } = opts();
+    const src = createIpv6checkSource({ ...o, sites: [u('/')], intervalSeconds: 86400, maxRedirects: 5, maxBodyBytes: 1 << 20 }, resolver);
+    const r = await src.collect({ signal: new AbortController().signal, log: createLogger({ level: 'error' }), now: () => 1_700_000_000_000 });
+    const site = u('/');
+    const got = r.samples.map((x) => [x.name, x.labels.level ?? '', x.value]);
+    expect(got).toEqual([
+      ['xunjian_website_ipv6_aaaa', '', 1],
+      ['xunjian_website_ipv6_homepage_reachable', '', 1],
+      ['xunjian_website_ipv6_links', '2', 5],
+      ['xunjian_website_ipv6_links_capable', '2', 2],
+      ['xunjian_website_ipv6_links_unchecked', '2', 0],
+      ['xunjian_website_ipv6_support_ratio', '2', 2 / 5],
+      ['xunjian_website_ipv6_links', '3', 4],
+      ['xunjian_website_ipv6_links_capable', '3', 2],
+      ['xunjian_website_ipv6_links_unchecked', '3', 0],
+      ['xunjian_website_ipv6_support_ratio', '3', 2 / 4],
+    ]);
+    expect(new Set(r.samples.map((x) => x.labels.site))).toEqual(new Set([site]));
+    expect(r.samples.every((x) => x.ts === 1_700_000_000_000)).toBe(true);
+    const fact = (r.facts!['network.website_ipv6'] as Record<string, { levels: { rate: number | null }[] }>)[site]!;
+    expect(fact.levels.map((l) => l.rate)).toEqual([2 / 5, 2 / 4]);
   });
 });
