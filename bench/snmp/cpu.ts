@@ -5,6 +5,8 @@
  * for snmp_exporter), not wall time, so the simulator's speed does not matter.
  *   npm run bench:snmp [-- ROUNDS]
  */
+// first: the agent launcher's V8 flags, before the measured modules load
+import './agent-flags.js';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,8 +5,11 @@
  * same cycle through prometheus-snmp-exporter (500 scrapes, same concurrency) for the CPU ratio.
  * RSS is taken after GC following the 2nd cycle (the first measured one, as in earlier rows) and
  * after each of CYCLES more (steady state), plus the process's peak RSS.
+ * The process runs with the agent's V8 flags (bin/xunjian.js, applied by ./agent-flags.js).
  *   npm run bench:snmp-fleet [-- DEVICES CONCURRENCY CYCLES]
  */
+// first: the agent launcher's V8 flags, before the measured modules load
+import { AGENT_V8_FLAGS } from './agent-flags.js';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,7 +106,7 @@ try {
   const expCpu = procCpu(exp.pid!) - e0;
   exp.kill();
 
-  console.log(`devices: ${devices} (one snmpd on ${devices} loopback addresses), concurrency ${concurrency}, interval 60 s`);
+  console.log(`devices: ${devices} (one snmpd on ${devices} loopback addresses), concurrency ${concurrency}, interval 60 s; V8 flags of the agent: ${AGENT_V8_FLAGS}`);
   console.log(`xunjian cycle: ${a.wall.toFixed(2)} s wall, ${a.cpu.toFixed(2)} CPU s (${((a.cpu / 60) * 100).toFixed(1)}% of one core over 60 s), RSS ${rss.toFixed(0)} MiB (${rss0.toFixed(0)} MiB before the first cycle; JS heap + external buffers ${heap.toFixed(0)} MiB), ${a.up}/${devices} up, ${a.samples} samples`);
   if (steady.length) console.log(`xunjian RSS after GC in the ${steady.length} following cycles: ${steady.map((r) => r.toFixed(0)).join(', ')} MiB; peak RSS of the process ${peak.toFixed(0)} MiB`);
   console.log(`snmp_exporter cycle (if_mib only): ${expWall.toFixed(2)} s wall, ${expCpu.toFixed(2)} CPU s`);
