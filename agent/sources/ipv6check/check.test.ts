@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
+import { listenOn, refusedPort } from '../../../test/helpers/net.js';
 import { createLogger } from '../../../lib/log.js';
 import { checkSite } from './check.js';
 import { createIpv6checkSource } from './source.js';
@@ -82,16 +82,11 @@ beforeAll(async () => {
   const dual = { a: ['127.0.0.1'], aaaa: ['::1'] };
   dns = await startDnsServer({ 'www.site.test': dual, 'redir.site.test': dual, 'hop.site.test': dual, 'ext.test': dual, 'busy.site.test': dual, 'v4.site.test': { a: ['127.0.0.1'] } });
   const s4 = createServer(site(4));
-  await new Promise<void>((r) => s4.listen(0, '127.0.0.1', () => r()));
-  port = (s4.address() as { port: number }).port;
+  port = await listenOn(s4, '127.0.0.1');
   const s6 = createServer(site(6));
-  await new Promise<void>((r) => s6.listen(port, '::1', () => r()));
+  await listenOn(s6, '::1', port);
   servers.push(s4, s6);
-  // a port that refuses: bound and closed again
-  const t = createTcpServer();
-  await new Promise<void>((r) => t.listen(0, '::1', () => r()));
-  closedPort = (t.address() as { port: number }).port;
-  await new Promise<void>((r) => t.close(() => r()));
+  closedPort = await refusedPort();
 });
 afterAll(async () => {
   for (const s of servers) {

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { type Server, createServer } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
+import { listenOn, refusedPort } from '../../../test/helpers/net.js';
 import { BIN } from '../../../test/helpers/proc.js';
 
 /** `xunjian probe` as users run it: the built binary, against servers and a DNS server on loopback. */
@@ -15,15 +15,11 @@ beforeAll(async () => {
   dns = await startDnsServer({ 'dual.test': { a: ['127.0.0.1'], aaaa: ['::1'] }, 'v4only.test': { a: ['127.0.0.1'] } });
   const handler = (_q: unknown, res: import('node:http').ServerResponse) => res.end('ok');
   const s4 = createServer(handler);
-  await new Promise<void>((r) => s4.listen(0, '127.0.0.1', () => r()));
-  port = (s4.address() as { port: number }).port;
+  port = await listenOn(s4, '127.0.0.1');
   const s6 = createServer(handler);
-  await new Promise<void>((r) => s6.listen(port, '::1', () => r()));
+  await listenOn(s6, '::1', port);
   servers.push(s4, s6);
-  const t = createTcpServer();
-  await new Promise<void>((r) => t.listen(0, '::1', () => r()));
-  closedPort = (t.address() as { port: number }).port;
-  await new Promise<void>((r) => t.close(() => r()));
+  closedPort = await refusedPort();
 });
 afterAll(async () => {
   for (const s of servers) await new Promise<void>((r) => s.close(() => r()));

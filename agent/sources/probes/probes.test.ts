@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/log.js';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
+import { listenOn, refusedPort } from '../../../test/helpers/net.js';
 import { type ProbesSourceConfig, probeScheduleProblem } from './config.js';
 import { type ExecResult, fetchOver, probeDns, probeIcmp, probeTcp, runProbe } from './probes.js';
 import { ipAddrHash, outcomeSamples } from './samples.js';
@@ -37,10 +38,10 @@ async function sleepAtLeast(ms: number) {
 }
 
 async function listen<T extends Server | ReturnType<typeof createTcpServer>>(s: T, host: string, port = 0): Promise<number> {
-  await new Promise<void>((r) => s.listen(port, host, () => r()));
+  const p = await listenOn(s, host, port);
   if ('closeAllConnections' in s) servers.push(s as Server);
   else tcpServers.push(s);
-  return (s.address() as { port: number }).port;
+  return p;
 }
 
 const BODY = 'hello, 政务';
@@ -90,10 +91,7 @@ beforeAll(async () => {
   });
   tcpPort = await listen(createTcpServer((c) => c.end()), '127.0.0.1');
   await listen(createTcpServer((c) => c.end()), '::1', tcpPort);
-  const t = createTcpServer();
-  await new Promise<void>((r) => t.listen(0, '::1', () => r()));
-  closedPort = (t.address() as { port: number }).port;
-  await new Promise<void>((r) => t.close(() => r()));
+  closedPort = await refusedPort();
   httpPort = await listen(createHttpServer(handler), '127.0.0.1');
   await listen(createHttpServer(handler), '::1', httpPort);
   const dir = mkdtempSync(join(tmpdir(), 'xj-tls-'));
