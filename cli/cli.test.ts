@@ -65,6 +65,12 @@ describe('xunjian CLI', () => {
     expect(postureSchemaV1Valid(facts['host.posture'])).toBe(true);
   });
 
+  it('an invalid argument found by a command prints why', () => {
+    const r = xunjian(['snmp', 'poll', 'udp://127.0.0.1:1161', '--snmp-version', '3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('xunjian: --snmp-version 3 needs --v3-user');
+  });
+
   it('agent --facts without --once is a usage error, not ignored', () => {
     const r = xunjian(['agent', '--facts'], { XUNJIAN_AGENT__DATADIR: join(dir, 'agent') });
     expect(r.code).toBe(2);

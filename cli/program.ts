@@ -34,7 +34,11 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`xunjian: ${err.message}\n`);
       process.exit(2);
     }
-    if (err instanceof CommanderError) process.exit(err.exitCode);
+    if (err instanceof CommanderError) {
+      // commander prints and exits on its own parse errors; one that reaches here came from an action
+      process.stderr.write(`xunjian: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
     process.stderr.write(`xunjian: ${process.env.XUNJIAN_DEBUG ? ((err as Error).stack ?? String(err)) : ((err as Error).message ?? String(err))}\n`);
     process.exit(1);
   }

@@ -54,13 +54,14 @@ function withCredentialOptions(c: Command): Command {
       if (!['1', '2c', '3'].includes(v)) throw new InvalidArgumentError('expected 1, 2c or 3');
       return v;
     }, '2c')
-    .option('--community <c>', 'v1/v2c community (default public)')
+    // secrets may come from the environment, so they are not in the process list (ps) or shell history
+    .addOption(new Option('--community <c>', 'v1/v2c community (default public)').env('XUNJIAN_SNMP_COMMUNITY'))
     .option('--v3-user <name>', 'SNMPv3 user')
     .addOption(new Option('--v3-level <level>', 'SNMPv3 security level').choices(['noAuthNoPriv', 'authNoPriv', 'authPriv']))
     .addOption(new Option('--auth-proto <p>', 'SNMPv3 authentication protocol').choices(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']))
-    .option('--auth-key <key>', 'SNMPv3 authentication passphrase')
+    .addOption(new Option('--auth-key <key>', 'SNMPv3 authentication passphrase').env('XUNJIAN_SNMP_AUTH_KEY'))
     .addOption(new Option('--priv-proto <p>', 'SNMPv3 privacy protocol').choices(['des', 'aes', 'aes256b', 'aes256r']))
-    .option('--priv-key <key>', 'SNMPv3 privacy passphrase')
+    .addOption(new Option('--priv-key <key>', 'SNMPv3 privacy passphrase').env('XUNJIAN_SNMP_PRIV_KEY'))
     .option('--credential <name>', 'a named credential from sources.snmp.credentials of the agent config')
     .option('-c, --config <file>', 'agent config file (for --credential)')
     .option('--timeout <seconds>', 'request timeout', Number, 5)

@@ -174,6 +174,18 @@ describe('snmpd', () => {
     expect(err).not.toContain(V3.privKey);
   });
 
+  it('xunjian snmp walk takes v3 keys from the environment, so they are not on the command line', async () => {
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [BIN, 'snmp', 'walk', `udp6://[::1]:${snmpd.port}`, '1.3.6.1.2.1.1.5', '--snmp-version', '3', '--v3-user', V3.user, '--v3-level', 'authPriv'],
+        { env: { ...process.env, XUNJIAN_SNMP_AUTH_KEY: V3.authKey, XUNJIAN_SNMP_PRIV_KEY: V3.privKey } },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      ),
+    );
+    expect(out).toBe('1.3.6.1.2.1.1.5.0 = STRING: xunjian-test\n');
+  });
+
   it('xunjian snmp rejects an unknown --v3-level', async () => {
     const err = await new Promise<string>((resolve) =>
       execFile(process.execPath, [BIN, 'snmp', 'walk', 'udp://127.0.0.1:9', '1.3', '--snmp-version', '3', '--v3-user', 'u', '--v3-level', 'authpriv'], (_e, _o, stderr) => resolve(stderr)),
