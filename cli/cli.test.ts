@@ -71,6 +71,18 @@ describe('xunjian CLI', () => {
     expect(r.stderr.trim()).toBe('xunjian: --snmp-version 3 needs --v3-user');
   });
 
+  it.each([
+    [['snmp', 'walk', 'udp://127.0.0.1:9', '1.3', '--timeout', 'x'], "option '--timeout <seconds>' argument 'x' is invalid. expected a number above 0 up to 60"],
+    [['snmp', 'poll', 'udp://127.0.0.1:9', '--retries', '-1'], "option '--retries <n>' argument '-1' is invalid. expected a whole number from 0 up to 10"],
+    [['snmp', 'poll', 'udp://127.0.0.1:9', '--max-repetitions', '0'], "option '--max-repetitions <n>' argument '0' is invalid. expected a whole number from 1 up to 200"],
+    [['facts', '--timeout', '0'], "option '--timeout <seconds>' argument '0' is invalid. expected a number above 0 up to 120"],
+  ])('%j: a number out of range is a usage error', (args, message) => {
+    const r = xunjian(args);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`error: ${message}`);
+  });
+
   it('agent --facts without --once is a usage error, not ignored', () => {
     const r = xunjian(['agent', '--facts'], { XUNJIAN_AGENT__DATADIR: join(dir, 'agent') });
     expect(r.code).toBe(2);

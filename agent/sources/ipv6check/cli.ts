@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { bounded } from '../probes/cli.js';
+import { bounded } from '../../../lib/args.js';
 import { type Ipv6CheckReport, checkSite } from './check.js';
 
 const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);

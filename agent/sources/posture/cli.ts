@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { PostureFacts } from '../../../contract/facts/posture.js';
+import { bounded } from '../../../lib/args.js';
 import { collectPosture } from './collect.js';
 
 function short(v: unknown): string {
@@ -33,7 +34,7 @@ export function registerFactsCommand(program: Command): void {
     .description('collect and print the host security-posture facts (MLPS 2.0 evidence)')
     .option('--root <dir>', 'read the host under DIR (a mounted image or fixture) instead of this host')
     .option('--json', 'print JSON (the wire-contract facts schema) instead of a table')
-    .option('--timeout <seconds>', 'per-command time limit', Number, 20)
+    .option('--timeout <seconds>', 'per-command time limit (above 0, up to 120)', (v) => bounded(v, 0, 120, false, true), 20)
     .action(async (o: { root?: string; json?: boolean; timeout: number }) => {
       const problem = rootProblem(o.root);
       if (problem) {

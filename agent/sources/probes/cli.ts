@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
+import { bounded } from '../../../lib/args.js';
 import type { Family } from './resolve.js';
 import { type Outcome, type ProbeType, runProbe } from './probes.js';
 import { dualStackRatio } from './stats.js';
@@ -21,14 +22,6 @@ export function describeOutcome(o: Outcome): string {
     if (h.certExpiry !== null) lines.push(`  certificate chain expires ${new Date(h.certExpiry * 1000).toISOString()}`);
   }
   return lines.join('\n');
-}
-
-/** A number option within [min, max] (min excluded when `openMin`), whole when `integer`. */
-export function bounded(v: string, min: number, max: number, integer = false, openMin = false): number {
-  const n = Number(v);
-  const ok = v.trim() !== '' && Number.isFinite(n) && (!integer || Number.isInteger(n)) && (openMin ? n > min : n >= min) && n <= max;
-  if (!ok) throw new InvalidArgumentError(`expected ${integer ? 'a whole number' : 'a number'} ${openMin ? `above ${min}` : `from ${min}`} up to ${max}`);
-  return n;
 }
 
 export function registerProbeCommand(program: Command): void {

@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { renderExposition } from '../../../contract/exposition.js';
+import { bounded } from '../../../lib/args.js';
 import { loadAgentConfig } from '../../cli.js';
 import { type Credential, openScraper, parseEndpoint, resolveEndpoint, scrub, secretsOf } from './client.js';
 import { DES_AVAILABLE } from './config.js';
@@ -64,9 +65,9 @@ function withCredentialOptions(c: Command): Command {
     .addOption(new Option('--priv-key <key>', 'SNMPv3 privacy passphrase').env('XUNJIAN_SNMP_PRIV_KEY'))
     .option('--credential <name>', 'a named credential from sources.snmp.credentials of the agent config')
     .option('-c, --config <file>', 'agent config file (for --credential)')
-    .option('--timeout <seconds>', 'request timeout', Number, 5)
-    .option('--retries <n>', 'retries', (v) => Number.parseInt(v, 10), 1)
-    .option('--max-repetitions <n>', 'GETBULK max-repetitions', (v) => Number.parseInt(v, 10), 25);
+    .option('--timeout <seconds>', 'request timeout (above 0, up to 60)', (v) => bounded(v, 0, 60, false, true), 5)
+    .option('--retries <n>', 'retries (0-10)', (v) => bounded(v, 0, 10, true), 1)
+    .option('--max-repetitions <n>', 'GETBULK max-repetitions (1-200)', (v) => bounded(v, 1, 200, true), 25);
 }
 
 export function registerSnmpCommand(program: Command): void {
