@@ -1,3 +1,4 @@
+import { Semaphore } from '../../../lib/semaphore.js';
 import { type HttpFollow, type ProbeOptions, fetchFollow } from '../probes/probes.js';
 import { type Family, resolveHost } from '../probes/resolve.js';
 import type { Ipv6checkSourceConfig } from './config.js';
@@ -25,23 +26,17 @@ export interface Ipv6CheckReport {
 
 /** Bounded concurrency (slots held by a whole redirect chain) and request start rate (every request). */
 export class Limiter {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
+  private readonly slots: Semaphore;
   private nextStart = 0;
   constructor(
-    private readonly concurrency: number,
+    concurrency: number,
     private readonly perSecond: number,
     private readonly signal?: AbortSignal,
-  ) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.concurrency) await new Promise<void>((r) => this.queue.push(r));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.queue.shift()?.();
-    }
+  ) {
+    this.slots = new Semaphore(concurrency);
+  }
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.slots.use(fn);
   }
   /** Wait for the next request start slot (returns early when the signal aborts). */
   async pace(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Sample } from '../../../contract/types.js';
+import { Semaphore } from '../../../lib/semaphore.js';
 import type { Source } from '../../source.js';
 import { type Credential, SessionKeeper, parseEndpoint } from './client.js';
 import type { SnmpCredentialConfig, SnmpSourceConfig, SnmpTargetConfig } from './config.js';
@@ -20,42 +21,6 @@ export const LINK_HELP: Record<string, string> = {
   xunjian_link_out_discards_per_second: 'Outbound discards per second over the last poll interval.',
   xunjian_link_oper_status_changes_total: 'ifOperStatus changes seen between polls (flaps).',
 };
-
-/** A counting semaphore bounding the devices polled at once across all targets. */
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  /** Run `fn` holding a slot; an abort while waiting for a slot leaves the queue and rejects. */
-  async use<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (signal?.aborted) throw new Error('aborted while waiting for an SNMP slot');
-    if (this.active >= this.limit) {
-      await new Promise<void>((resolve, reject) => {
-        const wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        const onAbort = () => {
-          const i = this.waiting.indexOf(wake);
-          if (i >= 0) this.waiting.splice(i, 1);
-          reject(new Error('aborted while waiting for an SNMP slot'));
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.waiting.push(wake);
-      });
-    }
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-  get inUse(): number {
-    return this.active;
-  }
-}
 
 export function toCredential(c: SnmpCredentialConfig): Credential {
   return c.version === '3' ? { version: '3', v3: c.v3 } : { version: c.version, community: c.community ?? 'public' };
