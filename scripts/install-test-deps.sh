@@ -2,7 +2,9 @@
 # Installs the Debian packages the test suite runs against (real peers, not mocks):
 # snmpd/snmpsim (SNMP agents), prometheus, alertmanager, snmp_exporter, nftables/iproute2 (network
 # namespaces for probe tests), tmux (TUI in a real terminal), shellcheck (lints our shell scripts),
-# openssl (throwaway CA and certificates for the TLS / mutual TLS delivery tests).
+# openssl (throwaway CA and certificates for the TLS / mutual TLS delivery tests), victoria-metrics
+# (remote-write peer, vmalert), chromium + CJK fonts + poppler-utils (rendered MLPS reports, pdftotext),
+# buildah + debootstrap (the container image is built for real), systemd (systemd-analyze verify).
 # Idempotent: does nothing when everything is present.
 set -euo pipefail
 
@@ -12,6 +14,10 @@ PACKAGES=(
   nftables iproute2 iputils-ping
   tmux shellcheck ca-certificates
   openssl
+  victoria-metrics
+  chromium fonts-wqy-microhei poppler-utils
+  buildah debootstrap
+  systemd
 )
 
 missing=()
