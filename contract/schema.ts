@@ -5,6 +5,8 @@ import { CONTRACT_VERSION, type Report, ZONES } from './types.js';
 export const METRIC_NAME = '^[a-zA-Z_:][a-zA-Z0-9_:]*$';
 export const LABEL_NAME = '^[a-zA-Z_][a-zA-Z0-9_]*$';
 export const NODE_ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
+/** A report stream id: 8–64 URL-safe characters (the agent makes 16 random bytes in base64url). */
+export const STREAM_ID = '^[A-Za-z0-9_-]{8,64}$';
 
 /** Upper bounds that keep one report from exhausting the collector. */
 export const LIMITS = {
@@ -50,6 +52,7 @@ export const reportSchemaV1 = {
       },
     },
     seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    stream: { type: 'string', pattern: STREAM_ID },
     sentAt: { type: 'integer', minimum: 0 },
     samples: {
       type: 'array',

@@ -55,6 +55,12 @@ export interface Report {
   agent: AgentInfo;
   /** Per-node sequence number, strictly increasing across agent restarts. */
   seq: number;
+  /**
+   * Identity of the sequence (an epoch id created with the agent's seq state, new when that state is
+   * recreated, e.g. after its data directory was reset). The collector dedups on (node, stream, seq).
+   * Absent from older agents: their reports belong to the stream named `""`.
+   */
+  stream?: string;
   /** The agent's clock when the report was assembled, ms since epoch. */
   sentAt: number;
   samples: Sample[];
