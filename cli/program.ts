@@ -7,6 +7,7 @@ import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
+import { registerTuiCommand } from '../tui/cli.js';
 import { registerDemoCommand } from './demo.js';
 
 /** `xunjian` — one binary for agent, collector and tools. Each capability registers its commands here. */
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerIpv6CheckCommand(program);
   registerFactsCommand(program);
   registerSnmpCommand(program);
+  registerTuiCommand(program);
   return program;
 }
 

@@ -1,0 +1,251 @@
+import { Agent, request } from 'undici';
+import { type NodeSummary, SUMMARY_DEFAULT_PAGE_SIZE, SUMMARY_PATH, type SummaryPage } from '../collector/api/summary.js';
+import type { AlertView, DeviceView } from './model.js';
+
+/**
+ * The TUI's client of the collector API (undici, `Authorization: Bearer <token>`). Every call returns a
+ * Result instead of throwing; a route the collector does not have (404) is `unavailable`, so the TUI
+ * works against collectors that lack a capability. The token never appears in a result or error.
+ */
+export type Failure = { ok: false; kind: 'unavailable' | 'forbidden' | 'unauthorized' | 'unreachable' | 'error'; message: string };
+export type Result<T> = { ok: true; value: T } | Failure;
+
+export interface Health {
+  status: string;
+  version: string;
+}
+
+export interface Fleet {
+  nodes: NodeSummary[];
+  /** `summary`: GET /api/v1/summary; `nodes`: fallback to GET /api/v1/nodes (registry fields only). */
+  source: 'summary' | 'nodes';
+  /** ms, collector clock when known. */
+  generatedAt: number;
+}
+
+export interface NodeFacts {
+  facts: Record<string, unknown>;
+  sentAt: number;
+}
+
+export interface SilenceInput {
+  matchers: { name: string; value: string; isRegex: boolean; isEqual: boolean }[];
+  startsAt: string;
+  endsAt: string;
+  comment: string;
+}
+
+/** What the TUI needs from a collector; `CollectorClient` implements it over HTTP. */
+export interface Api {
+  readonly url: string;
+  health(): Promise<Result<Health>>;
+  fleet(): Promise<Result<Fleet>>;
+  facts(node: string): Promise<Result<NodeFacts>>;
+  devices(): Promise<Result<DeviceView[]>>;
+  alerts(): Promise<Result<AlertView[]>>;
+  claim(fingerprint: string): Promise<Result<unknown>>;
+  ack(fingerprint: string): Promise<Result<unknown>>;
+  silence(s: SilenceInput): Promise<Result<unknown>>;
+}
+
+export interface ClientOptions {
+  token?: string;
+  /** Per request, ms (default 10 s). */
+  timeoutMs?: number;
+  pageSize?: number;
+  now?: () => number;
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '');
+const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+/** Pure: an alert as returned by `GET /api/v1/alerts` (Prometheus-shaped, with claim/ack fields) into the view. */
+export function parseAlert(raw: unknown): AlertView | undefined {
+  const a = rec(raw);
+  const labels = rec(a.labels);
+  const ann = rec(a.annotations);
+  const status = rec(a.status);
+  const fingerprint = str(a.fingerprint) || str(a.id);
+  if (!fingerprint) return undefined;
+  const st = str(a.state) || str(status.state);
+  const state: AlertView['state'] = st === 'pending' ? 'pending' : st === 'resolved' || st === 'inactive' || st === 'inactive_resolved' ? 'resolved' : 'firing';
+  const started = Date.parse(str(a.startsAt) || str(a.activeAt));
+  const silencedBy = status.silencedBy;
+  const by = (v: unknown) => str(v) || str(rec(v).by) || str(rec(v).actor) || undefined;
+  return {
+    fingerprint,
+    name: str(labels.alertname) || fingerprint,
+    severity: str(labels.severity),
+    category: str(labels.category),
+    node: str(labels.node),
+    state,
+    summary: str(ann.summary) || str(ann.description),
+    startsAt: Number.isFinite(started) ? started : 0,
+    claimedBy: by(a.claimedBy) ?? by(a.claim),
+    ackedBy: by(a.ackedBy) ?? by(a.acknowledgedBy) ?? by(a.ack),
+    silenced: a.silenced === true || st === 'suppressed' || (Array.isArray(silencedBy) && silencedBy.length > 0),
+  };
+}
+
+/** Pure: a device as returned by `GET /api/v1/devices` into the view. */
+export function parseDevice(raw: unknown): DeviceView | undefined {
+  const d = rec(raw);
+  const fw = rec(d.firmware);
+  const name = str(d.name) || str(d.target) || str(d.id);
+  if (!name) return undefined;
+  const up = typeof d.up === 'boolean' ? d.up : typeof d.up === 'number' ? d.up === 1 : null;
+  const down = typeof d.interfacesDown === 'number' ? d.interfacesDown : typeof d.linksDown === 'number' ? d.linksDown : null;
+  return {
+    node: str(d.node),
+    name,
+    address: str(d.address),
+    vendor: str(d.vendor) || str(fw.vendor),
+    firmware: typeof d.firmware === 'string' ? d.firmware : [str(fw.os), str(fw.version)].filter(Boolean).join(' '),
+    up,
+    interfacesDown: down,
+  };
+}
+
+/** Pure: a registry row of `GET /api/v1/nodes` as a summary with only the registry fields. */
+export function nodeRowToSummary(raw: unknown, now: number): NodeSummary | undefined {
+  const n = rec(raw);
+  const id = str(n.id);
+  if (!id) return undefined;
+  const lastSeen = typeof n.lastSeen === 'number' ? n.lastSeen : now;
+  return {
+    id,
+    zone: str(n.zone),
+    site: str(n.site),
+    grade: typeof n.grade === 'number' ? n.grade : 0,
+    up: n.up === true,
+    lastSeenAgeSeconds: Math.max(0, Math.round((now - lastSeen) / 1000)),
+    devices: null,
+    linksDown: null,
+    ipv6: { lossV6: null, lossV4: null, websiteRate: null },
+    mlpsScore: null,
+    activeAlerts: null,
+  };
+}
+
+function listOf(body: unknown, key: string): unknown[] {
+  const b = rec(body);
+  const direct = b[key];
+  if (Array.isArray(direct)) return direct;
+  const data = b.data;
+  if (Array.isArray(data)) return data;
+  const nested = rec(data)[key];
+  return Array.isArray(nested) ? nested : [];
+}
+
+export class CollectorClient implements Api {
+  readonly url: string;
+  private readonly dispatcher: Agent;
+  private readonly timeoutMs: number;
+  private readonly pageSize: number;
+  private readonly now: () => number;
+
+  constructor(
+    url: string,
+    private readonly opts: ClientOptions = {},
+  ) {
+    this.url = url.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.pageSize = opts.pageSize ?? SUMMARY_DEFAULT_PAGE_SIZE;
+    this.now = opts.now ?? Date.now;
+    this.dispatcher = new Agent({ connect: { timeout: this.timeoutMs }, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, keepAliveTimeout: 30_000 });
+  }
+
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Result<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(this.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), dispatcher: this.dispatcher });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      return { ok: false, kind: 'unreachable', message: e.code ?? e.message };
+    }
+    const text = await res.body.text().catch(() => '');
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (res.statusCode >= 200 && res.statusCode < 300) return { ok: true, value: parsed as T };
+    const message = str(rec(parsed).message) || str(rec(parsed).error) || `HTTP ${res.statusCode}`;
+    if (res.statusCode === 404 || res.statusCode === 405 || res.statusCode === 501) return { ok: false, kind: 'unavailable', message };
+    if (res.statusCode === 401) return { ok: false, kind: 'unauthorized', message };
+    if (res.statusCode === 403) return { ok: false, kind: 'forbidden', message };
+    return { ok: false, kind: 'error', message: `HTTP ${res.statusCode}: ${message}` };
+  }
+
+  async health(): Promise<Result<Health>> {
+    const r = await this.call<unknown>('GET', '/healthz');
+    return r.ok ? { ok: true, value: { status: str(rec(r.value).status) || 'ok', version: str(rec(r.value).version) } } : r;
+  }
+
+  /** Every page of the summary; against a collector without it, the node registry. */
+  async fleet(): Promise<Result<Fleet>> {
+    const nodes: NodeSummary[] = [];
+    let generatedAt = this.now();
+    for (let page = 1; ; page++) {
+      const r = await this.call<SummaryPage>('GET', `${SUMMARY_PATH}?page=${page}&pageSize=${this.pageSize}`);
+      if (!r.ok) {
+        if (r.kind === 'unavailable' && page === 1) return this.registry();
+        return r;
+      }
+      const p = r.value;
+      nodes.push(...(Array.isArray(p?.nodes) ? p.nodes : []));
+      generatedAt = typeof p?.generatedAt === 'number' ? p.generatedAt : generatedAt;
+      if (!Array.isArray(p?.nodes) || p.nodes.length === 0 || nodes.length >= p.total) break;
+    }
+    return { ok: true, value: { nodes, source: 'summary', generatedAt } };
+  }
+
+  private async registry(): Promise<Result<Fleet>> {
+    const r = await this.call<unknown>('GET', '/api/v1/nodes');
+    if (!r.ok) return r;
+    const now = this.now();
+    const nodes = listOf(r.value, 'nodes')
+      .map((n) => nodeRowToSummary(n, now))
+      .filter((n): n is NodeSummary => n !== undefined);
+    return { ok: true, value: { nodes, source: 'nodes', generatedAt: now } };
+  }
+
+  async facts(node: string): Promise<Result<NodeFacts>> {
+    const r = await this.call<unknown>('GET', `/api/v1/nodes/${encodeURIComponent(node)}/facts`);
+    if (!r.ok) return r;
+    const v = rec(r.value);
+    return { ok: true, value: { facts: rec(v.facts), sentAt: typeof v.sentAt === 'number' ? v.sentAt : 0 } };
+  }
+
+  async devices(): Promise<Result<DeviceView[]>> {
+    const r = await this.call<unknown>('GET', '/api/v1/devices');
+    if (!r.ok) return r;
+    return { ok: true, value: listOf(r.value, 'devices').map(parseDevice).filter((d): d is DeviceView => d !== undefined) };
+  }
+
+  async alerts(): Promise<Result<AlertView[]>> {
+    const r = await this.call<unknown>('GET', '/api/v1/alerts');
+    if (!r.ok) return r;
+    return { ok: true, value: listOf(r.value, 'alerts').map(parseAlert).filter((a): a is AlertView => a !== undefined) };
+  }
+
+  claim(fingerprint: string): Promise<Result<unknown>> {
+    return this.call('POST', `/api/v1/alerts/${encodeURIComponent(fingerprint)}/claim`, {});
+  }
+
+  ack(fingerprint: string): Promise<Result<unknown>> {
+    return this.call('POST', `/api/v1/alerts/${encodeURIComponent(fingerprint)}/ack`, {});
+  }
+
+  silence(s: SilenceInput): Promise<Result<unknown>> {
+    return this.call('POST', '/api/v1/silences', s);
+  }
+
+  close(): Promise<void> {
+    return this.dispatcher.close();
+  }
+}

@@ -1,0 +1,93 @@
+import type { NodeSummary } from '../collector/api/summary.js';
+import type { NodeFacts, Result } from './client.js';
+import type { Labels } from './i18n.js';
+import { type AlertView, DASH, type DeviceView, formatAge, ipv6State, nodeState } from './model.js';
+
+/** Pure: the Node detail screen as text lines (scrolled by the app). */
+
+const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const pct = (x: number | null) => (x === null ? DASH : `${(x * 100).toFixed(1)}%`);
+
+function scalar(v: unknown): string | undefined {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(', ');
+  return undefined;
+}
+
+/** `key: value` lines of an object's scalar fields, one level of nesting flattened (`os.kernel`). */
+function fields(o: Record<string, unknown>, indent: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(o)) {
+    const s = scalar(v);
+    if (s !== undefined) out.push(`${indent}${k}: ${s}`);
+    else if (v && typeof v === 'object' && !Array.isArray(v)) {
+      for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) {
+        const s2 = scalar(v2);
+        if (s2 !== undefined) out.push(`${indent}${k}.${k2}: ${s2}`);
+      }
+    }
+  }
+  return out;
+}
+
+export interface DetailInput {
+  node: NodeSummary | undefined;
+  id: string;
+  facts: Result<NodeFacts> | null;
+  devices: Result<DeviceView[]> | null;
+  alerts: Result<AlertView[]> | null;
+}
+
+export function detailLines(d: DetailInput, L: Labels): string[] {
+  const n = d.node;
+  const out: string[] = [`${L.identity}`];
+  if (n) {
+    const st = nodeState(n);
+    out.push(
+      `  ${L.col.node}: ${n.id}   ${L.col.zone}: ${n.zone}   ${L.col.site}: ${n.site}   ${L.col.grade}: ${n.grade}`,
+      `  ${L.col.state}: ${n.up ? L.state.up : L.state.down} (${st === 'ok' ? L.state.ok : st === 'down' ? L.state.down : L.state[st]})   ${L.col.age}: ${formatAge(n.lastSeenAgeSeconds)}`,
+      `  ${L.col.devices}: ${n.devices ? `${n.devices.up}/${n.devices.total}` : DASH}   ${L.col.links}: ${n.linksDown ?? DASH}   ${L.col.score}: ${n.mlpsScore ?? DASH}   ${L.col.alerts}: ${n.activeAlerts ?? DASH}`,
+    );
+  } else out.push(`  ${L.col.node}: ${d.id}`);
+  const facts = d.facts;
+  const f = facts?.ok ? facts.value.facts : {};
+  out.push('', L.inventory);
+  if (!facts) out.push(`  ${L.loading}`);
+  else if (!facts.ok) out.push(`  ${facts.kind === 'unavailable' ? L.noFacts : facts.message}`);
+  else if (!f['host.inventory']) out.push(`  ${DASH}`);
+  else out.push(...fields(rec(f['host.inventory']), '  ').filter((l) => !l.includes('addresses')));
+
+  out.push('', L.devicesOf);
+  const devFacts = Object.entries(f).filter(([k]) => k.startsWith('network.device.'));
+  const listed = d.devices?.ok ? d.devices.value.filter((x) => x.node === d.id) : [];
+  if (!devFacts.length && !listed.length) out.push(`  ${DASH}`);
+  for (const x of listed) out.push(`  ${x.name} ${x.address} ${x.vendor} ${x.firmware} ${x.up === null ? DASH : x.up ? L.state.up : L.state.down} ${L.col.ifDown} ${x.interfacesDown ?? DASH}`);
+  for (const [k, v] of devFacts) {
+    const dv = rec(v);
+    const fw = rec(dv.firmware);
+    out.push(`  ${k.slice('network.device.'.length)}: ${[fw.vendor, fw.os, fw.version].filter(Boolean).join(' ') || DASH}`);
+    const insecure = Array.isArray(dv.insecure) ? dv.insecure : [];
+    for (const i of insecure) out.push(`    ! ${String(i)}`);
+  }
+
+  out.push('', L.probes);
+  if (n) {
+    out.push(`  IPv6: ${L.ipv6[ipv6State(n)]}   ${L.col.loss}: ${pct(n.ipv6.lossV6)} / ${pct(n.ipv6.lossV4)}   ${L.col.rate}: ${pct(n.ipv6.websiteRate)}`);
+  } else out.push(`  ${DASH}`);
+
+  out.push('', L.mlps);
+  const posture = rec(rec(f['host.posture']).facts);
+  const unknown = Object.entries(posture).filter(([, v]) => rec(v).status === 'unknown');
+  out.push(`  ${L.col.score}: ${n?.mlpsScore ?? DASH}`);
+  for (const [k, v] of unknown.slice(0, 10)) out.push(`  ? ${k}: ${String(rec(v).reason ?? '')}`);
+
+  out.push('', L.recentAlerts);
+  if (!d.alerts) out.push(`  ${DASH}`);
+  else if (!d.alerts.ok) out.push(`  ${d.alerts.kind === 'unavailable' ? L.notAvailable : d.alerts.message}`);
+  else {
+    const mine = d.alerts.value.filter((a) => a.node === d.id);
+    if (!mine.length) out.push(`  ${DASH}`);
+    for (const a of mine.slice(0, 20)) out.push(`  ${a.severity || DASH} ${a.name} ${L.alertState[a.state]} ${a.summary}`);
+  }
+  return out;
+}
