@@ -1,0 +1,221 @@
+import { mkdtempSync } from 'node:fs';
+import { type IncomingMessage, createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeReport, pushReport } from '../agent/push/push.js';
+import { type SummarySource, summaryRoute } from '../collector/api/summary.js';
+import { HttpError } from '../collector/api/types.js';
+import { type CollectorConfig, collectorConfigSpec } from '../collector/config.js';
+import { Collector } from '../collector/server.js';
+import { loadConfig } from '../lib/config.js';
+import { createLogger } from '../lib/log.js';
+import { listenOn, refusedPort } from '../test/helpers/net.js';
+import { CollectorClient, parseAlert, parseDevice } from './client.js';
+
+const TOKEN = 'xj-api-test-token-0123456789';
+
+describe('against the real collector (no summary route yet): the registry fallback', () => {
+  let collector: Collector;
+  let base: string;
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xj-tui-client-'));
+    const cfg = loadConfig<CollectorConfig>(collectorConfigSpec, undefined, {});
+    collector = new Collector({ ...cfg, listen: '127.0.0.1:0', dataDir: dir }, createLogger({ level: 'error' }));
+    const addr = await collector.listen();
+    base = `http://127.0.0.1:${addr.port}`;
+    const tok = collector.store.createToken('town-01');
+    const now = Date.now();
+    const r = await pushReport(
+      { url: base, token: tok, signature: 'hmac-sm3', timeoutMs: 5000 },
+      'town-01',
+      encodeReport({
+        v: 1,
+        node: { id: 'town-01', site: '测试县', zone: 'extranet', grade: 3, labels: {} },
+        agent: { version: 'test', interval: 60 },
+        seq: 1,
+        sentAt: now,
+        samples: [],
+        facts: { 'host.inventory': { hostname: 'town-01-gw', cpus: 4 } },
+      }),
+    );
+    expect(r.kind).toBe('ack');
+  });
+  afterAll(async () => {
+    await collector.close();
+  });
+
+  it('health, fleet from /api/v1/nodes with registry fields only, facts; missing routes are unavailable', async () => {
+    const c = new CollectorClient(base, { token: TOKEN });
+    const h = await c.health();
+    expect(h).toEqual({ ok: true, value: { status: 'ok', version: expect.any(String) } });
+    const f = await c.fleet();
+    expect(f.ok && f.value.source).toBe('nodes');
+    expect(f.ok && f.value.nodes).toEqual([
+      {
+        id: 'town-01',
+        zone: 'extranet',
+        site: '测试县',
+        grade: 3,
+        up: true,
+        lastSeenAgeSeconds: expect.any(Number),
+        devices: null,
+        linksDown: null,
+        ipv6: { lossV6: null, lossV4: null, websiteRate: null },
+        mlpsScore: null,
+        activeAlerts: null,
+      },
+    ]);
+    const facts = await c.facts('town-01');
+    expect(facts.ok && facts.value.facts['host.inventory']).toEqual({ hostname: 'town-01-gw', cpus: 4 });
+    expect(await c.facts('nope')).toEqual({ ok: false, kind: 'unavailable', message: 'no facts stored for this node' });
+    expect(await c.devices()).toEqual({ ok: false, kind: 'unavailable', message: 'no route /api/v1/devices' });
+    expect(await c.alerts()).toEqual({ ok: false, kind: 'unavailable', message: 'no route /api/v1/alerts' });
+    // a POST to a GET-only collector is a 405: also "not available"
+    expect(await c.claim('abc')).toEqual({ ok: false, kind: 'unavailable', message: 'use GET' });
+    await c.close();
+  });
+});
+
+describe('against the API routes (summary route handler, alert routes on loopback)', () => {
+  const seen: { method: string; url: string; auth: string | undefined; body: string }[] = [];
+  let base: string;
+  let status = 200;
+  const server = createServer(async (req: IncomingMessage, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    seen.push({ method: req.method!, url: req.url!, auth: req.headers.authorization, body });
+    const send = (code: number, v: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(v));
+    };
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: 'unauthorized', message: 'missing or unknown API token' });
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/healthz') return send(200, { status: 'ok', version: '9.9.9' });
+    if (url.pathname === '/api/v1/summary') {
+      try {
+        const r = await summary.handler({ method: 'GET', path: url.pathname, params: {}, query: url.searchParams, headers: req.headers, body: undefined, remote: '' });
+        return send(r.status, r.body);
+      } catch (e) {
+        const h = e as HttpError;
+        return send(h.status, { error: h.code, message: h.message });
+      }
+    }
+    if (url.pathname === '/api/v1/alerts')
+      return send(200, {
+        status: 'success',
+        data: {
+          alerts: [
+            { fingerprint: 'f1', labels: { alertname: 'NodeDown', severity: 'critical', node: 'n-1', category: 'availability' }, annotations: { summary: '节点离线' }, state: 'firing', activeAt: '2026-12-03T07:00:00Z', claimedBy: 'ops-li' },
+            { labels: { alertname: 'NoFingerprint' } },
+          ],
+        },
+      });
+    if (req.method === 'POST' && /^\/api\/v1\/alerts\/[^/]+\/(claim|ack)$/.test(url.pathname)) return send(status, status === 200 ? { status: 'ok' } : { error: 'forbidden', message: 'role viewer may not claim' });
+    if (req.method === 'POST' && url.pathname === '/api/v1/silences') return send(200, { silenceID: 's1' });
+    return send(404, { error: 'not_found', message: `no route ${url.pathname}` });
+  });
+  const src: SummarySource = {
+    nodes: () => Array.from({ length: 5 }, (_, i) => ({ id: `n-${i + 1}`, zone: 'extranet', site: '乡', grade: 2, up: true, lastSeen: Date.now() })),
+    series: () => [],
+  };
+  const summary = summaryRoute(src);
+  beforeAll(async () => {
+    base = `http://127.0.0.1:${await listenOn(server, '127.0.0.1')}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('reads every page of the summary with the Bearer token', async () => {
+    seen.length = 0;
+    const c = new CollectorClient(base, { token: TOKEN, pageSize: 2 });
+    const f = await c.fleet();
+    expect(f.ok && f.value.source).toBe('summary');
+    expect(f.ok && f.value.nodes.map((n) => n.id)).toEqual(['n-1', 'n-2', 'n-3', 'n-4', 'n-5']);
+    expect(seen.map((s) => `${s.method} ${s.url} ${s.auth}`)).toEqual([1, 2, 3].map((p) => `GET /api/v1/summary?page=${p}&pageSize=2 Bearer ${TOKEN}`));
+    await c.close();
+  });
+
+  it('alerts parsed (an entry without fingerprint left out); claim, ack and silence on their paths', async () => {
+    seen.length = 0;
+    const c = new CollectorClient(`${base}/`, { token: TOKEN });
+    const a = await c.alerts();
+    expect(a).toEqual({
+      ok: true,
+      value: [
+        {
+          fingerprint: 'f1',
+          name: 'NodeDown',
+          severity: 'critical',
+          category: 'availability',
+          node: 'n-1',
+          state: 'firing',
+          summary: '节点离线',
+          startsAt: Date.parse('2026-12-03T07:00:00Z'),
+          claimedBy: 'ops-li',
+          ackedBy: undefined,
+          silenced: false,
+        },
+      ],
+    });
+    expect((await c.claim('f/1')).ok).toBe(true);
+    expect((await c.ack('f1')).ok).toBe(true);
+    const sil = { matchers: [{ name: 'alertname', value: 'NodeDown', isRegex: false, isEqual: true }], startsAt: '2026-12-03T08:00:00.000Z', endsAt: '2026-12-03T10:00:00.000Z', comment: 'c' };
+    expect(await c.silence(sil)).toEqual({ ok: true, value: { silenceID: 's1' } });
+    expect(seen.slice(1).map((s) => [s.method, s.url, s.body])).toEqual([
+      ['POST', '/api/v1/alerts/f%2F1/claim', '{}'],
+      ['POST', '/api/v1/alerts/f1/ack', '{}'],
+      ['POST', '/api/v1/silences', JSON.stringify(sil)],
+    ]);
+    status = 403;
+    expect(await c.claim('f1')).toEqual({ ok: false, kind: 'forbidden', message: 'role viewer may not claim' });
+    status = 200;
+    await c.close();
+  });
+
+  it('a wrong or missing token is unauthorized; the token is in no result', async () => {
+    const c = new CollectorClient(base, { token: 'wrong-secret-token' });
+    const r = await c.fleet();
+    expect(r).toEqual({ ok: false, kind: 'unauthorized', message: 'missing or unknown API token' });
+    expect(JSON.stringify(r)).not.toContain('wrong-secret-token');
+    await c.close();
+    const none = new CollectorClient(base);
+    await none.health();
+    expect(seen.at(-1)!.auth).toBeUndefined();
+    await none.close();
+  });
+
+  it('a bad page size is an error with the collector message', async () => {
+    const c = new CollectorClient(base, { token: TOKEN, pageSize: 9999 });
+    expect(await c.fleet()).toEqual({ ok: false, kind: 'error', message: "HTTP 400: pageSize: expected an integer from 1 to 5000, got '9999'" });
+    await c.close();
+  });
+});
+
+describe('a collector that is not there', () => {
+  it('is unreachable (connection refused), without the token', async () => {
+    const c = new CollectorClient(`http://[::1]:${await refusedPort('::1')}`, { token: TOKEN, timeoutMs: 2000 });
+    const r = await c.fleet();
+    expect(r).toEqual({ ok: false, kind: 'unreachable', message: 'ECONNREFUSED' });
+    expect(await c.health()).toEqual({ ok: false, kind: 'unreachable', message: 'ECONNREFUSED' });
+    await c.close();
+  });
+});
+
+describe('tolerant parsing', () => {
+  it.each([
+    [{ fingerprint: 'a', labels: { alertname: 'X' }, status: { state: 'suppressed', silencedBy: ['s'] } }, { state: 'firing', silenced: true }],
+    [{ id: 'b', labels: {}, state: 'resolved', acknowledgedBy: 'ops' }, { fingerprint: 'b', name: 'b', state: 'resolved', ackedBy: 'ops' }],
+    [{ fingerprint: 'c', state: 'pending', claim: { actor: 'ops-wang' }, ack: { by: 'ops-zhao' } }, { state: 'pending', claimedBy: 'ops-wang', ackedBy: 'ops-zhao' }],
+    [{ fingerprint: 'd', startsAt: 'not a date' }, { startsAt: 0 }],
+  ])('alert %j', (raw, expected) => {
+    expect(parseAlert(raw)).toMatchObject(expected);
+  });
+  it.each([
+    [{ name: 'core', node: 'n1', firmware: { vendor: 'huawei', os: 'VRP', version: 'V200' }, up: 1, interfacesDown: 2 }, { name: 'core', node: 'n1', vendor: 'huawei', firmware: 'VRP V200', up: true, interfacesDown: 2 }],
+    [{ target: 'acc', vendor: 'h3c', firmware: 'Comware 7', up: false }, { name: 'acc', vendor: 'h3c', firmware: 'Comware 7', up: false, interfacesDown: null }],
+    [{ address: 'x' }, undefined],
+  ])('device %j', (raw, expected) => {
+    if (expected === undefined) expect(parseDevice(raw)).toBeUndefined();
+    else expect(parseDevice(raw)).toMatchObject(expected);
+  });
+});
