@@ -1,5 +1,5 @@
-import { Spinner, TextInput } from '@inkjs/ui';
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { Spinner } from '@inkjs/ui';
+import { Box, type Key, Text, useApp, useInput, useStdout } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { NodeSummary } from '../collector/api/summary.js';
 import type { Api, Failure, Fleet, Health, NodeFacts, Result } from './client.js';
@@ -7,6 +7,7 @@ import { detailLines } from './detail.js';
 import { type Lang, labels } from './i18n.js';
 import {
   type AlertView,
+  type DeviceView,
   type NodeQuery,
   SORT_KEYS,
   alertColumns,
@@ -26,6 +27,14 @@ import {
 } from './model.js';
 import { Table } from './table.js';
 import { padTo } from './width.js';
+
+const hostOf = (url: string) => {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+};
 
 export type Screen = 'nodes' | 'devices' | 'alerts' | 'detail';
 type ListScreen = 'nodes' | 'devices' | 'alerts';
@@ -59,27 +68,83 @@ function useSize(): { cols: number; rows: number } {
   return size;
 }
 
-/** Call `load` now and again every `okMs` (every `failMs` after a failure) while `active`; `nonce` restarts it. */
-function usePoll<T>(active: boolean, load: () => Promise<Result<T>>, okMs: number, failMs: number, nonce: number): Result<T> | null {
-  const [res, setRes] = useState<Result<T> | null>(null);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new nonce restarts the loop (refresh now)
+/** What one refresh loads, by what is on screen. */
+interface Want {
+  devices: boolean;
+  alerts: boolean;
+  facts: string | undefined;
+}
+
+interface Loaded {
+  fleet: Result<{ health: Health; fleet: Fleet }> | null;
+  devices: Result<DeviceView[]> | null;
+  alerts: Result<AlertView[]> | null;
+  facts: { id: string; res: Result<NodeFacts> } | null;
+}
+
+/**
+ * The refresh loop: loads the fleet and health, plus devices/alerts/facts when the screen shows them,
+ * every `okMs` (every `failMs` while the collector fails). `kick(want)` refreshes now (a key changed the
+ * screen, or `r`): driven by calls, not by effects, so a key press loads at once.
+ */
+function usePoller(api: Api, okMs: number, failMs: number) {
+  const [loaded, setLoaded] = useState<Loaded>({ fleet: null, devices: null, alerts: null, facts: null });
+  const loop = useRef<{ timer?: NodeJS.Timeout; stopped: boolean; running: boolean; again: boolean; want: Want }>({
+    stopped: false,
+    running: false,
+    again: false,
+    want: { devices: false, alerts: false, facts: undefined },
+  });
+  const run = useCallback(async () => {
+    const l = loop.current;
+    if (l.stopped) return;
+    if (l.running) {
+      l.again = true;
+      return;
+    }
+    l.running = true;
+    clearTimeout(l.timer);
+    const w = l.want;
+    const [h, f, d, a, fx] = await Promise.all([
+      api.health(),
+      api.fleet(),
+      w.devices ? api.devices() : undefined,
+      w.alerts ? api.alerts() : undefined,
+      w.facts !== undefined ? api.facts(w.facts) : undefined,
+    ]);
+    l.running = false;
+    if (l.stopped) return;
+    const fleet: Loaded['fleet'] = !h.ok ? h : !f.ok ? f : { ok: true, value: { health: h.value, fleet: f.value } };
+    setLoaded((p) => ({
+      fleet,
+      devices: d ?? p.devices,
+      alerts: a ?? p.alerts,
+      facts: fx && w.facts !== undefined ? { id: w.facts, res: fx } : p.facts,
+    }));
+    if (l.again) {
+      l.again = false;
+      void run();
+      return;
+    }
+    l.timer = setTimeout(() => void run(), fleet.ok ? okMs : failMs);
+  }, [api, okMs, failMs]);
   useEffect(() => {
-    if (!active) return;
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    const tick = async () => {
-      const r = await load();
-      if (stopped) return;
-      setRes(r);
-      timer = setTimeout(tick, r.ok ? okMs : failMs);
-    };
-    void tick();
+    const l = loop.current;
+    l.stopped = false;
+    void run();
     return () => {
-      stopped = true;
-      clearTimeout(timer);
+      l.stopped = true;
+      clearTimeout(l.timer);
     };
-  }, [active, load, okMs, failMs, nonce]);
-  return res;
+  }, [run]);
+  const kick = useCallback(
+    (want: Want) => {
+      loop.current.want = want;
+      void run();
+    },
+    [run],
+  );
+  return { loaded, kick };
 }
 
 interface Confirm {
@@ -100,7 +165,6 @@ export function App(props: AppProps) {
   const [back, setBack] = useState<ListScreen>('nodes');
   const [help, setHelp] = useState(false);
   const [filtering, setFiltering] = useState(false);
-  const [nonce, setNonce] = useState(0);
   const [tick, setTick] = useState(now());
   const [query, setQuery] = useState<NodeQuery>({ text: '', zone: null, sort: 'state', desc: false });
   const [devText, setDevText] = useState('');
@@ -112,44 +176,32 @@ export function App(props: AppProps) {
     alerts: { cursor: 0, offset: 0 },
   });
   const [detail, setDetail] = useState<{ id: string; scroll: number } | null>(null);
-  const [facts, setFacts] = useState<Result<NodeFacts> | null>(null);
   const [confirm, setConfirm] = useState<Confirm | null>(null);
+  const filterText = screen === 'nodes' ? query.text : screen === 'devices' ? devText : screen === 'alerts' ? alertText : '';
   const [flash, setFlash] = useState<string | null>(null);
 
-  // The fleet and the health come together; the last good fleet stays shown while the collector is away.
-  const loadFleet = useCallback(async (): Promise<Result<{ health: Health; fleet: Fleet }>> => {
-    const [h, f] = await Promise.all([api.health(), api.fleet()]);
-    if (!h.ok) return h;
-    if (!f.ok) return f;
-    return { ok: true, value: { health: h.value, fleet: f.value } };
-  }, [api]);
-  const fleetRes = usePoll(true, loadFleet, refreshMs, retryMs, nonce);
+  const { loaded, kick } = usePoller(api, refreshMs, retryMs);
+  // The last good fleet stays shown while the collector is away.
+  const fleetRes = loaded.fleet;
   const lastGood = useRef<{ fleet: Fleet; health: Health; at: number } | null>(null);
   if (fleetRes?.ok && lastGood.current?.fleet !== fleetRes.value.fleet) lastGood.current = { ...fleetRes.value, at: now() };
   const fleet = lastGood.current?.fleet ?? null;
-  const loadDevices = useCallback(() => api.devices(), [api]);
-  const devicesRes = usePoll(screen === 'devices' || screen === 'detail', loadDevices, refreshMs, retryMs, nonce);
-  const loadAlerts = useCallback(() => api.alerts(), [api]);
-  const alertsRes = usePoll(screen === 'alerts' || screen === 'detail', loadAlerts, refreshMs, retryMs, nonce);
+  const devicesRes = loaded.devices;
+  const alertsRes = loaded.alerts;
+  const detailId = detail?.id;
+  const facts = detailId !== undefined && loaded.facts?.id === detailId ? loaded.facts.res : null;
 
   useEffect(() => {
     const t = setInterval(() => setTick(now()), 1000);
     return () => clearInterval(t);
   }, [now]);
 
-  const detailId = detail?.id;
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new nonce reloads the facts (refresh now)
-  useEffect(() => {
-    if (detailId === undefined) return;
-    let stopped = false;
-    setFacts(null);
-    void api.facts(detailId).then((r) => {
-      if (!stopped) setFacts(r);
-    });
-    return () => {
-      stopped = true;
-    };
-  }, [api, detailId, nonce]);
+  /** Show a screen and load what it needs now. */
+  const go = (to: Screen, node?: string) => {
+    setScreen(to);
+    kick({ devices: to === 'devices' || to === 'detail', alerts: to === 'alerts' || to === 'detail', facts: to === 'detail' ? node : undefined });
+  };
+  const refresh = () => kick({ devices: screen === 'devices' || screen === 'detail', alerts: screen === 'alerts' || screen === 'detail', facts: screen === 'detail' ? detailId : undefined });
 
   const allNodes: readonly NodeSummary[] = fleet?.nodes ?? [];
   const nodes = useMemo(() => selectNodes(allNodes, query), [allNodes, query]);
@@ -177,7 +229,7 @@ export function App(props: AppProps) {
     if (!id) return;
     setBack(from);
     setDetail({ id, scroll: 0 });
-    setScreen('detail');
+    go('detail', id);
   };
 
   const runAction = async (c: Confirm) => {
@@ -198,12 +250,12 @@ export function App(props: AppProps) {
       });
     }
     setFlash(`${what} ${c.alert.name}: ${r.ok ? L.done : failureText(r)}`);
-    setNonce((n) => n + 1);
+    refresh();
   };
 
   const failureText = (f: Failure) => (f.kind === 'unavailable' ? L.notAvailable : f.kind === 'forbidden' ? L.forbidden : f.message);
 
-  useInput((input, key) => {
+  const onKey = (input: string, key: Key) => {
     if (help) {
       setHelp(false);
       return;
@@ -214,24 +266,25 @@ export function App(props: AppProps) {
       return;
     }
     if (filtering) {
+      // The filter's own line editor (a third-party input subscribes in an effect and can miss the first key).
       if (key.escape) {
         setFiltering(false);
-        if (screen === 'nodes') setQuery((q) => ({ ...q, text: '' }));
-        else if (screen === 'devices') setDevText('');
-        else if (screen === 'alerts') setAlertText('');
-      }
-      return; // the TextInput has the other keys
+        onFilterChange('');
+      } else if (key.return) setFiltering(false);
+      else if (key.backspace || key.delete) onFilterChange([...filterText].slice(0, -1).join(''));
+      else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow) onFilterChange(filterText + input);
+      return;
     }
     setFlash(null);
     if (input === 'q') return exit();
     if (input === '?') return setHelp(true);
-    if (input === 'r') return setNonce((n) => n + 1);
-    if (input === '1' || input === '2' || input === '3') return setScreen((['nodes', 'devices', 'alerts'] as const)[Number(input) - 1]!);
-    if (key.tab) return setScreen((s) => (s === 'nodes' ? 'devices' : s === 'devices' ? 'alerts' : 'nodes'));
+    if (input === 'r') return refresh();
+    if (input === '1' || input === '2' || input === '3') return go((['nodes', 'devices', 'alerts'] as const)[Number(input) - 1]!);
+    if (key.tab) return go(screen === 'nodes' ? 'devices' : screen === 'devices' ? 'alerts' : 'nodes');
     if (screen === 'detail') {
       const total = detailText.length;
       const maxScroll = Math.max(0, total - bodyHeight - 1);
-      if (key.escape || key.backspace || key.leftArrow) return setScreen(back);
+      if (key.escape || key.backspace || key.leftArrow) return go(back);
       if (key.upArrow || input === 'k') setDetail((d) => d && { ...d, scroll: Math.max(0, d.scroll - 1) });
       if (key.downArrow || input === 'j') setDetail((d) => d && { ...d, scroll: Math.min(maxScroll, d.scroll + 1) });
       if (key.pageDown || input === ' ') setDetail((d) => d && { ...d, scroll: Math.min(maxScroll, d.scroll + bodyHeight) });
@@ -280,25 +333,31 @@ export function App(props: AppProps) {
       }
       if (a && (input === 'c' || input === 'a' || input === 'x')) return setConfirm({ action: input === 'c' ? 'claim' : input === 'a' ? 'ack' : 'silence', alert: a });
     }
-  });
+  };
+  // ink re-subscribes a new handler in an effect, which may run only after the next key: keep one
+  // stable handler that calls the latest render's.
+  const keyRef = useRef(onKey);
+  keyRef.current = onKey;
+  useInput(useCallback((input: string, key: Key) => keyRef.current(input, key), []));
 
-  const onFilterChange = (v: string) => {
+
+  function onFilterChange(v: string) {
     if (screen === 'nodes') setQuery((q) => ({ ...q, text: v }));
     else if (screen === 'devices') setDevText(v);
     else if (screen === 'alerts') setAlertText(v);
     if (listScreen) resetPos(listScreen);
-  };
+  }
 
   // ---- header
   const good = lastGood.current;
   const down = fleetRes && !fleetRes.ok ? fleetRes : null;
   const upCount = allNodes.filter((n) => n.up).length;
   const healthText = down
-    ? `${L.collector} ${L.unreachable} (${down.kind === 'unreachable' ? down.message : failureText(down)}), ${L.retrying}${good ? ` · ${L.lastData} ${clock(good.at)}` : ''}`
+    ? `${L.unreachable} (${down.kind === 'unreachable' ? down.message : failureText(down)}), ${L.retrying}${good ? ` · ${L.lastData} ${clock(good.at)}` : ''}`
     : good
-      ? `${L.collector} ${L.healthy}${good.health.version ? ` v${good.health.version}` : ''} · ${upCount}/${allNodes.length} ${L.nodesUp}`
+      ? `${L.healthy}${good.health.version ? ` v${good.health.version}` : ''} · ${upCount}/${allNodes.length} ${L.nodesUp}`
       : `${L.collector} ${L.loading}`;
-  const headerLeft = `${L.title} · ${api.url} · ${healthText}`;
+  const headerLeft = `${L.title} · ${hostOf(api.url)} · ${healthText}`;
   const header = spread(headerLeft, clock(tick), cols);
 
   // ---- tabs and status
@@ -338,7 +397,7 @@ export function App(props: AppProps) {
         {Array.from({ length: bodyHeight + 1 }, (_, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: fixed lines
           <Text key={i} wrap="truncate">
-            {lines[i] ?? ' '}
+            {lines[i] || ' '}
           </Text>
         ))}
       </Box>
@@ -378,7 +437,7 @@ export function App(props: AppProps) {
         {Array.from({ length: bodyHeight + 1 }, (_, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: fixed lines
           <Text key={i} wrap="truncate">
-            {detailText[scroll + i] ?? ' '}
+            {detailText[scroll + i] || ' '}
           </Text>
         ))}
       </Box>
@@ -392,14 +451,11 @@ export function App(props: AppProps) {
     footer = <Text color={color ? 'cyan' : undefined} wrap="truncate">{padTo(L.confirm(`${what} ${confirm.alert.name}${confirm.alert.node ? ` @ ${confirm.alert.node}` : ''}`), cols)}</Text>;
   } else if (filtering) {
     footer = (
-      <Box width={cols}>
-        <Text>{`${L.filter}: `}</Text>
-        <TextInput
-          defaultValue={screen === 'nodes' ? query.text : screen === 'devices' ? devText : alertText}
-          onChange={onFilterChange}
-          onSubmit={() => setFiltering(false)}
-        />
-      </Box>
+      <Text wrap="truncate">
+        {`${L.filter}: ${filterText}`}
+        <Text inverse> </Text>
+        {`  ${L.footer.filter}`}
+      </Text>
     );
   } else {
     const keys = help ? L.footer.help : L.footer[screen];
@@ -412,7 +468,9 @@ export function App(props: AppProps) {
         {header}
       </Text>
       <Text wrap="truncate">{spread(tabs, status, cols)}</Text>
-      {body}
+      <Box flexDirection="column" height={bodyHeight + 1} overflow="hidden">
+        {body}
+      </Box>
       {footer}
     </Box>
   );

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeReport, pushReport } from '../agent/push/push.js';
 import { type SummarySource, summaryRoute } from '../collector/api/summary.js';
-import { HttpError } from '../collector/api/types.js';
+import type { HttpError } from '../collector/api/types.js';
 import { type CollectorConfig, collectorConfigSpec } from '../collector/config.js';
 import { Collector } from '../collector/server.js';
 import { loadConfig } from '../lib/config.js';

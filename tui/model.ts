@@ -165,7 +165,7 @@ export function nodeColumns(L: Labels, width: number): Column<NodeSummary>[] {
     { key: 'zone', title: L.col.zone, width: 10, cell: (r) => r.zone },
     { key: 'site', title: L.col.site, width: 0, flex: 2, min: 6, cell: (r) => r.site },
     { key: 'grade', title: L.col.grade, width: 4, align: 'right', cell: (r) => String(r.grade) },
-    { key: 'state', title: L.col.state, width: 4, cell: stateWord },
+    { key: 'state', title: L.col.state, width: 5, cell: stateWord },
     { key: 'age', title: L.col.age, width: 4, align: 'right', cell: (r) => formatAge(r.lastSeenAgeSeconds) },
     { key: 'devices', title: L.col.devices, width: 5, align: 'right', cell: (r) => (r.devices ? `${r.devices.up}/${r.devices.total}` : DASH) },
     { key: 'links', title: L.col.links, width: 4, align: 'right', cell: (r) => (r.linksDown === null ? DASH : String(r.linksDown)) },
@@ -201,7 +201,7 @@ export function alertColumns(L: Labels, now: number): Column<AlertView>[] {
     { key: 'alert', title: L.col.alert, width: 0, flex: 3, min: 10, cell: (a) => a.name },
     { key: 'node', title: L.col.node, width: 0, flex: 2, min: 8, cell: (a) => a.node || DASH },
     { key: 'category', title: L.col.category, width: 8, cell: (a) => a.category || DASH },
-    { key: 'state', title: L.col.state, width: 6, cell: (a) => L.alertState[a.state] },
+    { key: 'state', title: L.col.state, width: 8, cell: (a) => L.alertState[a.state] },
     { key: 'since', title: L.col.since, width: 5, align: 'right', cell: (a) => formatAge(Math.max(0, Math.round((now - a.startsAt) / 1000))) },
     { key: 'owner', title: L.col.owner, width: 0, flex: 2, min: 8, cell: (a) => [a.claimedBy, a.ackedBy && `✓${a.ackedBy}`, a.silenced && '⏸'].filter(Boolean).join(' ') || DASH },
   ];
