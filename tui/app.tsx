@@ -255,7 +255,17 @@ export function App(props: AppProps) {
 
   const failureText = (f: Failure) => (f.kind === 'unavailable' ? L.notAvailable : f.kind === 'forbidden' ? L.forbidden : f.message);
 
-  const onKey = (input: string, key: Key) => {
+  const onKey = (input: string, key: Key): void => {
+    // Keys typed ahead arrive as one chunk ("j\r"): outside the filter, take them one at a time, each
+    // after the render of the one before.
+    const chars = [...input];
+    if (!filtering && chars.length > 1 && !key.ctrl && !key.meta) {
+      const [first, ...rest] = chars;
+      onKey(first === '\r' ? '' : first!, { ...key, return: first === '\r' });
+      setTimeout(() => keyRef.current(rest.join(''), { ...key, return: false }), 0);
+      return;
+    }
+    if (input === '\r') return onKey('', { ...key, return: true });
     if (help) {
       setHelp(false);
       return;
@@ -353,7 +363,7 @@ export function App(props: AppProps) {
   const down = fleetRes && !fleetRes.ok ? fleetRes : null;
   const upCount = allNodes.filter((n) => n.up).length;
   const healthText = down
-    ? `${L.unreachable} (${down.kind === 'unreachable' ? down.message : failureText(down)}), ${L.retrying}${good ? ` · ${L.lastData} ${clock(good.at)}` : ''}`
+    ? `${L.unreachable}, ${L.retrying}${good ? ` · ${L.lastData} ${clock(good.at)}` : ''} (${down.kind === 'unreachable' ? down.message : failureText(down)})`
     : good
       ? `${L.healthy}${good.health.version ? ` v${good.health.version}` : ''} · ${upCount}/${allNodes.length} ${L.nodesUp}`
       : `${L.collector} ${L.loading}`;

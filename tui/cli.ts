@@ -54,10 +54,9 @@ export async function runTui(o: TuiOptions, env = process.env): Promise<void> {
   const tty = Boolean(process.stdout.isTTY);
   // Full screen on the alternate buffer; the shell's screen comes back on exit.
   if (tty) process.stdout.write('\u001b[?1049h\u001b[H');
-  const app = render(createElement(App, { api, lang: o.lang ?? langFromEnv(env), color: colorEnabled(env, tty), refreshMs: o.refresh * 1000 }), {
-    incrementalRendering: true,
-    patchConsole: true,
-  });
+  // Whole-frame redraws (ink's incremental mode mis-places lines on the alternate screen); ink writes
+  // each frame in one write, inside synchronized-output marks where the terminal supports them.
+  const app = render(createElement(App, { api, lang: o.lang ?? langFromEnv(env), color: colorEnabled(env, tty), refreshMs: o.refresh * 1000 }), { patchConsole: true });
   try {
     await app.waitUntilExit();
   } finally {

@@ -1,0 +1,207 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { strWidth } from '../../tui/width.js';
+import { BIN, type Running, freePort, start, waitFor, xunjian } from '../helpers/proc.js';
+
+/**
+ * `xunjian tui` end to end: the real collector and three agents as processes on loopback, the TUI in a
+ * real terminal (tmux, 80×24), keys sent with send-keys, the screen read back with capture-pane.
+ */
+const TMUX = '/usr/bin/tmux';
+const dir = mkdtempSync(join(tmpdir(), 'xj-tui-e2e-'));
+const socket = `xj-tui-${process.pid}`;
+const API_TOKEN = 'xj-api-e2e-secret-4f1c9a';
+const running: Running[] = [];
+let base = '';
+let ccfg = '';
+let collector: Running;
+const agents: Record<string, Running> = {};
+
+const tmux = (...args: string[]) => execFileSync(TMUX, ['-L', socket, ...args], { encoding: 'utf8' });
+const screen = (session: string, escapes = false) => tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', session);
+const keys = async (session: string, ...ks: string[]) => {
+  for (const k of ks) {
+    tmux('send-keys', '-t', session, k);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+};
+const text = (session: string, s: string) => tmux('send-keys', '-t', session, '-l', s);
+
+async function until(session: string, pred: (s: string) => boolean, what: string, ms = 15_000): Promise<string> {
+  let last = '';
+  return waitFor(
+    async () => {
+      last = screen(session);
+      return pred(last) && last;
+    },
+    ms,
+    what,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- screen:\n${last}\n--- collector:\n${collector?.output()}`);
+  });
+}
+
+async function get(path: string): Promise<unknown> {
+  const r = await request(base + path);
+  if (r.statusCode !== 200) throw new Error(`${path}: HTTP ${r.statusCode}`);
+  return r.body.json();
+}
+
+function openTui(session: string, env: Record<string, string>, cols = 80, rows = 24): void {
+  const vars = Object.entries({ XUNJIAN_API_TOKEN: API_TOKEN, TERM: 'xterm-256color', ...env })
+    .map(([k, v]) => `${k}='${v}'`)
+    .join(' ');
+  const cmd = `env ${vars} '${process.execPath}' '${BIN}' tui --collector ${base} --refresh 1; echo EXIT=$?; sleep 60`;
+  tmux('new-session', '-d', '-s', session, '-x', String(cols), '-y', String(rows), cmd);
+}
+
+const NODES = [
+  { id: 'town-01', site: '测试县政务外网中心', zone: 'extranet' },
+  { id: 'county-core', site: '县级汇聚', zone: 'extranet' },
+  { id: 'cloud-a', site: 'city-gov-cloud', zone: 'gov-cloud' },
+];
+
+function startAgent(id: string): Running {
+  const a = start(['agent', '-c', join(dir, `${id}.yaml`)]);
+  running.push(a);
+  agents[id] = a;
+  return a;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  ccfg = join(dir, 'collector.yaml');
+  writeFileSync(ccfg, `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'collector-data')}\nlog: { level: warn }\n`);
+  for (const n of NODES) {
+    const t = xunjian(['collector', 'token', 'create', n.id, '-c', ccfg]);
+    expect(t.code).toBe(0);
+    writeFileSync(join(dir, `${n.id}.token`), t.stdout);
+    writeFileSync(
+      join(dir, `${n.id}.yaml`),
+      [
+        `node: { id: ${n.id}, site: ${n.site}, zone: ${n.zone}, grade: 3 }`,
+        `collector: { url: ${base}, tokenFile: ${join(dir, `${n.id}.token`)} }`,
+        'report: { intervalSeconds: 1 }',
+        'sources: { host: { intervalSeconds: 5 }, posture: { enabled: false } }',
+        `dataDir: ${join(dir, `${n.id}-data`)}`,
+        'log: { level: warn }',
+        '',
+      ].join('\n'),
+    );
+  }
+  collector = start(['collector', '-c', ccfg]);
+  running.push(collector);
+  await waitFor(() => get('/healthz'), 15_000, 'collector /healthz');
+  for (const n of NODES) startAgent(n.id);
+  await waitFor(async () => ((await get('/api/v1/nodes')) as { nodes: unknown[] }).nodes.length === 3, 30_000, 'three nodes reporting');
+}, 90_000);
+
+afterAll(async () => {
+  try {
+    tmux('kill-server');
+  } catch {
+    // no server left
+  }
+  for (const r of running) await r.stop('SIGKILL');
+});
+
+describe('xunjian tui in a terminal (tmux 80×24)', () => {
+  it('shows the fleet, filters, opens a node, helps, follows a node going down and the collector going away, resizes, quits', async () => {
+    const s = 'zh';
+    openTui(s, { LANG: 'zh_CN.UTF-8' });
+    let sc = await until(s, (x) => x.includes('3/3 在线') && x.includes('cloud-a'), 'the fleet');
+    const ls = sc.split('\n');
+    expect(ls[0]).toMatch(new RegExp(`^巡检 · 127\\.0\\.0\\.1:${base.split(':')[2]} · 正常 v\\d+\\.\\d+\\.\\d+ · 3/3 在线 +\\d\\d:\\d\\d:\\d\\d$`));
+    expect(ls[1]).toMatch(/^\[1 节点\] 2 设备 {2}3 告警 +显示 3\/3 · 区域: 全部 · 排序: 状态$/);
+    expect(ls[2]).toMatch(/^ {2}节点 +区域 +站点 +等级 状态 +上报 +设备 断链 IPv6 +测评 告警$/);
+    const rows = ls.slice(3, 6);
+    expect(rows.map((l) => l.slice(2).split(' ')[0])).toEqual(['cloud-a', 'county-core', 'town-01']);
+    for (const l of ls) expect(strWidth(l)).toBeLessThanOrEqual(80);
+    // CJK sites: the zone and state columns start at the same screen column on every row
+    const col = (l: string, re: RegExp) => strWidth(l.slice(0, l.search(re)));
+    expect(new Set(rows.map((l) => col(l, / (extranet|gov-cloud) /))).size).toBe(1);
+    expect(new Set(rows.map((l) => col(l, / 在线 /))).size).toBe(1);
+    expect(sc).toMatch(/> cloud-a .* 3 在线 /);
+    expect(ls[22]).toBe('↑↓ 移动  ⏎ 打开  / 筛选  z 区域  s 排序  1-3 切换  r 刷新  ? 帮助  q 退出');
+    expect(sc).not.toContain(API_TOKEN);
+
+    // zone filter: all → extranet → gov-cloud → all
+    await keys(s, 'z');
+    sc = await until(s, (x) => x.includes('显示 2/3 · 区域: extranet'), 'zone extranet');
+    expect(sc).not.toContain('cloud-a');
+    await keys(s, 'z');
+    sc = await until(s, (x) => x.includes('显示 1/3 · 区域: gov-cloud'), 'zone gov-cloud');
+    await keys(s, 'z');
+    await until(s, (x) => x.includes('显示 3/3 · 区域: 全部'), 'all zones');
+
+    // text filter
+    await keys(s, '/');
+    text(s, '汇聚');
+    await keys(s, 'Enter');
+    sc = await until(s, (x) => x.includes('显示 1/3') && x.includes('筛选: 汇聚'), 'the text filter');
+    expect(sc).toMatch(/> county-core /);
+    await keys(s, 'Escape');
+    await until(s, (x) => x.includes('显示 3/3'), 'the filter cleared');
+
+    // open town-01 (third row): identity and the inventory the agent sent
+    await keys(s, 'j', 'j', 'Enter');
+    sc = await until(s, (x) => x.includes('节点详情: town-01') && x.includes('hostname:'), 'the node detail');
+    expect(sc).toContain('节点: town-01   区域: extranet   站点: 测试县政务外网中心   等级: 3');
+    expect(sc).toContain(`hostname: ${hostname()}`);
+    await keys(s, 'Escape');
+    await until(s, (x) => /> town-01 /.test(x), 'back on the list, town-01 selected');
+
+    // help
+    await keys(s, '?');
+    sc = await until(s, (x) => x.includes('按任意键关闭帮助'), 'the help');
+    expect(sc).toContain('c / a / x    告警页：认领 / 确认 / 静默 2 小时（先确认）');
+    await keys(s, 'x');
+    await until(s, (x) => x.includes('cloud-a') && !x.includes('按任意键关闭帮助'), 'the help closed');
+
+    // an agent stops: after 3 missed intervals its node is down, sorted first
+    await agents['town-01']!.stop('SIGTERM');
+    sc = await until(s, (x) => /^ {2}town-01 .* 离线 /m.test(x) && x.includes('2/3 在线'), 'town-01 down');
+    expect(sc.split('\n')[3]).toMatch(/^ {2}town-01 /);
+
+    // the collector goes away: shown, last data kept, retried; back: recovered
+    await collector.stop('SIGTERM');
+    sc = await until(s, (x) => x.includes('无法连接, 重试中'), 'the collector away');
+    expect(sc.split('\n')[0]).toMatch(/^巡检 · 127\.0\.0\.1:\d+ · 无法连接, 重试中 · 数据时间 \d\d:\d\d:\d\d \(ECONNRE/);
+    expect(sc).toContain('county-core');
+    collector = start(['collector', '-c', ccfg]);
+    running.push(collector);
+    await until(s, (x) => x.includes('· 正常 v'), 'the collector back', 20_000);
+
+    // resize: wider terminal shows the IPv6 figures, back to 80 hides them
+    tmux('resize-window', '-t', s, '-x', '120', '-y', '30');
+    sc = await until(s, (x) => x.includes('丢包 v6/v4'), 'the wide layout');
+    expect(sc.split('\n')[28]).toMatch(/^↑↓ 移动/);
+    tmux('resize-window', '-t', s, '-x', '80', '-y', '24');
+    await until(s, (x) => !x.includes('丢包 v6/v4') && x.split('\n')[22]!.startsWith('↑↓ 移动'), 'the narrow layout');
+
+    // q quits with status 0 and gives the shell screen back
+    await keys(s, 'q');
+    sc = await until(s, (x) => x.includes('EXIT=0'), 'the exit');
+    expect(sc).not.toContain('节点详情');
+    expect(sc).not.toContain(API_TOKEN);
+  }, 120_000);
+
+  it('English labels; colour on a terminal, none with NO_COLOR', async () => {
+    openTui('en', { LANG: 'en_US.UTF-8' });
+    openTui('mono', { LANG: 'en_US.UTF-8', NO_COLOR: '1' });
+    const en = await until('en', (x) => x.includes('county-core') && x.includes(' up'), 'the English fleet');
+    expect(en.split('\n')[2]).toMatch(/^ {2}node +zone +site +MLPS state +seen +devs lnk↓ IPv6 +score alrt$/);
+    await until('mono', (x) => x.includes('county-core'), 'the NO_COLOR fleet');
+    // SGR colour codes (30-37, 90-97 foreground) appear with colour only
+    const sgr = /\u001b\[(?:[0-9;]*;)?(?:3[0-7]|9[0-7])(?:;[0-9;]*)?m/;
+    expect(screen('en', true)).toMatch(sgr);
+    expect(screen('mono', true)).not.toMatch(sgr);
+    // the same words either way
+    expect(screen('mono').split('\n')[2]).toBe(en.split('\n')[2]);
+  }, 60_000);
+});
