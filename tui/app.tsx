@@ -255,7 +255,7 @@ export function App(props: AppProps) {
 
   const failureText = (f: Failure) => (f.kind === 'unavailable' ? L.notAvailable : f.kind === 'forbidden' ? L.forbidden : f.message);
 
-  const onKey = (input: string, key: Key): void => {
+  const onKey = (input: string, key: Key) => {
     // Keys typed ahead arrive as one chunk ("j\r"): outside the filter, take them one at a time, each
     // after the render of the one before.
     const chars = [...input];
