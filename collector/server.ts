@@ -8,6 +8,7 @@ import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
 import { coreRoutes } from './api/core-routes.js';
 import { readBody, Router, sendJson } from './api/router.js';
+import { collectorSummarySource, summaryRoute } from './api/summary.js';
 import type { Route } from './api/types.js';
 import { type Audit, SqliteAudit } from './audit/audit.js';
 import { COMPONENTS } from './components.js';
@@ -113,7 +114,7 @@ export class Collector {
   }
 
   private routes(): Route[] {
-    return [...coreRoutes(this), ...this.components.flatMap((c) => c.routes?.() ?? [])];
+    return [...coreRoutes(this), summaryRoute(collectorSummarySource(this, this.now), this.now), ...this.components.flatMap((c) => c.routes?.() ?? [])];
   }
 
   nodes(): NodeStatus[] {

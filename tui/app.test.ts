@@ -29,7 +29,7 @@ function fleet(): MemoryApi {
 }
 
 async function until(r: ReturnType<typeof render>, pred: (frame: string) => boolean, what: string): Promise<string> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 500; i++) {
     const f = r.lastFrame() ?? '';
     if (pred(f)) return f;
     await new Promise((res) => setTimeout(res, 10));
@@ -44,9 +44,12 @@ async function open(api: MemoryApi, over: Partial<AppProps> = {}) {
   return r;
 }
 
+/** Write keys, then wait for the frame they cause (up to 1 s: a key may change nothing) and let it settle. */
 async function press(r: ReturnType<typeof render>, keys: string) {
+  const before = r.frames.length;
   r.stdin.write(keys);
-  await new Promise((res) => setTimeout(res, 20));
+  for (let i = 0; i < 100 && r.frames.length === before; i++) await new Promise((res) => setTimeout(res, 10));
+  await new Promise((res) => setTimeout(res, 30));
 }
 
 function resize(r: ReturnType<typeof render>, columns: number, rows = 24) {
@@ -270,7 +273,7 @@ describe('Devices and Alerts', () => {
     const r = await open(api);
     await press(r, '2');
     const f = await until(r, (x) => x.includes('core-sw1'), 'the device');
-    expect(f).toMatch(/> core-sw1 +town-01 +huawei +VRP V200R011 +up +1/);
+    expect(f).toMatch(/> core-sw1 +udp6:\/\/\[::1\]:161 +town-01 +huawei +VRP V200R011 +up +1$/m);
     await press(r, KEY.enter);
     await until(r, (x) => x.includes('Node: town-01') && x.includes('core-sw1 udp6://[::1]:161 huawei'), 'the node with its device');
   });

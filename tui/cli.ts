@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { render } from 'ink';
-import { createElement } from 'react';
 import { bounded } from '../lib/args.js';
-import { App } from './app.js';
-import { CollectorClient } from './client.js';
 import { type Lang, langFromEnv } from './i18n.js';
 
 export interface TuiOptions {
@@ -50,6 +46,8 @@ function collectorUrl(v: string): string {
 export async function runTui(o: TuiOptions, env = process.env): Promise<void> {
   const token = resolveToken(o, env);
   if (!process.stdin.isTTY) throw new Error('xunjian tui needs a terminal on stdin (keys are read from it)');
+  // Loaded here, not at the top: every other `xunjian` command starts without ink and React.
+  const [{ render }, { createElement }, { App }, { CollectorClient }] = await Promise.all([import('ink'), import('react'), import('./app.js'), import('./client.js')]);
   const api = new CollectorClient(o.collector, { token, timeoutMs: Math.max(2000, Math.min(10_000, o.refresh * 1000)) });
   const tty = Boolean(process.stdout.isTTY);
   // Full screen on the alternate buffer; the shell's screen comes back on exit.

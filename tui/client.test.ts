@@ -15,15 +15,19 @@ import { CollectorClient, parseAlert, parseDevice } from './client.js';
 
 const TOKEN = 'xj-api-test-token-0123456789';
 
-describe('against the real collector (no summary route yet): the registry fallback', () => {
+describe('against the real collector (router with API-token roles, summary route)', () => {
   let collector: Collector;
   let base: string;
+  let viewer: string;
+  let security: string;
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xj-tui-client-'));
-    const cfg = loadConfig<CollectorConfig>(collectorConfigSpec, undefined, {});
-    collector = new Collector({ ...cfg, listen: '127.0.0.1:0', dataDir: dir }, createLogger({ level: 'error' }));
+    const cfg = loadConfig<CollectorConfig>(collectorConfigSpec, undefined, { XUNJIAN_COLLECTOR__LISTEN: '127.0.0.1:0', XUNJIAN_COLLECTOR__DATADIR: dir });
+    collector = new Collector(cfg, createLogger({ level: 'error' }));
     const addr = await collector.listen();
     base = `http://127.0.0.1:${addr.port}`;
+    viewer = collector.store.apiTokens.create('tui-viewer', 'viewer').token;
+    security = collector.store.apiTokens.create('tui-security', 'security').token;
     const tok = collector.store.createToken('town-01');
     const now = Date.now();
     const r = await pushReport(
@@ -35,7 +39,7 @@ describe('against the real collector (no summary route yet): the registry fallba
         agent: { version: 'test', interval: 60 },
         seq: 1,
         sentAt: now,
-        samples: [],
+        samples: [{ name: 'xunjian_snmp_up', labels: { target: 'core' }, value: 1, type: 'gauge', ts: now }],
         facts: { 'host.inventory': { hostname: 'town-01-gw', cpus: 4 } },
       }),
     );
@@ -45,12 +49,12 @@ describe('against the real collector (no summary route yet): the registry fallba
     await collector.close();
   });
 
-  it('health, fleet from /api/v1/nodes with registry fields only, facts; missing routes are unavailable', async () => {
-    const c = new CollectorClient(base, { token: TOKEN });
+  it('health, the fleet summary and devices as a viewer; facts need the security role; absent routes are unavailable', async () => {
+    const c = new CollectorClient(base, { token: viewer });
     const h = await c.health();
     expect(h).toEqual({ ok: true, value: { status: 'ok', version: expect.any(String) } });
     const f = await c.fleet();
-    expect(f.ok && f.value.source).toBe('nodes');
+    expect(f.ok && f.value.source).toBe('summary');
     expect(f.ok && f.value.nodes).toEqual([
       {
         id: 'town-01',
@@ -59,21 +63,27 @@ describe('against the real collector (no summary route yet): the registry fallba
         grade: 3,
         up: true,
         lastSeenAgeSeconds: expect.any(Number),
-        devices: null,
+        devices: { up: 1, total: 1 },
         linksDown: null,
         ipv6: { lossV6: null, lossV4: null, websiteRate: null },
         mlpsScore: null,
         activeAlerts: null,
       },
     ]);
-    const facts = await c.facts('town-01');
-    expect(facts.ok && facts.value.facts['host.inventory']).toEqual({ hostname: 'town-01-gw', cpus: 4 });
-    expect(await c.facts('nope')).toEqual({ ok: false, kind: 'unavailable', message: 'no facts stored for this node' });
-    expect(await c.devices()).toEqual({ ok: false, kind: 'unavailable', message: 'no route /api/v1/devices' });
-    expect(await c.alerts()).toEqual({ ok: false, kind: 'unavailable', message: 'no route /api/v1/alerts' });
-    // a POST to a GET-only collector is a 405: also "not available"
-    expect(await c.claim('abc')).toEqual({ ok: false, kind: 'unavailable', message: 'use GET' });
+    expect(await c.devices()).toEqual({ ok: true, value: [] });
+    const denied = await c.facts('town-01');
+    expect(denied.ok === false && denied.kind).toBe('forbidden');
+    expect(await c.alerts()).toMatchObject({ ok: false, kind: 'unavailable' });
+    expect(await c.claim('abc')).toMatchObject({ ok: false, kind: 'unavailable' });
     await c.close();
+    const sec = new CollectorClient(base, { token: security });
+    const facts = await sec.facts('town-01');
+    expect(facts.ok && facts.value.facts['host.inventory']).toEqual({ hostname: 'town-01-gw', cpus: 4 });
+    expect(await sec.facts('nope')).toEqual({ ok: false, kind: 'unavailable', message: 'no facts stored for this node' });
+    await sec.close();
+    const anon = new CollectorClient(base);
+    expect(await anon.fleet()).toMatchObject({ ok: false, kind: 'unauthorized' });
+    await anon.close();
   });
 });
 
@@ -81,6 +91,7 @@ describe('against the API routes (summary route handler, alert routes on loopbac
   const seen: { method: string; url: string; auth: string | undefined; body: string }[] = [];
   let base: string;
   let status = 200;
+  let noSummary = false;
   const server = createServer(async (req: IncomingMessage, res) => {
     let body = '';
     for await (const c of req) body += c;
@@ -92,6 +103,8 @@ describe('against the API routes (summary route handler, alert routes on loopbac
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: 'unauthorized', message: 'missing or unknown API token' });
     const url = new URL(req.url!, 'http://x');
     if (url.pathname === '/healthz') return send(200, { status: 'ok', version: '9.9.9' });
+    if (url.pathname === '/api/v1/nodes') return send(200, { nodes: [{ id: 'old-1', site: '乡', zone: 'extranet', grade: 2, up: false, lastSeen: Date.now() - 90_000 }] });
+    if (url.pathname === '/api/v1/summary' && noSummary) return send(404, { error: 'not_found', message: 'no route /api/v1/summary' });
     if (url.pathname === '/api/v1/summary') {
       try {
         const r = await summary.handler({ method: 'GET', path: url.pathname, params: {}, query: url.searchParams, headers: req.headers, body: undefined, remote: '' });
@@ -117,7 +130,7 @@ describe('against the API routes (summary route handler, alert routes on loopbac
   });
   const src: SummarySource = {
     nodes: () => Array.from({ length: 5 }, (_, i) => ({ id: `n-${i + 1}`, zone: 'extranet', site: '乡', grade: 2, up: true, lastSeen: Date.now() })),
-    series: () => [],
+    series: () => new Map(),
   };
   const summary = summaryRoute(src);
   beforeAll(async () => {
@@ -132,6 +145,30 @@ describe('against the API routes (summary route handler, alert routes on loopbac
     expect(f.ok && f.value.source).toBe('summary');
     expect(f.ok && f.value.nodes.map((n) => n.id)).toEqual(['n-1', 'n-2', 'n-3', 'n-4', 'n-5']);
     expect(seen.map((s) => `${s.method} ${s.url} ${s.auth}`)).toEqual([1, 2, 3].map((p) => `GET /api/v1/summary?page=${p}&pageSize=2 Bearer ${TOKEN}`));
+    await c.close();
+  });
+
+  it('falls back to the node registry on a collector without the summary route', async () => {
+    noSummary = true;
+    const c = new CollectorClient(base, { token: TOKEN });
+    const f = await c.fleet();
+    noSummary = false;
+    expect(f.ok && f.value.source).toBe('nodes');
+    expect(f.ok && f.value.nodes).toEqual([
+      {
+        id: 'old-1',
+        zone: 'extranet',
+        site: '乡',
+        grade: 2,
+        up: false,
+        lastSeenAgeSeconds: 90,
+        devices: null,
+        linksDown: null,
+        ipv6: { lossV6: null, lossV4: null, websiteRate: null },
+        mlpsScore: null,
+        activeAlerts: null,
+      },
+    ]);
     await c.close();
   });
 
@@ -213,6 +250,11 @@ describe('tolerant parsing', () => {
   it.each([
     [{ name: 'core', node: 'n1', firmware: { vendor: 'huawei', os: 'VRP', version: 'V200' }, up: 1, interfacesDown: 2 }, { name: 'core', node: 'n1', vendor: 'huawei', firmware: 'VRP V200', up: true, interfacesDown: 2 }],
     [{ target: 'acc', vendor: 'h3c', firmware: 'Comware 7', up: false }, { name: 'acc', vendor: 'h3c', firmware: 'Comware 7', up: false, interfacesDown: null }],
+    [
+      // the collector's device registry row
+      { id: 'n1/core-sw1', node: 'n1', target: 'core-sw1', sysName: 'county-core-s5720', vendor: 'huawei', firmware: 'V200R011C10SPC500', lastPollOk: false, site: 's', zone: 'z', grade: 3 },
+      { name: 'core-sw1', node: 'n1', address: 'county-core-s5720', vendor: 'huawei', firmware: 'V200R011C10SPC500', up: false, interfacesDown: null },
+    ],
     [{ address: 'x' }, undefined],
   ])('device %j', (raw, expected) => {
     if (expected === undefined) expect(parseDevice(raw)).toBeUndefined();

@@ -91,14 +91,16 @@ export function parseAlert(raw: unknown): AlertView | undefined {
 export function parseDevice(raw: unknown): DeviceView | undefined {
   const d = rec(raw);
   const fw = rec(d.firmware);
-  const name = str(d.name) || str(d.target) || str(d.id);
+  const name = str(d.target) || str(d.name) || str(d.id);
   if (!name) return undefined;
-  const up = typeof d.up === 'boolean' ? d.up : typeof d.up === 'number' ? d.up === 1 : null;
+  // GET /api/v1/devices (collector/store/devices.ts): lastPollOk; other shapes: up
+  const upRaw = d.up ?? d.lastPollOk;
+  const up = typeof upRaw === 'boolean' ? upRaw : typeof upRaw === 'number' ? upRaw === 1 : null;
   const down = typeof d.interfacesDown === 'number' ? d.interfacesDown : typeof d.linksDown === 'number' ? d.linksDown : null;
   return {
     node: str(d.node),
     name,
-    address: str(d.address),
+    address: str(d.sysName) || str(d.address),
     vendor: str(d.vendor) || str(fw.vendor),
     firmware: typeof d.firmware === 'string' ? d.firmware : [str(fw.os), str(fw.version)].filter(Boolean).join(' '),
     up,

@@ -53,7 +53,7 @@ export function detailLines(d: DetailInput, L: Labels): string[] {
   const f = facts?.ok ? facts.value.facts : {};
   out.push('', L.inventory);
   if (!facts) out.push(`  ${L.loading}`);
-  else if (!facts.ok) out.push(`  ${facts.kind === 'unavailable' ? L.noFacts : facts.message}`);
+  else if (!facts.ok) out.push(`  ${facts.kind === 'unavailable' ? L.noFacts : facts.kind === 'forbidden' ? `${L.forbidden} (security)` : facts.message}`);
   else if (!f['host.inventory']) out.push(`  ${DASH}`);
   else out.push(...fields(rec(f['host.inventory']), '  ').filter((l) => !l.includes('addresses')));
 

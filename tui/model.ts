@@ -25,7 +25,9 @@ export interface AlertView {
 /** An SNMP device as the collector's devices API returns it. */
 export interface DeviceView {
   node: string;
+  /** The agent's target name. */
   name: string;
+  /** The device's sysName (or its address when known). */
   address: string;
   vendor: string;
   firmware: string;
@@ -187,10 +189,11 @@ export function nodeColumns(L: Labels, width: number): Column<NodeSummary>[] {
 export function deviceColumns(L: Labels): Column<DeviceView>[] {
   return [
     { key: 'device', title: L.col.device, width: 0, flex: 2, min: 8, cell: (d) => d.name },
+    { key: 'sysName', title: L.col.sysName, width: 0, flex: 2, min: 8, cell: (d) => d.address || DASH },
     { key: 'node', title: L.col.node, width: 0, flex: 2, min: 8, cell: (d) => d.node },
     { key: 'vendor', title: L.col.vendor, width: 8, cell: (d) => d.vendor || DASH },
     { key: 'firmware', title: L.col.firmware, width: 0, flex: 2, min: 8, cell: (d) => d.firmware || DASH },
-    { key: 'state', title: L.col.state, width: 4, cell: (d) => (d.up === null ? DASH : d.up ? L.state.up : L.state.down) },
+    { key: 'state', title: L.col.state, width: 5, cell: (d) => (d.up === null ? DASH : d.up ? L.state.up : L.state.down) },
     { key: 'ifDown', title: L.col.ifDown, width: 4, align: 'right', cell: (d) => (d.interfacesDown === null ? DASH : String(d.interfacesDown)) },
   ];
 }

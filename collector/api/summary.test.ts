@@ -1,4 +1,13 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { encodeReport, pushReport } from '../../agent/push/push.js';
+import { loadConfig } from '../../lib/config.js';
+import { createLogger } from '../../lib/log.js';
+import { type CollectorConfig, collectorConfigSpec } from '../config.js';
+import { Collector } from '../server.js';
 import { type SeriesPoint, type SummaryNode, type SummarySource, summarizeNode, summaryRoute } from './summary.js';
 import { type ApiRequest, HttpError } from './types.js';
 
@@ -70,9 +79,9 @@ describe('GET /api/v1/summary', () => {
   const asked: string[][] = [];
   const src: SummarySource = {
     nodes: () => [...nodes],
-    series: (node, names) => {
-      asked.push([node, ...names]);
-      return node === 'node-1' ? [s('xunjian_snmp_up', { target: 'core' }, 1)] : [];
+    series: (names) => {
+      asked.push([...names]);
+      return new Map([['node-1', [s('xunjian_snmp_up', { target: 'core' }, 1)]]]);
     },
     activeAlerts: (node) => (node === 'node-2' ? 4 : 0),
   };
@@ -97,7 +106,9 @@ describe('GET /api/v1/summary', () => {
     expect(last.nodes.map((x) => x.id)).toEqual(['node-5']);
     const beyond = (await route.handler(req('page=4&pageSize=2'))).body as { nodes: unknown[]; total: number };
     expect([beyond.nodes, beyond.total]).toEqual([[], 5]);
-    expect(asked[0]).toEqual(['node-1', 'xunjian_snmp_up', 'ifAdminStatus', 'ifOperStatus', 'xunjian_probe_icmp_loss_ratio', 'xunjian_website_ipv6_support_ratio']);
+    // one read of the series per request, whatever the page size
+    expect(asked).toHaveLength(2); // page 4 is empty: no read
+    expect(asked[0]).toEqual(['xunjian_snmp_up', 'ifAdminStatus', 'ifOperStatus', 'xunjian_probe_icmp_loss_ratio', 'xunjian_website_ipv6_support_ratio']);
   });
 
   it('defaults: page 1, page size 2000 (the whole fleet of 2,000 nodes in one request)', async () => {
@@ -120,5 +131,81 @@ describe('GET /api/v1/summary', () => {
     }
     expect(err).toBeInstanceOf(HttpError);
     expect([(err as HttpError).status, (err as HttpError).code, (err as HttpError).message]).toEqual([400, 'bad_request', message]);
+  });
+});
+
+describe('GET /api/v1/summary on a real collector (router, API token, series store)', () => {
+  it('answers viewers from the registry and the live series; refuses without a token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xj-summary-'));
+    const cfg = loadConfig<CollectorConfig>(collectorConfigSpec, undefined, { XUNJIAN_COLLECTOR__LISTEN: '127.0.0.1:0', XUNJIAN_COLLECTOR__DATADIR: dir });
+    const c = new Collector(cfg, createLogger({ level: 'error' }));
+    try {
+      const base = `http://127.0.0.1:${(await c.listen()).port}`;
+      const now = Date.now();
+      const g = (name: string, labels: Record<string, string>, value: number) => ({ name, labels, value, type: 'gauge' as const, ts: now });
+      for (const [id, samples] of [
+        [
+          'county-core',
+          [
+            g('xunjian_snmp_up', { target: 'core-sw1' }, 1),
+            g('xunjian_snmp_up', { target: 'acc-sw2' }, 0),
+            g('ifAdminStatus', { target: 'core-sw1', ifIndex: '10' }, 1),
+            g('ifOperStatus', { target: 'core-sw1', ifIndex: '10' }, 2),
+            g('ifAdminStatus', { target: 'core-sw1', ifIndex: '11' }, 1),
+            g('ifOperStatus', { target: 'core-sw1', ifIndex: '11' }, 1),
+            g('xunjian_probe_icmp_loss_ratio', { probe: 'gw', target: 'gw.county', ip: '6' }, 0.25),
+            g('xunjian_probe_icmp_loss_ratio', { probe: 'gw', target: 'gw.county', ip: '4' }, 0),
+            g('xunjian_website_ipv6_support_ratio', { site: 'https://www.county.gov.cn/', level: '2' }, 0.875),
+          ],
+        ],
+        ['town-01', [g('node_load1', {}, 0.5)]],
+      ] as const) {
+        const tok = c.store.createToken(id);
+        const r = await pushReport(
+          { url: base, token: tok, signature: 'hmac-sm3', timeoutMs: 5000 },
+          id,
+          encodeReport({ v: 1, node: { id, site: '测试县', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 'test', interval: 60 }, seq: 1, sentAt: now, samples: [...samples] }),
+        );
+        expect(r.kind).toBe('ack');
+      }
+      const viewer = c.store.apiTokens.create('tui-test', 'viewer').token;
+      const res = await request(`${base}/api/v1/summary?pageSize=10`, { headers: { authorization: `Bearer ${viewer}` } });
+      expect(res.statusCode).toBe(200);
+      const body = (await res.body.json()) as { nodes: Record<string, unknown>[]; total: number };
+      expect(body.total).toBe(2);
+      expect(body.nodes).toEqual([
+        {
+          id: 'county-core',
+          zone: 'extranet',
+          site: '测试县',
+          grade: 3,
+          up: true,
+          lastSeenAgeSeconds: expect.any(Number),
+          devices: { up: 1, total: 2 },
+          linksDown: 1,
+          ipv6: { lossV6: 0.25, lossV4: 0, websiteRate: 0.875 },
+          mlpsScore: null,
+          activeAlerts: null,
+        },
+        {
+          id: 'town-01',
+          zone: 'extranet',
+          site: '测试县',
+          grade: 3,
+          up: true,
+          lastSeenAgeSeconds: expect.any(Number),
+          devices: null,
+          linksDown: null,
+          ipv6: { lossV6: null, lossV4: null, websiteRate: null },
+          mlpsScore: null,
+          activeAlerts: null,
+        },
+      ]);
+      const anon = await request(`${base}/api/v1/summary`);
+      expect(anon.statusCode).toBe(401);
+      await anon.body.dump();
+    } finally {
+      await c.close();
+    }
   });
 });

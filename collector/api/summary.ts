@@ -1,4 +1,5 @@
 import type { LabelSet } from '../core/component.js';
+import type { Collector } from '../server.js';
 import { HttpError, type Route, json } from './types.js';
 
 /**
@@ -64,8 +65,8 @@ export const SUMMARY_METRICS = ['xunjian_snmp_up', 'ifAdminStatus', 'ifOperStatu
 export interface SummarySource {
   /** Every node, any order. */
   nodes(): SummaryNode[];
-  /** The node's latest (non-stale) samples of these metric names (`labels.__name__` set). */
-  series(node: string, names: readonly string[]): SeriesPoint[];
+  /** The live series of these metric names, by node (`labels.__name__` set); read once per request. */
+  series(names: readonly string[]): Map<string, SeriesPoint[]>;
   mlpsScore?(node: string): number | null;
   activeAlerts?(node: string): number | null;
 }
@@ -124,9 +125,10 @@ function intParam(q: URLSearchParams, key: string, dflt: number, max: number): n
 export function summaryPage(src: SummarySource, now: number, page: number, pageSize: number): SummaryPage {
   const all = src.nodes().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const slice = all.slice((page - 1) * pageSize, page * pageSize);
+  const byNode = slice.length ? src.series(SUMMARY_METRICS) : new Map<string, SeriesPoint[]>();
   return {
     nodes: slice.map((n) => ({
-      ...summarizeNode(n, src.series(n.id, SUMMARY_METRICS), now),
+      ...summarizeNode(n, byNode.get(n.id) ?? [], now),
       mlpsScore: src.mlpsScore?.(n.id) ?? null,
       activeAlerts: src.activeAlerts?.(n.id) ?? null,
     })),
@@ -146,6 +148,30 @@ export function summaryRoute(src: SummarySource, now: () => number = Date.now): 
       const page = intParam(req.query, 'page', 1, 1_000_000);
       const pageSize = intParam(req.query, 'pageSize', SUMMARY_DEFAULT_PAGE_SIZE, SUMMARY_MAX_PAGE_SIZE);
       return json(summaryPage(src, now(), page, pageSize));
+    },
+  };
+}
+
+/**
+ * The summary's source in a collector: its node registry (with liveness) and its series store. MLPS
+ * scores and active alerts stay null until mlps/ and alerts/ offer them (bind `mlpsScore` /
+ * `activeAlerts` here then).
+ */
+export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series'>, now: () => number = Date.now): SummarySource {
+  return {
+    nodes: () => c.nodes().map((n) => ({ id: n.id, zone: n.zone, site: n.site, grade: n.grade, up: n.up, lastSeen: n.lastSeen })),
+    series: (names) => {
+      const out = new Map<string, SeriesPoint[]>();
+      const t = now();
+      for (const name of names) {
+        for (const s of c.series.family(name, t)) {
+          if (s.node === undefined) continue;
+          const l = out.get(s.node);
+          if (l) l.push({ labels: s.labels, value: s.value });
+          else out.set(s.node, [{ labels: s.labels, value: s.value }]);
+        }
+      }
+      return out;
     },
   };
 }

@@ -1,20 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strWidth } from '../../tui/width.js';
-import { BIN, type Running, freePort, start, waitFor, xunjian } from '../helpers/proc.js';
+import { BIN, ROOT, type Running, freePort, start, waitFor, xunjian } from '../helpers/proc.js';
+import { type Peer, startSnmpsim } from '../helpers/snmp-peers.js';
 
 /**
- * `xunjian tui` end to end: the real collector and three agents as processes on loopback, the TUI in a
- * real terminal (tmux, 80×24), keys sent with send-keys, the screen read back with capture-pane.
+ * `xunjian tui` end to end: the real collector and three agents as processes on loopback (one polling a
+ * simulated Huawei switch, snmpsimd over udp6), the TUI in a real terminal (tmux, 80×24) with an API
+ * token from `xunjian collector api-token create`, keys sent with send-keys, the screen read back with
+ * capture-pane.
  */
 const TMUX = '/usr/bin/tmux';
 const dir = mkdtempSync(join(tmpdir(), 'xj-tui-e2e-'));
 const socket = `xj-tui-${process.pid}`;
-const API_TOKEN = 'xj-api-e2e-secret-4f1c9a';
+let apiToken = '';
+const tokenFile = join(dir, 'api.token');
+let sim: Peer;
 const running: Running[] = [];
 let base = '';
 let ccfg = '';
@@ -31,7 +36,7 @@ const keys = async (session: string, ...ks: string[]) => {
 };
 const text = (session: string, s: string) => tmux('send-keys', '-t', session, '-l', s);
 
-async function until(session: string, pred: (s: string) => boolean, what: string, ms = 15_000): Promise<string> {
+async function until(session: string, pred: (s: string) => boolean, what: string, ms = 30_000): Promise<string> {
   let last = '';
   return waitFor(
     async () => {
@@ -46,16 +51,16 @@ async function until(session: string, pred: (s: string) => boolean, what: string
 }
 
 async function get(path: string): Promise<unknown> {
-  const r = await request(base + path);
+  const r = await request(base + path, { headers: { authorization: `Bearer ${apiToken}` } });
   if (r.statusCode !== 200) throw new Error(`${path}: HTTP ${r.statusCode}`);
   return r.body.json();
 }
 
 function openTui(session: string, env: Record<string, string>, cols = 80, rows = 24): void {
-  const vars = Object.entries({ XUNJIAN_API_TOKEN: API_TOKEN, TERM: 'xterm-256color', ...env })
+  const vars = Object.entries({ TERM: 'xterm-256color', ...env })
     .map(([k, v]) => `${k}='${v}'`)
     .join(' ');
-  const cmd = `env ${vars} '${process.execPath}' '${BIN}' tui --collector ${base} --refresh 1; echo EXIT=$?; sleep 60`;
+  const cmd = `env ${vars} '${process.execPath}' '${BIN}' tui --collector ${base} --token-file '${tokenFile}' --refresh 1; echo EXIT=$?; sleep 60`;
   tmux('new-session', '-d', '-s', session, '-x', String(cols), '-y', String(rows), cmd);
 }
 
@@ -77,6 +82,11 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   ccfg = join(dir, 'collector.yaml');
   writeFileSync(ccfg, `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'collector-data')}\nlog: { level: warn }\n`);
+  sim = await startSnmpsim({ 'tui-e2e-ro': `${ROOT}agent/sources/snmp/testdata/huawei.snmprec` });
+  const api = xunjian(['collector', 'api-token', 'create', 'tui-admin', '--role', 'security', '--out', tokenFile, '-c', ccfg]);
+  expect(api.code).toBe(0);
+  apiToken = readFileSync(tokenFile, 'utf8').trim();
+  expect(apiToken.length).toBeGreaterThan(20);
   for (const n of NODES) {
     const t = xunjian(['collector', 'token', 'create', n.id, '-c', ccfg]);
     expect(t.code).toBe(0);
@@ -87,7 +97,16 @@ beforeAll(async () => {
         `node: { id: ${n.id}, site: ${n.site}, zone: ${n.zone}, grade: 3 }`,
         `collector: { url: ${base}, tokenFile: ${join(dir, `${n.id}.token`)} }`,
         'report: { intervalSeconds: 1 }',
-        'sources: { host: { intervalSeconds: 5 }, posture: { enabled: false } }',
+        'sources:',
+        '  host: { intervalSeconds: 5 }',
+        '  posture: { enabled: false }',
+        ...(n.id === 'county-core'
+          ? [
+              '  snmp:',
+              '    credentials: { lab: { version: "2c", community: tui-e2e-ro } }',
+              `    targets: [ { name: core-sw1, address: "udp6://[::1]:${sim.port}", credential: lab, intervalSeconds: 10 } ]`,
+            ]
+          : []),
         `dataDir: ${join(dir, `${n.id}-data`)}`,
         'log: { level: warn }',
         '',
@@ -96,10 +115,12 @@ beforeAll(async () => {
   }
   collector = start(['collector', '-c', ccfg]);
   running.push(collector);
-  await waitFor(() => get('/healthz'), 15_000, 'collector /healthz');
+  await waitFor(() => get('/healthz'), 60_000, 'collector /healthz');
   for (const n of NODES) startAgent(n.id);
-  await waitFor(async () => ((await get('/api/v1/nodes')) as { nodes: unknown[] }).nodes.length === 3, 30_000, 'three nodes reporting');
-}, 90_000);
+  await waitFor(async () => ((await get('/api/v1/nodes')) as { nodes: unknown[] }).nodes.length === 3, 90_000, 'three nodes reporting').catch((err: Error) => {
+    throw new Error(`${err.message}\n${Object.entries(agents).map(([id, a]) => `--- ${id}:\n${a.output()}`).join('\n')}\n--- collector:\n${collector.output()}`);
+  });
+}, 240_000);
 
 afterAll(async () => {
   try {
@@ -108,6 +129,7 @@ afterAll(async () => {
     // no server left
   }
   for (const r of running) await r.stop('SIGKILL');
+  await sim?.stop();
 });
 
 describe('xunjian tui in a terminal (tmux 80×24)', () => {
@@ -128,7 +150,18 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     expect(new Set(rows.map((l) => col(l, / 在线 /))).size).toBe(1);
     expect(sc).toMatch(/> cloud-a .* 3 在线 /);
     expect(ls[22]).toBe('↑↓ 移动  ⏎ 打开  / 筛选  z 区域  s 排序  1-3 切换  r 刷新  ? 帮助  q 退出');
-    expect(sc).not.toContain(API_TOKEN);
+    expect(sc).not.toContain(apiToken);
+
+    // the simulated switch: answered (1/1) on the node that polls it, listed on Devices with its vendor and firmware
+    sc = await until(s, (x) => /county-core .* 1\/1 /.test(x), 'the polled device in the summary', 30_000);
+    await keys(s, '2');
+    sc = await until(s, (x) => x.includes('core-sw1'), 'the Devices screen', 30_000);
+    expect(sc.split('\n')[1]).toMatch(/^ 1 节点 \[2 设备\] 3 告警 +显示 1$/);
+    expect(sc).toMatch(/> core-sw1 +county-core-s5720 +county-core +huawei +V200R011C10…/);
+    await keys(s, '3');
+    await until(s, (x) => x.includes('此采集器不提供该功能'), 'Alerts: not on this collector yet');
+    await keys(s, '1');
+    await until(s, (x) => x.includes('[1 节点]'), 'back on Nodes');
 
     // zone filter: all → extranet → gov-cloud → all
     await keys(s, 'z');
@@ -175,7 +208,7 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     expect(sc).toContain('county-core');
     collector = start(['collector', '-c', ccfg]);
     running.push(collector);
-    await until(s, (x) => x.includes('· 正常 v'), 'the collector back', 20_000);
+    await until(s, (x) => x.includes('· 正常 v'), 'the collector back', 60_000);
 
     // resize: wider terminal shows the IPv6 figures, back to 80 hides them
     tmux('resize-window', '-t', s, '-x', '120', '-y', '30');
@@ -188,8 +221,8 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     await keys(s, 'q');
     sc = await until(s, (x) => x.includes('EXIT=0'), 'the exit');
     expect(sc).not.toContain('节点详情');
-    expect(sc).not.toContain(API_TOKEN);
-  }, 120_000);
+    expect(sc).not.toContain(apiToken);
+  }, 300_000);
 
   it('English labels; colour on a terminal, none with NO_COLOR', async () => {
     openTui('en', { LANG: 'en_US.UTF-8' });
@@ -203,5 +236,5 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     expect(screen('mono', true)).not.toMatch(sgr);
     // the same words either way
     expect(screen('mono').split('\n')[2]).toBe(en.split('\n')[2]);
-  }, 60_000);
+  }, 120_000);
 });
