@@ -73,10 +73,21 @@ export interface NodeQuery {
 
 const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** Lower-cased search text of a row, computed once per row object (rows are replaced on refresh). */
+const haystacks = new WeakMap<NodeSummary, string>();
+function haystack(r: NodeSummary): string {
+  let h = haystacks.get(r);
+  if (h === undefined) {
+    h = `${r.id}\u0000${r.site}\u0000${r.zone}`.toLowerCase();
+    haystacks.set(r, h);
+  }
+  return h;
+}
+
 /** Pure: the rows to show, filtered by text (node, site, zone; case-insensitive) and zone, then sorted (ties by node id). */
 export function selectNodes(rows: readonly NodeSummary[], q: NodeQuery): NodeSummary[] {
   const text = q.text.trim().toLowerCase();
-  const out = rows.filter((r) => (q.zone === null || r.zone === q.zone) && (!text || `${r.id}\u0000${r.site}\u0000${r.zone}`.toLowerCase().includes(text)));
+  const out = rows.filter((r) => (q.zone === null || r.zone === q.zone) && (!text || haystack(r).includes(text)));
   const key = (r: NodeSummary): string | number => {
     switch (q.sort) {
       case 'state':
@@ -96,7 +107,10 @@ export function selectNodes(rows: readonly NodeSummary[], q: NodeQuery): NodeSum
     }
   };
   const dir = q.desc ? -1 : 1;
-  return out.sort((a, b) => dir * cmp(key(a), key(b)) || cmp(a.id, b.id));
+  // keys computed once per row, not once per comparison
+  const keyed = out.map((r) => ({ r, k: key(r) }));
+  keyed.sort((a, b) => dir * cmp(a.k, b.k) || cmp(a.r.id, b.r.id));
+  return keyed.map((x) => x.r);
 }
 
 /** Pure: zones present, sorted; `z` cycles null (all) → each → null. */
