@@ -37,6 +37,21 @@ class Refused extends Error {
   }
 }
 
+/** Refused bodies up to this size are read and discarded before answering. */
+const DRAIN_BYTES = 1_048_576;
+
+function drain(req: IncomingMessage, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, timeoutMs);
+    req.on('end', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    req.on('error', () => resolve());
+    req.resume();
+  });
+}
+
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
 /**
@@ -189,7 +204,9 @@ export class Collector {
   private async handleIngest(req: IncomingMessage, res: ServerResponse, batch: boolean): Promise<void> {
     const a = await this.ingest(req, batch);
     if (a.status >= 400) this.log.warn('report rejected', { status: a.status, error: (a.body as { error: string }).error, remote: req.socket.remoteAddress });
-    // A refused body may be left unread: close the connection rather than read it.
+    // A body refused unread: a small one is drained (discarded, never buffered) so the client reads the
+    // answer on a healthy connection; a large or slow one gets the answer and the connection is closed.
+    if (!req.complete && Number(req.headers['content-length'] ?? Number.POSITIVE_INFINITY) <= DRAIN_BYTES) await drain(req, 2000);
     sendJson(res, a.status, a.body, { ...a.headers, ...(req.complete ? {} : { connection: 'close' }) });
   }
 

@@ -13,12 +13,15 @@ export const LIMITS = {
   samples: 200_000,
   labelsPerSample: 64,
   labelValueLength: 2048,
+  labelNameLength: 128,
+  metricNameLength: 256,
+  helpLength: 1024,
 } as const;
 
 const labels = {
   type: 'object',
   maxProperties: LIMITS.labelsPerSample,
-  propertyNames: { pattern: LABEL_NAME },
+  propertyNames: { pattern: LABEL_NAME, maxLength: LIMITS.labelNameLength },
   additionalProperties: { type: 'string', maxLength: LIMITS.labelValueLength },
 } as const;
 
@@ -62,7 +65,7 @@ export const reportSchemaV1 = {
         required: ['name', 'labels', 'value', 'type', 'ts'],
         additionalProperties: false,
         properties: {
-          name: { type: 'string', pattern: METRIC_NAME, maxLength: 256 },
+          name: { type: 'string', pattern: METRIC_NAME, maxLength: LIMITS.metricNameLength },
           labels,
           value: { type: 'number' },
           type: { enum: ['counter', 'gauge', 'info', 'untyped'] },
@@ -78,7 +81,7 @@ export const reportSchemaV1 = {
     help: {
       type: 'object',
       propertyNames: { pattern: METRIC_NAME },
-      additionalProperties: { type: 'string', maxLength: 1024 },
+      additionalProperties: { type: 'string', maxLength: LIMITS.helpLength },
     },
     facts: { type: 'object', maxProperties: 4096 },
     factsMeta: {
