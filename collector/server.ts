@@ -12,7 +12,7 @@ import type { Route } from './api/types.js';
 import { type Audit, SqliteAudit } from './audit/audit.js';
 import { COMPONENTS } from './components.js';
 import { type CollectorConfig, parseListen } from './config.js';
-import type { AcceptedReport, CollectorContext, Component, Hub, SeriesSample } from './core/component.js';
+import type { AcceptedReport, CollectorContext, Component, ComponentFactory, Hub, SeriesSample } from './core/component.js';
 import { type Answer, authenticateHeaders, checkHeaders, type IngestDeps, ingestBatch, ingestReport, reject } from './ingest/ingest.js';
 import { RateLimiter } from './ingest/ratelimit.js';
 import { type CollectorMetrics, createCollectorMetrics } from './self-metrics.js';
@@ -81,6 +81,7 @@ export class Collector {
     private readonly now: () => number = Date.now,
     /** Re-reads the config for reload (SIGHUP, POST /api/v1/-/reload); absent: reload re-applies the current one. */
     private readonly loadConfig?: () => CollectorConfig,
+    factories: readonly ComponentFactory[] = COMPONENTS,
   ) {
     this.current = cfg;
     this.store = new Store(cfg.dataDir);
@@ -108,7 +109,7 @@ export class Collector {
       series: { appendOwn: (_source: string, samples: SeriesSample[], intervalSeconds: number) => this.series.append(samples, undefined, this.now(), undefined, intervalSeconds) },
       hub: this.hub,
     };
-    this.components = COMPONENTS.map((f) => f(ctx));
+    this.components = factories.map((f) => f(ctx));
     this.router = new Router({ apiTokens: this.store.apiTokens, audit: this.audit, log, now, metricsNeedToken: () => this.current.metrics.requireToken });
     this.router.raw('POST', INGEST_PATH, (req, res) => this.handleIngest(req, res, false));
     this.router.raw('POST', INGEST_BATCH_PATH, (req, res) => this.handleIngest(req, res, true));
@@ -262,6 +263,7 @@ export class Collector {
           const r = batch ? ingestBatch(deps, auth, req.headers, raw) : ingestReport(deps, auth, req.headers, raw);
           const stored = r.status < 400 && (!batch || (r.body as { results: { error?: string }[] }).results.some((x) => !x.error));
           if (!stored) throw new Refused(r);
+          for (const acc of deps.accepted) for (const c of this.components) c.commit?.(acc);
           return r;
         })();
       } catch (err) {
