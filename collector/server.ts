@@ -37,20 +37,8 @@ class Refused extends Error {
   }
 }
 
-/** Refused bodies up to this size are read and discarded before answering. */
+/** Refused bodies up to this size are read and discarded, keeping the connection. */
 const DRAIN_BYTES = 1_048_576;
-
-function drain(req: IncomingMessage, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, timeoutMs);
-    req.on('end', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    req.on('error', () => resolve());
-    req.resume();
-  });
-}
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
@@ -205,10 +193,11 @@ export class Collector {
   private async handleIngest(req: IncomingMessage, res: ServerResponse, batch: boolean): Promise<void> {
     const a = await this.ingest(req, batch);
     if (a.status >= 400) this.log.warn('report rejected', { status: a.status, error: (a.body as { error: string }).error, remote: req.socket.remoteAddress });
-    // A body refused unread: a small one is drained (discarded, never buffered) so the client reads the
-    // answer on a healthy connection; a large or slow one gets the answer and the connection is closed.
-    if (!req.complete && Number(req.headers['content-length'] ?? Number.POSITIVE_INFINITY) <= DRAIN_BYTES) await drain(req, 2000);
-    sendJson(res, a.status, a.body, { ...a.headers, ...(req.complete ? {} : { connection: 'close' }) });
+    // A body refused unread: a small one is discarded as it arrives (never buffered) so the client reads
+    // the answer on a healthy connection; after a large one the connection is closed.
+    const small = Number(req.headers['content-length'] ?? Number.POSITIVE_INFINITY) <= DRAIN_BYTES;
+    if (!req.complete && small) req.resume();
+    sendJson(res, a.status, a.body, { ...a.headers, ...(req.complete || small ? {} : { connection: 'close' }) });
   }
 
   private async ingest(req: IncomingMessage, batch: boolean): Promise<Answer> {
@@ -361,7 +350,7 @@ export class Collector {
           handler,
         )
       : createServer(handler);
-    server.requestTimeout = 60_000;
+    server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
     // Malformed requests (over-long headers, bad syntax) get a JSON reason too, then the socket closes.
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
