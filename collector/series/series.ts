@@ -95,8 +95,7 @@ export function seriesSamples(r: Report, intern: (s: string) => string = (s) => 
 
 /** Exposition key of a label set: `{a="1",…}` without `__name__`, in the set's own key order. */
 function keyOf(labels: LabelSet): string {
-  const { __name__: _n, ...rest } = labels;
-  return formatLabels(rest);
+  return formatLabels(labels, '__name__');
 }
 
 export class SeriesStore {
