@@ -1181,7 +1181,7 @@ function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
         if (ub === undefined) continue;
         const rest: Record<string, string> = { ...s.labels };
         delete rest.le;
-        const key = labelsKey(Object.freeze(rest));
+        const key = labelsKey(Object.freeze({ ...rest }));
         let g = groups.get(key);
         if (!g) {
           delete rest[METRIC_NAME];

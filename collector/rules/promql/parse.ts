@@ -55,7 +55,30 @@ function toNode(input: string): Node {
     }
     return n;
   };
-  return build();
+  return fixPostfix(build());
+}
+
+const POSTFIX = new Set(['OffsetExpr', 'StepInvariantExpr', 'MatrixSelector', 'SubqueryExpr']);
+
+/**
+ * lezer-promql 0.42 binds `offset`, `@` and `[range]` looser than binary and unary operators
+ * (`a - b offset 5m` comes out as `(a - b) offset 5m`); Prometheus's yacc grammar binds them tightest
+ * (`a - (b offset 5m)`). Rotate such modifiers down onto the rightmost operand.
+ */
+function fixPostfix(n: Node): Node {
+  const children = n.children.map(fixPostfix);
+  let node: Node = { ...n, children };
+  if (POSTFIX.has(node.name)) {
+    const i = node.children.findIndex((c) => EXPR_NODES.has(c.name));
+    const operand = node.children[i];
+    if (operand && (operand.name === 'BinaryExpr' || operand.name === 'UnaryExpr')) {
+      const j = operand.children.findLastIndex((c) => EXPR_NODES.has(c.name));
+      const last = operand.children[j]!;
+      const inner = fixPostfix({ ...node, from: last.from, children: node.children.map((c, k) => (k === i ? last : c)) });
+      node = { ...operand, to: node.to, children: operand.children.map((c, k) => (k === j ? inner : c)) };
+    }
+  }
+  return node;
 }
 
 function firstError(n: Node): Node | undefined {
