@@ -98,6 +98,7 @@ export const FIXED: string[] = [
   'round(dt_gauge, 5)',
   'round(dt_special, 0.1)',
   'label_replace(dt_gauge, "foo", "$1-x", "instance", "i(.*)")',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${1} is label_replace's replacement syntax
   'label_replace(dt_gauge, "foo", "${1}x$2", "instance", "(i)(\\\\d)")',
   'label_replace(dt_gauge, "instance", "", "instance", ".*")',
   'label_replace(dt_gauge, "foo", "bar", "nolabel", "")',

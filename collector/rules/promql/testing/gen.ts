@@ -142,13 +142,12 @@ export function generate(o: GenOptions): GenSeries[] {
       }
       return [...counts];
     });
-    les.forEach((le, b) =>
+    for (let b = 0; b < les.length; b++)
       push(
-        { __name__: 'dt_hist_bucket', job, le },
+        { __name__: 'dt_hist_bucket', job, le: les[b]! },
         ts,
         rows.map((r) => r[b]!),
-      ),
-    );
+      );
   }
   out.sort((a, b) => compareLabels(a.labels, b.labels));
   return out;
