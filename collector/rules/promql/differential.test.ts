@@ -100,6 +100,22 @@ describe('PromQL subset vs Prometheus 2.42', () => {
     expect(series.length).toBeGreaterThan(40);
   });
 
+  it('a labelset clash across steps fails a range query but no instant query, in both engines', async () => {
+    for (const expr of ['rate({__name__=~"dt_early|dt_late"}[1m])', '-{__name__=~"dt_early|dt_late"}']) {
+      const theirs = canonProm(await queryRange(prom.url, expr, RANGE.start, RANGE.end, RANGE.step));
+      const ours = canonOurs(() => evalRange(parse(expr), RANGE.start, RANGE.end, RANGE.step, mem));
+      expect(theirs).toEqual({ kind: 'error', message: 'vector cannot contain metrics with the same labelset' });
+      expect(ours).toEqual({ kind: 'error', message: 'vector cannot contain metrics with the same labelset' });
+      for (const t of [T0 + 60_000, T0 + SPAN - 60_000]) {
+        expect(canonProm(await queryInstant(prom.url, expr, t)).kind).toBe('vector');
+        expect(canonOurs(() => evalInstant(parse(expr), t, mem)).kind).toBe('vector');
+      }
+    }
+    const abs = 'abs({__name__=~"dt_early|dt_late"})';
+    expect(canonProm(await queryRange(prom.url, abs, RANGE.start, RANGE.end, RANGE.step)).kind).toBe('matrix');
+    expect(canonOurs(() => evalRange(parse(abs), RANGE.start, RANGE.end, RANGE.step, mem)).kind).toBe('matrix');
+  });
+
   it(`fixed expressions (${FIXED.length}) at ${STEPS.length} steps and as range queries: equal to the last bit`, async () => {
     const outcomes: Outcome[] = [];
     await pool(FIXED, 2, async (e) => {

@@ -217,6 +217,12 @@ export const FIXED: string[] = [
   '-{__name__=~"dt_other|dt_counter_total"}',
   'last_over_time({__name__=~"dt_other|dt_counter_total"}[1m])',
   'histogram_quantile(0.5, {__name__=~"dt_hist_bucket|dt_other"})',
+  'rate({__name__=~"dt_early|dt_late"}[1m])',
+  'last_over_time({__name__=~"dt_early|dt_late"}[1m])',
+  '-{__name__=~"dt_early|dt_late"}',
+  'abs({__name__=~"dt_early|dt_late"})',
+  '{__name__=~"dt_early|dt_late"} * 2',
+  'sum({__name__=~"dt_early|dt_late"}) by (k)',
   // alerting-style expressions
   'up == 0',
   'absent(up{job="node"})',

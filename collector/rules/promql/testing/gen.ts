@@ -117,6 +117,14 @@ export function generate(o: GenOptions): GenSeries[] {
     const vals = ts.map(() => (g += Math.floor(rnd() * 3)));
     push({ __name__: 'dt_churn', pod: `p${k}`, job: pick(jobs) }, ts, vals, rnd() < 0.5);
   }
+  // the same labels under two names, one after the other: a clash only a whole range query sees
+  {
+    const half = Math.floor(steps / 2);
+    const early = times(0, half, 0);
+    const late = times(half + 24, steps, 0); // after the lookback of the last early sample
+    push({ __name__: 'dt_early', k: '1' }, early, early.map((_, i) => i * 3));
+    push({ __name__: 'dt_late', k: '1' }, late, late.map((_, i) => i * 2));
+  }
   // gauge with NaN and ±Inf values
   for (const instance of ['i1', 'i2']) {
     const ts = times(0, steps, 0.02);
