@@ -340,13 +340,12 @@ class Converter {
     const negative = n.children.some((c) => c.name === 'Sub');
     const dur = n.children.find((c) => c.name === 'Duration');
     if (!dur) this.fail('unexpected offset: expected a duration', n);
-    if (negative) this.fail('negative offsets are not in the supported subset (Prometheus 2.42 needs --enable-feature=promql-negative-offset)', n.children.find((c) => c.name === 'Sub')!);
     const st = this.sel.get(vs)!;
     if (st.offsetSet) this.fail('offset may not be set multiple times', n);
     const ms = parseDuration(this.text(dur), dur.from);
     if (ms === 0) this.fail('duration must be greater than 0', dur);
     st.offsetSet = true;
-    vs.offsetMs = ms;
+    vs.offsetMs = negative ? -ms : ms;
     e.pos = this.pos(n);
     return e;
   }
@@ -512,10 +511,19 @@ class Converter {
       const param = args[0]!;
       const pt = aop === 'count_values' ? 'string' : 'scalar';
       if (typeOf(param) !== pt) this.fail(`expected type ${docType(pt)} in aggregation parameter, got ${docType(typeOf(param))}`, param.pos.start);
+      // Prometheus finds these when it evaluates; a literal parameter can be refused at load.
+      const lit = unwrap(param);
+      if (aop === 'count_values' && lit.kind === 'string' && !isValidLabelName(lit.value)) this.fail(`invalid label name ${JSON.stringify(lit.value)}`, param.pos.start);
+      if ((aop === 'topk' || aop === 'bottomk') && lit.kind === 'number' && !(lit.value <= 2 ** 63 && lit.value >= -(2 ** 63))) this.fail(`Scalar value ${lit.value} overflows int64`, param.pos.start);
       out.param = param;
     }
     return out;
   }
+}
+
+function unwrap(e: Expr): Expr {
+  while (e.kind === 'paren') e = e.expr;
+  return e;
 }
 
 /** math.Round: half away from zero. */
