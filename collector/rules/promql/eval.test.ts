@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evalInstant, evalInstantRaw, evalRange, goPow, type InstantResult, isStaleNaN, STALE_NAN } from './eval.js';
-import { formatGoFloat, labelsKey, makeLabels } from './labels.js';
+import { formatGoFloat, formatPromValue, labelsKey, makeLabels } from './labels.js';
 import { MemoryQueryable } from './memory.js';
 import { parse } from './parse.js';
 import { load } from './testing/load.js';
@@ -197,6 +197,17 @@ describe('Go numerics', () => {
     [Number.NaN, 'NaN'],
     [2 ** 53, '9007199254740992'],
   ])('formatGoFloat(%s) = %s', (v, s) => expect(formatGoFloat(v)).toBe(s));
+
+  it.each([
+    [-2.4868995751603507e-14, '-2.4868995751603507e-14'],
+    [1e21, '1e+21'],
+    [1e20, '100000000000000000000'],
+    [1e-6, '0.000001'],
+    [9.99e-7, '9.99e-07'],
+    [0, '0'],
+    [5e-324, '5e-324'],
+    [-Infinity, '-Inf'],
+  ])('formatPromValue(%s) = %s (the API format of vector values)', (v, s) => expect(formatPromValue(v)).toBe(s));
 
   it.each([
     [2, 10, 1024],

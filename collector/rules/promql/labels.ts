@@ -123,6 +123,26 @@ export function formatGoFloat(v: number): string {
   return neg ? `-${s}` : s;
 }
 
+/** strconv.FormatFloat(v, 'e', -1, 64): shortest digits, `d.ddde±XX` (at least two exponent digits). */
+export function formatGoFloatE(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  const neg = v < 0 || Object.is(v, -0);
+  const m = /^(\d)(?:\.(\d+))?e([+-])(\d+)$/.exec(Math.abs(v).toExponential())!;
+  const s = `${m[1]}${m[2] ? `.${m[2]}` : ''}e${m[3]}${m[4]!.padStart(2, '0')}`;
+  return neg ? `-${s}` : s;
+}
+
+/**
+ * A sample value as Prometheus's HTTP API writes it in vectors and matrices (jsonutil.MarshalValue):
+ * 'f' format, but 'e' below 1e-6 and from 1e21 on. (Scalars are always 'f': formatGoFloat.)
+ */
+export function formatPromValue(v: number): string {
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-6 || a >= 1e21) ? formatGoFloatE(v) : formatGoFloat(v);
+}
+
 const GO_FLOAT_RE = /^[+-]?(?:(?:\d+(?:_\d+)*)?\.?\d*(?:_\d+)*(?:[eE][+-]?\d+)?|0[xX][0-9a-fA-F_]*\.?[0-9a-fA-F_]*[pP][+-]?\d+)$/;
 
 /** strconv.ParseFloat(s, 64) for the forms that occur in label values (`le`); NaN on error → undefined. */

@@ -1,6 +1,6 @@
 /** Canonical forms of Prometheus's and our results, compared as sets with values as Go formats them. */
 import type { InstantResult, RangeResult, RangeSeries } from '../eval.js';
-import { formatGoFloat, labelsKey, labelsString, makeLabels } from '../labels.js';
+import { formatGoFloat, formatPromValue, labelsKey, labelsString, makeLabels } from '../labels.js';
 import type { PromAnswer } from './prometheus.js';
 
 export type Canon = { kind: 'error'; message: string } | { kind: 'scalar' | 'string'; value: string } | { kind: 'vector' | 'matrix'; items: Map<string, string> };
@@ -29,7 +29,7 @@ function canonSeries(series: RangeSeries[]): Map<string, string> {
   for (const s of series) {
     const k = labelsKey(s.labels);
     if (m.has(k)) throw new Error(`our result holds ${labelsString(s.labels)} twice`);
-    m.set(k, s.t.map((t, i) => `${t}:${formatGoFloat(s.v[i]!)}`).join(' '));
+    m.set(k, s.t.map((t, i) => `${t}:${formatPromValue(s.v[i]!)}`).join(' '));
   }
   return m;
 }
@@ -51,7 +51,7 @@ export function canonOurs(run: () => InstantResult | RangeResult | { type: 'matr
       for (const s of r.samples) {
         const k = labelsKey(s.labels);
         if (m.has(k)) throw new Error(`our result holds ${labelsString(s.labels)} twice`);
-        m.set(k, formatGoFloat(s.value));
+        m.set(k, formatPromValue(s.value));
       }
       return { kind: 'vector', items: m };
     }
