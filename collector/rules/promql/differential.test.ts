@@ -78,22 +78,22 @@ async function check(expr: string): Promise<Outcome> {
     checks++;
     if (theirs.kind === 'error') errors++;
     else if (!(theirs.kind === 'vector' || theirs.kind === 'matrix') || theirs.items.size > 0) nonEmpty++;
-    for (const d of diff(theirs, ours, APPROX.has(expr))) problems.push(`@${(t - T0) / 1000}s: ${d}`);
+    for (const d of diff(theirs, ours, APPROX.has(expr) && 'ulp')) problems.push(`@${(t - T0) / 1000}s: ${d}`);
   });
   if (ast && ast.kind !== 'matrix' && !INSTANT_ONLY.has(expr)) {
     const ask = async () => canonProm(await queryRange(prom.url, expr, RANGE.start, RANGE.end, RANGE.step));
     const theirs = await ask();
     const ours = canonOurs(() => evalRange(ast, RANGE.start, RANGE.end, RANGE.step, mem));
     checks++;
-    let d = diff(theirs, ours, APPROX.has(expr));
+    let d = diff(theirs, ours, APPROX.has(expr) && 'ulp');
     if (d.length > 0) {
       // A range query feeds each step the series of intermediate results in Go map order, so float
       // aggregations over them round differently from run to run. When Prometheus disagrees with
-      // itself, ours must equal one of its answers or lie within a relative 2^-50 of the first.
+      // itself, ours must equal one of its answers or lie within 1e-9 × max(1, |v|) of the first.
       const again = [await ask(), await ask(), await ask()];
       if (again.some((a) => diff(theirs, a).length > 0)) {
         rangeNondeterministic.push(expr);
-        d = again.some((a) => diff(a, ours).length === 0) ? [] : diff(theirs, ours, true);
+        d = again.some((a) => diff(a, ours).length === 0) ? [] : diff(theirs, ours, 'order');
       }
     }
     for (const x of d) problems.push(`range: ${x}`);

@@ -62,8 +62,11 @@ export function canonOurs(run: () => InstantResult | RangeResult | { type: 'matr
 
 const num = (s: string) => (s === '+Inf' ? Infinity : s === '-Inf' ? -Infinity : Number(s));
 
-/** Values (or range series "t:v t:v") equal within a relative 2^-50. */
-function close(a: string, b: string): boolean {
+/**
+ * Values (or range series "t:v t:v") equal within a relative 2^-50 ('ulp'), or — where the order of
+ * float operations is random in Prometheus itself ('order') — within 1e-9 × max(1, |v|).
+ */
+function close(a: string, b: string, how: 'ulp' | 'order'): boolean {
   const xs = a.split(' ');
   const ys = b.split(' ');
   if (xs.length !== ys.length) return false;
@@ -72,7 +75,8 @@ function close(a: string, b: string): boolean {
     const [ty, vy] = ys[i]!.includes(':') ? ys[i]!.split(':') : ['', ys[i]!];
     const p = num(vx!);
     const q = num(vy!);
-    return tx === ty && (p === q || (Number.isNaN(p) && Number.isNaN(q)) || Math.abs(p - q) <= Math.abs(p) * 2 ** -50);
+    const tol = how === 'ulp' ? Math.abs(p) * 2 ** -50 : 1e-9 * Math.max(1, Math.abs(p));
+    return tx === ty && (p === q || (Number.isNaN(p) && Number.isNaN(q)) || Math.abs(p - q) <= tol);
   });
 }
 
@@ -84,7 +88,7 @@ function firstDifference(theirs: string, ours: string): string {
 }
 
 /** Differences, empty when equal. Errors compare by presence (messages are reported, not compared). */
-export function diff(theirs: Canon, ours: Canon, approx = false): string[] {
+export function diff(theirs: Canon, ours: Canon, approx: false | 'ulp' | 'order' = false): string[] {
   if (theirs.kind === 'error' || ours.kind === 'error') {
     if (theirs.kind === ours.kind) return [];
     return [`prometheus: ${theirs.kind === 'error' ? `error ${theirs.message}` : theirs.kind}; ours: ${ours.kind === 'error' ? `error ${ours.message}` : ours.kind}`];
@@ -100,7 +104,7 @@ export function diff(theirs: Canon, ours: Canon, approx = false): string[] {
   for (const [k, v] of t) {
     const w = o.get(k);
     if (w === undefined) out.push(`missing {${pretty(k)}} = ${v}`);
-    else if (w !== v && !(approx && close(v, w))) out.push(`{${pretty(k)}}: ${firstDifference(v, w)}`);
+    else if (w !== v && !(approx && close(v, w, approx))) out.push(`{${pretty(k)}}: ${firstDifference(v, w)}`);
   }
   for (const [k, w] of o) if (!t.has(k)) out.push(`extra {${pretty(k)}} = ${w}`);
   return out;
