@@ -23,12 +23,15 @@ function cmpStr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A stable string identifying the label set (names sorted). */
+/**
+ * A stable string identifying the label set: `name\x00value\x01…` in name order, cached on the
+ * (frozen) object. Its string order is labels.Compare's order (for values without \x00/\x01).
+ */
 export function labelsKey(l: Labels): string {
   let k = keyCache.get(l);
   if (k === undefined) {
     k = '';
-    for (const n of labelNames(l)) k += `${n}\xff${l[n]}\xfe`;
+    for (const n of labelNames(l)) k += `${n}\x00${l[n]}\x01`;
     keyCache.set(l, k);
   }
   return k;
@@ -43,25 +46,24 @@ export function makeLabels(rec: Record<string, string>): Labels {
 
 /** labels.Compare of Prometheus: pairwise by name, then value, in sorted order; shorter first. */
 export function compareLabels(a: Labels, b: Labels): number {
-  const an = labelNames(a);
-  const bn = labelNames(b);
-  const n = Math.min(an.length, bn.length);
-  for (let i = 0; i < n; i++) {
-    const x = an[i]!;
-    const y = bn[i]!;
-    if (x !== y) return x < y ? -1 : 1;
-    const xv = a[x]!;
-    const yv = b[y]!;
-    if (xv !== yv) return xv < yv ? -1 : 1;
-  }
-  return an.length - bn.length;
+  const x = labelsKey(a);
+  const y = labelsKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
+const dropCache = new WeakMap<Labels, Labels>();
+
+/** The label set without `__name__` (cached on the object, so keys derived from it are cached too). */
 export function dropMetricName(l: Labels): Labels {
   if (!(METRIC_NAME in l)) return l;
-  const out: Record<string, string> = { ...l };
-  delete out[METRIC_NAME];
-  return Object.freeze(out);
+  let d = dropCache.get(l);
+  if (!d) {
+    const out: Record<string, string> = { ...l };
+    delete out[METRIC_NAME];
+    d = Object.freeze(out);
+    dropCache.set(l, d);
+  }
+  return d;
 }
 
 /** Does `value` (an absent label is "") satisfy the matcher? */

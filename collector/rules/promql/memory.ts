@@ -5,13 +5,15 @@
  */
 import type { Matcher } from './ast.js';
 import type { Queryable, SeriesData } from './eval.js';
-import { type Labels, labelsKey, makeLabels, matchesAll, METRIC_NAME } from './labels.js';
+import { type Labels, labelsKey, labelsString, makeLabels, matchesAll, METRIC_NAME } from './labels.js';
 
 interface MemSeries {
   labels: Labels;
   t: Float64Array;
   v: Float64Array;
   n: number;
+  /** The SeriesData handed out, until the next append. */
+  view?: SeriesData;
 }
 
 export class MemoryQueryable implements Queryable {
@@ -31,9 +33,10 @@ export class MemoryQueryable implements Queryable {
       if (list) list.push(s);
       else this.byName.set(name, [s]);
     }
+    s.view = undefined;
     if (s.n > 0) {
       const last = s.t[s.n - 1]!;
-      if (t < last) throw new Error(`out-of-order sample for ${k.replaceAll('\xff', '=').replaceAll('\xfe', ',')}: ${t} < ${last}`);
+      if (t < last) throw new Error(`out-of-order sample for ${labelsString(l)}: ${t} < ${last}`);
       if (t === last) {
         s.v[s.n - 1] = v;
         return;
@@ -63,7 +66,8 @@ export class MemoryQueryable implements Queryable {
     for (const s of candidates) {
       if (s.n === 0 || s.t[s.n - 1]! < minT || s.t[0]! > maxT) continue;
       if (!matchesAll(matchers, s.labels)) continue;
-      yield { labels: s.labels, t: s.t.subarray(0, s.n), v: s.v.subarray(0, s.n) };
+      s.view ??= { labels: s.labels, t: s.t.subarray(0, s.n), v: s.v.subarray(0, s.n) };
+      yield s.view;
     }
   }
 }

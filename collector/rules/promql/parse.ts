@@ -55,7 +55,7 @@ function toNode(input: string): Node {
     }
     return n;
   };
-  return fixPostfix(build());
+  return fixPrecedence(fixPostfix(build()), input);
 }
 
 const POSTFIX = new Set(['OffsetExpr', 'StepInvariantExpr', 'MatrixSelector', 'SubqueryExpr']);
@@ -79,6 +79,84 @@ function fixPostfix(n: Node): Node {
     }
   }
   return node;
+}
+
+const PREC: Record<string, number> = { Or: 1, And: 2, Unless: 2, Eql: 3, Neq: 3, Gtr: 3, Lss: 3, Gte: 3, Lte: 3, Add: 4, Sub: 4, Mul: 5, Div: 5, Mod: 5, Atan2: 5, Pow: 6 };
+const UNARY_PREC = 5; // unary_op expr %prec MUL
+
+type Item = { kind: 'atom'; node: Node } | { kind: 'op'; name: string; nodes: Node[] } | { kind: 'unary'; op: Node };
+
+function signedNumber(n: Node, input: string): boolean {
+  return n.name === 'NumberLiteral' && /^[-+]/.test(input.slice(n.from, n.to));
+}
+
+/**
+ * Rebuild operator chains with Prometheus's precedence and associativity from their tokens in text
+ * order. Needed because lezer's tree is shaped by where it attached `offset`/`@`/`[range]` (see
+ * fixPostfix) and reads a sign as part of a number (`-2 ^ 2`, which Prometheus reads as -(2^2)).
+ */
+function fixPrecedence(n: Node, input: string): Node {
+  if (n.name !== 'BinaryExpr' && n.name !== 'UnaryExpr' && !signedNumber(n, input)) {
+    // The timestamp of `@` is a (possibly signed) number of its own, not an operand.
+    const keep = n.name === 'StepInvariantExpr' ? n.children.filter((c) => c.name === 'NumberLiteral').at(-1) : undefined;
+    const first = n.children.find((c) => EXPR_NODES.has(c.name));
+    return { ...n, children: n.children.map((c) => (c === keep && c !== first ? c : fixPrecedence(c, input))) };
+  }
+  const items: Item[] = [];
+  const flatten = (x: Node): void => {
+    if (x.name === 'BinaryExpr') {
+      const idx = x.children.map((c, i) => (EXPR_NODES.has(c.name) ? i : -1)).filter((i) => i >= 0);
+      const first = idx[0];
+      const last = idx[idx.length - 1];
+      if (first === undefined || last === undefined || first === last) {
+        items.push({ kind: 'atom', node: { ...x, children: x.children.map((c) => fixPrecedence(c, input)) } });
+        return;
+      }
+      flatten(x.children[first]!);
+      const between = x.children.slice(first + 1, last);
+      const op = between.find((c) => c.name in PREC);
+      items.push({ kind: 'op', name: op?.name ?? '', nodes: between });
+      flatten(x.children[last]!);
+    } else if (x.name === 'UnaryExpr') {
+      const op = x.children.find((c) => c.name === 'UnaryOp');
+      const inner = x.children.find((c) => EXPR_NODES.has(c.name));
+      if (!op || !inner) {
+        items.push({ kind: 'atom', node: x });
+        return;
+      }
+      items.push({ kind: 'unary', op });
+      flatten(inner);
+    } else if (signedNumber(x, input)) {
+      items.push({ kind: 'unary', op: { name: 'UnaryOp', from: x.from, to: x.from + 1, error: false, children: [] } });
+      const rest = input.slice(x.from + 1, x.to);
+      items.push({ kind: 'atom', node: { ...x, from: x.from + 1 + (rest.length - rest.trimStart().length) } });
+    } else items.push({ kind: 'atom', node: fixPrecedence(x, input) });
+  };
+  flatten(n);
+  let i = 0;
+  const primary = (): Node => {
+    const it = items[i++];
+    if (!it) return { name: '⚠', from: input.length, to: input.length, error: true, children: [] };
+    if (it.kind === 'unary') {
+      const operand = climb(UNARY_PREC + 1);
+      return { name: 'UnaryExpr', from: it.op.from, to: operand.to, error: false, children: [it.op, operand] };
+    }
+    if (it.kind === 'atom') return it.node;
+    return { name: '⚠', from: it.nodes[0]?.from ?? 0, to: it.nodes[0]?.to ?? 0, error: true, children: [] };
+  };
+  const climb = (minPrec: number): Node => {
+    let lhs = primary();
+    for (;;) {
+      const it = items[i];
+      if (it?.kind !== 'op') return lhs;
+      const p = PREC[it.name] ?? 0;
+      if (p < minPrec) return lhs;
+      i++;
+      const rhs = climb(it.name === 'Pow' ? p : p + 1);
+      lhs = { name: 'BinaryExpr', from: lhs.from, to: rhs.to, error: false, children: [lhs, ...it.nodes, rhs] };
+    }
+  };
+  return climb(0);
 }
 
 function firstError(n: Node): Node | undefined {
@@ -386,16 +464,6 @@ class Converter {
     if (!lhsNode || !rhsNode || !opNode) return this.fail(`incomplete binary expression ${JSON.stringify(this.text(n))}`, n);
     const op = BIN_OPS[opNode.name]!;
     if (op === 'atan2') this.fail('the atan2 operator is not in the supported PromQL subset', opNode);
-    // lezer reads `-2 ^ 2` as (-2)^2; Prometheus's lexer has no signed numbers: -(2^2).
-    if (op === '^' && lhsNode.name === 'NumberLiteral' && /^[-+]/.test(this.text(lhsNode))) {
-      const txt = this.text(lhsNode);
-      const sign = txt[0] as '-' | '+';
-      const unsignedFrom = lhsNode.from + txt.slice(1).search(/\S/) + 1;
-      const inner = this.binaryFrom(op, { ...lhsNode, from: unsignedFrom }, rhsNode, opNode, n);
-      const t = typeOf(inner);
-      if (t !== 'scalar' && t !== 'vector') this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${docType(t)}`, n);
-      return { kind: 'unary', op: sign, expr: inner, pos: this.pos(n) };
-    }
     return this.binaryFrom(op, lhsNode, rhsNode, opNode, n);
   }
 

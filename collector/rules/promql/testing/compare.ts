@@ -5,7 +5,7 @@ import type { PromAnswer } from './prometheus.js';
 
 export type Canon = { kind: 'error'; message: string } | { kind: 'scalar' | 'string'; value: string } | { kind: 'vector' | 'matrix'; items: Map<string, string> };
 
-const pretty = (k: string) => k.replaceAll('\xff', '=').replaceAll('\xfe', ',');
+const pretty = (k: string) => k.replaceAll('\x00', '=').replaceAll('\x01', ',');
 
 export function canonProm(a: PromAnswer): Canon {
   if (!a.ok) return { kind: 'error', message: a.error };

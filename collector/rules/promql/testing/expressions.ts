@@ -173,6 +173,8 @@ export const FIXED: string[] = [
   '- dt_gauge ^ 2',
   '+dt_gauge',
   '-(-dt_gauge)',
+  '7 == bool dt_counter_total or on(job) dt_churn offset 30s * scalar(dt_counter_total)',
+  'dt_gauge > 10 or dt_other offset 1m ^ 2 unless dt_churn',
   'dt_gauge > 20',
   'dt_gauge > bool 20',
   '20 < dt_gauge',
