@@ -5,7 +5,7 @@
  * and its errors. No I/O: samples come from a `Queryable`.
  */
 import type { Aggregate, Binary, Call, Expr, Matcher, MatrixSelector, VectorMatching, VectorSelector } from './ast.js';
-import { compareLabels, dropMetricName, EMPTY_LABELS, formatGoFloat, type Labels, labelNames, labelsKey, labelsString, METRIC_NAME, parseGoFloat } from './labels.js';
+import { compareLabels, dropMetricName, EMPTY_LABELS, formatGoFloat, formatGoFloatG, type Labels, labelNames, labelsKey, labelsString, METRIC_NAME, parseGoFloat } from './labels.js';
 import { isValidLabelName, PromQLError } from './parse.js';
 import { compileGoRegex, expandTemplate } from './regex.js';
 
@@ -714,7 +714,7 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): VSample[] {
   let grouping = e.grouping;
   if (e.op === 'topk' || e.op === 'bottomk') {
     const f = evalScalar(ctx, e.param!, ts);
-    if (!(f <= 2 ** 63 && f >= -(2 ** 63))) err(`Scalar value ${formatGoFloat(f)} overflows int64`);
+    if (!(f <= 2 ** 63 && f >= -(2 ** 63))) err(`Scalar value ${formatGoFloatG(f)} overflows int64`);
     k = Math.trunc(f);
     if (k < 1) {
       evalVector(ctx, e.expr, ts);

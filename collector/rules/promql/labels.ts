@@ -136,6 +136,13 @@ export function formatGoFloatE(v: number): string {
   return neg ? `-${s}` : s;
 }
 
+/** Go's %v of a float64 (strconv 'g', shortest): exponent form below 1e-4 and from 1e21 on. */
+export function formatGoFloatG(v: number): string {
+  if (!Number.isFinite(v)) return formatGoFloat(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-4 || a >= 1e21) ? formatGoFloatE(v) : formatGoFloat(v);
+}
+
 /**
  * A sample value as Prometheus's HTTP API writes it in vectors and matrices (jsonutil.MarshalValue):
  * 'f' format, but 'e' below 1e-6 and from 1e21 on. (Scalars are always 'f': formatGoFloat.)

@@ -93,7 +93,7 @@ describe('parse: refusals name the construct and its position', () => {
     ['a atan2 b', /atan2 operator is not in the supported PromQL subset \(at position 2\)/],
     ['sum(rate(x[5m]) offset 1m)', /offset modifier must be preceded by an instant vector selector .* \(at position 4\)/],
     ['foo offset 5m offset 1m', /offset may not be set multiple times/],
-    ['foo offset 5m [1m]', /no offset modifiers allowed before range \(at position 15\)/],
+    ['foo offset 5m [1m]', /no offset modifiers allowed before range \(at position 14\)/],
     ['foo @ 1 [1m]', /no @ modifiers allowed before range/],
     ['foo @ 1 @ 2', /@ <timestamp> may not be set multiple times/],
     ['1 > 2', /comparisons between scalars must use BOOL modifier \(at position 2\)/],
@@ -112,8 +112,8 @@ describe('parse: refusals name the construct and its position', () => {
     ['quantile("x", a)', /expected type scalar in aggregation parameter, got string/],
     ['count_values("1x", a)', /invalid label name "1x"/],
     ['sum(1)', /expected type instant vector in aggregation expression, got scalar/],
-    ['-"a"', /unary expression only allowed on expressions of type scalar or instant vector, got string/],
-    ['a[5m][1m]', /ranges only allowed for vector selectors/],
+    ['-"a"', /unary expression only allowed on expressions of type scalar or instant vector, got "string"/],
+    ['a[5m][1m]', /ranges only allowed for vector selectors \(at position 5\)/],
     ['a[0s]', /duration must be greater than 0/],
     ['{}', /vector selector must contain at least one non-empty matcher/],
     ['{a=~".*"}', /vector selector must contain at least one non-empty matcher/],
@@ -127,7 +127,9 @@ describe('parse: refusals name the construct and its position', () => {
     ['', /no expression found in input/],
     ['"abc', /unterminated quoted string/],
     ['"a\\qb"', /invalid escape/],
-    ['topk(Inf, a)', /overflows int64/],
+    ['nofunc(a)', /unknown function with name "nofunc" \(at position 0\)/],
+    ['a @ Inf', /timestamp out of bounds for @ modifier: \+Inf/],
+    ['topk(Inf, a)', /Scalar value \+Inf overflows int64/],
   ])('%s', (input, msg) => {
     let caught: unknown;
     try {

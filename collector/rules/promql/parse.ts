@@ -21,7 +21,7 @@ import {
   type VectorMatching,
   type VectorSelector,
 } from './ast.js';
-import { matches, METRIC_NAME } from './labels.js';
+import { formatGoFloat, formatGoFloatG, matches, METRIC_NAME } from './labels.js';
 import { compileGoRegex, RegexSyntaxError } from './regex.js';
 
 export class PromQLError extends Error {
@@ -306,7 +306,7 @@ export function makeMatcher(name: string, type: MatchType, value: string, pos?: 
     try {
       return Object.freeze({ name, type, value, re: compileGoRegex(value) });
     } catch (err) {
-      if (err instanceof RegexSyntaxError) throw new PromQLError(`error parsing regexp ${JSON.stringify(value)}: ${err.message}`, pos);
+      if (err instanceof RegexSyntaxError) throw new PromQLError(`error parsing regexp ${JSON.stringify(value)}: ${err.message.replace(/^Invalid regular expression: /, '')}`, pos);
       throw err;
     }
   }
@@ -397,9 +397,11 @@ class Converter {
     const [inner] = this.exprChildren(n);
     const dur = n.children.find((c) => c.name === 'Duration');
     const e = this.convert(inner!);
-    if (e.kind !== 'vector') this.fail('ranges only allowed for vector selectors', dur ?? n);
-    if (this.sel.get(e)?.offsetSet) this.fail('no offset modifiers allowed before range', dur ?? n);
-    if (e.at) this.fail('no @ modifiers allowed before range', dur ?? n);
+    // Prometheus reports these at the opening bracket.
+    const bracket = dur ? dur.from - 1 : n.from;
+    if (e.kind !== 'vector') this.fail('ranges only allowed for vector selectors', bracket);
+    if (this.sel.get(e)?.offsetSet) this.fail('no offset modifiers allowed before range', bracket);
+    if (e.at) this.fail('no @ modifiers allowed before range', bracket);
     const rangeMs = parseDuration(this.text(dur!), dur!.from);
     if (rangeMs === 0) this.fail('duration must be greater than 0', dur!);
     return { kind: 'matrix', selector: e, rangeMs, pos: this.pos(n) };
@@ -439,7 +441,7 @@ class Converter {
     if (pre) at = { kind: this.text(pre) === 'start' ? 'start' : 'end' };
     else if (num && num !== inner) {
       const ts = parseNumber(this.text(num), num.from);
-      if (!Number.isFinite(ts) || ts >= 2 ** 63 || ts <= -(2 ** 63)) this.fail(`timestamp out of bounds for @ modifier: ${ts}`, n);
+      if (!Number.isFinite(ts) || ts >= 2 ** 63 || ts <= -(2 ** 63)) this.fail(`timestamp out of bounds for @ modifier: ${Number.isFinite(ts) ? ts.toFixed(6) : formatGoFloat(ts)}`, n);
       at = { kind: 'time', ms: goRound(ts * 1000) };
     } else return this.fail('unexpected @: expected a timestamp, start() or end()', n);
     vs.at = at;
@@ -453,7 +455,7 @@ class Converter {
     const e = this.convert(inner!);
     const sign = op && this.text(op) === '-' ? '-' : '+';
     const t = typeOf(e);
-    if (t !== 'scalar' && t !== 'vector') this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${docType(t)}`, n);
+    if (t !== 'scalar' && t !== 'vector') this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${JSON.stringify(docType(t))}`, n);
     if (e.kind === 'number') return { kind: 'number', value: sign === '-' ? -e.value : e.value, pos: this.pos(n) };
     return { kind: 'unary', op: sign, expr: e, pos: this.pos(n) };
   }
@@ -582,7 +584,7 @@ class Converter {
       // Prometheus finds these when it evaluates; a literal parameter can be refused at load.
       const lit = unwrap(param);
       if (aop === 'count_values' && lit.kind === 'string' && !isValidLabelName(lit.value)) this.fail(`invalid label name ${JSON.stringify(lit.value)}`, param.pos.start);
-      if ((aop === 'topk' || aop === 'bottomk') && lit.kind === 'number' && !(lit.value <= 2 ** 63 && lit.value >= -(2 ** 63))) this.fail(`Scalar value ${lit.value} overflows int64`, param.pos.start);
+      if ((aop === 'topk' || aop === 'bottomk') && lit.kind === 'number' && !(lit.value <= 2 ** 63 && lit.value >= -(2 ** 63))) this.fail(`Scalar value ${formatGoFloatG(lit.value)} overflows int64`, param.pos.start);
       out.param = param;
     }
     return out;
@@ -610,6 +612,8 @@ export function parse(input: string): Expr {
   const err = firstError(root);
   if (err) {
     const near = input.slice(err.from, Math.max(err.to, err.from + 1)).trim();
+    const fn = /([a-zA-Z_][a-zA-Z0-9_]*)\s*$/.exec(input.slice(0, err.from));
+    if (near.startsWith('(') && fn) throw new PromQLError(`unknown function with name ${JSON.stringify(fn[1])}`, fn.index);
     throw new PromQLError(near === '' ? 'syntax error: unexpected end of input' : `syntax error: unexpected ${JSON.stringify(near)}`, err.from);
   }
   const top = root.children.filter((c) => EXPR_NODES.has(c.name));

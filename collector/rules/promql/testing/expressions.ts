@@ -246,12 +246,6 @@ export const FIXED: string[] = [
  */
 export const APPROX = new Set(['2 ^ dt_other', 'dt_other ^ 1.5']);
 
-/**
- * Prometheus's range queries feed each step the series of an intermediate result in Go map order
- * (random), so topk/bottomk break ties differently from run to run: instant steps only.
- */
-export const INSTANT_ONLY = new Set(['topk(3, round(dt_gauge / 10))', 'bottomk without (instance) (2, round(dt_gauge / 30))']);
-
 const METRICS = ['dt_gauge', 'dt_other', 'dt_counter_total', 'dt_churn', 'dt_special'];
 const RANGE_FNS = ['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'changes', 'resets', 'avg_over_time', 'min_over_time', 'max_over_time', 'sum_over_time', 'count_over_time', 'last_over_time', 'stddev_over_time', 'stdvar_over_time'];
 const AGGS = ['sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'group'];
@@ -267,7 +261,8 @@ export function randomExpressions(seed: number, n: number): string[] {
     const r = rnd();
     if (r < 0.2) return `${m}{job="a"}`;
     if (r < 0.3) return `${m}{instance=~"i[13]"}`;
-    if (r < 0.4) return `${m} offset ${pick(['30s', '2m', '5m'])}`;
+    if (r < 0.4) return `${m} offset ${pick(['30s', '2m', '5m', '-1m'])}`;
+    if (r < 0.45) return `${m} @ ${pick(['1700000600', '1700001500.5', 'start()', 'end()'])}`;
     return m;
   };
   const num = () => String(Math.round(rnd() * 40 - 10));
@@ -286,7 +281,9 @@ export function randomExpressions(seed: number, n: number): string[] {
     if (r < 0.78) return `${vec(d - 1)} ${pick(OPS)}${rnd() < 0.3 ? ' bool' : ''} ${rnd() < 0.7 ? num() : `scalar(${vec(d - 1)})`}`;
     if (r < 0.82) return `${num()} ${pick(OPS)}${rnd() < 0.3 ? ' bool' : ''} ${vec(d - 1)}`;
     if (r < 0.9) return `${vec(d - 1)} ${pick(['and', 'or', 'unless'])}${rnd() < 0.4 ? ` on(${pick(['job', 'instance', ''])})` : ''} ${vec(d - 1)}`;
-    if (r < 0.95) return `${vec(d - 1)} ${pick(['*', '+', '>'])} on(instance) group_left(version) dt_info`;
+    if (r < 0.92) return `${vec(d - 1)} ${pick(['*', '+', '>'])} on(instance) group_left(version) dt_info`;
+    if (r < 0.94) return `-${vec(d - 1)}`;
+    if (r < 0.96) return `(${vec(d - 1)})`;
     return `${pick(AGGS)} by (job) (${vec(d - 1)}) ${pick(['+', '/', '>', '-'])} on(job) group_right ${pick(AGGS)} by (job, instance) (${vec(d - 1)})`;
   };
   const out: string[] = [];
