@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evalInstant, evalInstantRaw, evalRange, goPow, type InstantResult, isStaleNaN, STALE_NAN } from './eval.js';
 import { formatGoFloat, formatPromValue, labelsKey, makeLabels } from './labels.js';
 import { MemoryQueryable } from './memory.js';
+import { sampleWindow } from './ast.js';
 import { parse } from './parse.js';
 import { load } from './testing/load.js';
 
@@ -222,4 +223,32 @@ describe('Go numerics', () => {
     [2, 1e10, Infinity],
     [0.5, 1100, 0],
   ])('goPow(%s, %s) = %s', (x, y, want) => expect(Object.is(goPow(x, y), want) || (Number.isNaN(want) && Number.isNaN(goPow(x, y)))).toBe(true));
+});
+
+describe('MemoryQueryable', () => {
+  it('inserts late samples at their time and replaces a sample at the same time', () => {
+    const q = new MemoryQueryable();
+    q.append({ __name__: 'x' }, 0, 1);
+    q.append({ __name__: 'x' }, 120_000, 3);
+    expect(evalInstant(parse('count_over_time(x[5m])'), 120_000, q)).toEqual({ type: 'vector', samples: [{ labels: {}, value: 2 }] });
+    q.append({ __name__: 'x' }, 60_000, 2); // late: measured before the newest sample
+    q.append({ __name__: 'x' }, 120_000, 4); // same timestamp: replaced
+    expect(evalInstantRaw(parse('x[5m]'), 120_000, q)).toEqual({ type: 'matrix', series: [{ labels: { __name__: 'x' }, t: [0, 60_000, 120_000], v: [1, 2, 4] }] });
+  });
+
+  it('selects by metric name and matchers, only series with samples in the window', () => {
+    const q = load(M, 'a{k="1"} 1 2\na{k="2"} _x10 5\nb{k="1"} 7');
+    expect(actual(evalInstant(parse('a'), M, q))).toEqual(expected(['a{k="1"} 2']));
+    expect([...q.select([{ name: 'k', type: '=', value: '1' }], 0, M)].map((s) => s.labels.__name__).sort()).toEqual(['a', 'b']);
+    expect(q.size).toBe(3);
+  });
+});
+
+describe('sampleWindow', () => {
+  it.each([
+    ['rate(x[10m] offset 5m) > y', { behindMs: 15 * M, aheadMs: 0, absolute: false }],
+    ['x offset -2m', { behindMs: 3 * M, aheadMs: 2 * M, absolute: false }],
+    ['x @ 100 + y', { behindMs: 5 * M, aheadMs: 0, absolute: true }],
+    ['time()', { behindMs: 0, aheadMs: 0, absolute: false }],
+  ])('%s', (e, want) => expect(sampleWindow(parse(e))).toEqual(want));
 });

@@ -3,7 +3,7 @@
  * gaps, staleness markers and NaN, series that appear and leave (label churn), classic histograms and
  * an info metric for group_left. Deterministic for a seed.
  */
-import { STALE_NAN } from '../eval.js';
+import { isStaleNaN, STALE_NAN } from '../eval.js';
 import { compareLabels, type Labels, makeLabels } from '../labels.js';
 
 export interface GenSeries {
@@ -31,6 +31,36 @@ export interface GenOptions {
   /** Data span, ms. */
   spanMs: number;
   intervalMs: number;
+}
+
+/**
+ * Split off late samples: from some series, a few samples (never the first or the last, never a stale
+ * marker) that arrive in a second write, after newer ones — as an agent's spool delivers after an outage.
+ */
+export function splitLate(series: GenSeries[], seed: number): { first: GenSeries[]; late: GenSeries[] } {
+  const rnd = mulberry32(seed);
+  const first: GenSeries[] = [];
+  const late: GenSeries[] = [];
+  for (const s of series) {
+    const keep: number[] = [];
+    const hold: number[] = [];
+    for (let i = 0; i < s.t.length; i++) {
+      const marker = isStaleNaN(s.v[i]!);
+      if (i > 0 && i < s.t.length - 1 && !marker && rnd() < 0.08) hold.push(i);
+      else keep.push(i);
+    }
+    first.push(pick(s, keep));
+    if (hold.length > 0) late.push(pick(s, hold));
+  }
+  return { first, late };
+}
+
+function pick(s: GenSeries, idx: number[]): GenSeries {
+  const v = new Float64Array(idx.length);
+  idx.forEach((i, k) => {
+    v[k] = s.v[i]!;
+  });
+  return { labels: s.labels, t: idx.map((i) => s.t[i]!), v };
 }
 
 export function generate(o: GenOptions): GenSeries[] {

@@ -19,7 +19,8 @@ export interface PromPeer {
 
 export async function startPrometheus(bin = '/usr/bin/prometheus'): Promise<PromPeer> {
   const dir = mkdtempSync(join(tmpdir(), 'xj-promql-diff-'));
-  writeFileSync(join(dir, 'prometheus.yml'), 'global: {}\n');
+  // out-of-order window: late samples (an agent's spool after an outage) are accepted, as ours are
+  writeFileSync(join(dir, 'prometheus.yml'), 'global: {}\nstorage:\n  tsdb:\n    out_of_order_time_window: 2h\n');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let output = '';
