@@ -44,7 +44,9 @@ describe('Go RE2 → JS, anchored as Prometheus anchors it', () => {
   it('expands templates as Go (names as long as possible, unknown groups empty)', () => {
     const m = compileGoRegex('(?P<host>[a-z]+):(\\d+)').exec('web:9100')!;
     expect(expandTemplate('$1-$2', m)).toBe('web-9100');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${1} is Go's template syntax
     expect(expandTemplate('${1}x $1x $host $$ $', m)).toBe('webx  web $ $');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${host} is Go's template syntax
     expect(expandTemplate('${host}:${2}', m)).toBe('web:9100');
   });
 });

@@ -50,6 +50,7 @@ export const FIXED: string[] = [
   'dt_text{v=""}',
   'count(dt_text{v!~"a.*"})',
   'label_replace(dt_text, "first", "$1", "v", "(.)(.*)")',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${h} is label_replace's replacement syntax
   'label_replace(dt_text, "host", "${h}", "v", "(?P<h>[^:]+):.*")',
   'label_join(dt_text, "vk", "|", "v", "k")',
   // range functions
