@@ -259,6 +259,15 @@ export const FIXED: string[] = [
   'changes(dt_churn[10m]) > 3 or absent_over_time(dt_churn[5m])',
   'count by (job) (dt_gauge > 20) / count by (job) (dt_gauge)',
   'sum by (job) (increase(dt_counter_total[10m])) > 100',
+  'time() - timestamp(dt_gauge) > 30',
+  'count_values("job", round(dt_other / 10))',
+  'label_replace(dt_gauge, "__name__", "renamed", "", "")',
+  'label_replace(dt_gauge{mode="user"}, "__name__", "renamed", "", "") + on(job, instance) dt_other',
+  'sum by (job) (dt_gauge) > bool on(job) group_left sum by (job) (dt_other)',
+  'avg without (mode) (dt_gauge) / on(job, instance) (dt_other > 0)',
+  'dt_gauge unless on(instance) (dt_info{version="v1"})',
+  'min_over_time(dt_gauge[5m] @ end())',
+  'rate(dt_counter_total[2m] @ start() offset -1m)',
 ];
 
 /**
