@@ -132,8 +132,9 @@ function refTime(ctx: Ctx, vs: VectorSelector, ts: number): number {
 function select(ctx: Ctx, vs: VectorSelector, rangeMs: number): Selected[] {
   let s = ctx.sel.get(vs);
   if (s) return s;
-  const lo = refTime(ctx, vs, ctx.start) - Math.max(rangeMs, ctx.lookback);
-  const hi = refTime(ctx, vs, ctx.end);
+  // timestamp(x @ t offset d) reads at t (2.42 drops the offset there): cover both.
+  const lo = refTime(ctx, vs, ctx.start) - Math.max(rangeMs, ctx.lookback) - (vs.at ? Math.max(0, -vs.offsetMs) : 0);
+  const hi = refTime(ctx, vs, ctx.end) + (vs.at ? Math.max(0, vs.offsetMs) : 0);
   s = [];
   for (const d of ctx.q.select(vs.matchers, lo, hi)) s.push(d);
   s.sort((a, b) => compareLabels(a.labels, b.labels));

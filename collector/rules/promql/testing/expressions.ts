@@ -102,6 +102,8 @@ export const FIXED: string[] = [
   'timestamp(dt_gauge)',
   'timestamp(dt_gauge offset 1m)',
   `timestamp(dt_gauge @ ${at(T0 + 300_000)})`,
+  `timestamp(dt_gauge @ ${at(T0 + 1_200_000)} offset 30m)`,
+  `timestamp(dt_gauge @ ${at(T0 + 300_000)} offset -10m)`,
   'timestamp(dt_gauge * 2)',
   'vector(1)',
   'vector(time())',
