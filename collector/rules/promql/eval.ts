@@ -80,11 +80,10 @@ interface Selected {
   v: ArrayLike<number>;
 }
 
-/** Internal per-step vector sample; `t` is the sample time for selector results (timestamp()). */
+/** Internal per-step vector sample. */
 interface VSample {
   labels: Labels;
   value: number;
-  t?: number;
 }
 
 type Value = { type: 'vector'; samples: VSample[] } | { type: 'scalar'; value: number } | { type: 'string'; value: string } | { type: 'matrix'; series: { labels: Labels; t: number[]; v: number[] }[] };
@@ -153,7 +152,8 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
     const t = s.t[i]!;
     if (t < ref - ctx.lookback) continue;
     if (staleAt(s, i)) continue;
-    out.push({ labels: s.labels, value: s.v[i]!, t });
+    // for timestamp(): the sample's own time, in seconds, with the name dropped
+    out.push(forTimestamp ? { labels: dropMetricName(s.labels), value: t / 1000 } : { labels: s.labels, value: s.v[i]! });
   }
   return out;
 }
@@ -1138,8 +1138,8 @@ function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
     }
     case 'timestamp': {
       const arg = unwrapParens(a[0]!);
-      const v = arg.kind === 'vector' ? instantSelect(ctx, arg, ts, true) : evalVector(ctx, arg, ts);
-      return { type: 'vector', samples: v.map((s) => ({ labels: dropMetricName(s.labels), value: (arg.kind === 'vector' ? s.t! : ts) / 1000 })) };
+      if (arg.kind === 'vector') return { type: 'vector', samples: instantSelect(ctx, arg, ts, true) };
+      return { type: 'vector', samples: evalVector(ctx, arg, ts).map((s) => ({ labels: dropMetricName(s.labels), value: ts / 1000 })) };
     }
     case 'abs':
       return { type: 'vector', samples: mapVector(evalVector(ctx, a[0]!, ts), Math.abs) };
@@ -1294,7 +1294,7 @@ function bucketQuantile(q: number, buckets: { ub: number; count: number }[]): nu
 // Entry points
 
 function toResult(v: Value): InstantResult {
-  if (v.type === 'vector') return { type: 'vector', samples: v.samples.map((s) => ({ labels: s.labels, value: s.value })) };
+  if (v.type === 'vector') return { type: 'vector', samples: v.samples };
   if (v.type === 'matrix') return err('a range vector cannot be the result of an instant evaluation here');
   return v;
 }
