@@ -131,9 +131,8 @@ function refTime(ctx: Ctx, vs: VectorSelector, ts: number): number {
 function select(ctx: Ctx, vs: VectorSelector, rangeMs: number): Selected[] {
   let s = ctx.sel.get(vs);
   if (s) return s;
-  // timestamp(x @ t offset d) reads at t (2.42 drops the offset there): cover both.
-  const lo = refTime(ctx, vs, ctx.start) - Math.max(rangeMs, ctx.lookback) - (vs.at ? Math.max(0, -vs.offsetMs) : 0);
-  const hi = refTime(ctx, vs, ctx.end) + (vs.at ? Math.max(0, vs.offsetMs) : 0);
+  const lo = refTime(ctx, vs, ctx.start) - Math.max(rangeMs, ctx.lookback);
+  const hi = refTime(ctx, vs, ctx.end);
   s = [];
   for (const d of ctx.q.select(vs.matchers, lo, hi)) s.push(d);
   s.sort((a, b) => compareLabels(a.labels, b.labels));
@@ -143,14 +142,22 @@ function select(ctx: Ctx, vs: VectorSelector, rangeMs: number): Selected[] {
 
 function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = false): VSample[] {
   const series = select(ctx, vs, 0);
-  // timestamp(x @ t) — Prometheus replaces the offset by (ts - t), ignoring `offset`.
-  const ref = forTimestamp && vs.at ? refTime(ctx, vs, ts) + vs.offsetMs : refTime(ctx, vs, ts);
+  let ref = refTime(ctx, vs, ts);
+  let lo = ref - ctx.lookback;
+  if (forTimestamp && vs.at) {
+    // timestamp(x @ t offset d) in 2.42: storage trims the series to the selector's window
+    // [t - d - lookback, t - d], then the lookup runs at t (the offset replaced by the @ shift), so
+    // the sample is the latest ≤ min(t, t - d) and must be ≥ max(t - lookback, t - d - lookback).
+    const at = ref + vs.offsetMs;
+    lo = Math.max(at - ctx.lookback, ref - ctx.lookback);
+    ref = Math.min(at, ref);
+  }
   const out: VSample[] = [];
   for (const s of series) {
     const i = upperBound(s.t, ref) - 1;
     if (i < 0) continue;
     const t = s.t[i]!;
-    if (t < ref - ctx.lookback) continue;
+    if (t < lo) continue;
     if (staleAt(s, i)) continue;
     // for timestamp(): the sample's own time, in seconds, with the name dropped
     out.push(forTimestamp ? { labels: dropMetricName(s.labels), value: t / 1000 } : { labels: s.labels, value: s.v[i]! });
