@@ -32,7 +32,7 @@ interface Pipe {
   assign?: boolean;
   cmds: Cmd[];
 }
-type Node = { k: 'text'; s: string } | { k: 'action'; pipe: Pipe } | { k: 'if' | 'with'; pipe: Pipe; then: Node[]; else: Node[] };
+type Node = { k: 'text'; s: string } | { k: 'action'; pipe: Pipe } | { k: 'if' | 'with'; pipe: Pipe; body: Node[]; else: Node[] };
 
 const FUNCS = new Set([
   'humanize',
@@ -281,7 +281,7 @@ class Parser {
         else if (t.v === '(') {
           const pipe = this.pipeline();
           const c = this.toks[this.pos++];
-          if (!c || c.v !== ')') throw new TemplateError('unclosed left paren');
+          if (c?.v !== ')') throw new TemplateError('unclosed left paren');
           a = { k: 'pipe', pipe };
         } else throw new TemplateError(`unexpected "${t.v}" in operand`);
         break;
@@ -354,9 +354,9 @@ export function parseTemplate(text: string, predeclared: readonly string[] = ['$
       if (p.atEnd()) throw new TemplateError(`missing value for ${first.v}`);
       const pipe = p.pipeline();
       if (!p.atEnd()) throw new TemplateError(`unexpected ${JSON.stringify(p.peek()!.v)} in ${first.v}`);
-      const node: Frame['node'] = { k: first.v, pipe, then: [], else: [] };
+      const node: Frame['node'] = { k: first.v, pipe, body: [], else: [] };
       cur().push(node);
-      stack.push({ node, inElse: false, list: node.then });
+      stack.push({ node, inElse: false, list: node.body });
       continue;
     }
     if (first.t === 'id' && first.v === 'else') {
@@ -370,11 +370,11 @@ export function parseTemplate(text: string, predeclared: readonly string[] = ['$
         p.pos = 2;
         const pipe = p.pipeline();
         if (!p.atEnd()) throw new TemplateError(`unexpected ${JSON.stringify(p.peek()!.v)} in else`);
-        const node: Frame['node'] = { k: kw.v, pipe, then: [], else: [] };
+        const node: Frame['node'] = { k: kw.v, pipe, body: [], else: [] };
         f.list.push(node);
         // `else if` chains close with the one {{end}}: replace the frame by the nested one
         stack.pop();
-        stack.push({ node, inElse: false, list: node.then });
+        stack.push({ node, inElse: false, list: node.body });
       }
       continue;
     }
@@ -786,7 +786,7 @@ class Exec {
         this.scopes.push(new Map());
         const v = this.pipe(n.pipe, dot);
         const t = truth(v);
-        if (t) this.nodes(n.then, n.k === 'with' ? v : dot, out);
+        if (t) this.nodes(n.body, n.k === 'with' ? v : dot, out);
         else this.nodes(n.else, dot, out);
         this.scopes.pop();
       }
