@@ -25,23 +25,13 @@ export function instantQuery(expr: Expr, t: number, q: Queryable): InstantSample
   throw new Error('rule result is not a vector or scalar');
 }
 
-export interface ExprNeeds {
-  /** One matcher list per selector of the expression. */
-  matchers: Matcher[][];
-  /** How far back from the evaluation time the expression reads (range + lookback + offset), ms. */
-  reachMs: number;
-}
-
-/** What an expression selects and how far back it reads (for the rule window). */
-export function exprNeeds(e: Expr): ExprNeeds {
-  const out: ExprNeeds = { matchers: [], reachMs: 0 };
-  for (const { selector, rangeMs } of selectors(e)) {
-    out.matchers.push(selector.matchers);
-    // an instant selector reads lookback back; a range selector its range; offset shifts both back
-    const back = (rangeMs > 0 ? rangeMs : LOOKBACK_MS) + Math.max(0, selector.offsetMs);
-    out.reachMs = Math.max(out.reachMs, back);
-  }
-  return out;
+/** Each selector of an expression and how far back from the evaluation time it reads, ms. */
+export function exprNeeds(e: Expr): { matchers: Matcher[]; reachMs: number }[] {
+  return selectors(e).map(({ selector, rangeMs }) => ({
+    matchers: selector.matchers,
+    // an instant selector reads the lookback back; a range selector its range; offset shifts both back
+    reachMs: (rangeMs > 0 ? rangeMs : LOOKBACK_MS) + Math.max(0, selector.offsetMs),
+  }));
 }
 
 /** The engine as `xunjian rules test` drives it: MemoryQueryable stores, our instant queries. */

@@ -138,7 +138,7 @@ export function formatFloat(v: number, fmt: 'e' | 'E' | 'f' | 'g' | 'G', prec: n
     let eprec = shortest ? 6 : p;
     if (!shortest && eprec > x.d.length && x.d.length >= x.dp) eprec = x.d.length;
     const nd = x.d.length;
-    const exp = nd === 0 ? 0 : x.dp - 1;
+    const exp = x.dp - 1;
     if (shortest) p = nd;
     if (exp < -4 || exp >= eprec) {
       if (p > nd) p = nd;
@@ -258,9 +258,9 @@ function fmtOne(verb: string, sp: Spec, x: GoValue): string {
         const prec = sp.prec ?? (f === 'g' || f === 'G' ? -1 : 6);
         if (x.t === 'int') return badVerb(verb, x);
         let s = formatFloat(v, f, prec);
+        // Go prints infinities as +Inf/-Inf whatever the flags, NaN as NaN (+NaN with '+')
         if (Number.isFinite(v)) s = signed(s, sp);
-        else if (sp.plus && !s.startsWith('-') && !s.startsWith('+')) s = `+${s}`;
-        else if (!sp.plus && s === '+Inf') s = sp.space ? ' Inf' : 'Inf';
+        else if (Number.isNaN(v) && sp.plus) s = '+NaN';
         return pad(s, sp, Number.isFinite(v));
       }
       return badVerb(verb, x);

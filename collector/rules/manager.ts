@@ -4,13 +4,13 @@ import { fileURLToPath } from 'node:url';
 import type { LabelSet, OutgoingAlert, SeriesSample } from '../core/component.js';
 import type { Logger } from '../../lib/log.js';
 import { AlertingRule } from './alerting.js';
-import { type Expr, exprNeeds, instantQuery, type Matcher, parseExpr } from './engine.js';
+import { type Expr, exprNeeds, instantQuery, LOOKBACK_MS, parseExpr } from './engine.js';
 import { globFiles } from './glob.js';
 import { evalTimestamp, Group, groupKey, ruleId } from './group.js';
 import { type GroupDef, parseDuration, parseRuleFile, RuleFileError } from './rulefile.js';
 import type { RulesStateStore } from './store.js';
 import { isStaleNaN, labelsKey, type OutSample } from './types.js';
-import { RuleWindow } from './window.js';
+import { RuleWindow, type WindowSelector } from './window.js';
 
 /** The `rules:` config section (see config.ts for the schema, defaults and descriptions). */
 export interface RulesConfig {
@@ -229,18 +229,16 @@ export class RulesManager {
       this.deps.state.forget(this.deps.state.ruleKeys().filter((k) => !keep.has(k)));
     }
     // the window: what every rule selects, as far back as the farthest-reaching rule reads
-    const matchers: Matcher[][] = [];
-    let reach = 0;
-    let maxInterval = 0;
-    for (const s of this.groups) {
-      maxInterval = Math.max(maxInterval, s.group.intervalMs);
-      for (const r of s.group.rules) {
-        const n = exprNeeds(r.def.parsed);
-        matchers.push(...n.matchers);
-        reach = Math.max(reach, n.reachMs);
-      }
-    }
-    this.window.configure(matchers, reach + maxInterval, this.cfg.window.keepAll);
+    const sels: WindowSelector[] = [];
+    let longest = LOOKBACK_MS;
+    for (const s of this.groups)
+      for (const r of s.group.rules)
+        for (const n of exprNeeds(r.def.parsed)) {
+          // one interval more: the samples a tick reads stay until the next tick has read past them
+          sels.push({ matchers: n.matchers, keepMs: n.reachMs + s.group.intervalMs });
+          longest = Math.max(longest, n.reachMs + s.group.intervalMs);
+        }
+    this.window.configure(sels, longest, this.cfg.window.keepAll);
   }
 
   /** Alert state from SQLite: firing alerts stay firing (same startsAt); pending ones get Prometheus's `for` restore. */

@@ -26,6 +26,9 @@ type Arg =
   | { k: 'pipe'; pipe: Pipe };
 interface Cmd {
   args: Arg[];
+  /** offset of the command in the template text, and its source (for Go's error context) */
+  pos: number;
+  src: string;
 }
 interface Pipe {
   decl?: string;
@@ -94,7 +97,7 @@ const UNSUPPORTED = new Set([
 
 // ---- lexing ----
 
-type Tok = { t: 'id' | 'var' | 'field' | 'str' | 'num' | 'op'; v: string };
+type Tok = { t: 'id' | 'var' | 'field' | 'str' | 'num' | 'op'; v: string; at: number; end: number };
 
 function unquoteGo(body: string): string {
   let out = '';
@@ -121,10 +124,21 @@ function unquoteGo(body: string): string {
   return out;
 }
 
-function lexAction(src: string): Tok[] {
-  const toks: Tok[] = [];
+function lexAction(src: string, base = 0): Tok[] {
+  const toks: (Omit<Tok, 'at' | 'end'> & { at?: number; end?: number })[] = [];
   let i = 0;
+  let last = 0;
+  const mark = () => {
+    for (let k = last; k < toks.length; k++) {
+      toks[k]!.at ??= base + tokStart;
+      toks[k]!.end ??= base + i;
+    }
+    last = toks.length;
+  };
+  let tokStart = 0;
   while (i < src.length) {
+    mark();
+    tokStart = i;
     const c = src[i]!;
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       i++;
@@ -195,13 +209,25 @@ function lexAction(src: string): Tok[] {
     }
     throw new TemplateError(`unexpected ${JSON.stringify(c)} in command`);
   }
-  return toks;
+  mark();
+  return toks as Tok[];
 }
 
 // ---- parsing ----
 
 interface Parsed {
   nodes: Node[];
+  text: string;
+}
+
+/** An execution error at a command, formatted as Go's (`NAME:LINE:COL: executing "NAME" at <cmd>: …`). */
+export class ExecError extends Error {
+  constructor(
+    readonly cmd: Cmd,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
 }
 
 class Parser {
@@ -209,6 +235,7 @@ class Parser {
   constructor(
     private toks: Tok[],
     private vars: Set<string>,
+    private text: string,
   ) {}
   atEnd(): boolean {
     return this.pos >= this.toks.length;
@@ -240,6 +267,7 @@ class Parser {
     return pipe;
   }
   command(): Cmd {
+    const start = this.pos;
     const args: Arg[] = [];
     for (;;) {
       const t = this.peek();
@@ -247,7 +275,9 @@ class Parser {
       args.push(this.operand());
     }
     if (args.length === 0) throw new TemplateError('missing value for command');
-    return { args };
+    const first = this.toks[start]!;
+    const lastTok = this.toks[this.pos - 1]!;
+    return { args, pos: first.at, src: this.text.slice(first.at, lastTok.end) };
   }
   operand(): Arg {
     const t = this.toks[this.pos++]!;
@@ -345,10 +375,10 @@ export function parseTemplate(text: string, predeclared: readonly string[] = ['$
       if (!trimmed.endsWith('*/')) throw new TemplateError('unclosed comment');
       continue;
     }
-    const toks = lexAction(inner);
+    const toks = lexAction(inner, start);
     if (toks.length === 0) throw new TemplateError('missing value for command');
     const first = toks[0]!;
-    const p = new Parser(toks, vars);
+    const p = new Parser(toks, vars, text);
     if (first.t === 'id' && (first.v === 'if' || first.v === 'with')) {
       p.pos = 1;
       if (p.atEnd()) throw new TemplateError(`missing value for ${first.v}`);
@@ -389,7 +419,7 @@ export function parseTemplate(text: string, predeclared: readonly string[] = ['$
     cur().push({ k: 'action', pipe });
   }
   if (stack.length) throw new TemplateError('unexpected EOF');
-  return { nodes: root };
+  return { nodes: root, text };
 }
 
 // ---- execution ----
@@ -463,14 +493,15 @@ export function humanizeDuration(v: number): string {
       sign = '-';
       v = -v;
     }
-    const d = Math.trunc(v);
-    const seconds = d % 60;
-    const minutes = Math.trunc(d / 60) % 60;
-    const hours = Math.trunc(d / 3600) % 24;
-    const days = Math.trunc(d / 86400);
-    if (days !== 0) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
-    if (hours !== 0) return `${sign}${hours}h ${minutes}m ${seconds}s`;
-    if (minutes !== 0) return `${sign}${minutes}m ${seconds}s`;
+    // Go's int64(v): out of range it is MinInt64 on amd64
+    const d = v >= 9223372036854775807 ? -9223372036854775808n : BigInt(Math.trunc(v));
+    const seconds = d % 60n;
+    const minutes = (d / 60n) % 60n;
+    const hours = (d / 3600n) % 24n;
+    const days = d / 86400n;
+    if (days !== 0n) return `${sign}${days}d ${hours}h ${minutes}m ${seconds}s`;
+    if (hours !== 0n) return `${sign}${hours}h ${minutes}m ${seconds}s`;
+    if (minutes !== 0n) return `${sign}${minutes}m ${seconds}s`;
     return `${sign}${g4(v)}s`;
   }
   let prefix = '';
@@ -489,12 +520,15 @@ export function humanizePercentage(v: number): string {
 /** Go's time.Time String() of a Unix time in seconds, UTC: "2006-01-02 15:04:05.999999999 +0000 UTC". */
 export function humanizeTimestamp(v: number): string {
   if (Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
-  const sec = Math.floor(v);
-  const nsec = Math.round((v - sec) * 1e9);
-  const d = new Date(sec * 1000);
+  const ns = v * 1e9;
+  if (ns > 9223372036854775807 || ns < -9223372036854775808) throw new TemplateError(`error calling humanizeTimestamp: ${formatFloat(v, 'g', -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`);
+  // model.TimeFromUnixNano: millisecond precision, truncated toward zero
+  const ms = Number(BigInt.asIntN(64, BigInt(Math.trunc(ns))) / 1000000n);
+  const d = new Date(ms);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const msPart = ((ms % 1000) + 1000) % 1000;
   let frac = '';
-  if (nsec > 0) frac = `.${String(nsec).padStart(9, '0').replace(/0+$/, '')}`;
+  if (msPart > 0) frac = `.${String(msPart).padStart(3, '0').replace(/0+$/, '')}`;
   return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}${frac} +0000 UTC`;
 }
 
@@ -531,7 +565,8 @@ function goRepl(repl: string): string {
 function cmpVals(fn: string, a: GoValue, b: GoValue): number {
   if ((a.t === 'int' || a.t === 'float64') && (b.t === 'int' || b.t === 'float64')) {
     if (a.t !== b.t) throw new TemplateError(`error calling ${fn}: incompatible types for comparison`);
-    return a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
+    // NaN: neither less nor equal (Go's lt and eq are false; gt/ge, being !le/!lt, true)
+    return a.v < b.v ? -1 : a.v === b.v ? 0 : 1;
   }
   if (a.t === 'string' && b.t === 'string') return a.v < b.v ? -1 : a.v > b.v ? 1 : 0;
   if (a.t === 'bool' && b.t === 'bool' && (fn === 'eq' || fn === 'ne')) return a.v === b.v ? 0 : 1;
@@ -603,12 +638,13 @@ function callFunc(name: string, args: GoValue[], data: TemplateData): GoValue {
     case 'le':
       n(2);
       return { t: 'bool', v: cmpVals(name, args[0]!, args[1]!) <= 0 };
+    // Go's gt is !le and ge is !lt: with NaN both are true
     case 'gt':
       n(2);
-      return { t: 'bool', v: cmpVals(name, args[0]!, args[1]!) > 0 };
+      return { t: 'bool', v: !(cmpVals(name, args[0]!, args[1]!) <= 0) };
     case 'ge':
       n(2);
-      return { t: 'bool', v: cmpVals(name, args[0]!, args[1]!) >= 0 };
+      return { t: 'bool', v: !(cmpVals(name, args[0]!, args[1]!) < 0) };
     case 'and': {
       for (const a of args) if (!truth(a)) return a;
       return args[args.length - 1] ?? { t: 'nil' };
@@ -713,7 +749,6 @@ class Exec {
     this.scopes[this.scopes.length - 1]!.set(name, v);
   }
   private field(base: GoValue, f: string, dotIsRoot: boolean): GoValue {
-    if (base.t === 'map') return { t: 'string', v: base.v[f] ?? '' };
     if (dotIsRoot) {
       switch (f) {
         case 'Labels':
@@ -727,6 +762,7 @@ class Exec {
       }
       throw new TemplateError(`can't evaluate field ${f} in type template.tmplData`);
     }
+    if (base.t === 'map') return { t: 'string', v: base.v[f] ?? '' };
     if (base.t === 'nil') throw new TemplateError(`nil pointer evaluating interface {}.${f}`);
     throw new TemplateError(`can't evaluate field ${f} in type ${base.t}`);
   }
@@ -767,10 +803,20 @@ class Exec {
       if (head.k === 'func') {
         const args = c.args.slice(1).map((a) => this.arg(a, dot));
         if (prev !== undefined) args.push(prev);
-        prev = callFunc(head.name, args, this.data);
+        try {
+          prev = callFunc(head.name, args, this.data);
+        } catch (e) {
+          if (e instanceof TemplateError) throw new ExecError(c, e.message);
+          throw e;
+        }
       } else {
-        if (c.args.length > 1 || prev !== undefined) throw new TemplateError(`can't give argument to non-function ${describe(head)}`);
-        prev = this.arg(head, dot);
+        if (c.args.length > 1 || prev !== undefined) throw new ExecError(c, `can't give argument to non-function ${describe(head)}`);
+        try {
+          prev = this.arg(head, dot);
+        } catch (e) {
+          if (e instanceof TemplateError) throw new ExecError(c, e.message);
+          throw e;
+        }
       }
     }
     if (p.decl) this.setVar(p.decl, prev!, p.assign === true);
@@ -820,11 +866,23 @@ export function execTemplate(t: Parsed, data: TemplateData): string {
  * Expand as Prometheus's alerting rule does: on error the result is
  * `<error expanding template: …>` (and the caller logs it).
  */
+/** Length of the variable definitions Prometheus puts before every rule template ($labels, …). */
+const DEFS_LEN = '{{$labels := .Labels}}{{$externalLabels := .ExternalLabels}}{{$externalURL := .ExternalURL}}{{$value := .Value}}'.length;
+
 export function expandAlertTemplate(text: string, name: string, data: TemplateData): { text: string; error?: string } {
+  const tn = `__alert_${name}`;
   try {
     return { text: execTemplate(parseTemplate(text), data) };
   } catch (e) {
-    const msg = `error executing template __alert_${name}: template: __alert_${name}: ${(e as Error).message}`;
+    let msg: string;
+    if (e instanceof ExecError) {
+      const before = text.slice(0, e.cmd.pos);
+      const line = 1 + (before.match(/\n/g)?.length ?? 0);
+      const nl = before.lastIndexOf('\n');
+      const col = nl < 0 ? DEFS_LEN + e.cmd.pos : e.cmd.pos - nl - 1;
+      const why = /^error calling |^wrong number of args|^can't give argument/.test(e.reason) || !/^(can't evaluate|nil pointer)/.test(e.reason) ? e.reason : e.reason;
+      msg = `error executing template ${tn}: template: ${tn}:${line}:${col}: executing "${tn}" at <${e.cmd.src}>: ${why}`;
+    } else msg = `error executing template ${tn}: template: ${tn}: ${(e as Error).message}`;
     return { text: `<error expanding template: ${msg}>`, error: msg };
   }
 }

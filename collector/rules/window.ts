@@ -2,8 +2,9 @@ import type { LabelSet } from '../core/component.js';
 import { type Labels, labelsKey, makeLabels, type Matcher, matchesAll, METRIC_NAME, type Queryable, type SeriesData } from './promql/index.js';
 
 /**
- * The rule window: an in-memory Queryable holding only the series the loaded rules can select, and
- * only as far back as they read (the longest range + lookback + offset, plus one evaluation interval).
+ * The rule window: an in-memory Queryable holding only the series the loaded rules can select, each
+ * only as far back as the rules selecting it read (range or lookback, + offset, + one evaluation
+ * interval): `last_over_time(x[1d])` keeps one day of `x`, not of every series.
  *
  * - Samples keep their own timestamps (an agent's spooled samples land at the time they were measured).
  * - A sample older than the newest sample of its series is dropped and counted (`late`), as Prometheus's
@@ -14,6 +15,8 @@ import { type Labels, labelsKey, makeLabels, type Matcher, matchesAll, METRIC_NA
 
 interface WSeries {
   labels: Labels;
+  /** how far back this series is kept, ms */
+  keepMs: number;
   t: Float64Array;
   v: Float64Array;
   /** first live index */
@@ -29,46 +32,62 @@ export interface WindowStats {
   dropped: Record<'late' | 'series_limit', number>;
 }
 
+/** A selector of a loaded rule and how far back from an evaluation it reads, ms. */
+export interface WindowSelector {
+  matchers: Matcher[];
+  keepMs: number;
+}
+
 export class RuleWindow implements Queryable {
   private byKey = new Map<string, WSeries>();
   private byName = new Map<string, Set<WSeries>>();
   /** matcher lists per metric name (`''`: selectors without a fixed name) */
-  private selectorsByName = new Map<string, Matcher[][]>();
-  private anySelectors: Matcher[][] = [];
-  private wantCache = new Map<string, boolean>();
+  private selectorsByName = new Map<string, WindowSelector[]>();
+  private anySelectors: WindowSelector[] = [];
+  private wantCache = new Map<string, number>();
   private keepAll = false;
   windowMs = 0;
   dropped = { late: 0, series_limit: 0 };
 
   constructor(public maxSeries = 1_000_000) {}
 
-  /** The rules changed: which series to keep and for how long. Series no longer wanted are dropped. */
-  configure(matchers: Matcher[][], windowMs: number, keepAll = false): void {
+  /**
+   * The rules changed: which series to keep and for how long (per selector). `windowMs` is the
+   * longest keep, used for series without a selector of their own (keepAll). Series no longer
+   * wanted are dropped.
+   */
+  configure(selectors: WindowSelector[], windowMs: number, keepAll = false): void {
     this.selectorsByName = new Map();
     this.anySelectors = [];
-    for (const ms of matchers) {
-      const name = ms.find((m) => m.name === METRIC_NAME && m.type === '=');
-      if (name) this.selectorsByName.set(name.value, [...(this.selectorsByName.get(name.value) ?? []), ms]);
-      else this.anySelectors.push(ms);
+    for (const sel of selectors) {
+      const name = sel.matchers.find((m) => m.name === METRIC_NAME && m.type === '=');
+      if (name) this.selectorsByName.set(name.value, [...(this.selectorsByName.get(name.value) ?? []), sel]);
+      else this.anySelectors.push(sel);
     }
     this.keepAll = keepAll;
     this.windowMs = windowMs;
     this.wantCache = new Map();
-    for (const [k, s] of this.byKey) if (!this.wantsLabels(s.labels)) this.remove(k, s);
+    for (const [k, s] of this.byKey) {
+      const keep = this.keepOf(s.labels);
+      if (keep === 0) this.remove(k, s);
+      else s.keepMs = keep;
+    }
   }
 
-  private wantsLabels(l: LabelSet): boolean {
-    if (this.keepAll) return true;
-    const own = this.selectorsByName.get(l[METRIC_NAME] ?? '');
-    if (own?.some((ms) => matchesAll(ms, l as Labels))) return true;
-    return this.anySelectors.some((ms) => matchesAll(ms, l as Labels));
+  /** How long a series is kept (0: not at all): the longest reach of the selectors matching it. */
+  private keepOf(l: LabelSet): number {
+    let keep = 0;
+    for (const sel of this.selectorsByName.get(l[METRIC_NAME] ?? '') ?? []) if (sel.keepMs > keep && matchesAll(sel.matchers, l as Labels)) keep = sel.keepMs;
+    for (const sel of this.anySelectors) if (sel.keepMs > keep && matchesAll(sel.matchers, l as Labels)) keep = sel.keepMs;
+    if (keep === 0 && this.keepAll) keep = this.windowMs;
+    return keep;
   }
 
-  /** Whether a series is kept (cached per label set). */
-  wants(l: LabelSet, key = labelsKey(l as Labels)): boolean {
+  /** How long a series would be kept, 0 if not wanted (cached per label set). */
+  wants(l: LabelSet, key = labelsKey(l as Labels)): number {
     let w = this.wantCache.get(key);
     if (w === undefined) {
-      w = this.wantsLabels(l);
+      w = this.keepOf(l);
       if (this.wantCache.size > 4 * this.maxSeries) this.wantCache.clear();
       this.wantCache.set(key, w);
     }
@@ -82,12 +101,13 @@ export class RuleWindow implements Queryable {
     const k = labelsKey(l);
     let s = this.byKey.get(k);
     if (!s) {
-      if (!this.wants(l, k)) return false;
+      const keepMs = this.wants(l, k);
+      if (keepMs === 0) return false;
       if (this.byKey.size >= this.maxSeries) {
         this.dropped.series_limit++;
         return false;
       }
-      s = { labels: l, t: new Float64Array(4), v: new Float64Array(4), start: 0, n: 0 };
+      s = { labels: l, keepMs, t: new Float64Array(4), v: new Float64Array(4), start: 0, n: 0 };
       this.byKey.set(k, s);
       const name = l[METRIC_NAME] ?? '';
       let set = this.byName.get(name);
@@ -133,10 +153,10 @@ export class RuleWindow implements Queryable {
     if (set && set.size === 0) this.byName.delete(s.labels[METRIC_NAME] ?? '');
   }
 
-  /** Drop samples older than now - window, and series left empty; shrink buffers mostly empty. */
+  /** Drop samples older than each series' keep, and series left empty; shrink buffers mostly empty. */
   trim(now: number): void {
-    const minT = now - this.windowMs;
     for (const [k, s] of this.byKey) {
+      const minT = now - s.keepMs;
       let i = s.start;
       while (i < s.n && s.t[i]! < minT) i++;
       s.start = i;
