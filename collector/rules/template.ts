@@ -494,7 +494,7 @@ export function humanizeDuration(v: number): string {
       v = -v;
     }
     // Go's int64(v): out of range it is MinInt64 on amd64
-    const d = v >= 9223372036854775807 ? -9223372036854775808n : BigInt(Math.trunc(v));
+    const d = v >= 2 ** 63 ? -(2n ** 63n) : BigInt(Math.trunc(v));
     const seconds = d % 60n;
     const minutes = (d / 60n) % 60n;
     const hours = (d / 3600n) % 24n;
@@ -521,7 +521,7 @@ export function humanizePercentage(v: number): string {
 export function humanizeTimestamp(v: number): string {
   if (Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
   const ns = v * 1e9;
-  if (ns > 9223372036854775807 || ns < -9223372036854775808) throw new TemplateError(`error calling humanizeTimestamp: ${formatFloat(v, 'g', -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`);
+  if (ns > 2 ** 63 || ns < -(2 ** 63)) throw new TemplateError(`error calling humanizeTimestamp: ${formatFloat(v, 'g', -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`);
   // model.TimeFromUnixNano: millisecond precision, truncated toward zero
   const ms = Number(BigInt.asIntN(64, BigInt(Math.trunc(ns))) / 1000000n);
   const d = new Date(ms);
