@@ -126,7 +126,7 @@ export class Group<E = unknown> {
         returned.set(k, s.labels);
         out.push(s);
       }
-      for (const [k, l] of this.previous[i]!) if (!returned.has(k)) out.push({ labels: l, value: STALE_NAN, ts });
+      for (const [k, l] of this.previous[i]!) if (!returned.has(k)) out.push({ labels: l, value: STALE_NAN, ts, stale: true });
       this.previous[i] = returned;
       if (out.length) this.opts.append(out);
       rule.lastEvaluation = ts;
@@ -140,7 +140,7 @@ export class Group<E = unknown> {
   /** Staleness markers for every series this group produced (the group is going away). */
   staleAll(ts: number): OutSample[] {
     const out: OutSample[] = [];
-    for (const m of this.previous) for (const l of m.values()) out.push({ labels: l, value: STALE_NAN, ts });
+    for (const m of this.previous) for (const l of m.values()) out.push({ labels: l, value: STALE_NAN, ts, stale: true });
     this.previous = this.rules.map(() => new Map());
     return out;
   }

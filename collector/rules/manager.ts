@@ -9,7 +9,7 @@ import { globFiles } from './glob.js';
 import { evalTimestamp, Group, groupKey, ruleId } from './group.js';
 import { type GroupDef, parseDuration, parseRuleFile, RuleFileError } from './rulefile.js';
 import type { RulesStateStore } from './store.js';
-import { isStaleNaN, labelsKey, type OutSample } from './types.js';
+import { labelsKey, type OutSample, STALE_NAN } from './types.js';
 import { RuleWindow, type WindowSelector } from './window.js';
 
 /** The `rules:` config section (see config.ts for the schema, defaults and descriptions). */
@@ -271,13 +271,13 @@ export class RulesManager {
   }
 
   private appendToWindow(samples: OutSample[]): void {
-    for (const s of samples) this.window.append(s.labels, s.ts, s.value);
+    for (const s of samples) this.window.append(s.labels, s.ts, s.stale ? STALE_NAN : s.value);
   }
 
   private appendProduced(samples: OutSample[], intervalMs: number): void {
     this.appendToWindow(samples);
     const own: SeriesSample[] = [];
-    for (const s of samples) if (!isStaleNaN(s.value)) own.push({ labels: s.labels, value: s.value, type: 'gauge', ts: s.ts });
+    for (const s of samples) if (!s.stale) own.push({ labels: s.labels, value: s.value, type: 'gauge', ts: s.ts });
     if (own.length) this.deps.appendOwn(own, intervalMs / 1000);
   }
 

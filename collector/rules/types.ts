@@ -12,6 +12,11 @@ export interface OutSample {
   labels: LabelSet;
   value: number;
   ts: number;
+  /**
+   * A staleness marker. Carried as a flag: a NaN's payload does not survive every path through V8
+   * (object fields may canonicalise it), so the marker's bits are written only where stored.
+   */
+  stale?: true;
 }
 
 /** Evaluate an expression at an instant (ms). Throws on evaluation errors. */
@@ -21,20 +26,8 @@ export type NotifyFunc = (alerts: OutgoingAlert[]) => void;
 /** Append produced samples (store + rule window). */
 export type AppendFunc = (samples: OutSample[]) => void;
 
-/** Prometheus's staleness marker: the NaN with bit pattern 0x7ff0000000000002. */
-export const STALE_NAN: number = (() => {
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setUint32(0, 0x7ff00000);
-  dv.setUint32(4, 0x00000002);
-  return dv.getFloat64(0);
-})();
-
-export function isStaleNaN(v: number): boolean {
-  if (!Number.isNaN(v)) return false;
-  const dv = new DataView(new ArrayBuffer(8));
-  dv.setFloat64(0, v);
-  return dv.getUint32(0) === 0x7ff00000 && dv.getUint32(4) === 0x00000002;
-}
+/** Prometheus's staleness marker (NaN with bit pattern 0x7ff0000000000002), as the engine defines it. */
+export { isStaleNaN, STALE_NAN } from './promql/index.js';
 
 /** Canonical key of a label set: sorted `name\xffvalue\xff…` (Prometheus's label set identity). */
 export function labelsKey(l: LabelSet): string {

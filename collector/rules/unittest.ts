@@ -67,9 +67,12 @@ function num(s: string): number {
   return Number(s);
 }
 
+/** A `stale` step (the marker's NaN bits are written only when the sample is stored). */
+export const STALE = 'stale' as const;
+
 /** Expand promtool's value notation into one entry per step (undefined = `_`, no sample). */
-export function expandValues(values: string): (number | undefined)[] {
-  const out: (number | undefined)[] = [];
+export function expandValues(values: string): (number | typeof STALE | undefined)[] {
+  const out: (number | typeof STALE | undefined)[] = [];
   for (const tok of values.trim().split(/\s+/)) {
     if (tok === '') continue;
     const m = ITEM.exec(tok);
@@ -77,7 +80,7 @@ export function expandValues(values: string): (number | undefined)[] {
     if (m[1]) {
       const n = m[2] === undefined ? 1 : Number(m[2]);
       for (let i = 0; i < n; i++) out.push(undefined);
-    } else if (m[3]) out.push(STALE_NAN);
+    } else if (m[3]) out.push(STALE);
     else {
       let v = num(m[4]!);
       const times = m[6];
@@ -298,18 +301,18 @@ function testGroup<E>(tg: TestGroupIn, evalInterval: number, order: Map<string, 
   } catch (e) {
     return [(e as Error).message];
   }
-  const pending: { labels: LabelSet; samples: { t: number; v: number }[]; i: number }[] = [];
+  const pending: { labels: LabelSet; samples: { t: number; v: number | typeof STALE }[]; i: number }[] = [];
   const byKey = new Map<string, number>();
   for (const [li, s] of (tg.input_series ?? []).entries()) {
     let labels: LabelSet;
-    let values: (number | undefined)[];
+    let values: (number | typeof STALE | undefined)[];
     try {
       labels = parseMetric(String(s.series ?? ''));
       values = expandValues(String(s.values ?? ''));
     } catch (e) {
       return [`${li + 1}:1: ${(e as Error).message}`];
     }
-    const samples: { t: number; v: number }[] = [];
+    const samples: { t: number; v: number | typeof STALE }[] = [];
     values.forEach((v, i) => {
       if (v !== undefined) samples.push({ t: i * intervalMs, v });
     });
@@ -325,7 +328,7 @@ function testGroup<E>(tg: TestGroupIn, evalInterval: number, order: Map<string, 
     for (const p of pending) {
       while (p.i < p.samples.length && p.samples[p.i]!.t <= ts) {
         const s = p.samples[p.i++]!;
-        store.append(p.labels, s.t, s.v);
+        store.append(p.labels, s.t, s.v === STALE ? STALE_NAN : s.v);
       }
     }
   };
@@ -351,7 +354,7 @@ function testGroup<E>(tg: TestGroupIn, evalInterval: number, order: Map<string, 
           append: (samples) => {
             for (const s of samples) {
               try {
-                store.append(s.labels, s.ts, s.value);
+                store.append(s.labels, s.ts, s.stale ? STALE_NAN : s.value);
               } catch {
                 // out of order / duplicate: dropped, as Prometheus's appender refuses it
               }
