@@ -186,6 +186,8 @@ export class AlertingRule<E = unknown> {
 
 function needsSending(a: Alert, ts: number, resendDelayMs: number): boolean {
   if (a.state === 'pending') return false;
+  // never sent (Go's zero time is long past: the first send is immediate)
+  if (a.lastSentAt === 0) return true;
   if (a.resolvedAt > a.lastSentAt) return true;
   return a.lastSentAt + resendDelayMs < ts;
 }
