@@ -140,10 +140,11 @@ describe('rule window', () => {
     const w = new RuleWindow(10);
     const rate = parseExpr('rate(if_octets_total{dir="in"}[10m])');
     const inst = parseExpr('up');
-    if (rate.kind !== 'call' || rate.args[0]!.kind !== 'matrix' || inst.kind !== 'vector') throw new Error('unexpected AST');
+    const arg = rate.kind === 'call' ? rate.args[0] : undefined;
+    if (arg?.kind !== 'matrix' || inst.kind !== 'vector') throw new Error('unexpected AST');
     w.configure(
       [
-        { matchers: rate.args[0].selector.matchers, keepMs: 11 * M },
+        { matchers: arg.selector.matchers, keepMs: 11 * M },
         { matchers: inst.matchers, keepMs: 6 * M },
       ],
       11 * M,
@@ -195,7 +196,7 @@ describe('Go formatting and Prometheus template functions (values checked agains
   ])('humanizeDuration(%d) = %s', (v, out) => expect(humanizeDuration(v)).toBe(out));
   it('humanizePercentage and printf', () => {
     expect(humanizePercentage(0.875)).toBe('87.5%');
-    expect(sprintf('%.2f|%d|%q|%5.1f|%s', [{ t: 'float64', v: 2.675 }, { t: 'int', v: 42 }, { t: 'string', v: 'a"b' }, { t: 'float64', v: 3.14159 }, { t: 'float64', v: 1 }])).toBe('2.67|42|"a\\"b"|  3.1|%!s(float64=1)');
+    expect(sprintf('%.2f|%d|%q|%5.1f|%s', [{ t: 'float64', v: 2.675 }, { t: 'int', v: 42 }, { t: 'string', v: 'a"b' }, { t: 'float64', v: 3.25 }, { t: 'float64', v: 1 }])).toBe('2.67|42|"a\\"b"|  3.2|%!s(float64=1)');
     // round half to even on the exact binary value (2.675 is 2.67499999…)
     expect(formatFloat(0.125, 'f', 2)).toBe('0.12');
     expect(formatFloat(1e21, 'g', -1)).toBe('1e+21');
