@@ -1,6 +1,7 @@
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.js';
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
+import { type RulesConfig, rulesSchema } from './rules/config.js';
 
 /** Collector configuration schema: every option and its default is documented here. */
 export const collectorSchema = {
@@ -85,6 +86,7 @@ export const collectorSchema = {
         },
       },
     },
+    rules: rulesSchema,
     log: logSchema,
   },
 } as const;
@@ -106,6 +108,8 @@ export interface CollectorConfig {
   tls?: { certFile: string; keyFile: string; clientCaFile: string; requireClientCert: boolean };
   nodes: { downAfterIntervals: number };
   metrics: { seriesTtlSeconds: number };
+  /** Optional in the type (configs built in code); the loader always fills it. See collector/rules/. */
+  rules?: RulesConfig;
   log: { level: Level; format: 'text' | 'json' };
 }
 

@@ -21,7 +21,7 @@ export interface RulesComponent extends Component {
 }
 
 export function rulesConfigOf(cfg: CollectorConfig): RulesConfig {
-  const r = (cfg as CollectorConfig & { rules?: Partial<RulesConfig> }).rules ?? {};
+  const r: Partial<RulesConfig> = cfg.rules ?? {};
   return { ...DEFAULT_RULES_CONFIG, ...r, window: { ...DEFAULT_RULES_CONFIG.window, ...(r.window ?? {}) } };
 }
 
