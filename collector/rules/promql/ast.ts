@@ -260,3 +260,20 @@ export function selectors(e: Expr, out: { selector: VectorSelector; rangeMs: num
   }
   return out;
 }
+
+/**
+ * How far from the evaluation time an expression reads samples: `behindMs` into the past (range or
+ * lookback plus offset), `aheadMs` into the future (negative offsets), and whether an `@` modifier
+ * pins some selector to an absolute time (then no window relative to "now" covers it).
+ */
+export function sampleWindow(e: Expr, lookbackMs = 300_000): { behindMs: number; aheadMs: number; absolute: boolean } {
+  let behindMs = 0;
+  let aheadMs = 0;
+  let absolute = false;
+  for (const { selector, rangeMs } of selectors(e)) {
+    if (selector.at) absolute = true;
+    behindMs = Math.max(behindMs, selector.offsetMs + (rangeMs || lookbackMs));
+    aheadMs = Math.max(aheadMs, -selector.offsetMs);
+  }
+  return { behindMs, aheadMs, absolute };
+}

@@ -5,7 +5,7 @@
  * and its errors. No I/O: samples come from a `Queryable`.
  */
 import type { Aggregate, Binary, Call, Expr, Matcher, MatrixSelector, VectorMatching, VectorSelector } from './ast.js';
-import { compareLabels, dropMetricName, EMPTY_LABELS, formatGoFloat, type Labels, labelNames, labelsKey, labelsString, METRIC_NAME, parseGoFloat } from './labels.js';
+import { compareLabels, dropMetricName, EMPTY_LABELS, formatGoFloat, formatGoFloatG, type Labels, labelNames, labelsKey, labelsString, METRIC_NAME, parseGoFloat } from './labels.js';
 import { isValidLabelName, PromQLError } from './parse.js';
 import { compileGoRegex, expandTemplate } from './regex.js';
 
@@ -71,22 +71,13 @@ export function isStaleNaN(v: number): boolean {
 }
 
 function staleAt(s: Selected, i: number): boolean {
-  const x = s.v[i]!;
-  if (!Number.isNaN(x)) return false;
-  if (s.bits) {
-    const lo = s.bits[2 * i];
-    const hi = s.bits[2 * i + 1];
-    return lo === 2 && (hi === 0x7ff00000 || hi === 0x7ff80000);
-  }
-  return isStaleNaN(x);
+  return isStaleNaN(s.v[i]!);
 }
 
 interface Selected {
   labels: Labels;
   t: ArrayLike<number>;
   v: ArrayLike<number>;
-  /** The raw bits of `v` when it is a Float64Array (little-endian words). */
-  bits?: Uint32Array;
 }
 
 /** Internal per-step vector sample; `t` is the sample time for selector results (timestamp()). */
@@ -144,11 +135,7 @@ function select(ctx: Ctx, vs: VectorSelector, rangeMs: number): Selected[] {
   const lo = refTime(ctx, vs, ctx.start) - Math.max(rangeMs, ctx.lookback);
   const hi = refTime(ctx, vs, ctx.end);
   s = [];
-  for (const d of ctx.q.select(vs.matchers, lo, hi)) {
-    const x: Selected = { labels: d.labels, t: d.t, v: d.v };
-    if (d.v instanceof Float64Array) x.bits = new Uint32Array(d.v.buffer, d.v.byteOffset, d.v.length * 2);
-    s.push(x);
-  }
+  for (const d of ctx.q.select(vs.matchers, lo, hi)) s.push(d);
   s.sort((a, b) => compareLabels(a.labels, b.labels));
   ctx.sel.set(vs, s);
   return s;
@@ -171,15 +158,27 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
 }
 
 interface Points {
-  t: number[];
-  v: number[];
+  t: ArrayLike<number> & Iterable<number>;
+  v: ArrayLike<number> & Iterable<number>;
 }
 
+const EMPTY_POINTS: Points = { t: [], v: [] };
+
 function rangePoints(s: Selected, mint: number, maxt: number): Points {
+  const lo = lowerBound(s.t, mint);
+  const hi = upperBound(s.t, maxt);
+  if (lo >= hi) return EMPTY_POINTS;
+  let stale = false;
+  for (let i = lo; i < hi; i++) {
+    if (staleAt(s, i)) {
+      stale = true;
+      break;
+    }
+  }
+  if (!stale && s.t instanceof Float64Array && s.v instanceof Float64Array) return { t: s.t.subarray(lo, hi), v: s.v.subarray(lo, hi) };
   const t: number[] = [];
   const v: number[] = [];
-  const hi = upperBound(s.t, maxt);
-  for (let i = lowerBound(s.t, mint); i < hi; i++) {
+  for (let i = lo; i < hi; i++) {
     if (staleAt(s, i)) continue;
     t.push(s.t[i]!);
     v.push(s.v[i]!);
@@ -254,7 +253,7 @@ function evalNode(ctx: Ctx, e: Expr, ts: number): Value {
       const out: { labels: Labels; t: number[]; v: number[] }[] = [];
       for (const s of series) {
         const p = rangePoints(s, maxt - e.rangeMs, maxt);
-        if (p.t.length > 0) out.push({ labels: s.labels, t: p.t, v: p.v });
+        if (p.t.length > 0) out.push({ labels: s.labels, t: Array.from(p.t), v: Array.from(p.v) });
       }
       return { type: 'matrix', series: out };
     }
@@ -430,19 +429,30 @@ function compare(op: string, l: number, r: number): boolean {
 const isComparison = (op: string) => op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
 const dropsName = (op: string) => op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^';
 
+const sigCache = new WeakMap<VectorMatching, { names: string[]; cache: WeakMap<Labels, string> }>();
+
+/** The matching signature of a series (cached per matching clause and label set). */
 function signature(m: VectorMatching, l: Labels): string {
-  let k = '';
+  let c = sigCache.get(m);
+  if (!c) {
+    c = { names: [...m.labels].sort(), cache: new WeakMap() };
+    sigCache.set(m, c);
+  }
+  let k = c.cache.get(l);
+  if (k !== undefined) return k;
+  k = '';
   if (m.on) {
-    for (const n of [...m.labels].sort()) {
+    for (const n of c.names) {
       const v = l[n];
-      if (v !== undefined) k += `${n}\xff${v}\xfe`;
+      if (v !== undefined) k += `${n}\x00${v}\x01`;
     }
-    return k;
+  } else {
+    for (const n of labelNames(l)) {
+      if (n === METRIC_NAME || m.labels.includes(n)) continue;
+      k += `${n}\x00${l[n]}\x01`;
+    }
   }
-  for (const n of labelNames(l)) {
-    if (n === METRIC_NAME || m.labels.includes(n)) continue;
-    k += `${n}\xff${l[n]}\xfe`;
-  }
+  c.cache.set(l, k);
   return k;
 }
 
@@ -549,7 +559,33 @@ function vectorBinop(e: Binary, lhs0: VSample[], rhs0: VSample[], m: VectorMatch
   return out;
 }
 
+const resultCache = new WeakMap<VectorMatching, Map<string, WeakMap<Labels, WeakMap<Labels, Labels>>>>();
+
 function resultMetric(lhs: Labels, rhs: Labels, op: string, m: VectorMatching): Labels {
+  let byOp = resultCache.get(m);
+  if (!byOp) {
+    byOp = new Map();
+    resultCache.set(m, byOp);
+  }
+  let byL = byOp.get(op);
+  if (!byL) {
+    byL = new WeakMap();
+    byOp.set(op, byL);
+  }
+  let byR = byL.get(lhs);
+  if (!byR) {
+    byR = new WeakMap();
+    byL.set(lhs, byR);
+  }
+  let r = byR.get(rhs);
+  if (!r) {
+    r = computeResultMetric(lhs, rhs, op, m);
+    byR.set(rhs, r);
+  }
+  return r;
+}
+
+function computeResultMetric(lhs: Labels, rhs: Labels, op: string, m: VectorMatching): Labels {
   const b: Record<string, string> = { ...lhs };
   if (dropsName(op)) delete b[METRIC_NAME];
   if (m.card === 'one-to-one') {
@@ -648,16 +684,26 @@ interface Group {
   values?: number[];
 }
 
+const groupCache = new WeakMap<string[], WeakMap<Labels, string>>();
+
 function groupingKey(l: Labels, grouping: string[], without: boolean): string {
-  let k = '';
+  let c = groupCache.get(grouping);
+  if (!c) {
+    c = new WeakMap();
+    groupCache.set(grouping, c);
+  }
+  let k = c.get(l);
+  if (k !== undefined) return k;
+  k = without ? 'w' : 'b';
   if (without) {
-    for (const n of labelNames(l)) if (n !== METRIC_NAME && !grouping.includes(n)) k += `${n}\xff${l[n]}\xfe`;
-    return k;
+    for (const n of labelNames(l)) if (n !== METRIC_NAME && !grouping.includes(n)) k += `${n}\x00${l[n]}\x01`;
+  } else {
+    for (const n of grouping) {
+      const v = l[n];
+      if (v !== undefined) k += `${n}\x00${v}\x01`;
+    }
   }
-  for (const n of grouping) {
-    const v = l[n];
-    if (v !== undefined) k += `${n}\xff${v}\xfe`;
-  }
+  c.set(l, k);
   return k;
 }
 
@@ -668,7 +714,7 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): VSample[] {
   let grouping = e.grouping;
   if (e.op === 'topk' || e.op === 'bottomk') {
     const f = evalScalar(ctx, e.param!, ts);
-    if (!(f <= 2 ** 63 && f >= -(2 ** 63))) err(`Scalar value ${formatGoFloat(f)} overflows int64`);
+    if (!(f <= 2 ** 63 && f >= -(2 ** 63))) err(`Scalar value ${formatGoFloatG(f)} overflows int64`);
     k = Math.trunc(f);
     if (k < 1) {
       evalVector(ctx, e.expr, ts);
@@ -994,7 +1040,7 @@ function rangeFunction(func: string, p: Points, rangeStart: number, rangeEnd: nu
       return m;
     }
     case 'quantile_over_time':
-      return quantile(param, [...v]);
+      return quantile(param, Array.from(v));
     case 'stddev_over_time':
     case 'stdvar_over_time': {
       let count = 0;
@@ -1181,7 +1227,7 @@ function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
         if (ub === undefined) continue;
         const rest: Record<string, string> = { ...s.labels };
         delete rest.le;
-        const key = labelsKey(Object.freeze(rest));
+        const key = labelsKey(Object.freeze({ ...rest }));
         let g = groups.get(key);
         if (!g) {
           delete rest[METRIC_NAME];

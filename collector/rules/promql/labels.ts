@@ -23,12 +23,15 @@ function cmpStr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A stable string identifying the label set (names sorted). */
+/**
+ * A stable string identifying the label set: `name\x00value\x01…` in name order, cached on the
+ * (frozen) object. Its string order is labels.Compare's order (for values without \x00/\x01).
+ */
 export function labelsKey(l: Labels): string {
   let k = keyCache.get(l);
   if (k === undefined) {
     k = '';
-    for (const n of labelNames(l)) k += `${n}\xff${l[n]}\xfe`;
+    for (const n of labelNames(l)) k += `${n}\x00${l[n]}\x01`;
     keyCache.set(l, k);
   }
   return k;
@@ -43,25 +46,24 @@ export function makeLabels(rec: Record<string, string>): Labels {
 
 /** labels.Compare of Prometheus: pairwise by name, then value, in sorted order; shorter first. */
 export function compareLabels(a: Labels, b: Labels): number {
-  const an = labelNames(a);
-  const bn = labelNames(b);
-  const n = Math.min(an.length, bn.length);
-  for (let i = 0; i < n; i++) {
-    const x = an[i]!;
-    const y = bn[i]!;
-    if (x !== y) return x < y ? -1 : 1;
-    const xv = a[x]!;
-    const yv = b[y]!;
-    if (xv !== yv) return xv < yv ? -1 : 1;
-  }
-  return an.length - bn.length;
+  const x = labelsKey(a);
+  const y = labelsKey(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
+const dropCache = new WeakMap<Labels, Labels>();
+
+/** The label set without `__name__` (cached on the object, so keys derived from it are cached too). */
 export function dropMetricName(l: Labels): Labels {
   if (!(METRIC_NAME in l)) return l;
-  const out: Record<string, string> = { ...l };
-  delete out[METRIC_NAME];
-  return Object.freeze(out);
+  let d = dropCache.get(l);
+  if (!d) {
+    const out: Record<string, string> = { ...l };
+    delete out[METRIC_NAME];
+    d = Object.freeze(out);
+    dropCache.set(l, d);
+  }
+  return d;
 }
 
 /** Does `value` (an absent label is "") satisfy the matcher? */
@@ -121,6 +123,33 @@ export function formatGoFloat(v: number): string {
   else if (exp >= 0) s = `${digits.slice(0, exp + 1)}.${digits.slice(exp + 1)}`;
   else s = `0.${'0'.repeat(-exp - 1)}${digits}`;
   return neg ? `-${s}` : s;
+}
+
+/** strconv.FormatFloat(v, 'e', -1, 64): shortest digits, `d.ddde±XX` (at least two exponent digits). */
+export function formatGoFloatE(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  const neg = v < 0 || Object.is(v, -0);
+  const m = /^(\d)(?:\.(\d+))?e([+-])(\d+)$/.exec(Math.abs(v).toExponential())!;
+  const s = `${m[1]}${m[2] ? `.${m[2]}` : ''}e${m[3]}${m[4]!.padStart(2, '0')}`;
+  return neg ? `-${s}` : s;
+}
+
+/** Go's %v of a float64 (strconv 'g', shortest): exponent form below 1e-4 and from 1e21 on. */
+export function formatGoFloatG(v: number): string {
+  if (!Number.isFinite(v)) return formatGoFloat(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-4 || a >= 1e21) ? formatGoFloatE(v) : formatGoFloat(v);
+}
+
+/**
+ * A sample value as Prometheus's HTTP API writes it in vectors and matrices (jsonutil.MarshalValue):
+ * 'f' format, but 'e' below 1e-6 and from 1e21 on. (Scalars are always 'f': formatGoFloat.)
+ */
+export function formatPromValue(v: number): string {
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-6 || a >= 1e21) ? formatGoFloatE(v) : formatGoFloat(v);
 }
 
 const GO_FLOAT_RE = /^[+-]?(?:(?:\d+(?:_\d+)*)?\.?\d*(?:_\d+)*(?:[eE][+-]?\d+)?|0[xX][0-9a-fA-F_]*\.?[0-9a-fA-F_]*[pP][+-]?\d+)$/;

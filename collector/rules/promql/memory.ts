@@ -1,5 +1,5 @@
 /**
- * A simple in-memory Queryable: series appended in time order, indexed by metric name, values in
+ * A simple in-memory Queryable: series appended (mostly) in time order, indexed by metric name, values in
  * Float64Array chunks (so stale markers keep their bit pattern), binary search on time in the
  * evaluator. For tests and small windows; the rules engine's window implements the same interface.
  */
@@ -12,13 +12,19 @@ interface MemSeries {
   t: Float64Array;
   v: Float64Array;
   n: number;
+  /** The SeriesData handed out, until the next append. */
+  view?: SeriesData;
 }
 
 export class MemoryQueryable implements Queryable {
   private readonly byKey = new Map<string, MemSeries>();
   private readonly byName = new Map<string, MemSeries[]>();
 
-  /** Append one sample; timestamps of a series must not decrease (equal: the sample is replaced). */
+  /**
+   * Add one sample. In time order it is an append; a late sample (older than the series' newest) is
+   * inserted at its place, so an evaluation sees data at the time it was measured. A sample at an
+   * existing timestamp replaces the value.
+   */
   append(labels: Labels | Record<string, string>, t: number, v: number): void {
     const l = Object.isFrozen(labels) ? (labels as Labels) : makeLabels(labels as Record<string, string>);
     const k = labelsKey(l);
@@ -31,13 +37,22 @@ export class MemoryQueryable implements Queryable {
       if (list) list.push(s);
       else this.byName.set(name, [s]);
     }
-    if (s.n > 0) {
-      const last = s.t[s.n - 1]!;
-      if (t < last) throw new Error(`out-of-order sample for ${k.replaceAll('\xff', '=').replaceAll('\xfe', ',')}: ${t} < ${last}`);
-      if (t === last) {
-        s.v[s.n - 1] = v;
+    s.view = undefined;
+    let at = s.n;
+    if (s.n > 0 && t <= s.t[s.n - 1]!) {
+      // a late sample: binary search its place; the same timestamp replaces the value
+      let lo = 0;
+      let hi = s.n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (s.t[mid]! < t) lo = mid + 1;
+        else hi = mid;
+      }
+      if (s.t[lo] === t) {
+        s.v[lo] = v;
         return;
       }
+      at = lo;
     }
     if (s.n === s.t.length) {
       const nt = new Float64Array(s.t.length * 2);
@@ -47,8 +62,12 @@ export class MemoryQueryable implements Queryable {
       s.t = nt;
       s.v = nv;
     }
-    s.t[s.n] = t;
-    s.v[s.n] = v;
+    if (at < s.n) {
+      s.t.copyWithin(at + 1, at, s.n);
+      s.v.copyWithin(at + 1, at, s.n);
+    }
+    s.t[at] = t;
+    s.v[at] = v;
     s.n++;
   }
 
@@ -63,7 +82,8 @@ export class MemoryQueryable implements Queryable {
     for (const s of candidates) {
       if (s.n === 0 || s.t[s.n - 1]! < minT || s.t[0]! > maxT) continue;
       if (!matchesAll(matchers, s.labels)) continue;
-      yield { labels: s.labels, t: s.t.subarray(0, s.n), v: s.v.subarray(0, s.n) };
+      s.view ??= { labels: s.labels, t: s.t.subarray(0, s.n), v: s.v.subarray(0, s.n) };
+      yield s.view;
     }
   }
 }

@@ -21,7 +21,7 @@ import {
   type VectorMatching,
   type VectorSelector,
 } from './ast.js';
-import { matches, METRIC_NAME } from './labels.js';
+import { formatGoFloat, formatGoFloatG, matches, METRIC_NAME } from './labels.js';
 import { compileGoRegex, RegexSyntaxError } from './regex.js';
 
 export class PromQLError extends Error {
@@ -55,7 +55,108 @@ function toNode(input: string): Node {
     }
     return n;
   };
-  return build();
+  return fixPrecedence(fixPostfix(build()), input);
+}
+
+const POSTFIX = new Set(['OffsetExpr', 'StepInvariantExpr', 'MatrixSelector', 'SubqueryExpr']);
+
+/**
+ * lezer-promql 0.42 binds `offset`, `@` and `[range]` looser than binary and unary operators
+ * (`a - b offset 5m` comes out as `(a - b) offset 5m`); Prometheus's yacc grammar binds them tightest
+ * (`a - (b offset 5m)`). Rotate such modifiers down onto the rightmost operand.
+ */
+function fixPostfix(n: Node): Node {
+  const children = n.children.map(fixPostfix);
+  let node: Node = { ...n, children };
+  if (POSTFIX.has(node.name)) {
+    const i = node.children.findIndex((c) => EXPR_NODES.has(c.name));
+    const operand = node.children[i];
+    if (operand && (operand.name === 'BinaryExpr' || operand.name === 'UnaryExpr')) {
+      const j = operand.children.findLastIndex((c) => EXPR_NODES.has(c.name));
+      const last = operand.children[j]!;
+      const inner = fixPostfix({ ...node, from: last.from, children: node.children.map((c, k) => (k === i ? last : c)) });
+      node = { ...operand, to: node.to, children: operand.children.map((c, k) => (k === j ? inner : c)) };
+    }
+  }
+  return node;
+}
+
+const PREC: Record<string, number> = { Or: 1, And: 2, Unless: 2, Eql: 3, Neq: 3, Gtr: 3, Lss: 3, Gte: 3, Lte: 3, Add: 4, Sub: 4, Mul: 5, Div: 5, Mod: 5, Atan2: 5, Pow: 6 };
+const UNARY_PREC = 5; // unary_op expr %prec MUL
+
+type Item = { kind: 'atom'; node: Node } | { kind: 'op'; name: string; nodes: Node[] } | { kind: 'unary'; op: Node };
+
+function signedNumber(n: Node, input: string): boolean {
+  return n.name === 'NumberLiteral' && /^[-+]/.test(input.slice(n.from, n.to));
+}
+
+/**
+ * Rebuild operator chains with Prometheus's precedence and associativity from their tokens in text
+ * order. Needed because lezer's tree is shaped by where it attached `offset`/`@`/`[range]` (see
+ * fixPostfix) and reads a sign as part of a number (`-2 ^ 2`, which Prometheus reads as -(2^2)).
+ */
+function fixPrecedence(n: Node, input: string): Node {
+  if (n.name !== 'BinaryExpr' && n.name !== 'UnaryExpr' && !signedNumber(n, input)) {
+    // The timestamp of `@` is a (possibly signed) number of its own, not an operand.
+    const keep = n.name === 'StepInvariantExpr' ? n.children.filter((c) => c.name === 'NumberLiteral').at(-1) : undefined;
+    const first = n.children.find((c) => EXPR_NODES.has(c.name));
+    return { ...n, children: n.children.map((c) => (c === keep && c !== first ? c : fixPrecedence(c, input))) };
+  }
+  const items: Item[] = [];
+  const flatten = (x: Node): void => {
+    if (x.name === 'BinaryExpr') {
+      const idx = x.children.map((c, i) => (EXPR_NODES.has(c.name) ? i : -1)).filter((i) => i >= 0);
+      const first = idx[0];
+      const last = idx[idx.length - 1];
+      if (first === undefined || last === undefined || first === last) {
+        items.push({ kind: 'atom', node: { ...x, children: x.children.map((c) => fixPrecedence(c, input)) } });
+        return;
+      }
+      flatten(x.children[first]!);
+      const between = x.children.slice(first + 1, last);
+      const op = between.find((c) => c.name in PREC);
+      items.push({ kind: 'op', name: op?.name ?? '', nodes: between });
+      flatten(x.children[last]!);
+    } else if (x.name === 'UnaryExpr') {
+      const op = x.children.find((c) => c.name === 'UnaryOp');
+      const inner = x.children.find((c) => EXPR_NODES.has(c.name));
+      if (!op || !inner) {
+        items.push({ kind: 'atom', node: x });
+        return;
+      }
+      items.push({ kind: 'unary', op });
+      flatten(inner);
+    } else if (signedNumber(x, input)) {
+      items.push({ kind: 'unary', op: { name: 'UnaryOp', from: x.from, to: x.from + 1, error: false, children: [] } });
+      const rest = input.slice(x.from + 1, x.to);
+      items.push({ kind: 'atom', node: { ...x, from: x.from + 1 + (rest.length - rest.trimStart().length) } });
+    } else items.push({ kind: 'atom', node: fixPrecedence(x, input) });
+  };
+  flatten(n);
+  let i = 0;
+  const primary = (): Node => {
+    const it = items[i++];
+    if (!it) return { name: '⚠', from: input.length, to: input.length, error: true, children: [] };
+    if (it.kind === 'unary') {
+      const operand = climb(UNARY_PREC + 1);
+      return { name: 'UnaryExpr', from: it.op.from, to: operand.to, error: false, children: [it.op, operand] };
+    }
+    if (it.kind === 'atom') return it.node;
+    return { name: '⚠', from: it.nodes[0]?.from ?? 0, to: it.nodes[0]?.to ?? 0, error: true, children: [] };
+  };
+  const climb = (minPrec: number): Node => {
+    let lhs = primary();
+    for (;;) {
+      const it = items[i];
+      if (it?.kind !== 'op') return lhs;
+      const p = PREC[it.name] ?? 0;
+      if (p < minPrec) return lhs;
+      i++;
+      const rhs = climb(it.name === 'Pow' ? p : p + 1);
+      lhs = { name: 'BinaryExpr', from: lhs.from, to: rhs.to, error: false, children: [lhs, ...it.nodes, rhs] };
+    }
+  };
+  return climb(0);
 }
 
 function firstError(n: Node): Node | undefined {
@@ -205,7 +306,7 @@ export function makeMatcher(name: string, type: MatchType, value: string, pos?: 
     try {
       return Object.freeze({ name, type, value, re: compileGoRegex(value) });
     } catch (err) {
-      if (err instanceof RegexSyntaxError) throw new PromQLError(`error parsing regexp ${JSON.stringify(value)}: ${err.message}`, pos);
+      if (err instanceof RegexSyntaxError) throw new PromQLError(`error parsing regexp ${JSON.stringify(value)}: ${err.message.replace(/^Invalid regular expression: /, '')}`, pos);
       throw err;
     }
   }
@@ -296,9 +397,11 @@ class Converter {
     const [inner] = this.exprChildren(n);
     const dur = n.children.find((c) => c.name === 'Duration');
     const e = this.convert(inner!);
-    if (e.kind !== 'vector') this.fail('ranges only allowed for vector selectors', dur ?? n);
-    if (this.sel.get(e)?.offsetSet) this.fail('no offset modifiers allowed before range', dur ?? n);
-    if (e.at) this.fail('no @ modifiers allowed before range', dur ?? n);
+    // Prometheus reports these at the opening bracket.
+    const bracket = dur ? dur.from - 1 : n.from;
+    if (e.kind !== 'vector') this.fail('ranges only allowed for vector selectors', bracket);
+    if (this.sel.get(e)?.offsetSet) this.fail('no offset modifiers allowed before range', bracket);
+    if (e.at) this.fail('no @ modifiers allowed before range', bracket);
     const rangeMs = parseDuration(this.text(dur!), dur!.from);
     if (rangeMs === 0) this.fail('duration must be greater than 0', dur!);
     return { kind: 'matrix', selector: e, rangeMs, pos: this.pos(n) };
@@ -317,13 +420,12 @@ class Converter {
     const negative = n.children.some((c) => c.name === 'Sub');
     const dur = n.children.find((c) => c.name === 'Duration');
     if (!dur) this.fail('unexpected offset: expected a duration', n);
-    if (negative) this.fail('negative offsets are not in the supported subset (Prometheus 2.42 needs --enable-feature=promql-negative-offset)', n.children.find((c) => c.name === 'Sub')!);
     const st = this.sel.get(vs)!;
     if (st.offsetSet) this.fail('offset may not be set multiple times', n);
     const ms = parseDuration(this.text(dur), dur.from);
     if (ms === 0) this.fail('duration must be greater than 0', dur);
     st.offsetSet = true;
-    vs.offsetMs = ms;
+    vs.offsetMs = negative ? -ms : ms;
     e.pos = this.pos(n);
     return e;
   }
@@ -339,7 +441,7 @@ class Converter {
     if (pre) at = { kind: this.text(pre) === 'start' ? 'start' : 'end' };
     else if (num && num !== inner) {
       const ts = parseNumber(this.text(num), num.from);
-      if (!Number.isFinite(ts) || ts >= 2 ** 63 || ts <= -(2 ** 63)) this.fail(`timestamp out of bounds for @ modifier: ${ts}`, n);
+      if (!Number.isFinite(ts) || ts >= 2 ** 63 || ts <= -(2 ** 63)) this.fail(`timestamp out of bounds for @ modifier: ${Number.isFinite(ts) ? ts.toFixed(6) : formatGoFloat(ts)}`, n);
       at = { kind: 'time', ms: goRound(ts * 1000) };
     } else return this.fail('unexpected @: expected a timestamp, start() or end()', n);
     vs.at = at;
@@ -353,7 +455,7 @@ class Converter {
     const e = this.convert(inner!);
     const sign = op && this.text(op) === '-' ? '-' : '+';
     const t = typeOf(e);
-    if (t !== 'scalar' && t !== 'vector') this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${docType(t)}`, n);
+    if (t !== 'scalar' && t !== 'vector') this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${JSON.stringify(docType(t))}`, n);
     if (e.kind === 'number') return { kind: 'number', value: sign === '-' ? -e.value : e.value, pos: this.pos(n) };
     return { kind: 'unary', op: sign, expr: e, pos: this.pos(n) };
   }
@@ -364,16 +466,6 @@ class Converter {
     if (!lhsNode || !rhsNode || !opNode) return this.fail(`incomplete binary expression ${JSON.stringify(this.text(n))}`, n);
     const op = BIN_OPS[opNode.name]!;
     if (op === 'atan2') this.fail('the atan2 operator is not in the supported PromQL subset', opNode);
-    // lezer reads `-2 ^ 2` as (-2)^2; Prometheus's lexer has no signed numbers: -(2^2).
-    if (op === '^' && lhsNode.name === 'NumberLiteral' && /^[-+]/.test(this.text(lhsNode))) {
-      const txt = this.text(lhsNode);
-      const sign = txt[0] as '-' | '+';
-      const unsignedFrom = lhsNode.from + txt.slice(1).search(/\S/) + 1;
-      const inner = this.binaryFrom(op, { ...lhsNode, from: unsignedFrom }, rhsNode, opNode, n);
-      const t = typeOf(inner);
-      if (t !== 'scalar' && t !== 'vector') this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${docType(t)}`, n);
-      return { kind: 'unary', op: sign, expr: inner, pos: this.pos(n) };
-    }
     return this.binaryFrom(op, lhsNode, rhsNode, opNode, n);
   }
 
@@ -489,10 +581,19 @@ class Converter {
       const param = args[0]!;
       const pt = aop === 'count_values' ? 'string' : 'scalar';
       if (typeOf(param) !== pt) this.fail(`expected type ${docType(pt)} in aggregation parameter, got ${docType(typeOf(param))}`, param.pos.start);
+      // Prometheus finds these when it evaluates; a literal parameter can be refused at load.
+      const lit = unwrap(param);
+      if (aop === 'count_values' && lit.kind === 'string' && !isValidLabelName(lit.value)) this.fail(`invalid label name ${JSON.stringify(lit.value)}`, param.pos.start);
+      if ((aop === 'topk' || aop === 'bottomk') && lit.kind === 'number' && !(lit.value <= 2 ** 63 && lit.value >= -(2 ** 63))) this.fail(`Scalar value ${formatGoFloatG(lit.value)} overflows int64`, param.pos.start);
       out.param = param;
     }
     return out;
   }
+}
+
+function unwrap(e: Expr): Expr {
+  while (e.kind === 'paren') e = e.expr;
+  return e;
 }
 
 /** math.Round: half away from zero. */
@@ -511,6 +612,8 @@ export function parse(input: string): Expr {
   const err = firstError(root);
   if (err) {
     const near = input.slice(err.from, Math.max(err.to, err.from + 1)).trim();
+    const fn = /([a-zA-Z_][a-zA-Z0-9_]*)\s*$/.exec(input.slice(0, err.from));
+    if (near.startsWith('(') && fn) throw new PromQLError(`unknown function with name ${JSON.stringify(fn[1])}`, fn.index);
     throw new PromQLError(near === '' ? 'syntax error: unexpected end of input' : `syntax error: unexpected ${JSON.stringify(near)}`, err.from);
   }
   const top = root.children.filter((c) => EXPR_NODES.has(c.name));
