@@ -66,8 +66,8 @@ function report(node: string, ts: number, load: number): AcceptedReport {
       { labels: { __name__: 'node_load1', node, site: 's', zone: 'extranet' }, value: load, type: 'gauge', ts },
       { labels: { __name__: 'unrelated_metric', node }, value: 1, type: 'gauge', ts },
     ],
-    intervalSeconds: 60,
     changedFacts: [],
+    newStream: false,
   };
 }
 

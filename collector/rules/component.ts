@@ -34,6 +34,7 @@ export function createRulesComponent(ctx: CollectorContext): RulesComponent {
     notify: (alerts) => ctx.hub.alerts.send(alerts),
     appendOwn: (samples, intervalSeconds) => ctx.series.appendOwn('rules', samples, intervalSeconds),
     state,
+    beforeCycle: (now) => scrapeRegistry(ctx, now, (samples) => manager.ingest(samples)),
   });
   registerMetrics(ctx, manager);
   let started = false;
@@ -82,6 +83,24 @@ export function createRulesComponent(ctx: CollectorContext): RulesComponent {
       ];
     },
   };
+}
+
+/**
+ * The collector's own metrics (ctx.registry: ingest rejects, the rules' own metrics, …) into the window
+ * at each cycle, as a Prometheus scraping the collector would see them; the window keeps only the
+ * series a rule selects.
+ */
+async function scrapeRegistry(ctx: CollectorContext, now: number, ingest: (s: { labels: Record<string, string>; value: number; ts: number }[]) => void): Promise<void> {
+  const fams = await ctx.registry.getMetricsAsJSON();
+  const samples: { labels: Record<string, string>; value: number; ts: number }[] = [];
+  for (const f of fams) {
+    for (const v of f.values as { value: number; labels: Record<string, string | number>; metricName?: string }[]) {
+      const labels: Record<string, string> = { __name__: v.metricName ?? f.name };
+      for (const [k, x] of Object.entries(v.labels)) labels[k] = String(x);
+      samples.push({ labels, value: v.value, ts: now });
+    }
+  }
+  ingest(samples);
 }
 
 function registerMetrics(ctx: CollectorContext, m: RulesManager): void {

@@ -100,6 +100,8 @@ export interface ManagerDeps {
   /** Produced series into the series store (no staleness markers: the store ages series by interval). */
   appendOwn(samples: SeriesSample[], intervalSeconds: number): void;
   state?: RulesStateStore;
+  /** Called before each evaluation cycle (e.g. to bring the collector's own metrics into the window). */
+  beforeCycle?: (now: number) => Promise<void> | void;
 }
 
 export interface ManagerCounters {
@@ -324,19 +326,22 @@ export class RulesManager {
 
   start(): void {
     this.running = true;
-    const loop = () => {
+    const loop = async () => {
       if (!this.running) return;
       try {
+        const now = this.deps.now();
+        if (this.deps.beforeCycle && this.groups.some((s) => s.next <= now)) await this.deps.beforeCycle(now);
         this.runDue(this.deps.now());
       } catch (e) {
         this.deps.log.error('rule evaluation cycle failed', { err: (e as Error).message });
       }
+      if (!this.running) return;
       const now = this.deps.now();
       const next = Math.min(...this.groups.map((s) => s.next), now + 60_000);
-      this.timer = setTimeout(loop, Math.max(10, next - now));
+      this.timer = setTimeout(() => void loop(), Math.max(10, next - now));
       this.timer.unref?.();
     };
-    loop();
+    void loop();
   }
 
   stop(): void {
