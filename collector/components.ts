@@ -1,7 +1,8 @@
 import type { ComponentFactory } from './core/component.js';
+import { createRulesComponent } from './rules/component.js';
 
 /**
  * The capabilities the collector hosts, one line each (Telegraf's `inputs.Add`, in spirit). Order is
  * start order; stop runs in reverse. Each factory takes the collector context (collector/core).
  */
-export const COMPONENTS: ComponentFactory[] = [];
+export const COMPONENTS: ComponentFactory[] = [createRulesComponent];

@@ -24,6 +24,10 @@ const DOCUMENTED: Record<string, Role | 'public' | 'node'> = {
   'POST /api/v1/api-tokens': 'admin',
   'DELETE /api/v1/api-tokens/:name': 'admin',
   'POST /api/v1/-/reload': 'admin',
+  'GET /api/v1/rules': 'viewer',
+  'GET /api/v1/alerts': 'viewer',
+  'GET /api/v1/query': 'viewer',
+  'GET /api/v1/query_range': 'viewer',
 };
 
 let c: Collector;
