@@ -27,6 +27,7 @@ const T = {
     resolved: '已恢复',
     escalated: '升级',
     count: (n: number) => `${n} 条`,
+    alertname: '告警名',
     where: '位置',
     since: '开始',
     resolvedAt: '恢复',
@@ -56,6 +57,7 @@ const T = {
     resolved: 'RESOLVED',
     escalated: 'ESCALATED',
     count: (n: number) => `${n}`,
+    alertname: 'Alert',
     where: 'Where',
     since: 'Since',
     resolvedAt: 'Resolved',
@@ -111,7 +113,8 @@ export function formatTime(ms: number, timezone: string): string {
     timeZoneName: 'shortOffset',
   }).formatToParts(new Date(ms));
   const p = (t: string) => parts.find((x) => x.type === t)?.value ?? '';
-  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')} ${p('timeZoneName')}`;
+  const zone = p('timeZoneName').replace(/^GMT(\+0)?$/, 'UTC');
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')}:${p('second')} ${zone}`;
 }
 
 export function formatValue(v: number): string {
@@ -130,7 +133,9 @@ export function renderTitle(n: Notification, lang: Lang): string {
   const t = T[lang];
   const firing = n.alerts.filter((a) => a.status === 'firing').length;
   const resolved = n.alerts.length - firing;
-  const state = n.status === 'firing' ? `${t.firing}${lang === 'en' ? ':' : ' '}${t.count(firing)}` : `${t.resolved}${lang === 'en' ? ':' : ' '}${t.count(resolved)}`;
+  const sep = lang === 'en' ? ':' : ' ';
+  const state =
+    n.status === 'firing' ? `${t.firing}${sep}${t.count(firing)}${resolved ? `, ${t.resolved}${sep}${t.count(resolved)}` : ''}` : `${t.resolved}${sep}${t.count(resolved)}`;
   const esc = n.escalation ? `${t.escalated} ` : '';
   const names = [...new Set(n.alerts.map((a) => a.labels.alertname ?? ''))].filter(Boolean);
   const what = names.length === 1 ? names[0]! : names.length > 1 ? `${names[0]} +${names.length - 1}` : '';
@@ -161,7 +166,7 @@ function alertBlock(a: NotifiedAlert, i: number, o: RenderOptions): string {
     })
     .filter(Boolean);
   if (where.length) item(t.where, where.join(' · '));
-  if (l.alertname && title !== l.alertname) item('alertname', l.alertname);
+  if (l.alertname && title !== l.alertname) item(t.alertname, l.alertname);
   if (l.category) item(t.category, t.cat[l.category] ? `${t.cat[l.category]} ${l.category}` : l.category);
   item(t.since, `${formatTime(a.startsAt, o.timezone)} (${t.lasting} ${formatDuration((a.status === 'resolved' ? a.endsAt : o.now) - a.startsAt)})`);
   if (a.status === 'resolved') item(t.resolvedAt, formatTime(a.endsAt, o.timezone));
