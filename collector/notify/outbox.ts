@@ -54,7 +54,7 @@ export interface OutboxMetrics {
 }
 
 export function outboxMetrics(registry: Registry, db: Database.Database): OutboxMetrics {
-  const count = db.prepare<[], { receiver: string; n: number }>("SELECT receiver, count(*) AS n FROM notify_outbox WHERE state = 'pending' GROUP BY receiver");
+  let count: Database.Statement<[], { receiver: string; n: number }> | undefined;
   const seen = new Set<string>();
   new Gauge({
     name: 'xunjian_notification_queue_length',
@@ -62,6 +62,7 @@ export function outboxMetrics(registry: Registry, db: Database.Database): Outbox
     labelNames: ['receiver'],
     registers: [registry],
     collect() {
+      count ??= db.prepare("SELECT receiver, count(*) AS n FROM notify_outbox WHERE state = 'pending' GROUP BY receiver");
       const rows = count.all();
       for (const r of seen) if (!rows.some((x) => x.receiver === r)) this.set({ receiver: r }, 0);
       for (const r of rows) {
