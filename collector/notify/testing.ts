@@ -26,7 +26,7 @@ export interface Peer {
   close(): Promise<void>;
 }
 
-export async function startPeer(handle: (r: Received, res: ServerResponse) => void | Promise<void>): Promise<Peer> {
+export async function startPeer(handle: (r: Received, res: ServerResponse) => unknown): Promise<Peer> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
