@@ -60,7 +60,11 @@ export function toNotified(a: AlertView): NotifiedAlert {
   };
 }
 
-const byStart = (a: AlertView, b: AlertView) => a.startsAt - b.startsAt || (a.fingerprint < b.fingerprint ? -1 : 1);
+const byStart = (a: AlertView, b: AlertView) => {
+  const x = labelsString(a.labels);
+  const y = labelsString(b.labels);
+  return a.startsAt - b.startsAt || (x < y ? -1 : x > y ? 1 : 0);
+};
 const subset = (a: readonly string[], b: readonly string[]) => {
   const s = new Set(b);
   return a.every((x) => s.has(x));
