@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { HttpError } from '../api/types.js';
+import { type ApiRequest, HttpError } from '../api/types.js';
 import type { OutgoingAlert } from '../core/component.js';
 import { FakeClock, type Peer, apiRequest, startPeer, testEnv } from '../notify/testing.js';
 import { AlertsComponent, alertsComponent } from './component.js';
@@ -46,7 +46,10 @@ async function setup(extra: Record<string, unknown> = {}) {
   const c = alertsComponent(env.ctx) as AlertsComponent;
   cleanup.push(() => c.stop());
   expect(env.ctx.hub.alerts).toBe(c);
-  const route = (method: string, path: string) => c.routes().find((r) => r.method === method && r.path === path)!;
+  const route = (method: string, path: string) => {
+    const r = c.routes().find((x) => x.method === method && x.path === path)!;
+    return { ...r, handler: async (req: ApiRequest) => r.handler(req) };
+  };
   const run = async (ms: number, step = 10 * S) => {
     for (let t = 0; t < ms; t += step) {
       clock.advance(step);
@@ -154,7 +157,7 @@ describe('alerts component: claim, ack, escalation, audit', () => {
     const e2 = await claim.handler(apiRequest('POST', '/x', { params: { fingerprint: '0123456789abcdef' } })).catch((e) => e);
     expect([e2.status, e2.code]).toEqual([404, 'not_found']);
     expect(env.audit.query({}).map((e) => [e.action, e.target, e.outcome])).toEqual([['alert.claim', '0123456789abcdef', 'failure']]);
-    const e3 = await (async () => route('GET', '/api/v1/alerts/active').handler(apiRequest('GET', '/x', { query: 'filter=zone=~"("' })))().catch((e) => e);
+    const e3 = await route('GET', '/api/v1/alerts/active').handler(apiRequest('GET', '/x', { query: 'filter=zone=~"("' })).catch((e) => e);
     expect(e3.status).toBe(400);
   });
 });
