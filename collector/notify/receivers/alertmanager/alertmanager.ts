@@ -74,9 +74,10 @@ export class AlertmanagerClient {
     } catch (err) {
       throw new DeliveryError(`alertmanager ${this.url}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`, true);
     }
-    await res.text().catch(() => '');
-    // 404: already gone (expired and garbage-collected); 500 "already expired" in 0.25: fine too.
-    if (res.status !== 200 && res.status !== 404 && !(res.status === 500)) throw new DeliveryError(`alertmanager ${this.url}: silence expiry refused: HTTP ${res.status}`, res.status >= 500);
+    const text = await res.text().catch(() => '');
+    // 404: gone (expired and garbage-collected); "already expired": expired there before us. Both fine.
+    if (res.status === 200 || res.status === 404 || /already expired/i.test(text)) return;
+    throw new DeliveryError(`alertmanager ${this.url}: silence expiry refused: HTTP ${res.status}: ${text.slice(0, 200)}`, res.status >= 500);
   }
 }
 
