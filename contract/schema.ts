@@ -70,12 +70,27 @@ export const reportSchemaV1 = {
         },
       },
     },
+    intervals: {
+      type: 'object',
+      propertyNames: { pattern: METRIC_NAME },
+      additionalProperties: { type: 'number', exclusiveMinimum: 0, maximum: 31_622_400 },
+    },
     help: {
       type: 'object',
       propertyNames: { pattern: METRIC_NAME },
       additionalProperties: { type: 'string', maxLength: 1024 },
     },
-    facts: { type: 'object' },
+    facts: { type: 'object', maxProperties: 4096 },
+    factsMeta: {
+      type: 'object',
+      maxProperties: 4096,
+      additionalProperties: {
+        type: 'object',
+        required: ['collectedAt', 'source', 'status'],
+        additionalProperties: false,
+        properties: { collectedAt: { type: 'integer', minimum: 0 }, source: { type: 'string', maxLength: 128 }, status: { enum: ['ok', 'stale'] } },
+      },
+    },
   },
 } as const;
 

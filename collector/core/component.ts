@@ -25,6 +25,8 @@ export interface SeriesSample {
   type: MetricType;
   /** The sample's own timestamp (agent clock, ms). */
   ts: number;
+  /** Source interval, seconds (at least the report interval); the series' staleness is a few of these. */
+  intervalSeconds?: number;
 }
 
 /** A fact group as stored: its content and provenance. */
@@ -48,10 +50,10 @@ export interface AcceptedReport {
   receivedAt: number;
   /** The report's samples with target labels, in report order (reserved names already refused). */
   samples: SeriesSample[];
-  /** The source interval (seconds) of the samples, by sample index range; see series/. Default: report interval. */
-  intervalSeconds: number;
   /** Fact groups whose content changed with this report (empty when none did). */
   changedFacts: FactGroupRecord[];
+  /** The report opened a new stream for a node that already had one (its agent state was reset, or a second agent uses the id). */
+  newStream: boolean;
 }
 
 /** One capability hosted by the collector. Every member is optional except `name`. */

@@ -57,7 +57,7 @@ async function post(r: Req) {
 }
 
 function state() {
-  return { nodes: collector.store.nodes(), seqs: collector.store.seqs('n1'), fleet: collector.fleet.render(Date.now()), facts: collector.store.facts('n1') };
+  return { nodes: collector.store.nodes(), seqs: collector.store.seqs('n1'), fleet: collector.series.render(Date.now()), facts: collector.store.latestFacts('n1') };
 }
 
 async function rejectedCount(reason: string): Promise<number> {
@@ -89,8 +89,8 @@ afterAll(async () => {
 describe('ingest', () => {
   it('stored the good report', () => {
     expect(collector.store.seqs('n1')).toEqual([1]);
-    expect(collector.fleet.render(Date.now())).toContain('x_total{a="b",node="n1",site="site",zone="extranet"} 42');
-    expect(collector.store.facts('n1')?.facts).toEqual({ 'host.inventory': { a: 1 } });
+    expect(collector.series.render(Date.now())).toContain('x_total{a="b",node="n1",site="site",zone="extranet"} 42');
+    expect(collector.store.latestFacts('n1')?.facts).toEqual({ 'host.inventory': { a: 1 } });
   });
 
   it('acknowledges a resent report as duplicate without storing it twice', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Report, Sample } from '../../contract/types.js';
 import { nodeUp } from '../server.js';
-import { Fleet } from './fleet.js';
+import { SeriesStore, seriesSamples } from './series.js';
 
 const rep = (id: string, samples: Sample[], labels: Record<string, string> = {}): Report => ({
   v: 1,
@@ -14,9 +14,29 @@ const rep = (id: string, samples: Sample[], labels: Record<string, string> = {})
 });
 const g = (value: number, ts: number, labels: Record<string, string> = {}): Sample => ({ name: 'm', labels, value, type: 'gauge', ts });
 
-describe('Fleet', () => {
+/** The old Fleet's behaviour, through the series store: ingest = seriesSamples + append. */
+class Fleet {
+  readonly s: SeriesStore;
+  constructor(o: { ttlIntervals?: number } = {}) {
+    this.s = new SeriesStore({ staleAfterIntervals: o.ttlIntervals ?? 3 });
+  }
+  ingest(r: Report, now: number) {
+    this.s.append(seriesSamples(r).samples, r.node.id, now, r.help, r.agent.interval);
+  }
+  render(now: number, hidden?: Set<string>) {
+    return this.s.render(now, hidden);
+  }
+  get typeConflicts() {
+    return this.s.typeConflicts;
+  }
+  seriesCount() {
+    return this.s.seriesCount();
+  }
+}
+
+describe('SeriesStore', () => {
   it('adds target labels, renames colliding sample labels, groups families across nodes', () => {
-    const f = new Fleet({ seriesTtlMs: 60_000 });
+    const f = new Fleet();
     f.ingest(rep('a', [g(1, 10, { node: 'inner', if: 'x' })], { region: 'east', site: 'ignored' }), 0);
     f.ingest(rep('b', [g(2, 10)]), 0);
     expect(f.render(0)).toBe(
@@ -31,24 +51,25 @@ describe('Fleet', () => {
   });
 
   it('keeps the newest sample per series by its own timestamp', () => {
-    const f = new Fleet({ seriesTtlMs: 60_000 });
+    const f = new Fleet();
     f.ingest(rep('a', [g(1, 20), g(3, 30)]), 0);
     f.ingest(rep('a', [g(2, 25)]), 0);
     expect(f.render(0)).toContain('m{node="a",site="s1",zone="extranet"} 3\n');
   });
 
-  it('hides down nodes and expires series past the TTL', () => {
-    const f = new Fleet({ seriesTtlMs: 1000 });
+  it('hides down nodes and ends series after 3 report intervals without a refresh', () => {
+    const f = new Fleet();
     f.ingest(rep('a', [g(1, 1)]), 0);
     f.ingest(rep('b', [g(2, 1)]), 500);
     expect(f.render(900, new Set(['a']))).not.toContain('node="a"');
-    expect(f.render(1200)).toBe('# HELP m M help\n# TYPE m gauge\nm{node="b",site="s1",zone="extranet"} 2\n');
+    expect(f.render(180_000)).toContain('node="a"');
+    expect(f.render(180_001)).toBe('# HELP m M help\n# TYPE m gauge\nm{node="b",site="s1",zone="extranet"} 2\n');
     expect(f.seriesCount()).toBe(1);
-    expect(f.render(2000)).toBe('');
+    expect(f.render(180_501)).toBe('');
   });
 
   it('ignores samples whose type conflicts with the family', () => {
-    const f = new Fleet({ seriesTtlMs: 1000 });
+    const f = new Fleet();
     f.ingest(rep('a', [g(1, 1)]), 0);
     f.ingest(rep('b', [{ name: 'm', labels: {}, value: 5, type: 'counter', ts: 1 }]), 0);
     expect(f.typeConflicts).toBe(1);
