@@ -35,11 +35,11 @@ interface Step {
   matchers: Matcher[];
 }
 
-function escalationSteps(a: AlertsConfig, notifier: Notifier): Step[] {
+function escalationSteps(a: AlertsConfig, hasReceiver: (name: string) => boolean): Step[] {
   return a.escalation
     .map((s, i) => {
       const key = `alerts.escalation.${i}`;
-      if (!notifier.hasReceiver(s.receiver)) throw new ConfigError('collector config', `${key}.receiver`, `no receiver named '${s.receiver}' in notify.receivers`);
+      if (!hasReceiver(s.receiver)) throw new ConfigError('collector config', `${key}.receiver`, `no receiver named '${s.receiver}' in notify.receivers`);
       let matchers: Matcher[];
       try {
         matchers = s.matchers.flatMap((m) => parseMatchers(m));
@@ -69,7 +69,7 @@ export class AlertsComponent implements Component, AlertSink {
     this.cfg = s.alerts;
     this.store = new AlertStore(ctx.db);
     this.notifier = new Notifier({ db: ctx.db, now: ctx.now, log: ctx.log, registry: ctx.registry }, s.notify);
-    this.steps = escalationSteps(this.cfg, this.notifier);
+    this.steps = escalationSteps(this.cfg, (n) => this.notifier.hasReceiver(n));
     this.notifier.update(this.views());
     for (const v of this.views()) this.last.set(v.fingerprint, signature(v));
   }
@@ -113,8 +113,10 @@ export class AlertsComponent implements Component, AlertSink {
 
   async reload(cfg: CollectorConfig): Promise<void> {
     const s = sections(cfg as HostConfig);
+    const names = new Set(s.notify.receivers.map((r) => r.name));
+    const steps = escalationSteps(s.alerts, (n) => names.has(n));
     await this.notifier.reload(s.notify, () => this.views());
-    this.steps = escalationSteps(s.alerts, this.notifier);
+    this.steps = steps;
     this.cfg = s.alerts;
   }
 
