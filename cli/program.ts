@@ -4,6 +4,7 @@ import { registerIpv6CheckCommand } from '../agent/sources/ipv6check/cli.js';
 import { registerFactsCommand } from '../agent/sources/posture/cli.js';
 import { registerProbeCommand } from '../agent/sources/probes/cli.js';
 import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
+import { registerAlertsCommand } from '../collector/alerts/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerIpv6CheckCommand(program);
   registerFactsCommand(program);
   registerSnmpCommand(program);
+  registerAlertsCommand(program);
   return program;
 }
 
