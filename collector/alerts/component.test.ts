@@ -224,3 +224,30 @@ describe('state survives a restart', () => {
     env2.ctx.db.close();
   });
 });
+
+describe('config errors and reload', () => {
+  it.each([
+    [{ notify: { receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }], route: { receiver: 'ops', routes: [{ receiver: 'nobody', matchers: ['zone="a"'] }] } } }, 'notify.route.routes.0.receiver'],
+    [{ notify: { receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }], route: { receiver: 'ops', routes: [{ matchers: ['zone=~"("'] }] } } }, 'notify.route.routes.0.matchers'],
+    [{ notify: { receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }], route: { receiver: 'ops' } }, alerts: { escalation: [{ after: '15m', receiver: 'lead' }] } }, 'alerts.escalation.0.receiver'],
+    [{ notify: { receivers: [{ name: 'ops', type: 'pager' }] } }, 'notify.receivers.0.type'],
+    [{ notify: { route: { group_wait: 'soon' } } }, 'notify.route.group_wait'],
+  ])('%j → %s', (cfg, key) => {
+    const env = testEnv(cfg, new FakeClock(T0));
+    cleanup.push(() => env.close());
+    expect(() => alertsComponent(env.ctx)).toThrow(expect.objectContaining({ key }));
+  });
+
+  it('reload applies a new route tree; an invalid one is refused and the old one stays', async () => {
+    const { clock, got, env, c, run } = await setup();
+    const cfg = env.ctx.cfg() as unknown as { notify: { route: Record<string, unknown>; receivers: unknown[] } };
+    await expect(c.reload({ ...cfg, notify: { ...cfg.notify, route: { receiver: 'missing' } } } as never)).rejects.toThrow(/notify.route.receiver/);
+    c.send([alert('town-01', clock.t)]);
+    await run(40 * S);
+    expect(got.map((g) => g.receiver)).toEqual(['ops']);
+    await c.reload({ ...cfg, notify: { ...cfg.notify, route: { receiver: 'lead', group_by: ['alertname'], group_wait: '30s' } } } as never);
+    c.send([alert('town-01', clock.t)]);
+    await run(40 * S);
+    expect(got.map((g) => g.receiver)).toEqual(['ops', 'lead']);
+  });
+});

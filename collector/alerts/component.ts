@@ -100,7 +100,10 @@ export class AlertsComponent implements Component, AlertSink {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (!this.ticking) this.ticking = this.tick().finally(() => (this.ticking = undefined));
+      if (!this.ticking)
+        this.ticking = this.tick()
+          .catch((err) => this.ctx.log.error('alerts tick failed', { error: (err as Error).message }))
+          .finally(() => (this.ticking = undefined));
     }, 1000);
     this.timer.unref();
   }

@@ -137,6 +137,8 @@ describe('outbox: a DingTalk robot down for 10 minutes', () => {
     expect(await metric(env, 'xunjian_notifications_total', 'receiver="dt",result="success"')).toBe(30);
     expect(await metric(env, 'xunjian_notification_queue_length', 'receiver="dt"')).toBe(0);
     expect((await env.registry.metrics()).includes(SECRET)).toBe(false);
+    expect(env.logs.some((l) => l.includes('will retry') && l.includes('HTTP 502'))).toBe(true);
+    expect(env.logs.join('\n')).not.toContain(SECRET);
     downUntil = 0;
   });
 });

@@ -252,9 +252,11 @@ export class Outbox {
     return r ? (JSON.parse(r.payload) as Notification) : undefined;
   }
 
-  /** Delete finished rows older than keepSent. */
+  /** Delete finished rows, and notification-log entries of groups not notified, older than keepSent. */
   prune(now: number): number {
-    return this.db.prepare("DELETE FROM notify_outbox WHERE state != 'pending' AND coalesce(sent_at, last_attempt_at, created_at) < ?").run(now - this.opts.keepSentMs).changes;
+    const before = now - this.opts.keepSentMs;
+    this.db.prepare('DELETE FROM notify_nflog WHERE sent_at < ?').run(before);
+    return this.db.prepare("DELETE FROM notify_outbox WHERE state != 'pending' AND coalesce(sent_at, last_attempt_at, created_at) < ?").run(before).changes;
   }
 
   /** Let in-flight deliveries finish (up to timeoutMs), then abort them; nothing new starts. */
