@@ -155,11 +155,31 @@ export class AlertsComponent implements Component, AlertSink {
     }
   }
 
-  /** Create (or expire) silences in the Alertmanagers where that has not happened yet. */
+  /**
+   * Create (or expire) silences in the Alertmanagers where that has not happened yet, and read back
+   * the silences made directly there: they mute the built-in receivers too (one source of truth).
+   */
   async syncSilences(): Promise<void> {
     const clients = this.notifier.alertmanagers();
     if (!clients.length) return;
     const now = this.ctx.now();
+    const ours = new Set(this.store.allSilences().flatMap((s) => Object.values(s.alertmanagers).flatMap((a) => (a.id ? [a.id] : []))));
+    const external: Silence[] = [];
+    const failed = new Set<string>();
+    for (const c of clients) {
+      try {
+        for (const s of await c.listSilences()) {
+          if (ours.has(s.id) || s.state === 'expired' || external.some((x) => x.id === s.id)) continue;
+          external.push({ id: s.id, matchers: s.matchers, startsAt: s.startsAt, endsAt: s.endsAt, createdBy: s.createdBy, comment: s.comment, createdAt: s.startsAt, alertmanagers: { [c.url]: { id: s.id } }, external: c.url });
+        }
+      } catch (err) {
+        failed.add(c.url);
+        this.ctx.log.warn('cannot read the silences of an Alertmanager', { alertmanager: c.url, error: (err as Error).message });
+      }
+    }
+    // An Alertmanager that did not answer keeps the silences last read from it.
+    for (const s of this.store.externalSilences()) if (s.external && failed.has(s.external) && !external.some((x) => x.id === s.id)) external.push(s);
+    this.store.setExternal(external);
     for (const s of this.store.allSilences()) {
       const state = silenceState(s, now);
       let dirty = false;
@@ -320,6 +340,22 @@ export class AlertsComponent implements Component, AlertSink {
 
   expireSilence(req: ApiRequest, id: string): Promise<Silence> {
     return this.act(req, 'silence.expire', id, async () => {
+      const ext = this.store.externalSilences().find((x) => x.id === id);
+      if (ext) {
+        // made in an Alertmanager: expire it there
+        const c = this.notifier.alertmanagers().find((x) => x.url === ext.external);
+        if (!c) throw new HttpError(409, 'unknown_alertmanager', `silence ${id} belongs to an Alertmanager no longer configured`);
+        try {
+          await c.deleteSilence(id);
+        } catch (err) {
+          throw new HttpError(502, 'alertmanager_error', (err as Error).message);
+        }
+        const done = { ...ext, expiredAt: this.ctx.now(), expiredBy: req.actor?.name ?? 'anonymous' };
+        this.store.setExternal(this.store.externalSilences().filter((x) => x.id !== id));
+        this.audit(req, { action: 'silence.expire', target: id, outcome: 'success', detail: { matchers: ext.matchers.map(matcherString), alertmanager: ext.external } });
+        this.push(this.views());
+        return done;
+      }
       const s = this.store.silence(id);
       if (!s) throw new HttpError(404, 'not_found', `no silence ${id}`);
       const now = this.ctx.now();
@@ -385,7 +421,8 @@ export class AlertsComponent implements Component, AlertSink {
         handler: (req) => {
           const state = req.query.get('state') ?? 'all';
           if (!['active', 'pending', 'expired', 'all'].includes(state)) throw new HttpError(400, 'bad_request', 'state: expected active, pending, expired or all');
-          return json({ silences: this.store.allSilences().map(silenceOut).filter((s) => state === 'all' || s.state === state) });
+          const all = [...this.store.allSilences(), ...this.store.externalSilences()];
+          return json({ silences: all.map(silenceOut).filter((s) => state === 'all' || s.state === state) });
         },
       },
       { method: 'POST', path: '/api/v1/silences', access: 'operator', handler: async (req) => json({ silence: silenceOut(await this.createSilence(req)) }, 201) },

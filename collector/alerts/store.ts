@@ -53,6 +53,8 @@ export interface Silence {
   expiredBy?: string;
   expiredAt?: number;
   alertmanagers: Record<string, AmSync>;
+  /** Set on a silence made directly in an Alertmanager (its URL); not stored here, re-read every sync. */
+  external?: string;
 }
 
 export type SilenceState = 'pending' | 'active' | 'expired';
@@ -98,6 +100,7 @@ const disposal = (by: string | null, at: number | null, comment: string | null):
 export class AlertStore {
   private readonly alerts = new Map<string, StoredAlert>();
   private readonly silences = new Map<string, Silence>();
+  private external: Silence[] = [];
   private readonly q;
 
   constructor(private readonly db: Database.Database) {
@@ -272,10 +275,20 @@ export class AlertStore {
     }
   }
 
-  /** The ids of the active silences muting these labels. */
+  /** Silences made directly in the Alertmanagers (one source of truth): they mute here too. */
+  setExternal(silences: Silence[]): void {
+    this.external = silences;
+  }
+
+  externalSilences(): Silence[] {
+    return this.external;
+  }
+
+  /** The ids of the active silences (ours and the Alertmanagers') muting these labels. */
   silencedBy(labels: LabelSet, now: number): string[] {
     const out: string[] = [];
     for (const s of this.silences.values()) if (silenceState(s, now) === 'active' && matchesAll(s.matchers, labels)) out.push(s.id);
+    for (const s of this.external) if (silenceState(s, now) === 'active' && matchesAll(s.matchers, labels)) out.push(s.id);
     return out.sort();
   }
 

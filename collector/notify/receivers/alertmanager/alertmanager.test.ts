@@ -152,6 +152,18 @@ describe('Alertmanager API v2 (real prometheus-alertmanager 0.25)', () => {
       }
       expect(c.store.silence(s.id)!.alertmanagers[am1.url]).toEqual({ id: amId, expired: true });
 
+      // a silence made directly in an Alertmanager (amtool) mutes Xunjian's own receivers too
+      const extId = execFileSync(AMTOOL, [`--alertmanager.url=${am1.url}`, 'silence', 'add', 'node=town-02', '--comment=from amtool', '--duration=1h', '--author=ops'], { encoding: 'utf8' }).trim();
+      await c.syncSilences();
+      expect(c.listAlerts(new URLSearchParams('silenced=true')).map((a) => [a.labels.node, a.silencedBy])).toEqual([['town-02', [extId]]]);
+      const listed = await c.routes().find((r) => r.method === 'GET' && r.path === '/api/v1/silences')!.handler(apiRequest('GET', '/x', { query: 'state=active' }));
+      expect((listed.body as { silences: { id: string; external?: string; createdBy: string; matchers: string[] }[] }).silences.map((x) => [x.id, x.external, x.createdBy, x.matchers])).toEqual([[extId, am1.url, 'ops', ['node="town-02"']]]);
+      // and expiring it from Xunjian expires it there
+      await del.handler(apiRequest('DELETE', '/x', { params: { id: extId } }));
+      expect(((await get(`${am1.url}/api/v2/silence/${extId}`)) as { status: { state: string } }).status.state).toBe('expired');
+      await c.syncSilences();
+      expect(c.listAlerts(new URLSearchParams('silenced=true'))).toEqual([]);
+
       // resolve town-02: gone from the active alerts of both
       c.send([mk('town-02', Date.now() - 1000)]);
       await c.notifier.flushAlertmanagers();

@@ -23,6 +23,12 @@ export interface AmSilence {
   comment: string;
 }
 
+export interface AmSilenceOut extends AmSilence {
+  id: string;
+  /** active, pending or expired */
+  state: string;
+}
+
 export class AlertmanagerClient {
   readonly url: string;
   constructor(
@@ -65,6 +71,28 @@ export class AlertmanagerClient {
     const id = r.json?.silenceID;
     if (r.status !== 200 || typeof id !== 'string') throw new DeliveryError(`alertmanager ${this.url}: silence refused: HTTP ${r.status}: ${r.text.slice(0, 200)}`, r.status >= 500);
     return id;
+  }
+
+  /** The silences this Alertmanager holds (API v2 `GET /api/v2/silences`). */
+  async listSilences(signal?: AbortSignal): Promise<AmSilenceOut[]> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/api/v2/silences`, { headers: this.headers(), signal: AbortSignal.any([signal ?? new AbortController().signal, AbortSignal.timeout(this.cfg.timeoutSeconds * 1000)]) });
+    } catch (err) {
+      throw new DeliveryError(`alertmanager ${this.url}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`, true);
+    }
+    const text = await res.text();
+    if (res.status !== 200) throw new DeliveryError(`alertmanager ${this.url}: listing silences: HTTP ${res.status}`, true);
+    const raw = JSON.parse(text) as { id: string; matchers: { name: string; value: string; isRegex: boolean; isEqual?: boolean }[]; startsAt: string; endsAt: string; createdBy: string; comment: string; status: { state: string } }[];
+    return raw.map((s) => ({
+      id: s.id,
+      matchers: s.matchers.map((m) => ({ name: m.name, value: m.value, type: m.isRegex ? (m.isEqual === false ? '!~' : '=~') : m.isEqual === false ? '!=' : '=' })),
+      startsAt: Date.parse(s.startsAt),
+      endsAt: Date.parse(s.endsAt),
+      createdBy: s.createdBy,
+      comment: s.comment,
+      state: s.status.state,
+    }));
   }
 
   async deleteSilence(id: string, signal?: AbortSignal): Promise<void> {
