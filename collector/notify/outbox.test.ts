@@ -142,3 +142,35 @@ describe('outbox: a DingTalk robot down for 10 minutes', () => {
     downUntil = 0;
   });
 });
+
+describe('outbox: Feishu bot limits', () => {
+  it('at most 5 messages a second; the outbox API shows the queue', async () => {
+    const clock = new FakeClock(T0);
+    const peer = await startPeer((_r, res) => {
+      sendJson(res, 200, { code: 0, msg: 'success', data: {} });
+    });
+    cleanup.push(() => peer.close());
+    const env = testEnv({ notify: { receivers: [{ name: 'fs', type: 'feishu', url: `${peer.url}/open-apis/bot/v2/hook/tok` }], route: { receiver: 'fs', group_by: ['...'], group_wait: '0s' } } }, clock);
+    cleanup.push(() => env.close());
+    const c = new AlertsComponent(env.ctx);
+    cleanup.push(() => c.stop());
+    c.send(Array.from({ length: 12 }, (_, i) => firing(i + 1, clock.t)));
+    await c.tick();
+    expect(peer.received).toHaveLength(5);
+    const api = c.routes().find((r) => r.path === '/api/v1/notifications')!;
+    const body = (await api.handler({ method: 'GET', path: '/api/v1/notifications', params: {}, query: new URLSearchParams('state=pending'), headers: {}, body: undefined, remote: '127.0.0.1' })) as {
+      body: { notifications: { id: number; receiver: string; state: string; alerts: number }[]; receivers: unknown[] };
+    };
+    expect(body.body.notifications.map((n) => [n.id, n.state])).toEqual([12, 11, 10, 9, 8, 7, 6].map((id) => [id, 'pending']));
+    expect(body.body.receivers).toEqual([{ name: 'fs', type: 'feishu', rateLimitPerMinute: 100, sendResolved: true }]);
+    clock.advance(999);
+    await c.tick();
+    expect(peer.received).toHaveLength(5);
+    clock.advance(1);
+    await c.tick();
+    expect(peer.received).toHaveLength(10);
+    clock.advance(S);
+    await c.tick();
+    expect(peer.received).toHaveLength(12);
+  });
+});

@@ -163,6 +163,18 @@ export class Outbox {
     return this.q.insert.run(receiver, dedupKey, n.groupKey, n.status, n.alerts.length, JSON.stringify(n), now, now).changes === 1;
   }
 
+  private readonly perSecond = new Map<string, SlidingWindowLimiter>();
+
+  private secondLimiter(r: Receiver): SlidingWindowLimiter {
+    const n = r.rateLimitPerSecond ?? 0;
+    let l = this.perSecond.get(r.name);
+    if (!l || l.limit !== n) {
+      l = new SlidingWindowLimiter(n, 1000);
+      this.perSecond.set(r.name, l);
+    }
+    return l;
+  }
+
   private limiter(r: Receiver): SlidingWindowLimiter {
     let l = this.limiters.get(r.name);
     if (!l || l.limit !== r.rateLimitPerMinute) {
@@ -191,6 +203,7 @@ export class Outbox {
 
   private async run(r: Receiver): Promise<void> {
     const limiter = this.limiter(r);
+    const perSecond = this.secondLimiter(r);
     while (!this.stopping) {
       const row = this.q.head.get(r.name);
       if (!row) return;
@@ -202,8 +215,9 @@ export class Outbox {
         continue;
       }
       if (row.next_at > now) return;
-      if (limiter.nextAllowedAt(now) > now) return;
+      if (limiter.nextAllowedAt(now) > now || perSecond.nextAllowedAt(now) > now) return;
       limiter.record(now);
+      perSecond.record(now);
       const n = JSON.parse(row.payload) as Notification;
       try {
         await r.send(n, { id: row.id, now, signal: this.abort.signal });

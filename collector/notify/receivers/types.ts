@@ -52,6 +52,8 @@ export interface Receiver {
   readonly type: string;
   /** Messages per rolling minute; 0: unlimited. */
   readonly rateLimitPerMinute: number;
+  /** Messages per rolling second; 0 or absent: unlimited (Feishu: 5). */
+  readonly rateLimitPerSecond?: number;
   readonly sendResolved: boolean;
   send(n: Notification, ctx: DeliveryContext): Promise<void>;
   close?(): void | Promise<void>;

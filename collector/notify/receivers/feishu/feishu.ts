@@ -7,7 +7,8 @@ import { DeliveryError, type ReceiverFactory } from '../types.js';
  * Feishu (飞书) custom bot: `POST …/open-apis/bot/v2/hook/TOKEN`, body `{timestamp, sign, msg_type:
  * "text", content: {text}}`, timestamp in seconds, sign = base64(HMAC-SHA256(key = TS + "\n" + secret,
  * message = "")) — key and message the other way round from DingTalk. @ with `<at user_id="…">`.
- * Codes 9499/11232 (frequency) are retried; 19021 (bad signature) and others are not.
+ * Limits 100 messages a minute and 5 a second per bot. Codes 9499/11232 (frequency) are retried;
+ * 19021 (bad signature) and others are not.
  */
 const DEFAULT_URL = 'https://open.feishu.cn/open-apis/bot/v2/hook/';
 const RETRY = new Set([9499, 11232, 11233]);
@@ -27,6 +28,7 @@ export const feishuReceiver: ReceiverFactory = (cfg, env) => {
     name: cfg.name,
     type: 'feishu',
     rateLimitPerMinute: cfg.rateLimitPerMinute ?? 100,
+    rateLimitPerSecond: 5,
     sendResolved: cfg.sendResolved,
     async send(n, ctx) {
       const firing = n.status === 'firing';
