@@ -191,6 +191,31 @@ describe('silences', () => {
     ]);
   });
 
+  it('a silence starting later mutes from its start and stops muting at its end', async () => {
+    const { clock, got, c, route, run } = await setup({ alerts: {} });
+    const res = await route('POST', '/api/v1/silences').handler(
+      apiRequest('POST', '/x', { body: { matchers: ['node="town-05"'], startsAt: new Date(T0 + 10 * M).toISOString(), endsAt: new Date(T0 + 30 * M).toISOString(), comment: 'later' } }),
+    );
+    const id = (res.body as { silence: { id: string; state: string } }).silence.id;
+    expect((res.body as { silence: { state: string } }).silence.state).toBe('pending');
+    const muted = () => c.listAlerts(new URLSearchParams('silenced=true')).map((a) => a.labels.node);
+    c.send([alert('town-05', clock.t)]);
+    await run(40 * S);
+    expect(got).toHaveLength(1); // notified before the silence started
+    for (let m = 0; m < 12; m++) {
+      c.send([alert('town-05', clock.t)]);
+      await run(M);
+    }
+    expect(muted()).toEqual(['town-05']);
+    expect(c.listAlerts(new URLSearchParams())[0]!.silencedBy).toEqual([id]);
+    for (let m = 0; m < 20; m++) {
+      c.send([alert('town-05', clock.t)]);
+      await run(M);
+    }
+    expect(clock.t).toBeGreaterThan(T0 + 30 * M);
+    expect(muted()).toEqual([]);
+  });
+
   it.each([
     [{ matchers: [], duration: '1h', comment: 'x' }, /matchers/],
     [{ matchers: ['node=~".*"'], duration: '1h', comment: 'x' }, /empty string/],

@@ -63,6 +63,7 @@ export class AlertsComponent implements Component, AlertSink {
   private timer?: NodeJS.Timeout;
   private ticking?: Promise<void>;
   private lastSync = 0;
+  private lastTick = 0;
 
   constructor(private readonly ctx: CollectorContext) {
     const s = sections(ctx.cfg() as HostConfig);
@@ -70,6 +71,8 @@ export class AlertsComponent implements Component, AlertSink {
     this.store = new AlertStore(ctx.db);
     this.notifier = new Notifier({ db: ctx.db, now: ctx.now, log: ctx.log, registry: ctx.registry }, s.notify);
     this.steps = escalationSteps(this.cfg, (n) => this.notifier.hasReceiver(n));
+    this.store.refreshSilences(ctx.now());
+    this.lastTick = ctx.now();
     this.notifier.update(this.views());
     for (const v of this.views()) this.last.set(v.fingerprint, signature(v));
   }
@@ -87,6 +90,20 @@ export class AlertsComponent implements Component, AlertSink {
     const fps = this.store.ingest(alerts, now);
     this.notifier.forward(alerts);
     this.push(fps.map((fp) => this.store.view(this.store.get(fp)!, now)));
+  }
+
+  private pushFps(fps: string[]): void {
+    if (!fps.length) return;
+    const now = this.ctx.now();
+    this.push(fps.flatMap((fp) => {
+      const a = this.store.get(fp);
+      return a ? [this.store.view(a, now)] : [];
+    }));
+  }
+
+  /** Silences changed: re-evaluate muting, hand the alerts concerned to the dispatcher. */
+  private silencesChanged(): void {
+    this.pushFps(this.store.refreshSilences(this.ctx.now()));
   }
 
   /** Hand changed views to the dispatcher. */
@@ -126,7 +143,11 @@ export class AlertsComponent implements Component, AlertSink {
   /** One round: expiry and silence changes, escalation, Alertmanager silence sync, flush, delivery. */
   async tick(): Promise<void> {
     const now = this.ctx.now();
-    this.push(this.views());
+    // Only what changed: silences that started/ended, alerts whose endsAt passed since the last tick.
+    const changed = new Set(this.store.refreshSilences(now));
+    for (const a of this.store.all()) if (a.endsAt <= now && a.endsAt > this.lastTick) changed.add(a.fingerprint);
+    this.lastTick = now;
+    this.pushFps([...changed]);
     this.escalate(now);
     const keep = parseDuration(this.cfg.keepResolved);
     for (const a of this.store.all()) if (a.endsAt < now - keep) this.last.delete(a.fingerprint);
@@ -142,13 +163,12 @@ export class AlertsComponent implements Component, AlertSink {
   private escalate(now: number): void {
     if (!this.steps.length) return;
     for (const a of this.store.all()) {
-      const v = this.store.view(a, now);
-      if (v.status !== 'firing' || v.claim || v.ack || v.silencedBy.length) continue;
+      if (a.endsAt <= now || a.claim || a.ack || a.escalationStep >= this.steps.length || this.store.silencedBy(a).length) continue;
       for (let i = a.escalationStep; i < this.steps.length; i++) {
         const s = this.steps[i]!;
         if (now - a.startsAt < s.afterMs) break;
         if (!matchesAll(s.matchers, a.labels)) continue;
-        this.notifier.escalate(v, i + 1, s.receiver, now - a.startsAt);
+        this.notifier.escalate(this.store.view(a, now), i + 1, s.receiver, now - a.startsAt);
         this.store.update(a.fingerprint, { escalationStep: i + 1 });
         this.ctx.audit.record({ actor: 'system', remote: 'local', action: 'alert.escalate', target: a.fingerprint, outcome: 'success', detail: { alertname: a.labels.alertname, step: i + 1, receiver: s.receiver } });
       }
@@ -180,6 +200,7 @@ export class AlertsComponent implements Component, AlertSink {
     // An Alertmanager that did not answer keeps the silences last read from it.
     for (const s of this.store.externalSilences()) if (s.external && failed.has(s.external) && !external.some((x) => x.id === s.id)) external.push(s);
     this.store.setExternal(external);
+    this.silencesChanged();
     for (const s of this.store.allSilences()) {
       const state = silenceState(s, now);
       let dirty = false;
@@ -333,7 +354,7 @@ export class AlertsComponent implements Component, AlertSink {
         outcome: 'success',
         detail: { matchers: matchers.map(matcherString), startsAt: new Date(startsAt).toISOString(), endsAt: new Date(endsAt).toISOString(), comment, duration: formatDuration(endsAt - startsAt) },
       });
-      this.push(this.views());
+      this.silencesChanged();
       return s;
     });
   }
@@ -353,7 +374,7 @@ export class AlertsComponent implements Component, AlertSink {
         const done = { ...ext, expiredAt: this.ctx.now(), expiredBy: req.actor?.name ?? 'anonymous' };
         this.store.setExternal(this.store.externalSilences().filter((x) => x.id !== id));
         this.audit(req, { action: 'silence.expire', target: id, outcome: 'success', detail: { matchers: ext.matchers.map(matcherString), alertmanager: ext.external } });
-        this.push(this.views());
+        this.silencesChanged();
         return done;
       }
       const s = this.store.silence(id);
@@ -374,7 +395,7 @@ export class AlertsComponent implements Component, AlertSink {
       }
       this.store.putSilence(s);
       this.audit(req, { action: 'silence.expire', target: id, outcome: 'success', detail: { matchers: s.matchers.map(matcherString) } });
-      this.push(this.views());
+      this.silencesChanged();
       return s;
     });
   }

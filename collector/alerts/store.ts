@@ -101,6 +101,9 @@ export class AlertStore {
   private readonly alerts = new Map<string, StoredAlert>();
   private readonly silences = new Map<string, Silence>();
   private external: Silence[] = [];
+  /** Silences active at the last refreshSilences(), and per alert the ids muting it (incremental). */
+  private active = new Map<string, Silence>();
+  private readonly muted = new Map<string, string[]>();
   private readonly q;
 
   constructor(private readonly db: Database.Database) {
@@ -225,6 +228,7 @@ export class AlertStore {
     for (const a of [...this.alerts.values()]) {
       if (a.endsAt < before) {
         this.alerts.delete(a.fingerprint);
+        this.muted.delete(a.fingerprint);
         this.q.del.run(a.fingerprint);
         n++;
       }
@@ -284,12 +288,43 @@ export class AlertStore {
     return this.external;
   }
 
-  /** The ids of the active silences (ours and the Alertmanagers') muting these labels. */
-  silencedBy(labels: LabelSet, now: number): string[] {
-    const out: string[] = [];
-    for (const s of this.silences.values()) if (silenceState(s, now) === 'active' && matchesAll(s.matchers, labels)) out.push(s.id);
-    for (const s of this.external) if (silenceState(s, now) === 'active' && matchesAll(s.matchers, labels)) out.push(s.id);
-    return out.sort();
+  /**
+   * Re-evaluate which silences are active at `now` (created, expired, started, ended, read from an
+   * Alertmanager) and update each alert's muting by the difference only; returns the fingerprints
+   * whose muting changed. Cost: alerts × silences that changed, not alerts × all silences.
+   */
+  refreshSilences(now: number): string[] {
+    const next = new Map<string, Silence>();
+    for (const x of [...this.silences.values(), ...this.external]) if (silenceState(x, now) === 'active') next.set(x.id, x);
+    const added = [...next.values()].filter((x) => !this.active.has(x.id));
+    const removed = new Set([...this.active.keys()].filter((id) => !next.has(id)));
+    this.active = next;
+    if (!added.length && !removed.size) return [];
+    const changed: string[] = [];
+    for (const a of this.alerts.values()) {
+      const cur = this.muted.get(a.fingerprint);
+      if (!cur) continue; // computed on first use against the active set
+      const ids = cur.filter((id) => !removed.has(id));
+      for (const x of added) if (matchesAll(x.matchers, a.labels)) ids.push(x.id);
+      if (ids.length !== cur.length || ids.some((id, i) => id !== cur[i])) {
+        ids.sort();
+        this.muted.set(a.fingerprint, ids);
+        changed.push(a.fingerprint);
+      }
+    }
+    return changed;
+  }
+
+  /** The ids of the active silences (ours and the Alertmanagers') muting this alert, as of the last refresh. */
+  silencedBy(a: Pick<StoredAlert, 'fingerprint' | 'labels'>): string[] {
+    let ids = this.muted.get(a.fingerprint);
+    if (!ids) {
+      ids = [];
+      for (const x of this.active.values()) if (matchesAll(x.matchers, a.labels)) ids.push(x.id);
+      ids.sort();
+      this.muted.set(a.fingerprint, ids);
+    }
+    return ids;
   }
 
   view(a: StoredAlert, now: number): AlertView {
@@ -303,7 +338,7 @@ export class AlertStore {
       ...(a.value !== undefined ? { value: a.value } : {}),
       status: a.endsAt > now ? 'firing' : 'resolved',
       updatedAt: a.updatedAt,
-      silencedBy: this.silencedBy(a.labels, now),
+      silencedBy: [...this.silencedBy(a)],
       ...(a.claim ? { claim: a.claim } : {}),
       ...(a.ack ? { ack: a.ack } : {}),
     };
