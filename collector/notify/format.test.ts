@@ -56,6 +56,18 @@ describe('notification text', () => {
     );
   });
 
+  it('picks the annotations of the receiver’s language (summary_zh, description_zh)', () => {
+    const a: NotifiedAlert = { ...linkDown, claimedBy: undefined, annotations: { summary: 'Uplink down', summary_zh: '上联链路中断', description: 'Gi0/1 is down', description_zh: '接口 Gi0/1 已断开' } };
+    const zh = renderBody(note([a]), opts);
+    expect(zh).toContain('🔴 **1. 上联链路中断** (严重 critical)');
+    expect(zh).toContain('- 说明: 接口 Gi0/1 已断开');
+    const en = renderBody(note([a]), { ...opts, lang: 'en' });
+    expect(en).toContain('🔴 **1. Uplink down** (critical)');
+    expect(en).toContain('- Details: Gi0/1 is down');
+    const onlyZh = renderBody(note([{ ...a, annotations: { summary_zh: '仅中文' } }]), { ...opts, lang: 'en' });
+    expect(onlyZh).toContain('**1. 仅中文**');
+  });
+
   it('titles', () => {
     const r = { ...linkDown, fingerprint: 'f2', status: 'resolved' as const, endsAt: T0 + 1 };
     expect(renderTitle(note([linkDown, r]), 'zh-CN')).toBe('[告警 1 条, 已恢复 1 条] LinkDown · 城区中心');

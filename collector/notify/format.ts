@@ -154,8 +154,10 @@ function alertBlock(a: NotifiedAlert, i: number, o: RenderOptions): string {
   const b = (s: string) => (md ? `**${s}**` : s);
   const link = (label: string, url: string) => (md ? `[${label}](${url})` : `${label}: ${url}`);
   const l = a.labels;
+  // Rules may carry Chinese text beside the English (`summary_zh`, `description_zh`, `remediation_zh`).
+  const ann = (k: string) => (o.lang === 'zh-CN' ? a.annotations[`${k}_zh`] || a.annotations[k] : a.annotations[k] || a.annotations[`${k}_zh`]) ?? '';
   const mark = a.status === 'firing' ? '🔴' : '✅';
-  const title = a.annotations.summary || l.alertname || a.fingerprint;
+  const title = ann('summary') || l.alertname || a.fingerprint;
   const sev = sevOf(l, o.lang);
   const lines = [`${mark} ${b(`${i}. ${title}`)}${sev ? ` (${sev})` : ''}`];
   const item = (k: string, v: string) => lines.push(`${md ? '- ' : '  '}${k}: ${v}`);
@@ -171,12 +173,12 @@ function alertBlock(a: NotifiedAlert, i: number, o: RenderOptions): string {
   item(t.since, `${formatTime(a.startsAt, o.timezone)} (${t.lasting} ${formatDuration((a.status === 'resolved' ? a.endsAt : o.now) - a.startsAt)})`);
   if (a.status === 'resolved') item(t.resolvedAt, formatTime(a.endsAt, o.timezone));
   if (a.value !== undefined) item(t.value, formatValue(a.value));
-  if (a.annotations.description) item(t.detail, truncateBytes(a.annotations.description, 600));
+  if (ann('description')) item(t.detail, truncateBytes(ann('description'), 600));
   const links: string[] = [];
   if (a.annotations.runbook_url) links.push(link(t.runbook, a.annotations.runbook_url));
   if (a.annotations.remediation_url) links.push(link(t.remediation, a.annotations.remediation_url));
   if (links.length) lines.push(`${md ? '- ' : '  '}${links.join(md ? ' · ' : '\n  ')}`);
-  if (a.annotations.remediation) item(t.remediation, truncateBytes(a.annotations.remediation, 400));
+  if (ann('remediation')) item(t.remediation, truncateBytes(ann('remediation'), 400));
   if (a.claimedBy) item(t.claimed, a.claimedBy);
   if (a.ackedBy) item(t.acked, a.ackedBy);
   return lines.join('\n');
