@@ -4,7 +4,9 @@ import { registerIpv6CheckCommand } from '../agent/sources/ipv6check/cli.js';
 import { registerFactsCommand } from '../agent/sources/posture/cli.js';
 import { registerProbeCommand } from '../agent/sources/probes/cli.js';
 import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
+import { registerAlertsCommand } from '../collector/alerts/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
+import { registerRulesCommand } from '../collector/rules/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
 import { registerTuiCommand } from '../tui/cli.js';
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   registerIpv6CheckCommand(program);
   registerFactsCommand(program);
   registerSnmpCommand(program);
+  registerRulesCommand(program);
+  registerAlertsCommand(program);
   registerTuiCommand(program);
   return program;
 }

@@ -1,6 +1,9 @@
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.js';
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
+import { type RulesConfig, rulesSchema } from './rules/config.js';
+import { type AlertsConfig, alertsSchema } from './alerts/config.js';
+import { type NotifyConfig, notifySchema } from './notify/config.js';
 
 /** Collector configuration schema: every option and its default is documented here. */
 export const collectorSchema = {
@@ -118,6 +121,9 @@ export const collectorSchema = {
         factsHistoryDays: { type: 'number', minimum: 1, default: 365, description: "Facts history (each group's newest value is always kept)." },
       },
     },
+    rules: rulesSchema,
+    alerts: alertsSchema,
+    notify: notifySchema,
     log: logSchema,
   },
 } as const;
@@ -144,6 +150,12 @@ export interface CollectorConfig {
   nodes: { downAfterIntervals: number };
   metrics: { staleAfterIntervals: number; requireToken: boolean };
   retention: { receiptsDays: number; auditDays: number; factsHistoryDays: number };
+  /** Optional in the type (configs built in code); the loader always fills it. See collector/rules/. */
+  rules?: RulesConfig;
+  /** Optional in the type (configs built in code); the loader always fills it. See alerts/README.md. */
+  alerts?: AlertsConfig;
+  /** Optional in the type; the loader always fills it. See notify/README.md. */
+  notify?: NotifyConfig;
   log: { level: Level; format: 'text' | 'json' };
 }
 

@@ -13,7 +13,7 @@ import type { Route } from './api/types.js';
 import { type Audit, SqliteAudit } from './audit/audit.js';
 import { COMPONENTS } from './components.js';
 import { type CollectorConfig, parseListen } from './config.js';
-import type { AcceptedReport, CollectorContext, Component, Hub, SeriesSample } from './core/component.js';
+import type { AcceptedReport, CollectorContext, Component, ComponentFactory, Hub, SeriesSample } from './core/component.js';
 import { type Answer, authenticateHeaders, checkHeaders, type IngestDeps, ingestBatch, ingestReport, reject } from './ingest/ingest.js';
 import { RateLimiter } from './ingest/ratelimit.js';
 import { type CollectorMetrics, createCollectorMetrics } from './self-metrics.js';
@@ -37,6 +37,9 @@ class Refused extends Error {
     super('refused');
   }
 }
+
+/** Refused bodies up to this size are read and discarded, keeping the connection. */
+const DRAIN_BYTES = 1_048_576;
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 
@@ -67,6 +70,7 @@ export class Collector {
     private readonly now: () => number = Date.now,
     /** Re-reads the config for reload (SIGHUP, POST /api/v1/-/reload); absent: reload re-applies the current one. */
     private readonly loadConfig?: () => CollectorConfig,
+    factories: readonly ComponentFactory[] = COMPONENTS,
   ) {
     this.current = cfg;
     this.store = new Store(cfg.dataDir);
@@ -94,7 +98,7 @@ export class Collector {
       series: { appendOwn: (_source: string, samples: SeriesSample[], intervalSeconds: number) => this.series.append(samples, undefined, this.now(), undefined, intervalSeconds) },
       hub: this.hub,
     };
-    this.components = COMPONENTS.map((f) => f(ctx));
+    this.components = factories.map((f) => f(ctx));
     this.router = new Router({ apiTokens: this.store.apiTokens, audit: this.audit, log, now, metricsNeedToken: () => this.current.metrics.requireToken });
     this.router.raw('POST', INGEST_PATH, (req, res) => this.handleIngest(req, res, false));
     this.router.raw('POST', INGEST_BATCH_PATH, (req, res) => this.handleIngest(req, res, true));
@@ -190,8 +194,11 @@ export class Collector {
   private async handleIngest(req: IncomingMessage, res: ServerResponse, batch: boolean): Promise<void> {
     const a = await this.ingest(req, batch);
     if (a.status >= 400) this.log.warn('report rejected', { status: a.status, error: (a.body as { error: string }).error, remote: req.socket.remoteAddress });
-    // A refused body may be left unread: close the connection rather than read it.
-    sendJson(res, a.status, a.body, { ...a.headers, ...(req.complete ? {} : { connection: 'close' }) });
+    // A body refused unread: a small one is discarded as it arrives (never buffered) so the client reads
+    // the answer on a healthy connection; after a large one the connection is closed.
+    const small = Number(req.headers['content-length'] ?? Number.POSITIVE_INFINITY) <= DRAIN_BYTES;
+    if (!req.complete && small) req.resume();
+    sendJson(res, a.status, a.body, { ...a.headers, ...(req.complete || small ? {} : { connection: 'close' }) });
   }
 
   private async ingest(req: IncomingMessage, batch: boolean): Promise<Answer> {
@@ -246,6 +253,7 @@ export class Collector {
           const r = batch ? ingestBatch(deps, auth, req.headers, raw) : ingestReport(deps, auth, req.headers, raw);
           const stored = r.status < 400 && (!batch || (r.body as { results: { error?: string }[] }).results.some((x) => !x.error));
           if (!stored) throw new Refused(r);
+          for (const acc of deps.accepted) for (const c of this.components) c.commit?.(acc);
           return r;
         })();
       } catch (err) {
@@ -343,7 +351,7 @@ export class Collector {
           handler,
         )
       : createServer(handler);
-    server.requestTimeout = 60_000;
+    server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
     // Malformed requests (over-long headers, bad syntax) get a JSON reason too, then the socket closes.
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {

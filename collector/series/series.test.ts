@@ -87,3 +87,48 @@ describe('nodeUp', () => {
     expect(nodeUp({ lastSeen, interval }, now, 3)).toBe(up);
   });
 });
+
+describe('staleness per series (injected clock)', () => {
+  const rep = (interval: number, intervals: Record<string, number>, ts: number): Report => ({
+    v: 1,
+    node: { id: 'n', site: 's', zone: 'extranet', grade: 2, labels: {} },
+    agent: { version: '1', interval },
+    seq: 1,
+    sentAt: ts,
+    intervals,
+    samples: Object.keys(intervals).map((name) => ({ name, labels: {}, value: 1, type: 'gauge' as const, ts })),
+  });
+  // source interval → [last instant still exposed, first instant gone] after a refresh at t=0,
+  // with 3 intervals (metrics.staleAfterIntervals) and a 15 s report interval.
+  it.each([
+    ['15 s source', 15, 45_000],
+    ['1 h source', 3600, 3 * 3600_000],
+    ['1 d source', 86_400, 3 * 86_400_000],
+    ['5 s source, 15 s reports: the report interval bounds it', 5, 45_000],
+  ])('%s', (_n, interval, lastLive) => {
+    const s = new SeriesStore({ staleAfterIntervals: 3 });
+    s.append(seriesSamples(rep(15, { m: interval }, 0)).samples, 'n', 0);
+    expect(s.render(lastLive)).toContain('m{node="n",site="s",zone="extranet"} 1');
+    expect(s.render(lastLive + 1)).toBe('');
+    expect(s.seriesCount()).toBe(0);
+  });
+
+  it('a daily series stays while hourly refreshes of other series come and go', () => {
+    const s = new SeriesStore({ staleAfterIntervals: 3 });
+    s.append(seriesSamples(rep(60, { daily: 86_400, fast: 60 }, 0)).samples, 'n', 0);
+    for (let t = 60_000; t <= 3600_000; t += 60_000) s.append(seriesSamples(rep(60, { fast: 60 }, t)).samples, 'n', t);
+    const page = s.render(3600_000);
+    expect(page).toContain('daily{');
+    expect(page).toContain('fast{');
+    expect(s.render(3600_000 + 180_001)).toContain('daily{');
+    expect(s.render(3600_000 + 180_001)).not.toContain('fast{');
+  });
+
+  it('a late sample (older than the series) neither replaces nor refreshes it', () => {
+    const s = new SeriesStore({ staleAfterIntervals: 3 });
+    s.append(seriesSamples(rep(60, { m: 60 }, 1000)).samples, 'n', 0);
+    s.append([{ ...seriesSamples(rep(60, { m: 60 }, 500)).samples[0]!, value: 9 }], 'n', 100_000);
+    expect(s.render(180_000)).toContain('} 1\n');
+    expect(s.render(180_001)).toBe('');
+  });
+});

@@ -25,6 +25,7 @@ export interface NodeRow {
   interval: number;
   firstSeen: number;
   lastSeen: number;
+  /** Highest seq of the node's most recent stream. */
   lastSeq: number;
   reports: number;
   factsAt: number | null;
@@ -146,7 +147,7 @@ export class Store {
       reports: r.reports as number,
       factsAt: (r.facts_at as number | null) ?? null,
       streams: this.receipts.streams(r.id as string),
-    }));
+    })).map((n) => ({ ...n, lastSeq: n.streams[0]?.highSeq ?? n.lastSeq }));
   }
 
   /** The node's latest facts, one entry per group, with the newest collection time. */

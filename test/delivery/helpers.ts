@@ -78,10 +78,15 @@ export async function killAll(): Promise<void> {
   live.clear();
 }
 
-function spawnXunjian(args: string[]): Proc {
-  const p = new Proc(spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }));
+/** Run a compiled script (`dist/…`) or the xunjian binary with `args`, tracked for killAll. */
+export function spawnNode(script: string, args: string[]): Proc {
+  const p = new Proc(spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }));
   live.add(p);
   return p;
+}
+
+function spawnXunjian(args: string[]): Proc {
+  return spawnNode(BIN, args);
 }
 
 export function writeYaml(file: string, obj: unknown): string {
