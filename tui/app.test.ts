@@ -330,11 +330,7 @@ describe('Devices and Alerts', () => {
     expect(api.actions[2]).toEqual({
       action: 'silence',
       arg: {
-        matchers: [
-          { name: 'alertname', value: 'NodeDown', isRegex: false, isEqual: true },
-          { name: 'node', value: 'town-02', isRegex: false, isEqual: true },
-        ],
-        startsAt: '2026-12-03T08:00:00.000Z',
+        matchers: ['alertname="NodeDown"', 'node="town-02"'],
         endsAt: '2026-12-03T10:00:00.000Z',
         comment: 'silenced from xunjian tui: NodeDown on town-02',
       },

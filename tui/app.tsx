@@ -239,12 +239,9 @@ export function App(props: AppProps) {
     else if (c.action === 'ack') r = await api.ack(c.alert.fingerprint);
     else {
       const start = now();
+      const q = (v: string) => JSON.stringify(v);
       r = await api.silence({
-        matchers: [
-          { name: 'alertname', value: c.alert.name, isRegex: false, isEqual: true },
-          ...(c.alert.node ? [{ name: 'node', value: c.alert.node, isRegex: false, isEqual: true }] : []),
-        ],
-        startsAt: new Date(start).toISOString(),
+        matchers: [`alertname=${q(c.alert.name)}`, ...(c.alert.node ? [`node=${q(c.alert.node)}`] : [])],
         endsAt: new Date(start + (props.silenceMs ?? 7_200_000)).toISOString(),
         comment: `silenced from xunjian tui: ${c.alert.name}${c.alert.node ? ` on ${c.alert.node}` : ''}`,
       });

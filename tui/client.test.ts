@@ -49,7 +49,7 @@ describe('against the real collector (router with API-token roles, summary route
     await collector.close();
   });
 
-  it('health, the fleet summary and devices as a viewer; facts need the security role; absent routes are unavailable', async () => {
+  it('health, the fleet summary, devices and alerts as a viewer; facts need the security role, claims the operator role', async () => {
     const c = new CollectorClient(base, { token: viewer });
     const h = await c.health();
     expect(h).toEqual({ ok: true, value: { status: 'ok', version: expect.any(String) } });
@@ -67,14 +67,14 @@ describe('against the real collector (router with API-token roles, summary route
         linksDown: null,
         ipv6: { lossV6: null, lossV4: null, websiteRate: null },
         mlpsScore: null,
-        activeAlerts: null,
+        activeAlerts: 0,
       },
     ]);
     expect(await c.devices()).toEqual({ ok: true, value: [] });
     const denied = await c.facts('town-01');
     expect(denied.ok === false && denied.kind).toBe('forbidden');
-    expect(await c.alerts()).toMatchObject({ ok: false, kind: 'unavailable' });
-    expect(await c.claim('abc')).toMatchObject({ ok: false, kind: 'unavailable' });
+    expect(await c.alerts()).toEqual({ ok: true, value: [] });
+    expect(await c.claim('0123456789abcdef')).toMatchObject({ ok: false, kind: 'forbidden' });
     await c.close();
     const sec = new CollectorClient(base, { token: security });
     const facts = await sec.facts('town-01');
@@ -196,9 +196,9 @@ describe('against the API routes (summary route handler, alert routes on loopbac
     });
     expect((await c.claim('f/1')).ok).toBe(true);
     expect((await c.ack('f1')).ok).toBe(true);
-    const sil = { matchers: [{ name: 'alertname', value: 'NodeDown', isRegex: false, isEqual: true }], startsAt: '2026-12-03T08:00:00.000Z', endsAt: '2026-12-03T10:00:00.000Z', comment: 'c' };
+    const sil = { matchers: ['alertname="NodeDown"'], endsAt: '2026-12-03T10:00:00.000Z', comment: 'c' };
     expect(await c.silence(sil)).toEqual({ ok: true, value: { silenceID: 's1' } });
-    expect(seen.slice(1).map((s) => [s.method, s.url, s.body])).toEqual([
+    expect(seen.slice(2).map((s) => [s.method, s.url, s.body])).toEqual([
       ['POST', '/api/v1/alerts/f%2F1/claim', '{}'],
       ['POST', '/api/v1/alerts/f1/ack', '{}'],
       ['POST', '/api/v1/silences', JSON.stringify(sil)],
@@ -244,6 +244,11 @@ describe('tolerant parsing', () => {
     [{ id: 'b', labels: {}, state: 'resolved', acknowledgedBy: 'ops' }, { fingerprint: 'b', name: 'b', state: 'resolved', ackedBy: 'ops' }],
     [{ fingerprint: 'c', state: 'pending', claim: { actor: 'ops-wang' }, ack: { by: 'ops-zhao' } }, { state: 'pending', claimedBy: 'ops-wang', ackedBy: 'ops-zhao' }],
     [{ fingerprint: 'd', startsAt: 'not a date' }, { startsAt: 0 }],
+    // collector/alerts' view: status string, times in ms, disposals
+    [
+      { fingerprint: '0123456789abcdef', labels: { alertname: 'XunjianNodeDown', node: 'n1' }, startsAt: 1700000000000, status: 'resolved', silencedBy: [], claim: { by: 'ops-li', at: 1, comment: '' } },
+      { state: 'resolved', startsAt: 1700000000000, claimedBy: 'ops-li', silenced: false },
+    ],
   ])('alert %j', (raw, expected) => {
     expect(parseAlert(raw)).toMatchObject(expected);
   });

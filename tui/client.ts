@@ -28,9 +28,9 @@ export interface NodeFacts {
   sentAt: number;
 }
 
+/** `POST /api/v1/silences` as collector/alerts takes it: matchers in PromQL syntax (`alertname="X"`). */
 export interface SilenceInput {
-  matchers: { name: string; value: string; isRegex: boolean; isEqual: boolean }[];
-  startsAt: string;
+  matchers: string[];
   endsAt: string;
   comment: string;
 }
@@ -67,9 +67,9 @@ export function parseAlert(raw: unknown): AlertView | undefined {
   const status = rec(a.status);
   const fingerprint = str(a.fingerprint) || str(a.id);
   if (!fingerprint) return undefined;
-  const st = str(a.state) || str(status.state);
+  const st = str(a.state) || (typeof a.status === 'string' ? a.status : str(status.state));
   const state: AlertView['state'] = st === 'pending' ? 'pending' : st === 'resolved' || st === 'inactive' || st === 'inactive_resolved' ? 'resolved' : 'firing';
-  const started = Date.parse(str(a.startsAt) || str(a.activeAt));
+  const started = typeof a.startsAt === 'number' ? a.startsAt : Date.parse(str(a.startsAt) || str(a.activeAt));
   const silencedBy = status.silencedBy;
   const by = (v: unknown) => str(v) || str(rec(v).by) || str(rec(v).actor) || undefined;
   return {
@@ -229,8 +229,10 @@ export class CollectorClient implements Api {
     return { ok: true, value: listOf(r.value, 'devices').map(parseDevice).filter((d): d is DeviceView => d !== undefined) };
   }
 
+  /** Active and recently resolved alerts (collector/alerts: `/api/v1/alerts/active?state=all`; else the Prometheus-shaped `/api/v1/alerts`). */
   async alerts(): Promise<Result<AlertView[]>> {
-    const r = await this.call<unknown>('GET', '/api/v1/alerts');
+    let r = await this.call<unknown>('GET', '/api/v1/alerts/active?state=all');
+    if (!r.ok && r.kind === 'unavailable') r = await this.call<unknown>('GET', '/api/v1/alerts');
     if (!r.ok) return r;
     return { ok: true, value: listOf(r.value, 'alerts').map(parseAlert).filter((a): a is AlertView => a !== undefined) };
   }

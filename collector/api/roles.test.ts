@@ -17,6 +17,7 @@ const DOCUMENTED: Record<string, Role | 'public' | 'node'> = {
   'GET /api/v1/nodes': 'viewer',
   'GET /api/v1/nodes/:id': 'viewer',
   'GET /api/v1/devices': 'viewer',
+  'GET /api/v1/summary': 'viewer',
   'GET /api/v1/nodes/:id/facts': 'security',
   'GET /api/v1/nodes/:id/facts/:group/history': 'security',
   'GET /api/v1/audit': 'security',

@@ -83,7 +83,7 @@ describe('GET /api/v1/summary', () => {
       asked.push([...names]);
       return new Map([['node-1', [s('xunjian_snmp_up', { target: 'core' }, 1)]]]);
     },
-    activeAlerts: (node) => (node === 'node-2' ? 4 : 0),
+    activeAlerts: () => new Map([['node-2', 4]]),
   };
   const route = summaryRoute(src, () => NOW);
   const req = (q: string): ApiRequest => ({ method: 'GET', path: '/api/v1/summary', params: {}, query: new URLSearchParams(q), headers: {}, body: undefined, remote: '127.0.0.1' });
@@ -185,7 +185,7 @@ describe('GET /api/v1/summary on a real collector (router, API token, series sto
           linksDown: 1,
           ipv6: { lossV6: 0.25, lossV4: 0, websiteRate: 0.875 },
           mlpsScore: null,
-          activeAlerts: null,
+          activeAlerts: 0,
         },
         {
           id: 'town-01',
@@ -198,7 +198,7 @@ describe('GET /api/v1/summary on a real collector (router, API token, series sto
           linksDown: null,
           ipv6: { lossV6: null, lossV4: null, websiteRate: null },
           mlpsScore: null,
-          activeAlerts: null,
+          activeAlerts: 0,
         },
       ]);
       const anon = await request(`${base}/api/v1/summary`);

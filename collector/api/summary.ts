@@ -67,8 +67,10 @@ export interface SummarySource {
   nodes(): SummaryNode[];
   /** The live series of these metric names, by node (`labels.__name__` set); read once per request. */
   series(names: readonly string[]): Map<string, SeriesPoint[]>;
-  mlpsScore?(node: string): number | null;
-  activeAlerts?(node: string): number | null;
+  /** MLPS score per node, read once per request; absent: every score null. */
+  mlpsScores?(): Map<string, number>;
+  /** Firing alerts per node (`labels.node`), read once per request; absent: every count null, a node without one 0. */
+  activeAlerts?(): Map<string, number>;
 }
 
 const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
@@ -126,11 +128,13 @@ export function summaryPage(src: SummarySource, now: number, page: number, pageS
   const all = src.nodes().sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const slice = all.slice((page - 1) * pageSize, page * pageSize);
   const byNode = slice.length ? src.series(SUMMARY_METRICS) : new Map<string, SeriesPoint[]>();
+  const scores = slice.length ? src.mlpsScores?.() : undefined;
+  const alerts = slice.length ? src.activeAlerts?.() : undefined;
   return {
     nodes: slice.map((n) => ({
       ...summarizeNode(n, byNode.get(n.id) ?? [], now),
-      mlpsScore: src.mlpsScore?.(n.id) ?? null,
-      activeAlerts: src.activeAlerts?.(n.id) ?? null,
+      mlpsScore: scores?.get(n.id) ?? null,
+      activeAlerts: alerts ? (alerts.get(n.id) ?? 0) : null,
     })),
     page,
     pageSize,
@@ -152,13 +156,31 @@ export function summaryRoute(src: SummarySource, now: () => number = Date.now): 
   };
 }
 
+/** What the summary needs of the alerts component (collector/alerts: `listAlerts`). */
+interface AlertLister {
+  listAlerts(q: URLSearchParams): { labels: LabelSet }[];
+}
+
 /**
- * The summary's source in a collector: its node registry (with liveness) and its series store. MLPS
- * scores and active alerts stay null until mlps/ and alerts/ offer them (bind `mlpsScore` /
- * `activeAlerts` here then).
+ * The summary's source in a collector: its node registry (with liveness), its series store and, when
+ * hosted, the alerts component's firing alerts. MLPS scores stay null until mlps/ offers them (bind
+ * `mlpsScores` here then).
  */
-export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series'>, now: () => number = Date.now): SummarySource {
+export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series'> & { components?: readonly { name: string }[] }, now: () => number = Date.now): SummarySource {
+  const alerts = c.components?.find((x): x is { name: string } & AlertLister => x.name === 'alerts' && typeof (x as Partial<AlertLister>).listAlerts === 'function');
   return {
+    ...(alerts
+      ? {
+          activeAlerts: () => {
+            const counts = new Map<string, number>();
+            for (const a of alerts.listAlerts(new URLSearchParams({ state: 'firing' }))) {
+              const n = a.labels.node;
+              if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1);
+            }
+            return counts;
+          },
+        }
+      : {}),
     nodes: () => c.nodes().map((n) => ({ id: n.id, zone: n.zone, site: n.site, grade: n.grade, up: n.up, lastSeen: n.lastSeen })),
     series: (names) => {
       const out = new Map<string, SeriesPoint[]>();
