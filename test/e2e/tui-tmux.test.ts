@@ -10,7 +10,7 @@ import { type Peer, startSnmpsim } from '../helpers/snmp-peers.js';
 
 /**
  * `xunjian tui` end to end: the real collector and three agents as processes on loopback (one polling a
- * simulated Huawei switch, snmpsimd over udp6), the TUI in a real terminal (tmux, 80×24) with an API
+ * simulated Huawei switch, snmpsimd over udp6; a rule that fires on it), the TUI in a real terminal (tmux, 80×24) with an API
  * token from `xunjian collector api-token create`, keys sent with send-keys, the screen read back with
  * capture-pane.
  */
@@ -81,7 +81,25 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   ccfg = join(dir, 'collector.yaml');
-  writeFileSync(ccfg, `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'collector-data')}\nlog: { level: warn }\n`);
+  const rulesFile = join(dir, 'tui-e2e.rules.yaml');
+  writeFileSync(
+    rulesFile,
+    [
+      'groups:',
+      '  - name: tui-e2e',
+      '    interval: 1s',
+      '    rules:',
+      '      - alert: TuiE2eLoad',
+      '        expr: node_load1{node="county-core"} >= 0',
+      '        labels: { severity: critical, category: network }',
+      '        annotations: { summary: "load on {{ $labels.node }}" }',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    ccfg,
+    `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'collector-data')}\nlog: { level: warn }\nrules: { builtin: false, files: [${rulesFile}], evaluationInterval: 1s }\n`,
+  );
   sim = await startSnmpsim({ 'tui-e2e-ro': `${ROOT}agent/sources/snmp/testdata/huawei.snmprec` });
   const api = xunjian(['collector', 'api-token', 'create', 'tui-admin', '--role', 'security', '--out', tokenFile, '-c', ccfg]);
   expect(api.code).toBe(0);
@@ -133,7 +151,7 @@ afterAll(async () => {
 });
 
 describe('xunjian tui in a terminal (tmux 80×24)', () => {
-  it('shows the fleet, filters, opens a node, helps, follows a node going down and the collector going away, resizes, quits', async () => {
+  it('shows the fleet and devices, filters, opens a node, helps, follows a node going down, claims an alert (API, audit log), survives the collector going away, resizes, quits', async () => {
     const s = 'zh';
     openTui(s, { LANG: 'zh_CN.UTF-8' });
     let sc = await until(s, (x) => x.includes('3/3 在线') && x.includes('cloud-a'), 'the fleet');
@@ -150,7 +168,7 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     // CJK sites: the zone and state columns start at the same screen column on every row
     const col = (l: string, re: RegExp) => strWidth(l.slice(0, l.search(re)));
     expect(new Set(rows.map((l) => col(l, / (extranet|gov-cloud) /))).size).toBe(1);
-    expect(new Set(rows.map((l) => col(l, / (在线|异常|离线) /))).size).toBe(1);
+    expect(new Set(rows.map((l) => col(l, / (在线|异常|告警|离线) /))).size).toBe(1);
     expect(sc).toMatch(/> cloud-a .* 3 在线 /);
     expect(ls[22]).toBe('↑↓ 移动  ⏎ 打开  / 筛选  z 区域  s 排序  1-3 切换  r 刷新  ? 帮助  q 退出');
     expect(sc).not.toContain(apiToken);
@@ -165,7 +183,7 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     expect(sc.split('\n')[1]).toMatch(/^ 1 节点 \[2 设备\] 3 告警 +显示 1$/);
     expect(sc).toMatch(/^> core-sw1 +county-core-… county-core +huawei +V200R011C10S… 在线 +–$/m);
     await keys(s, '3');
-    await until(s, (x) => x.includes('此采集器不提供该功能'), 'Alerts: not on this collector yet');
+    await until(s, (x) => x.includes('· 级别: 全部 · 类别: 全部'), 'the Alerts screen');
     await keys(s, '1');
     await until(s, (x) => x.includes('[1 节点]'), 'back on Nodes');
 
@@ -205,6 +223,25 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     // an agent stops: after 3 missed intervals its node is down, sorted first
     await agents['town-01']!.stop('SIGTERM');
     sc = await until(s, (x) => /^. town-01 .* 离线 /m.test(x) && x.includes('2/3 在线'), 'town-01 down');
+
+    // an alert (a rule on county-core's load, always true) is claimed from the Alerts screen (asked first),
+    // and the claim is seen by the collector's API and audit log
+    await keys(s, '3');
+    sc = await until(s, (x) => x.includes('TuiE2eLoad'), 'the alert', 60_000);
+    expect(sc).toMatch(/^> critical +TuiE2eLoad +county-core +network +触发 /m);
+    await keys(s, 'c');
+    await until(s, (x) => x.includes('确认认领 TuiE2eLoad @ county-core？y 是，n 否'), 'the confirmation');
+    await keys(s, 'y');
+    await until(s, (x) => x.includes('认领 TuiE2eLoad: 完成'), 'the claim done');
+    sc = await until(s, (x) => /TuiE2eLoad .* tui-admin/.test(x), 'the claim on screen');
+    const active = (await get('/api/v1/alerts/active?state=all')) as { alerts: { fingerprint: string; labels: Record<string, string>; claim?: { by: string } }[] };
+    const mine = active.alerts.find((a) => a.labels.alertname === 'TuiE2eLoad')!;
+    expect([mine.labels.node, mine.claim?.by]).toEqual(['county-core', 'tui-admin']);
+    const audit = (await get('/api/v1/audit?action=alert.claim')) as { entries: { actor: string; target: string; outcome: string }[] };
+    expect(audit.entries.map((e) => [e.actor, e.target, e.outcome])).toEqual([['tui-admin', mine.fingerprint, 'success']]);
+    // the Nodes screen counts it
+    await keys(s, '1');
+    sc = await until(s, (x) => /^. county-core .* 告警 .* 1$/m.test(x), 'the alert counted on county-core');
 
     // the collector goes away: shown, last data kept, retried; back: recovered
     await collector.stop('SIGTERM');
