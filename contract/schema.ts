@@ -8,11 +8,19 @@ export const NODE_ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 /** A report stream id: 8–64 URL-safe characters (the agent makes 16 random bytes in base64url). */
 export const STREAM_ID = '^[A-Za-z0-9_-]{8,64}$';
 
-/** Upper bounds that keep one report from exhausting the collector. */
+/**
+ * Upper bounds that keep one report from exhausting the collector. The agent never builds a report
+ * beyond them (it splits); a collector accepts at least them (its ingest.maxBodyBytes and
+ * ingest.maxDecompressedBytes defaults are these byte limits).
+ */
 export const LIMITS = {
   samples: 200_000,
   labelsPerSample: 64,
   labelValueLength: 2048,
+  /** A report's JSON, uncompressed, in bytes. */
+  reportBytes: 67_108_864,
+  /** A report's body as sent (gzip), in bytes. */
+  bodyBytes: 8_388_608,
 } as const;
 
 const labels = {

@@ -5,7 +5,7 @@ import type { Ipv6checkSourceConfig } from './config.js';
 import { type LevelReport, type LinkCheck, extractLinks, isHtml, lengthDiffers, levelReport, linkKey, sameSite, siteScope } from './links.js';
 
 /** The source's limits (see config.ts) plus per-run options. */
-export type Ipv6CheckOptions = Omit<Ipv6checkSourceConfig, 'sites' | 'intervalSeconds'> & {
+export type Ipv6CheckOptions = Omit<Ipv6checkSourceConfig, 'sites' | 'intervalSeconds' | 'schedule'> & {
   resolver?: string;
   insecureTls?: boolean;
   /** PEM CA certificate(s) to verify servers with instead of the system store. */

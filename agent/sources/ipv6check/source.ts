@@ -28,6 +28,7 @@ export function createIpv6checkSource(cfg: Ipv6checkSourceConfig, resolver?: str
   return {
     name: 'ipv6check',
     intervalSeconds: cfg.intervalSeconds,
+    ...(cfg.schedule ? { schedule: cfg.schedule } : {}),
     async collect(ctx) {
       const reports = await Promise.all(cfg.sites.map((site) => checkSite(site, { ...cfg, resolver, signal: ctx.signal })));
       const ts = ctx.now();
