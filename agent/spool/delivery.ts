@@ -83,9 +83,13 @@ class Lane {
     if (every > 0 && delayMs > every) this.scheduleProbe(every);
   }
 
+  /** At most one probe pending: a new report kicking the lane does not push the probe back. */
   private scheduleProbe(every: number): void {
-    clearTimeout(this.probeTimer);
-    this.probeTimer = setTimeout(() => void this.probe(every), every);
+    if (this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.probe(every);
+    }, every);
   }
 
   /** One probe round over the collectors in a probeable backoff; the first that answers ends its backoff. */
@@ -120,6 +124,7 @@ class Lane {
     this.stopped = true;
     clearTimeout(this.timer);
     clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   private async run(): Promise<void> {
