@@ -13,7 +13,7 @@ import { Agent } from './runtime/agent.js';
 import { cronFor, cronProblem } from './runtime/schedule.js';
 import { buildSources } from './sources/index.js';
 import { probeScheduleProblem } from './sources/probes/config.js';
-import { parseEndpoint } from './sources/snmp/client.js';
+import { parseEndpoint } from './sources/snmp/endpoint.js';
 
 export function loadAgentConfig(file: string | undefined, env = process.env): AgentConfig {
   const cfg = loadConfig<AgentConfig>(agentConfigSpec, file, env);
@@ -171,7 +171,7 @@ export function registerAgentCommand(program: Command): void {
       if (opts.facts && !opts.once) cmd.error('error: --facts goes with --once', { exitCode: 2 });
       const cfg = loadAgentConfig(opts.config);
       const log = createLogger(cfg.log);
-      const sources = buildSources(cfg);
+      const sources = await buildSources(cfg);
       if (opts.once) {
         const agent = new Agent(cfg, sources, log, undefined);
         await agent.collectAll();

@@ -24,7 +24,7 @@ export function registerDemoCommand(program: Command): void {
         ...process.env,
       });
       const base = `http://${opts.listen}`;
-      const sources = buildSources(acfg);
+      const sources = await buildSources(acfg);
       const log = createLogger(acfg.log).child({ component: 'agent' });
       const nodeId = nodeIdentity(acfg).id;
       collector.store.revokeTokens(nodeId);

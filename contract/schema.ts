@@ -87,8 +87,12 @@ export const reportSchemaV1 = {
   },
 } as const;
 
-const validateV1 = makeAjv().compile<Report>(reportSchemaV1);
-const validatePostureV1 = makeAjv().compile(postureSchemaV1);
+// Compiled on first use: each generated validator costs tens of MB of RSS, which a process that only
+// imports LIMITS or the patterns (the agent) should not pay.
+let reportValidator: ReturnType<typeof compileReport> | undefined;
+let postureValidator: ReturnType<typeof compilePosture> | undefined;
+const compileReport = () => makeAjv().compile<Report>(reportSchemaV1);
+const compilePosture = () => makeAjv().compile(postureSchemaV1);
 
 export type ReportCheck = { ok: true; report: Report } | { ok: false; error: string; message: string };
 
@@ -119,6 +123,7 @@ export function checkReport(body: unknown): ReportCheck {
   if (v !== CONTRACT_VERSION) {
     return { ok: false, error: 'invalid_report', message: `/v: must be ${CONTRACT_VERSION}` };
   }
+  const validateV1 = (reportValidator ??= compileReport());
   if (!validateV1(body)) {
     const errors = (validateV1.errors ?? []).slice(0, 5).map((e) => describe(e));
     return { ok: false, error: 'invalid_report', message: errors.join('; ') };
@@ -135,6 +140,7 @@ function checkFacts(report: Report): ReportCheck {
   if (posture === undefined) return { ok: true, report };
   const sv = posture.schemaVersion;
   if (typeof sv === 'number' && Number.isInteger(sv) && sv > POSTURE_SCHEMA_VERSION) return { ok: true, report };
+  const validatePostureV1 = (postureValidator ??= compilePosture());
   if (validatePostureV1(posture)) return { ok: true, report };
   const errors = (validatePostureV1.errors ?? []).slice(0, 5).map((e) => describe(e, "/facts/host.posture"));
   return { ok: false, error: 'invalid_report', message: errors.join('; ') };
