@@ -76,3 +76,22 @@ describe('security warnings at start', () => {
     expect(securityWarnings(cfg).map((w) => w.fields.key)).toEqual(['collector.url']);
   });
 });
+
+describe('source factories', () => {
+  it("a factory's error is a config error naming the file and the key", async () => {
+    const { buildAgentSources } = await import('./cli.js');
+    const profiles = mkdtempSync(join(tmpdir(), 'xj-prof-'));
+    writeFileSync(join(profiles, 'vlan.yaml'), 'name: vlan\nmatch: []\ntables:\n  - { name: vlanTable, entry: 1.3.6.1.4.1.9.9.46.1.3.1.1, indexes: [{ label: vlanIndex, type: integer }], columns: [{ column: 2, name: vtpVlanState, type: gauge }] }\n');
+    const file = join(dir, `agent-${++n}.yaml`);
+    writeFileSync(
+      file,
+      `sources:\n  host: { enabled: false }\n  posture: { enabled: false }\n  snmp:\n    profilesDir: ${profiles}\n    credentials: { c: { version: "2c", community: x } }\n    targets:\n      - { name: sw, address: "udp://127.0.0.1", credential: c, labels: { vlanIndex: "1" } }\n`,
+    );
+    const cfg = loadAgentConfig(file, {});
+    const err = await buildAgentSources(cfg, file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toBe(
+      `config error in ${file}: sources.snmp.targets: target 'sw' has labels 'vlanIndex', which a profile's table sets (the series' own labels cannot be overwritten)`,
+    );
+  });
+});

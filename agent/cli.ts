@@ -171,7 +171,7 @@ export function registerAgentCommand(program: Command): void {
       if (opts.facts && !opts.once) cmd.error('error: --facts goes with --once', { exitCode: 2 });
       const cfg = loadAgentConfig(opts.config);
       const log = createLogger(cfg.log);
-      const sources = await buildSources(cfg);
+      const sources = await buildAgentSources(cfg, opts.config);
       if (opts.once) {
         const agent = new Agent(cfg, sources, log, undefined);
         await agent.collectAll();
@@ -194,6 +194,20 @@ export function registerAgentCommand(program: Command): void {
       log.info('agent stopping');
       await agent.stop();
     });
+}
+
+/**
+ * The configured sources; a factory's error (a profile from profilesDir clashing with a target label,
+ * an unreadable file) is a config error naming the file and the key (exit 2), not a crash (exit 1).
+ */
+export async function buildAgentSources(cfg: AgentConfig, file: string | undefined): Promise<Awaited<ReturnType<typeof buildSources>>> {
+  try {
+    return await buildSources(cfg);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const m = /^(sources\.[A-Za-z0-9_.]+): (?:expected )?(.*)$/s.exec((err as Error).message);
+    throw new ConfigError(file ?? 'built-in defaults', m?.[1] ?? 'sources', m?.[2] ?? (err as Error).message);
+  }
 }
 
 function warnSecurity(cfg: AgentConfig, log: Logger): void {
