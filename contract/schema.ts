@@ -93,6 +93,8 @@ let reportValidator: ReturnType<typeof compileReport> | undefined;
 let postureValidator: ReturnType<typeof compilePosture> | undefined;
 const compileReport = () => makeAjv().compile<Report>(reportSchemaV1);
 const compilePosture = () => makeAjv().compile(postureSchemaV1);
+const reportValidatorOnce = () => (reportValidator ??= compileReport());
+const postureValidatorOnce = () => (postureValidator ??= compilePosture());
 
 export type ReportCheck = { ok: true; report: Report } | { ok: false; error: string; message: string };
 
@@ -123,7 +125,7 @@ export function checkReport(body: unknown): ReportCheck {
   if (v !== CONTRACT_VERSION) {
     return { ok: false, error: 'invalid_report', message: `/v: must be ${CONTRACT_VERSION}` };
   }
-  const validateV1 = (reportValidator ??= compileReport());
+  const validateV1 = reportValidatorOnce();
   if (!validateV1(body)) {
     const errors = (validateV1.errors ?? []).slice(0, 5).map((e) => describe(e));
     return { ok: false, error: 'invalid_report', message: errors.join('; ') };
@@ -140,7 +142,7 @@ function checkFacts(report: Report): ReportCheck {
   if (posture === undefined) return { ok: true, report };
   const sv = posture.schemaVersion;
   if (typeof sv === 'number' && Number.isInteger(sv) && sv > POSTURE_SCHEMA_VERSION) return { ok: true, report };
-  const validatePostureV1 = (postureValidator ??= compilePosture());
+  const validatePostureV1 = postureValidatorOnce();
   if (validatePostureV1(posture)) return { ok: true, report };
   const errors = (validatePostureV1.errors ?? []).slice(0, 5).map((e) => describe(e, "/facts/host.posture"));
   return { ok: false, error: 'invalid_report', message: errors.join('; ') };
