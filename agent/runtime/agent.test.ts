@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -179,6 +179,19 @@ describe('reports (spooled, pushed to a recording collector)', () => {
     const samples = pushed[0]!.report.samples;
     expect(samples.filter((s) => s.name === 'x').map((s) => s.value)).toEqual([1, 2]);
     expect(samples.find((s) => s.name === 'xunjian_agent_spool_write_errors_total')?.value).toBe(1);
+  });
+
+  it('seq.json that cannot be written: the spool keeps the sequence, no seq is sent twice', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'xj-agent-'));
+    const { pushed, push } = recorder();
+    const a = agentAt(dataDir, [], push);
+    await a.report();
+    rmSync(join(dataDir, 'seq.json'));
+    mkdirSync(join(dataDir, 'seq.json')); // every write of seq.json fails now (rename over a directory)
+    await a.report();
+    await a.report();
+    await a.stop();
+    expect(pushed.map((p) => p.report.seq)).toEqual([1, 2, 3]);
   });
 
   it('the first report does not wait for a slow source: the fast ones are in it, the slow one follows', async () => {

@@ -252,12 +252,13 @@ export class Agent {
     const sendFacts = shouldSendFacts(this.facts, this.lastFactsSent, now, this.cfg.report.factsRefreshHours * 3600_000);
     const facts = sendFacts ? structuredClone(this.facts) : undefined;
     const digest = sendFacts ? factsDigest(this.facts) : undefined;
-    const parts = this.encodeParts(samples, facts, now);
+    const first = nextSeq(this.seq.current, this.spool.highestSeq);
+    const parts = this.encodeParts(samples, facts, now, first);
     if (parts.length > 1) {
       this.splitReports++;
       this.log.info('report split at the contract limits', { reports: parts.length, samples: samples.length, maxSamples: REPORT_LIMITS.samples, maxBytes: REPORT_LIMITS.bytes });
     }
-    let seq = nextSeq(this.seq.current, this.spool.highestSeq);
+    let seq = first;
     for (const [i, part] of parts.entries()) {
       try {
         this.spool.put(seq, part.body, now);
@@ -292,8 +293,7 @@ export class Agent {
    * JSON bytes, and a part whose gzip is still over the body limit is halved again. Facts ride in the
    * first part. `from` is the index in `samples` of a part's first sample.
    */
-  private encodeParts(samples: Sample[], facts: Facts | undefined, now: number): { body: Buffer; from: number }[] {
-    const seq = this.seq!.current + 1;
+  private encodeParts(samples: Sample[], facts: Facts | undefined, now: number, seq: number): { body: Buffer; from: number }[] {
     const base = (s: Sample[], withFacts: boolean, n = seq): Report =>
       buildReport({
         node: this.node,
