@@ -185,12 +185,14 @@ export function registerAgentCommand(program: Command): void {
       warnSecurity(cfg, log);
       const agent = new Agent(cfg, sources, log, targets);
       log.info('agent starting', { node: agent.node.id, collectors: targets.map((t) => t.url).join(','), mode: cfg.delivery?.mode ?? 'failover', sources: sources.map((s) => s.name).join(','), interval: cfg.report.intervalSeconds });
-      await agent.start();
-      await new Promise<void>((resolve) => {
+      // listening before start(): it may take seconds (the first report waits for fast first runs)
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      await agent.start();
+      await stopped;
       log.info('agent stopping');
       await agent.stop();
     });

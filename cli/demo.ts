@@ -54,12 +54,14 @@ export function registerDemoCommand(program: Command): void {
           },
         });
       });
-      await agent!.start();
-      await ready;
-      await new Promise<void>((resolve) => {
+      // listening before the agent starts: the banner (first acknowledgement) may come before start() returns
+      const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      await agent!.start();
+      await ready;
+      await stopped;
       await agent!.stop();
       await collector.close();
     });
