@@ -30,7 +30,20 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that went away (`xunjian snmp walk … | head -1`) is the normal end of a command's output:
+ * exit quietly (status 0), never with a stack trace.
+ */
+export function quietOnBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnBrokenPipe(process.stdout);
+  quietOnBrokenPipe(process.stderr);
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
