@@ -4,6 +4,7 @@ import { registerIpv6CheckCommand } from '../agent/sources/ipv6check/cli.js';
 import { registerFactsCommand } from '../agent/sources/posture/cli.js';
 import { registerProbeCommand } from '../agent/sources/probes/cli.js';
 import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
+import { registerAlertsCommand } from '../collector/alerts/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { registerRulesCommand } from '../collector/rules/cli.js';
 import { ConfigError } from '../lib/config.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerFactsCommand(program);
   registerSnmpCommand(program);
   registerRulesCommand(program);
+  registerAlertsCommand(program);
   return program;
 }
 

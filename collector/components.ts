@@ -1,3 +1,4 @@
+import { alertsComponent } from './alerts/component.js';
 import type { ComponentFactory } from './core/component.js';
 import { createRulesComponent } from './rules/component.js';
 
@@ -5,4 +6,7 @@ import { createRulesComponent } from './rules/component.js';
  * The capabilities the collector hosts, one line each (Telegraf's `inputs.Add`, in spirit). Order is
  * start order; stop runs in reverse. Each factory takes the collector context (collector/core).
  */
-export const COMPONENTS: ComponentFactory[] = [createRulesComponent];
+export const COMPONENTS: ComponentFactory[] = [
+  alertsComponent, // alerts/ + notify/: provides hub.alerts (before any component that sends alerts)
+  createRulesComponent,
+];

@@ -2,6 +2,8 @@ import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
 import { type RulesConfig, rulesSchema } from './rules/config.js';
+import { type AlertsConfig, alertsSchema } from './alerts/config.js';
+import { type NotifyConfig, notifySchema } from './notify/config.js';
 
 /** Collector configuration schema: every option and its default is documented here. */
 export const collectorSchema = {
@@ -120,6 +122,8 @@ export const collectorSchema = {
       },
     },
     rules: rulesSchema,
+    alerts: alertsSchema,
+    notify: notifySchema,
     log: logSchema,
   },
 } as const;
@@ -148,6 +152,10 @@ export interface CollectorConfig {
   retention: { receiptsDays: number; auditDays: number; factsHistoryDays: number };
   /** Optional in the type (configs built in code); the loader always fills it. See collector/rules/. */
   rules?: RulesConfig;
+  /** Optional in the type (configs built in code); the loader always fills it. See alerts/README.md. */
+  alerts?: AlertsConfig;
+  /** Optional in the type; the loader always fills it. See notify/README.md. */
+  notify?: NotifyConfig;
   log: { level: Level; format: 'text' | 'json' };
 }
 

@@ -27,6 +27,8 @@ export interface SeriesSample {
   ts: number;
   /** Source interval, seconds (at least the report interval); the series' staleness is a few of these. */
   intervalSeconds?: number;
+  /** The series' exposition key `{a="1",…}` (labels without `__name__`, in their order): a stable series id within its family. */
+  key?: string;
 }
 
 /** A fact group as stored: its content and provenance. */

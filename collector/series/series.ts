@@ -1,4 +1,4 @@
-import { escapeHelp, expositionType, formatLabels, formatValue } from '../../contract/exposition.js';
+import { escapeHelp, escapeLabelValue, expositionType, formatLabels, formatValue } from '../../contract/exposition.js';
 import type { MetricType, Report } from '../../contract/types.js';
 import type { LabelSet, SeriesSample } from '../core/component.js';
 
@@ -79,24 +79,34 @@ export function seriesSamples(r: Report, intern: (s: string) => string = (s) => 
   const targetKeys = Object.keys(target);
   const out: SeriesSample[] = [];
   let refused = 0;
+  let targetKey = '';
+  for (const k of targetKeys) targetKey += `,${k}="${escapeLabelValue(target[k]!)}"`;
   for (const s of r.samples) {
     if (reservedName(s.name)) {
       refused++;
       continue;
     }
+    // labels and their exposition key are built in one pass, in the same order
     const labels: LabelSet = { __name__: intern(s.name) };
-    for (const k in s.labels) labels[k in target ? `exported_${k}` : k] = s.labels[k]!;
+    let key = '';
+    let clash = false;
+    for (const k in s.labels) {
+      const name = k in target ? `exported_${k}` : k;
+      if (name in labels) clash = true;
+      labels[name] = s.labels[k]!;
+      key += `,${name}="${escapeLabelValue(s.labels[k]!)}"`;
+    }
     for (const k of targetKeys) labels[k] = intern(target[k]!);
+    key = clash ? keyOf(labels) : `{${(key + targetKey).slice(1)}}`;
     const iv = r.intervals?.[s.name];
-    out.push({ labels, value: s.value, type: s.type, ts: s.ts, intervalSeconds: Math.max(iv ?? 0, r.agent.interval) });
+    out.push({ labels, key, value: s.value, type: s.type, ts: s.ts, intervalSeconds: Math.max(iv ?? 0, r.agent.interval) });
   }
   return { samples: out, refused };
 }
 
 /** Exposition key of a label set: `{a="1",…}` without `__name__`, in the set's own key order. */
 function keyOf(labels: LabelSet): string {
-  const { __name__: _n, ...rest } = labels;
-  return formatLabels(rest);
+  return formatLabels(labels, '__name__');
 }
 
 export class SeriesStore {
@@ -129,7 +139,7 @@ export class SeriesStore {
       }
       const h = help?.[name];
       if (h) fam.help = h;
-      const key = keyOf(s.labels);
+      const key = s.key ?? keyOf(s.labels);
       const prev = fam.series.get(key);
       if (prev && prev.ts > s.ts) continue;
       const intervalMs = (s.intervalSeconds ?? defaultIntervalSeconds) * 1000;

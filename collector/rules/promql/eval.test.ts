@@ -55,7 +55,11 @@ const CASES: Case[] = [
   { name: '@ pins the evaluation time', data: 'x 1 2 3', expr: 'x @ 300', at: 10 * M, want: ['x 2'] },
   { name: 'timestamp() is the sample time', data: 'x 1 _ _', expr: 'timestamp(x)', at: 4 * M, want: ['{} 0'] },
   { name: 'timestamp() of an expression is the evaluation time', data: 'x 1', expr: 'timestamp(x * 1)', at: 4 * M, want: ['{} 240'] },
-  { name: 'timestamp(x @ t) ignores offset (as 2.42 does)', data: 'x 1 2 3', expr: 'timestamp(x @ 600 offset 5m)', at: 0, want: ['{} 600'] },
+  // timestamp(x @ t offset d), 2.42: trimmed to [t-d-5m, t-d], looked up at t with the lookback from t
+  { name: 'timestamp(x @ t offset d) finds nothing when d >= lookback', data: 'x _x20 1', expr: 'timestamp(x @ 6000 offset 1h)', at: 0, want: [] },
+  { name: 'timestamp(x @ t offset d) measures the lookback from t', data: 'x 1 2', interval: 250_000, expr: 'timestamp(x @ 600 offset 1m)', at: 0, want: [] },
+  { name: 'timestamp(x @ t offset d) within both windows', data: 'x 1 2', interval: 250_000, expr: 'timestamp(x @ 500 offset 1m)', at: 0, want: ['{} 250'] },
+  { name: 'timestamp(x @ t)', data: 'x 1 2 3', expr: 'timestamp(x @ 600)', at: 0, want: ['{} 600'] },
   // counters
   { name: 'resets over 50m', data: counters, expr: 'resets(http_requests[50m])', at: 50 * M, want: ['{path="/foo"} 3', '{path="/bar"} 1', '{path="/biz"} 0'] },
   { name: 'changes over 50m', data: counters, expr: 'changes(http_requests[50m])', at: 50 * M, want: ['{path="/foo"} 8', '{path="/bar"} 9', '{path="/biz"} 1'] },

@@ -80,11 +80,10 @@ interface Selected {
   v: ArrayLike<number>;
 }
 
-/** Internal per-step vector sample; `t` is the sample time for selector results (timestamp()). */
+/** Internal per-step vector sample. */
 interface VSample {
   labels: Labels;
   value: number;
-  t?: number;
 }
 
 type Value = { type: 'vector'; samples: VSample[] } | { type: 'scalar'; value: number } | { type: 'string'; value: string } | { type: 'matrix'; series: { labels: Labels; t: number[]; v: number[] }[] };
@@ -143,16 +142,25 @@ function select(ctx: Ctx, vs: VectorSelector, rangeMs: number): Selected[] {
 
 function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = false): VSample[] {
   const series = select(ctx, vs, 0);
-  // timestamp(x @ t) — Prometheus replaces the offset by (ts - t), ignoring `offset`.
-  const ref = forTimestamp && vs.at ? refTime(ctx, vs, ts) + vs.offsetMs : refTime(ctx, vs, ts);
+  let ref = refTime(ctx, vs, ts);
+  let lo = ref - ctx.lookback;
+  if (forTimestamp && vs.at) {
+    // timestamp(x @ t offset d) in 2.42: storage trims the series to the selector's window
+    // [t - d - lookback, t - d], then the lookup runs at t (the offset replaced by the @ shift), so
+    // the sample is the latest ≤ min(t, t - d) and must be ≥ max(t - lookback, t - d - lookback).
+    const at = ref + vs.offsetMs;
+    lo = Math.max(at - ctx.lookback, ref - ctx.lookback);
+    ref = Math.min(at, ref);
+  }
   const out: VSample[] = [];
   for (const s of series) {
     const i = upperBound(s.t, ref) - 1;
     if (i < 0) continue;
     const t = s.t[i]!;
-    if (t < ref - ctx.lookback) continue;
+    if (t < lo) continue;
     if (staleAt(s, i)) continue;
-    out.push({ labels: s.labels, value: s.v[i]!, t });
+    // for timestamp(): the sample's own time, in seconds, with the name dropped
+    out.push(forTimestamp ? { labels: dropMetricName(s.labels), value: t / 1000 } : { labels: s.labels, value: s.v[i]! });
   }
   return out;
 }
@@ -1137,8 +1145,8 @@ function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
     }
     case 'timestamp': {
       const arg = unwrapParens(a[0]!);
-      const v = arg.kind === 'vector' ? instantSelect(ctx, arg, ts, true) : evalVector(ctx, arg, ts);
-      return { type: 'vector', samples: v.map((s) => ({ labels: dropMetricName(s.labels), value: (arg.kind === 'vector' ? s.t! : ts) / 1000 })) };
+      if (arg.kind === 'vector') return { type: 'vector', samples: instantSelect(ctx, arg, ts, true) };
+      return { type: 'vector', samples: evalVector(ctx, arg, ts).map((s) => ({ labels: dropMetricName(s.labels), value: ts / 1000 })) };
     }
     case 'abs':
       return { type: 'vector', samples: mapVector(evalVector(ctx, a[0]!, ts), Math.abs) };
@@ -1293,7 +1301,7 @@ function bucketQuantile(q: number, buckets: { ub: number; count: number }[]): nu
 // Entry points
 
 function toResult(v: Value): InstantResult {
-  if (v.type === 'vector') return { type: 'vector', samples: v.samples.map((s) => ({ labels: s.labels, value: s.value })) };
+  if (v.type === 'vector') return { type: 'vector', samples: v.samples };
   if (v.type === 'matrix') return err('a range vector cannot be the result of an instant evaluation here');
   return v;
 }

@@ -155,6 +155,14 @@ export function generate(o: GenOptions): GenSeries[] {
     push({ __name__: 'dt_early', k: '1' }, early, early.map((_, i) => i * 3));
     push({ __name__: 'dt_late', k: '1' }, late, late.map((_, i) => i * 2));
   }
+  // label values where Go's and JavaScript's regular expressions read characters differently
+  {
+    const values = ['a\rb', 'line\nbreak', '中文\u3000x', '😀', 'web-01:9100', 'Mixed Case', 'a\u2028b', ''];
+    values.forEach((v, k) => {
+      const ts = times(0, steps, 0.02);
+      push({ __name__: 'dt_text', v, k: String(k) }, ts, ts.map(() => k));
+    });
+  }
   // gauge with NaN and ±Inf values
   for (const instance of ['i1', 'i2']) {
     const ts = times(0, steps, 0.02);
