@@ -95,7 +95,8 @@ export function declarations(kind: TargetKind): { variables: Record<string, Reco
     const i = id.indexOf('.');
     const v = id.slice(0, i);
     const field = id.slice(i + 1);
-    (variables[v] ??= {})[field] = celDecl(schema, id, types);
+    variables[v] ??= {};
+    variables[v][field] = celDecl(schema, id, types);
   }
   return { variables, types };
 }

@@ -254,7 +254,7 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
       files.push({ src: base.src, root: base.root });
     }
   }
-  files.push(top);
+  files.push({ src: top.src, root: top.root });
   const items = new Map((catalog.get(grade) ?? []).map((i) => [i.clause, i]));
   const otherItems = new Map((catalog.get(grade === 3 ? 2 : 3) ?? []).map((i) => [i.clause, i]));
 
