@@ -5,6 +5,7 @@ import { registerFactsCommand } from '../agent/sources/posture/cli.js';
 import { registerProbeCommand } from '../agent/sources/probes/cli.js';
 import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
+import { registerMlpsCommands } from '../collector/mlps/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
 import { registerDemoCommand } from './demo.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerIpv6CheckCommand(program);
   registerFactsCommand(program);
   registerSnmpCommand(program);
+  registerMlpsCommands(program);
   return program;
 }
 
