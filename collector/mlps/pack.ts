@@ -341,11 +341,14 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
           return undefined;
         }
         const refs = referencedNames(c.ast, factVariables(kind));
+        const before = src.problems.length;
         for (const r of refs.facts) {
           if (!(r.id in known)) fail(src, at(r.start), `${key}: unknown fact ${r.id} for ${kind} (${suggest(r.id, Object.keys(known))})`);
           else if (!facts.some((f) => f.id === r.id)) fail(src, at(r.start), `${key}: fact ${r.id} is used but not listed in facts (its evidence and status decide the result)`);
         }
         for (const r of refs.params) if (!(r.name in params)) fail(src, at(r.start), `${key}: unknown parameter params.${r.name} (${suggest(r.name, Object.keys(params))})`);
+        // a misspelt name also fails the type check: report it once
+        if (src.problems.length > before) return undefined;
         const tc = c.check();
         if (!tc.valid) {
           fail(src, n, `${key}: CEL type error: ${firstLine(tc.error)}`);
@@ -433,5 +436,7 @@ function suggest(name: string, known: string[]): string {
     return m[a.length]![b.length]!;
   };
   const best = known.map((k) => [k, d(name, k)] as const).sort((a, b) => a[1] - b[1])[0];
-  return best && best[1] <= Math.max(2, name.length / 4) ? `did you mean ${best[0]}?` : 'no such name in the schema';
+  const prefix = known.find((k) => k.startsWith(name) || name.startsWith(k));
+  if (best && best[1] <= Math.max(2, name.length / 4)) return `did you mean ${best[0]}?`;
+  return prefix ? `did you mean ${prefix}?` : 'no such name in the schema';
 }
