@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import type { PostureFacts } from '../../contract/facts/posture.js';
 import { bounded } from '../../lib/args.js';
 import { ConfigError } from '../../lib/config.js';

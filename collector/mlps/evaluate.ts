@@ -97,6 +97,7 @@ export function factContext(target: Target): Record<string, Record<string, unkno
 
 function evidenceOf(check: Check, target: Target): EvidenceItem[] {
   const out: EvidenceItem[] = [];
+  const seen = new Set<string>();
   for (const id of check.facts) {
     const f = target.facts[id];
     if (!f) {
@@ -105,7 +106,13 @@ function evidenceOf(check: Check, target: Target): EvidenceItem[] {
     }
     const value = f.status === 'ok' ? short(f.value) : 'unknown';
     if (!f.evidence.length) out.push({ fact: id, value, ...(f.reason ? { excerpt: f.reason } : {}) });
-    for (const e of f.evidence) out.push({ fact: id, value, source: e.source, ...(e.line !== undefined ? { line: e.line } : {}), excerpt: e.excerpt });
+    for (const e of f.evidence) {
+      // facts read from the same line (firewall.input and firewall.input6 from one inet table) show it once
+      const key = `${e.source}\u0000${e.line ?? ''}\u0000${e.excerpt}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push({ fact: id, value, source: e.source, ...(e.line !== undefined ? { line: e.line } : {}), excerpt: e.excerpt });
+    }
   }
   return out;
 }
@@ -182,8 +189,23 @@ export function scoreResults(results: readonly { clause: string; status: Status 
     addToScore(byFamily[family], r.status);
     addToScore(bySection[section], r.status);
   }
-  return { score, byFamily, bySection };
+  return { score, byFamily: sortedByClause(byFamily), bySection: sortedByClause(bySection) };
 }
+
+/** Compares clause numbers numerically: 8.1.4.2 < 8.1.4.10. */
+export function compareClause(a: string, b: string): number {
+  const x = a.split(/[. ]/);
+  const y = b.split(/[. ]/);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const p = x[i] ?? '';
+    const q = y[i] ?? '';
+    const d = /^\d+$/.test(p) && /^\d+$/.test(q) ? Number(p) - Number(q) : p.localeCompare(q);
+    if (d) return d;
+  }
+  return 0;
+}
+
+const sortedByClause = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.entries(o).sort(([a], [b]) => compareClause(a, b)));
 
 /** Every check of the pack that applies to the target's kind, in the pack's (the standard's) order. */
 export function evaluateTarget(pack: Pack, target: Target, o: EvaluateOptions): TargetEvaluation {

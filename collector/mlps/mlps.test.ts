@@ -1,38 +1,22 @@
-import { chmodSync, cpSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Fact, PostureFacts } from '../../contract/facts/posture.js';
-import { collectPosture } from '../../agent/sources/posture/collect.js';
 import { celDecl, declarations } from './cel.js';
 import { type Status, type Target, deviceTarget, evaluateTarget, manualResults, scoreResults } from './evaluate.js';
+import { FIXTURES, type FixtureName as Name, fixtureFacts } from './fixtures.js';
 import { type Grade, type Pack, loadPack } from './pack.js';
 import { NO_OVERRIDES, parseParams, resolveParams } from './params.js';
 
-/**
- * The four posture fixtures against both packs, with the outcome of every check written down.
- * Fixtures are copied and given their modes and ages (git keeps neither), as in the posture tests.
- */
-const FIXTURES = ['debian-hardened', 'debian-weak', 'openeuler-hardened', 'kylin-weak'] as const;
-type Name = (typeof FIXTURES)[number];
-const facts = {} as Record<Name, PostureFacts>;
+/** The four posture fixtures against both packs, with the outcome of every check written down. */
+let facts = {} as Record<Name, PostureFacts>;
 const packs = {} as Record<Grade, Pack>;
 
 beforeAll(async () => {
   packs[2] = loadPack(2);
   packs[3] = loadPack(3);
-  for (const name of FIXTURES) {
-    const src = new URL(`../../agent/sources/posture/fixtures/${name}`, import.meta.url).pathname;
-    const root = join(mkdtempSync(join(tmpdir(), `xj-mlps-${name}-`)), 'root');
-    cpSync(src, root, { recursive: true, verbatimSymlinks: true });
-    const meta = JSON.parse(readFileSync(join(src, '.fixture.json'), 'utf8')) as { modes: Record<string, string>; ageDays?: Record<string, number> };
-    for (const [p, mode] of Object.entries(meta.modes)) chmodSync(join(root, p), Number.parseInt(mode, 8));
-    for (const [p, days] of Object.entries(meta.ageDays ?? {})) {
-      const t = new Date(Date.now() - days * 86_400_000 - 3600_000);
-      utimesSync(join(root, p), t, t);
-    }
-    facts[name] = await collectPosture(root, 5);
-  }
+  facts = await fixtureFacts();
 });
 
 const host = (n: Name, extra: Partial<Target> = {}): Target => ({ id: n, kind: 'host', facts: facts[n].facts, collectedAt: facts[n].collectedAt, ...extra });

@@ -145,6 +145,8 @@ export const LABELS = {
     statuses: { pass: '符合', fail: '不符合', not_applicable: '不适用', unknown: '未知', manual: '人工核查' } as Record<Status, string>,
     reason: '说明',
     contents: '目录',
+    notSet: '（未配置）',
+    noAutoCheck: '无自动检查项',
   },
   en: {
     title: (g: number) => `MLPS 2.0 compliance report (level ${g})`,
@@ -186,6 +188,8 @@ export const LABELS = {
     statuses: { pass: 'PASS', fail: 'FAIL', not_applicable: 'N/A', unknown: 'UNKNOWN', manual: 'MANUAL' } as Record<Status, string>,
     reason: 'Note',
     contents: 'Contents',
+    notSet: '(not configured)',
+    noAutoCheck: 'items without an automated check',
   },
 } as const;
 
@@ -194,9 +198,17 @@ export const pct = (r: number | null): string => (r === null ? '–' : `${(Math.
 /** `+3.1 pp` / `−2.0 pp` / `–`. */
 export function delta(t: TargetTrend | undefined): string {
   if (!t || t.previousRatio === null || t.ratio === null) return '–';
-  const d = Math.round((t.ratio - t.previousRatio) * 1000) / 10;
+  // the difference of the percentages as shown (93.8% − 90.0% = +3.8 pp)
+  const d = (Math.round(t.ratio * 1000) - Math.round(t.previousRatio * 1000)) / 10;
   return d === 0 ? '±0.0 pp' : `${d > 0 ? '+' : '−'}${Math.abs(d).toFixed(1)} pp`;
 }
 
 /** `file:line` or the command of an evidence item. */
 export const evidenceWhere = (e: { source?: string; line?: number }): string => (e.source ? `${e.source}${e.line !== undefined ? `:${e.line}` : ''}` : '');
+
+/** `2026-12-03 07:43:37 UTC` (reports for people; JSON and CSV keep ISO 8601). */
+export function fmtTime(iso: string | null | undefined): string {
+  if (!iso) return '–';
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : `${new Date(t).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
