@@ -14,7 +14,7 @@ beforeAll(() => {
   roots.euler = fixtureRoot('openeuler-hardened');
 });
 
-describe('xunjian mlps check', () => {
+describe('xunjian mlps check', { timeout: 90_000 }, () => {
   it('Lynis-style result of every check, the score, exit 1 when a check fails', () => {
     const r = xunjian(['mlps', 'check', '--root', roots.weak!, '--grade', '3', '--node', 'town-01']);
     expect(r.code).toBe(1);
@@ -82,7 +82,7 @@ describe('xunjian mlps check', () => {
   });
 });
 
-describe('xunjian report mlps', () => {
+describe('xunjian report mlps', { timeout: 90_000 }, () => {
   it('md to a file, then csv with the trend against a previous JSON report', () => {
     const md = join(dir, 'r.md');
     const r = xunjian(['report', 'mlps', '--root', roots.weak!, '--grade', '3', '--format', 'md', '-o', md, '--node', 'town-01', '--system', '某县电子政务外网']);
@@ -100,7 +100,7 @@ describe('xunjian report mlps', () => {
     const bad = xunjian(['report', 'mlps', '--root', roots.weak!, '--grade', '3', '--format', 'md', '--previous', md]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--previous .*r\.md: not a readable JSON report/);
-  });
+  }, 120_000);
   it('pdf', () => {
     const pdf = join(dir, 'r.pdf');
     const r = xunjian(['report', 'mlps', '--root', roots.euler!, '--grade', '3', '--format', 'pdf', '-o', pdf]);
