@@ -115,3 +115,15 @@ describe('MlpsStore (SQLite)', () => {
     expect(store.removeException('kylin-01', 'host.ident.lockout')).toBe(false);
   });
 });
+
+describe('collector facts (8.1.5)', () => {
+  it('built from config and state, evaluated as the collector target', async () => {
+    const { collectorFacts } = await import('./collector-facts.js');
+    const f = collectorFacts({ configFile: '/etc/xunjian/collector.yaml', tls: true, mutualTls: false, perNodeTokens: true, signatureAlgorithms: ['hmac-sha256'], audit: { enabled: true, retentionDays: 365 }, roles: ['admin', 'security'], monitoring: { nodes: 12, nodesReporting: 12, devices: 3 }, retention: { factsHistoryDays: null, auditLogDays: 365 }, alerting: { rules: 4, receivers: 1 } });
+    expect(f['collector.agentChannel']!.evidence[0]).toEqual({ source: '/etc/xunjian/collector.yaml', excerpt: 'tls: on; ingest.signatureAlgorithms: hmac-sha256; per-node tokens: true' });
+    const engine = new MlpsEngine({ packs: { 3: pack3 }, now: () => new Date('2026-12-03T08:00:00Z') });
+    const e = engine.evaluateNode('collector', f, { grade: 3, kind: 'collector', collectedAt: '2026-12-03T08:00:00Z' }).evaluation;
+    // everything but SM3: hmac-sm3 is not among the accepted algorithms
+    expect(e.results.filter((r) => r.status !== 'pass').map((r) => r.check)).toEqual(['collector.channel.secure']);
+  });
+});
