@@ -7,6 +7,7 @@ import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
 import { registerAlertsCommand } from '../collector/alerts/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { registerRulesCommand } from '../collector/rules/cli.js';
+import { registerMlpsCommands } from '../collector/mlps/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
 import { registerTuiCommand } from '../tui/cli.js';
@@ -28,11 +29,25 @@ export function buildProgram(): Command {
   registerSnmpCommand(program);
   registerRulesCommand(program);
   registerAlertsCommand(program);
+  registerMlpsCommands(program);
   registerTuiCommand(program);
   return program;
 }
 
+/**
+ * A reader that went away (`xunjian snmp walk … | head -1`) is the normal end of a command's output:
+ * exit quietly (status 0), never with a stack trace.
+ */
+export function quietOnBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnBrokenPipe(process.stdout);
+  quietOnBrokenPipe(process.stderr);
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

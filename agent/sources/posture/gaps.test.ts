@@ -217,7 +217,7 @@ describe('12, 13. PAM, accounts, sudo', () => {
   it('follows include/substack, keeps bracket controls, pam_pwhistory default 10, pwhistory.conf', () => {
     const base = {
       '/etc/pam.d/sshd': 'auth substack password-auth\npassword include system-auth\n',
-      '/etc/pam.d/password-auth': 'auth [success=1 default=ignore] pam_faillock.so preauth\n',
+      '/etc/pam.d/password-auth': 'auth required pam_faillock.so preauth\nauth sufficient pam_unix.so\nauth [default=die] pam_faillock.so authfail\n',
       '/etc/security/faillock.conf': 'deny = 4\nunlock_time = 1200\n',
       '/etc/pam.d/system-auth': 'password [success=1 default=ignore] pam_pwhistory.so use_authtok\n',
     };
@@ -225,6 +225,12 @@ describe('12, 13. PAM, accounts, sudo', () => {
     expect(f['password.historyRemember']!.value).toBe(10);
     expect(f['password.lockout']!.value).toEqual({ module: 'pam_faillock', deny: 4, unlockTime: 1200, evenDenyRoot: false });
     const g = passwordFacts(new Host(tree({ ...base, '/etc/security/pwhistory.conf': 'remember = 24\n' })));
+    // a preauth line alone, or after a sufficient pam_unix, counts no failure: no lockout, the lines as evidence
+    for (const pa of ['auth [success=1 default=ignore] pam_faillock.so preauth\n', 'auth sufficient pam_unix.so\nauth required pam_faillock.so preauth deny=3\n']) {
+      const h = passwordFacts(new Host(tree({ ...base, '/etc/pam.d/password-auth': pa })));
+      expect(h['password.lockout']!.value).toBeNull();
+      expect(h['password.lockout']!.evidence.map((e) => e.excerpt).join('\n')).toMatch(/pam_faillock cannot lock anyone out/);
+    }
     expect(g['password.historyRemember']!.value).toBe(24);
   });
   it('sudo forms, empty shell = /bin/sh, unreadable sudoers.d entry = unknown, shadow expiry', () => {
@@ -273,6 +279,18 @@ describe('14, 15. audit and logs', () => {
     expect(g['log.retentionDays']!.value).toBe(4);
     expect(g['log.journaldRetention']!.value).toEqual({ storage: 'auto', persistent: true, maxRetentionSec: null, systemMaxUse: null });
   });
+  it.each([
+    ['config only (binary not in the tree)', { '/etc/rsyslog.conf': '*.* /var/log/messages\n' }, { status: 'unknown', value: null }],
+    ['config and enabled unit, no binary', { '/etc/rsyslog.conf': '', '/etc/systemd/system/multi-user.target.wants/rsyslog.service': '' }, { status: 'unknown', value: null }],
+    ['unit file, not enabled', { '/lib/systemd/system/rsyslog.service': '' }, { value: 'disabled' }],
+    ['binary under /sbin, enabled', { '/sbin/rsyslogd': '', '/etc/systemd/system/multi-user.target.wants/rsyslog.service': '' }, { value: 'enabled' }],
+    ['nothing at all', {}, { value: 'not_installed' }],
+  ])('log.rsyslog in a file tree: %s', async (_n, files, want) => {
+    const f = await auditFacts(new Host(tree(files)));
+    expect(f['log.rsyslog']).toMatchObject(want);
+    if ('status' in want) expect(f['log.rsyslog']!.reason).toContain('/etc/rsyslog.conf present but neither /usr/sbin/rsyslogd, /sbin/rsyslogd nor a rsyslog.service unit file in this tree');
+  });
+
   it('multi-line rsyslog action(type="omfwd") and syslog-ng destinations', async () => {
     const root = tree({
       '/etc/rsyslog.d/90-remote.conf': '*.* action(type="omfwd"\n    target="10.9.9.9" port="514"\n    protocol="tcp")\n',
