@@ -99,6 +99,20 @@ describe('Nodes', () => {
     expect(selected(r.lastFrame()!)).toContain('town-02');
   });
 
+  it('keeps the selection on its node when a refresh re-sorts the list', async () => {
+    const api = fleet();
+    const r = await open(api);
+    await press(r, 'G');
+    expect(lines(r.lastFrame()!)[6]).toMatch(/^> town-01 /);
+    api.nodes = api.nodes.map((n) => (n.id === 'town-01' ? { ...n, up: false } : n));
+    await press(r, 'r');
+    const f = await until(r, (x) => x.includes('2/4 up'), 'the refresh');
+    expect(lines(f)[3]).toMatch(/^> town-01 /);
+    expect(selected(f)).toContain('town-01');
+    await press(r, KEY.down);
+    expect(selected(r.lastFrame()!)).toMatch(/^> town-02 /);
+  });
+
   it('takes keys typed ahead in one chunk one at a time', async () => {
     const r = await open(fleet());
     await press(r, 'jj\r');

@@ -170,7 +170,8 @@ export function App(props: AppProps) {
   const [devText, setDevText] = useState('');
   const [alertText, setAlertText] = useState('');
   const [alertFilter, setAlertFilter] = useState<{ severity: string | null; category: string | null; showResolved: boolean }>({ severity: null, category: null, showResolved: false });
-  const [pos, setPos] = useState<Record<ListScreen, { cursor: number; offset: number }>>({
+  /** Per list: cursor, first row shown, and the selected row's key (the selection follows its row when a refresh re-sorts). */
+  const [pos, setPos] = useState<Record<ListScreen, { cursor: number; offset: number; id?: string }>>({
     nodes: { cursor: 0, offset: 0 },
     devices: { cursor: 0, offset: 0 },
     alerts: { cursor: 0, offset: 0 },
@@ -217,12 +218,31 @@ export function App(props: AppProps) {
   const counts: Record<ListScreen, number> = { nodes: nodes.length, devices: devices.length, alerts: alerts.length };
   const listScreen: ListScreen | null = screen === 'detail' ? null : screen;
 
-  const move = (s: ListScreen, to: (cursor: number) => number) =>
-    setPos((p) => {
-      const total = counts[s];
-      const cursor = clamp(to(p[s].cursor), total);
-      return { ...p, [s]: { cursor, offset: scrollOffset(p[s].offset, cursor, bodyHeight, total) } };
-    });
+  const keyAt = (s: ListScreen, i: number): string | undefined => {
+    if (s === 'nodes') return nodes[i]?.id;
+    if (s === 'alerts') return alerts[i]?.fingerprint;
+    const d = devices[i];
+    return d && `${d.node}/${d.name}`;
+  };
+  const find = (s: ListScreen, id: string): number =>
+    s === 'nodes' ? nodes.findIndex((n) => n.id === id) : s === 'alerts' ? alerts.findIndex((a) => a.fingerprint === id) : devices.findIndex((d) => `${d.node}/${d.name}` === id);
+  /** Where a list's cursor and window are in this render: on the selected row, wherever a refresh moved it. */
+  const view = (s: ListScreen): { cursor: number; offset: number } => {
+    const p = pos[s];
+    let cursor = p.cursor;
+    if (p.id !== undefined && keyAt(s, cursor) !== p.id) {
+      const i = find(s, p.id);
+      if (i >= 0) cursor = i;
+    }
+    cursor = clamp(cursor, counts[s]);
+    return { cursor, offset: scrollOffset(p.offset, cursor, bodyHeight, counts[s]) };
+  };
+  const move = (s: ListScreen, to: (cursor: number) => number) => {
+    const v = view(s);
+    const total = counts[s];
+    const cursor = clamp(to(v.cursor), total);
+    setPos((p) => ({ ...p, [s]: { cursor, offset: scrollOffset(v.offset, cursor, bodyHeight, total), id: keyAt(s, cursor) } }));
+  };
   const resetPos = (s: ListScreen) => setPos((p) => ({ ...p, [s]: { cursor: 0, offset: 0 } }));
 
   const openNode = (id: string | undefined, from: ListScreen) => {
@@ -312,7 +332,7 @@ export function App(props: AppProps) {
       if (s === 'alerts') setAlertText('');
       return resetPos(s);
     }
-    const cur = pos[s].cursor;
+    const cur = view(s).cursor;
     if (s === 'nodes') {
       if (key.return) return openNode(nodes[cur]?.id, 'nodes');
       if (input === 'z') {
@@ -411,7 +431,7 @@ export function App(props: AppProps) {
     );
   } else if (screen === 'nodes') {
     body = fleet ? (
-      <Table columns={nodeColumns(L, cols)} rows={nodes} cursor={pos.nodes.cursor} offset={pos.nodes.offset} height={bodyHeight} width={cols} color={color} colorOf={stateColor} empty={L.noNodes} />
+      <Table columns={nodeColumns(L, cols)} rows={nodes} cursor={view('nodes').cursor} offset={view('nodes').offset} height={bodyHeight} width={cols} color={color} colorOf={stateColor} empty={L.noNodes} />
     ) : (
       <Box flexDirection="column" height={bodyHeight + 1}>
         {down ? <Text>{`  ${L.collector} ${L.unreachable}`}</Text> : <Spinner label={L.loading} />}
@@ -422,14 +442,14 @@ export function App(props: AppProps) {
     if (res === null) body = blank(bodyHeight + 1, `  ${L.loading}`);
     else if (!res.ok) body = blank(bodyHeight + 1, `  ${failureText(res)}`);
     else if (screen === 'devices')
-      body = <Table columns={deviceColumns(L)} rows={devices} cursor={pos.devices.cursor} offset={pos.devices.offset} height={bodyHeight} width={cols} color={color} colorOf={(d) => (d.up === false ? 'red' : (d.interfacesDown ?? 0) > 0 ? 'yellow' : undefined)} empty="–" />;
+      body = <Table columns={deviceColumns(L)} rows={devices} cursor={view('devices').cursor} offset={view('devices').offset} height={bodyHeight} width={cols} color={color} colorOf={(d) => (d.up === false ? 'red' : (d.interfacesDown ?? 0) > 0 ? 'yellow' : undefined)} empty="–" />;
     else
       body = (
         <Table
           columns={alertColumns(L, tick)}
           rows={alerts}
-          cursor={pos.alerts.cursor}
-          offset={pos.alerts.offset}
+          cursor={view('alerts').cursor}
+          offset={view('alerts').offset}
           height={bodyHeight}
           width={cols}
           color={color}
