@@ -95,6 +95,7 @@ export class Collector {
       registry: this.metrics.registry,
       audit: this.audit,
       series: { appendOwn: (_source: string, samples: SeriesSample[], intervalSeconds: number) => this.series.append(samples, undefined, this.now(), undefined, intervalSeconds) },
+      fleet: { nodes: () => this.nodes(), facts: (node) => this.store.facts.ofNode(node), devices: () => this.store.devices.list() },
       hub: this.hub,
     };
     this.components = factories.map((f) => f(ctx));
