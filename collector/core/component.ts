@@ -121,7 +121,7 @@ export interface CollectorContext {
 }
 
 /** A FleetReader with nothing in it, for components tested on their own. */
-export const EMPTY_FLEET: FleetReader = { nodes: () => [], facts: () => undefined, devices: () => [] };
+export const EMPTY_FLEET: FleetReader = { nodes: () => [], facts: () => undefined, devices: () => [], nodeSeries: () => [] };
 
 /** The registry and facts as components read them (the store's domains, read-only). */
 export interface FleetReader {
@@ -129,6 +129,11 @@ export interface FleetReader {
   /** The node's fact groups with provenance; undefined when it has none. */
   facts(node: string): FactGroupRecord[] | undefined;
   devices(): { id: string; node: string; target: string; site: string; zone: string; grade: number; vendor: string | null; sysName: string | null }[];
+  /**
+   * The collector's own per-node series at `now` — `xunjian_node_up`, `xunjian_node_last_report_timestamp_seconds`,
+   * `xunjian_node_clock_skew_seconds`, `xunjian_node_live_streams` — as /metrics shows them (derived, not stored).
+   */
+  nodeSeries?(now: number): SeriesSample[];
 }
 
 /** Late-bound services between components; a component that provides one sets it in its factory. */
