@@ -63,8 +63,12 @@ export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWr
   if (queues.length === 0) store.compact();
 
   const checkpoint = () => {
-    for (const q of queues) q.checkpoint();
-    store.compact();
+    try {
+      for (const q of queues) q.checkpoint();
+      store.compact();
+    } catch (err) {
+      log.error('remote-write checkpoint failed', { error: (err as Error).message });
+    }
   };
 
   return {
@@ -79,7 +83,7 @@ export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWr
       started = false;
       if (timer) clearInterval(timer);
       await Promise.all(queues.map((q) => q.stop()));
-      store.compact();
+      checkpoint();
     },
     async reload(cfg) {
       const next = endpointsOf(cfg);

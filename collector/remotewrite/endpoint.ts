@@ -123,7 +123,6 @@ export class EndpointQueue {
     const timer = setTimeout(() => this.abort.abort(), graceMs);
     await Promise.all(this.loops);
     clearTimeout(timer);
-    this.checkpoint();
     this.running = false;
     await this.deps.transport.close();
   }
@@ -146,7 +145,13 @@ export class EndpointQueue {
   private pump(): void {
     if (!this.running || this.stopping) return;
     if (!this.hasRoom()) return;
-    const segs = this.deps.store.read(this.readPos, READ_BATCH);
+    let segs: Segment[];
+    try {
+      segs = this.deps.store.read(this.readPos, READ_BATCH);
+    } catch (err) {
+      this.deps.log.error('remote-write queue read failed', { remote_name: this.name, error: (err as Error).message });
+      return;
+    }
     for (const seg of segs) {
       if (!this.hasRoom()) return;
       this.distribute(seg);
@@ -225,7 +230,12 @@ export class EndpointQueue {
       if (acked) {
         const last = batch[batch.length - 1]!;
         sh.cursor = { segment: last.seg, offset: last.idx };
-        this.deps.store.saveCursor(this.name, i, this.shards.length, sh.cursor);
+        try {
+          this.deps.store.saveCursor(this.name, i, this.shards.length, sh.cursor);
+        } catch (err) {
+          // the position is kept in memory; at worst a restart resends this batch
+          this.deps.log.error('remote-write position not saved', { remote_name: this.name, error: (err as Error).message });
+        }
       } else {
         // stopping: the batch goes back in front (its samples stay in the durable queue regardless)
         sh.buf.unshift(...batch);
@@ -258,7 +268,7 @@ export class EndpointQueue {
       }
       end();
       m.bytes.inc(this.labels, body.length);
-      let verdict = status === 0 ? 'retry' : classifyStatus(status);
+      let verdict = status === 0 ? 'retry' : classifyStatus(status, text);
       if (status === 429 && !q.retryOnHttp429) verdict = 'drop';
       if (verdict === 'ok') {
         m.samples.inc(this.labels, n);

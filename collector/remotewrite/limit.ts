@@ -51,8 +51,15 @@ export class SeriesLimiter {
     const admitted: SeriesSample[] = [];
     const refusedKeys = new Set<string>();
     let refused = 0;
+    let expired = false;
     for (const s of samples) {
       const key = seriesKey(sortedLabels(s.labels));
+      if (!seen.has(key) && seen.size >= limit && !expired) {
+        // before refusing, free the slots of this node's idle series
+        expired = true;
+        const idle = this.cfg.idleSeconds * 1000;
+        for (const [k, t] of seen) if (now - t >= idle) seen.delete(k);
+      }
       if (seen.has(key) || seen.size < limit) {
         seen.set(key, now);
         admitted.push(s);

@@ -112,7 +112,9 @@ export class SegmentStore {
     const cursors = Array.from({ length: shards }, () => ({ segment: start, offset: 0 }));
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM remotewrite_cursors WHERE endpoint = ?').run(endpoint);
-      cursors.forEach((c, i) => this.upsertCursor.run(endpoint, i, shards, c.segment, c.offset));
+      cursors.forEach((c, i) => {
+        this.upsertCursor.run(endpoint, i, shards, c.segment, c.offset);
+      });
     })();
     return { cursors, resharded: rows.length > 0 };
   }

@@ -103,6 +103,14 @@ describe('retry policy', () => {
   });
 
   it.each([
+    [500, 'too old sample', 'drop'],
+    [500, 'TSDB is busy', 'retry'],
+    [503, '', 'retry'],
+  ] as const)('status %i with body %j → %s (Prometheus < 2.44 says 500 for a sample outside its window)', (status, body, verdict) => {
+    expect(classifyStatus(status, body)).toBe(verdict);
+  });
+
+  it.each([
     [undefined, undefined],
     ['', undefined],
     ['3', 3000],

@@ -173,9 +173,17 @@ export function buildBatch(samples: readonly QueuedSample[]): { series: WireSeri
   return { series: [...by.values()], superseded };
 }
 
-/** What to do with a response status (the remote-write spec: retry 5xx and 429, never other 4xx). */
-export function classifyStatus(status: number): 'ok' | 'retry' | 'drop' {
+/**
+ * Responses that say 5xx but can never succeed: Prometheus before 2.44 answers a sample older than its
+ * out-of-order window with 500 "too old sample" (later versions say 400). Retrying it would block the
+ * shard forever, so it is dropped and counted like a 4xx.
+ */
+const PERMANENT_5XX = [/too old sample/i];
+
+/** What to do with a response (the remote-write spec: retry 5xx and 429, never other 4xx). */
+export function classifyStatus(status: number, body = ''): 'ok' | 'retry' | 'drop' {
   if (status >= 200 && status < 300) return 'ok';
+  if (status >= 500 && PERMANENT_5XX.some((re) => re.test(body))) return 'drop';
   if (status === 429 || status >= 500) return 'retry';
   return 'drop';
 }

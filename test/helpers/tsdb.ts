@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
 import { join } from 'node:path';
 import { freePort, waitFor } from './proc.js';
 
@@ -27,10 +28,18 @@ function stopper(p: ChildProcess | undefined): Promise<void> {
   });
 }
 
-async function supervise(bin: string, args: () => string[], readyUrl: (port: number) => string, port: number, writePath: string): Promise<Tsdb> {
+/** A client certificate (and CA) for a store serving mutual TLS. */
+export interface ClientTls {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+async function supervise(bin: string, args: () => string[], readyUrl: (port: number) => string, port: number, writePath: string, tls?: ClientTls): Promise<Tsdb> {
   let proc: ChildProcess | undefined;
   let out = '';
-  const base = `http://127.0.0.1:${port}`;
+  const base = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const dispatcher = tls ? new Agent({ connect: { ca: readFileSync(tls.ca), cert: readFileSync(tls.cert), key: readFileSync(tls.key) } }) : undefined;
   const t: Tsdb = {
     port,
     base,
@@ -45,8 +54,9 @@ async function supervise(bin: string, args: () => string[], readyUrl: (port: num
       await waitFor(
         async () => {
           if (p.exitCode !== null) throw new Error(`${bin} exited ${p.exitCode}: ${out.slice(-2000)}`);
-          const r = await fetch(readyUrl(port));
-          return r.ok;
+          const r = await request(readyUrl(port), { dispatcher });
+          await r.body.text();
+          return r.statusCode === 200;
         },
         30_000,
         `${bin} ready`,
@@ -59,11 +69,13 @@ async function supervise(bin: string, args: () => string[], readyUrl: (port: num
 }
 
 /** Prometheus 2.42 with `--web.enable-remote-write-receiver`; `oooWindow` sets storage.tsdb.out_of_order_time_window. */
-export async function startPrometheus(dir: string, opts: { oooWindow?: string; config?: string } = {}): Promise<Tsdb> {
+export async function startPrometheus(dir: string, opts: { oooWindow?: string; config?: string; webConfig?: string; clientTls?: ClientTls } = {}): Promise<Tsdb> {
   const port = await freePort();
   const cfgFile = join(dir, 'prometheus.yml');
   const cfg = opts.config ?? `global: {scrape_interval: 15s}\n${opts.oooWindow ? `storage:\n  tsdb:\n    out_of_order_time_window: ${opts.oooWindow}\n` : ''}`;
   writeFileSync(cfgFile, cfg);
+  const web = join(dir, 'web.yml');
+  if (opts.webConfig) writeFileSync(web, opts.webConfig);
   return supervise(
     'prometheus',
     () => [
@@ -73,10 +85,12 @@ export async function startPrometheus(dir: string, opts: { oooWindow?: string; c
       '--web.enable-remote-write-receiver',
       '--web.enable-admin-api',
       '--storage.tsdb.retention.time=1y',
+      ...(opts.webConfig ? [`--web.config.file=${web}`] : []),
     ],
-    (p) => `http://127.0.0.1:${p}/-/ready`,
+    (p) => `${opts.clientTls ? 'https' : 'http'}://127.0.0.1:${p}/-/ready`,
     port,
     '/api/v1/write',
+    opts.clientTls,
   );
 }
 
