@@ -1,6 +1,7 @@
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.js';
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
+import { type RemoteWriteEndpointConfig, remoteWriteSchema, type SeriesLimitConfig, seriesLimitSchema } from './remotewrite/config.js';
 
 /** Collector configuration schema: every option and its default is documented here. */
 export const collectorSchema = {
@@ -85,6 +86,8 @@ export const collectorSchema = {
         },
       },
     },
+    remoteWrite: remoteWriteSchema,
+    seriesLimit: seriesLimitSchema,
     log: logSchema,
   },
 } as const;
@@ -106,6 +109,10 @@ export interface CollectorConfig {
   tls?: { certFile: string; keyFile: string; clientCaFile: string; requireClientCert: boolean };
   nodes: { downAfterIntervals: number };
   metrics: { seriesTtlSeconds: number };
+  /** Optional in the type; the loader fills `[]`. See remotewrite/README.md. */
+  remoteWrite?: RemoteWriteEndpointConfig[];
+  /** Optional in the type; default no limit. */
+  seriesLimit?: SeriesLimitConfig;
   log: { level: Level; format: 'text' | 'json' };
 }
 

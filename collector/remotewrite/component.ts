@@ -34,7 +34,7 @@ export function reportSeries(r: AcceptedReport): WireSeries[] {
 }
 
 function endpointsOf(cfg: CollectorConfig): readonly RemoteWriteEndpointConfig[] {
-  return (cfg as CollectorConfig & { remoteWrite?: RemoteWriteEndpointConfig[] }).remoteWrite ?? [];
+  return cfg.remoteWrite ?? [];
 }
 
 /**
