@@ -1,3 +1,4 @@
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadAgentConfig } from '../agent/cli.js';
@@ -29,6 +30,12 @@ export function registerDemoCommand(program: Command): void {
       const nodeId = nodeIdentity(acfg).id;
       collector.store.revokeTokens(nodeId);
       const token = collector.store.createToken(nodeId);
+      // An admin API token for the person trying it, in a 0600 file (every read of fleet data needs one).
+      collector.store.apiTokens.revoke('demo-admin');
+      const adminTokenFile = join(opts.dataDir, 'admin.token');
+      rmSync(adminTokenFile, { force: true });
+      writeFileSync(adminTokenFile, `${collector.store.apiTokens.create('demo-admin', 'admin').token}\n`, { mode: 0o600 });
+      const curl = `curl -H "Authorization: Bearer $(cat ${adminTokenFile})"`;
       const target = { url: base, token, signature: acfg.collector.signature, timeoutMs: acfg.collector.timeoutSeconds * 1000 };
       let agent: Agent | undefined;
       let first = true;
@@ -42,9 +49,10 @@ export function registerDemoCommand(program: Command): void {
               [
                 '',
                 `Xunjian demo is running. First report (seq ${seq}) from node '${nodeId}' arrived.`,
-                `  Fleet metrics:  ${base}/metrics`,
-                `  Nodes (JSON):   ${base}/api/v1/nodes`,
-                `  Node facts:     ${base}/api/v1/nodes/${nodeId}/facts`,
+                `  Admin API token: ${adminTokenFile} (role admin; every route but /healthz needs a token)`,
+                `  Fleet metrics:  ${curl} ${base}/metrics`,
+                `  Nodes (JSON):   ${curl} ${base}/api/v1/nodes`,
+                `  Node facts:     ${curl} ${base}/api/v1/nodes/${nodeId}/facts`,
                 `  Health:         ${base}/healthz`,
                 `  Data directory: ${opts.dataDir}`,
                 '  Stop with Ctrl-C.',

@@ -39,6 +39,20 @@ export const collectorSchema = {
           description: 'Reports whose signed timestamp is further than this from the collector clock are refused (stale_timestamp); a signature seen within this window is refused again (replayed).',
         },
         maxBatchReports: { type: 'integer', minimum: 1, default: 1000, description: 'Most reports in one batch request (POST /api/v1/reports/batch).' },
+        maxConcurrentBodies: {
+          type: 'integer',
+          minimum: 1,
+          default: 64,
+          description: 'Most ingest bodies read at once (all nodes); beyond it a request is answered 503 overloaded with Retry-After before its body is read.',
+        },
+        maxInflightBytes: {
+          type: 'integer',
+          minimum: 65_536,
+          default: 67_108_864,
+          description: 'Most ingest body bytes (as sent) held at once, by the declared Content-Length; beyond it 503 overloaded.',
+        },
+        perNodeConcurrentBodies: { type: 'integer', minimum: 1, default: 2, description: 'Most ingest bodies of one node read at once; beyond it 429 rate_limited.' },
+        bodyTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, default: 15, description: 'A sender that has not delivered its whole body by then gets 408 and the connection is closed.' },
         rateLimit: {
           type: 'object',
           default: {},
@@ -47,6 +61,13 @@ export const collectorSchema = {
           properties: {
             requestsPerSecond: { type: 'number', minimum: 0, default: 5, description: 'Average requests per second allowed per node; 0 disables the limit.' },
             burst: { type: 'integer', minimum: 1, default: 60, description: 'Requests a node may send at once (bucket size).' },
+            bytesPerSecond: {
+              type: 'number',
+              minimum: 0,
+              default: 8_388_608,
+              description: 'Average decompressed report bytes per second allowed per node (work, not requests); 0 disables. One report up to ingest.maxDecompressedBytes always fits a full bucket.',
+            },
+            bytesBurst: { type: 'integer', minimum: 1024, default: 134_217_728, description: 'Decompressed bytes a node may send at once (bucket size).' },
           },
         },
       },
@@ -78,12 +99,24 @@ export const collectorSchema = {
       additionalProperties: false,
       description: 'The fleet /metrics endpoint.',
       properties: {
-        seriesTtlSeconds: {
-          type: 'integer',
-          minimum: 60,
-          default: 900,
-          description: 'A series not refreshed by its node for this long leaves /metrics (sources may poll less often than nodes report).',
+        staleAfterIntervals: {
+          type: 'number',
+          minimum: 1,
+          default: 3,
+          description: "A series ends after this many of its source's intervals (at least the node's report interval) without a refresh; series of a down node are not exposed.",
         },
+        requireToken: { type: 'boolean', default: true, description: 'GET /metrics needs an API token (role viewer); false serves it to anyone who can reach the listener.' },
+      },
+    },
+    retention: {
+      type: 'object',
+      default: {},
+      additionalProperties: false,
+      description: 'How long stored records are kept (pruned hourly).',
+      properties: {
+        receiptsDays: { type: 'number', minimum: 1, default: 30, description: 'Report receipts (node, stream, seq); dedup holds after pruning (the streams keep their high-water seq).' },
+        auditDays: { type: 'number', minimum: 1, default: 180, description: 'Audit log entries (MLPS 2.0 asks for at least 180 days).' },
+        factsHistoryDays: { type: 'number', minimum: 1, default: 365, description: "Facts history (each group's newest value is always kept)." },
       },
     },
     remoteWrite: remoteWriteSchema,
@@ -102,13 +135,18 @@ export interface CollectorConfig {
     maxClockSkewSeconds: number;
     /** Optional in the type (configs built in code); the loader always fills it. Default 1000. */
     maxBatchReports?: number;
-    /** Optional in the type; default 5 requests/s, burst 60. */
-    rateLimit?: { requestsPerSecond: number; burst: number };
+    /** Optional in the type; default 5 requests/s, burst 60, 8 MiB/s, 128 MiB burst. */
+    rateLimit?: { requestsPerSecond: number; burst: number; bytesPerSecond?: number; bytesBurst?: number };
+    maxConcurrentBodies?: number;
+    maxInflightBytes?: number;
+    perNodeConcurrentBodies?: number;
+    bodyTimeoutSeconds?: number;
   };
   /** Optional in the type; absent or empty certFile: plain HTTP. */
   tls?: { certFile: string; keyFile: string; clientCaFile: string; requireClientCert: boolean };
   nodes: { downAfterIntervals: number };
-  metrics: { seriesTtlSeconds: number };
+  metrics: { staleAfterIntervals: number; requireToken: boolean };
+  retention: { receiptsDays: number; auditDays: number; factsHistoryDays: number };
   /** Optional in the type; the loader fills `[]`. See remotewrite/README.md. */
   remoteWrite?: RemoteWriteEndpointConfig[];
   /** Optional in the type; default no limit. */

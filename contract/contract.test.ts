@@ -125,3 +125,44 @@ describe('text exposition', () => {
     );
   });
 });
+
+describe('network fact groups (schema v1)', () => {
+  const device = {
+    addressResolved: true,
+    answersV1: false,
+    answersV2c: true,
+    defaultCommunities: ['v2c:public'],
+    snmpVersionUsed: '2c',
+    v3: null,
+    insecure: ['community-based SNMP (v2c)'],
+    sysDescr: 'Huawei Versatile Routing Platform Software VRP (R) software, Version 5.170 (S5720 V200R011C10SPC500)',
+    sysObjectID: '1.3.6.1.4.1.2011.2.23.1',
+    firmware: { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' },
+    lastPollOk: true,
+    profiles: ['system', 'if_mib', 'huawei'],
+  };
+  const site = {
+    site: 'https://www.example.gov.cn/',
+    checkedAt: '2026-12-01T00:00:00.000Z',
+    homepage: { aaaa: true, ipv6Reachable: true, ipv4Reachable: true },
+    levels: [
+      { level: 2, found: 3, checked: 3, capable: 3, rate: 1, unchecked: 0, failures: [] },
+      { level: 3, found: 5, checked: 4, capable: 3, rate: 0.75, unchecked: 1, failures: [{ url: 'https://x.example.gov.cn/', reason: 'no AAAA' }] },
+    ],
+    pagesFetched: 12,
+    budgetExhausted: false,
+  };
+  const rep = (facts: Record<string, unknown>) => ({ v: 1, node: { id: 'n', site: 's', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 't', interval: 60 }, seq: 1, sentAt: 1, samples: [], facts });
+  it.each([
+    ['a device group', { 'network.device.core': device }, true],
+    ['a website group', { 'network.website_ipv6': { [site.site]: site } }, true],
+    ['a newer device schema, stored uninterpreted', { 'network.device.core': { schemaVersion: 2, anything: 1 } }, true],
+    ['a device group with a mistyped field', { 'network.device.core': { ...device, answersV1: 'yes' } }, false],
+    ['a device group naming a community', { 'network.device.core': { ...device, defaultCommunities: ['v2c:s3cret'] } }, false],
+    ['a website rate above 1', { 'network.website_ipv6': { [site.site]: { ...site, levels: [{ ...site.levels[0], rate: 1.5 }, site.levels[1]] } } }, false],
+  ])('%s', (_n, facts, ok) => {
+    const r = checkReport(rep(facts));
+    expect(r.ok).toBe(ok);
+    if (!r.ok) expect(r.message).toMatch(/^\/facts\/network\./);
+  });
+});

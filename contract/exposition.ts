@@ -2,7 +2,10 @@ import type { MetricType, Sample } from './types.js';
 
 /** Prometheus text exposition format 0.0.4 helpers. */
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 export function escapeLabelValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
@@ -17,16 +20,14 @@ export function formatValue(v: number): string {
   return String(v);
 }
 
-export function formatLabels(labels: Record<string, string>): string {
-  const keys = Object.keys(labels);
-  if (keys.length === 0) return '';
-  let out = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (i > 0) out += ',';
-    out += `${k}="${escapeLabelValue(labels[k]!)}"`;
+/** `{a="1",b="2"}` in the set's own key order ('' when empty); `skip` leaves one label out (`__name__`). */
+export function formatLabels(labels: Record<string, string>, skip?: string): string {
+  let out = '';
+  for (const k in labels) {
+    if (k === skip) continue;
+    out += `${out === '' ? '{' : ','}${k}="${escapeLabelValue(labels[k]!)}"`;
   }
-  return `${out}}`;
+  return out === '' ? '' : `${out}}`;
 }
 
 export function expositionType(t: MetricType): string {

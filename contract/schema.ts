@@ -1,4 +1,5 @@
 import { makeAjv, type ErrorObject } from '../lib/ajv.js';
+import { deviceFactsSchemaV1, NETWORK_SCHEMA_VERSION, websiteFactsSchemaV1 } from './facts/network.js';
 import { POSTURE_SCHEMA_VERSION, postureSchemaV1 } from './facts/posture.js';
 import { CONTRACT_VERSION, type Report, ZONES } from './types.js';
 
@@ -13,12 +14,15 @@ export const LIMITS = {
   samples: 200_000,
   labelsPerSample: 64,
   labelValueLength: 2048,
+  labelNameLength: 128,
+  metricNameLength: 256,
+  helpLength: 1024,
 } as const;
 
 const labels = {
   type: 'object',
   maxProperties: LIMITS.labelsPerSample,
-  propertyNames: { pattern: LABEL_NAME },
+  propertyNames: { pattern: LABEL_NAME, maxLength: LIMITS.labelNameLength },
   additionalProperties: { type: 'string', maxLength: LIMITS.labelValueLength },
 } as const;
 
@@ -62,7 +66,7 @@ export const reportSchemaV1 = {
         required: ['name', 'labels', 'value', 'type', 'ts'],
         additionalProperties: false,
         properties: {
-          name: { type: 'string', pattern: METRIC_NAME, maxLength: 256 },
+          name: { type: 'string', pattern: METRIC_NAME, maxLength: LIMITS.metricNameLength },
           labels,
           value: { type: 'number' },
           type: { enum: ['counter', 'gauge', 'info', 'untyped'] },
@@ -70,17 +74,34 @@ export const reportSchemaV1 = {
         },
       },
     },
+    intervals: {
+      type: 'object',
+      propertyNames: { pattern: METRIC_NAME },
+      additionalProperties: { type: 'number', exclusiveMinimum: 0, maximum: 31_622_400 },
+    },
     help: {
       type: 'object',
       propertyNames: { pattern: METRIC_NAME },
-      additionalProperties: { type: 'string', maxLength: 1024 },
+      additionalProperties: { type: 'string', maxLength: LIMITS.helpLength },
     },
-    facts: { type: 'object' },
+    facts: { type: 'object', maxProperties: 4096 },
+    factsMeta: {
+      type: 'object',
+      maxProperties: 4096,
+      additionalProperties: {
+        type: 'object',
+        required: ['collectedAt', 'source', 'status'],
+        additionalProperties: false,
+        properties: { collectedAt: { type: 'integer', minimum: 0 }, source: { type: 'string', maxLength: 128 }, status: { enum: ['ok', 'stale'] } },
+      },
+    },
   },
 } as const;
 
 const validateV1 = makeAjv().compile<Report>(reportSchemaV1);
 const validatePostureV1 = makeAjv().compile(postureSchemaV1);
+const validateDeviceV1 = makeAjv().compile(deviceFactsSchemaV1);
+const validateWebsiteV1 = makeAjv().compile(websiteFactsSchemaV1);
 
 export type ReportCheck = { ok: true; report: Report } | { ok: false; error: string; message: string };
 
@@ -119,15 +140,26 @@ export function checkReport(body: unknown): ReportCheck {
 }
 
 /**
- * Fact groups whose schema this collector knows are validated; a newer `schemaVersion` (from a newer
- * agent) is stored as it came and left uninterpreted.
+ * Fact groups whose schema this collector knows are validated (`host.posture`, `network.device.<target>`,
+ * `network.website_ipv6`); a newer `schemaVersion` (from a newer agent) is stored as it came and left
+ * uninterpreted. Other groups (`host.inventory`, …) are free-form.
  */
 function checkFacts(report: Report): ReportCheck {
-  const posture = report.facts?.['host.posture'] as { schemaVersion?: unknown } | undefined;
-  if (posture === undefined) return { ok: true, report };
-  const sv = posture.schemaVersion;
-  if (typeof sv === 'number' && Number.isInteger(sv) && sv > POSTURE_SCHEMA_VERSION) return { ok: true, report };
-  if (validatePostureV1(posture)) return { ok: true, report };
-  const errors = (validatePostureV1.errors ?? []).slice(0, 5).map((e) => describe(e, "/facts/host.posture"));
-  return { ok: false, error: 'invalid_report', message: errors.join('; ') };
+  for (const [group, value] of Object.entries(report.facts ?? {})) {
+    const known =
+      group === 'host.posture'
+        ? { v: POSTURE_SCHEMA_VERSION, validate: validatePostureV1, required: true }
+        : group.startsWith('network.device.')
+          ? { v: NETWORK_SCHEMA_VERSION, validate: validateDeviceV1, required: false }
+          : group === 'network.website_ipv6'
+            ? { v: NETWORK_SCHEMA_VERSION, validate: validateWebsiteV1, required: false }
+            : undefined;
+    if (!known) continue;
+    const sv = (value as { schemaVersion?: unknown } | null)?.schemaVersion;
+    if (typeof sv === 'number' && Number.isInteger(sv) && sv > known.v) continue;
+    if (known.validate(value)) continue;
+    const errors = (known.validate.errors ?? []).slice(0, 5).map((e) => describe(e, `/facts/${group}`));
+    return { ok: false, error: 'invalid_report', message: errors.join('; ') };
+  }
+  return { ok: true, report };
 }

@@ -42,6 +42,14 @@ export interface Sample {
 /** Facts: structured posture and inventory data, keyed by fact group (e.g. `host.inventory`). */
 export type Facts = Record<string, unknown>;
 
+export interface FactGroupMeta {
+  /** ms since the epoch, agent clock. */
+  collectedAt: number;
+  /** The source that produces the group. */
+  source: string;
+  status: 'ok' | 'stale';
+}
+
 export interface AgentInfo {
   version: string;
   /** Seconds between reports; the collector marks the node down after 3 missed intervals. */
@@ -64,10 +72,21 @@ export interface Report {
   /** The agent's clock when the report was assembled, ms since epoch. */
   sentAt: number;
   samples: Sample[];
+  /**
+   * Source interval in seconds per metric name (optional): how often the source that produced the
+   * samples runs. The collector keeps a series live for a few of these intervals (at least the report
+   * interval), so a daily source's series do not vanish between its runs.
+   */
+  intervals?: Record<string, number>;
   /** HELP text per metric name (optional). */
   help?: Record<string, string>;
   /** Present when facts changed, or periodically; absent otherwise. */
   facts?: Facts;
+  /**
+   * Provenance per fact group (optional, with `facts`): when the source last collected it and whether
+   * that source's last run succeeded (`stale`: the group is the last good one of a failing source).
+   */
+  factsMeta?: Record<string, FactGroupMeta>;
 }
 
 /** HTTP details of the ingest endpoint. */

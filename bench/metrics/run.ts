@@ -1,10 +1,10 @@
 /**
- * bench:metrics — rendering the fleet /metrics: Xunjian's pre-rendered Fleet vs prom-client (the peer
+ * bench:metrics — rendering the fleet /metrics: Xunjian's series store (cached lines) vs prom-client (the peer
  * most Node exporters use) holding the same series. Prints the time per scrape of each and the ratio.
  *   npm run bench:metrics [-- NODES SERIES_PER_NODE]
  */
 import { Gauge, Registry } from 'prom-client';
-import { Fleet } from '../../collector/fleet/fleet.js';
+import { SeriesStore, seriesSamples } from '../../collector/series/series.js';
 import type { Report, Sample } from '../../contract/types.js';
 
 const nodes = Number(process.argv[2] ?? 500);
@@ -12,7 +12,7 @@ const perNode = Number(process.argv[3] ?? 200);
 const rounds = 5;
 
 const now = Date.now();
-const fleet = new Fleet({ seriesTtlMs: 3600_000 });
+const fleet = new SeriesStore({ staleAfterIntervals: 3 });
 const registry = new Registry();
 const gauge = new Gauge({ name: 'ifHCInOctets', help: 'in octets', labelNames: ['ifIndex', 'ifName', 'node', 'site', 'zone'], registers: [registry] });
 
@@ -24,7 +24,7 @@ for (let n = 0; n < nodes; n++) {
     gauge.set({ ifIndex: String(i), ifName: `GE0/0/${i}`, node: `node-${n}`, site: 'county', zone: 'extranet' }, value);
   }
   const r: Report = { v: 1, node: { id: `node-${n}`, site: 'county', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 'b', interval: 60 }, seq: 1, sentAt: now, samples };
-  fleet.ingest(r, now);
+  fleet.append(seriesSamples(r, fleet.intern).samples, r.node.id, now, undefined, 60);
 }
 
 async function time(fn: () => Promise<string> | string): Promise<{ ms: number; bytes: number }> {
@@ -44,6 +44,6 @@ const ours = await time(() => fleet.render(now));
 const peer = await time(() => registry.metrics());
 const series = nodes * perNode;
 console.log(`series: ${series} (${nodes} nodes × ${perNode})`);
-console.log(`xunjian Fleet.render   CPU ${ours.ms.toFixed(1)} ms per scrape (${(ours.bytes / 1e6).toFixed(1)} MB)`);
+console.log(`xunjian series render  CPU ${ours.ms.toFixed(1)} ms per scrape (${(ours.bytes / 1e6).toFixed(1)} MB)`);
 console.log(`prom-client metrics()  CPU ${peer.ms.toFixed(1)} ms per scrape (${(peer.bytes / 1e6).toFixed(1)} MB)`);
 console.log(`ratio (xunjian ÷ prom-client CPU per scrape): ${(ours.ms / peer.ms).toFixed(3)}`);

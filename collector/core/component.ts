@@ -25,6 +25,10 @@ export interface SeriesSample {
   type: MetricType;
   /** The sample's own timestamp (agent clock, ms). */
   ts: number;
+  /** Source interval, seconds (at least the report interval); the series' staleness is a few of these. */
+  intervalSeconds?: number;
+  /** The series' exposition key `{a="1",…}` (labels without `__name__`, in their order): a stable series id within its family. */
+  key?: string;
 }
 
 /** A fact group as stored: its content and provenance. */
@@ -48,10 +52,10 @@ export interface AcceptedReport {
   receivedAt: number;
   /** The report's samples with target labels, in report order (reserved names already refused). */
   samples: SeriesSample[];
-  /** The source interval (seconds) of the samples, by sample index range; see series/. Default: report interval. */
-  intervalSeconds: number;
   /** Fact groups whose content changed with this report (empty when none did). */
   changedFacts: FactGroupRecord[];
+  /** The report opened a new stream for a node that already had one (its agent state was reset, or a second agent uses the id). */
+  newStream: boolean;
 }
 
 /** One capability hosted by the collector. Every member is optional except `name`. */
@@ -63,6 +67,13 @@ export interface Component {
   reload?(cfg: CollectorConfig): void | Promise<void>;
   /** Post-commit consumer. Must not block: queue work and return. */
   append?(r: AcceptedReport): void;
+  /**
+   * In-transaction consumer, for what must never be lost (a durable remote-write queue): called inside
+   * the ingest transaction, after the report's rows, on the same database handle. Throwing refuses the
+   * report (500, the agent retries) — so keep it to one cheap INSERT. A crash after the commit and
+   * before `append` then loses nothing: the rows are there, and the agent's resend is a duplicate.
+   */
+  commit?(r: AcceptedReport): void;
   /** HTTP routes this component serves (see api/types.ts). */
   routes?(): Route[];
   /** Extra exposition text appended to /metrics (complete families: # HELP/# TYPE and lines). */

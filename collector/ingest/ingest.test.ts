@@ -6,7 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeReport, pushReport } from '../../agent/push/push.js';
 import { sign, tokenDigest } from '../../contract/sign.js';
-import type { Report } from '../../contract/types.js';
+import type { Report, Sample } from '../../contract/types.js';
 import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
 import { type CollectorConfig, collectorConfigSpec } from '../config.js';
@@ -57,7 +57,21 @@ async function post(r: Req) {
 }
 
 function state() {
-  return { nodes: collector.store.nodes(), seqs: collector.store.seqs('n1'), fleet: collector.fleet.render(Date.now()), facts: collector.store.facts('n1') };
+  const db = collector.store.db;
+  const count = (t: string) => (db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+  return {
+    nodes: collector.store.nodes(),
+    seqs: collector.store.seqs('n1'),
+    fleet: collector.series.render(Date.now()),
+    facts: collector.store.latestFacts('n1'),
+    // A refused request leaves no trace, its replay record included.
+    rows: ['seen_signatures', 'receipts', 'streams', 'fact_groups', 'fact_history', 'devices'].map(count),
+  };
+}
+
+/** `depth` nested objects, built without recursion. */
+function nested(depth: number): string {
+  return `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 }
 
 async function rejectedCount(reason: string): Promise<number> {
@@ -89,14 +103,16 @@ afterAll(async () => {
 describe('ingest', () => {
   it('stored the good report', () => {
     expect(collector.store.seqs('n1')).toEqual([1]);
-    expect(collector.fleet.render(Date.now())).toContain('x_total{a="b",node="n1",site="site",zone="extranet"} 42');
-    expect(collector.store.facts('n1')?.facts).toEqual({ 'host.inventory': { a: 1 } });
+    expect(collector.series.render(Date.now())).toContain('x_total{a="b",node="n1",site="site",zone="extranet"} 42');
+    expect(collector.store.latestFacts('n1')?.facts).toEqual({ 'host.inventory': { a: 1 } });
   });
 
   it('acknowledges a resent report as duplicate without storing it twice', async () => {
     const before = state();
     const r = await post({});
     expect(r).toEqual({ status: 200, body: { status: 'duplicate', node: 'n1', seq: 1 } });
+    // an answered request's signature is remembered (a replay of it is refused); nothing else changes
+    before.rows[0]! += 1;
     expect(state()).toEqual(before);
   });
 
@@ -117,6 +133,9 @@ describe('ingest', () => {
     ['future contract version', () => ({ body: gzipSync(Buffer.from(JSON.stringify({ ...report({ seq: 2 }), v: 2 }))) }), 400, 'unsupported_contract_version'],
     ['invalid report', () => ({ body: gzipSync(Buffer.from(JSON.stringify({ ...report({ seq: 2 }), samples: [{ name: 'x' }] }))) }), 400, 'invalid_report'],
     ['malformed host.posture facts', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, facts: { 'host.posture': { schemaVersion: 1, root: '/', live: true, facts: {} } } })))) }), 400, 'invalid_report'],
+    ['facts nested 100,000 deep', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2 })).replace('"samples":', `"facts":{"x":${nested(100_000)}},"samples":`))) }), 400, 'invalid_report'],
+    ['a label name over 128 characters', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, samples: [{ name: 'm', labels: { ['l'.repeat(129)]: 'v' }, value: 1, type: 'gauge', ts: 1 }] })))) }), 400, 'invalid_report'],
+    ['help over 1024 characters', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, help: { x_total: 'h'.repeat(1025) } })))) }), 400, 'invalid_report'],
     ['report for another node', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, node: { id: 'n2', site: '', zone: 'extranet', grade: 3, labels: {} } })))) }), 403, 'node_mismatch'],
   ];
   it.each(cases)('%s → 4xx with a JSON reason, counted, nothing stored', async (_name, make, status, error) => {
@@ -141,10 +160,32 @@ describe('ingest', () => {
     expect(((await b.body.json()) as { error: string }).error).toBe('method_not_allowed');
   });
 
+  it('answers malformed URLs and over-long headers with JSON 4xx', async () => {
+    const a = await request(`${base}/api/v1/nodes/%/facts`);
+    expect([a.statusCode, await a.body.json()]).toEqual([400, { error: 'bad_url', message: expect.stringContaining('percent-encoding') }]);
+    const b = await request(`${base}/api/v1/nodes`, { headers: { 'x-long': 'x'.repeat(20_000) } });
+    expect([b.statusCode, ((await b.body.json()) as { error: string }).error]).toEqual([431, 'headers_too_large']);
+  });
+
+  it('refuses samples with the collector\'s reserved names, counts them, keeps the rest', async () => {
+    const samples: Sample[] = [
+      { name: 'xunjian_node_up', labels: {}, value: 1, type: 'gauge' as const, ts: Date.now() },
+      { name: 'ALERTS', labels: { alertname: 'fake' }, value: 1, type: 'gauge' as const, ts: Date.now() },
+      { name: 'kept_metric', labels: {}, value: 7, type: 'gauge' as const, ts: Date.now() },
+    ];
+    const r = await post({ body: encodeReport(report({ seq: 3, samples })) });
+    expect(r.body.status).toBe('accepted');
+    const page = collector.series.render(Date.now());
+    expect(page).toContain('kept_metric{node="n1",site="site",zone="extranet"} 7');
+    expect(page).not.toContain('ALERTS');
+    expect(page).not.toContain('xunjian_node_up');
+    expect((await collector.metrics.samplesRefused.get()).values).toEqual([{ labels: { reason: 'reserved_name' }, value: 2 }]);
+  });
+
   it('keeps serving after all of that', async () => {
     const r = await post({ body: encodeReport(report({ seq: 2 })) });
     expect(r).toEqual({ status: 200, body: { status: 'accepted', node: 'n1', seq: 2 } });
-    expect(collector.store.seqs('n1')).toEqual([1, 2]);
+    expect(collector.store.seqs('n1')).toEqual([1, 2, 3]);
     const h = await request(`${base}/healthz`);
     expect(h.statusCode).toBe(200);
   });

@@ -178,6 +178,26 @@ describe('remote-write component (loopback receiver checking the wire format)', 
     expect(rx2.requests[0]!.headers.authorization).toBe('Bearer tok-123');
   });
 
+  it('commit writes the segment inside the ingest transaction: a rolled-back report leaves nothing, a committed one is sent once', async () => {
+    const rx = await receiver();
+    cleanups.push(rx.close);
+    const { c, db } = setup(rx, { shards: 1 });
+    const refused = report([sample('m', { node: 'a' }, 1, 1_764_000_000_000)]);
+    expect(() =>
+      db.transaction(() => {
+        c.commit!(refused);
+        throw new Error('refused later in the transaction');
+      })(),
+    ).toThrow('refused later');
+    const ok = report([sample('m', { node: 'a' }, 2, 1_764_000_001_000)]);
+    db.transaction(() => c.commit!(ok))();
+    expect((db.prepare('SELECT SUM(samples) AS n FROM remotewrite_segments').get() as { n: number }).n).toBe(1);
+    c.append!(ok);
+    await waitFor(async () => rx.accepted().length === 1, 10_000, 'delivery');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(rx.accepted()).toEqual(['__name__=m,node=a|1764000001000|2']);
+  });
+
   it('with no endpoint configured, append stores nothing', () => {
     const db = openTestDb(tmpDir());
     cleanups.push(() => {

@@ -3,7 +3,7 @@ import type { AcceptedReport, CollectorContext, Component } from '../core/compon
 import { checkRemoteWrite, type RemoteWriteEndpointConfig } from './config.js';
 import { EndpointQueue } from './endpoint.js';
 import { remoteWriteMetrics } from './metrics.js';
-import { SegmentStore } from './store.js';
+import { type Segment, SegmentStore } from './store.js';
 import { httpTransport, type Transport } from './transport.js';
 import { sortedLabels, seriesKey, type WireSeries } from './wire.js';
 
@@ -38,9 +38,10 @@ function endpointsOf(cfg: CollectorConfig): readonly RemoteWriteEndpointConfig[]
 }
 
 /**
- * Remote-write component: every accepted report's samples are persisted (one segment row, in `append`,
- * before it returns: the report is acknowledged to the agent only after the fan-out ran) and sent to
- * each configured endpoint by its own queue.
+ * Remote-write component: every accepted report's samples are persisted as one segment row inside the
+ * ingest transaction (`commit`: committed with the report, so an acknowledged report is never lost),
+ * then handed to each configured endpoint's queue after the commit (`append`). Without the commit hook
+ * `append` persists before it returns.
  */
 export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWriteOptions = {}): Component {
   const store = new SegmentStore(ctx.db);
@@ -52,6 +53,8 @@ export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWr
   let timer: NodeJS.Timeout | undefined;
   let highestIn = 0;
   let started = false;
+  /** Segments written by `commit` (in the ingest transaction), handed to the queues by `append`. */
+  const committed = new WeakMap<AcceptedReport, Segment>();
 
   const build = (list: readonly RemoteWriteEndpointConfig[]): EndpointQueue[] => {
     const errs = checkRemoteWrite(list);
@@ -96,13 +99,25 @@ export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWr
       if (started) for (const q of queues) q.start();
       log.info('remote-write endpoints reloaded', { endpoints: queues.map((q) => q.name) });
     },
-    append(r) {
+    // Inside the ingest transaction: the segment row commits with the report or not at all.
+    commit(r) {
       if (queues.length === 0 || r.samples.length === 0) return;
       const series = reportSeries(r);
       if (series.length === 0) return;
-      const seg = store.append(series, ctx.now());
+      committed.set(r, store.append(series, ctx.now()));
+    },
+    append(r) {
+      if (queues.length === 0 || r.samples.length === 0) return;
+      let seg = committed.get(r);
+      committed.delete(r);
+      if (!seg) {
+        // a host without the in-transaction hook: persist now, before returning
+        const series = reportSeries(r);
+        if (series.length === 0) return;
+        seg = store.append(series, ctx.now());
+      }
       metrics.samplesIn.inc(seg.count);
-      for (const s of series)
+      for (const s of seg.series)
         for (const x of s.samples)
           if (x.ts > highestIn) {
             highestIn = x.ts;

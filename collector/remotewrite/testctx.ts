@@ -44,8 +44,8 @@ export function report(samples: SeriesSample[], node = 'town-01'): AcceptedRepor
     stream: '',
     receivedAt: Date.now(),
     samples,
-    intervalSeconds: 60,
     changedFacts: [],
+    newStream: false,
   };
 }
 

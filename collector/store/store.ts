@@ -1,13 +1,19 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { newToken, tokenDigest, tokenMatches } from '../../contract/sign.js';
 import type { Report } from '../../contract/types.js';
+import type { FactGroupRecord } from '../core/component.js';
+import { ApiTokens } from './apitokens.js';
+import { migrate, openDatabase } from './db.js';
+import { DeviceStore } from './devices.js';
+import { FactStore } from './facts.js';
+import { CORE_MIGRATIONS } from './migrations.js';
+import { Receipts, type StreamRow } from './receipts.js';
 
 /**
- * The collector's durable state in SQLite (WAL, synchronous=FULL: an acknowledged report survives a
- * crash or power loss). Node registry, token digests (never tokens), received report sequence
- * numbers, latest facts per node.
+ * The collector's durable state in SQLite, one module per domain over one database: the node
+ * registry and node tokens (here), receipts and streams (`receipts.ts`), facts with provenance and
+ * history (`facts.ts`), devices (`devices.ts`), API tokens (`apitokens.ts`); other capabilities
+ * migrate their own domains on the same handle. The transaction boundary is ingest's.
  */
 export interface NodeRow {
   id: string;
@@ -19,9 +25,19 @@ export interface NodeRow {
   interval: number;
   firstSeen: number;
   lastSeen: number;
+  /** Highest seq of the node's most recent stream. */
   lastSeq: number;
   reports: number;
   factsAt: number | null;
+  /** The node's report streams, newest first (more than one: the agent's state was reset, or two agents share the id). */
+  streams: StreamRow[];
+}
+
+export interface RecordResult {
+  stored: boolean;
+  /** The report opened a stream the node had not used before (while it already had one). */
+  newStream: boolean;
+  changedFacts: FactGroupRecord[];
 }
 
 export interface TokenRow {
@@ -31,64 +47,37 @@ export interface TokenRow {
   revokedAt: number | null;
 }
 
-const MIGRATIONS = [
-  `CREATE TABLE nodes (
-     id TEXT PRIMARY KEY, site TEXT NOT NULL, zone TEXT NOT NULL, grade INTEGER NOT NULL, labels TEXT NOT NULL,
-     agent_version TEXT NOT NULL, interval REAL NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
-     last_seq INTEGER NOT NULL, reports INTEGER NOT NULL DEFAULT 0);
-   CREATE TABLE tokens (
-     id INTEGER PRIMARY KEY, node_id TEXT NOT NULL, digest BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL, revoked_at INTEGER);
-   CREATE INDEX tokens_node ON tokens(node_id);
-   CREATE TABLE reports (
-     node_id TEXT NOT NULL, seq INTEGER NOT NULL, sent_at INTEGER NOT NULL, received_at INTEGER NOT NULL, samples INTEGER NOT NULL,
-     PRIMARY KEY (node_id, seq)) WITHOUT ROWID;
-   CREATE TABLE facts (node_id TEXT PRIMARY KEY, sent_at INTEGER NOT NULL, received_at INTEGER NOT NULL, json TEXT NOT NULL);`,
-  // Replay protection: signatures seen while their timestamp is inside the accepted window.
-  `CREATE TABLE seen_signatures (node_id TEXT NOT NULL, signature TEXT NOT NULL, expires_at INTEGER NOT NULL,
-     PRIMARY KEY (node_id, signature)) WITHOUT ROWID;
-   CREATE INDEX seen_signatures_expiry ON seen_signatures(expires_at);`,
-];
-
 export class Store {
   readonly db: Database.Database;
+  readonly receipts: Receipts;
+  readonly facts: FactStore;
+  readonly devices: DeviceStore;
+  readonly apiTokens: ApiTokens;
   private readonly q;
 
   constructor(dataDir: string) {
-    mkdirSync(dataDir, { recursive: true });
-    this.db = new Database(join(dataDir, 'collector.db'));
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    this.db = openDatabase(dataDir);
     const db = this.db;
+    // Databases made before per-domain versions hold the core steps as user_version.
+    const legacy = db.pragma('user_version', { simple: true }) as number;
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (domain TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+    if (legacy > 0) db.prepare("INSERT OR IGNORE INTO schema_migrations (domain, version) VALUES ('core', ?)").run(legacy);
+    migrate(db, 'core', CORE_MIGRATIONS);
+    this.receipts = new Receipts(db);
+    this.facts = new FactStore(db);
+    this.devices = new DeviceStore(db);
+    this.apiTokens = new ApiTokens(db);
     this.q = {
       tokensOf: db.prepare<[string], { id: number; digest: Buffer }>('SELECT id, digest FROM tokens WHERE node_id = ? AND revoked_at IS NULL'),
-      hasReport: db.prepare<[string, number], { seq: number }>('SELECT seq FROM reports WHERE node_id = ? AND seq = ?'),
-      insertReport: db.prepare('INSERT INTO reports (node_id, seq, sent_at, received_at, samples) VALUES (?, ?, ?, ?, ?)'),
       upsertNode: db.prepare(`INSERT INTO nodes (id, site, zone, grade, labels, agent_version, interval, first_seen, last_seen, last_seq, reports)
         VALUES (@id, @site, @zone, @grade, @labels, @agentVersion, @interval, @now, @now, @seq, 1)
         ON CONFLICT(id) DO UPDATE SET site = @site, zone = @zone, grade = @grade, labels = @labels, agent_version = @agentVersion,
-          interval = @interval, last_seen = @now, last_seq = max(last_seq, @seq), reports = reports + 1`),
-      upsertFacts: db.prepare(`INSERT INTO facts (node_id, sent_at, received_at, json) VALUES (?, ?, ?, ?)
-        ON CONFLICT(node_id) DO UPDATE SET sent_at = excluded.sent_at, received_at = excluded.received_at, json = excluded.json
-        WHERE excluded.sent_at >= facts.sent_at`),
-      nodes: db.prepare(`SELECT n.*, f.sent_at AS facts_at FROM nodes n LEFT JOIN facts f ON f.node_id = n.id ORDER BY n.id`),
-      facts: db.prepare<[string], { json: string; sent_at: number }>('SELECT json, sent_at FROM facts WHERE node_id = ?'),
-      seqs: db.prepare<[string], { seq: number }>('SELECT seq FROM reports WHERE node_id = ? ORDER BY seq'),
+          interval = @interval, last_seen = @now, last_seq = @seq, reports = reports + 1`),
+      nodes: db.prepare(`SELECT n.*, (SELECT max(collected_at) FROM fact_groups f WHERE f.node_id = n.id) AS facts_at FROM nodes n ORDER BY n.id`),
       seenSig: db.prepare<[string, string, number], { e: number }>('SELECT expires_at AS e FROM seen_signatures WHERE node_id = ? AND signature = ? AND expires_at >= ?'),
       putSig: db.prepare('INSERT OR REPLACE INTO seen_signatures (node_id, signature, expires_at) VALUES (?, ?, ?)'),
       pruneSigs: db.prepare('DELETE FROM seen_signatures WHERE expires_at < ?'),
     };
-  }
-
-  private migrate(): void {
-    const v = this.db.pragma('user_version', { simple: true }) as number;
-    for (let i = v; i < MIGRATIONS.length; i++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[i]!);
-        this.db.pragma(`user_version = ${i + 1}`);
-      })();
-    }
   }
 
   /** True when the node has at least one active token. */
@@ -101,11 +90,16 @@ export class Store {
     return this.q.tokensOf.all(node).some((t) => tokenMatches(token, t.digest));
   }
 
-  /** Store a report's bookkeeping atomically; false when (node, seq) was already stored. */
-  recordReport(r: Report, receivedAt: number): boolean {
-    return this.db.transaction(() => {
-      if (this.q.hasReport.get(r.node.id, r.seq)) return false;
-      this.q.insertReport.run(r.node.id, r.seq, r.sentAt, receivedAt, r.samples.length);
+  /**
+   * Store a report's bookkeeping atomically (receipt, node, facts, devices); `stored` false when
+   * (node, stream, seq) was already accepted. `sourceUp` tells whether a source's last run succeeded.
+   */
+  recordReport(r: Report, receivedAt: number, sourceUp: (source: string) => boolean | undefined = () => undefined): RecordResult {
+    return this.db.transaction((): RecordResult => {
+      const stream = r.stream ?? '';
+      if (this.receipts.seen(r.node.id, stream, r.seq)) return { stored: false, newStream: false, changedFacts: [] };
+      const known = this.receipts.streams(r.node.id).length > 0;
+      const fresh = this.receipts.record(r.node.id, stream, r.seq, r.sentAt, receivedAt, r.samples.length);
       this.q.upsertNode.run({
         id: r.node.id,
         site: r.node.site,
@@ -117,8 +111,9 @@ export class Store {
         now: receivedAt,
         seq: r.seq,
       });
-      if (r.facts) this.q.upsertFacts.run(r.node.id, r.sentAt, receivedAt, JSON.stringify(r.facts));
-      return true;
+      const changedFacts = r.facts ? this.facts.put(r, receivedAt, sourceUp) : [];
+      if (r.facts) this.devices.put(r, receivedAt);
+      return { stored: true, newStream: fresh && known, changedFacts };
     })();
   }
 
@@ -137,14 +132,6 @@ export class Store {
     })();
   }
 
-  /** Received-at times of a node's reports, ascending by seq (for delivery checks). */
-  receipts(node: string): { seq: number; receivedAt: number }[] {
-    return (this.db.prepare('SELECT seq, received_at FROM reports WHERE node_id = ? ORDER BY seq').all(node) as { seq: number; received_at: number }[]).map((r) => ({
-      seq: r.seq,
-      receivedAt: r.received_at,
-    }));
-  }
-
   nodes(): NodeRow[] {
     return (this.q.nodes.all() as Record<string, unknown>[]).map((r) => ({
       id: r.id as string,
@@ -159,17 +146,24 @@ export class Store {
       lastSeq: r.last_seq as number,
       reports: r.reports as number,
       factsAt: (r.facts_at as number | null) ?? null,
-    }));
+      streams: this.receipts.streams(r.id as string),
+    })).map((n) => ({ ...n, lastSeq: n.streams[0]?.highSeq ?? n.lastSeq }));
   }
 
-  facts(node: string): { facts: Record<string, unknown>; sentAt: number } | undefined {
-    const r = this.q.facts.get(node);
-    return r ? { facts: JSON.parse(r.json), sentAt: r.sent_at } : undefined;
+  /** The node's latest facts, one entry per group, with the newest collection time. */
+  latestFacts(node: string): { facts: Record<string, unknown>; collectedAt: number; groups: Omit<FactGroupRecord, 'value'>[] } | undefined {
+    const groups = this.facts.ofNode(node);
+    if (!groups) return undefined;
+    return {
+      facts: Object.fromEntries(groups.map((g) => [g.group, g.value])),
+      collectedAt: Math.max(...groups.map((g) => g.collectedAt)),
+      groups: groups.map(({ value: _v, ...g }) => g),
+    };
   }
 
-  /** Sequence numbers stored for a node, ascending. */
+  /** Sequence numbers stored for a node (kept receipts), ascending. */
   seqs(node: string): number[] {
-    return this.q.seqs.all(node).map((r) => r.seq);
+    return this.receipts.seqs(node);
   }
 
   /** Create a token for a node; the token is returned once and only its digest is stored. */

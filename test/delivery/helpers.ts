@@ -78,10 +78,15 @@ export async function killAll(): Promise<void> {
   live.clear();
 }
 
-function spawnXunjian(args: string[]): Proc {
-  const p = new Proc(spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }));
+/** Run a compiled script (`dist/…`) or the xunjian binary with `args`, tracked for killAll. */
+export function spawnNode(script: string, args: string[]): Proc {
+  const p = new Proc(spawn(process.execPath, [script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }));
   live.add(p);
   return p;
+}
+
+function spawnXunjian(args: string[]): Proc {
+  return spawnNode(BIN, args);
 }
 
 export function writeYaml(file: string, obj: unknown): string {
@@ -100,6 +105,8 @@ export interface CollectorHandle {
   token(node: string): string;
   revoke(node: string): void;
   receipts(node: string): { seq: number; receivedAt: number }[];
+  /** An admin API token (created on first use). */
+  apiToken(): string;
   metrics(): Promise<string>;
 }
 
@@ -109,6 +116,7 @@ export async function collector(extra: Record<string, unknown> = {}, scheme = 'h
   const port = await freePort();
   const cfgFile = writeYaml(join(dir, 'collector.yaml'), { listen: `127.0.0.1:${port}`, dataDir: join(dir, 'data'), log: { level: 'info' }, ...extra });
   const url = `${scheme}://127.0.0.1:${port}`;
+  let api: string | undefined;
   const h: CollectorHandle = {
     dir,
     cfgFile,
@@ -139,7 +147,7 @@ export async function collector(extra: Record<string, unknown> = {}, scheme = 'h
       const db = new Database(file, { readonly: true, fileMustExist: true });
       try {
         db.pragma('busy_timeout = 5000');
-        return (db.prepare('SELECT seq, received_at FROM reports WHERE node_id = ? ORDER BY seq').all(node) as { seq: number; received_at: number }[]).map((r) => ({
+        return (db.prepare('SELECT seq, received_at FROM receipts WHERE node_id = ? ORDER BY seq').all(node) as { seq: number; received_at: number }[]).map((r) => ({
           seq: r.seq,
           receivedAt: r.received_at,
         }));
@@ -147,8 +155,14 @@ export async function collector(extra: Record<string, unknown> = {}, scheme = 'h
         db.close();
       }
     },
+    apiToken() {
+      api ??= execFileSync(process.execPath, [BIN, 'collector', 'api-token', 'create', 'test-admin', '--role', 'admin', '-c', cfgFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim();
+      return api;
+    },
     async metrics() {
-      const res = await fetch(`${url}/metrics`);
+      const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${h.apiToken()}` } });
       return res.text();
     },
   };

@@ -113,7 +113,7 @@ describe('collector refusals (real process, hmac-sm3 only)', () => {
     // out of order: an older seq arriving late is stored; the node's last seq stays the highest
     expect(await send({ ...base, token: tok2, body: reportBody('sec-a', 2) })).toMatchObject({ status: 200, json: { status: 'accepted', seq: 2 } });
     expect(c.receipts('sec-a').map((r) => r.seq)).toEqual([1, 2, 4, 6, 8, 9]);
-    const nodes = (await (await fetch(`${c.url}/api/v1/nodes`)).json()) as { nodes: { id: string; lastSeq: number; reports: number }[] };
+    const nodes = (await (await fetch(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.apiToken()}` } })).json()) as { nodes: { id: string; lastSeq: number; reports: number }[] };
     expect(nodes.nodes.find((n) => n.id === 'sec-a')).toMatchObject({ lastSeq: 9, reports: 6 });
 
     // rate limit: burst of 10 per node (refilling at 0.1/s), then 429 with Retry-After; other nodes unaffected
