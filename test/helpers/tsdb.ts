@@ -84,6 +84,7 @@ export async function startPrometheus(dir: string, opts: { oooWindow?: string; c
       `--web.listen-address=127.0.0.1:${port}`,
       '--web.enable-remote-write-receiver',
       '--web.enable-admin-api',
+      '--web.enable-lifecycle',
       '--storage.tsdb.retention.time=1y',
       ...(opts.webConfig ? [`--web.config.file=${web}`] : []),
     ],
