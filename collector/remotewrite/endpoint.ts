@@ -68,6 +68,9 @@ export class EndpointQueue {
     this.readPos = Math.min(...cursors.map((c) => c.segment));
     this.unread = deps.store.samplesFrom(this.readPos);
     const m = deps.metrics;
+    // every series of the endpoint exists from the start, at 0 (rate() and alerts see a first value)
+    for (const c of [m.samples, m.failed, m.retried, m.dropped, m.bytes]) c.inc(this.labels, 0);
+    m.highestSent.set(this.labels, 0);
     m.shards.set(this.labels, n);
     m.shardCapacity.set(this.labels, cfg.queue.capacity);
     m.maxSamplesPerSend.set(this.labels, cfg.queue.maxSamplesPerSend);
