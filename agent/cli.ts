@@ -1,17 +1,19 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { renderExposition } from '../contract/exposition.js';
 import { algorithmAvailable } from '../contract/sign.js';
 import { ConfigError, loadConfig, renderDefaultConfig } from '../lib/config.js';
-import { createLogger } from '../lib/log.js';
+import { readableByOthers } from '../lib/fs.js';
+import { type Logger, createLogger } from '../lib/log.js';
 import { type AgentConfig, type CollectorEndpointConfig, agentConfigSpec } from './config.js';
 import { type PushTarget, targetName } from './push/push.js';
 import { tlsDispatcher } from './push/tls.js';
 import { Agent } from './runtime/agent.js';
-import { cronFor } from './runtime/report.js';
+import { cronFor, cronProblem } from './runtime/schedule.js';
 import { buildSources } from './sources/index.js';
 import { probeScheduleProblem } from './sources/probes/config.js';
-import { parseEndpoint } from './sources/snmp/client.js';
+import { parseEndpoint } from './sources/snmp/endpoint.js';
 
 export function loadAgentConfig(file: string | undefined, env = process.env): AgentConfig {
   const cfg = loadConfig<AgentConfig>(agentConfigSpec, file, env);
@@ -24,6 +26,26 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
     }
   };
   schedulable('report.intervalSeconds', cfg.report.intervalSeconds);
+  for (const name of ['posture', 'ipv6check'] as const) {
+    const sch = cfg.sources[name].schedule;
+    if (!sch) continue;
+    const problem = cronProblem(sch, 60);
+    if (problem) throw new ConfigError(src, `sources.${name}.schedule`, problem);
+  }
+  // The collector puts node, site, zone and node.labels on every series of the node; a sample label of
+  // the same name would be kept as exported_<name> (Prometheus' honor_labels: false), not as written.
+  const fromNode = ['node', 'site', 'zone', ...Object.keys(cfg.node.labels)];
+  cfg.sources.snmp.targets.forEach((t, i) => {
+    for (const l of Object.keys(t.labels ?? {})) {
+      if (fromNode.includes(l)) {
+        throw new ConfigError(
+          src,
+          `sources.snmp.targets.${i}.labels.${l}`,
+          `a label the collector does not set itself: '${l}' comes from the node (${l === 'node' ? 'node.id' : l === 'site' || l === 'zone' ? `node.${l}` : `node.labels.${l}`}) on every series of this node, so the collector would rename this one exported_${l}; use another name (e.g. device_${l})`,
+        );
+      }
+    }
+  });
   for (const [name, s] of Object.entries(cfg.sources) as [string, { enabled?: boolean; intervalSeconds?: number }][]) {
     if (s.enabled !== false && s.intervalSeconds !== undefined) schedulable(`sources.${name}.intervalSeconds`, s.intervalSeconds);
   }
@@ -54,7 +76,46 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
   if (!algorithmAvailable(cfg.collector.signature)) {
     throw new ConfigError(src, 'collector.signature', `${cfg.collector.signature} is not available in this Node.js build's OpenSSL`);
   }
+  const endpoints: [string, CollectorEndpointConfig][] = cfg.collectors?.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
+  for (const [key, c] of endpoints) {
+    if (insecureRemote(c.url) && !c.allowInsecureHttp) {
+      throw new ConfigError(
+        src,
+        `${key}.url`,
+        `an https:// URL for a collector that is not on this host (${c.url} would carry the bearer token, from which the report signing key is derived, in clear text); set ${key}.allowInsecureHttp: true to accept that`,
+      );
+    }
+  }
   return cfg;
+}
+
+/** Whether a collector URL is plain http:// to another host (loopback: 127.0.0.0/8, ::1, localhost). */
+export function insecureRemote(url: string): boolean {
+  const u = new URL(url);
+  if (u.protocol !== 'http:') return false;
+  const h = u.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return false;
+  return !(isIP(h) === 4 && h.startsWith('127.'));
+}
+
+/** Warnings about a config that works but exposes secrets: plain HTTP allowed to a remote collector, a token file others can read. */
+export function securityWarnings(cfg: AgentConfig): { message: string; fields: Record<string, string> }[] {
+  const out: { message: string; fields: Record<string, string> }[] = [];
+  const endpoints: [string, CollectorEndpointConfig][] = cfg.collectors?.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
+  for (const [key, c] of endpoints) {
+    if (c.allowInsecureHttp && insecureRemote(c.url)) {
+      out.push({ message: 'plain HTTP to a remote collector (allowInsecureHttp): anyone who sees one request can forge reports; use https://', fields: { key: `${key}.url`, url: c.url } });
+    }
+    if (!c.token && c.tokenFile) {
+      try {
+        const mode = statSync(c.tokenFile).mode & 0o777;
+        if (readableByOthers(mode)) out.push({ message: 'token file is readable by group or others: chmod 600 it', fields: { key: `${key}.tokenFile`, file: c.tokenFile, mode: mode.toString(8) } });
+      } catch {
+        // unreadable: pushTargets names it
+      }
+    }
+  }
+  return out;
 }
 
 /** The push targets of a config (`collectors`, or else `collector`), or a ConfigError naming the key at fault. */
@@ -94,11 +155,6 @@ export function pushTargets(cfg: AgentConfig, file: string | undefined): PushTar
   return targets;
 }
 
-/** The first push target (kept for callers of the single-collector API). */
-export function pushTarget(cfg: AgentConfig, file: string | undefined): PushTarget {
-  return pushTargets(cfg, file)[0]!;
-}
-
 export function registerAgentCommand(program: Command): void {
   const cmd = program
     .command('agent')
@@ -115,7 +171,7 @@ export function registerAgentCommand(program: Command): void {
       if (opts.facts && !opts.once) cmd.error('error: --facts goes with --once', { exitCode: 2 });
       const cfg = loadAgentConfig(opts.config);
       const log = createLogger(cfg.log);
-      const sources = buildSources(cfg);
+      const sources = await buildAgentSources(cfg, opts.config);
       if (opts.once) {
         const agent = new Agent(cfg, sources, log, undefined);
         await agent.collectAll();
@@ -126,15 +182,36 @@ export function registerAgentCommand(program: Command): void {
         return;
       }
       const targets = pushTargets(cfg, opts.config);
+      warnSecurity(cfg, log);
       const agent = new Agent(cfg, sources, log, targets);
       log.info('agent starting', { node: agent.node.id, collectors: targets.map((t) => t.url).join(','), mode: cfg.delivery?.mode ?? 'failover', sources: sources.map((s) => s.name).join(','), interval: cfg.report.intervalSeconds });
-      await agent.start();
-      await new Promise<void>((resolve) => {
+      // listening before start(): it may take seconds (the first report waits for fast first runs)
+      const stopped = new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      await agent.start();
+      await stopped;
       log.info('agent stopping');
       await agent.stop();
     });
+}
+
+/**
+ * The configured sources; a factory's error (a profile from profilesDir clashing with a target label,
+ * an unreadable file) is a config error naming the file and the key (exit 2), not a crash (exit 1).
+ */
+export async function buildAgentSources(cfg: AgentConfig, file: string | undefined): Promise<Awaited<ReturnType<typeof buildSources>>> {
+  try {
+    return await buildSources(cfg);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const m = /^(sources\.[A-Za-z0-9_.]+): (?:expected )?(.*)$/s.exec((err as Error).message);
+    throw new ConfigError(file ?? 'built-in defaults', m?.[1] ?? 'sources', m?.[2] ?? (err as Error).message);
+  }
+}
+
+function warnSecurity(cfg: AgentConfig, log: Logger): void {
+  for (const w of securityWarnings(cfg)) log.warn(w.message, w.fields);
 }

@@ -10,6 +10,13 @@ import { type ProbesSourceConfig, probesSourceSchema } from './sources/probes/co
 import { type SnmpSourceConfig, snmpSourceSchema } from './sources/snmp/config.js';
 import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema, type SpoolConfig, spoolSchema } from './spool/config.js';
 
+const ALLOW_INSECURE = {
+  type: 'boolean',
+  default: false,
+  description:
+    'Accept a plain http:// URL to a collector on another host. Off: such a URL is a config error, because the bearer token travels with every request and the signing key is derived from it (anyone who sees one request can forge reports). Loopback URLs are always accepted. When on, the agent warns at start.',
+} as const;
+
 /** Agent configuration schema: the single place where every agent option and its default is documented. */
 export const agentSchema = {
   type: 'object',
@@ -51,6 +58,7 @@ export const agentSchema = {
         tokenFile: { type: 'string', default: '', description: 'File holding the token (first line). Used when token is empty.' },
         signature: { enum: [...SIGNATURE_ALGORITHMS], default: 'hmac-sha256', description: 'HMAC algorithm signing each report: hmac-sha256 or hmac-sm3 (GB/T 32905).' },
         timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'Timeout of one push request.' },
+        allowInsecureHttp: ALLOW_INSECURE,
         ...collectorTlsProps,
       },
     },
@@ -68,6 +76,7 @@ export const agentSchema = {
           tokenFile: { type: 'string', default: '', description: 'File holding the token (first line). Used when token is empty.' },
           signature: { enum: [...SIGNATURE_ALGORITHMS], default: 'hmac-sha256', description: 'HMAC algorithm: hmac-sha256 or hmac-sm3.' },
           timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'Timeout of one push request.' },
+          allowInsecureHttp: ALLOW_INSECURE,
           ...collectorTlsProps,
         },
       },
@@ -128,6 +137,8 @@ export interface CollectorEndpointConfig extends CollectorTlsConfig {
   tokenFile: string;
   signature: SignatureAlgorithm;
   timeoutSeconds: number;
+  /** Optional in the type (configs built in code); the loader fills it. */
+  allowInsecureHttp?: boolean;
 }
 
 export const agentConfigSpec: ConfigSpec = { kind: 'agent', envPrefix: 'XUNJIAN_AGENT__', schema: agentSchema };

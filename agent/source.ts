@@ -19,6 +19,11 @@ export interface SourceResult {
   help?: Record<string, string>;
   /** Fact groups, e.g. `{ 'host.inventory': {...} }`. Replaces the previous value of each group. */
   facts?: Facts;
+  /**
+   * The run failed in part (e.g. one of several sites could not be resolved): what it returned is
+   * kept, and the run counts as failed (`xunjian_agent_source_up` 0, errors counted, logged).
+   */
+  error?: string;
 }
 
 export interface Source {
@@ -26,6 +31,11 @@ export interface Source {
   readonly name: string;
   /** Seconds between runs (the runner schedules it on node-cron without overlap). */
   readonly intervalSeconds: number;
+  /**
+   * A node-cron expression replacing the interval (e.g. `0 3 * * *`, nightly at 03:00). The source still
+   * runs once at start; its time budget is 90% of the shortest gap between two runs.
+   */
+  readonly schedule?: string;
   collect(ctx: SourceContext): Promise<SourceResult>;
   /** Release sockets and timers. */
   close?(): Promise<void> | void;

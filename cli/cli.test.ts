@@ -24,6 +24,19 @@ function commandPaths(): string[][] {
 }
 
 describe('xunjian CLI', () => {
+  it('a reader that closed its end of the pipe (| head -1) ends the command quietly, no stack trace', async () => {
+    const { spawn } = await import('node:child_process');
+    const { BIN } = await import('../test/helpers/proc.js');
+    // --print-default-config writes ~20 KB; the read end is closed before the first byte is read
+    const child = spawn(process.execPath, [BIN, 'agent', '--print-default-config'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('prints its version', async () => {
     const { version } = (await import(`${ROOT}package.json`, { with: { type: 'json' } })).default as { version: string };
     const r = xunjian(['--version']);

@@ -25,7 +25,7 @@ export function registerDemoCommand(program: Command): void {
         ...process.env,
       });
       const base = `http://${opts.listen}`;
-      const sources = buildSources(acfg);
+      const sources = await buildSources(acfg);
       const log = createLogger(acfg.log).child({ component: 'agent' });
       const nodeId = nodeIdentity(acfg).id;
       collector.store.revokeTokens(nodeId);
@@ -62,12 +62,14 @@ export function registerDemoCommand(program: Command): void {
           },
         });
       });
-      await agent!.start();
-      await ready;
-      await new Promise<void>((resolve) => {
+      // listening before the agent starts: the banner (first acknowledgement) may come before start() returns
+      const stopped = new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      await agent!.start();
+      await ready;
+      await stopped;
       await agent!.stop();
       await collector.close();
     });

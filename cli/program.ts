@@ -4,7 +4,9 @@ import { registerIpv6CheckCommand } from '../agent/sources/ipv6check/cli.js';
 import { registerFactsCommand } from '../agent/sources/posture/cli.js';
 import { registerProbeCommand } from '../agent/sources/probes/cli.js';
 import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
+import { registerAlertsCommand } from '../collector/alerts/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
+import { registerRulesCommand } from '../collector/rules/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
 import { registerDemoCommand } from './demo.js';
@@ -23,10 +25,25 @@ export function buildProgram(): Command {
   registerIpv6CheckCommand(program);
   registerFactsCommand(program);
   registerSnmpCommand(program);
+  registerRulesCommand(program);
+  registerAlertsCommand(program);
   return program;
 }
 
+/**
+ * A reader that went away (`xunjian snmp walk … | head -1`) is the normal end of a command's output:
+ * exit quietly (status 0), never with a stack trace.
+ */
+export function quietOnBrokenPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnBrokenPipe(process.stdout);
+  quietOnBrokenPipe(process.stderr);
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

@@ -2,6 +2,9 @@ import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
 import { type RemoteWriteEndpointConfig, remoteWriteSchema, type SeriesLimitConfig, seriesLimitSchema } from './remotewrite/config.js';
+import { type RulesConfig, rulesSchema } from './rules/config.js';
+import { type AlertsConfig, alertsSchema } from './alerts/config.js';
+import { type NotifyConfig, notifySchema } from './notify/config.js';
 
 /** Collector configuration schema: every option and its default is documented here. */
 export const collectorSchema = {
@@ -121,6 +124,9 @@ export const collectorSchema = {
     },
     remoteWrite: remoteWriteSchema,
     seriesLimit: seriesLimitSchema,
+    rules: rulesSchema,
+    alerts: alertsSchema,
+    notify: notifySchema,
     log: logSchema,
   },
 } as const;
@@ -151,6 +157,12 @@ export interface CollectorConfig {
   remoteWrite?: RemoteWriteEndpointConfig[];
   /** Optional in the type; default no limit. */
   seriesLimit?: SeriesLimitConfig;
+  /** Optional in the type (configs built in code); the loader always fills it. See collector/rules/. */
+  rules?: RulesConfig;
+  /** Optional in the type (configs built in code); the loader always fills it. See alerts/README.md. */
+  alerts?: AlertsConfig;
+  /** Optional in the type; the loader always fills it. See notify/README.md. */
+  notify?: NotifyConfig;
   log: { level: Level; format: 'text' | 'json' };
 }
 

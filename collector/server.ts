@@ -352,6 +352,9 @@ export class Collector {
       : createServer(handler);
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
+    // Idle keep-alive sockets are kept well past the clients' reuse window (undici retires a socket a
+    // second before the server's hint), so a busy agent never reuses one the server just closed.
+    server.keepAliveTimeout = 30_000;
     // Malformed requests (over-long headers, bad syntax) get a JSON reason too, then the socket closes.
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable) return socket.destroy();

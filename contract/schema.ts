@@ -9,7 +9,11 @@ export const NODE_ID = '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$';
 /** A report stream id: 8–64 URL-safe characters (the agent makes 16 random bytes in base64url). */
 export const STREAM_ID = '^[A-Za-z0-9_-]{8,64}$';
 
-/** Upper bounds that keep one report from exhausting the collector. */
+/**
+ * Upper bounds that keep one report from exhausting the collector. The agent never builds a report
+ * beyond them (it splits); a collector accepts at least them (its ingest.maxBodyBytes and
+ * ingest.maxDecompressedBytes defaults are these byte limits).
+ */
 export const LIMITS = {
   samples: 200_000,
   labelsPerSample: 64,
@@ -17,6 +21,10 @@ export const LIMITS = {
   labelNameLength: 128,
   metricNameLength: 256,
   helpLength: 1024,
+  /** A report's JSON, uncompressed, in bytes. */
+  reportBytes: 67_108_864,
+  /** A report's body as sent (gzip), in bytes. */
+  bodyBytes: 8_388_608,
 } as const;
 
 const labels = {
@@ -98,10 +106,16 @@ export const reportSchemaV1 = {
   },
 } as const;
 
-const validateV1 = makeAjv().compile<Report>(reportSchemaV1);
-const validatePostureV1 = makeAjv().compile(postureSchemaV1);
-const validateDeviceV1 = makeAjv().compile(deviceFactsSchemaV1);
-const validateWebsiteV1 = makeAjv().compile(websiteFactsSchemaV1);
+// Compiled on first use: each generated validator costs tens of MB of RSS, which a process that only
+// imports LIMITS or the patterns (the agent) should not pay.
+const once = <T>(make: () => T): (() => T) => {
+  let v: T | undefined;
+  return () => (v ??= make());
+};
+const reportValidatorOnce = once(() => makeAjv().compile<Report>(reportSchemaV1));
+const postureValidatorOnce = once(() => makeAjv().compile(postureSchemaV1));
+const deviceValidatorOnce = once(() => makeAjv().compile(deviceFactsSchemaV1));
+const websiteValidatorOnce = once(() => makeAjv().compile(websiteFactsSchemaV1));
 
 export type ReportCheck = { ok: true; report: Report } | { ok: false; error: string; message: string };
 
@@ -132,6 +146,7 @@ export function checkReport(body: unknown): ReportCheck {
   if (v !== CONTRACT_VERSION) {
     return { ok: false, error: 'invalid_report', message: `/v: must be ${CONTRACT_VERSION}` };
   }
+  const validateV1 = reportValidatorOnce();
   if (!validateV1(body)) {
     const errors = (validateV1.errors ?? []).slice(0, 5).map((e) => describe(e));
     return { ok: false, error: 'invalid_report', message: errors.join('; ') };
@@ -148,11 +163,11 @@ function checkFacts(report: Report): ReportCheck {
   for (const [group, value] of Object.entries(report.facts ?? {})) {
     const known =
       group === 'host.posture'
-        ? { v: POSTURE_SCHEMA_VERSION, validate: validatePostureV1, required: true }
+        ? { v: POSTURE_SCHEMA_VERSION, validate: postureValidatorOnce() }
         : group.startsWith('network.device.')
-          ? { v: NETWORK_SCHEMA_VERSION, validate: validateDeviceV1, required: false }
+          ? { v: NETWORK_SCHEMA_VERSION, validate: deviceValidatorOnce() }
           : group === 'network.website_ipv6'
-            ? { v: NETWORK_SCHEMA_VERSION, validate: validateWebsiteV1, required: false }
+            ? { v: NETWORK_SCHEMA_VERSION, validate: websiteValidatorOnce() }
             : undefined;
     if (!known) continue;
     const sv = (value as { schemaVersion?: unknown } | null)?.schemaVersion;

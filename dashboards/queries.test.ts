@@ -27,8 +27,7 @@ import { expandForPromtool } from './src/promql.js';
  */
 const NO_PRODUCER: [RegExp, string][] = [
   [/xunjian_mlps_/, 'MLPS engine (mlps/)'],
-  [/ALERTS/, 'rule evaluation (rules/, alerts/)'],
-  [/xunjian_rule_group_/, 'rule evaluation (rules/)'],
+  [/ALERTS/, 'no alert fires during this run'],
   [/xunjian_notifications_total/, 'notify/'],
   [/xunjian_collector_series_limit_refused_total/, 'SeriesLimiter wired into ingest'],
   [/xunjian_website_ipv6_/, 'an ipv6check site (needs a government site with AAAA)'],

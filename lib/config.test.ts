@@ -46,7 +46,7 @@ describe('config loading', () => {
     ['enum', 'node:\n  zone: internet\n', 'node.zone', "expected one of 'gov-cloud', 'extranet', 'other', got 'internet'"],
     ['grade', 'node:\n  grade: 4\n', 'node.grade', 'expected one of 2, 3, got 4'],
     ['unknown key', 'colector:\n  url: http://x\n', '', "unknown key 'colector'"],
-    ['unknown nested key', 'collector:\n  uri: http://x\n', 'collector', "unknown key 'uri' (expected one of: url, token, tokenFile, signature, timeoutSeconds, name, caFile, pinnedCaSha256, certFile, keyFile)"],
+    ['unknown nested key', 'collector:\n  uri: http://x\n', 'collector', "unknown key 'uri' (expected one of: url, token, tokenFile, signature, timeoutSeconds, allowInsecureHttp, name, caFile, pinnedCaSha256, certFile, keyFile)"],
     ['pattern with words', 'collector:\n  url: ftp://x\n', 'collector.url', "expected an http:// or https:// URL, got 'ftp://x'"],
     ['minimum', 'report:\n  maxBufferedSamples: 5\n', 'report.maxBufferedSamples', 'expected a value that must be >= 1000, got 5'],
     ['label name', 'node:\n  labels:\n    bad-name: x\n', 'node.labels', "invalid key name 'bad-name': expected a name matching ^[a-zA-Z_][a-zA-Z0-9_]*$"],

@@ -112,3 +112,20 @@ export async function pushBatch(t: PushTarget, nodeId: string, bodies: Buffer[])
   }
   return { kind: 'ack', status: r.status, results: results as BatchItemResult[] };
 }
+
+/**
+ * Whether a collector answers HTTP at all: `GET /healthz`, bounded by min(2 s, the push timeout). Any
+ * answer below 500 counts (an older collector's 404 too); a network error or a 5xx does not. Cheap
+ * enough to repeat every few seconds while the collector is down.
+ */
+export async function probeCollector(t: PushTarget): Promise<boolean> {
+  const url = new URL('healthz', t.url.endsWith('/') ? t.url : `${t.url}/`);
+  const timeout = Math.min(2000, t.timeoutMs);
+  try {
+    const res = await request(url, { method: 'GET', dispatcher: t.dispatcher, headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout) });
+    await res.body.dump();
+    return res.statusCode < 500;
+  } catch {
+    return false;
+  }
+}

@@ -1,7 +1,9 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { Facts, NodeIdentity, Sample } from '../../contract/types.js';
+import { LIMITS } from '../../contract/schema.js';
+import type { Facts, NodeIdentity, Report, Sample } from '../../contract/types.js';
+import { ensurePrivateDir } from '../../lib/fs.js';
 import type { Logger } from '../../lib/log.js';
 import { VERSION } from '../../lib/version.js';
 import type { AgentConfig } from '../config.js';
@@ -11,7 +13,8 @@ import { Delivery } from '../spool/delivery.js';
 import { nextSeq } from '../spool/plan.js';
 import { Spool } from '../spool/spool.js';
 import type { Source, SourceResult } from '../source.js';
-import { SampleBuffer, buildReport, cronFor, factsDigest, shouldSendFacts } from './report.js';
+import { SampleBuffer, buildReport, factsDigest, shouldSendFacts, splitSamples } from './report.js';
+import { cronFor, cronMinGapSeconds, reportOffsetSeconds } from './schedule.js';
 import { SeqState } from './state.js';
 
 export const AGENT_HELP: Record<string, string> = {
@@ -29,6 +32,8 @@ export const AGENT_HELP: Record<string, string> = {
   xunjian_agent_spool_bytes: 'Size of the disk spool.',
   xunjian_agent_spool_dropped_reports_total: 'Reports dropped from the spool unsent to some collector because it exceeded spool.maxBytes or spool.maxAgeHours.',
   xunjian_agent_spool_quarantined_reports_total: 'Corrupt spool files moved to spool/quarantine (those reports are lost).',
+  xunjian_agent_spool_write_errors_total: 'Reports that could not be written to the spool (their samples were put back in the buffer for the next report).',
+  xunjian_agent_reports_split_total: 'Reports split in several because one would have exceeded the contract limits (samples or bytes).',
   xunjian_agent_collector_up: 'Whether the last request to a collector succeeded.',
   xunjian_agent_collector_pending_reports: 'Spooled reports a collector has not acknowledged yet.',
 };
@@ -45,6 +50,20 @@ export function nodeIdentity(cfg: AgentConfig): NodeIdentity {
   const id = cfg.node.id || hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'node';
   return { id, site: cfg.node.site, zone: cfg.node.zone, grade: cfg.node.grade, labels: cfg.node.labels };
 }
+
+/** Time budget of a source: 90% of its interval, or of the shortest gap between its cron runs. */
+export function sourceBudgetMs(source: Pick<Source, 'intervalSeconds' | 'schedule'>): number {
+  const gap = source.schedule ? (cronMinGapSeconds(source.schedule) ?? source.intervalSeconds) : source.intervalSeconds;
+  return gap * 1000 * 0.9;
+}
+
+/** How long the first report waits for the sources' first runs: a slow one goes into a later report. */
+export function firstReportWaitMs(reportIntervalSeconds: number): number {
+  return Math.min(5000, reportIntervalSeconds * 500);
+}
+
+/** Largest report the agent builds: the contract's limits (contract/schema.ts LIMITS). */
+const REPORT_LIMITS = { samples: LIMITS.samples, bytes: LIMITS.reportBytes };
 
 /**
  * Run one source with a time budget; a hung source is aborted, never waited on forever. `onSettled`
@@ -71,6 +90,7 @@ export async function runSource(source: Source, log: Logger, timeoutMs: number, 
 export interface AgentDeps {
   push?: (t: PushTarget, nodeId: string, body: Buffer) => Promise<PushResult>;
   pushBatch?: (t: PushTarget, nodeId: string, bodies: Buffer[]) => Promise<BatchPushResult>;
+  probe?: (t: PushTarget) => Promise<boolean>;
   onAck?: (seq: number) => void;
 }
 
@@ -82,7 +102,11 @@ export class Agent {
   private readonly facts: Facts = {};
   private lastFactsSent: { digest: string; at: number } | undefined;
   private readonly stats = new Map<string, SourceStats>();
-  private readonly seq: SeqState;
+  private readonly seq: SeqState | undefined;
+  private readonly budgets = new Map<string, number>();
+  private spoolWriteErrors = 0;
+  private splitReports = 0;
+  private stopped = false;
   /** Facts digest per spooled seq carrying facts, until acknowledged. */
   private readonly factsInFlight = new Map<number, string>();
   private readonly spool: Spool | undefined;
@@ -101,9 +125,10 @@ export class Agent {
   ) {
     this.node = nodeIdentity(cfg);
     this.buffer = new SampleBuffer(cfg.report.maxBufferedSamples);
-    this.seq = new SeqState(cfg.dataDir);
     this.targets = target === undefined ? [] : Array.isArray(target) ? target : [target];
     if (this.targets.length) {
+      const open = ensurePrivateDir(cfg.dataDir).openMode;
+      if (open !== undefined) log.warn('data directory is readable by group or others: chmod 700 it', { dir: cfg.dataDir, mode: open.toString(8) });
       const spool = { ...DEFAULT_SPOOL, ...cfg.spool };
       const delivery = { ...DEFAULT_DELIVERY, ...cfg.delivery };
       this.spool = new Spool({
@@ -121,12 +146,18 @@ export class Agent {
           batchMaxReports: delivery.batchMaxReports,
           batchMaxBytes: delivery.batchMaxBytes,
           backoff: { initialMs: delivery.backoffInitialSeconds * 1000, maxMs: delivery.backoffMaxSeconds * 1000 },
+          probeIntervalMs: (delivery.probeIntervalSeconds ?? 0) * 1000,
         },
         log,
-        { push: deps.push, pushBatch: deps.pushBatch, onAck: (seq) => this.acked(seq) },
+        { push: deps.push, pushBatch: deps.pushBatch, probe: deps.probe, onAck: (seq) => this.acked(seq) },
       );
+      // after the spool: a missing or damaged seq.json resumes after the highest seq the spool knows
+      this.seq = new SeqState(cfg.dataDir, { log, floor: this.spool.highestSeq });
     }
-    for (const s of sources) this.stats.set(s.name, { runs: 0, errors: 0, skipped: 0, lastDuration: 0, up: 0 });
+    for (const s of sources) {
+      this.stats.set(s.name, { runs: 0, errors: 0, skipped: 0, lastDuration: 0, up: 0 });
+      this.budgets.set(s.name, sourceBudgetMs(s));
+    }
   }
 
   /**
@@ -145,11 +176,15 @@ export class Agent {
     const t0 = performance.now();
     st.runs++;
     try {
-      const r = await runSource(source, this.log, source.intervalSeconds * 1000 * 0.9, () => this.running.delete(source.name));
+      const r = await runSource(source, this.log, this.budgets.get(source.name)!, () => this.running.delete(source.name));
       this.buffer.push(r.samples);
       if (r.help) Object.assign(this.help, r.help);
       if (r.facts) Object.assign(this.facts, r.facts);
-      st.up = 1;
+      if (r.error) {
+        st.errors++;
+        st.up = 0;
+        this.log.warn('source failed in part (what it collected is kept)', { source: source.name, error: r.error });
+      } else st.up = 1;
     } catch (err) {
       st.errors++;
       st.up = 0;
@@ -186,6 +221,8 @@ export class Agent {
       add('xunjian_agent_spool_bytes', st.bytes, 'gauge');
       add('xunjian_agent_spool_dropped_reports_total', st.dropped, 'counter');
       add('xunjian_agent_spool_quarantined_reports_total', st.quarantined, 'counter');
+      add('xunjian_agent_spool_write_errors_total', this.spoolWriteErrors, 'counter');
+      add('xunjian_agent_reports_split_total', this.splitReports, 'counter');
       for (const c of this.delivery.status()) {
         add('xunjian_agent_collector_up', c.up ? 1 : 0, 'gauge', { collector: c.collector });
         add('xunjian_agent_collector_pending_reports', c.pending, 'gauge', { collector: c.collector });
@@ -200,31 +237,98 @@ export class Agent {
   }
 
   /**
-   * Turn the buffer into a report and write it to the disk spool (durably: it survives a kill from
-   * here on), then start sending. With `wait` (default) resolves when the lanes stopped (all sent or
-   * in backoff); the scheduler does not wait, so a long catch-up never delays the next report.
+   * Turn the buffer into reports and write them to the disk spool (durably: they survive a kill from
+   * here on), then start sending. Samples beyond the contract's limits (samples, bytes) go into further
+   * reports with the next seqs: an unsendable report is never built. A report that cannot be written to
+   * the spool is counted and its samples go back into the buffer for the next report. With `wait`
+   * (default) resolves when the lanes stopped (all sent or in backoff); the scheduler does not wait, so a
+   * long catch-up never delays the next report.
    */
   async report(opts: { wait?: boolean } = {}): Promise<void> {
-    if (!this.spool || !this.delivery) throw new Error('agent has no collector to report to');
+    if (!this.spool || !this.delivery || !this.seq) throw new Error('agent has no collector to report to');
     const now = Date.now();
-    const samples = [...this.buffer.drain(), ...this.selfSamples(now)];
+    const drained = this.buffer.drain();
+    const samples = [...drained, ...this.selfSamples(now)];
     const sendFacts = shouldSendFacts(this.facts, this.lastFactsSent, now, this.cfg.report.factsRefreshHours * 3600_000);
-    const seq = nextSeq(this.seq.current, this.spool.highestSeq);
-    const report = buildReport({
-      node: this.node,
-      version: VERSION,
-      interval: this.cfg.report.intervalSeconds,
-      seq,
-      now,
-      samples,
-      help: this.help,
-      facts: sendFacts ? structuredClone(this.facts) : undefined,
-    });
-    this.spool.put(seq, encodeReport(report), now);
-    this.seq.advanceTo(seq);
-    if (sendFacts) this.factsInFlight.set(seq, factsDigest(this.facts));
+    const facts = sendFacts ? structuredClone(this.facts) : undefined;
+    const digest = sendFacts ? factsDigest(this.facts) : undefined;
+    const first = nextSeq(this.seq.current, this.spool.highestSeq);
+    const parts = this.encodeParts(samples, facts, now, first);
+    if (parts.length > 1) {
+      this.splitReports++;
+      this.log.info('report split at the contract limits', { reports: parts.length, samples: samples.length, maxSamples: REPORT_LIMITS.samples, maxBytes: REPORT_LIMITS.bytes });
+    }
+    let seq = first;
+    for (const [i, part] of parts.entries()) {
+      try {
+        this.spool.put(seq, part.body, now);
+      } catch (err) {
+        this.spoolWriteErrors++;
+        // the samples of this part and the following ones wait for the next report (self-metrics are made afresh)
+        const keep = samples.slice(part.from, drained.length);
+        this.buffer.restore(keep);
+        this.log.error('cannot write report to the spool: its samples are kept for the next report', {
+          seq,
+          error: (err as Error).message,
+          keptSamples: keep.length,
+          unsentParts: parts.length - i,
+        });
+        break;
+      }
+      try {
+        this.seq.advanceTo(seq);
+      } catch (err) {
+        // the spooled report keeps the seq from being reused (nextSeq also reads the spool)
+        this.log.error('cannot persist the seq state', { file: this.seq.path, seq, error: (err as Error).message });
+      }
+      if (i === 0 && digest) this.factsInFlight.set(seq, digest);
+      seq++;
+    }
     const sending = this.flush();
     if (opts.wait !== false) await sending;
+  }
+
+  /**
+   * The gzipped reports for these samples, each within the contract's limits: cut by sample count and
+   * JSON bytes, and a part whose gzip is still over the body limit is halved again. Facts ride in the
+   * first part. `from` is the index in `samples` of a part's first sample.
+   */
+  private encodeParts(samples: Sample[], facts: Facts | undefined, now: number, seq: number): { body: Buffer; from: number }[] {
+    const base = (s: Sample[], withFacts: boolean, n = seq): Report =>
+      buildReport({
+        node: this.node,
+        version: VERSION,
+        interval: this.cfg.report.intervalSeconds,
+        seq: n,
+        stream: this.seq!.stream,
+        now,
+        samples: s,
+        help: this.help,
+        facts: withFacts ? facts : undefined,
+      });
+    // envelope plus every HELP text (an upper bound: each part keeps only its own metrics' help) and room for a longer seq
+    const helpBytes = Buffer.byteLength(JSON.stringify(this.help)) + 10;
+    const overhead = Buffer.byteLength(JSON.stringify(base([], false))) + helpBytes + 32;
+    const firstOverhead = overhead + (facts ? Buffer.byteLength(JSON.stringify(facts)) + 10 : 0);
+    const chunks = splitSamples(samples, REPORT_LIMITS, firstOverhead, overhead);
+    const out: { body: Buffer; from: number }[] = [];
+    const queue: { s: Sample[]; from: number }[] = [];
+    let from = 0;
+    for (const c of chunks) {
+      queue.push({ s: c, from });
+      from += c.length;
+    }
+    while (queue.length) {
+      const q = queue.shift()!;
+      const body = encodeReport(base(q.s, out.length === 0, seq + out.length));
+      if (body.length > LIMITS.bodyBytes && q.s.length > 1) {
+        const half = Math.ceil(q.s.length / 2);
+        queue.unshift({ s: q.s.slice(0, half), from: q.from }, { s: q.s.slice(half), from: q.from + half });
+        continue;
+      }
+      out.push({ body, from: q.from });
+    }
+    return out;
   }
 
   private acked(seq: number): void {
@@ -242,15 +346,22 @@ export class Agent {
     return this.delivery?.kick() ?? Promise.resolve();
   }
 
-  /** Collect everything once, send the first report at once, then run on schedules. */
+  /**
+   * Start every source now and on its schedule (its interval, or its cron expression), and the reports
+   * on theirs: every `report.intervalSeconds`, at this node's stable offset inside the interval
+   * (`reportOffsetSeconds`). The first report goes out once every source's first run ended, or after
+   * `firstReportWaitMs` at most: a slow first run (an ipv6check crawl) delays nothing, its samples go
+   * into a later report.
+   */
   async start(): Promise<void> {
-    await this.collectAll();
-    await this.report({ wait: false });
+    const first = this.sources.map((s) => this.collect(s));
     for (const s of this.sources) {
-      this.tasks.push(cron.schedule(cronFor(s.intervalSeconds), () => this.collect(s), { name: `source:${s.name}` }));
+      this.tasks.push(cron.schedule(s.schedule ?? cronFor(s.intervalSeconds), () => this.collect(s), { name: `source:${s.name}` }));
     }
+    const interval = this.cfg.report.intervalSeconds;
+    const offset = reportOffsetSeconds(this.node.id, interval);
     const reporter = cron.schedule(
-      cronFor(this.cfg.report.intervalSeconds),
+      cronFor(interval, offset),
       async () => {
         try {
           await this.report({ wait: false });
@@ -261,9 +372,15 @@ export class Agent {
       { noOverlap: true, name: 'report' },
     );
     this.tasks.push(reporter);
+    this.log.debug('report schedule', { intervalSeconds: interval, offsetSeconds: offset });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(first), new Promise((r) => (timer = setTimeout(r, firstReportWaitMs(interval))))]);
+    clearTimeout(timer);
+    if (!this.stopped) await this.report({ wait: false });
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const t of this.tasks) await t.destroy();
     this.tasks = [];
     await this.delivery?.stop();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../contract/types.js';
-import { SampleBuffer, buildReport, canonicalJson, cronFor, factsDigest, shouldSendFacts } from './report.js';
+import { SampleBuffer, buildReport, canonicalJson, factsDigest, sampleJsonBytes, shouldSendFacts, splitSamples } from './report.js';
 
 const s = (name: string, value: number, ts = 1): Sample => ({ name, labels: {}, value, type: 'gauge', ts });
 
@@ -55,14 +55,37 @@ describe('buildReport', () => {
   });
 });
 
-describe('cronFor', () => {
+
+describe('SampleBuffer.restore', () => {
+  it('puts samples back in front of newer ones, within the bound (oldest dropped and counted)', () => {
+    const b = new SampleBuffer(4);
+    b.push([s('new', 3), s('new', 4)]);
+    b.restore([s('old', 0), s('old', 1), s('old', 2)]);
+    expect(b.drain().map((x) => `${x.name}${x.value}`)).toEqual(['old1', 'old2', 'new3', 'new4']);
+    expect(b.dropped).toBe(1);
+  });
+});
+
+describe('splitSamples', () => {
+  const many = (n: number) => Array.from({ length: n }, (_, i) => s('m', i));
+  const one = sampleJsonBytes(s('m', 5)); // one sample with a one-digit value
   it.each([
-    [1, '* * * * * *'],
-    [15, '*/15 * * * * *'],
-    [60, '0 */1 * * * *'],
-    [300, '0 */5 * * * *'],
-    [3600, '0 0 */1 * * *'],
-    [21600, '0 0 */6 * * *'],
-  ])('%i s → %s', (sec, expr) => expect(cronFor(sec)).toBe(expr));
-  it.each([7, 45, 90, 420, 5400])('%i s cannot be scheduled evenly', (sec) => expect(() => cronFor(sec)).toThrow(/cannot be scheduled evenly/));
+    ['under both limits: one chunk', 5, { samples: 10, bytes: 1e6 }, [5]],
+    ['at the sample limit: one chunk', 10, { samples: 10, bytes: 1e6 }, [10]],
+    ['over the sample limit', 25, { samples: 10, bytes: 1e6 }, [10, 10, 5]],
+    ['nothing: one empty chunk', 0, { samples: 10, bytes: 1e6 }, [0]],
+  ])('%s', (_n, count, limits, sizes) => {
+    const chunks = splitSamples(many(count), limits, 0, 0);
+    expect(chunks.map((c) => c.length)).toEqual(sizes);
+    expect(chunks.flat()).toEqual(many(count)); // order and content kept
+  });
+  it('by bytes, the first chunk carrying more overhead (facts)', () => {
+    const samples = many(10).map((x) => ({ ...x, value: 5 })); // equal sizes
+    const chunks = splitSamples(samples, { samples: 1000, bytes: 100 + 4 * one }, 100 + 2 * one, 100);
+    expect(chunks.map((c) => c.length)).toEqual([2, 4, 4]);
+  });
+  it('a sample bigger than the room gets a chunk of its own', () => {
+    const big = { ...s('m', 1), labels: { x: 'y'.repeat(500) } };
+    expect(splitSamples([s('m', 1), big, s('m', 2)], { samples: 10, bytes: 100 }, 0, 0).map((c) => c.length)).toEqual([1, 1, 1]);
+  });
 });

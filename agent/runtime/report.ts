@@ -16,6 +16,19 @@ export class SampleBuffer {
       this.dropped += over;
     }
   }
+  /**
+   * Put samples that could not be reported back in front (they are older than what came since);
+   * beyond `max` the oldest are dropped and counted.
+   */
+  restore(samples: readonly Sample[]): void {
+    if (!samples.length) return;
+    this.items = [...samples, ...this.items];
+    const over = this.items.length - this.max;
+    if (over > 0) {
+      this.items.splice(0, over);
+      this.dropped += over;
+    }
+  }
   drain(): Sample[] {
     const out = this.items;
     this.items = [];
@@ -52,6 +65,8 @@ export interface ReportInput {
   version: string;
   interval: number;
   seq: number;
+  /** The seq state's stream id (absent: the report belongs to stream ""). */
+  stream?: string;
   now: number;
   samples: Sample[];
   help: Record<string, string>;
@@ -67,6 +82,7 @@ export function buildReport(i: ReportInput): Report {
     node: i.node,
     agent: { version: i.version, interval: i.interval },
     seq: i.seq,
+    ...(i.stream ? { stream: i.stream } : {}),
     sentAt: i.now,
     samples: i.samples.filter((s) => Number.isFinite(s.value)),
   };
@@ -75,10 +91,38 @@ export function buildReport(i: ReportInput): Report {
   return r;
 }
 
-/** A node-cron expression (with seconds) firing every `seconds`; throws when none exists. */
-export function cronFor(seconds: number): string {
-  if (seconds >= 1 && seconds < 60 && 60 % seconds === 0) return seconds === 1 ? '* * * * * *' : `*/${seconds} * * * * *`;
-  if (seconds >= 60 && seconds < 3600 && seconds % 60 === 0 && 60 % (seconds / 60) === 0) return `0 */${seconds / 60} * * * *`;
-  if (seconds >= 3600 && seconds % 3600 === 0 && 24 % (seconds / 3600) === 0) return `0 0 */${seconds / 3600} * * *`;
-  throw new Error(`${seconds} s cannot be scheduled evenly: use a divisor of 60 s, of 60 min (in whole minutes) or of 24 h (in whole hours)`);
+/** Bytes a sample takes in a report's JSON (its own JSON and the comma before it). */
+export function sampleJsonBytes(s: Sample): number {
+  return Buffer.byteLength(JSON.stringify(s)) + 1;
+}
+
+export interface SplitLimits {
+  /** Most samples per report. */
+  samples: number;
+  /** Most bytes of a report's JSON. */
+  bytes: number;
+}
+
+/**
+ * Cut samples (in order) into the fewest consecutive chunks of which each fits the limits, the first
+ * chunk carrying `firstOverheadBytes` of everything but samples (envelope, help, facts), the others
+ * `overheadBytes`. Always at least one chunk (possibly empty). A single sample larger than the byte room
+ * gets a chunk of its own (the contract's per-sample bounds keep it far below any report limit).
+ */
+export function splitSamples(samples: readonly Sample[], limits: SplitLimits, firstOverheadBytes: number, overheadBytes: number): Sample[][] {
+  const out: Sample[][] = [];
+  let cur: Sample[] = [];
+  let bytes = firstOverheadBytes;
+  for (const s of samples) {
+    const b = sampleJsonBytes(s);
+    if (cur.length > 0 && (cur.length >= limits.samples || bytes + b > limits.bytes)) {
+      out.push(cur);
+      cur = [];
+      bytes = overheadBytes;
+    }
+    cur.push(s);
+    bytes += b;
+  }
+  out.push(cur);
+  return out;
 }

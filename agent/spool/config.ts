@@ -42,10 +42,18 @@ export const deliverySchema = {
     batchMaxBytes: { type: 'integer', minimum: 1024, default: 1_048_576, description: 'Most bytes (gzipped) per batch request; one report is sent alone whatever its size.' },
     backoffInitialSeconds: { type: 'number', minimum: 0.01, default: 1, description: 'Wait after the first failed request to a collector; doubles per failure, with jitter.' },
     backoffMaxSeconds: { type: 'number', minimum: 0.01, default: 300, description: 'Longest wait between attempts (a Retry-After from the collector is honoured even when longer, up to 1 h).' },
+    probeIntervalSeconds: {
+      type: 'number',
+      minimum: 0,
+      maximum: 300,
+      default: 2,
+      description:
+        'While every collector is in backoff after a network error or a 5xx, ask each this often whether it answers again (GET /healthz, a few hundred bytes) and send at once when it does. 0: wait for the backoff. A Retry-After is always honoured.',
+    },
   },
 } as const;
 
-export const DEFAULT_DELIVERY: DeliveryConfig = { mode: 'failover', batchMaxReports: 100, batchMaxBytes: 1_048_576, backoffInitialSeconds: 1, backoffMaxSeconds: 300 };
+export const DEFAULT_DELIVERY: DeliveryConfig = { mode: 'failover', batchMaxReports: 100, batchMaxBytes: 1_048_576, backoffInitialSeconds: 1, backoffMaxSeconds: 300, probeIntervalSeconds: 2 };
 export const DEFAULT_SPOOL: SpoolConfig = { maxBytes: 268_435_456, maxAgeHours: 168 };
 
 export interface DeliveryConfig {
@@ -54,6 +62,8 @@ export interface DeliveryConfig {
   batchMaxBytes: number;
   backoffInitialSeconds: number;
   backoffMaxSeconds: number;
+  /** Optional in the type (configs built in code); the loader fills it. */
+  probeIntervalSeconds?: number;
 }
 
 export const spoolSchema = {

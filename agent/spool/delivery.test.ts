@@ -156,4 +156,56 @@ describe('Delivery', () => {
     const spool = new Spool({ dir, maxBytes: 1e9, maxAgeMs: 1e9, log });
     expect(() => new Delivery(spool, [T('a'), T('a')], 'n1', { ...opts, mode: 'fanout' }, log)).toThrow('collector names must be unique, got a, a');
   });
+
+  it('a collector in backoff that answers the probe again gets the backlog at once, not after its backoff', async () => {
+    let up = false;
+    let probes = 0;
+    const spool = new Spool({ dir, maxBytes: 1e9, maxAgeMs: 1e9, log, now: () => clock });
+    const sent: number[] = [];
+    let delivered: () => void = () => {};
+    const done = new Promise<void>((r) => (delivered = r));
+    const d = new Delivery(spool, [T('a')], 'n1', { ...opts, backoff: { initialMs: 3_600_000, maxMs: 3_600_000 }, probeIntervalMs: 10 }, log, {
+      now: () => clock,
+      random: () => 0,
+      probe: async () => {
+        probes++;
+        if (probes === 3) up = true; // the collector comes back after two probes failed
+        return up;
+      },
+      push: async (_t, _n, b) => {
+        if (!up) return { kind: 'retry', error: 'ECONNREFUSED', message: 'refused' };
+        sent.push(Number(b.toString()));
+        if (sent.length === 2) delivered();
+        return ack;
+      },
+      pushBatch: async () => ({ kind: 'rejected', status: 404, error: 'not_found', message: '' }),
+    });
+    spool.put(1, Buffer.from('1'));
+    await d.kick(); // fails: backoff of an hour (fake clock never moves)
+    expect(sent).toEqual([]);
+    spool.put(2, Buffer.from('2'));
+    await done; // only the probe can end an hour's backoff here
+    await d.stop();
+    expect(sent).toEqual([1, 2]);
+    expect(probes).toBe(3);
+  });
+
+  it('no probe during a Retry-After the collector asked for', async () => {
+    let probes = 0;
+    const spool = new Spool({ dir, maxBytes: 1e9, maxAgeMs: 1e9, log, now: () => clock });
+    const d = new Delivery(spool, [T('a')], 'n1', { ...opts, probeIntervalMs: 5 }, log, {
+      now: () => clock,
+      random: () => 0,
+      probe: async () => {
+        probes++;
+        return true;
+      },
+      push: async () => ({ kind: 'retry', status: 429, error: 'rate_limited', message: '', retryAfterMs: 60_000 }),
+    });
+    spool.put(1, Buffer.from('1'));
+    await d.kick();
+    await new Promise((r) => setTimeout(r, 60));
+    await d.stop();
+    expect(probes).toBe(0);
+  });
 });

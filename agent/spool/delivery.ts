@@ -1,5 +1,5 @@
 import type { Logger } from '../../lib/log.js';
-import { type BatchPushResult, type PushResult, type PushTarget, pushBatch, pushReport, targetName } from '../push/push.js';
+import { type BatchPushResult, type PushResult, type PushTarget, probeCollector, pushBatch, pushReport, targetName } from '../push/push.js';
 import { type BackoffOptions, backoffDelay, pendingCount, takeBatch } from './plan.js';
 import type { Spool } from './spool.js';
 
@@ -22,12 +22,19 @@ export interface DeliveryOptions {
   batchMaxReports: number;
   batchMaxBytes: number;
   backoff: BackoffOptions;
+  /**
+   * While every collector of a lane is in backoff after a network error or a 5xx without Retry-After,
+   * probe them this often (`GET /healthz`, headers only) and send at once when one answers. 0: no probe.
+   */
+  probeIntervalMs?: number;
 }
 
 export interface DeliveryDeps {
   push?: (t: PushTarget, nodeId: string, body: Buffer) => Promise<PushResult>;
   pushBatch?: (t: PushTarget, nodeId: string, bodies: Buffer[]) => Promise<BatchPushResult>;
   onAck?: (seq: number, collector: string) => void;
+  /** Whether a collector answers at all (default: `probeCollector`). */
+  probe?: (t: PushTarget) => Promise<boolean>;
   random?: () => number;
   now?: () => number;
 }
@@ -44,11 +51,15 @@ interface TargetState {
   failures: number;
   downUntil: number;
   noBatch: boolean;
+  /** In backoff for a failure a probe may end early (not a Retry-After the collector asked for). */
+  probeable: boolean;
 }
 
 class Lane {
   running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private probing = false;
   stopped = false;
 
   constructor(
@@ -68,15 +79,56 @@ class Lane {
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.kick(), Math.max(1, delayMs));
+    const every = this.d.opts.probeIntervalMs ?? 0;
+    if (every > 0 && delayMs > every) this.scheduleProbe(every);
+  }
+
+  /** At most one probe pending: a new report kicking the lane does not push the probe back. */
+  private scheduleProbe(every: number): void {
+    if (this.probeTimer) return;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.probe(every);
+    }, every);
+  }
+
+  /** One probe round over the collectors in a probeable backoff; the first that answers ends its backoff. */
+  private async probe(every: number): Promise<void> {
+    if (this.stopped || this.running || this.probing) return;
+    const now = this.d.now();
+    const down = this.targets.filter((t) => t.probeable && t.downUntil > now + every);
+    if (!down.length) return;
+    this.probing = true;
+    let back: TargetState[] = [];
+    try {
+      const answers = await Promise.all(down.map((t) => this.d.probe(t.t).catch(() => false)));
+      back = down.filter((_, i) => answers[i]);
+    } finally {
+      this.probing = false;
+    }
+    if (this.stopped) return;
+    if (!back.length) {
+      this.scheduleProbe(every);
+      return;
+    }
+    for (const t of back) {
+      t.downUntil = 0;
+      t.probeable = false;
+      this.d.log.info('collector answers again: sending now instead of waiting for the backoff', { collector: t.name });
+    }
+    clearTimeout(this.timer);
+    void this.kick();
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
   }
 
   private async run(): Promise<void> {
-    const { spool, opts, log } = this.d;
+    const { spool, opts } = this.d;
     while (!this.stopped) {
       const batch = takeBatch(spool.list(), spool.cursor(this.name), opts.batchMaxReports, opts.batchMaxBytes);
       if (batch.length === 0) return;
@@ -93,56 +145,72 @@ class Lane {
       }
       if (items.length === 0) continue; // all quarantined or gone: the next batch
       const useBatch = items.length > 1 && !ts.noBatch;
-      const r: BatchPushResult | PushResult = useBatch
-        ? await this.d.pushBatch(ts.t, this.d.nodeId, items.map((i) => i.body))
-        : await this.d.push(ts.t, this.d.nodeId, items[0]!.body);
-      if (this.stopped && r.kind === 'retry') return;
-      if (r.kind === 'retry') {
-        this.d.counters.pushErrors++;
-        ts.failures++;
-        const delay = backoffDelay(ts.failures, opts.backoff, this.d.random(), r.retryAfterMs);
-        ts.downUntil = this.d.now() + delay;
-        log.warn('push failed; will retry', {
-          collector: ts.name,
-          firstSeq: items[0]!.seq,
-          reports: useBatch ? items.length : 1,
-          ...(r.status ? { status: r.status } : {}),
-          error: r.error,
-          reason: r.message,
-          retryInSeconds: delay / 1000,
-          pending: pendingCount(spool.list(), spool.cursor(this.name)),
-        });
-        continue;
+      const held = (useBatch ? items : items.slice(0, 1)).map((i) => i.seq);
+      // In flight: not dropped for the spool bounds until this request ended (acknowledged or not).
+      spool.hold(held);
+      try {
+        if (await this.send(ts, items, useBatch)) return;
+      } finally {
+        spool.release(held);
       }
-      ts.failures = 0;
-      ts.downUntil = 0;
-      if (useBatch && r.kind === 'rejected') {
-        // The collector refused the batch as a whole (no batch endpoint, too large...): one by one from now on.
-        ts.noBatch = true;
-        log.warn('collector refused a batch; sending one report per request', { collector: ts.name, status: r.status, error: r.error });
-        continue;
-      }
-      const sent = useBatch ? items : items.slice(0, 1);
-      if (r.kind === 'rejected') {
-        this.d.counters.rejected++;
-        log.error('collector rejected report; dropped', { collector: ts.name, seq: sent[0]!.seq, status: r.status, error: r.error, reason: r.message });
-      } else if ('results' in r) {
-        r.results.forEach((res, i) => {
-          const seq = sent[i]!.seq;
-          if ('status' in res) {
-            this.d.counters.sent++;
-            this.d.onAck(seq, ts.name);
-          } else {
-            this.d.counters.rejected++;
-            log.error('collector rejected report; dropped', { collector: ts.name, seq, error: res.error, reason: res.message });
-          }
-        });
-      } else {
-        this.d.counters.sent++;
-        this.d.onAck(sent[0]!.seq, ts.name);
-      }
-      spool.ack(this.name, sent[sent.length - 1]!.seq);
     }
+  }
+
+  /** One request and what its answer means; true when the lane must stop now. */
+  private async send(ts: TargetState, items: { seq: number; body: Buffer }[], useBatch: boolean): Promise<boolean> {
+    const { spool, opts, log } = this.d;
+    const r: BatchPushResult | PushResult = useBatch
+      ? await this.d.pushBatch(ts.t, this.d.nodeId, items.map((i) => i.body))
+      : await this.d.push(ts.t, this.d.nodeId, items[0]!.body);
+    if (this.stopped && r.kind === 'retry') return true;
+    if (r.kind === 'retry') {
+      this.d.counters.pushErrors++;
+      ts.failures++;
+      const delay = backoffDelay(ts.failures, opts.backoff, this.d.random(), r.retryAfterMs);
+      ts.downUntil = this.d.now() + delay;
+      ts.probeable = r.retryAfterMs === undefined;
+      log.warn('push failed; will retry', {
+        collector: ts.name,
+        firstSeq: items[0]!.seq,
+        reports: useBatch ? items.length : 1,
+        ...(r.status ? { status: r.status } : {}),
+        error: r.error,
+        reason: r.message,
+        retryInSeconds: delay / 1000,
+        pending: pendingCount(spool.list(), spool.cursor(this.name)),
+      });
+      return false;
+    }
+    ts.failures = 0;
+    ts.downUntil = 0;
+    ts.probeable = false;
+    if (useBatch && r.kind === 'rejected') {
+      // The collector refused the batch as a whole (no batch endpoint, too large...): one by one from now on.
+      ts.noBatch = true;
+      log.warn('collector refused a batch; sending one report per request', { collector: ts.name, status: r.status, error: r.error });
+      return false;
+    }
+    const sent = useBatch ? items : items.slice(0, 1);
+    if (r.kind === 'rejected') {
+      this.d.counters.rejected++;
+      log.error('collector rejected report; dropped', { collector: ts.name, seq: sent[0]!.seq, status: r.status, error: r.error, reason: r.message });
+    } else if ('results' in r) {
+      r.results.forEach((res, i) => {
+        const seq = sent[i]!.seq;
+        if ('status' in res) {
+          this.d.counters.sent++;
+          this.d.onAck(seq, ts.name);
+        } else {
+          this.d.counters.rejected++;
+          log.error('collector rejected report; dropped', { collector: ts.name, seq, error: res.error, reason: res.message });
+        }
+      });
+    } else {
+      this.d.counters.sent++;
+      this.d.onAck(sent[0]!.seq, ts.name);
+    }
+    spool.ack(this.name, sent[sent.length - 1]!.seq);
+    return false;
   }
 }
 
@@ -154,6 +222,7 @@ export class Delivery {
   readonly random: () => number;
   readonly now: () => number;
   readonly onAck: (seq: number, collector: string) => void;
+  readonly probe: (t: PushTarget) => Promise<boolean>;
 
   constructor(
     readonly spool: Spool,
@@ -168,9 +237,10 @@ export class Delivery {
     this.random = deps.random ?? Math.random;
     this.now = deps.now ?? Date.now;
     this.onAck = deps.onAck ?? (() => {});
+    this.probe = deps.probe ?? probeCollector;
     // A caller that injects only `push` (tests, embedding) gets one report per request, never real batches.
     const noBatch = deps.push !== undefined && deps.pushBatch === undefined;
-    const states = targets.map((t) => ({ t, name: targetName(t), failures: 0, downUntil: 0, noBatch }));
+    const states = targets.map((t) => ({ t, name: targetName(t), failures: 0, downUntil: 0, noBatch, probeable: false }));
     const names = new Set(states.map((s) => s.name));
     if (names.size !== states.length) throw new Error(`collector names must be unique, got ${states.map((s) => s.name).join(', ')}`);
     this.lanes = opts.mode === 'failover' || states.length <= 1 ? [new Lane(opts.mode === 'failover' ? 'failover' : states[0]?.name ?? 'failover', states, this)] : states.map((s) => new Lane(s.name, [s], this));

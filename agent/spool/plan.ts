@@ -20,13 +20,18 @@ export interface Bounds {
 /**
  * How many of the oldest entries to drop so that the spool fits its bounds: the leading entries older
  * than `maxAgeMs`, and then as many more of the oldest as needed to bring the total to `maxBytes` or less.
+ * A report being sent (`held`) is not a candidate, nor is anything after it: dropping it would count
+ * a loss that its acknowledgement may still prevent. The spool then exceeds its bound until that
+ * request ends (by at most what is spooled during one request).
  */
-export function planDrops(entries: readonly Entry[], bounds: Bounds, now: number): number {
+export function planDrops(entries: readonly Entry[], bounds: Bounds, now: number, held?: ReadonlySet<number>): number {
+  const limit = held?.size ? entries.findIndex((e) => held.has(e.seq)) : -1;
+  const n = limit === -1 ? entries.length : limit;
   let k = 0;
-  while (k < entries.length && now - entries[k]!.createdAt > bounds.maxAgeMs) k++;
+  while (k < n && now - entries[k]!.createdAt > bounds.maxAgeMs) k++;
   let total = 0;
   for (let i = k; i < entries.length; i++) total += entries[i]!.bytes;
-  while (k < entries.length && total > bounds.maxBytes) {
+  while (k < n && total > bounds.maxBytes) {
     total -= entries[k]!.bytes;
     k++;
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -122,5 +122,47 @@ describe('Spool (files in a temp dir)', () => {
     expect(files()).toHaveLength(1);
     s.setCollectors(['a']);
     expect(files()).toHaveLength(0);
+  });
+
+  it('a directory named like a report is quarantined, naming its path; the spool opens and the rest is kept', () => {
+    const s = open();
+    s.put(1, body(1));
+    s.put(3, body(3));
+    mkdirSync(join(dir, recordFileName(2)));
+    clock = 42;
+    const r = open();
+    expect(r.list().map((e) => e.seq)).toEqual([1, 3]);
+    expect(r.stats().quarantined).toBe(1);
+    expect(readdirSync(join(dir, 'quarantine'))).toEqual([`${recordFileName(2)}.42`]);
+    const line = lines.find((l) => l.includes('corrupt spool file quarantined'))!;
+    expect(line).toContain(`unreadable ${join(dir, recordFileName(2))}: EISDIR`);
+  });
+
+  it('reports held by a request are not dropped for the bounds; released, the bounds apply', () => {
+    const size = encodeRecord({ seq: 1, createdAt: 0, body: body(1) }).length;
+    const s = open({ maxBytes: size * 2 });
+    s.setCollectors(['a']);
+    s.put(1, body(1));
+    s.hold([1]);
+    s.put(2, body(2));
+    s.put(3, body(3)); // 3 reports > 2: seq 1 would go, but it is in flight
+    expect(s.list().map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(s.stats().dropped).toBe(0);
+    s.ack('a', 1); // acknowledged: deleted, never counted as dropped
+    s.release([1]);
+    expect(s.list().map((e) => e.seq)).toEqual([2, 3]);
+    expect(s.stats().dropped).toBe(0);
+    s.hold([2]);
+    s.put(4, body(4));
+    s.release([2]); // that request failed: now the bound drops it
+    expect(s.list().map((e) => e.seq)).toEqual([3, 4]);
+    expect(s.stats().dropped).toBe(1);
+  });
+
+  it('is created private (0700)', () => {
+    const sub = join(dir, 'data', 'spool');
+    new Spool({ dir: sub, maxBytes: 1e9, maxAgeMs: 1e9, log });
+    expect(statSync(sub).mode & 0o777).toBe(0o700);
+    expect(statSync(join(sub, 'quarantine')).mode & 0o777).toBe(0o700);
   });
 });

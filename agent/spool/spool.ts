@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../lib/log.js';
-import { writeFileAtomic } from '../runtime/state.js';
+import { ensurePrivateDir, writeFileAtomic } from '../../lib/fs.js';
 import { type Bounds, deletableThrough, type Entry, planDrops } from './plan.js';
 import { decodeRecord, encodeRecord, parseRecordFileName, recordFileName } from './record.js';
 
@@ -36,12 +36,16 @@ export class Spool {
   private readonly cursors = new Map<string, number>();
   private active: string[] = [];
   private readonly now: () => number;
+  /** Seqs in a request right now (count per lane): not dropped for the bounds meanwhile. */
+  private readonly held = new Map<number, number>();
 
   constructor(private readonly o: SpoolOptions) {
     this.dir = o.dir;
     this.quarantineDir = join(o.dir, 'quarantine');
     this.now = o.now ?? Date.now;
-    mkdirSync(this.quarantineDir, { recursive: true });
+    const open = ensurePrivateDir(o.dir).openMode;
+    if (open !== undefined) o.log.warn('spool directory is readable by group or others (it holds every report): chmod 700 it', { dir: o.dir, mode: open.toString(8) });
+    ensurePrivateDir(this.quarantineDir);
     this.load();
   }
 
@@ -82,7 +86,15 @@ export class Spool {
         unlinkSync(path);
         continue;
       }
-      const rec = decodeRecord(readFileSync(path));
+      let buf: Buffer;
+      try {
+        buf = readFileSync(path);
+      } catch (err) {
+        // e.g. a directory named like a report (EISDIR): set aside, never a reason not to start
+        this.quarantine(seq, `unreadable ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        continue;
+      }
+      const rec = decodeRecord(buf);
       if (!rec.ok || rec.record.seq !== seq) {
         this.quarantine(seq, rec.ok ? `seq ${rec.record.seq} in file of seq ${seq}` : rec.reason);
         continue;
@@ -99,20 +111,22 @@ export class Spool {
 
   private quarantine(seq: number, reason: string): void {
     const name = recordFileName(seq);
+    const file = join(this.dir, name);
+    const to = join(this.quarantineDir, `${name}.${this.now()}`);
     try {
-      renameSync(join(this.dir, name), join(this.quarantineDir, `${name}.${this.now()}`));
+      renameSync(file, to);
     } catch (err) {
-      this.o.log.error('cannot move corrupt spool file to quarantine; deleting it', { seq, error: (err as Error).message });
+      this.o.log.error('cannot move corrupt spool file to quarantine; deleting it', { file, seq, error: (err as Error).message });
       try {
-        unlinkSync(join(this.dir, name));
+        unlinkSync(file);
       } catch {
-        // already gone
+        // already gone (or a directory that cannot be removed this way: left for the operator, never read)
       }
     }
     this.state.quarantined++;
     this.saveState();
     this.entries = this.entries.filter((e) => e.seq !== seq);
-    this.o.log.error('corrupt spool file quarantined; that report is lost', { seq, reason, dir: this.quarantineDir });
+    this.o.log.error('corrupt spool file quarantined; that report is lost', { seq, reason, file, movedTo: to });
   }
 
   /** Spooled reports, ascending by seq (a copy). */
@@ -147,9 +161,24 @@ export class Spool {
     this.enforceBounds();
   }
 
+  /** Mark seqs as being sent: they are not dropped for the bounds until released. */
+  hold(seqs: readonly number[]): void {
+    for (const s of seqs) this.held.set(s, (this.held.get(s) ?? 0) + 1);
+  }
+
+  /** The request carrying `seqs` ended; the bounds apply to them again (now, if still spooled). */
+  release(seqs: readonly number[]): void {
+    for (const s of seqs) {
+      const n = (this.held.get(s) ?? 0) - 1;
+      if (n > 0) this.held.set(s, n);
+      else this.held.delete(s);
+    }
+    this.enforceBounds();
+  }
+
   /** Drop the oldest reports beyond the byte and age bounds; returns how many were dropped. */
   enforceBounds(): number {
-    const k = planDrops(this.entries, this.o, this.now());
+    const k = planDrops(this.entries, this.o, this.now(), new Set(this.held.keys()));
     if (k === 0) return 0;
     const gone = this.entries.slice(0, k);
     // Count first (with the highest dropped seq), then delete: a crash in between leaves files that
@@ -180,7 +209,8 @@ export class Spool {
         this.entries = this.entries.filter((e) => e.seq !== seq);
         return undefined;
       }
-      throw err;
+      this.quarantine(seq, `unreadable ${join(this.dir, recordFileName(seq))}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return undefined;
     }
     const rec = decodeRecord(buf);
     if (!rec.ok || rec.record.seq !== seq) {

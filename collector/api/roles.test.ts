@@ -24,6 +24,19 @@ const DOCUMENTED: Record<string, Role | 'public' | 'node'> = {
   'POST /api/v1/api-tokens': 'admin',
   'DELETE /api/v1/api-tokens/:name': 'admin',
   'POST /api/v1/-/reload': 'admin',
+  'GET /api/v1/rules': 'viewer',
+  'GET /api/v1/alerts': 'viewer',
+  'GET /api/v1/query': 'viewer',
+  'GET /api/v1/query_range': 'viewer',
+  'GET /api/v1/alerts/active': 'viewer',
+  'POST /api/v1/alerts/:fingerprint/claim': 'operator',
+  'DELETE /api/v1/alerts/:fingerprint/claim': 'operator',
+  'POST /api/v1/alerts/:fingerprint/ack': 'operator',
+  'GET /api/v1/silences': 'viewer',
+  'POST /api/v1/silences': 'operator',
+  'DELETE /api/v1/silences/:id': 'operator',
+  'GET /api/v1/notifications': 'viewer',
+  'GET /api/v1/notifications/:id': 'viewer',
 };
 
 let c: Collector;
@@ -36,7 +49,7 @@ beforeAll(async () => {
 });
 afterAll(() => c.close());
 
-const concrete = (path: string) => path.replace(':id', 'n1').replace(':group', 'host.posture').replace(':name', 'nobody');
+const concrete = (path: string) => path.replace(':id', 'n1').replace(':group', 'host.posture').replace(':name', 'nobody').replace(':fingerprint', '0123456789abcdef');
 
 describe('API roles', () => {
   it('documents every route of the table', () => {

@@ -27,7 +27,9 @@ describe('agent killed with SIGKILL repeatedly (real processes)', () => {
     let targeted = 0;
     for (let i = 0; i < kills; i++) {
       if (i === 4) await c.start(); // first kills with the collector down (backlog), then while sending
-      a.start();
+      const p = a.start();
+      // the delays count from the agent's start, not from the spawn (process start-up takes seconds on a loaded machine)
+      await waitFor('the agent started', () => p.log.includes('agent starting'), 20_000, 20);
       if (i >= 4 && i % 2 === 0) {
         // kill the moment the collector has stored something new: its ack is still in the proxy
         const before = c.receipts('village-k').length;
@@ -60,5 +62,5 @@ describe('agent killed with SIGKILL repeatedly (real processes)', () => {
     expect(duplicates).toBeGreaterThanOrEqual(targeted);
     await proxy.close();
     expect(c.proc!.log).not.toContain('report rejected');
-  }, 60_000);
+  }, 120_000);
 });

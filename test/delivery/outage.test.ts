@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, sampleValue, waitFor } from './helpers.js';
+import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, sampleValue, slowAckProxy, sleep, waitFor } from './helpers.js';
 
 /** Collector outages with real processes: the spool delivers every report exactly once, in order. */
 const dirs: string[] = [];
@@ -101,4 +101,53 @@ describe('delivery through collector outages (real processes)', () => {
     expect(a.logs.join('')).toMatch(/corrupt spool file quarantined; that report is lost component=spool seq=2 reason="checksum mismatch"/);
   });
 
+  it('slow link (answers 1.5 s late) with a 2 KiB spool: the drop counter equals the seqs really missing', async () => {
+    const c = await collector();
+    const token = c.token('village-slow');
+    await c.start();
+    const proxy = await slowAckProxy(c.port, 1500);
+    const a = agent('village-slow', { collector: { url: `http://127.0.0.1:${proxy.port}`, token, timeoutSeconds: 5 }, spool: { maxBytes: 2048 } });
+    dirs.push(c.dir, a.dir);
+    try {
+      a.start();
+      await waitFor('8 reports through the slow link', () => c.receipts('village-slow').length >= 8, 30_000);
+      await a.stop();
+    } finally {
+      await proxy.close();
+    }
+    const n = a.lastSeq();
+    const received = c.receipts('village-slow').map((r) => r.seq);
+    const left = a.spooled();
+    const missing = range(1, n).filter((s) => !received.includes(s) && !left.includes(s));
+    expect(a.spoolState().dropped).toBe(missing.length);
+  });
+
+  it("the collector's return is noticed within seconds (probe), not after the backoff", async () => {
+    const c = await collector();
+    const token = c.token('village-back');
+    await c.start();
+    const backoff = 30; // first retry after 15-30 s
+    const a = agent('village-back', { collector: { url: c.url, token, timeoutSeconds: 2 } }, { delivery: { backoffInitialSeconds: backoff, backoffMaxSeconds: backoff, probeIntervalSeconds: 1 } });
+    dirs.push(c.dir, a.dir);
+    a.start();
+    await waitFor('2 reports before the outage', () => c.receipts('village-back').length >= 2);
+    await c.stop();
+    await waitFor('a failed push', () => a.proc!.log.includes('push failed; will retry'));
+    await sleep(2000);
+    const spooled = a.lastSeq();
+    await c.start();
+    const back = Date.now();
+    await waitFor(
+      'the backlog delivered',
+      () => {
+        const seqs = c.receipts('village-back').map((r) => r.seq);
+        return seqs.length >= spooled && contiguous(seqs);
+      },
+      (backoff / 2) * 1000 - 2000,
+    );
+    const took = (Date.now() - back) / 1000;
+    expect(took).toBeLessThan(backoff / 2); // the earliest the backoff alone would have retried
+    expect(a.proc!.log).toContain('collector answers again: sending now instead of waiting for the backoff');
+    await a.stop();
+  });
 });

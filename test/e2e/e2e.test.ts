@@ -88,10 +88,11 @@ describe('end to end: agent → collector → /metrics', () => {
     const nodes = await waitFor(
       async () => {
         const body = JSON.parse(await get(`${base}/api/v1/nodes`)) as { nodes: Record<string, unknown>[] };
-        return body.nodes.length > 0 && body.nodes;
+        // the first report does not wait for a slow first run: wait for the one carrying the host's facts
+        return body.nodes.length > 0 && Boolean(body.nodes[0]!.factsAt) && body.nodes;
       },
       30_000,
-      'the first report',
+      'a report with the host source',
     ).catch((err: Error) => {
       throw new Error(`${err.message}\nagent:\n${agent.output()}\ncollector:\n${collector.output()}`);
     });

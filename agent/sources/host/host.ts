@@ -1,16 +1,25 @@
+import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import si from 'systeminformation';
 import type { Sample } from '../../../contract/types.js';
 import type { Source, SourceContext, SourceResult } from '../../source.js';
 import type { HostSourceConfig } from './config.js';
+import { type ProcStat, parseProcStat } from './procstat.js';
 
 /**
- * Host metrics with node_exporter's names, so existing dashboards work. CPU time comes from
- * os.cpus() (kernel counters, no sampling delay; systeminformation's currentLoad sleeps ~0.5 s);
- * memory, filesystems, interfaces and addresses come from systeminformation.
+ * Host metrics with node_exporter's names, so existing dashboards work. CPU time and the kernel's
+ * counters come from /proc/stat as node_exporter reads it (every mode: user, nice, system, idle,
+ * iowait, irq, softirq, steal; os.cpus() where there is no /proc); memory, filesystems, interfaces and
+ * addresses from systeminformation. What does not change while the agent runs (the OS) is read once.
  */
 export const HOST_HELP: Record<string, string> = {
   node_cpu_seconds_total: 'Seconds the CPUs spent in each mode.',
+  node_cpu_guest_seconds_total: 'Seconds the CPUs spent in guests (VMs) for each mode.',
+  node_context_switches_total: 'Total number of context switches.',
+  node_forks_total: 'Total number of forks.',
+  node_intr_total: 'Total number of interrupts serviced.',
+  node_procs_running: 'Number of processes in runnable state.',
+  node_procs_blocked: 'Number of processes blocked waiting for I/O to complete.',
   node_load1: '1m load average.',
   node_load5: '5m load average.',
   node_load15: '15m load average.',
@@ -63,27 +72,67 @@ export function hostAddresses(ifaces: NodeJS.Dict<os.NetworkInterfaceInfo[]>): H
   return out;
 }
 
-export function createHostSource(cfg: HostSourceConfig): Source {
+/** /proc/stat, or undefined where there is none (not Linux): os.cpus() then. */
+async function readProcStat(path: string): Promise<ProcStat | undefined> {
+  try {
+    return parseProcStat(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export interface HostSourceDeps {
+  /** Path of /proc/stat (tests give a fixture). */
+  procStat?: string;
+  /** systeminformation's osInfo (read once per source). */
+  osInfo?: () => Promise<si.Systeminformation.OsData>;
+}
+
+export function createHostSource(cfg: HostSourceConfig, deps: HostSourceDeps = {}): Source {
   const fsExcluded = new Set(cfg.excludeFilesystemTypes);
   const ifExcluded = cfg.excludeInterfaces.map((r) => new RegExp(r));
+  const procStatPath = deps.procStat ?? '/proc/stat';
+  const readOs = deps.osInfo ?? (() => si.osInfo());
+  // the OS does not change while the agent runs: read once (a failed read is tried again next time)
+  let osInfo: Promise<si.Systeminformation.OsData> | undefined;
+  const osOnce = () => {
+    osInfo ??= readOs().catch((err: unknown) => {
+      osInfo = undefined;
+      throw err;
+    });
+    return osInfo;
+  };
   return {
     name: 'host',
     intervalSeconds: cfg.intervalSeconds,
     async collect(ctx: SourceContext): Promise<SourceResult> {
-      const [mem, fsList, net, osInfo] = await Promise.all([si.mem(), si.fsSize(), si.networkStats('*'), si.osInfo()]);
+      const [mem, fsList, net, osData, stat] = await Promise.all([si.mem(), si.fsSize(), si.networkStats('*'), osOnce(), readProcStat(procStatPath)]);
       const ts = ctx.now();
       const samples: Sample[] = [];
       const g = (name: string, value: number, labels: Record<string, string> = {}) => samples.push({ name, labels, value, type: 'gauge', ts });
       const c = (name: string, value: number, labels: Record<string, string> = {}) => samples.push({ name, labels, value, type: 'counter', ts });
 
-      os.cpus().forEach((cpu, i) => {
-        for (const [mode, ms] of Object.entries(cpu.times)) c('node_cpu_seconds_total', ms / 1000, { cpu: String(i), mode: mode === 'sys' ? 'system' : mode });
-      });
+      if (stat?.cpus.length) {
+        for (const cpu of stat.cpus) {
+          for (const [mode, secs] of Object.entries(cpu.seconds)) c('node_cpu_seconds_total', secs, { cpu: cpu.cpu, mode });
+          c('node_cpu_guest_seconds_total', cpu.guest.user, { cpu: cpu.cpu, mode: 'user' });
+          c('node_cpu_guest_seconds_total', cpu.guest.nice, { cpu: cpu.cpu, mode: 'nice' });
+        }
+      } else {
+        os.cpus().forEach((cpu, i) => {
+          for (const [mode, ms] of Object.entries(cpu.times)) c('node_cpu_seconds_total', ms / 1000, { cpu: String(i), mode: mode === 'sys' ? 'system' : mode });
+        });
+      }
+      if (stat?.contextSwitches !== undefined) c('node_context_switches_total', stat.contextSwitches);
+      if (stat?.forks !== undefined) c('node_forks_total', stat.forks);
+      if (stat?.interrupts !== undefined) c('node_intr_total', stat.interrupts);
+      if (stat?.procsRunning !== undefined) g('node_procs_running', stat.procsRunning);
+      if (stat?.procsBlocked !== undefined) g('node_procs_blocked', stat.procsBlocked);
       const [l1, l5, l15] = os.loadavg();
       g('node_load1', l1!);
       g('node_load5', l5!);
       g('node_load15', l15!);
-      g('node_boot_time_seconds', Math.round(Date.now() / 1000 - os.uptime()));
+      g('node_boot_time_seconds', stat?.bootTime ?? Math.round(Date.now() / 1000 - os.uptime()));
       g('node_memory_MemTotal_bytes', mem.total);
       g('node_memory_MemAvailable_bytes', mem.available);
       g('node_memory_SwapTotal_bytes', mem.swaptotal);
@@ -116,7 +165,7 @@ export function createHostSource(cfg: HostSourceConfig): Source {
         facts: {
           'host.inventory': {
             hostname: os.hostname(),
-            os: { platform: osInfo.platform, distro: osInfo.distro, release: osInfo.release, codename: osInfo.codename, kernel: osInfo.kernel, arch: osInfo.arch },
+            os: { platform: osData.platform, distro: osData.distro, release: osData.release, codename: osData.codename, kernel: osData.kernel, arch: osData.arch },
             cpus: os.cpus().length,
             memoryBytes: mem.total,
             addresses,

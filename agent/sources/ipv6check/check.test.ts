@@ -80,7 +80,7 @@ function site(family: 4 | 6) {
 
 beforeAll(async () => {
   const dual = { a: ['127.0.0.1'], aaaa: ['::1'] };
-  dns = await startDnsServer({ 'www.site.test': dual, 'redir.site.test': dual, 'hop.site.test': dual, 'ext.test': dual, 'busy.site.test': dual, 'v4.site.test': { a: ['127.0.0.1'] } });
+  dns = await startDnsServer({ 'www.site.test': dual, 'redir.site.test': dual, 'hop.site.test': dual, 'ext.test': dual, 'busy.site.test': dual, 'v4.site.test': { a: ['127.0.0.1'] }, 'mute.site.test': { silent: true } });
   const s4 = createServer(site(4));
   port = await listenOn(s4, '127.0.0.1');
   const s6 = createServer(site(6));
@@ -182,6 +182,12 @@ describe('website IPv6 support rate', () => {
     expect(r.homepage).toEqual({ aaaa: false, ipv6Reachable: false, ipv4Reachable: true, reason: 'no_aaaa' });
   });
 
+  it('a failed AAAA lookup (resolver silent) is a failure, never a measured "no AAAA"', async () => {
+    const p = checkSite(u('/', 'mute.site.test'), { ...opts(), timeoutSeconds: 0.5, maxLinksPerLevel: 0 });
+    await expect(p).rejects.toThrow(`cannot check ${u('/', 'mute.site.test')}: the AAAA lookup of mute.site.test failed (AAAA lookup of mute.site.test took more than 0.5 s); nothing was measured`);
+    await expect(p).rejects.toMatchObject({ reason: 'timeout' });
+  });
+
   it('stops when aborted: no request starts after the abort beyond those already under way', async () => {
     busy.starts.length = 0;
     const ac = new AbortController();
@@ -244,6 +250,13 @@ describe('xunjian ipv6-check (the built binary)', () => {
     expect(r.stdout).toBe('');
   });
 
+  it('exits 1 with the reason when the resolver does not answer (no "AAAA NO")', async () => {
+    const r = await run([u('/'), '--resolver', `127.0.0.1:${await refusedPort('127.0.0.1')}`, '--timeout', '1']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^xunjian: cannot check http:\/\/www\.site\.test:\d+\/: the AAAA lookup of www\.site\.test failed \(.+\); nothing was measured\n$/);
+  });
+
   it('prints why a URL is refused', async () => {
     const r = await run(['ftp://www.site.test/']);
     expect(r.code).toBe(1);
@@ -295,5 +308,22 @@ describe('the scheduled ipv6check source', () => {
     expect(r.samples.every((x) => x.ts === 1_700_000_000_000)).toBe(true);
     const fact = (r.facts!['network.website_ipv6'] as Record<string, { levels: { rate: number | null }[] }>)[site]!;
     expect(fact.levels.map((l) => l.rate)).toEqual([2 / 5, 2 / 4]);
+    expect(r.error).toBeUndefined();
+  });
+
+  it('a site whose lookup fails: no sample for it (no "aaaa 0"), the others kept, the run failed with the reason', async () => {
+    const { resolver, ...o } = opts();
+    const mute = u('/', 'mute.site.test');
+    const src = createIpv6checkSource({ ...o, timeoutSeconds: 0.5, sites: [u('/'), mute], intervalSeconds: 86400 }, resolver);
+    const r = await src.collect({ signal: new AbortController().signal, log: createLogger({ level: 'error' }), now: () => 1 });
+    expect(new Set(r.samples.map((x) => x.labels.site))).toEqual(new Set([u('/')]));
+    expect(Object.keys(r.facts!['network.website_ipv6'] as object)).toEqual([u('/')]);
+    expect(r.error).toBe(`cannot check ${mute}: the AAAA lookup of mute.site.test failed (AAAA lookup of mute.site.test took more than 0.5 s); nothing was measured`);
+  });
+
+  it('every site failing fails the run', async () => {
+    const { resolver, ...o } = opts();
+    const src = createIpv6checkSource({ ...o, timeoutSeconds: 0.5, sites: [u('/', 'mute.site.test')], intervalSeconds: 86400 }, resolver);
+    await expect(src.collect({ signal: new AbortController().signal, log: createLogger({ level: 'error' }), now: () => 1 })).rejects.toThrow('the AAAA lookup of mute.site.test failed');
   });
 });

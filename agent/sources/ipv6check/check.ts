@@ -1,11 +1,11 @@
 import { Semaphore } from '../../../lib/semaphore.js';
 import { type HttpFollow, type ProbeOptions, fetchFollow } from '../probes/probes.js';
-import { type Family, resolveHost } from '../probes/resolve.js';
+import { type Family, ProbeError, resolveHost } from '../probes/resolve.js';
 import type { Ipv6checkSourceConfig } from './config.js';
-import { type LevelReport, type LinkCheck, extractLinks, isHtml, lengthDiffers, levelReport, linkKey, sameSite, siteScope } from './links.js';
+import { type LevelReport, type LinkCheck, decodeHtml, extractLinks, isHtml, lengthDiffers, levelReport, linkKey, sameSite, siteScope } from './links.js';
 
 /** The source's limits (see config.ts) plus per-run options. */
-export type Ipv6CheckOptions = Omit<Ipv6checkSourceConfig, 'sites' | 'intervalSeconds'> & {
+export type Ipv6CheckOptions = Omit<Ipv6checkSourceConfig, 'sites' | 'intervalSeconds' | 'schedule'> & {
   resolver?: string;
   insecureTls?: boolean;
   /** PEM CA certificate(s) to verify servers with instead of the system store. */
@@ -22,6 +22,16 @@ export interface Ipv6CheckReport {
   /** Requests made (each redirect hop is one). */
   pagesFetched: number;
   budgetExhausted: boolean;
+}
+
+/** A check that measured nothing (e.g. DNS failed): never reported as a measured "no". */
+export class Ipv6CheckError extends Error {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** Bounded concurrency (slots held by a whole redirect chain) and request start rate (every request). */
@@ -131,9 +141,12 @@ export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<I
     }
     let body: string | undefined;
     let bodyUrl: string | undefined;
-    if (src?.body !== undefined && src.outcome.http && sameSite(new URL(src.outcome.http.url), scope) && isHtml(src.outcome.http.contentType, src.body)) {
-      body = src.body;
-      bodyUrl = src.outcome.http.url;
+    if (src?.body !== undefined && src.outcome.http && sameSite(new URL(src.outcome.http.url), scope)) {
+      const { text } = decodeHtml(src.body, src.outcome.http.contentType);
+      if (isHtml(src.outcome.http.contentType, text)) {
+        body = text;
+        bodyUrl = src.outcome.http.url;
+      }
     }
     const r6 = v6.outcome;
     const last = v6.chain[v6.chain.length - 1];
@@ -148,11 +161,20 @@ export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<I
     return { ...base, check: { url, capable: true } };
   };
 
-  const home = await checkLink(siteUrl, true);
-  const aaaa = await resolveHost(new URL(siteUrl).hostname, 6, o.resolver, o.signal, o.timeoutSeconds * 1000).then(
-    () => true,
-    () => false,
+  const hostname = new URL(siteUrl).hostname;
+  // A missing AAAA (NODATA, NXDOMAIN) is a measured "no"; a lookup that failed (resolver down, timeout,
+  // SERVFAIL) measured nothing: the check fails rather than report "no IPv6".
+  const lookup6: Promise<{ aaaa: boolean } | { error: Error }> = resolveHost(hostname, 6, o.resolver, o.signal, o.timeoutSeconds * 1000).then(
+    () => ({ aaaa: true }),
+    (err: unknown) => (err instanceof ProbeError && err.reason === 'no_aaaa' ? { aaaa: false } : { error: err as Error }),
   );
+  const [home, looked] = await Promise.all([checkLink(siteUrl, true), lookup6]);
+  if ('error' in looked) {
+    o.signal?.throwIfAborted();
+    const reason = looked.error instanceof ProbeError ? looked.error.reason : 'dns_error';
+    throw new Ipv6CheckError(reason, `cannot check ${siteUrl}: the AAAA lookup of ${hostname} failed (${looked.error.message}); nothing was measured`);
+  }
+  const aaaa = looked.aaaa;
   const hc = home.check;
   const homepage = {
     aaaa,

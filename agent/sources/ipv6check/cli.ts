@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { bounded } from '../../../lib/args.js';
-import { type Ipv6CheckReport, checkSite } from './check.js';
+import type { Ipv6CheckReport } from './check.js';
 
 const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
 
@@ -43,6 +43,7 @@ export function registerIpv6CheckCommand(program: Command): void {
     .action(async (url: string, o: { maxLinks: number; maxPages: number; concurrency: number; rate: number; timeout: number; lengthTolerance: number; maxRedirects: number; sameSite: string[]; resolver?: string; insecure?: boolean; json?: boolean }, cmd: Command) => {
       if (!/^https?:\/\/[^/]/.test(url) || !URL.canParse(url)) cmd.error(`error: expected an http:// or https:// URL, got '${url}'`);
       const tty = process.stderr.isTTY && !o.json;
+      const { checkSite } = await import('./check.js'); // the crawler loads when a check runs, not with every command
       const report = await checkSite(url, {
         maxLinksPerLevel: o.maxLinks,
         maxPages: o.maxPages,

@@ -6,6 +6,12 @@ export const ipv6checkSourceSchema = {
   properties: {
     sites: { type: 'array', items: { type: 'string', pattern: '^https?://', patternDescription: 'an http:// or https:// URL' }, default: [], description: 'Homepages to check.', example: ['https://www.example.gov.cn/'] },
     intervalSeconds: { type: 'integer', minimum: 3600, default: 86400, description: 'Seconds between checks (whole hours dividing 24 h).' },
+    schedule: {
+      type: 'string',
+      default: '',
+      description: "A cron expression replacing intervalSeconds (minute hour day-of-month month day-of-week, or seconds first), e.g. '0 2 * * 0': weekly, Sunday 02:00 (local time). Runs at least 60 s apart. The check also runs once at start. Empty: every intervalSeconds.",
+      example: '0 2 * * 0',
+    },
     maxLinksPerLevel: { type: 'integer', minimum: 0, default: 100, description: 'Links checked per level at most.' },
     maxPages: { type: 'integer', minimum: 2, default: 500, description: 'Fetches per site and check at most (each link is fetched over IPv6 and IPv4).' },
     concurrency: { type: 'integer', minimum: 1, maximum: 32, default: 4, description: 'Requests in flight per site.' },
@@ -27,6 +33,8 @@ export const ipv6checkSourceSchema = {
 export interface Ipv6checkSourceConfig {
   sites: string[];
   intervalSeconds: number;
+  /** Optional in the type (configs built in code); the loader fills it ('' = none). */
+  schedule?: string;
   maxLinksPerLevel: number;
   maxPages: number;
   concurrency: number;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { extractLinks, isHtml, lengthDiffers, levelReport, linkKey, sameSite, siteScope } from './links.js';
+import { decodeHtml, extractLinks, headerCharset, htmlLinks, isHtml, lengthDiffers, levelReport, linkKey, metaCharset, sameSite, siteScope } from './links.js';
 
 describe('extractLinks', () => {
   const html = `
@@ -22,6 +22,13 @@ describe('extractLinks', () => {
   it('takes configured extra hosts as the site', () => {
     expect(extractLinks(html, 'https://www.gov.example/', siteScope('https://www.gov.example/', ['*.gov.example']))).toContain('http://sub.gov.example/y');
     expect(extractLinks(html, 'https://www.gov.example/', siteScope('https://www.gov.example/', ['sub.gov.example']))).toContain('http://sub.gov.example/y');
+  });
+  it('decodes every HTML entity in an href (decimal, hex, named), not only &amp;', () => {
+    const doc = '<a href="/a&#47;b.html">1</a><a href="/c&#x2F;d.html">2</a><a href="/e&sol;f.html?x=1&amp;y=2&quot;">3</a><a href="/g&period;html">4</a>';
+    expect(htmlLinks(doc).hrefs).toEqual(['/a/b.html', '/c/d.html', '/e/f.html?x=1&y=2"', '/g.html']);
+  });
+  it('reads unclosed and upper-case markup as a browser does; style and script content is not markup', () => {
+    expect(htmlLinks('<DIV><A HREF=/one.html>x<a href="/two.html"<style>a[href="/css.html"]{}</style><script>"<a href=/js.html>"</script><area href="/map.html">').hrefs).toEqual(['/one.html', '/two.html', '/map.html']);
   });
   it('honours <base href>', () => {
     expect(extractLinks('<base href="https://www.gov.example/sub/"><a href="p.html">', 'https://www.gov.example/', siteScope('https://www.gov.example/'))).toEqual(['https://www.gov.example/sub/p.html']);
@@ -85,4 +92,41 @@ describe('levelReport and lengthDiffers', () => {
     [100, 110, 0.1, false],
     [0, 0, 0.1, false],
   ])('%i vs %i bytes at %s → %s', (a, b, t, d) => expect(lengthDiffers(a, b, t)).toBe(d));
+});
+
+describe('charset decoding', () => {
+  // 新闻 in GBK
+  const gbk = Buffer.from([0xd0, 0xc2, 0xce, 0xc5]);
+  const page = (head: string) => Buffer.concat([Buffer.from(`<html><head>${head}</head><body><a href="/`), gbk, Buffer.from('/1.html">x</a></body></html>')]);
+  it.each([
+    ['text/html; charset=utf-8', 'utf-8'],
+    ['text/html;charset="GBK"', 'gbk'],
+    ['text/html; charset=gb2312', 'gb2312'],
+    ['text/html', undefined],
+    [null, undefined],
+  ])('header %j → %j', (ct, cs) => expect(headerCharset(ct)).toBe(cs));
+  it.each([
+    ['<meta charset="gbk">', 'gbk'],
+    ["<meta charset='GB18030' />", 'gb18030'],
+    ['<meta http-equiv="Content-Type" content="text/html; charset=gb2312">', 'gb2312'],
+    ['<META HTTP-EQUIV=content-type CONTENT="text/html;charset=GBK">', 'gbk'],
+    ['<meta name="x" content="charset=big5">', undefined],
+    ['', undefined],
+  ])('meta %j → %j', (head, cs) => expect(metaCharset(page(head))).toBe(cs));
+  it('a GBK page declared in the HTTP header: the link is the right URL', () => {
+    const { text, charset } = decodeHtml(page(''), 'text/html; charset=GBK');
+    expect(charset).toBe('gbk');
+    expect(extractLinks(text, 'http://www.gov.example/', siteScope('http://www.gov.example/'))).toEqual(['http://www.gov.example/%E6%96%B0%E9%97%BB/1.html']);
+  });
+  it('a GB2312 page declared only in <meta>: decoded as GBK', () => {
+    const { text, charset } = decodeHtml(page('<meta http-equiv="Content-Type" content="text/html; charset=gb2312">'), 'text/html');
+    expect(charset).toBe('gbk');
+    expect(text).toContain('/新闻/1.html');
+  });
+  it('the header wins over <meta>; a BOM wins over both; an unknown label falls through; default UTF-8', () => {
+    expect(decodeHtml(page('<meta charset="utf-8">'), 'text/html; charset=gbk').text).toContain('新闻');
+    expect(decodeHtml(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<a href="/新闻">')]), 'text/html; charset=gbk').text).toContain('/新闻');
+    expect(decodeHtml(page('<meta charset="gbk">'), 'text/html; charset=x-unknown').charset).toBe('gbk');
+    expect(decodeHtml(Buffer.from('<a href="/新闻">'), null)).toEqual({ text: '<a href="/新闻">', charset: 'utf-8' });
+  });
 });

@@ -28,13 +28,20 @@ export function createIpv6checkSource(cfg: Ipv6checkSourceConfig, resolver?: str
   return {
     name: 'ipv6check',
     intervalSeconds: cfg.intervalSeconds,
+    ...(cfg.schedule ? { schedule: cfg.schedule } : {}),
     async collect(ctx) {
-      const reports = await Promise.all(cfg.sites.map((site) => checkSite(site, { ...cfg, resolver, signal: ctx.signal })));
+      const settled = await Promise.allSettled(cfg.sites.map((site) => checkSite(site, { ...cfg, resolver, signal: ctx.signal })));
+      ctx.signal.throwIfAborted();
+      const reports = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const failed = settled.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      // every site failed: the run failed; some did: theirs are left out (no sample says "no IPv6") and the run counts as failed
+      if (reports.length === 0 && failed.length) throw new Error(failed.join('; '));
       const ts = ctx.now();
       return {
         samples: reports.flatMap((r) => reportSamples(r, ts)),
         help: IPV6CHECK_HELP,
         facts: { 'network.website_ipv6': Object.fromEntries(reports.map((r) => [r.site, r])) },
+        ...(failed.length ? { error: failed.join('; ') } : {}),
       };
     },
   };

@@ -68,13 +68,16 @@ export async function collectPosture(root: string, commandTimeoutSeconds = 10, n
   return conformToSchema(p);
 }
 
-const validate = makeAjv().compile(postureSchemaV1);
+// compiled on first use: the generated validator costs tens of MB of RSS, paid only by a process that collects posture
+let compiled: ReturnType<ReturnType<typeof makeAjv>['compile']> | undefined;
+const validator = () => (compiled ??= makeAjv().compile(postureSchemaV1));
 
 /**
  * A fact whose value breaks the schema (a collector bug meeting an unforeseen host) becomes unknown
  * with the schema error as its reason, so the collector never refuses the report that carries it.
  */
 export function conformToSchema(p: PostureFacts): PostureFacts {
+  const validate = validator();
   if (validate(p as unknown)) return p;
   const why = new Map<string, Set<string>>();
   for (const e of validate.errors ?? []) {

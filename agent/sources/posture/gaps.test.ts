@@ -273,6 +273,18 @@ describe('14, 15. audit and logs', () => {
     expect(g['log.retentionDays']!.value).toBe(4);
     expect(g['log.journaldRetention']!.value).toEqual({ storage: 'auto', persistent: true, maxRetentionSec: null, systemMaxUse: null });
   });
+  it.each([
+    ['config only (binary not in the tree)', { '/etc/rsyslog.conf': '*.* /var/log/messages\n' }, { status: 'unknown', value: null }],
+    ['config and enabled unit, no binary', { '/etc/rsyslog.conf': '', '/etc/systemd/system/multi-user.target.wants/rsyslog.service': '' }, { status: 'unknown', value: null }],
+    ['unit file, not enabled', { '/lib/systemd/system/rsyslog.service': '' }, { value: 'disabled' }],
+    ['binary under /sbin, enabled', { '/sbin/rsyslogd': '', '/etc/systemd/system/multi-user.target.wants/rsyslog.service': '' }, { value: 'enabled' }],
+    ['nothing at all', {}, { value: 'not_installed' }],
+  ])('log.rsyslog in a file tree: %s', async (_n, files, want) => {
+    const f = await auditFacts(new Host(tree(files)));
+    expect(f['log.rsyslog']).toMatchObject(want);
+    if ('status' in want) expect(f['log.rsyslog']!.reason).toContain('/etc/rsyslog.conf present but neither /usr/sbin/rsyslogd, /sbin/rsyslogd nor a rsyslog.service unit file in this tree');
+  });
+
   it('multi-line rsyslog action(type="omfwd") and syslog-ng destinations', async () => {
     const root = tree({
       '/etc/rsyslog.d/90-remote.conf': '*.* action(type="omfwd"\n    target="10.9.9.9" port="514"\n    protocol="tcp")\n',

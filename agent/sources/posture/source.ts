@@ -7,6 +7,7 @@ export function createPostureSource(cfg: PostureSourceConfig): Source {
   return {
     name: 'posture',
     intervalSeconds: cfg.intervalSeconds,
+    ...(cfg.schedule ? { schedule: cfg.schedule } : {}),
     async collect() {
       const p = await collectPosture('/', cfg.commandTimeoutSeconds);
       return { samples: [], facts: { 'host.posture': postureWire(p) } };

@@ -29,8 +29,13 @@ export function permissionFacts(host: Host): Record<string, Fact> {
   return { 'files.permissions': ok(files, evidence), 'files.umask': ok(umask?.value ?? null, umask ? [umask.evidence] : []) };
 }
 
-/** systemd unit state: live via systemctl, else whether it is enabled (wants/ symlink) and installed. */
-async function unitState(host: Host, unit: string, installedAt: string[]): Promise<{ value: string | null; evidence: Evidence[]; reason?: string }> {
+/**
+ * systemd unit state: live via systemctl, else whether it is enabled (wants/ symlink) and installed.
+ * Installed means its binary, or its unit file, is in the tree; with neither but its configuration
+ * present (`configAt`: a tree copied without /usr, a binary elsewhere), the state is unknown rather
+ * than `not_installed`.
+ */
+async function unitState(host: Host, unit: string, installedAt: string[], configAt: string[] = []): Promise<{ value: string | null; evidence: Evidence[]; reason?: string }> {
   let why = '';
   if (host.live) {
     const r = await host.run('systemctl', ['is-active', unit]);
@@ -38,10 +43,18 @@ async function unitState(host: Host, unit: string, installedAt: string[]): Promi
     if (/^(active|inactive|failed|activating|deactivating|reloading)$/.test(state)) return { value: state, evidence: [ev(`systemctl is-active ${unit}`, undefined, state)] };
     if (!r.ok) why = r.reason;
   }
-  const installed = installedAt.find((p) => host.exists(p));
+  const unitFiles = ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'].map((d) => `${d}/${unit}.service`);
+  const installed = [...installedAt, ...unitFiles].find((p) => host.exists(p));
   const wants = host.list('/etc/systemd/system/multi-user.target.wants').includes(`${unit}.service`);
   const note = why ? [ev(`systemctl is-active ${unit}`, undefined, why)] : [];
-  if (!installed) return { value: 'not_installed', evidence: [...note, ev(installedAt.join(', '), undefined, 'not present')] };
+  if (!installed) {
+    const config = configAt.find((p) => host.exists(p));
+    if (config || wants) {
+      const seen = [...(config ? [ev(config, undefined, 'present')] : []), ...(wants ? [ev('/etc/systemd/system/multi-user.target.wants', undefined, `${unit}.service enabled`)] : [])];
+      return { value: null, reason: `${config ?? `${unit}.service enabled`} present but neither ${installedAt.join(', ')} nor a ${unit}.service unit file in this tree: cannot tell whether ${unit} runs`, evidence: [...note, ...seen] };
+    }
+    return { value: 'not_installed', evidence: [...note, ev([...installedAt, ...unitFiles].join(', '), undefined, 'not present')] };
+  }
   return {
     value: wants ? 'enabled' : 'disabled',
     evidence: [...note, ev(installed, undefined, 'installed'), ev('/etc/systemd/system/multi-user.target.wants', undefined, wants ? `${unit}.service enabled` : `${unit}.service not enabled`)],
@@ -101,8 +114,8 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
     const r = host.read('/etc/audit/audit.rules');
     out['audit.rules'] = unknown(r.ok ? 'no rules' : r.reason);
   }
-  const rsyslog = await unitState(host, 'rsyslog', ['/usr/sbin/rsyslogd']);
-  out['log.rsyslog'] = ok(rsyslog.value, rsyslog.evidence);
+  const rsyslog = await unitState(host, 'rsyslog', ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'], ['/etc/rsyslog.conf']);
+  out['log.rsyslog'] = rsyslog.value === null ? unknown(rsyslog.reason ?? 'unknown', rsyslog.evidence) : ok(rsyslog.value, rsyslog.evidence);
   const journald = await unitState(host, 'systemd-journald', ['/lib/systemd/systemd-journald', '/usr/lib/systemd/systemd-journald']);
   // journald is a static unit: in a file tree, installed means it runs
   out['log.journald'] = ok(journald.value === 'disabled' || journald.value === 'enabled' ? 'installed' : journald.value, journald.evidence);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { bounded } from '../../../lib/args.js';
 import type { Family } from './resolve.js';
-import { type Outcome, type ProbeType, runProbe } from './probes.js';
+import type { Outcome, ProbeType } from './probes.js';
 import { dualStackRatio } from './stats.js';
 
 const ms = (s: number | null | undefined) => (s === null || s === undefined ? '-' : `${(s * 1000).toFixed(2)} ms`);
@@ -54,6 +54,7 @@ export function registerProbeCommand(program: Command): void {
         }
       }
       const o = { timeoutSeconds: opts.timeout, count: opts.count, packetIntervalSeconds: 0.2, resolver: opts.resolver, insecureTls: opts.insecure, ca };
+      const { runProbe } = await import('./probes.js'); // loaded when a probe runs, not with every command
       const outcomes = await Promise.all(families.map((f) => runProbe(type, target, f, o)));
       const [v6, v4] = outcomes;
       const ratio = outcomes.length === 2 && v6!.success && v4!.success ? dualStackRatio(v6!.icmp?.avg ?? v6!.durationSeconds, v4!.icmp?.avg ?? v4!.durationSeconds) : null;

@@ -170,7 +170,7 @@ describe('http probe', () => {
       expect(r.success).toBe(true);
       expect(r.address).toBe(ip === 6 ? '::1' : '127.0.0.1');
       expect(r.http).toMatchObject({ status: 200, bodyBytes: Buffer.byteLength(BODY), contentLength: Buffer.byteLength(BODY), tls: false, tlsVersion: null, truncated: false, redirects: 0 });
-      expect(body).toBe(BODY);
+      expect(body?.toString('utf8')).toBe(BODY);
       const p = r.http!.phases;
       expect(p.resolve).toBeGreaterThanOrEqual(r.lookupSeconds!);
       const sum = p.resolve + p.connect + p.tls + p.processing + p.transfer;

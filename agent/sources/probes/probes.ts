@@ -234,7 +234,8 @@ export function earliestExpiry(leaf: DetailedPeerCertificate | undefined): numbe
 
 export interface HttpFetch {
   outcome: Outcome;
-  body?: string;
+  /** The body bytes as received (with keepBody), undecoded: the caller knows its charset rules. */
+  body?: Buffer;
   /** The Location of a 3xx response, resolved against its URL. */
   location?: string;
 }
@@ -365,7 +366,7 @@ export async function fetchOver(url: string, ip: Family, o: ProbeOptions, keepBo
         // an unusable Location: no redirect
       }
     }
-    return { outcome, body: keepBody ? Buffer.concat(chunks).toString('utf8') : undefined, ...(location ? { location } : {}) };
+    return { outcome, body: keepBody ? Buffer.concat(chunks) : undefined, ...(location ? { location } : {}) };
   } catch (err) {
     const cause = (err as { cause?: unknown }).cause;
     const e = cause instanceof Error && !(err instanceof ProbeError) ? cause : err;

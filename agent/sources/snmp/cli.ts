@@ -1,13 +1,11 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { renderExposition } from '../../../contract/exposition.js';
 import { bounded } from '../../../lib/args.js';
-import { loadAgentConfig } from '../../cli.js';
-import { type Credential, openScraper, parseEndpoint, resolveEndpoint, scrub, secretsOf } from './client.js';
+import type { Credential } from './client.js';
 import { DES_AVAILABLE } from './config.js';
-import { SNMP_HELP, scrapeDevice } from './device.js';
-import { loadProfiles } from './profiles.js';
-import { toCredential } from './source.js';
-import { labelValue } from './values.js';
+import { parseEndpoint } from './endpoint.js';
+
+// net-snmp, the profiles and the agent's config loader are imported by the actions: registering the
+// command (every `xunjian` run) loads none of them.
 
 interface CredOpts {
   community?: string;
@@ -25,12 +23,13 @@ interface CredOpts {
   maxRepetitions: number;
 }
 
-function credential(o: CredOpts): Credential {
+async function credential(o: CredOpts): Promise<Credential> {
   if (o.credential) {
+    const { loadAgentConfig } = await import('../../cli.js');
     const cfg = loadAgentConfig(o.config);
     const c = cfg.sources.snmp.credentials[o.credential];
     if (!c) throw new InvalidArgumentError(`no credential '${o.credential}' in sources.snmp.credentials of ${o.config ?? 'the default config'}`);
-    return toCredential(c);
+    return c.version === '3' ? { version: '3', v3: c.v3 } : { version: c.version, community: c.community ?? 'public' };
   }
   if (o.snmpVersion === '3') {
     if (!o.v3User) throw new InvalidArgumentError('--snmp-version 3 needs --v3-user');
@@ -79,9 +78,10 @@ export function registerSnmpCommand(program: Command): void {
       .option('--profile <name...>', 'profiles to use (default: chosen by sysObjectID)')
       .option('--profiles-dir <dir>', 'extra profiles folder'),
   ).action(async (target: string, o: CredOpts & { profile?: string[]; profilesDir?: string }) => {
+    const [{ scrapeDevice, SNMP_HELP }, { loadProfiles }, { renderExposition }] = await Promise.all([import('./device.js'), import('./profiles.js'), import('../../../contract/exposition.js')]);
     const r = await scrapeDevice({
       endpoint: parseEndpoint(target),
-      credential: credential(o),
+      credential: await credential(o),
       timeoutMs: o.timeout * 1000,
       retries: o.retries,
       maxRepetitions: o.maxRepetitions,
@@ -107,7 +107,8 @@ export function registerSnmpCommand(program: Command): void {
   });
   withCredentialOptions(snmp.command('walk <target> <oid>').description('walk a subtree and print the varbinds')).action(async (target: string, oid: string, o: CredOpts) => {
     if (!/^\.?\d+(\.\d+)*$/.test(oid)) throw new InvalidArgumentError(`expected a numeric OID, got '${oid}'`);
-    const cred = credential(o);
+    const cred = await credential(o);
+    const [{ openScraper, resolveEndpoint, scrub, secretsOf }, { labelValue }] = await Promise.all([import('./client.js'), import('./values.js')]);
     let s: ReturnType<typeof openScraper> | undefined;
     try {
       s = openScraper(await resolveEndpoint(parseEndpoint(target)), cred, { timeoutMs: o.timeout * 1000, retries: o.retries, maxRepetitions: o.maxRepetitions });

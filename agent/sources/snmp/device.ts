@@ -166,20 +166,33 @@ export async function devicePosture(endpoint: Endpoint, cred: Credential, last: 
   let configured = { v1: false, v2c: false };
   try {
     const ep = await resolveEndpoint(endpoint, o.lookup);
-    const s = openScraper(ep, cred, { timeoutMs: o.timeoutMs, retries: 0, maxRepetitions: 1, signal: o.signal });
-    try {
-      for (const v of await s.get([SYS_DESCR, SYS_OBJECT_ID])) {
-        if (isError(v.type)) continue;
-        if (v.oid === SYS_DESCR) sysDescr = labelValue(v.type, v.value);
-        if (v.oid === SYS_OBJECT_ID && v.type === T.OID) sysObjectID = labelValue(v.type, v.value);
+    // Every probe at once (one socket each, one GET, no retry): the whole posture takes one timeout at
+    // most, not seven in a row.
+    const direct = (async () => {
+      const s = openScraper(ep, cred, { timeoutMs: o.timeoutMs, retries: 0, maxRepetitions: 1, signal: o.signal });
+      try {
+        for (const v of await s.get([SYS_DESCR, SYS_OBJECT_ID])) {
+          if (isError(v.type)) continue;
+          if (v.oid === SYS_DESCR) sysDescr = labelValue(v.type, v.value);
+          if (v.oid === SYS_OBJECT_ID && v.type === T.OID) sysObjectID = labelValue(v.type, v.value);
+        }
+      } catch {
+        // the configured credential does not work now: the default communities are probed all the same
+      } finally {
+        s.close();
       }
-    } catch {
-      // the configured credential does not work now: the default communities are probed all the same
-    } finally {
-      s.close();
+    })();
+    const combos = (['1', '2c'] as const).flatMap((version) => ['public', 'private'].map((c) => [version, c] as const));
+    for (const [version, c] of combos) defaults[`v${version}:${c}`] = false; // keys in a fixed order, whichever answers first
+    const probes = combos.map(async ([version, c]) => {
+      defaults[`v${version}:${c}`] = await answers(ep, version, c, o);
+    });
+    const mine = cred.version !== '3' && cred.community ? Promise.all([answers(ep, '1', cred.community, o), answers(ep, '2c', cred.community, o)]) : undefined;
+    await Promise.all([direct, ...probes]);
+    if (mine) {
+      const [v1, v2c] = await mine;
+      configured = { v1, v2c };
     }
-    for (const version of ['1', '2c'] as const) for (const c of ['public', 'private']) defaults[`v${version}:${c}`] = await answers(ep, version, c, o);
-    if (cred.version !== '3' && cred.community) configured = { v1: await answers(ep, '1', cred.community, o), v2c: await answers(ep, '2c', cred.community, o) };
   } catch {
     addressResolved = false; // the name does not resolve
   }

@@ -175,7 +175,17 @@ describe('config validation names file, key and expectation', () => {
     ['reserved target label', snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { ifName: x } }'), `config error in FILE: sources.snmp.targets.0.labels: invalid key name 'ifName': expected a name matching ^(?!(?:${RESERVED_LABELS.join('|')})$)[A-Za-z_][A-Za-z0-9_]*$`],
     ['noAuthNoPriv needs no keys', snmp('{ version: "3", v3: { user: u, level: noAuthNoPriv } }'), 'ok'],
     ['authPriv with both keys', snmp('{ version: "3", v3: { user: u, level: authPriv, authProto: sha256, authKey: "abcdefgh", privProto: aes256b, privKey: "12345678" } }'), 'ok'],
-    ['a free target label', snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { site: 城关镇 } }'), 'ok'],
+    ['a free target label', snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { device_site: 城关镇 } }'), 'ok'],
+    [
+      'site: the collector sets it from node.site (would become exported_site)',
+      snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { site: 城关镇 } }'),
+      "config error in FILE: sources.snmp.targets.0.labels.site: a label the collector does not set itself: 'site' comes from the node (node.site) on every series of this node, so the collector would rename this one exported_site; use another name (e.g. device_site)",
+    ],
+    [
+      'a key of node.labels',
+      `node:\n  labels: { region: east }\n${snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { region: west } }')}`,
+      "config error in FILE: sources.snmp.targets.0.labels.region: a label the collector does not set itself: 'region' comes from the node (node.labels.region) on every series of this node, so the collector would rename this one exported_region; use another name (e.g. device_region)",
+    ],
   ])('%s', (_n, yaml, expected) => expect(load(yaml)).toBe(expected));
   it('DES privacy is refused at load: OpenSSL 3 in Node.js 20 has no des-cbc', () => {
     expect(DES_AVAILABLE).toBe(false);

@@ -10,6 +10,7 @@ import { scrapeDevice } from './device.js';
 import { SYS_UPTIME, getAll } from './poll.js';
 import { loadProfiles } from './profiles.js';
 import { Semaphore } from '../../../lib/semaphore.js';
+import { runSource } from '../../runtime/agent.js';
 import { createSnmpSource, createSnmpSources } from './source.js';
 import { type LinkState, deriveLinkHealth } from './linkhealth.js';
 import { interfaceSnapshot } from './snapshot.js';
@@ -351,6 +352,23 @@ describe('snmp source', () => {
       profiles: ['host_resources', 'if_mib', 'ip_mib', 'ruijie', 'system'],
     });
     expect(JSON.stringify(r)).not.toContain('"public"');
+  }, 30_000);
+
+  it("posture never eats the poll's budget: on a dead device the poll's own samples are reported, the facts follow", async () => {
+    // a 2 s interval: the runner gives up after 1.8 s; the poll times out after 2 × 0.6 s; 7 posture
+    // probes of 0.6 s each one after another (4.2 s more) would have cost the whole cycle
+    const c = { ...cfg([]), timeoutSeconds: 0.6, retries: 1 };
+    const src = createSnmpSource(c, { name: 'dead', address: 'udp://127.0.0.1:9', credential: 'lab', intervalSeconds: 2 }, { version: '2c', community: 'huawei' }, profiles, new Semaphore(1));
+    const first = await runSource(src, log, 1800);
+    const names = first.samples.map((s) => s.name);
+    expect(first.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
+    expect(names).toEqual(expect.arrayContaining(['snmp_scrape_duration_seconds', 'snmp_scrape_packets_sent', 'xunjian_snmp_timeouts_total']));
+    const second = await runSource(src, log, 1800);
+    expect(second.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
+    // the probes (in parallel) end after one timeout: in this collect if time was left, else in the next
+    expect(first.facts === undefined || second.facts === undefined).toBe(true);
+    expect((first.facts ?? second.facts)!['network.device.dead']).toMatchObject({ answersV1: false, answersV2c: false, defaultCommunities: [], lastPollOk: false, sysDescr: null });
+    await src.close?.();
   }, 30_000);
 
   it('posture is probed after a failed poll, with sysDescr/sysObjectID read directly even with fixed profiles', async () => {

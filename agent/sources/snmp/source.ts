@@ -47,10 +47,15 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
   const keeper = new SessionKeeper();
   let timeouts = 0;
   let lastPosture = 0;
+  /** The posture probe under way (it may outlive the collect that started it), and facts it left for the next one. */
+  let posture: Promise<void> | undefined;
+  let postureFacts: Record<string, unknown> | undefined;
+  const postureAc = new AbortController();
   return {
     name: `snmp:${t.name}`,
     intervalSeconds: t.intervalSeconds ?? cfg.intervalSeconds,
     async collect(ctx) {
+      const t0 = Date.now();
       // one listener on the runner's signal per collect (it may be shared by many sources)
       const signal = AbortSignal.any([ctx.signal]);
       const target = { target: t.name, ...t.labels };
@@ -103,16 +108,36 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
         if (d.event === 'reboot') ctx.log.info('device rebooted (sysUpTime went backwards or advanced less than the wall clock): rates restart from this poll', { target: t.name });
         linkSamples = d.samples;
       }
-      let facts: Record<string, unknown> | undefined;
       const now = Date.now();
-      // posture is probed even when the poll failed: a device refusing our credential may answer public
-      if (!r.aborted && !signal.aborted && cfg.postureIntervalHours > 0 && now - lastPosture >= cfg.postureIntervalHours * 3600_000) {
+      // Posture is probed even when the poll failed (a device refusing our credential may answer
+      // public), rarely (postureIntervalHours), its probes in parallel, and never at the poll's expense:
+      // it runs beside the runner's budget, this collect waits for it only until 85% of the interval,
+      // and facts it finishes later go out with the next collect.
+      if (!r.aborted && !signal.aborted && !posture && cfg.postureIntervalHours > 0 && now - lastPosture >= cfg.postureIntervalHours * 3600_000) {
         lastPosture = now;
-        facts = { [`network.device.${t.name}`]: await devicePosture(endpoint, cred, r, { timeoutMs: Math.min(opts.timeoutMs, 2000), signal }) };
+        posture = devicePosture(endpoint, cred, r, { timeoutMs: Math.min(opts.timeoutMs, 2000), signal: postureAc.signal })
+          .then(
+            (f) => {
+              if (!postureAc.signal.aborted) postureFacts = { [`network.device.${t.name}`]: f };
+            },
+            (err: Error) => ctx.log.warn('SNMP posture probe failed', { target: t.name, error: err.message }),
+          )
+          .finally(() => {
+            posture = undefined;
+          });
       }
+      if (posture) {
+        const left = t0 + intervalSeconds * 1000 * 0.85 - Date.now();
+        let timer: NodeJS.Timeout | undefined;
+        if (left > 0) await Promise.race([posture, new Promise((res) => (timer = setTimeout(res, left)))]);
+        clearTimeout(timer);
+      }
+      const facts = postureFacts;
+      postureFacts = undefined;
       return { samples: [...r.samples, ...linkSamples, ...self], help: { ...r.help, ...SNMP_HELP, ...LINK_HELP }, ...(facts ? { facts } : {}) };
     },
     close() {
+      postureAc.abort();
       keeper.drop();
     },
   };
