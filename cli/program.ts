@@ -7,6 +7,7 @@ import { registerSnmpCommand } from '../agent/sources/snmp/cli.js';
 import { registerAlertsCommand } from '../collector/alerts/cli.js';
 import { registerCollectorCommand } from '../collector/cli.js';
 import { registerRulesCommand } from '../collector/rules/cli.js';
+import { registerMlpsCommands } from '../collector/mlps/cli.js';
 import { ConfigError } from '../lib/config.js';
 import { VERSION } from '../lib/version.js';
 import { registerDemoCommand } from './demo.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerSnmpCommand(program);
   registerRulesCommand(program);
   registerAlertsCommand(program);
+  registerMlpsCommands(program);
   return program;
 }
 

@@ -1,3 +1,4 @@
+import { LIMITS } from '../contract/schema.js';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.js';
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
@@ -25,8 +26,8 @@ export const collectorSchema = {
       additionalProperties: false,
       description: 'Report ingestion.',
       properties: {
-        maxBodyBytes: { type: 'integer', minimum: 1024, default: 8_388_608, description: 'Largest accepted request body as sent (gzipped), in bytes.' },
-        maxDecompressedBytes: { type: 'integer', minimum: 1024, default: 67_108_864, description: 'Largest accepted report after decompression, in bytes.' },
+        maxBodyBytes: { type: 'integer', minimum: 1024, default: LIMITS.bodyBytes, description: 'Largest accepted request body as sent (gzipped), in bytes.' },
+        maxDecompressedBytes: { type: 'integer', minimum: 1024, default: LIMITS.reportBytes, description: 'Largest accepted report after decompression, in bytes.' },
         signatureAlgorithms: {
           type: 'array',
           items: { enum: [...SIGNATURE_ALGORITHMS] },

@@ -156,6 +156,39 @@ describe('reports (spooled, pushed to a recording collector)', () => {
     expect(split?.value).toBe(0); // self-metrics are taken before this split is counted
   }, 120_000);
 
+  it('reports carry each slow source\'s interval per metric name and each fact group\'s provenance; a failing source\'s groups go stale', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'xj-agent-'));
+    const { pushed, push } = recorder();
+    let fail = false;
+    const daily: Source = {
+      name: 'daily',
+      intervalSeconds: 86_400,
+      async collect(ctx) {
+        if (fail) throw new Error('resolver down');
+        return { samples: [{ name: 'site_rate', labels: {}, value: 1, type: 'gauge', ts: ctx.now() }], facts: { 'network.website_ipv6': { a: 1 } } };
+      },
+    };
+    const fast: Source = { name: 'fast', intervalSeconds: 60, collect: async (ctx) => ({ samples: [{ name: 'fast_g', labels: {}, value: 2, type: 'gauge', ts: ctx.now() }] }) };
+    const a = agentAt(dataDir, [daily, fast], push, { XUNJIAN_AGENT__REPORT__INTERVALSECONDS: '60' });
+    const before = Date.now();
+    await a.collect(daily);
+    await a.collect(fast);
+    await a.report();
+    const r1 = pushed[0]!.report;
+    // only what differs from the report interval is sent
+    expect(r1.intervals).toEqual({ site_rate: 86_400 });
+    expect(r1.factsMeta?.['network.website_ipv6']).toMatchObject({ source: 'daily', status: 'ok' });
+    expect(r1.factsMeta!['network.website_ipv6']!.collectedAt).toBeGreaterThanOrEqual(before);
+    fail = true;
+    await a.collect(daily);
+    // refresh the facts so they are sent again with the new provenance
+    (a as unknown as { lastFactsSent: undefined }).lastFactsSent = undefined;
+    await a.report();
+    const r2 = pushed[1]!.report;
+    expect(r2.factsMeta?.['network.website_ipv6']).toEqual({ ...r1.factsMeta!['network.website_ipv6']!, status: 'stale' });
+    await a.stop();
+  });
+
   it('a failed spool write is counted and its samples go out with the next report', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'xj-agent-'));
     const { pushed, push } = recorder();

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import { LIMITS } from '../../contract/schema.js';
-import type { Facts, NodeIdentity, Report, Sample } from '../../contract/types.js';
+import type { FactGroupMeta, Facts, NodeIdentity, Report, Sample } from '../../contract/types.js';
 import { ensurePrivateDir } from '../../lib/fs.js';
 import type { Logger } from '../../lib/log.js';
 import { VERSION } from '../../lib/version.js';
@@ -100,6 +100,10 @@ export class Agent {
   private readonly buffer: SampleBuffer;
   private readonly help: Record<string, string> = { ...AGENT_HELP };
   private readonly facts: Facts = {};
+  /** Provenance of each fact group: when its source last produced it, and whether that source's last run failed. */
+  private readonly factsMeta: Record<string, FactGroupMeta> = {};
+  /** Source interval (seconds) per metric name, so the collector keeps a slow source's series between its runs. */
+  private readonly intervals: Record<string, number> = {};
   private lastFactsSent: { digest: string; at: number } | undefined;
   private readonly stats = new Map<string, SourceStats>();
   private readonly seq: SeqState | undefined;
@@ -175,11 +179,20 @@ export class Agent {
     this.running.add(source.name);
     const t0 = performance.now();
     st.runs++;
+    const produced = new Set<string>();
     try {
       const r = await runSource(source, this.log, this.budgets.get(source.name)!, () => this.running.delete(source.name));
       this.buffer.push(r.samples);
+      const every = Math.round(sourceBudgetMs(source) / 900);
+      for (const s of r.samples) this.intervals[s.name] = every;
       if (r.help) Object.assign(this.help, r.help);
-      if (r.facts) Object.assign(this.facts, r.facts);
+      if (r.facts) {
+        Object.assign(this.facts, r.facts);
+        for (const g of Object.keys(r.facts)) {
+          this.factsMeta[g] = { collectedAt: Date.now(), source: source.name, status: 'ok' };
+          produced.add(g);
+        }
+      }
       if (r.error) {
         st.errors++;
         st.up = 0;
@@ -190,6 +203,8 @@ export class Agent {
       st.up = 0;
       this.log.warn('source failed', { source: source.name, error: (err as Error).message });
     } finally {
+      // the groups a failed run did not refresh are the last good ones: stale until it succeeds again
+      if (st.up === 0) for (const [g, m] of Object.entries(this.factsMeta)) if (m.source === source.name && !produced.has(g)) m.status = 'stale';
       st.lastDuration = (performance.now() - t0) / 1000;
     }
   }
@@ -304,7 +319,9 @@ export class Agent {
         now,
         samples: s,
         help: this.help,
+        intervals: this.intervals,
         facts: withFacts ? facts : undefined,
+        factsMeta: this.factsMeta,
       });
     // envelope plus every HELP text (an upper bound: each part keeps only its own metrics' help) and room for a longer seq
     const helpBytes = Buffer.byteLength(JSON.stringify(this.help)) + 10;

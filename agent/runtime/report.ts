@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CONTRACT_VERSION, type Facts, type NodeIdentity, type Report, type Sample } from '../../contract/types.js';
+import { CONTRACT_VERSION, type FactGroupMeta, type Facts, type NodeIdentity, type Report, type Sample } from '../../contract/types.js';
 
 /** Pure pieces of report assembly: sample buffering, facts change detection, report building. */
 
@@ -71,6 +71,10 @@ export interface ReportInput {
   samples: Sample[];
   help: Record<string, string>;
   facts?: Facts;
+  /** Source interval in seconds per metric name (only the report's names are sent). */
+  intervals?: Record<string, number>;
+  /** Provenance per fact group, sent with `facts`. */
+  factsMeta?: Record<string, FactGroupMeta>;
 }
 
 export function buildReport(i: ReportInput): Report {
@@ -87,7 +91,14 @@ export function buildReport(i: ReportInput): Report {
     samples: i.samples.filter((s) => Number.isFinite(s.value)),
   };
   if (Object.keys(help).length) r.help = help;
-  if (i.facts) r.facts = i.facts;
+  const intervals: Record<string, number> = {};
+  for (const [k, v] of Object.entries(i.intervals ?? {})) if (names.has(k) && v !== i.interval) intervals[k] = v;
+  if (Object.keys(intervals).length) r.intervals = intervals;
+  if (i.facts) {
+    r.facts = i.facts;
+    const meta = Object.fromEntries(Object.entries(i.factsMeta ?? {}).filter(([g]) => g in i.facts!));
+    if (Object.keys(meta).length) r.factsMeta = meta;
+  }
   return r;
 }
 

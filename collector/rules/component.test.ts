@@ -213,4 +213,22 @@ describe('rules component', () => {
     expect(h.comp.manager.counters.lastReloadOk).toBe(false);
     h.comp.stop!();
   });
+
+  it("pulls the host's series (node liveness) and the collector's own metrics into the window each cycle", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xj-rules-'));
+    const file = join(dir, 'r.yaml');
+    writeFileSync(file, 'groups:\n  - name: live\n    rules:\n      - alert: Down\n        expr: xunjian_node_up == 0\n      - alert: Rejects\n        expr: test_rejected_total > 0\n');
+    const h = harness(join(dir, 'data'), file);
+    const { Counter } = await import('prom-client');
+    new Counter({ name: 'test_rejected_total', help: 'x', labelNames: ['reason'], registers: [h.registry] }).inc({ reason: 'bad_signature' }, 3);
+    h.comp.setSeriesSource((now) => [{ labels: { __name__: 'xunjian_node_up', node: 'n9', site: 's', zone: 'z' }, value: 0, ts: now }]);
+    h.comp.start!();
+    h.comp.stop!();
+    await h.comp.manager.cycle(T0 + 2 * M);
+    const alerts = (get(h, '/api/v1/alerts') as { data: { alerts: { labels: Record<string, string>; state: string }[] } }).data.alerts;
+    expect(alerts.map((a) => [a.labels.alertname, a.state, a.labels.node ?? a.labels.reason])).toEqual([
+      ['Down', 'firing', 'n9'],
+      ['Rejects', 'firing', 'bad_signature'],
+    ]);
+  });
 });

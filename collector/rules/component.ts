@@ -16,8 +16,19 @@ import { RulesStateStore } from './store.js';
 
 export interface RulesComponent extends Component {
   manager: RulesManager;
-  /** Series the collector produces itself (e.g. xunjian_node_up) into the window: call from series/. */
-  appendSeries(samples: readonly { labels: Record<string, string>; value: number; ts: number }[]): void;
+  /** Series the collector produces itself into the window (pushed by the host when it has them). */
+  appendSeries(samples: readonly WindowSample[]): void;
+  /**
+   * Series read at each evaluation cycle (pulled): the host's node liveness (`xunjian_node_up`, which
+   * exists only at exposition time) and the like, so the shipped XunjianNodeDown works embedded.
+   */
+  setSeriesSource(fn: (now: number) => readonly WindowSample[]): void;
+}
+
+export interface WindowSample {
+  labels: Record<string, string>;
+  value: number;
+  ts: number;
 }
 
 export function rulesConfigOf(cfg: CollectorConfig): RulesConfig {
@@ -34,8 +45,12 @@ export function createRulesComponent(ctx: CollectorContext): RulesComponent {
     notify: (alerts) => ctx.hub.alerts.send(alerts),
     appendOwn: (samples, intervalSeconds) => ctx.series.appendOwn('rules', samples, intervalSeconds),
     state,
-    beforeCycle: (now) => scrapeRegistry(ctx, now, (samples) => manager.ingest(samples)),
+    beforeCycle: async (now) => {
+      await scrapeRegistry(ctx, now, (samples) => manager.ingest(samples));
+      if (source) manager.ingest(source(now));
+    },
   });
+  let source: ((now: number) => readonly WindowSample[]) | undefined;
   registerMetrics(ctx, manager);
   let started = false;
 
@@ -73,6 +88,9 @@ export function createRulesComponent(ctx: CollectorContext): RulesComponent {
     },
     appendSeries(samples) {
       if (started) manager.ingest(samples);
+    },
+    setSeriesSource(fn) {
+      source = fn;
     },
     routes(): Route[] {
       return [

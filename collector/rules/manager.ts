@@ -100,8 +100,8 @@ export interface ManagerDeps {
   /** Produced series into the series store (no staleness markers: the store ages series by interval). */
   appendOwn(samples: SeriesSample[], intervalSeconds: number): void;
   state?: RulesStateStore;
-  /** Called before each evaluation cycle (e.g. to bring the collector's own metrics into the window). */
-  beforeCycle?: (now: number) => Promise<void> | void;
+  /** Called before each evaluation cycle with the sample time to use (the earliest due evaluation time). */
+  beforeCycle?: (ts: number) => Promise<void> | void;
 }
 
 export interface ManagerCounters {
@@ -324,14 +324,23 @@ export class RulesManager {
     }
   }
 
+  /** One scheduler step: when a group is due, bring in the pulled series, then evaluate what is due. */
+  async cycle(now: number): Promise<number> {
+    const due = this.groups.filter((s) => s.next <= now);
+    if (this.deps.beforeCycle && due.length) {
+      // stamped at the earliest evaluation time about to run, so every due group sees them
+      const ts = Math.min(...due.map((s) => s.next + Math.floor((now - s.next) / s.group.intervalMs) * s.group.intervalMs));
+      await this.deps.beforeCycle(ts);
+    }
+    return this.runDue(now);
+  }
+
   start(): void {
     this.running = true;
     const loop = async () => {
       if (!this.running) return;
       try {
-        const now = this.deps.now();
-        if (this.deps.beforeCycle && this.groups.some((s) => s.next <= now)) await this.deps.beforeCycle(now);
-        this.runDue(this.deps.now());
+        await this.cycle(this.deps.now());
       } catch (e) {
         this.deps.log.error('rule evaluation cycle failed', { err: (e as Error).message });
       }

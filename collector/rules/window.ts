@@ -1,5 +1,5 @@
 import type { LabelSet } from '../core/component.js';
-import { type Labels, labelsKey, makeLabels, type Matcher, matchesAll, METRIC_NAME, type Queryable, type SeriesData } from './promql/index.js';
+import { type Labels, makeLabels, type Matcher, matchesAll, METRIC_NAME, type Queryable, type SeriesData } from './promql/index.js';
 
 /**
  * The rule window: an in-memory Queryable holding only the series the loaded rules can select, each
@@ -84,7 +84,7 @@ export class RuleWindow implements Queryable {
   }
 
   /** How long a series would be kept, 0 if not wanted (cached per label set). */
-  wants(l: LabelSet, key = labelsKey(l as Labels)): number {
+  wants(l: LabelSet, key = plainKey(l)): number {
     let w = this.wantCache.get(key);
     if (w === undefined) {
       w = this.keepOf(l);
@@ -97,10 +97,11 @@ export class RuleWindow implements Queryable {
   /** Add one sample if a rule can select its series. Returns whether it was kept. */
   append(labels: LabelSet, t: number, v: number): boolean {
     const frozen = Object.isFrozen(labels);
-    const l = frozen ? (labels as Labels) : makeLabels(labels);
-    const k = labelsKey(l);
+    // the fan-out's label objects are new per report: key them without building a frozen copy first
+    const k = frozen ? frozenKey(labels as Labels) : plainKey(labels);
     let s = this.byKey.get(k);
     if (!s) {
+      const l = frozen ? (labels as Labels) : makeLabels(labels);
       const keepMs = this.wants(l, k);
       if (keepMs === 0) return false;
       if (this.byKey.size >= this.maxSeries) {
@@ -195,6 +196,27 @@ export class RuleWindow implements Queryable {
     }
     return { series: this.byKey.size, samples, bytes, dropped: { ...this.dropped } };
   }
+}
+
+const frozenKeys = new WeakMap<Labels, string>();
+function frozenKey(l: Labels): string {
+  let k = frozenKeys.get(l);
+  if (k === undefined) {
+    k = plainKey(l);
+    frozenKeys.set(l, k);
+  }
+  return k;
+}
+
+/** The window's key of a label set (names sorted, empty values left out), without freezing it. */
+function plainKey(l: LabelSet): string {
+  const names = Object.keys(l).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  let k = '';
+  for (const n of names) {
+    const v = l[n]!;
+    if (v !== '') k += `${n}\xff${v}\xfe`;
+  }
+  return k;
 }
 
 function copy(a: Float64Array, from: number, to: number, cap: number): Float64Array {

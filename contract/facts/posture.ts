@@ -85,6 +85,7 @@ export const POSTURE_FACT_VALUES = {
   'password.lockout': or(nul, obj({ module: { enum: ['pam_faillock', 'pam_tally2'] }, deny: or(nul, int), unlockTime: or(nul, int), evenDenyRoot: bool })),
   'password.maxDays': or(nul, int),
   'password.minDays': or(nul, int),
+  'password.nullok': strs,
   'password.quality': or(nul, { type: 'object', required: ['module'], additionalProperties: false, properties: { module: { enum: ['pam_pwquality', 'pam_cracklib'] }, minlen: num, minclass: num, dcredit: num, ucredit: num, lcredit: num, ocredit: num } }),
   'password.warnAge': or(nul, int),
   'security.agents': strs,
@@ -117,6 +118,14 @@ export const POSTURE_FACT_VALUES = {
 
 export type PostureFactId = keyof typeof POSTURE_FACT_VALUES;
 export const POSTURE_FACT_IDS = Object.keys(POSTURE_FACT_VALUES).sort() as PostureFactId[];
+/**
+ * Facts added after the first v1 agents shipped: the agent always sends them, the schema does not
+ * require them (an older agent's report stays valid; the MLPS engine reports a check needing one as
+ * unknown).
+ */
+export const POSTURE_OPTIONAL_FACT_IDS: readonly PostureFactId[] = ['password.nullok'];
+/** The fact ids a `host.posture` v1 group must carry. */
+export const POSTURE_REQUIRED_FACT_IDS = POSTURE_FACT_IDS.filter((id) => !POSTURE_OPTIONAL_FACT_IDS.includes(id));
 
 const evidence = {
   type: 'object',
@@ -159,7 +168,7 @@ export const postureSchemaV1 = {
     live: { type: 'boolean' },
     facts: {
       type: 'object',
-      required: POSTURE_FACT_IDS,
+      required: POSTURE_REQUIRED_FACT_IDS,
       propertyNames: { pattern: '^[a-z][a-zA-Z0-9]*(\\.[a-z][a-zA-Z0-9]*)+$' },
       properties: Object.fromEntries(POSTURE_FACT_IDS.map((id) => [id, fact(or(nul, POSTURE_FACT_VALUES[id]))])),
       additionalProperties: fact({}),

@@ -90,22 +90,8 @@ export function passwordFacts(host: Host): Record<string, Fact> {
   else if (pwh.length) out['password.historyRemember'] = ok(10, [...hev, ev('/etc/security/pwhistory.conf', undefined, 'remember not set: pam_pwhistory default 10')]);
   else out['password.historyRemember'] = ok(null, hev);
 
-  const faillock = pamLines(host, 'pam_faillock.so');
-  const tally = pamLines(host, 'pam_tally2.so');
-  if (faillock.length) {
-    const fconf = keyValueFile(host, '/etc/security/faillock.conf');
-    const arg = (k: string) => faillock.find((l) => l.args.has(k))?.args.get(k) ?? fconf.get(k)?.value;
-    const even = faillock.some((l) => l.args.has('even_deny_root')) || fconf.has('even_deny_root');
-    out['password.lockout'] = ok(
-      { module: 'pam_faillock', deny: arg('deny') !== undefined ? Number(arg('deny')) : 3, unlockTime: arg('unlock_time') !== undefined ? Number(arg('unlock_time')) : 600, evenDenyRoot: even },
-      [...faillock.map((l) => ev(l.file, l.line, l.text)), ...[...fconf.values()].map((x) => x.evidence)],
-    );
-  } else if (tally.length) {
-    const arg = (k: string) => tally.find((l) => l.args.has(k))?.args.get(k);
-    out['password.lockout'] = ok({ module: 'pam_tally2', deny: arg('deny') ? Number(arg('deny')) : null, unlockTime: arg('unlock_time') ? Number(arg('unlock_time')) : null, evenDenyRoot: tally.some((l) => l.args.has('even_deny_root')) }, tally.map((l) => ev(l.file, l.line, l.text)));
-  } else {
-    out['password.lockout'] = ok(null, [ev(PAM_FILES.filter((f) => host.exists(f)).join(', ') || '/etc/pam.d', undefined, 'no pam_faillock or pam_tally2 line')]);
-  }
+  out['password.lockout'] = lockoutFact(host);
+  out['password.nullok'] = nullokFact(host);
 
   // TMOUT in the login shell profiles: the smallest readonly-or-exported value
   let tmout: { value: number; evidence: Evidence } | undefined;
@@ -218,4 +204,129 @@ export function accountFacts(host: Host): Record<string, Fact> {
   const wheel = pamLines(host, 'pam_wheel.so', ['/etc/pam.d/su']).filter((l) => /^auth\s+(required|requisite)/.test(l.text));
   out['su.wheelRestricted'] = host.exists('/etc/pam.d/su') ? ok(wheel.length > 0, wheel.length ? wheel.map((l) => ev(l.file, l.line, l.text)) : [ev('/etc/pam.d/su', undefined, 'no active "auth required pam_wheel.so" line')]) : unknown('missing: /etc/pam.d/su');
   return out;
+}
+
+/** The auth stacks a login goes through: the distribution's shared stacks and the sshd/login services. */
+const AUTH_STACKS = ['/etc/pam.d/common-auth', '/etc/pam.d/system-auth', '/etc/pam.d/password-auth', '/etc/pam.d/sshd', '/etc/pam.d/login'];
+
+/** `auth` lines of each auth stack present (includes followed). */
+function authStacks(host: Host): { file: string; lines: PamLine[] }[] {
+  const out: { file: string; lines: PamLine[] }[] = [];
+  for (const file of AUTH_STACKS) {
+    if (!host.exists(file)) continue;
+    const st = pamStack(host, file);
+    if ('error' in st) continue;
+    out.push({ file, lines: st.lines.filter((l) => l.type === 'auth') });
+  }
+  return out;
+}
+
+/** The action of a PAM control for a result: `required` → ok/bad, `[default=die]` → die, `[success=1]` → 1 … */
+function controlAction(control: string, result: 'success' | 'auth_err'): string {
+  const simple: Record<string, Record<string, string>> = {
+    required: { success: 'ok', auth_err: 'bad' },
+    requisite: { success: 'ok', auth_err: 'die' },
+    sufficient: { success: 'done', auth_err: 'ignore' },
+    optional: { success: 'ok', auth_err: 'ignore' },
+  };
+  if (simple[control]) return simple[control]![result]!;
+  const m = new Map<string, string>();
+  for (const kv of control.replace(/^\[|\]$/g, '').split(/\s+/).filter(Boolean)) {
+    const i = kv.indexOf('=');
+    if (i > 0) m.set(kv.slice(0, i).toLowerCase(), kv.slice(i + 1).toLowerCase());
+  }
+  return m.get(result) ?? m.get('default') ?? 'ignore';
+}
+
+/** The mode of a pam_faillock line: preauth (also when none is given), authfail or authsucc. */
+const faillockMode = (l: PamLine): 'preauth' | 'authfail' | 'authsucc' => (l.args.has('authfail') ? 'authfail' : l.args.has('authsucc') ? 'authsucc' : 'preauth');
+
+/**
+ * Whether pam_faillock in an auth stack can lock anyone out: a failed pam_unix must reach an
+ * `authfail` line (which records the failure) and a `preauth` line before pam_unix (or an `authsucc`
+ * line after it) must be able to refuse a locked user. A `preauth` line alone records nothing; an
+ * `authfail` line that a failed pam_unix skips or never reaches (requisite, die, a pam_deny before
+ * it) records nothing either. Returns why not, or undefined when it can trigger.
+ */
+export function faillockProblem(lines: PamLine[]): string | undefined {
+  const u = lines.findIndex((l) => l.module === 'pam_unix.so');
+  if (u < 0) return 'no pam_unix auth line: the password check is elsewhere';
+  const unix = lines[u]!;
+  const onFail = controlAction(unix.control, 'auth_err');
+  let recorded = false;
+  if (onFail !== 'die' && onFail !== 'done') {
+    const skip = /^\d+$/.test(onFail) ? Number(onFail) : 0;
+    for (const l of lines.slice(u + 1 + skip)) {
+      if (l.module === 'pam_faillock.so' && faillockMode(l) === 'authfail') {
+        recorded = true;
+        break;
+      }
+      const a = controlAction(l.control, 'auth_err');
+      // a module that fails here (pam_deny) and ends the stack keeps the failure from being recorded
+      if (l.module === 'pam_deny.so' && (a === 'die' || a === 'done')) break;
+    }
+  }
+  if (!recorded) return `${unix.file}:${unix.line}: a failed pam_unix reaches no pam_faillock authfail line, so no failure is counted`;
+  const refuses = (l: PamLine) => {
+    const a = controlAction(l.control, 'auth_err');
+    return a === 'bad' || a === 'die';
+  };
+  const enforced = lines.some((l, i) => l.module === 'pam_faillock.so' && ((i < u && faillockMode(l) === 'preauth') || (i > u && faillockMode(l) === 'authsucc')) && refuses(l));
+  if (!enforced) return 'no pam_faillock preauth line (required, requisite or die) before pam_unix refuses a locked user';
+  return undefined;
+}
+
+/**
+ * `password.lockout`: the lockout a login actually meets. pam_faillock counts only where it can
+ * trigger (see faillockProblem); lines that cannot are kept as evidence of a null value. pam_tally2
+ * counts and refuses on its own `auth` line (required or requisite).
+ */
+function lockoutFact(host: Host): Fact {
+  const stacks = authStacks(host);
+  const allFaillock = pamLines(host, 'pam_faillock.so');
+  const effective: PamLine[] = [];
+  const why: Evidence[] = [];
+  for (const s of stacks) {
+    const fl = s.lines.filter((l) => l.module === 'pam_faillock.so');
+    if (!fl.length) continue;
+    const problem = faillockProblem(s.lines);
+    if (problem) why.push(ev(s.file, undefined, `pam_faillock cannot lock anyone out: ${problem}`));
+    else effective.push(...fl);
+  }
+  // a stack fragment read on its own (no pam_unix in any stack, e.g. a password-auth included elsewhere) proves nothing
+  const seen = new Set<string>();
+  const uniq = (ls: PamLine[]) => ls.filter((l) => !seen.has(`${l.file}:${l.line}`) && seen.add(`${l.file}:${l.line}`));
+  if (effective.length) {
+    const lines = uniq(effective);
+    const fconf = keyValueFile(host, '/etc/security/faillock.conf');
+    const arg = (k: string) => lines.find((l) => l.args.has(k))?.args.get(k) ?? fconf.get(k)?.value;
+    const even = lines.some((l) => l.args.has('even_deny_root')) || fconf.has('even_deny_root');
+    return ok(
+      { module: 'pam_faillock', deny: arg('deny') !== undefined ? Number(arg('deny')) : 3, unlockTime: arg('unlock_time') !== undefined ? Number(arg('unlock_time')) : 600, evenDenyRoot: even },
+      [...lines.map((l) => ev(l.file, l.line, l.text)), ...[...fconf.values()].map((x) => x.evidence)],
+    );
+  }
+  const tally = stacks.flatMap((s) => s.lines.filter((l) => l.module === 'pam_tally2.so' && ['bad', 'die'].includes(controlAction(l.control, 'auth_err'))));
+  if (tally.length) {
+    const lines = uniq(tally);
+    const arg = (k: string) => lines.find((l) => l.args.has(k))?.args.get(k);
+    return ok({ module: 'pam_tally2', deny: arg('deny') ? Number(arg('deny')) : null, unlockTime: arg('unlock_time') ? Number(arg('unlock_time')) : null, evenDenyRoot: lines.some((l) => l.args.has('even_deny_root')) }, lines.map((l) => ev(l.file, l.line, l.text)));
+  }
+  if (allFaillock.length) return ok(null, [...allFaillock.map((l) => ev(l.file, l.line, l.text)), ...(why.length ? why : [ev(allFaillock[0]!.file, undefined, 'pam_faillock cannot lock anyone out: not part of an auth stack with pam_unix')])]);
+  return ok(null, [ev(PAM_FILES.filter((f) => host.exists(f)).join(', ') || '/etc/pam.d', undefined, 'no pam_faillock or pam_tally2 line')]);
+}
+
+/** `password.nullok`: auth stacks whose pam_unix line takes `nullok` (an account with an empty password field logs in without one), as `file:line`. */
+function nullokFact(host: Host): Fact {
+  const seen = new Set<string>();
+  const hits: PamLine[] = [];
+  for (const s of authStacks(host)) {
+    for (const l of s.lines) {
+      if (l.module !== 'pam_unix.so' || !l.args.has('nullok') || seen.has(`${l.file}:${l.line}`)) continue;
+      seen.add(`${l.file}:${l.line}`);
+      hits.push(l);
+    }
+  }
+  const stacks = AUTH_STACKS.filter((f) => host.exists(f));
+  return ok(hits.map((l) => `${l.file}:${l.line}`), hits.length ? hits.map((l) => ev(l.file, l.line, l.text)) : [ev(stacks.join(', ') || '/etc/pam.d', undefined, 'no pam_unix auth line with nullok')]);
 }

@@ -217,7 +217,7 @@ describe('12, 13. PAM, accounts, sudo', () => {
   it('follows include/substack, keeps bracket controls, pam_pwhistory default 10, pwhistory.conf', () => {
     const base = {
       '/etc/pam.d/sshd': 'auth substack password-auth\npassword include system-auth\n',
-      '/etc/pam.d/password-auth': 'auth [success=1 default=ignore] pam_faillock.so preauth\n',
+      '/etc/pam.d/password-auth': 'auth required pam_faillock.so preauth\nauth sufficient pam_unix.so\nauth [default=die] pam_faillock.so authfail\n',
       '/etc/security/faillock.conf': 'deny = 4\nunlock_time = 1200\n',
       '/etc/pam.d/system-auth': 'password [success=1 default=ignore] pam_pwhistory.so use_authtok\n',
     };
@@ -225,6 +225,12 @@ describe('12, 13. PAM, accounts, sudo', () => {
     expect(f['password.historyRemember']!.value).toBe(10);
     expect(f['password.lockout']!.value).toEqual({ module: 'pam_faillock', deny: 4, unlockTime: 1200, evenDenyRoot: false });
     const g = passwordFacts(new Host(tree({ ...base, '/etc/security/pwhistory.conf': 'remember = 24\n' })));
+    // a preauth line alone, or after a sufficient pam_unix, counts no failure: no lockout, the lines as evidence
+    for (const pa of ['auth [success=1 default=ignore] pam_faillock.so preauth\n', 'auth sufficient pam_unix.so\nauth required pam_faillock.so preauth deny=3\n']) {
+      const h = passwordFacts(new Host(tree({ ...base, '/etc/pam.d/password-auth': pa })));
+      expect(h['password.lockout']!.value).toBeNull();
+      expect(h['password.lockout']!.evidence.map((e) => e.excerpt).join('\n')).toMatch(/pam_faillock cannot lock anyone out/);
+    }
     expect(g['password.historyRemember']!.value).toBe(24);
   });
   it('sudo forms, empty shell = /bin/sh, unreadable sudoers.d entry = unknown, shadow expiry', () => {

@@ -75,7 +75,13 @@ describe('posture facts of fixture hosts', () => {
     ['debian-hardened', 'password.lockout', { module: 'pam_faillock', deny: 5, unlockTime: 900, evenDenyRoot: true }],
     ['openeuler-hardened', 'password.lockout', { module: 'pam_faillock', deny: 3, unlockTime: 300, evenDenyRoot: true }],
     ['kylin-weak', 'password.lockout', { module: 'pam_tally2', deny: 10, unlockTime: null, evenDenyRoot: false }],
+    // debian-weak: a pam_faillock preauth line after a sufficient pam_unix, no authfail line: locks nobody out
     ['debian-weak', 'password.lockout', null],
+    // pam_unix nullok in an auth stack: an empty password field logs in
+    ['debian-weak', 'password.nullok', ['/etc/pam.d/common-auth:1']],
+    ['debian-hardened', 'password.nullok', ['/etc/pam.d/common-auth:2']],
+    ['kylin-weak', 'password.nullok', ['/etc/pam.d/system-auth:2']],
+    ['openeuler-hardened', 'password.nullok', []],
     ['debian-hardened', 'session.tmout', 600],
     ['openeuler-hardened', 'session.tmout', 300],
     ['debian-weak', 'session.tmout', null],
@@ -237,6 +243,7 @@ describe('posture facts of fixture hosts', () => {
     ['debian-hardened', 'ssh.clientAliveSeconds', { source: '/etc/ssh/sshd_config.d/10-mlps.conf', line: 1, excerpt: 'ClientAliveInterval 300' }],
     ['debian-weak', 'ssh.maxAuthTries', { source: '/etc/ssh/sshd_config', excerpt: 'maxauthtries not set: OpenSSH default 6' }],
     ['debian-hardened', 'password.lockout', { source: '/etc/pam.d/common-auth', line: 1, excerpt: 'auth  required  pam_faillock.so preauth deny=5 unlock_time=900 even_deny_root' }],
+    ['debian-weak', 'password.lockout', { source: '/etc/pam.d/common-auth', line: 2, excerpt: 'auth  required  pam_faillock.so preauth deny=3 unlock_time=600' }],
     ['openeuler-hardened', 'password.historyRemember', { source: '/etc/pam.d/system-auth', line: 6, excerpt: 'password    sufficient    pam_unix.so sha512 shadow nullok try_first_pass use_authtok remember=5' }],
     ['debian-weak', 'sudo.nopasswd', { source: '/etc/sudoers.d/deploy', line: 1, excerpt: 'deploy ALL=(ALL) NOPASSWD: ALL' }],
     ['debian-weak', 'accounts.emptyPasswords', { source: '/etc/shadow', line: 6, excerpt: 'deploy::… (empty password field)' }],
