@@ -5,8 +5,7 @@ import { join } from 'node:path';
 import type Database from 'better-sqlite3';
 import { Registry } from 'prom-client';
 import { uncompressSync } from 'snappy';
-import type { SeriesSample } from '../core/component.js';
-import type { AcceptedReport, CollectorContext } from '../core/component.js';
+import { type AcceptedReport, type CollectorContext, EMPTY_FLEET, type SeriesSample } from '../core/component.js';
 import { createLogger } from '../../lib/log.js';
 import { openDatabase } from '../store/db.js';
 import type { CollectorConfig } from '../config.js';
@@ -30,6 +29,7 @@ export function testContext(db: Database.Database, now: () => number = Date.now)
     registry: new Registry(),
     audit: { record: () => undefined, query: () => [] } as unknown as CollectorContext['audit'],
     series: { appendOwn: () => undefined },
+    fleet: EMPTY_FLEET,
     hub: { alerts: { send: () => undefined } },
   };
 }
