@@ -2,6 +2,7 @@ import { LIMITS } from '../contract/schema.js';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.js';
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
+import { type RemoteWriteEndpointConfig, remoteWriteSchema, type SeriesLimitConfig, seriesLimitSchema } from './remotewrite/config.js';
 import { type RulesConfig, rulesSchema } from './rules/config.js';
 import { type AlertsConfig, alertsSchema } from './alerts/config.js';
 import { type NotifyConfig, notifySchema } from './notify/config.js';
@@ -122,6 +123,8 @@ export const collectorSchema = {
         factsHistoryDays: { type: 'number', minimum: 1, default: 365, description: "Facts history (each group's newest value is always kept)." },
       },
     },
+    remoteWrite: remoteWriteSchema,
+    seriesLimit: seriesLimitSchema,
     rules: rulesSchema,
     alerts: alertsSchema,
     notify: notifySchema,
@@ -151,6 +154,10 @@ export interface CollectorConfig {
   nodes: { downAfterIntervals: number };
   metrics: { staleAfterIntervals: number; requireToken: boolean };
   retention: { receiptsDays: number; auditDays: number; factsHistoryDays: number };
+  /** Optional in the type; the loader fills `[]`. See remotewrite/README.md. */
+  remoteWrite?: RemoteWriteEndpointConfig[];
+  /** Optional in the type; default no limit. */
+  seriesLimit?: SeriesLimitConfig;
   /** Optional in the type (configs built in code); the loader always fills it. See collector/rules/. */
   rules?: RulesConfig;
   /** Optional in the type (configs built in code); the loader always fills it. See alerts/README.md. */

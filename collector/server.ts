@@ -3,6 +3,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Socket } from 'node:net';
+import { formatLabels, formatValue } from '../contract/exposition.js';
 import { BATCH_CONTENT_TYPE, INGEST_BATCH_PATH, INGEST_PATH } from '../contract/types.js';
 import type { Logger } from '../lib/log.js';
 import { VERSION } from '../lib/version.js';
@@ -41,7 +42,12 @@ class Refused extends Error {
 /** Refused bodies up to this size are read and discarded, keeping the connection. */
 const DRAIN_BYTES = 1_048_576;
 
-const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+const NODE_HELP: Record<string, string> = {
+  xunjian_node_up: 'Whether the node reported within the last nodes.downAfterIntervals report intervals.',
+  xunjian_node_last_report_timestamp_seconds: 'When the node last reported (collector clock).',
+  xunjian_node_clock_skew_seconds: "The node's clock minus the collector's, from its last request's signed timestamp (includes transit time).",
+  xunjian_node_live_streams: 'Report streams of the node seen within its liveness window (above 1: two agents use one node id).',
+};
 
 /**
  * The collector: ingest → one SQLite transaction → after commit, the series store and every hosted
@@ -61,6 +67,8 @@ export class Collector {
   private bytesLimiter: RateLimiter;
   private inflight = { bodies: 0, bytes: 0, perNode: new Map<string, number>() };
   private readonly streamWarned = new Map<string, number>();
+  /** Per node: signed request timestamp minus the collector clock at receipt, seconds (last accepted request). */
+  private readonly clockSkew = new Map<string, number>();
   private pruneTimer: NodeJS.Timeout | undefined;
   private current: CollectorConfig;
 
@@ -96,6 +104,7 @@ export class Collector {
       registry: this.metrics.registry,
       audit: this.audit,
       series: { appendOwn: (_source: string, samples: SeriesSample[], intervalSeconds: number) => this.series.append(samples, undefined, this.now(), undefined, intervalSeconds) },
+      fleet: { nodes: () => this.nodes(), facts: (node) => this.store.facts.ofNode(node), devices: () => this.store.devices.list(), nodeSeries: (now) => this.nodeSeries(now) },
       hub: this.hub,
     };
     this.components = factories.map((f) => f(ctx));
@@ -131,22 +140,33 @@ export class Collector {
     }));
   }
 
+  /** The per-node families the collector derives (liveness, last report, clock skew, streams), as series. */
+  nodeSeries(now: number, nodes: NodeStatus[] = this.nodes()): SeriesSample[] {
+    const out: SeriesSample[] = [];
+    for (const n of nodes) {
+      const l = { node: n.id, site: n.site, zone: n.zone };
+      const add = (name: string, value: number) => out.push({ labels: { __name__: name, ...l }, value, type: 'gauge', ts: now });
+      add('xunjian_node_up', n.up ? 1 : 0);
+      add('xunjian_node_last_report_timestamp_seconds', n.lastSeen / 1000);
+      const skew = this.clockSkew.get(n.id);
+      if (skew !== undefined && n.up) add('xunjian_node_clock_skew_seconds', skew);
+      add('xunjian_node_live_streams', n.liveStreams);
+    }
+    return out;
+  }
+
   /** Fleet series, node liveness, the components' families, then the collector's own metrics. */
   async renderMetrics(): Promise<string> {
     const now = this.now();
     const nodes = this.nodes();
     const down = new Set(nodes.filter((n) => !n.up).map((n) => n.id));
     let out = this.series.render(now, down);
-    let up = '# HELP xunjian_node_up Whether the node reported within the last nodes.downAfterIntervals report intervals.\n# TYPE xunjian_node_up gauge\n';
-    let seen = '# HELP xunjian_node_last_report_timestamp_seconds When the node last reported (collector clock).\n# TYPE xunjian_node_last_report_timestamp_seconds gauge\n';
-    let streams = '# HELP xunjian_node_live_streams Report streams of the node seen within its liveness window (above 1: two agents use one node id).\n# TYPE xunjian_node_live_streams gauge\n';
-    for (const n of nodes) {
-      const l = `{node="${esc(n.id)}",site="${esc(n.site)}",zone="${esc(n.zone)}"}`;
-      up += `xunjian_node_up${l} ${n.up ? 1 : 0}\n`;
-      seen += `xunjian_node_last_report_timestamp_seconds${l} ${n.lastSeen / 1000}\n`;
-      streams += `xunjian_node_live_streams${l} ${n.liveStreams}\n`;
+    const fams = new Map<string, string>();
+    for (const s of this.nodeSeries(now, nodes)) {
+      const name = s.labels.__name__!;
+      fams.set(name, `${fams.get(name) ?? ''}${name}${formatLabels(s.labels, '__name__')} ${formatValue(s.value)}\n`);
     }
-    out += up + seen + streams;
+    for (const [name, lines] of fams) out += `# HELP ${name} ${NODE_HELP[name]}\n# TYPE ${name} gauge\n${lines}`;
     for (const c of this.components) out += c.exposition?.(now) ?? '';
     this.metrics.fleetSeries.set(this.series.seriesCount());
     this.metrics.typeConflicts.set(this.series.typeConflicts);
@@ -262,6 +282,7 @@ export class Collector {
       } finally {
         end();
       }
+      if (deps.accepted.length) this.clockSkew.set(auth.node, (Number(auth.ts) - deps.accepted[0]!.receivedAt) / 1000);
       this.fanOut(deps.accepted);
       for (const acc of deps.accepted) {
         m.samples.inc(acc.report.samples.length);

@@ -115,12 +115,34 @@ export interface CollectorContext {
   registry: Registry;
   audit: Audit;
   series: SeriesAppender;
+  /** Read access to the fleet's durable state (registry, facts, devices). */
+  fleet: FleetReader;
   hub: Hub;
+}
+
+/** A FleetReader with nothing in it, for components tested on their own. */
+export const EMPTY_FLEET: FleetReader = { nodes: () => [], facts: () => undefined, devices: () => [], nodeSeries: () => [] };
+
+/** The registry and facts as components read them (the store's domains, read-only). */
+export interface FleetReader {
+  nodes(): { id: string; site: string; zone: string; grade: number; labels: LabelSet; up: boolean; lastSeen: number; interval: number }[];
+  /** The node's fact groups with provenance; undefined when it has none. */
+  facts(node: string): FactGroupRecord[] | undefined;
+  devices(): { id: string; node: string; target: string; site: string; zone: string; grade: number; vendor: string | null; sysName: string | null }[];
+  /**
+   * The collector's own per-node series at `now` — `xunjian_node_up`, `xunjian_node_last_report_timestamp_seconds`,
+   * `xunjian_node_clock_skew_seconds`, `xunjian_node_live_streams` — as /metrics shows them (derived, not stored).
+   */
+  nodeSeries?(now: number): SeriesSample[];
 }
 
 /** Late-bound services between components; a component that provides one sets it in its factory. */
 export interface Hub {
   alerts: AlertSink;
+  /** Set by the MLPS component: a node's or device's overall score (passed ÷ (passed + failed)), null when unknown. */
+  mlpsScore?: (target: string) => number | null;
+  /** Set by the alerts component: active (firing) alerts of a node, for summaries. */
+  activeAlerts?: (node: string) => number;
 }
 
 export type ComponentFactory = (ctx: CollectorContext) => Component;

@@ -8,7 +8,7 @@ import { createLogger } from '../../lib/log.js';
 import type { ApiRequest, Role } from '../api/types.js';
 import { SqliteAudit } from '../audit/audit.js';
 import type { CollectorConfig } from '../config.js';
-import type { CollectorContext, SeriesSample } from '../core/component.js';
+import { type CollectorContext, EMPTY_FLEET, type SeriesSample } from '../core/component.js';
 import { openDatabase } from '../store/db.js';
 
 /** Test support for alerts/ and notify/ (not shipped behaviour): loopback HTTP peers, a clock, a context. */
@@ -98,6 +98,7 @@ export function testEnv(cfg: Record<string, unknown>, clock: FakeClock, dir = mk
     log: createLogger({ level: 'debug', write: (l) => logs.push(l) }),
     now: clock.now,
     registry,
+    fleet: EMPTY_FLEET,
     audit,
     series: { appendOwn: (_s, samples) => appended.push(...samples) },
     hub: { alerts: { send: () => {} } },

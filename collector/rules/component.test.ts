@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.js';
 import type { ApiRequest } from '../api/types.js';
 import { SqliteAudit } from '../audit/audit.js';
-import type { AcceptedReport, CollectorContext, OutgoingAlert, SeriesSample } from '../core/component.js';
+import { type AcceptedReport, type CollectorContext, EMPTY_FLEET, type OutgoingAlert, type SeriesSample } from '../core/component.js';
 import type { CollectorConfig } from '../config.js';
 import { openDatabase } from '../store/db.js';
 import { createRulesComponent, type RulesComponent } from './component.js';
@@ -50,6 +50,7 @@ function harness(dataDir: string, rulesFile: string, clock = { now: T0 }, extra:
     log: createLogger({ level: 'error', write: () => {} }),
     now: () => clock.now,
     registry,
+    fleet: EMPTY_FLEET,
     audit: new SqliteAudit(db),
     series: { appendOwn: (_src, samples, interval) => own.push({ samples, interval }) },
     hub: { alerts: { send: (a) => sent.push(...a) } },

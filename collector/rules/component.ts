@@ -50,7 +50,8 @@ export function createRulesComponent(ctx: CollectorContext): RulesComponent {
       if (source) manager.ingest(source(now));
     },
   });
-  let source: ((now: number) => readonly WindowSample[]) | undefined;
+  // the collector's per-node series (xunjian_node_up, …) exist at evaluation time only: pulled each cycle
+  let source: ((now: number) => readonly WindowSample[]) | undefined = ctx.fleet.nodeSeries;
   registerMetrics(ctx, manager);
   let started = false;
 

@@ -17,8 +17,8 @@ export const DEVICE_FACT_VALUES = {
   addressResolved: bool,
   answersV1: bool,
   answersV2c: bool,
-  /** `v1:public`, `v2c:private` … that answered. */
-  defaultCommunities: strs,
+  /** `v1:public`, `v2c:private` … that answered: only default communities, never the configured one. */
+  defaultCommunities: { type: 'array', maxItems: 4, items: { enum: ['v1:public', 'v1:private', 'v2c:public', 'v2c:private'] } },
   snmpVersionUsed: { enum: ['1', '2c', '3'] },
   v3: or(nul, { type: 'object', required: ['level', 'authProto', 'privProto'], additionalProperties: false, properties: { level: { enum: ['noAuthNoPriv', 'authNoPriv', 'authPriv'] }, authProto: or(nul, str), privProto: or(nul, str) } }),
   insecure: strs,
@@ -31,10 +31,4 @@ export const DEVICE_FACT_VALUES = {
 
 export type DeviceFactKey = keyof typeof DEVICE_FACT_VALUES;
 
-/** JSON Schema of one `network.device.<target>` group. Unknown keys (a newer agent) are allowed. */
-export const deviceSchemaV1 = {
-  $id: 'https://xunjian.invalid/contract/facts/network-device-v1.json',
-  type: 'object',
-  required: Object.keys(DEVICE_FACT_VALUES),
-  properties: DEVICE_FACT_VALUES,
-} as const;
+// The group's JSON Schema (with its version) is in network.ts, next to network.website_ipv6.

@@ -8,43 +8,19 @@
  */
 export const NETWORK_SCHEMA_VERSION = 1 as const;
 
+import { DEVICE_FACT_VALUES } from './device.js';
+
 const str = { type: 'string' } as const;
-const nstr = { type: ['string', 'null'] } as const;
-const bool = { type: 'boolean' } as const;
 const nbool = { type: ['boolean', 'null'] } as const;
+const bool = { type: 'boolean' } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 
-/** `network.device.<target>`, v1. */
+/** `network.device.<target>`, v1: the values of device.ts, every key required, nothing else. */
 export const deviceFactsSchemaV1 = {
   type: 'object',
-  required: ['addressResolved', 'answersV1', 'answersV2c', 'defaultCommunities', 'snmpVersionUsed', 'insecure', 'sysDescr', 'sysObjectID', 'firmware', 'lastPollOk'],
+  required: Object.keys(DEVICE_FACT_VALUES),
   additionalProperties: false,
-  properties: {
-    schemaVersion: { const: 1 },
-    addressResolved: bool,
-    answersV1: bool,
-    answersV2c: bool,
-    /** `v1:public`, `v2c:private`, … the default communities the device answers. Never the configured one. */
-    defaultCommunities: { type: 'array', maxItems: 16, items: { enum: ['v1:public', 'v1:private', 'v2c:public', 'v2c:private'] } },
-    snmpVersionUsed: { enum: ['1', '2c', '3'] },
-    v3: {
-      anyOf: [
-        { type: 'null' },
-        {
-          type: 'object',
-          required: ['level', 'authProto', 'privProto'],
-          additionalProperties: false,
-          properties: { level: { enum: ['noAuthNoPriv', 'authNoPriv', 'authPriv'] }, authProto: nstr, privProto: nstr },
-        },
-      ],
-    },
-    insecure: { type: 'array', maxItems: 16, items: { type: 'string', maxLength: 256 } },
-    sysDescr: { type: ['string', 'null'], maxLength: 4096 },
-    sysObjectID: nstr,
-    firmware: { anyOf: [{ type: 'null' }, { type: 'object', required: ['vendor', 'os', 'version'], properties: { vendor: str, os: str, version: str, platform: str } }] },
-    lastPollOk: nbool,
-    profiles: { type: 'array', maxItems: 64, items: str },
-  },
+  properties: { schemaVersion: { const: 1 }, ...DEVICE_FACT_VALUES },
 } as const;
 
 const level = {

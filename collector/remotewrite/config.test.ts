@@ -1,0 +1,60 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config.js';
+import { type CollectorConfig, collectorConfigSpec } from '../config.js';
+import { DEFAULT_QUEUE } from './config.js';
+import { tmpDir } from './testctx.js';
+
+function load(yaml: string): CollectorConfig {
+  const f = join(tmpDir('xj-rwcfg-'), 'collector.yaml');
+  writeFileSync(f, yaml);
+  return loadConfig<CollectorConfig>(collectorConfigSpec, f, {});
+}
+
+function error(yaml: string): string {
+  try {
+    load(yaml);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('no error');
+}
+
+describe('remoteWrite and seriesLimit config sections', () => {
+  it('fills every default of an endpoint and of the series limit', () => {
+    const c = load('remoteWrite:\n  - name: prom\n    url: http://127.0.0.1:9090/api/v1/write\n    queue: { shards: 2 }\n');
+    expect(c.remoteWrite).toEqual([
+      {
+        name: 'prom',
+        url: 'http://127.0.0.1:9090/api/v1/write',
+        timeoutSeconds: 30,
+        basicAuth: { username: '', password: '', passwordFile: '' },
+        bearerToken: '',
+        bearerTokenFile: '',
+        headers: {},
+        tls: { caFile: '', certFile: '', keyFile: '', serverName: '', insecureSkipVerify: false },
+        queue: { ...DEFAULT_QUEUE, shards: 2 },
+      },
+    ]);
+    expect(c.seriesLimit).toEqual({ perNode: 0, overrides: {}, idleSeconds: 900 });
+    expect(load('').remoteWrite).toEqual([]);
+  });
+
+  it.each([
+    ['remoteWrite:\n  - name: prom\n', 'remoteWrite.0'],
+    ['remoteWrite:\n  - name: prom\n    url: ftp://x/\n', 'remoteWrite.0.url'],
+    ['remoteWrite:\n  - name: "bad name"\n    url: http://x/\n', 'remoteWrite.0.name'],
+    ['remoteWrite:\n  - name: p\n    url: http://x/\n    queue: { shards: 0 }\n', 'remoteWrite.0.queue.shards'],
+    ['seriesLimit: { perNode: -1 }\n', 'seriesLimit.perNode'],
+  ])('%j is refused naming %s', (yaml, key) => {
+    expect(error(yaml)).toContain(key);
+  });
+
+  it('never prints a secret value in an error', () => {
+    const msg = error('remoteWrite:\n  - name: p\n    url: http://x/\n    bearerToken: 12345\n');
+    expect(msg).toContain('remoteWrite.0.bearerToken');
+    expect(msg).not.toContain('12345');
+  });
+});

@@ -1,0 +1,148 @@
+import type Database from 'better-sqlite3';
+import { migrate } from '../store/db.js';
+import { decodeWriteRequest, encodeWriteRequest, fnv1a, type QueuedSample, seriesKey, type WireSeries } from './wire.js';
+
+/**
+ * The durable queue: one segment row per appended report (its samples as a WriteRequest, grouped by
+ * series), shared by every endpoint, and per endpoint and shard a cursor `(segment, offset)`: the shard
+ * has been acknowledged everything it owns in segments before `segment` and the first `offset` of its
+ * samples in `segment`. A segment every cursor has passed is deleted.
+ */
+const STEPS = [
+  `CREATE TABLE remotewrite_segments (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     created_at INTEGER NOT NULL,
+     samples INTEGER NOT NULL,
+     data BLOB NOT NULL
+   )`,
+  `CREATE TABLE remotewrite_cursors (
+     endpoint TEXT NOT NULL,
+     shard INTEGER NOT NULL,
+     shards INTEGER NOT NULL,
+     segment INTEGER NOT NULL,
+     "offset" INTEGER NOT NULL,
+     PRIMARY KEY (endpoint, shard)
+   )`,
+];
+
+export interface Cursor {
+  segment: number;
+  offset: number;
+}
+
+/** A segment decoded, with each series' key and hash. */
+export interface Segment {
+  id: number;
+  count: number;
+  series: { key: string; hash: number; samples: QueuedSample[] }[];
+}
+
+export function segmentFrom(id: number, series: readonly WireSeries[]): Segment {
+  let count = 0;
+  const out: Segment['series'] = [];
+  for (const s of series) {
+    const key = seriesKey(s.labels);
+    out.push({ key, hash: fnv1a(key), samples: s.samples.map((x) => ({ key, labels: s.labels, value: x.value, ts: x.ts })) });
+    count += s.samples.length;
+  }
+  return { id, count, series: out };
+}
+
+/** The samples of a segment that shard `shard` of `shards` owns, in segment order. */
+export function shardPart(seg: Segment, shard: number, shards: number): QueuedSample[] {
+  const out: QueuedSample[] = [];
+  for (const s of seg.series) if (s.hash % shards === shard) for (const x of s.samples) out.push(x);
+  return out;
+}
+
+export class SegmentStore {
+  private readonly insert;
+  private readonly readFrom;
+  private readonly maxIdStmt;
+  private readonly upsertCursor;
+  private readonly pendingFrom;
+
+  constructor(private readonly db: Database.Database) {
+    migrate(db, 'remotewrite', STEPS);
+    this.insert = db.prepare<[number, number, Buffer]>('INSERT INTO remotewrite_segments (created_at, samples, data) VALUES (?, ?, ?)');
+    this.readFrom = db.prepare<[number, number], { id: number; data: Buffer }>('SELECT id, data FROM remotewrite_segments WHERE id >= ? ORDER BY id LIMIT ?');
+    // AUTOINCREMENT: ids never come back after the newest segments were deleted (cursors point past them).
+    this.maxIdStmt = db.prepare<[], { id: number | null }>("SELECT seq AS id FROM sqlite_sequence WHERE name = 'remotewrite_segments'");
+    this.upsertCursor = db.prepare<[string, number, number, number, number]>(
+      'INSERT INTO remotewrite_cursors (endpoint, shard, shards, segment, "offset") VALUES (?, ?, ?, ?, ?) ON CONFLICT(endpoint, shard) DO UPDATE SET shards = excluded.shards, segment = excluded.segment, "offset" = excluded."offset"',
+    );
+    this.pendingFrom = db.prepare<[number], { n: number | null }>('SELECT SUM(samples) AS n FROM remotewrite_segments WHERE id >= ?');
+  }
+
+  /** Persist one segment (grouped by series, per-series order kept); returns it decoded-equivalent. */
+  append(series: readonly WireSeries[], now: number): Segment {
+    let count = 0;
+    for (const s of series) count += s.samples.length;
+    const data = Buffer.from(encodeWriteRequest(series));
+    const id = Number(this.insert.run(now, count, data).lastInsertRowid);
+    return segmentFrom(id, series);
+  }
+
+  read(fromId: number, limit: number): Segment[] {
+    return this.readFrom.all(fromId, limit).map((r) => segmentFrom(r.id, decodeWriteRequest(r.data)));
+  }
+
+  /** The id the next segment will get (ids only grow). */
+  nextId(): number {
+    return (this.maxIdStmt.get()?.id ?? 0) + 1;
+  }
+
+  samplesFrom(id: number): number {
+    return this.pendingFrom.get(id)?.n ?? 0;
+  }
+
+  /**
+   * The cursors of an endpoint for `shards` shards. A new endpoint starts at the next segment (it is
+   * not sent history). When the shard count changed, every shard restarts at the oldest stored
+   * position with offset 0 (at-least-once: already sent samples may be sent again).
+   */
+  cursors(endpoint: string, shards: number): { cursors: Cursor[]; resharded: boolean } {
+    const rows = this.db
+      .prepare<[string], { shard: number; shards: number; segment: number; offset: number }>('SELECT shard, shards, segment, "offset" AS offset FROM remotewrite_cursors WHERE endpoint = ? ORDER BY shard')
+      .all(endpoint);
+    if (rows.length === shards && rows.every((r, i) => r.shards === shards && r.shard === i)) {
+      return { cursors: rows.map((r) => ({ segment: r.segment, offset: r.offset })), resharded: false };
+    }
+    const start = rows.length ? Math.min(...rows.map((r) => r.segment)) : this.nextId();
+    const cursors = Array.from({ length: shards }, () => ({ segment: start, offset: 0 }));
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM remotewrite_cursors WHERE endpoint = ?').run(endpoint);
+      cursors.forEach((c, i) => {
+        this.upsertCursor.run(endpoint, i, shards, c.segment, c.offset);
+      });
+    })();
+    return { cursors, resharded: rows.length > 0 };
+  }
+
+  saveCursor(endpoint: string, shard: number, shards: number, c: Cursor): void {
+    this.upsertCursor.run(endpoint, shard, shards, c.segment, c.offset);
+  }
+
+  saveCursors(endpoint: string, shards: number, cs: readonly (Cursor | undefined)[]): void {
+    this.db.transaction(() => {
+      cs.forEach((c, i) => {
+        if (c) this.upsertCursor.run(endpoint, i, shards, c.segment, c.offset);
+      });
+    })();
+  }
+
+  /** Forget endpoints no longer configured (their positions would hold segments forever). */
+  retainEndpoints(names: readonly string[]): void {
+    const keep = new Set(names);
+    const all = this.db.prepare<[], { endpoint: string }>('SELECT DISTINCT endpoint FROM remotewrite_cursors').all();
+    const del = this.db.prepare('DELETE FROM remotewrite_cursors WHERE endpoint = ?');
+    for (const r of all) if (!keep.has(r.endpoint)) del.run(r.endpoint);
+  }
+
+  /** Delete segments every cursor has fully passed; with no endpoint at all, every segment. Returns rows deleted. */
+  compact(): number {
+    const min = this.db.prepare<[], { m: number | null; n: number }>('SELECT MIN(segment) AS m, COUNT(*) AS n FROM remotewrite_cursors').get();
+    if (!min || min.n === 0) return this.db.prepare('DELETE FROM remotewrite_segments').run().changes;
+    return this.db.prepare('DELETE FROM remotewrite_segments WHERE id < ?').run(min.m).changes;
+  }
+}
