@@ -68,9 +68,9 @@ export interface SummarySource {
   /** The live series of these metric names, by node (`labels.__name__` set); read once per request. */
   series(names: readonly string[]): Map<string, SeriesPoint[]>;
   /** MLPS score per node, read once per request; absent: every score null. */
-  mlpsScores?(): Map<string, number>;
+  mlpsScores?(): Map<string, number> | undefined;
   /** Firing alerts per node (`labels.node`), read once per request; absent: every count null, a node without one 0. */
-  activeAlerts?(): Map<string, number>;
+  activeAlerts?(): Map<string, number> | undefined;
 }
 
 const mean = (xs: number[]): number | null => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
@@ -162,25 +162,40 @@ interface AlertLister {
 }
 
 /**
- * The summary's source in a collector: its node registry (with liveness), its series store and, when
- * hosted, the alerts component's firing alerts. MLPS scores stay null until mlps/ offers them (bind
- * `mlpsScores` here then).
+ * The summary's source in a collector: its node registry (with liveness), its series store, and what
+ * the hub offers: MLPS scores (mlps/, a ratio shown as 0-100) and active alert counts (alerts/).
  */
-export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series'> & { components?: readonly { name: string }[] }, now: () => number = Date.now): SummarySource {
-  const alerts = c.components?.find((x): x is { name: string } & AlertLister => x.name === 'alerts' && typeof (x as Partial<AlertLister>).listAlerts === 'function');
-  return {
-    ...(alerts
-      ? {
-          activeAlerts: () => {
-            const counts = new Map<string, number>();
-            for (const a of alerts.listAlerts(new URLSearchParams({ state: 'firing' }))) {
-              const n = a.labels.node;
-              if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1);
-            }
-            return counts;
-          },
+export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series' | 'hub'> & { components?: readonly { name: string }[] }, now: () => number = Date.now): SummarySource {
+  // Until alerts/ sets hub.activeAlerts: its own list of firing alerts, counted by the `node` label.
+  const lister = c.components?.find((x): x is { name: string } & AlertLister => x.name === 'alerts' && typeof (x as Partial<AlertLister>).listAlerts === 'function');
+  const fromList = lister
+    ? () => {
+        const counts = new Map<string, number>();
+        for (const a of lister.listAlerts(new URLSearchParams({ state: 'firing' }))) {
+          const n = a.labels.node;
+          if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1);
         }
-      : {}),
+        return counts;
+      }
+    : undefined;
+  const perNode = (f: (node: string) => number | null) => () => {
+    const out = new Map<string, number>();
+    for (const n of c.nodes()) {
+      const v = f(n.id);
+      if (v !== null && Number.isFinite(v)) out.set(n.id, v);
+    }
+    return out;
+  };
+  // read from the hub on each request: components set these late
+  return {
+    mlpsScores: () => {
+      const f = c.hub.mlpsScore;
+      return f ? perNode((id) => { const r = f(id); return r === null ? null : Math.round(r * 1000) / 10; })() : undefined;
+    },
+    activeAlerts: () => {
+      const f = c.hub.activeAlerts;
+      return f ? perNode((id) => f(id))() : fromList?.();
+    },
     nodes: () => c.nodes().map((n) => ({ id: n.id, zone: n.zone, site: n.site, grade: n.grade, up: n.up, lastSeen: n.lastSeen })),
     series: (names) => {
       const out = new Map<string, SeriesPoint[]>();
