@@ -17,6 +17,8 @@ import { type CollectorConfig, parseListen } from './config.js';
 import type { AcceptedReport, CollectorContext, Component, ComponentFactory, Hub, SeriesSample } from './core/component.js';
 import { type Answer, authenticateHeaders, checkHeaders, type IngestDeps, ingestBatch, ingestReport, reject } from './ingest/ingest.js';
 import { RateLimiter } from './ingest/ratelimit.js';
+import type { Counter } from 'prom-client';
+import { SeriesLimiter, seriesLimitMetrics } from './remotewrite/limit.js';
 import { type CollectorMetrics, createCollectorMetrics } from './self-metrics.js';
 import { SeriesStore } from './series/series.js';
 import { type NodeRow, Store } from './store/store.js';
@@ -70,6 +72,8 @@ export class Collector {
   /** Per node: signed request timestamp minus the collector clock at receipt, seconds (last accepted request). */
   private readonly clockSkew = new Map<string, number>();
   private pruneTimer: NodeJS.Timeout | undefined;
+  private readonly seriesLimiter: SeriesLimiter;
+  private readonly seriesRefused: Counter;
   private current: CollectorConfig;
 
   constructor(
@@ -87,6 +91,8 @@ export class Collector {
     this.audit = new SqliteAudit(this.store.db, now);
     this.limiter = this.requestLimiter(cfg);
     this.bytesLimiter = this.byteLimiter(cfg);
+    this.seriesLimiter = new SeriesLimiter(cfg.seriesLimit ?? { perNode: 0, overrides: {}, idleSeconds: 3600 });
+    this.seriesRefused = seriesLimitMetrics(this.metrics.registry, this.seriesLimiter).refused;
     let dropped = 0;
     this.hub = {
       alerts: {
@@ -263,6 +269,11 @@ export class Collector {
         limiter: this.limiter,
         bytesLimiter: this.bytesLimiter,
         intern: this.series.intern,
+        admit: (node, samples) => {
+          const r = this.seriesLimiter.admit(node, samples, this.now());
+          if (r.refused) this.seriesRefused.inc({ node }, r.refused);
+          return r;
+        },
         accepted: [],
       };
       let answer: Answer;
@@ -324,6 +335,7 @@ export class Collector {
     this.limiter = this.requestLimiter(this.current);
     this.bytesLimiter = this.byteLimiter(this.current);
     this.series.setStaleAfterIntervals(this.current.metrics.staleAfterIntervals);
+    if (this.current.seriesLimit) this.seriesLimiter.reload(this.current.seriesLimit);
     this.router.setRoutes(this.routes());
     this.metrics.reloads.inc({ result: 'success' });
     this.audit.record({ actor, remote, action: 'config.reload', target: 'collector', outcome: 'success', ...(restart.length ? { detail: { needsRestart: restart } } : {}) });

@@ -12,7 +12,7 @@ import {
   type Report,
 } from '../../contract/types.js';
 import type { CollectorConfig } from '../config.js';
-import type { AcceptedReport } from '../core/component.js';
+import type { AcceptedReport, SeriesSample } from '../core/component.js';
 import type { CollectorMetrics } from '../self-metrics.js';
 import { seriesSamples } from '../series/series.js';
 import type { Store } from '../store/store.js';
@@ -35,6 +35,8 @@ export interface IngestDeps {
   bytesLimiter?: RateLimiter;
   /** Interns repeated label values of the accepted samples. */
   intern?: (s: string) => string;
+  /** Cardinality guard: the samples of a node's report that may open or refresh series. */
+  admit?: (node: string, samples: SeriesSample[]) => { admitted: SeriesSample[]; refused: number };
   /** Reports accepted by this request, handed to the fan-out after the transaction commits. */
   accepted: AcceptedReport[];
 }
@@ -170,8 +172,10 @@ function storeReport(deps: IngestDeps, node: string, text: string): Answer {
     deps.metrics.reports.inc({ result: 'duplicate' });
     return { status: 200, body: { status: 'duplicate', node, seq: report.seq } };
   }
-  const { samples, refused } = seriesSamples(report, deps.intern);
-  if (refused > 0) deps.metrics.samplesRefused.inc({ reason: 'reserved_name' }, refused);
+  const built = seriesSamples(report, deps.intern);
+  if (built.refused > 0) deps.metrics.samplesRefused.inc({ reason: 'reserved_name' }, built.refused);
+  const guarded = deps.admit?.(node, built.samples);
+  const samples = guarded?.admitted ?? built.samples;
   deps.accepted.push({ report, stream: report.stream ?? '', receivedAt: now, samples, changedFacts: rec.changedFacts, newStream: rec.newStream });
   deps.metrics.reports.inc({ result: 'accepted' });
   deps.metrics.samples.inc(report.samples.length);

@@ -6,7 +6,8 @@ import { seriesKey, sortedLabels } from './wire.js';
 /**
  * Cardinality guard: at most `limit(node)` active series per node. A series is active from its first
  * admitted sample until `idleSeconds` without one. Samples of a known series always pass; a new series
- * beyond the limit is refused (its samples counted, never stored or forwarded). No I/O: ingest calls
+ * beyond the limit is refused (its samples counted, never stored or forwarded); a node without a limit
+ * is not tracked. No I/O: ingest calls
  * `admit` with the report's samples before it stores them, and exposes `refused` in its answer.
  */
 export class SeriesLimiter {
@@ -39,21 +40,18 @@ export class SeriesLimiter {
   admit(node: string, samples: readonly SeriesSample[], now: number): { admitted: SeriesSample[]; refused: number; refusedSeries: number } {
     this.sweep(now);
     const limit = this.limit(node);
+    if (limit === 0) return { admitted: samples as SeriesSample[], refused: 0, refusedSeries: 0 };
     let seen = this.nodes.get(node);
     if (!seen) {
       seen = new Map();
       this.nodes.set(node, seen);
-    }
-    if (limit === 0) {
-      for (const s of samples) seen.set(seriesKey(sortedLabels(s.labels)), now);
-      return { admitted: [...samples], refused: 0, refusedSeries: 0 };
     }
     const admitted: SeriesSample[] = [];
     const refusedKeys = new Set<string>();
     let refused = 0;
     let expired = false;
     for (const s of samples) {
-      const key = seriesKey(sortedLabels(s.labels));
+      const key = s.key !== undefined ? `${s.labels.__name__}${s.key}` : seriesKey(sortedLabels(s.labels));
       if (!seen.has(key) && seen.size >= limit && !expired) {
         // before refusing, free the slots of this node's idle series
         expired = true;
