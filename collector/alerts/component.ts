@@ -466,5 +466,13 @@ export class AlertsComponent implements Component, AlertSink {
 export const alertsComponent: ComponentFactory = (ctx) => {
   const c = new AlertsComponent(ctx);
   ctx.hub.alerts = c;
+  ctx.hub.activeAlertsByNode = () => {
+    const counts = new Map<string, number>();
+    for (const a of c.listAlerts(new URLSearchParams({ state: 'firing' }))) {
+      const n = a.labels.node;
+      if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1);
+    }
+    return counts;
+  };
   return c;
 };

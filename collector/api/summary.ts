@@ -157,27 +157,11 @@ export function summaryRoute(src: SummarySource, now: () => number = Date.now): 
 }
 
 /** What the summary needs of the alerts component (collector/alerts: `listAlerts`). */
-interface AlertLister {
-  listAlerts(q: URLSearchParams): { labels: LabelSet }[];
-}
-
 /**
  * The summary's source in a collector: its node registry (with liveness), its series store, and what
  * the hub offers: MLPS scores (mlps/, a ratio shown as 0-100) and active alert counts (alerts/).
  */
-export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series' | 'hub'> & { components?: readonly { name: string }[] }, now: () => number = Date.now): SummarySource {
-  // Until alerts/ sets hub.activeAlerts: its own list of firing alerts, counted by the `node` label.
-  const lister = c.components?.find((x): x is { name: string } & AlertLister => x.name === 'alerts' && typeof (x as Partial<AlertLister>).listAlerts === 'function');
-  const fromList = lister
-    ? () => {
-        const counts = new Map<string, number>();
-        for (const a of lister.listAlerts(new URLSearchParams({ state: 'firing' }))) {
-          const n = a.labels.node;
-          if (n !== undefined) counts.set(n, (counts.get(n) ?? 0) + 1);
-        }
-        return counts;
-      }
-    : undefined;
+export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series' | 'hub'>, now: () => number = Date.now): SummarySource {
   const perNode = (f: (node: string) => number | null) => () => {
     const out = new Map<string, number>();
     for (const n of c.nodes()) {
@@ -192,10 +176,7 @@ export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series' | '
       const f = c.hub.mlpsScore;
       return f ? perNode((id) => { const r = f(id); return r === null ? null : Math.round(r * 1000) / 10; })() : undefined;
     },
-    activeAlerts: () => {
-      const f = c.hub.activeAlerts;
-      return f ? perNode((id) => f(id))() : fromList?.();
-    },
+    activeAlerts: () => c.hub.activeAlertsByNode?.(),
     nodes: () => c.nodes().map((n) => ({ id: n.id, zone: n.zone, site: n.site, grade: n.grade, up: n.up, lastSeen: n.lastSeen })),
     series: (names) => {
       const out = new Map<string, SeriesPoint[]>();

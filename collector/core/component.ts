@@ -141,8 +141,8 @@ export interface Hub {
   alerts: AlertSink;
   /** Set by the MLPS component: a node's or device's overall score (passed ÷ (passed + failed)), null when unknown. */
   mlpsScore?: (target: string) => number | null;
-  /** Set by the alerts component: active (firing) alerts of a node, for summaries. */
-  activeAlerts?: (node: string) => number;
+  /** Set by the alerts component: firing alerts per node (by the `node` label), for summaries. */
+  activeAlertsByNode?: () => Map<string, number>;
 }
 
 export type ComponentFactory = (ctx: CollectorContext) => Component;
