@@ -96,6 +96,8 @@ export class RuleWindow implements Queryable {
 
   /** Add one sample if a rule can select its series. Returns whether it was kept. */
   append(labels: LabelSet, t: number, v: number): boolean {
+    // most families no rule names: refused by name before any key is built
+    if (!this.keepAll && this.anySelectors.length === 0 && !this.selectorsByName.has(labels[METRIC_NAME] ?? '')) return false;
     const frozen = Object.isFrozen(labels);
     // the fan-out's label objects are new per report: key them without building a frozen copy first
     const k = frozen ? frozenKey(labels as Labels) : plainKey(labels);
