@@ -54,7 +54,7 @@ for (let n = 0; n < nodes; n++) {
   }
 }
 
-const proc = spawn(process.execPath, [BIN, 'collector', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+const proc = spawn(process.execPath, [...(process.env.XJ_COLLECTOR_NODE_ARGS?.split(' ') ?? []), BIN, 'collector', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
 const pool = new Pool(`http://127.0.0.1:${port}`, { connections: nodes });
 for (let i = 0; ; i++) {
   try {

@@ -159,7 +159,9 @@ function storeReport(deps: IngestDeps, node: string, text: string): Answer {
   } catch (err) {
     return reject(deps, 400, 'malformed_json', `body is not valid JSON: ${(err as Error).message}`);
   }
-  if (jsonDepth(parsed, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return reject(deps, 400, 'invalid_report', `report nests deeper than ${MAX_JSON_DEPTH} levels`);
+  // Only the free-form facts can nest without bound: the schema fixes the depth of everything else.
+  const facts = (parsed as { facts?: unknown } | null)?.facts;
+  if (facts !== undefined && jsonDepth(facts, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return reject(deps, 400, 'invalid_report', `facts nest deeper than ${MAX_JSON_DEPTH} levels`);
   const check = checkReport(parsed);
   if (!check.ok) return reject(deps, 400, check.error, check.message);
   const report: Report = check.report;

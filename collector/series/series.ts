@@ -143,9 +143,14 @@ export class SeriesStore {
       const prev = fam.series.get(key);
       if (prev && prev.ts > s.ts) continue;
       const intervalMs = (s.intervalSeconds ?? defaultIntervalSeconds) * 1000;
-      if (prev && prev.ts === s.ts && prev.value === s.value) {
+      if (prev) {
+        // updated in place: the label set is the same, only value and times move
+        if (prev.value !== s.value) prev.line = `${name}${key} ${formatValue(s.value)}`;
+        prev.value = s.value;
+        prev.ts = s.ts;
         prev.seenAt = now;
         prev.intervalMs = intervalMs;
+        prev.node = node;
         continue;
       }
       fam.series.set(key, { name, labels: s.labels, node, value: s.value, ts: s.ts, intervalMs, seenAt: now, line: `${name}${key} ${formatValue(s.value)}` });
