@@ -53,7 +53,8 @@ export function registerDemoCommand(program: Command): void {
       });
       const collector = await runCollector(ccfg);
       // The simulated switch (in process, loopback, random SNMPv2c community that is never printed).
-      const sw = await startDemoSwitch({ host: '127.0.0.1' });
+      // (XUNJIAN_DEMO_SWITCH_COMMUNITY sets it, for the e2e test that checks it never appears in the output)
+      const sw = await startDemoSwitch({ host: '127.0.0.1', community: process.env.XUNJIAN_DEMO_SWITCH_COMMUNITY || undefined });
       const collectorPort = opts.listen.slice(opts.listen.lastIndexOf(':') + 1);
       const collectorHost = opts.listen.slice(0, opts.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
       const probes = [
