@@ -143,24 +143,51 @@ describe('end to end: agent → collector → /metrics', () => {
 });
 
 describe('demo (what `npm start` runs)', () => {
-  it('starts collector and agent, and says where to look once the first report arrived', async () => {
+  it('starts collector, agent and a simulated switch, and says where to look once the first report arrived', async () => {
     const port = await freePort();
     const data = join(dir, 'demo');
-    const demo = start(['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', data]);
+    const community = `c0mm-${Math.random().toString(36).slice(2, 14)}`;
+    const demo = start(['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { XUNJIAN_DEMO_SWITCH_COMMUNITY: community });
     running.push(demo);
     await waitFor(async () => demo.output().includes('Stop with Ctrl-C.'), 30_000, 'the demo banner').catch((err: Error) => {
       throw new Error(`${err.message}\n${demo.output()}`);
     });
     const out = demo.output();
+    const base = `http://127.0.0.1:${port}`;
+    const curl = `curl -H "Authorization: Bearer $(cat ${join(data, 'admin.token')})"`;
     expect(out).toMatch(/First report \(seq \d+\) from node '[^']+' arrived\./);
     expect(out).toContain(`Admin API token: ${join(data, 'admin.token')}`);
-    expect(out).toContain(`Fleet metrics:  curl -H "Authorization: Bearer $(cat ${join(data, 'admin.token')})" http://127.0.0.1:${port}/metrics`);
+    expect(out).toContain(`Fleet metrics:  ${curl} ${base}/metrics`);
+    expect(out).toContain(`Nodes (JSON):   ${curl} ${base}/api/v1/nodes`);
+    expect(out).toContain(`Devices:        ${curl} ${base}/api/v1/devices`);
+    expect(out).toContain(`Alerts (rules): ${curl} ${base}/api/v1/alerts`);
+    expect(out).toContain(`Active alerts:  ${curl} ${base}/api/v1/alerts/active`);
+    expect(out).toContain(`Compliance:     ${curl} ${base}/api/v1/compliance`);
+    expect(out).toMatch(/Simulated switch 'demo-switch' \(Huawei VRP, SNMPv2c\) at udp:\/\/127\.0\.0\.1:\d+, polled every 15 s/);
+    expect(out).toContain(`demo rule XunjianDemoInterfaceDown (${join(data, 'demo-rules.yaml')}, for: 30s)`);
+    expect(out).toContain(`Probes: ICMP to ::1 and 127.0.0.1, TCP to the collector (127.0.0.1:${port}), every 15 s.`);
     expect(out).toContain(`Data directory: ${data}`);
     const admin = readFileSync(join(data, 'admin.token'), 'utf8').trim();
     expect(out).not.toContain(admin);
-    const nodes = JSON.parse(await get(`http://127.0.0.1:${port}/api/v1/nodes`, admin)) as { nodes: { up: boolean }[] };
+    const nodes = JSON.parse(await get(`${base}/api/v1/nodes`, admin)) as { nodes: { up: boolean }[] };
     expect(nodes.nodes).toHaveLength(1);
     expect(nodes.nodes[0]!.up).toBe(true);
+    // the simulated switch, polled by the agent's SNMP source, reaches the collector (first poll within 15 s, then the next report)
+    const metrics = await waitFor(
+      async () => {
+        const m = await get(`${base}/metrics`, admin);
+        return /^xunjian_snmp_up\{[^}]*target="demo-switch"[^}]*\} 1$/m.test(m) && /^ifHCInOctets\{[^}]*ifName="GE0\/0\/1"[^}]*target="demo-switch"[^}]*\} \d+$/m.test(m) && m;
+      },
+      60_000,
+      'the simulated switch in /metrics',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${demo.output()}`);
+    });
+    expect(metrics.match(/^ifHCInOctets\{[^}]*target="demo-switch"/gm)).toHaveLength(4);
+    const devices = JSON.parse(await get(`${base}/api/v1/devices`, admin)) as { devices: { target: string; vendor: string | null; sysObjectID: string | null }[] };
+    expect(devices.devices.map((d) => [d.target, d.vendor, d.sysObjectID])).toEqual([['demo-switch', 'huawei', '1.3.6.1.4.1.2011.2.23.1']]);
+    expect(metrics).not.toContain(community);
     expect(await demo.stop('SIGINT')).toBe(0);
-  }, 45_000);
+    expect(demo.output()).not.toContain(community);
+  }, 100_000);
 });
