@@ -1,5 +1,6 @@
 import { alertsComponent } from './alerts/component.js';
 import type { ComponentFactory } from './core/component.js';
+import { createMlpsComponent } from './mlps/component.js';
 import { createRulesComponent } from './rules/component.js';
 
 /**
@@ -9,4 +10,5 @@ import { createRulesComponent } from './rules/component.js';
 export const COMPONENTS: ComponentFactory[] = [
   alertsComponent, // alerts/ + notify/: provides hub.alerts (before any component that sends alerts)
   createRulesComponent,
+  createMlpsComponent, // mlps/: MLPS 2.0 evaluation, /api/v1/compliance, MlpsCheckFailed alerts
 ];

@@ -5,6 +5,7 @@ import { type Level, logSchema } from '../lib/log.js';
 import { type RulesConfig, rulesSchema } from './rules/config.js';
 import { type AlertsConfig, alertsSchema } from './alerts/config.js';
 import { type NotifyConfig, notifySchema } from './notify/config.js';
+import { type MlpsConfig, mlpsSchema } from './mlps/config.js';
 
 /** Collector configuration schema: every option and its default is documented here. */
 export const collectorSchema = {
@@ -125,6 +126,7 @@ export const collectorSchema = {
     rules: rulesSchema,
     alerts: alertsSchema,
     notify: notifySchema,
+    mlps: mlpsSchema,
     log: logSchema,
   },
 } as const;
@@ -157,6 +159,8 @@ export interface CollectorConfig {
   alerts?: AlertsConfig;
   /** Optional in the type; the loader always fills it. See notify/README.md. */
   notify?: NotifyConfig;
+  /** Optional in the type; the loader always fills it. See mlps/README.md. */
+  mlps?: MlpsConfig;
   log: { level: Level; format: 'text' | 'json' };
 }
 
