@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import type { Report } from '../../contract/types.js';
 import { createLogger } from '../../lib/log.js';
 import type { CollectorConfig } from '../config.js';
 import { Collector } from '../server.js';
+import { BIN } from '../../test/helpers/proc.js';
 import { testCollectorConfig } from '../test-support.js';
 import type { MlpsComponent } from './component.js';
 import { evaluateTarget } from './evaluate.js';
@@ -81,7 +82,9 @@ async function api(path: string, o: { role?: string; method?: 'GET' | 'POST' | '
   });
   const buf = Buffer.from(await r.body.arrayBuffer());
   const type = String(r.headers['content-type'] ?? '');
-  return { status: r.statusCode, type, buf, text: buf.toString('utf8'), json: type.startsWith('application/json') ? (JSON.parse(buf.toString('utf8')) as any) : undefined };
+  // biome-ignore lint/suspicious/noExplicitAny: response bodies of several routes; the assertions check their shape
+  const body: any = type.startsWith('application/json') ? JSON.parse(buf.toString('utf8')) : undefined;
+  return { status: r.statusCode, type, buf, text: buf.toString('utf8'), json: body };
 }
 
 const expected = (p: PostureFacts) => {
@@ -186,6 +189,29 @@ describe('MLPS component in the collector', () => {
     const text = execFileSync('pdftotext', [f, '-'], { encoding: 'utf8' });
     expect(text).toContain('身份鉴别');
     expect(text).toContain('web1');
+  }, 60_000);
+
+  it('xunjian report mlps --collector fetches the report (token from --token-file or XUNJIAN_API_TOKEN, never printed)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xj-mlps-cli-'));
+    const tf = join(dir, 'security.token');
+    writeFileSync(tf, `${tok.security}\n`, { mode: 0o600 });
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((ok) => {
+        execFile(process.execPath, [BIN, 'report', 'mlps', '--collector', base, ...args], { env: { ...process.env, XUNJIAN_API_TOKEN: '', ...env }, encoding: 'utf8' }, (err, stdout, stderr) => ok({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      });
+    const md = await run(['--token-file', tf, '--node', 'web1', '--format', 'md']);
+    expect([md.code, md.stderr]).toEqual([0, '']);
+    expect(md.stdout).toContain('web1');
+    expect(md.stdout).not.toContain('collector');
+    const out = join(dir, 'r.csv');
+    const csv = await run(['--format', 'csv', '-o', out], { XUNJIAN_API_TOKEN: tok.security! });
+    expect(csv.code).toBe(0);
+    expect(execFileSync('head', ['-1', out], { encoding: 'utf8' })).toMatch(/^target,kind,zone,site,grade,clause/);
+    const denied = await run(['--format', 'md'], { XUNJIAN_API_TOKEN: tok.viewer! });
+    expect([denied.code, denied.stderr.trim()]).toEqual([1, 'xunjian report mlps: 403 forbidden: this route needs role security or higher; the token has viewer']);
+    expect(denied.stderr).not.toContain(tok.viewer!);
+    const none = await run(['--format', 'md']);
+    expect([none.code, none.stderr.trim()]).toEqual([2, 'xunjian report mlps: an API token of role security is needed: --token-file FILE or XUNJIAN_API_TOKEN']);
   }, 60_000);
 
   it('a restart on the same data dir keeps results and firing alerts without re-firing', async () => {
