@@ -202,8 +202,8 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
       retention: { factsHistoryDays: c.retention.factsHistoryDays, auditLogDays: c.retention.auditDays },
       alerting: { rules: 0, receivers: c.notify?.receivers?.length ?? 0 },
     });
-    const grade = gradeOf(Math.max(3, ...nodes.map((n) => n.grade)));
-    evaluate({ id: COLLECTOR_TARGET, kind: 'collector', grade }, facts, iso(ctx.now()));
+    // level 3: the management centre's 8.1.5 controls (a level 2 pack's 7.1.5 subset is weaker)
+    evaluate({ id: COLLECTOR_TARGET, kind: 'collector', grade: 3 }, facts, iso(ctx.now()));
   }
 
   /** Every node and device from the stored facts, and the collector. */
