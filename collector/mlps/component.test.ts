@@ -34,8 +34,10 @@ let weak: PostureFacts;
 let hardened: PostureFacts;
 let seq = 0;
 
+let next: CollectorConfig | undefined;
+let shift = 0;
 async function open(): Promise<void> {
-  c = new Collector(cfg, createLogger({ level: 'error' }));
+  c = new Collector(cfg, createLogger({ level: 'error' }), () => Date.now() + shift, () => next ?? cfg);
   base = `http://127.0.0.1:${(await c.listen()).port}`;
 }
 
@@ -253,5 +255,37 @@ describe('MLPS component in the collector', () => {
     expect(Number(sent.exec((await api('/metrics', { role: 'admin' })).text)?.[1])).toBe(before.length);
     expect(after.map((a) => [a.labels.check, a.startsAt]).sort()).toEqual(before.map((a) => [a.labels.check, a.startsAt]).sort());
     expect((await api(`/api/v1/compliance/web1/history/host.ident.uid0`)).json.history.map((x: { status: string }) => x.status)).toEqual(['fail', 'pass', 'fail', 'pass', 'fail']);
+  });
+
+  it('reload: the collector re-evaluated with the new config (a regression alerts); a bad rulesDir is refused', async () => {
+    expect((await api('/api/v1/compliance/collector')).json.evaluation.results.find((r: { check: string }) => r.check === 'collector.audit.central-retention').status).toBe('pass');
+    next = { ...cfg, retention: { ...cfg.retention, auditDays: 30 } };
+    expect((await api('/api/v1/-/reload', { role: 'admin', method: 'POST' })).status).toBe(200);
+    const r = (await api('/api/v1/compliance/collector')).json.evaluation.results.find((x: { check: string }) => x.check === 'collector.audit.central-retention');
+    expect(r.status).toBe('fail');
+    expect(JSON.stringify(r.evidence)).toContain('audit log: 30 days');
+    // both checks that read the audit retention regress
+    expect((await mlpsAlerts('firing')).filter((a) => a.labels.node === 'collector').map((a) => [a.labels.check, a.labels.clause]).sort()).toEqual([
+      ['collector.audit.auditor-role', '8.1.5.2 a'],
+      ['collector.audit.central-retention', '8.1.5.4 d'],
+    ]);
+    next = { ...cfg, mlps: { ...cfg.mlps!, rulesDir: '/nonexistent/mlps' } };
+    const bad = await api('/api/v1/-/reload', { role: 'admin', method: 'POST' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('/nonexistent/mlps');
+    next = undefined;
+  });
+
+  it('facts that stopped coming turn unknown at the next evaluation from stored facts (a restart 2 days later), resolving their alerts', async () => {
+    expect((await mlpsAlerts('firing')).filter((a) => a.labels.node === 'web1').length).toBeGreaterThan(10);
+    await c.close();
+    shift = 48 * 3_600_000;
+    await open();
+    const t = (await api('/api/v1/compliance?node=web1')).json.targets[0];
+    expect(t.counts).toMatchObject({ passed: 0, failed: 0 });
+    expect(t.score).toBeNull();
+    const e = (await api('/api/v1/compliance/web1')).json.evaluation;
+    expect(e.results.find((r: { check: string }) => r.check === 'host.ident.uid0')).toMatchObject({ status: 'unknown', reason: expect.stringContaining('is stale') });
+    expect((await mlpsAlerts('firing')).filter((a) => a.labels.node === 'web1')).toEqual([]);
   });
 });

@@ -181,8 +181,8 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     }
   }
 
-  function evaluateCollector(): void {
-    const c = ctx.cfg();
+  /** The collector's own controls, from `c` (on reload the new config, before the host applies it). */
+  function evaluateCollector(c: CollectorConfig = ctx.cfg()): void {
     let roles: string[] = [];
     try {
       roles = (ctx.db.prepare('SELECT DISTINCT role FROM api_tokens WHERE revoked_at IS NULL ORDER BY role').all() as { role: string }[]).map((r) => r.role);
@@ -207,7 +207,7 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
   }
 
   /** Every node and device from the stored facts, and the collector. */
-  function evaluateAll(): void {
+  function evaluateAll(c?: CollectorConfig): void {
     if (!loaded) return;
     const devs = ctx.fleet.devices();
     for (const n of ctx.fleet.nodes()) {
@@ -221,7 +221,7 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
         }
       }
     }
-    evaluateCollector();
+    evaluateCollector(c);
   }
 
   function drain(): void {
@@ -373,6 +373,7 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     },
     reload(next: CollectorConfig) {
       const nc = mlpsConfigOf(next);
+      const before = cfg;
       if (!nc.enabled) {
         stopTimers();
         running = false;
@@ -381,13 +382,17 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
         return;
       }
       const l = loadMlps(nc); // throws: the packs in force stay
+      const wasRunning = running;
+      const same = loaded && JSON.stringify(loaded.params) === JSON.stringify(l.params) && loaded.packs[2].version === l.packs[2].version && loaded.packs[3].version === l.packs[3].version && nc.rulesDir === before.rulesDir;
       loaded = l;
       cfg = nc;
       engine.reload(l);
       stopTimers();
       startTimers();
       running = true;
-      evaluateCollector();
+      // new packs or parameters change every target's results; otherwise only the collector's own
+      if (!wasRunning || !same) evaluateAll(next);
+      else evaluateCollector(next);
     },
     append(r: AcceptedReport) {
       if (!running) return;
