@@ -7,6 +7,7 @@
  * re-sent every minute while it fails and resolved when it no longer fails or an exception covers it.
  */
 import type { Fact } from '../../contract/facts/posture.js';
+import { ConfigError } from '../../lib/config.js';
 import { DEVICE_GROUP_PREFIX } from '../../contract/facts/device.js';
 import { type ApiRequest, type ApiResponse, HttpError, type Route, json } from '../api/types.js';
 import type { AcceptedReport, CollectorContext, Component, FactGroupRecord, OutgoingAlert } from '../core/component.js';
@@ -39,14 +40,14 @@ interface Loaded {
   params: ParamOverrides;
 }
 
-/** Packs and parameters of a config; throws an Error naming the key on a bad pack or params file. */
+/** Packs and parameters of a config; throws ConfigError (exit 2) naming the key or file:line on a bad pack or params file. */
 export function loadMlps(c: MlpsConfig): Loaded {
   let packs: Record<Grade, Pack>;
   const dir = c.rulesDir || defaultPackDir();
   try {
     packs = { 2: loadPack(2, dir), 3: loadPack(3, dir) };
   } catch (err) {
-    if (err instanceof PackError) throw new Error(`mlps.rulesDir: invalid MLPS pack:\n${err.message}`);
+    if (err instanceof PackError) throw new ConfigError('collector config', 'mlps.rulesDir', `${dir}: invalid MLPS pack:\n${err.message}`);
     throw err;
   }
   let params = c.paramsFile ? loadParams(c.paramsFile, packs[3]) : NO_OVERRIDES;
