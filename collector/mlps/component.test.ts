@@ -105,6 +105,9 @@ describe('MLPS component in the collector', () => {
     // no TLS on the test listener; hmac-sm3 accepted by default; audit retention 180 d
     expect(byCheck["collector.channel.secure"]).toBe("fail");
     expect(byCheck['collector.audit.central-retention']).toBe('pass');
+    const alerting = (r.json.evaluation.results as { check: string; evidence: { excerpt?: string }[] }[]).find((x) => x.check === 'collector.alerting.security-events');
+    // the shipped alert rules are counted (from the rules component's gauge); no receiver configured
+    expect(alerting?.evidence[0]?.excerpt).toMatch(/^alert rules [1-9]\d*, receivers 0$/);
   });
 
   it('a report with debian-weak facts: results, failing checks with evidence, score; metrics', async () => {
@@ -121,6 +124,7 @@ describe('MLPS component in the collector', () => {
     expect(t.failing.map((f: { check: string }) => f.check)).toEqual(failing);
     const uid0 = t.failing.find((f: { check: string }) => f.check === 'host.ident.uid0');
     expect(JSON.stringify(uid0.evidence)).toContain('toor');
+    expect([c.hub.mlpsScore?.('web1'), c.hub.mlpsScore?.('nobody')]).toEqual([want.score.ratio, null]);
     expect((await api('/api/v1/compliance?site=elsewhere')).json.total).toBe(0);
     expect((await api('/api/v1/compliance?status=bogus')).status).toBe(400);
     expect((await api(`/api/v1/compliance/${encodeURIComponent('web1')}`)).json.evaluation.score).toEqual(want.score);

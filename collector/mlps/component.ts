@@ -182,6 +182,17 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     }
   }
 
+  /** Rules loaded by the rules component, read from its `xunjian_rule_group_rules` gauge (0 without it). */
+  let ruleCount = 0;
+  async function refreshRuleCount(): Promise<void> {
+    try {
+      const m = ctx.registry.getSingleMetric('xunjian_rule_group_rules');
+      ruleCount = m ? (await m.get()).values.reduce((a, v) => a + v.value, 0) : 0;
+    } catch {
+      ruleCount = 0;
+    }
+  }
+
   /** The collector's own controls, from `c` (on reload the new config, before the host applies it). */
   function evaluateCollector(c: CollectorConfig = ctx.cfg()): void {
     let roles: string[] = [];
@@ -201,7 +212,7 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
       roles,
       monitoring: { nodes: nodes.length, nodesReporting: nodes.filter((n) => n.up).length, devices: ctx.fleet.devices().length },
       retention: { factsHistoryDays: c.retention.factsHistoryDays, auditLogDays: c.retention.auditDays },
-      alerting: { rules: 0, receivers: c.notify?.receivers?.length ?? 0 },
+      alerting: { rules: ruleCount, receivers: c.notify?.receivers?.length ?? 0 },
     });
     // level 3: the management centre's 8.1.5 controls (a level 2 pack's 7.1.5 subset is weaker)
     evaluate({ id: COLLECTOR_TARGET, kind: 'collector', grade: 3 }, facts, iso(ctx.now()));
@@ -249,7 +260,7 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
   }
 
   function startTimers(): void {
-    timers = [setInterval(evaluateAll, cfg.evaluateIntervalMinutes * 60_000), setInterval(resendTick, RESEND_MS / 4)];
+    timers = [setInterval(() => void refreshRuleCount().then(() => evaluateAll()), cfg.evaluateIntervalMinutes * 60_000), setInterval(resendTick, RESEND_MS / 4)];
     for (const t of timers) t.unref();
   }
   function stopTimers(): void {
@@ -355,9 +366,10 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     engine,
     store,
     idle: () => (scheduled ? new Promise<void>((r) => idleWaiters.push(r)) : Promise.resolve()),
-    start() {
+    async start() {
       if (!cfg.enabled) return;
       loaded = loadMlps(cfg);
+      await refreshRuleCount();
       engine.reload(loaded);
       const now = ctx.now();
       for (const r of q.all.all()) firing.set(key(r.node, r.check_id), { node: r.node, check: r.check_id, startsAt: r.starts_at, lastSent: now - RESEND_MS, labels: JSON.parse(r.labels), annotations: JSON.parse(r.annotations) });
@@ -372,7 +384,7 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
       scheduled = undefined;
       running = false;
     },
-    reload(next: CollectorConfig) {
+    async reload(next: CollectorConfig) {
       const nc = mlpsConfigOf(next);
       const before = cfg;
       if (!nc.enabled) {
@@ -383,6 +395,7 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
         return;
       }
       const l = loadMlps(nc); // throws: the packs in force stay
+      await refreshRuleCount();
       const wasRunning = running;
       const same = loaded && JSON.stringify(loaded.params) === JSON.stringify(l.params) && loaded.packs[2].version === l.packs[2].version && loaded.packs[3].version === l.packs[3].version && nc.rulesDir === before.rulesDir;
       loaded = l;
