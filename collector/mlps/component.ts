@@ -71,6 +71,8 @@ interface Job {
   zone?: string;
   site?: string;
   group: FactGroupRecord;
+  /** A device's node and target, its asset (grade, zone, site) looked up when the job runs. */
+  device?: { node: string; target: string };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -240,7 +242,11 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     scheduled = undefined;
     const jobs = [...queue.values()];
     queue.clear();
-    for (const j of jobs) evaluateGroup(j);
+    const devs = jobs.some((j) => j.device) ? ctx.fleet.devices() : [];
+    for (const j of jobs) {
+      const d = j.device && devs.find((x) => x.node === j.device!.node && x.target === j.device!.target);
+      evaluateGroup(d ? { ...j, grade: gradeOf(d.grade), zone: d.zone, site: d.site } : j);
+    }
     const w = idleWaiters;
     idleWaiters = [];
     for (const f of w) f();
@@ -415,9 +421,9 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
         if (g.group === 'host.posture') queue.set(n.id, { id: n.id, kind: 'host', grade: gradeOf(n.grade), zone: n.zone, site: n.site, group: g });
         else if (g.group.startsWith(DEVICE_GROUP_PREFIX)) {
           const target = g.group.slice(DEVICE_GROUP_PREFIX.length);
-          const d = ctx.fleet.devices().find((x) => x.node === n.id && x.target === target);
           const id = `${n.id}/${target}`;
-          queue.set(id, { id, kind: 'network_device', grade: gradeOf(d?.grade ?? n.grade), zone: d?.zone ?? n.zone, site: d?.site ?? n.site, group: g });
+          // the node's grade/zone/site until drain() looks the device asset up (off the ingest path)
+          queue.set(id, { id, kind: 'network_device', grade: gradeOf(n.grade), zone: n.zone, site: n.site, group: g, device: { node: n.id, target } });
         }
       }
       if (queue.size && !scheduled) scheduled = setImmediate(drain);
