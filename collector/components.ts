@@ -1,6 +1,7 @@
 import { alertsComponent } from './alerts/component.js';
 import type { ComponentFactory } from './core/component.js';
 import { createRemoteWriteComponent } from './remotewrite/component.js';
+import { createMlpsComponent } from './mlps/component.js';
 import { createRulesComponent } from './rules/component.js';
 
 /**
@@ -10,5 +11,6 @@ import { createRulesComponent } from './rules/component.js';
 export const COMPONENTS: ComponentFactory[] = [
   alertsComponent, // alerts/ + notify/: provides hub.alerts (before any component that sends alerts)
   createRulesComponent,
-  (ctx) => createRemoteWriteComponent(ctx), // remotewrite/: durable queues to Prometheus-compatible stores
+  createRemoteWriteComponent, // remotewrite/: durable queues to Prometheus-compatible stores
+  createMlpsComponent, // mlps/: MLPS 2.0 evaluation, /api/v1/compliance, MlpsCheckFailed alerts
 ];

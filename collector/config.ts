@@ -6,6 +6,7 @@ import { type RemoteWriteEndpointConfig, remoteWriteSchema, type SeriesLimitConf
 import { type RulesConfig, rulesSchema } from './rules/config.js';
 import { type AlertsConfig, alertsSchema } from './alerts/config.js';
 import { type NotifyConfig, notifySchema } from './notify/config.js';
+import { type MlpsConfig, mlpsSchema } from './mlps/config.js';
 
 /** Collector configuration schema: every option and its default is documented here. */
 export const collectorSchema = {
@@ -128,6 +129,7 @@ export const collectorSchema = {
     rules: rulesSchema,
     alerts: alertsSchema,
     notify: notifySchema,
+    mlps: mlpsSchema,
     log: logSchema,
   },
 } as const;
@@ -164,6 +166,8 @@ export interface CollectorConfig {
   alerts?: AlertsConfig;
   /** Optional in the type; the loader always fills it. See notify/README.md. */
   notify?: NotifyConfig;
+  /** Optional in the type; the loader always fills it. See mlps/README.md. */
+  mlps?: MlpsConfig;
   log: { level: Level; format: 'text' | 'json' };
 }
 

@@ -38,6 +38,13 @@ const DOCUMENTED: Record<string, Role | 'public' | 'node'> = {
   'DELETE /api/v1/silences/:id': 'operator',
   'GET /api/v1/notifications': 'viewer',
   'GET /api/v1/notifications/:id': 'viewer',
+  'GET /api/v1/compliance': 'security',
+  'GET /api/v1/compliance/report': 'security',
+  'GET /api/v1/compliance/exceptions': 'security',
+  'POST /api/v1/compliance/exceptions': 'security',
+  'DELETE /api/v1/compliance/exceptions/:id': 'security',
+  'GET /api/v1/compliance/:target': 'security',
+  'GET /api/v1/compliance/:target/history/:check': 'security',
 };
 
 let c: Collector;
@@ -50,7 +57,7 @@ beforeAll(async () => {
 });
 afterAll(() => c.close());
 
-const concrete = (path: string) => path.replace(':id', 'n1').replace(':group', 'host.posture').replace(':name', 'nobody').replace(':fingerprint', '0123456789abcdef');
+const concrete = (path: string) => path.replace(':id', 'n1').replace(':group', 'host.posture').replace(':name', 'nobody').replace(':fingerprint', '0123456789abcdef').replace(':target', 'n1').replace(':check', 'host.ident.uid0');
 
 describe('API roles', () => {
   it('documents every route of the table', () => {

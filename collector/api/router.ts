@@ -28,7 +28,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendResponse(res: ServerResponse, r: ApiResponse): void {
-  if (typeof r.body === 'string') {
+  if (typeof r.body === 'string' || Buffer.isBuffer(r.body)) {
     res.writeHead(r.status, { 'content-type': r.contentType ?? 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(r.body), ...r.headers });
     res.end(r.body);
     return;

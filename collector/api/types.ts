@@ -33,7 +33,7 @@ export interface ApiRequest {
 
 export interface ApiResponse {
   status: number;
-  /** JSON-serialised unless a string (sent as text with `contentType`). */
+  /** JSON-serialised unless a string (sent as text with `contentType`) or a Buffer (sent as is, `contentType` default text/plain). */
   body: unknown;
   contentType?: string;
   headers?: Record<string, string>;

@@ -68,10 +68,11 @@ export async function evaluateHost(o: HostOptions, collect: (root: string, timeo
   return { pack, evaluation, meta: { lang: o.lang, generatedAt: evaluation.evaluatedAt, ...packInfo(pack) } };
 }
 
-function hostOptions(c: Command): Command {
+function hostOptions(c: Command, gradeRequired = true): Command {
+  c.option('--root <dir>', 'read the host under DIR (a mounted image or fixture) instead of this host');
+  if (gradeRequired) c.requiredOption('--grade <n>', 'MLPS level: 2 or 3', gradeArg);
+  else c.option('--grade <n>', 'MLPS level: 2 or 3 (required without --collector)', gradeArg);
   return c
-    .option('--root <dir>', 'read the host under DIR (a mounted image or fixture) instead of this host')
-    .requiredOption('--grade <n>', 'MLPS level: 2 or 3', gradeArg)
     .option('--params <file>', 'YAML file of parameter overrides (defaults, zones, sites, nodes)')
     .option('--lang <lang>', 'zh-CN or en', langArg, 'zh-CN' as Lang)
     .option('--zone <zone>', 'the zone whose parameter overrides apply')
@@ -85,9 +86,9 @@ async function run(name: string, fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof RemoteError) {
       process.stderr.write(`xunjian ${name}: ${err.message}\n`);
-      process.exitCode = 2;
+      process.exitCode = err instanceof UsageError ? 2 : 1;
       return;
     }
     throw err;
@@ -106,6 +107,42 @@ function previousResults(file: string): TargetEvaluation[] {
   return doc.targets;
 }
 
+/** A command failing at run time (the collector refused or is unreachable): message to stderr, exit 1. */
+class RemoteError extends Error {}
+
+/** GET /api/v1/compliance/report of a collector; the token from --token-file or XUNJIAN_API_TOKEN, never printed. */
+export async function fetchReport(collector: string, tokenFile: string | undefined, format: string, q: Record<string, string | undefined>): Promise<Uint8Array> {
+  let token = process.env.XUNJIAN_API_TOKEN;
+  if (tokenFile) {
+    try {
+      token = readFileSync(tokenFile, 'utf8').trim();
+    } catch (err) {
+      throw new UsageError(`cannot read --token-file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  if (!token) throw new UsageError('an API token of role security is needed: --token-file FILE or XUNJIAN_API_TOKEN');
+  const base = collector.replace(/\/+$/, '');
+  const qs = new URLSearchParams({ format });
+  for (const [k, v] of Object.entries(q)) if (v) qs.set(k, v);
+  let res: Response;
+  try {
+    res = await fetch(`${base}/api/v1/compliance/report?${qs}`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(120_000) });
+  } catch (err) {
+    throw new RemoteError(`cannot reach the collector at ${base}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`);
+  }
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (!res.ok) {
+    let e: { error?: string; message?: string } = {};
+    try {
+      e = JSON.parse(Buffer.from(body).toString('utf8')) as typeof e;
+    } catch {
+      // not JSON
+    }
+    throw new RemoteError(`${res.status} ${e.error ?? ''}: ${e.message ?? Buffer.from(body).toString('utf8').slice(0, 200)}`.replace(/ :/, ':'));
+  }
+  return body;
+}
+
 export function registerMlpsCommands(program: Command): void {
   const mlps = program.command('mlps').description('MLPS 2.0 (等保 2.0) grading protection checks');
   hostOptions(mlps.command('check').description('check this host against the level 2 or 3 pack; exit 1 when a check fails'))
@@ -120,7 +157,7 @@ export function registerMlpsCommands(program: Command): void {
     );
 
   const report = program.command('report').description('reports');
-  hostOptions(report.command('mlps').description('the MLPS 2.0 assessor report of this host'))
+  hostOptions(report.command('mlps').description('the MLPS 2.0 assessor report of this host, or of a collector\'s fleet with --collector'), false)
     .requiredOption('--format <format>', `${[...REPORT_FORMATS, 'pdf'].join(', ')}`, (v) => {
       if (![...REPORT_FORMATS, 'pdf'].includes(v)) throw new InvalidArgumentError([...REPORT_FORMATS, 'pdf'].join(', '));
       return v;
@@ -128,9 +165,18 @@ export function registerMlpsCommands(program: Command): void {
     .option('-o, --output <file>', 'write the report to FILE (required for pdf on a terminal)')
     .option('--previous <file>', 'a previous JSON report of the same targets, for the trend')
     .option('--system <name>', 'the name of the system assessed, for the title')
-    .action((o: HostOptions & { format: ReportFormat | 'pdf'; output?: string; previous?: string; system?: string }) =>
+    .option('--collector <url>', "fetch the report of the collector's evaluations (GET /api/v1/compliance/report, role security); --node, --site, --zone filter")
+    .option('--token-file <file>', 'file holding the API token for --collector (else XUNJIAN_API_TOKEN)')
+    .action((o: HostOptions & { format: ReportFormat | 'pdf'; output?: string; previous?: string; system?: string; collector?: string; tokenFile?: string }) =>
       run('report mlps', async () => {
         if (o.format === 'pdf' && !o.output && process.stdout.isTTY) throw new UsageError('--format pdf writes binary: give --output FILE or redirect stdout');
+        if (o.collector) {
+          const body = await fetchReport(o.collector, o.tokenFile, o.format, { node: o.node, site: o.site, zone: o.zone, lang: o.lang });
+          if (o.output) writeFileSync(o.output, body);
+          else process.stdout.write(body);
+          return;
+        }
+        if (!o.grade) throw new UsageError('--grade 2|3 is required (or --collector URL)');
         const previous = o.previous ? previousResults(o.previous) : undefined;
         const { evaluation, meta } = await evaluateHost(o);
         const m: ReportMeta = { ...meta, ...(previous ? { previous } : {}), ...(o.system ? { system: o.system } : {}) };
