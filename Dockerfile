@@ -26,6 +26,7 @@ COPY lib ./lib
 COPY agent ./agent
 COPY collector ./collector
 COPY cli ./cli
+COPY tui ./tui
 COPY dashboards/src ./dashboards/src
 # the shipped code only: no tests, no benchmarks (tsconfig.build.json)
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
