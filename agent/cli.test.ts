@@ -50,8 +50,14 @@ describe('source cron schedules', () => {
   it.each([
     ['sources:\n  posture:\n    schedule: "0 3 * * *"\n', 'ok'],
     ['sources:\n  ipv6check:\n    schedule: "0 2 * * 0"\n', 'ok'],
-    ['sources:\n  posture:\n    schedule: nightly\n', "config error in FILE: sources.posture.schedule: a cron expression (minute hour day-of-month month day-of-week, optionally seconds first), got 'nightly'"],
-    ['sources:\n  ipv6check:\n    schedule: "*/5 * * * * *"\n', "config error in FILE: sources.ipv6check.schedule: runs at least 60 s apart; '*/5 * * * * *' fires 5 s apart"],
+    [
+      'sources:\n  posture:\n    schedule: nightly\n',
+      "config error in FILE: sources.posture.schedule: a cron expression (minute hour day-of-month month day-of-week, optionally seconds first), got 'nightly'",
+    ],
+    [
+      'sources:\n  ipv6check:\n    schedule: "*/5 * * * * *"\n',
+      "config error in FILE: sources.ipv6check.schedule: runs at least 60 s apart; '*/5 * * * * *' fires 5 s apart",
+    ],
   ])('%j → %s', (yaml, want) => expect(load(yaml)).toBe(want));
 });
 
@@ -66,7 +72,9 @@ describe('security warnings at start', () => {
     writeFileSync(token, 'xj1_secret\n');
     chmodSync(token, 0o644);
     const cfg = cfgWith(`collector:\n  tokenFile: ${token}\n`);
-    expect(securityWarnings(cfg)).toEqual([{ message: 'token file is readable by group or others: chmod 600 it', fields: { key: 'collector.tokenFile', file: token, mode: '644' } }]);
+    expect(securityWarnings(cfg)).toEqual([
+      { message: 'token file is readable by group or others: chmod 600 it', fields: { key: 'collector.tokenFile', file: token, mode: '644' } },
+    ]);
     chmodSync(token, 0o600);
     expect(securityWarnings(cfg)).toEqual([]);
     expect(JSON.stringify(securityWarnings(cfgWith(`collector:\n  tokenFile: ${token}\n`)))).not.toContain('xj1_secret');
@@ -81,7 +89,10 @@ describe('source factories', () => {
   it("a factory's error is a config error naming the file and the key", async () => {
     const { buildAgentSources } = await import('./cli.js');
     const profiles = mkdtempSync(join(tmpdir(), 'xj-prof-'));
-    writeFileSync(join(profiles, 'vlan.yaml'), 'name: vlan\nmatch: []\ntables:\n  - { name: vlanTable, entry: 1.3.6.1.4.1.9.9.46.1.3.1.1, indexes: [{ label: vlanIndex, type: integer }], columns: [{ column: 2, name: vtpVlanState, type: gauge }] }\n');
+    writeFileSync(
+      join(profiles, 'vlan.yaml'),
+      'name: vlan\nmatch: []\ntables:\n  - { name: vlanTable, entry: 1.3.6.1.4.1.9.9.46.1.3.1.1, indexes: [{ label: vlanIndex, type: integer }], columns: [{ column: 2, name: vtpVlanState, type: gauge }] }\n',
+    );
     const file = join(dir, `agent-${++n}.yaml`);
     writeFileSync(
       file,

@@ -55,7 +55,11 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
       try {
         readFileSync(t.caFile);
       } catch (err) {
-        throw new ConfigError(src, `sources.probes.targets.${i}.caFile`, `a readable PEM file; cannot read ${t.caFile}: ${(err as NodeJS.ErrnoException).code}`);
+        throw new ConfigError(
+          src,
+          `sources.probes.targets.${i}.caFile`,
+          `a readable PEM file; cannot read ${t.caFile}: ${(err as NodeJS.ErrnoException).code}`,
+        );
       }
     }
   });
@@ -65,7 +69,11 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
   snmp.targets.forEach((t, i) => {
     schedulable(`sources.snmp.targets.${i}.intervalSeconds`, t.intervalSeconds ?? snmp.intervalSeconds);
     if (!snmp.credentials[t.credential]) {
-      throw new ConfigError(src, `sources.snmp.targets.${i}.credential`, `expected one of the names in sources.snmp.credentials (${Object.keys(snmp.credentials).join(', ') || 'none defined'}), got '${t.credential}'`);
+      throw new ConfigError(
+        src,
+        `sources.snmp.targets.${i}.credential`,
+        `expected one of the names in sources.snmp.credentials (${Object.keys(snmp.credentials).join(', ') || 'none defined'}), got '${t.credential}'`,
+      );
     }
     try {
       parseEndpoint(t.address);
@@ -76,7 +84,9 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
   if (!algorithmAvailable(cfg.collector.signature)) {
     throw new ConfigError(src, 'collector.signature', `${cfg.collector.signature} is not available in this Node.js build's OpenSSL`);
   }
-  const endpoints: [string, CollectorEndpointConfig][] = cfg.collectors?.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
+  const endpoints: [string, CollectorEndpointConfig][] = cfg.collectors?.length
+    ? cfg.collectors.map((c, i) => [`collectors.${i}`, c])
+    : [['collector', cfg.collector]];
   for (const [key, c] of endpoints) {
     if (insecureRemote(c.url) && !c.allowInsecureHttp) {
       throw new ConfigError(
@@ -101,15 +111,24 @@ export function insecureRemote(url: string): boolean {
 /** Warnings about a config that works but exposes secrets: plain HTTP allowed to a remote collector, a token file others can read. */
 export function securityWarnings(cfg: AgentConfig): { message: string; fields: Record<string, string> }[] {
   const out: { message: string; fields: Record<string, string> }[] = [];
-  const endpoints: [string, CollectorEndpointConfig][] = cfg.collectors?.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
+  const endpoints: [string, CollectorEndpointConfig][] = cfg.collectors?.length
+    ? cfg.collectors.map((c, i) => [`collectors.${i}`, c])
+    : [['collector', cfg.collector]];
   for (const [key, c] of endpoints) {
     if (c.allowInsecureHttp && insecureRemote(c.url)) {
-      out.push({ message: 'plain HTTP to a remote collector (allowInsecureHttp): anyone who sees one request can forge reports; use https://', fields: { key: `${key}.url`, url: c.url } });
+      out.push({
+        message: 'plain HTTP to a remote collector (allowInsecureHttp): anyone who sees one request can forge reports; use https://',
+        fields: { key: `${key}.url`, url: c.url },
+      });
     }
     if (!c.token && c.tokenFile) {
       try {
         const mode = statSync(c.tokenFile).mode & 0o777;
-        if (readableByOthers(mode)) out.push({ message: 'token file is readable by group or others: chmod 600 it', fields: { key: `${key}.tokenFile`, file: c.tokenFile, mode: mode.toString(8) } });
+        if (readableByOthers(mode))
+          out.push({
+            message: 'token file is readable by group or others: chmod 600 it',
+            fields: { key: `${key}.tokenFile`, file: c.tokenFile, mode: mode.toString(8) },
+          });
       } catch {
         // unreadable: pushTargets names it
       }
@@ -121,7 +140,9 @@ export function securityWarnings(cfg: AgentConfig): { message: string; fields: R
 /** The push targets of a config (`collectors`, or else `collector`), or a ConfigError naming the key at fault. */
 export function pushTargets(cfg: AgentConfig, file: string | undefined): PushTarget[] {
   const src = file ?? 'built-in defaults';
-  const list: [string, CollectorEndpointConfig][] = cfg.collectors?.length ? cfg.collectors.map((c, i) => [`collectors.${i}`, c]) : [['collector', cfg.collector]];
+  const list: [string, CollectorEndpointConfig][] = cfg.collectors?.length
+    ? cfg.collectors.map((c, i) => [`collectors.${i}`, c])
+    : [['collector', cfg.collector]];
   const seen = new Map<string, string>();
   const targets = list.map(([key, c]) => {
     let token = c.token;
@@ -148,7 +169,12 @@ export function pushTargets(cfg: AgentConfig, file: string | undefined): PushTar
     const t: PushTarget = { url: c.url, token, signature: c.signature, timeoutMs: c.timeoutSeconds * 1000, name: c.name || undefined, dispatcher };
     const name = targetName(t);
     const dup = seen.get(name);
-    if (dup) throw new ConfigError(src, `${key}.name`, `collector name '${name}' is already used by ${dup}: give each collector a distinct name (it names its spool cursor)`);
+    if (dup)
+      throw new ConfigError(
+        src,
+        `${key}.name`,
+        `collector name '${name}' is already used by ${dup}: give each collector a distinct name (it names its spool cursor)`,
+      );
     seen.set(name, key);
     return t;
   });
@@ -184,7 +210,13 @@ export function registerAgentCommand(program: Command): void {
       const targets = pushTargets(cfg, opts.config);
       warnSecurity(cfg, log);
       const agent = new Agent(cfg, sources, log, targets);
-      log.info('agent starting', { node: agent.node.id, collectors: targets.map((t) => t.url).join(','), mode: cfg.delivery?.mode ?? 'failover', sources: sources.map((s) => s.name).join(','), interval: cfg.report.intervalSeconds });
+      log.info('agent starting', {
+        node: agent.node.id,
+        collectors: targets.map((t) => t.url).join(','),
+        mode: cfg.delivery?.mode ?? 'failover',
+        sources: sources.map((s) => s.name).join(','),
+        interval: cfg.report.intervalSeconds,
+      });
       // listening before start(): it may take seconds (the first report waits for fast first runs)
       const stopped = new Promise<void>((resolve) => {
         const stop = () => resolve();

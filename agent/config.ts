@@ -53,10 +53,25 @@ export const agentSchema = {
       additionalProperties: false,
       description: 'Where reports go.',
       properties: {
-        url: { type: 'string', pattern: '^https?://[^\\s]+$', patternDescription: 'an http:// or https:// URL', default: 'http://127.0.0.1:9700', description: 'Collector base URL.' },
-        token: { type: 'string', default: '', secret: true, description: 'Per-node bearer token (from `xunjian collector token create NODE`). Prefer tokenFile.' },
+        url: {
+          type: 'string',
+          pattern: '^https?://[^\\s]+$',
+          patternDescription: 'an http:// or https:// URL',
+          default: 'http://127.0.0.1:9700',
+          description: 'Collector base URL.',
+        },
+        token: {
+          type: 'string',
+          default: '',
+          secret: true,
+          description: 'Per-node bearer token (from `xunjian collector token create NODE`). Prefer tokenFile.',
+        },
         tokenFile: { type: 'string', default: '', description: 'File holding the token (first line). Used when token is empty.' },
-        signature: { enum: [...SIGNATURE_ALGORITHMS], default: 'hmac-sha256', description: 'HMAC algorithm signing each report: hmac-sha256 or hmac-sm3 (GB/T 32905).' },
+        signature: {
+          enum: [...SIGNATURE_ALGORITHMS],
+          default: 'hmac-sha256',
+          description: 'HMAC algorithm signing each report: hmac-sha256 or hmac-sm3 (GB/T 32905).',
+        },
         timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 15, description: 'Timeout of one push request.' },
         allowInsecureHttp: ALLOW_INSECURE,
         ...collectorTlsProps,
@@ -65,7 +80,8 @@ export const agentSchema = {
     collectors: {
       type: 'array',
       default: [],
-      description: 'Several collectors (HA pair, fallback site); when not empty it replaces `collector`. Each entry takes the keys of `collector` (url required). See delivery.mode.',
+      description:
+        'Several collectors (HA pair, fallback site); when not empty it replaces `collector`. Each entry takes the keys of `collector` (url required). See delivery.mode.',
       items: {
         type: 'object',
         additionalProperties: false,
@@ -94,10 +110,22 @@ export const agentSchema = {
           minimum: 1,
           maximum: 3600,
           default: 60,
-          description: 'Seconds between reports; below 60 it must divide 60, above it must be whole minutes dividing 60 minutes.\nThe collector marks the node down after 3 missed intervals.',
+          description:
+            'Seconds between reports; below 60 it must divide 60, above it must be whole minutes dividing 60 minutes.\nThe collector marks the node down after 3 missed intervals.',
         },
-        maxBufferedSamples: { type: 'integer', minimum: 1000, default: 500000, description: 'Samples held between reports; beyond it the oldest are dropped and counted.' },
-        factsRefreshHours: { type: 'number', exclusiveMinimum: 0, maximum: 168, default: 6, description: 'Facts are sent when they change and at least this often.' },
+        maxBufferedSamples: {
+          type: 'integer',
+          minimum: 1000,
+          default: 500000,
+          description: 'Samples held between reports; beyond it the oldest are dropped and counted.',
+        },
+        factsRefreshHours: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          maximum: 168,
+          default: 6,
+          description: 'Facts are sent when they change and at least this often.',
+        },
       },
     },
     dataDir: { type: 'string', default: 'data/agent', description: 'Directory for agent state (sequence number, spool/).' },

@@ -55,7 +55,9 @@ describe('xunjian CLI', () => {
     writeFileSync(f, 'report:\n  intervalSeconds: 45\n');
     const r = xunjian(['agent', '--once', '-c', f]);
     expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toBe(`xunjian: config error in ${f}: report.intervalSeconds: 45 s cannot be scheduled evenly: use a divisor of 60 s, of 60 min (in whole minutes) or of 24 h (in whole hours)`);
+    expect(r.stderr.trim()).toBe(
+      `xunjian: config error in ${f}: report.intervalSeconds: 45 s cannot be scheduled evenly: use a divisor of 60 s, of 60 min (in whole minutes) or of 24 h (in whole hours)`,
+    );
     const c = xunjian(['collector', '-c', f]);
     expect(c.code).toBe(2);
     expect(c.stderr).toContain(`config error in ${f}: (top level): unknown key 'report'`);
@@ -85,9 +87,15 @@ describe('xunjian CLI', () => {
   });
 
   it.each([
-    [['snmp', 'walk', 'udp://127.0.0.1:9', '1.3', '--timeout', 'x'], "option '--timeout <seconds>' argument 'x' is invalid. expected a number above 0 up to 60"],
+    [
+      ['snmp', 'walk', 'udp://127.0.0.1:9', '1.3', '--timeout', 'x'],
+      "option '--timeout <seconds>' argument 'x' is invalid. expected a number above 0 up to 60",
+    ],
     [['snmp', 'poll', 'udp://127.0.0.1:9', '--retries', '-1'], "option '--retries <n>' argument '-1' is invalid. expected a whole number from 0 up to 10"],
-    [['snmp', 'poll', 'udp://127.0.0.1:9', '--max-repetitions', '0'], "option '--max-repetitions <n>' argument '0' is invalid. expected a whole number from 1 up to 200"],
+    [
+      ['snmp', 'poll', 'udp://127.0.0.1:9', '--max-repetitions', '0'],
+      "option '--max-repetitions <n>' argument '0' is invalid. expected a whole number from 1 up to 200",
+    ],
     [['facts', '--timeout', '0'], "option '--timeout <seconds>' argument '0' is invalid. expected a number above 0 up to 120"],
   ])('%j: a number out of range is a usage error', (args, message) => {
     const r = xunjian(args);
@@ -108,7 +116,11 @@ describe('xunjian CLI', () => {
     expect(r.code).toBe(0);
     const f = JSON.parse(r.stdout) as { schemaVersion: number; root: string; live: boolean; facts: Record<string, unknown> };
     expect([f.schemaVersion, f.root, f.live]).toEqual([1, root, false]);
-    expect(f.facts['ssh.permitRootLogin']).toEqual({ status: 'ok', value: 'no', evidence: [{ source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin no' }] });
+    expect(f.facts['ssh.permitRootLogin']).toEqual({
+      status: 'ok',
+      value: 'no',
+      evidence: [{ source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin no' }],
+    });
   });
 
   it.each([

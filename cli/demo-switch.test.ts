@@ -2,7 +2,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseEndpoint } from '../agent/sources/snmp/client.js';
 import { scrapeDevice } from '../agent/sources/snmp/device.js';
 import { loadProfiles } from '../agent/sources/snmp/profiles.js';
-import { type DemoSwitch, FLAP_DOWN_SECONDS, FLAP_OFFSET_SECONDS, FLAP_PERIOD_SECONDS, SYS_DESCR, SYS_OBJECT_ID, flapDown, startDemoSwitch, switchState } from './demo-switch.js';
+import {
+  type DemoSwitch,
+  FLAP_DOWN_SECONDS,
+  FLAP_OFFSET_SECONDS,
+  FLAP_PERIOD_SECONDS,
+  SYS_DESCR,
+  SYS_OBJECT_ID,
+  flapDown,
+  startDemoSwitch,
+  switchState,
+} from './demo-switch.js';
 
 const profiles = loadProfiles();
 let sw: DemoSwitch | undefined;
@@ -24,7 +34,8 @@ const poll = (s: DemoSwitch, community = s.community) =>
     labels: { target: 'sw' },
   });
 type R = Awaited<ReturnType<typeof scrapeDevice>>;
-const value = (r: R, name: string, ifName?: string) => r.samples.filter((x) => x.name === name && (ifName === undefined || x.labels.ifName === ifName)).map((x) => x.value);
+const value = (r: R, name: string, ifName?: string) =>
+  r.samples.filter((x) => x.name === name && (ifName === undefined || x.labels.ifName === ifName)).map((x) => x.value);
 
 describe('switchState (pure, injected clock)', () => {
   it.each([
@@ -72,7 +83,13 @@ describe('the simulated switch, polled by the SNMP source', () => {
     expect(value(r, 'ifHCOutOctets', 'XGE0/0/1')).toEqual([1_000_000_000_000 + 40 * 62_500_000]);
     expect(value(r, 'ifHCInOctets', 'GE0/0/3')).toEqual([1_000_000_000_000 + 30 * 625_000]);
     expect(value(r, 'ifHighSpeed')).toEqual([1000, 1000, 100, 10000]);
-    expect(r.samples.find((x) => x.name === 'ifHCInOctets' && x.labels.ifIndex === '3')?.labels).toEqual({ target: 'sw', ifIndex: '3', ifAlias: 'branch link (flaps)', ifDescr: 'GigabitEthernet0/0/3', ifName: 'GE0/0/3' });
+    expect(r.samples.find((x) => x.name === 'ifHCInOctets' && x.labels.ifIndex === '3')?.labels).toEqual({
+      target: 'sw',
+      ifIndex: '3',
+      ifAlias: 'branch link (flaps)',
+      ifDescr: 'GigabitEthernet0/0/3',
+      ifName: 'GE0/0/3',
+    });
 
     now += 60_000; // 100 s: up again, and it moved
     sw.refresh();

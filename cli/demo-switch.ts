@@ -29,10 +29,46 @@ export interface SimInterface {
 }
 
 export const INTERFACES: readonly SimInterface[] = [
-  { ifIndex: 1, ifName: 'GE0/0/1', ifDescr: 'GigabitEthernet0/0/1', ifAlias: 'uplink to county core', speedMbps: 1000, inOctetsPerSecond: 18_750_000, outOctetsPerSecond: 6_250_000, flaps: false },
-  { ifIndex: 2, ifName: 'GE0/0/2', ifDescr: 'GigabitEthernet0/0/2', ifAlias: 'office LAN', speedMbps: 1000, inOctetsPerSecond: 2_500_000, outOctetsPerSecond: 9_375_000, flaps: false },
-  { ifIndex: 3, ifName: 'GE0/0/3', ifDescr: 'GigabitEthernet0/0/3', ifAlias: 'branch link (flaps)', speedMbps: 100, inOctetsPerSecond: 625_000, outOctetsPerSecond: 312_500, flaps: true },
-  { ifIndex: 4, ifName: 'XGE0/0/1', ifDescr: 'XGigabitEthernet0/0/1', ifAlias: 'server farm', speedMbps: 10_000, inOctetsPerSecond: 125_000_000, outOctetsPerSecond: 62_500_000, flaps: false },
+  {
+    ifIndex: 1,
+    ifName: 'GE0/0/1',
+    ifDescr: 'GigabitEthernet0/0/1',
+    ifAlias: 'uplink to county core',
+    speedMbps: 1000,
+    inOctetsPerSecond: 18_750_000,
+    outOctetsPerSecond: 6_250_000,
+    flaps: false,
+  },
+  {
+    ifIndex: 2,
+    ifName: 'GE0/0/2',
+    ifDescr: 'GigabitEthernet0/0/2',
+    ifAlias: 'office LAN',
+    speedMbps: 1000,
+    inOctetsPerSecond: 2_500_000,
+    outOctetsPerSecond: 9_375_000,
+    flaps: false,
+  },
+  {
+    ifIndex: 3,
+    ifName: 'GE0/0/3',
+    ifDescr: 'GigabitEthernet0/0/3',
+    ifAlias: 'branch link (flaps)',
+    speedMbps: 100,
+    inOctetsPerSecond: 625_000,
+    outOctetsPerSecond: 312_500,
+    flaps: true,
+  },
+  {
+    ifIndex: 4,
+    ifName: 'XGE0/0/1',
+    ifDescr: 'XGigabitEthernet0/0/1',
+    ifAlias: 'server farm',
+    speedMbps: 10_000,
+    inOctetsPerSecond: 125_000_000,
+    outOctetsPerSecond: 62_500_000,
+    flaps: false,
+  },
 ];
 
 /** The flapping interface is down for the first FLAP_DOWN_SECONDS of every period, starting FLAP_OFFSET_SECONDS after start. */
@@ -214,7 +250,13 @@ export async function startDemoSwitch(o: DemoSwitchOptions = {}): Promise<DemoSw
     type: api.MibProviderType.Table,
     oid: '1.3.6.1.2.1.31.1.1.1',
     maxAccess: NA,
-    tableColumns: [col(1, 'ifName', T.OctetString), col(6, 'ifHCInOctets', T.Counter64), col(10, 'ifHCOutOctets', T.Counter64), col(15, 'ifHighSpeed', T.Gauge), col(18, 'ifAlias', T.OctetString)],
+    tableColumns: [
+      col(1, 'ifName', T.OctetString),
+      col(6, 'ifHCInOctets', T.Counter64),
+      col(10, 'ifHCOutOctets', T.Counter64),
+      col(15, 'ifHighSpeed', T.Gauge),
+      col(18, 'ifAlias', T.OctetString),
+    ],
     tableAugments: 'ifEntry',
   });
   for (const i of INTERFACES) {

@@ -60,7 +60,13 @@ export function registerDemoCommand(program: Command): void {
       const probes = [
         { name: 'loopback-v6', type: 'icmp', target: '::1', ip: 6, intervalSeconds: 15, count: 3 },
         { name: 'loopback-v4', type: 'icmp', target: '127.0.0.1', ip: 4, intervalSeconds: 15, count: 3 },
-        { name: 'collector', type: 'tcp', target: `${collectorHost.includes(':') ? `[${collectorHost}]` : collectorHost}:${collectorPort}`, ip: collectorHost.includes(':') ? 6 : 4, intervalSeconds: 15 },
+        {
+          name: 'collector',
+          type: 'tcp',
+          target: `${collectorHost.includes(':') ? `[${collectorHost}]` : collectorHost}:${collectorPort}`,
+          ip: collectorHost.includes(':') ? 6 : 4,
+          intervalSeconds: 15,
+        },
       ];
       const acfg = loadAgentConfig(undefined, {
         XUNJIAN_AGENT__DATADIR: join(opts.dataDir, 'agent'),
@@ -71,7 +77,10 @@ export function registerDemoCommand(program: Command): void {
       });
       // set in the loaded config, not through a config string: the community is never in a file or an env var
       acfg.sources.snmp.credentials = { ...acfg.sources.snmp.credentials, demo: { version: '2c', community: sw.community } };
-      acfg.sources.snmp.targets = [...acfg.sources.snmp.targets, { name: DEMO_SWITCH, address: sw.address, credential: 'demo', profiles: ['system', 'if_mib'], intervalSeconds: 15 }];
+      acfg.sources.snmp.targets = [
+        ...acfg.sources.snmp.targets,
+        { name: DEMO_SWITCH, address: sw.address, credential: 'demo', profiles: ['system', 'if_mib'], intervalSeconds: 15 },
+      ];
       const base = `http://${opts.listen}`;
       const sources = await buildSources(acfg);
       const log = createLogger(acfg.log).child({ component: 'agent' });

@@ -64,4 +64,3 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
 }
-

@@ -49,7 +49,10 @@ export function registerCollectorCommand(program: Command): void {
 
   const token = cmd.command('token').description('manage per-node tokens (only their SHA-256 digests are stored)');
   // `-c` may be given before or after the subcommand name: read it with the parent's options.
-  const withStore = (cmd: Command, fn: (s: Store, audit: (action: string, target: string, outcome: 'success' | 'failure', detail?: Record<string, unknown>) => void) => void) => {
+  const withStore = (
+    cmd: Command,
+    fn: (s: Store, audit: (action: string, target: string, outcome: 'success' | 'failure', detail?: Record<string, unknown>) => void) => void,
+  ) => {
     const s = new Store(loadCollectorConfig((cmd.optsWithGlobals() as { config?: string }).config).dataDir);
     const log = new SqliteAudit(s.db);
     const actor = `cli:${userInfo().username}`;
@@ -95,7 +98,7 @@ export function registerCollectorCommand(program: Command): void {
     });
   token
     .command('revoke <node>')
-    .description("revoke every active token of NODE (its reports are refused until a new token is created)")
+    .description('revoke every active token of NODE (its reports are refused until a new token is created)')
     .action((node: string, _opts: unknown, c: Command) => {
       withStore(c, (s, audit) => {
         const n = s.revokeTokens(node);

@@ -28,7 +28,12 @@ export const collectorSchema = {
       description: 'Report ingestion.',
       properties: {
         maxBodyBytes: { type: 'integer', minimum: 1024, default: LIMITS.bodyBytes, description: 'Largest accepted request body as sent (gzipped), in bytes.' },
-        maxDecompressedBytes: { type: 'integer', minimum: 1024, default: LIMITS.reportBytes, description: 'Largest accepted report after decompression, in bytes.' },
+        maxDecompressedBytes: {
+          type: 'integer',
+          minimum: 1024,
+          default: LIMITS.reportBytes,
+          description: 'Largest accepted report after decompression, in bytes.',
+        },
         signatureAlgorithms: {
           type: 'array',
           items: { enum: [...SIGNATURE_ALGORITHMS] },
@@ -41,7 +46,8 @@ export const collectorSchema = {
           type: 'integer',
           minimum: 1,
           default: 300,
-          description: 'Reports whose signed timestamp is further than this from the collector clock are refused (stale_timestamp); a signature seen within this window is refused again (replayed).',
+          description:
+            'Reports whose signed timestamp is further than this from the collector clock are refused (stale_timestamp); a signature seen within this window is refused again (replayed).',
         },
         maxBatchReports: { type: 'integer', minimum: 1, default: 1000, description: 'Most reports in one batch request (POST /api/v1/reports/batch).' },
         maxConcurrentBodies: {
@@ -56,8 +62,18 @@ export const collectorSchema = {
           default: 67_108_864,
           description: 'Most ingest body bytes (as sent) held at once, by the declared Content-Length; beyond it 503 overloaded.',
         },
-        perNodeConcurrentBodies: { type: 'integer', minimum: 1, default: 2, description: 'Most ingest bodies of one node read at once; beyond it 429 rate_limited.' },
-        bodyTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, default: 15, description: 'A sender that has not delivered its whole body by then gets 408 and the connection is closed.' },
+        perNodeConcurrentBodies: {
+          type: 'integer',
+          minimum: 1,
+          default: 2,
+          description: 'Most ingest bodies of one node read at once; beyond it 429 rate_limited.',
+        },
+        bodyTimeoutSeconds: {
+          type: 'number',
+          exclusiveMinimum: 0,
+          default: 15,
+          description: 'A sender that has not delivered its whole body by then gets 408 and the connection is closed.',
+        },
         rateLimit: {
           type: 'object',
           default: {},
@@ -70,7 +86,8 @@ export const collectorSchema = {
               type: 'number',
               minimum: 0,
               default: 8_388_608,
-              description: 'Average decompressed report bytes per second allowed per node (work, not requests); 0 disables. One report up to ingest.maxDecompressedBytes always fits a full bucket.',
+              description:
+                'Average decompressed report bytes per second allowed per node (work, not requests); 0 disables. One report up to ingest.maxDecompressedBytes always fits a full bucket.',
             },
             bytesBurst: { type: 'integer', minimum: 1024, default: 134_217_728, description: 'Decompressed bytes a node may send at once (bucket size).' },
           },
@@ -95,7 +112,12 @@ export const collectorSchema = {
       additionalProperties: false,
       description: 'Node liveness.',
       properties: {
-        downAfterIntervals: { type: 'number', minimum: 1, default: 3, description: 'A node is down (xunjian_node_up 0) after this many report intervals without a report.' },
+        downAfterIntervals: {
+          type: 'number',
+          minimum: 1,
+          default: 3,
+          description: 'A node is down (xunjian_node_up 0) after this many report intervals without a report.',
+        },
       },
     },
     metrics: {
@@ -108,9 +130,14 @@ export const collectorSchema = {
           type: 'number',
           minimum: 1,
           default: 3,
-          description: "A series ends after this many of its source's intervals (at least the node's report interval) without a refresh; series of a down node are not exposed.",
+          description:
+            "A series ends after this many of its source's intervals (at least the node's report interval) without a refresh; series of a down node are not exposed.",
         },
-        requireToken: { type: 'boolean', default: true, description: 'GET /metrics needs an API token (role viewer); false serves it to anyone who can reach the listener.' },
+        requireToken: {
+          type: 'boolean',
+          default: true,
+          description: 'GET /metrics needs an API token (role viewer); false serves it to anyone who can reach the listener.',
+        },
       },
     },
     retention: {
@@ -119,7 +146,12 @@ export const collectorSchema = {
       additionalProperties: false,
       description: 'How long stored records are kept (pruned hourly).',
       properties: {
-        receiptsDays: { type: 'number', minimum: 1, default: 30, description: 'Report receipts (node, stream, seq); dedup holds after pruning (the streams keep their high-water seq).' },
+        receiptsDays: {
+          type: 'number',
+          minimum: 1,
+          default: 30,
+          description: 'Report receipts (node, stream, seq); dedup holds after pruning (the streams keep their high-water seq).',
+        },
         auditDays: { type: 'number', minimum: 1, default: 180, description: 'Audit log entries (MLPS 2.0 asks for at least 180 days).' },
         factsHistoryDays: { type: 'number', minimum: 1, default: 365, description: "Facts history (each group's newest value is always kept)." },
       },

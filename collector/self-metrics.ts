@@ -5,11 +5,22 @@ export function createCollectorMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'xunjian_collector_process_' });
   // prom-client names three gauges `_total`, which Prometheus reserves for counters (promtool refuses them).
-  for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total']) registry.removeSingleMetric(`xunjian_collector_process_nodejs_${n}`);
+  for (const n of ['active_handles_total', 'active_requests_total', 'active_resources_total'])
+    registry.removeSingleMetric(`xunjian_collector_process_nodejs_${n}`);
   return {
     registry,
-    reports: new Counter({ name: 'xunjian_collector_reports_total', help: 'Reports answered with 2xx, by result (accepted or duplicate).', labelNames: ['result'], registers: [registry] }),
-    rejected: new Counter({ name: 'xunjian_collector_reports_rejected_total', help: 'Reports refused, by reason (the error code of the answer).', labelNames: ['reason'], registers: [registry] }),
+    reports: new Counter({
+      name: 'xunjian_collector_reports_total',
+      help: 'Reports answered with 2xx, by result (accepted or duplicate).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
+    rejected: new Counter({
+      name: 'xunjian_collector_reports_rejected_total',
+      help: 'Reports refused, by reason (the error code of the answer).',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
     samples: new Counter({ name: 'xunjian_collector_ingested_samples_total', help: 'Samples accepted.', registers: [registry] }),
     ingestSeconds: new Histogram({
       name: 'xunjian_collector_ingest_duration_seconds',
@@ -23,8 +34,16 @@ export function createCollectorMetrics() {
       buckets: [1, 5, 15, 60, 300, 900, 3600, 21600, 86400],
       registers: [registry],
     }),
-    batches: new Counter({ name: 'xunjian_collector_batch_requests_total', help: 'Authenticated batch requests (POST /api/v1/reports/batch).', registers: [registry] }),
-    batchReports: new Counter({ name: 'xunjian_collector_batch_reports_total', help: 'Reports received in batch requests (whatever their result).', registers: [registry] }),
+    batches: new Counter({
+      name: 'xunjian_collector_batch_requests_total',
+      help: 'Authenticated batch requests (POST /api/v1/reports/batch).',
+      registers: [registry],
+    }),
+    batchReports: new Counter({
+      name: 'xunjian_collector_batch_reports_total',
+      help: 'Reports received in batch requests (whatever their result).',
+      registers: [registry],
+    }),
     nodeLagSeconds: new Gauge({
       name: 'xunjian_collector_node_report_lag_seconds',
       help: 'For the last report accepted from a node: arrival time minus its oldest sample timestamp.',
@@ -33,11 +52,16 @@ export function createCollectorMetrics() {
     }),
     samplesRefused: new Counter({
       name: 'xunjian_collector_samples_refused_total',
-      help: 'Samples left out of accepted reports, by reason (reserved_name: a node may not send the collector\'s own families).',
+      help: "Samples left out of accepted reports, by reason (reserved_name: a node may not send the collector's own families).",
       labelNames: ['reason'],
       registers: [registry],
     }),
-    consumerErrors: new Counter({ name: 'xunjian_collector_consumer_errors_total', help: 'Fan-out consumers that threw on an accepted report, by consumer.', labelNames: ['consumer'], registers: [registry] }),
+    consumerErrors: new Counter({
+      name: 'xunjian_collector_consumer_errors_total',
+      help: 'Fan-out consumers that threw on an accepted report, by consumer.',
+      labelNames: ['consumer'],
+      registers: [registry],
+    }),
     consumerSeconds: new Histogram({
       name: 'xunjian_collector_consumer_duration_seconds',
       help: 'Time a fan-out consumer took to take one accepted report.',
@@ -58,9 +82,18 @@ export function createCollectorMetrics() {
       registers: [registry],
     }),
     inflightBytes: new Gauge({ name: 'xunjian_collector_inflight_body_bytes', help: 'Bytes of ingest bodies being read or processed.', registers: [registry] }),
-    reloads: new Counter({ name: 'xunjian_collector_config_reloads_total', help: 'Config reloads, by result (success or failure).', labelNames: ['result'], registers: [registry] }),
+    reloads: new Counter({
+      name: 'xunjian_collector_config_reloads_total',
+      help: 'Config reloads, by result (success or failure).',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     fleetSeries: new Gauge({ name: 'xunjian_collector_fleet_series', help: 'Series currently exposed for the fleet.', registers: [registry] }),
-    typeConflicts: new Gauge({ name: 'xunjian_collector_type_conflicts', help: 'Samples ignored because their metric type differed from the family type already seen.', registers: [registry] }),
+    typeConflicts: new Gauge({
+      name: 'xunjian_collector_type_conflicts',
+      help: 'Samples ignored because their metric type differed from the family type already seen.',
+      registers: [registry],
+    }),
   };
 }
 

@@ -109,8 +109,16 @@ export class Collector {
       now,
       registry: this.metrics.registry,
       audit: this.audit,
-      series: { appendOwn: (_source: string, samples: SeriesSample[], intervalSeconds: number) => this.series.append(samples, undefined, this.now(), undefined, intervalSeconds) },
-      fleet: { nodes: () => this.nodes(), facts: (node) => this.store.facts.ofNode(node), devices: () => this.store.devices.list(), nodeSeries: (now) => this.nodeSeries(now) },
+      series: {
+        appendOwn: (_source: string, samples: SeriesSample[], intervalSeconds: number) =>
+          this.series.append(samples, undefined, this.now(), undefined, intervalSeconds),
+      },
+      fleet: {
+        nodes: () => this.nodes(),
+        facts: (node) => this.store.facts.ofNode(node),
+        devices: () => this.store.devices.list(),
+        nodeSeries: (now) => this.nodeSeries(now),
+      },
       hub: this.hub,
     };
     this.components = factories.map((f) => f(ctx));
@@ -129,7 +137,10 @@ export class Collector {
   }
 
   private byteLimiter(cfg: CollectorConfig): RateLimiter {
-    return new RateLimiter(cfg.ingest.rateLimit?.bytesPerSecond ?? 8_388_608, Math.max(cfg.ingest.rateLimit?.bytesBurst ?? 134_217_728, cfg.ingest.maxDecompressedBytes));
+    return new RateLimiter(
+      cfg.ingest.rateLimit?.bytesPerSecond ?? 8_388_608,
+      Math.max(cfg.ingest.rateLimit?.bytesBurst ?? 134_217_728, cfg.ingest.maxDecompressedBytes),
+    );
   }
 
   private routes(): Route[] {
@@ -193,7 +204,12 @@ export class Collector {
           c.append(a);
         } catch (err) {
           this.metrics.consumerErrors.inc({ consumer: c.name });
-          this.log.error('consumer failed on an accepted report (the report is stored)', { consumer: c.name, node, seq: a.report.seq, error: (err as Error).message });
+          this.log.error('consumer failed on an accepted report (the report is stored)', {
+            consumer: c.name,
+            node,
+            seq: a.report.seq,
+            error: (err as Error).message,
+          });
         } finally {
           end();
         }
@@ -245,7 +261,13 @@ export class Collector {
     }
     const mine = f.perNode.get(auth.node) ?? 0;
     if (mine >= (cfg.perNodeConcurrentBodies ?? 2)) {
-      return reject(this, 429, 'rate_limited', `node '${auth.node}' has ${mine} reports in flight (ingest.perNodeConcurrentBodies); retry when they are answered`, { 'retry-after': '1' });
+      return reject(
+        this,
+        429,
+        'rate_limited',
+        `node '${auth.node}' has ${mine} reports in flight (ingest.perNodeConcurrentBodies); retry when they are answered`,
+        { 'retry-after': '1' },
+      );
     }
     f.bodies++;
     f.bytes += expect;
@@ -258,7 +280,8 @@ export class Collector {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
       const raw = await Promise.race([readBody(req, max), timedOut]).finally(() => clearTimeout(timer));
-      if (raw === 'timeout') return reject(this, 408, 'body_timeout', `the body did not arrive within ingest.bodyTimeoutSeconds (${cfg.bodyTimeoutSeconds ?? 15} s)`);
+      if (raw === 'timeout')
+        return reject(this, 408, 'body_timeout', `the body did not arrive within ingest.bodyTimeoutSeconds (${cfg.bodyTimeoutSeconds ?? 15} s)`);
       if (!raw) return reject(this, 413, 'body_too_large', `body exceeds ingest.maxBodyBytes (${max})`);
       const end = m.ingestSeconds.startTimer();
       const deps: IngestDeps = {
@@ -338,7 +361,14 @@ export class Collector {
     if (this.current.seriesLimit) this.seriesLimiter.reload(this.current.seriesLimit);
     this.router.setRoutes(this.routes());
     this.metrics.reloads.inc({ result: 'success' });
-    this.audit.record({ actor, remote, action: 'config.reload', target: 'collector', outcome: 'success', ...(restart.length ? { detail: { needsRestart: restart } } : {}) });
+    this.audit.record({
+      actor,
+      remote,
+      action: 'config.reload',
+      target: 'collector',
+      outcome: 'success',
+      ...(restart.length ? { detail: { needsRestart: restart } } : {}),
+    });
     this.log.info('config reloaded', restart.length ? { needsRestart: restart.join(', ') } : {});
     return { ok: true };
   }
@@ -392,9 +422,16 @@ export class Collector {
     // Malformed requests (over-long headers, bad syntax) get a JSON reason too, then the socket closes.
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
       if (!socket.writable) return socket.destroy();
-      const [status, error] = err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'headers_too_large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'request_timeout'] : [400, 'bad_request'];
+      const [status, error] =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'headers_too_large']
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'request_timeout']
+            : [400, 'bad_request'];
       const body = `${JSON.stringify({ error, message: err.code === 'HPE_HEADER_OVERFLOW' ? 'request headers exceed the limit (16 KiB)' : `malformed request (${err.code ?? 'parse error'})` })}\n`;
-      socket.end(`HTTP/1.1 ${status} ${error}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${status} ${error}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+      );
     });
     this.server = server;
     for (const c of this.components) await c.start?.();

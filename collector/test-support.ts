@@ -9,7 +9,11 @@ import { Collector } from './server.js';
 /** A collector config on a fresh temp data dir and a free loopback port, with env-style overrides. */
 export function testCollectorConfig(env: Record<string, string> = {}): CollectorConfig {
   const dir = mkdtempSync(join(tmpdir(), 'xj-collector-'));
-  return loadConfig<CollectorConfig>(collectorConfigSpec, undefined, { XUNJIAN_COLLECTOR__LISTEN: '127.0.0.1:0', XUNJIAN_COLLECTOR__DATADIR: join(dir, 'data'), ...env });
+  return loadConfig<CollectorConfig>(collectorConfigSpec, undefined, {
+    XUNJIAN_COLLECTOR__LISTEN: '127.0.0.1:0',
+    XUNJIAN_COLLECTOR__DATADIR: join(dir, 'data'),
+    ...env,
+  });
 }
 
 /** A listening in-process collector and its base URL. */

@@ -25,8 +25,18 @@ describe('report schema v1', () => {
     ['missing version', (r) => ({ ...r, v: undefined }), 'invalid_report', '/v: must be 1'],
     ['unknown field', (r) => ({ ...r, extra: 1 }), 'invalid_report', "(report): unknown field 'extra'"],
     ['bad zone', (r) => ({ ...r, node: { ...(r.node as object), zone: 'lan' } }), 'invalid_report', '/node/zone: must be equal to one of the allowed values'],
-    ['bad metric name', (r) => ({ ...r, samples: [{ name: '9x', labels: {}, value: 1, type: 'gauge', ts: 1 }] }), 'invalid_report', '/samples/0/name: must match pattern'],
-    ['string value', (r) => ({ ...r, samples: [{ name: 'x', labels: {}, value: '1', type: 'gauge', ts: 1 }] }), 'invalid_report', '/samples/0/value: must be number'],
+    [
+      'bad metric name',
+      (r) => ({ ...r, samples: [{ name: '9x', labels: {}, value: 1, type: 'gauge', ts: 1 }] }),
+      'invalid_report',
+      '/samples/0/name: must match pattern',
+    ],
+    [
+      'string value',
+      (r) => ({ ...r, samples: [{ name: 'x', labels: {}, value: '1', type: 'gauge', ts: 1 }] }),
+      'invalid_report',
+      '/samples/0/value: must be number',
+    ],
     ['seq zero', (r) => ({ ...r, seq: 0 }), 'invalid_report', '/seq: must be >= 1'],
   ])('rejects %s', (_n, mutate, error, message) => {
     const res = checkReport(mutate(report() as unknown as Record<string, unknown>));
@@ -42,12 +52,17 @@ describe('host.posture facts in a report', () => {
     schemaVersion: 1,
     root: '/',
     live: true,
-    facts: { ...Object.fromEntries(POSTURE_FACT_IDS.map((id) => [id, { status: 'unknown', value: null, evidence: [], reason: 'permission denied' }])), ...facts },
+    facts: {
+      ...Object.fromEntries(POSTURE_FACT_IDS.map((id) => [id, { status: 'unknown', value: null, evidence: [], reason: 'permission denied' }])),
+      ...facts,
+    },
   });
   const withPosture = (p: unknown) => ({ ...report(), facts: { 'host.posture': p } }) as unknown as Report;
 
   it('accepts schema-v1 facts', () => {
-    const ok = posture({ 'ssh.permitRootLogin': { status: 'ok', value: 'no', evidence: [{ source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin no' }] } });
+    const ok = posture({
+      'ssh.permitRootLogin': { status: 'ok', value: 'no', evidence: [{ source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin no' }] },
+    });
     expect(checkReport(withPosture(ok)).ok).toBe(true);
   });
 
@@ -56,9 +71,25 @@ describe('host.posture facts in a report', () => {
   });
 
   it.each<[string, unknown, string]>([
-    ['a missing fact id', (() => { const p = posture(); delete (p.facts as Record<string, unknown>)['ssh.permitRootLogin']; return p; })(), "/facts/host.posture/facts: must have required property 'ssh.permitRootLogin'"],
-    ['an ok fact of the wrong type', posture({ 'ssh.maxAuthTries': { status: 'ok', value: 'three', evidence: [] } }), '/facts/host.posture/facts/ssh.maxAuthTries/value'],
-    ['an unknown fact without a reason', posture({ 'ssh.maxAuthTries': { status: 'unknown', value: null, evidence: [] } }), "/facts/host.posture/facts/ssh.maxAuthTries: must have required property 'reason'"],
+    [
+      'a missing fact id',
+      (() => {
+        const p = posture();
+        delete (p.facts as Record<string, unknown>)['ssh.permitRootLogin'];
+        return p;
+      })(),
+      "/facts/host.posture/facts: must have required property 'ssh.permitRootLogin'",
+    ],
+    [
+      'an ok fact of the wrong type',
+      posture({ 'ssh.maxAuthTries': { status: 'ok', value: 'three', evidence: [] } }),
+      '/facts/host.posture/facts/ssh.maxAuthTries/value',
+    ],
+    [
+      'an unknown fact without a reason',
+      posture({ 'ssh.maxAuthTries': { status: 'unknown', value: null, evidence: [] } }),
+      "/facts/host.posture/facts/ssh.maxAuthTries: must have required property 'reason'",
+    ],
     ['a version that is not a number', { ...posture(), schemaVersion: '1' }, '/facts/host.posture/schemaVersion: must be equal to constant'],
   ])('rejects %s, naming the path', (_n, p, message) => {
     const res = checkReport(withPosture(p));
@@ -89,7 +120,11 @@ describe('signatures', () => {
     ['tampered body', (h: string) => verify(h, key, '1700000000000', Buffer.from('{"v":2}'), ['hmac-sha256']), 'signature does not match body and timestamp'],
     ['other timestamp', (h: string) => verify(h, key, '1700000000001', body, ['hmac-sha256']), 'signature does not match body and timestamp'],
     ['other key', (h: string) => verify(h, tokenDigest('other'), '1700000000000', body, ['hmac-sha256']), 'signature does not match body and timestamp'],
-    ['algorithm not accepted', (h: string) => verify(h, key, '1700000000000', body, ['hmac-sm3']), 'signature algorithm hmac-sha256 is not accepted here (accepted: hmac-sm3)'],
+    [
+      'algorithm not accepted',
+      (h: string) => verify(h, key, '1700000000000', body, ['hmac-sm3']),
+      'signature algorithm hmac-sha256 is not accepted here (accepted: hmac-sm3)',
+    ],
     ['garbage header', () => verify('md5=abc', key, '1', body, ['hmac-sha256']), "signature must be '<algorithm>=<hex>'"],
     ['missing header', () => verify(undefined, key, '1', body, ['hmac-sha256']), 'missing X-Xunjian-Signature header'],
   ])('rejects %s', (_n, check, reason) => {
@@ -152,7 +187,15 @@ describe('network fact groups (schema v1)', () => {
     pagesFetched: 12,
     budgetExhausted: false,
   };
-  const rep = (facts: Record<string, unknown>) => ({ v: 1, node: { id: 'n', site: 's', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 't', interval: 60 }, seq: 1, sentAt: 1, samples: [], facts });
+  const rep = (facts: Record<string, unknown>) => ({
+    v: 1,
+    node: { id: 'n', site: 's', zone: 'extranet', grade: 3, labels: {} },
+    agent: { version: 't', interval: 60 },
+    seq: 1,
+    sentAt: 1,
+    samples: [],
+    facts,
+  });
   it.each([
     ['a device group', { 'network.device.core': device }, true],
     ['a website group', { 'network.website_ipv6': { [site.site]: site } }, true],

@@ -37,13 +37,7 @@ export function sign(alg: SignatureAlgorithm, key: Buffer, timestamp: string, bo
 export type VerifyResult = { ok: true; algorithm: SignatureAlgorithm } | { ok: false; reason: string };
 
 /** Check a signature header against the body; `allowed` lists the algorithms the collector accepts. */
-export function verify(
-  header: string | undefined,
-  key: Buffer,
-  timestamp: string,
-  body: Uint8Array,
-  allowed: readonly SignatureAlgorithm[],
-): VerifyResult {
+export function verify(header: string | undefined, key: Buffer, timestamp: string, body: Uint8Array, allowed: readonly SignatureAlgorithm[]): VerifyResult {
   if (!header) return { ok: false, reason: 'missing X-Xunjian-Signature header' };
   const eq = header.indexOf('=');
   const alg = header.slice(0, eq) as SignatureAlgorithm;

@@ -61,7 +61,10 @@ describe('SM3 / HMAC-SM3 known answers', () => {
     const sm = sign('hmac-sm3', key, '5', body);
     expect(verify(sm, key, '5', body, ['hmac-sm3'])).toEqual({ ok: true, algorithm: 'hmac-sm3' });
     expect(verify(sm.replace('hmac-sm3=', 'hmac-sha256='), key, '5', body, ['hmac-sha256', 'hmac-sm3']).ok).toBe(false);
-    expect(verify(sm, key, '5', body, ['hmac-sha256'])).toEqual({ ok: false, reason: 'signature algorithm hmac-sm3 is not accepted here (accepted: hmac-sha256)' });
+    expect(verify(sm, key, '5', body, ['hmac-sha256'])).toEqual({
+      ok: false,
+      reason: 'signature algorithm hmac-sm3 is not accepted here (accepted: hmac-sha256)',
+    });
   });
 });
 

@@ -14,7 +14,15 @@ import { expandForPromtool } from './src/promql.js';
 const DIR = new URL('./', import.meta.url).pathname;
 const schema = (name: string) => JSON.parse(readFileSync(join(DIR, 'schema', `${name}.jsonschema.json`), 'utf8'));
 
-type AnyPanel = { type: string; title?: string; options?: unknown; fieldConfig?: { defaults?: { custom?: unknown } }; targets?: unknown[]; panels?: AnyPanel[]; datasource?: { uid?: string } };
+type AnyPanel = {
+  type: string;
+  title?: string;
+  options?: unknown;
+  fieldConfig?: { defaults?: { custom?: unknown } };
+  targets?: unknown[];
+  panels?: AnyPanel[];
+  datasource?: { uid?: string };
+};
 
 // validated as Grafana gets them: the JSON text (the SDK objects carry marker functions JSON drops)
 const all = LANGS.flatMap((lang) => DASHBOARDS.map((d) => ({ lang, file: d.file, dash: JSON.parse(JSON.stringify(d.build(lang))) as Dashboard })));
@@ -36,7 +44,13 @@ describe('generated dashboards', () => {
   dashSchema.definitions.Threshold.properties.value = { type: ['number', 'null'] };
   const validateDashboard = ajv.compile(dashSchema);
   const panelSchemas = new Map<string, { options: (x: unknown) => boolean; custom?: (x: unknown) => boolean; errors: () => unknown }>();
-  for (const [type, file] of [['timeseries', 'timeseries'], ['stat', 'stat'], ['table', 'table'], ['bargauge', 'bargauge'], ['state-timeline', 'statetimeline']] as const) {
+  for (const [type, file] of [
+    ['timeseries', 'timeseries'],
+    ['stat', 'stat'],
+    ['table', 'table'],
+    ['bargauge', 'bargauge'],
+    ['state-timeline', 'statetimeline'],
+  ] as const) {
     const s = schema(file);
     const options = ajv.compile({ ...s, $ref: '#/definitions/Options' });
     const custom = s.definitions.FieldConfig ? ajv.compile({ ...s, $ref: '#/definitions/FieldConfig' }) : undefined;

@@ -111,7 +111,11 @@ beforeAll(async () => {
   const reload = await fetch(new URL('/-/reload', prom.base), { method: 'POST' });
   if (!reload.ok) throw new Error(`prometheus reload: ${reload.status} ${await reload.text()}`);
   // one refused report: the rejects panel has a series
-  const bad = await fetch(`${base}/api/v1/reports`, { method: 'POST', headers: { authorization: 'Bearer xj1_wrong', 'content-type': 'application/json' }, body: '{}' });
+  const bad = await fetch(`${base}/api/v1/reports`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer xj1_wrong', 'content-type': 'application/json' },
+    body: '{}',
+  });
   if (bad.status < 400) throw new Error(`a bad report got ${bad.status}`);
   const a1 = start(['agent', '-c', agentConfig('town-01', base, sim.port, dns.server)]);
   const a2 = start(['agent', '-c', agentConfig('town-02', base, sim.port, dns.server)]);
@@ -123,7 +127,11 @@ beforeAll(async () => {
     return j.data.result.length;
   };
   // link rates need two polls; ICMP and dual-stack series one probe round each
-  await waitFor(async () => (await q('xunjian_link_in_bits_per_second{node="town-02"}')) > 0 && (await q('xunjian_probe_dualstack_both_success{node="town-02"}')) > 0, 60_000, 'town-02 data').catch((e: Error) => {
+  await waitFor(
+    async () => (await q('xunjian_link_in_bits_per_second{node="town-02"}')) > 0 && (await q('xunjian_probe_dualstack_both_success{node="town-02"}')) > 0,
+    60_000,
+    'town-02 data',
+  ).catch((e: Error) => {
     throw new Error(`${e.message}\n${a2.output()}\n${collector.output()}`);
   });
   // town-02 goes away: its node is down after 3 report intervals; Prometheus keeps its history

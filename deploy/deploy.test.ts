@@ -92,7 +92,11 @@ describe('deploy/ (validated with the real tools)', () => {
   });
 
   it('the compose collector config is a valid collector config, remote-writing to the compose Prometheus', () => {
-    const cfg = validateConfig<{ remoteWrite: { url: string }[] }>(collectorConfigSpec, YAML.parse(read('collector/collector.yaml')), 'deploy/collector/collector.yaml');
+    const cfg = validateConfig<{ remoteWrite: { url: string }[] }>(
+      collectorConfigSpec,
+      YAML.parse(read('collector/collector.yaml')),
+      'deploy/collector/collector.yaml',
+    );
     expect(cfg.remoteWrite.map((e) => e.url)).toEqual(['http://prometheus:9090/api/v1/write']);
   });
 
@@ -103,7 +107,11 @@ describe('deploy/ (validated with the real tools)', () => {
     const prov = YAML.parse(readFileSync(join(root, 'dashboards/provisioning/dashboards/xunjian.yaml'), 'utf8'));
     for (const p of prov.providers as { options: { path: string } }[]) {
       const rel = p.options.path.replace('/var/lib/grafana/dashboards/xunjian', 'dashboards/generated');
-      expect(execFileSync('ls', [join(root, rel)], { encoding: 'utf8' }).split('\n').filter(Boolean)).toHaveLength(5);
+      expect(
+        execFileSync('ls', [join(root, rel)], { encoding: 'utf8' })
+          .split('\n')
+          .filter(Boolean),
+      ).toHaveLength(5);
       expect(dirname(rel)).toBe('dashboards/generated');
     }
   });

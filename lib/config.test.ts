@@ -46,7 +46,12 @@ describe('config loading', () => {
     ['enum', 'node:\n  zone: internet\n', 'node.zone', "expected one of 'gov-cloud', 'extranet', 'other', got 'internet'"],
     ['grade', 'node:\n  grade: 4\n', 'node.grade', 'expected one of 2, 3, got 4'],
     ['unknown key', 'colector:\n  url: http://x\n', '', "unknown key 'colector'"],
-    ['unknown nested key', 'collector:\n  uri: http://x\n', 'collector', "unknown key 'uri' (expected one of: url, token, tokenFile, signature, timeoutSeconds, allowInsecureHttp, name, caFile, pinnedCaSha256, certFile, keyFile)"],
+    [
+      'unknown nested key',
+      'collector:\n  uri: http://x\n',
+      'collector',
+      "unknown key 'uri' (expected one of: url, token, tokenFile, signature, timeoutSeconds, allowInsecureHttp, name, caFile, pinnedCaSha256, certFile, keyFile)",
+    ],
     ['pattern with words', 'collector:\n  url: ftp://x\n', 'collector.url', "expected an http:// or https:// URL, got 'ftp://x'"],
     ['minimum', 'report:\n  maxBufferedSamples: 5\n', 'report.maxBufferedSamples', 'expected a value that must be >= 1000, got 5'],
     ['label name', 'node:\n  labels:\n    bad-name: x\n', 'node.labels', "invalid key name 'bad-name': expected a name matching ^[a-zA-Z_][a-zA-Z0-9_]*$"],
@@ -92,7 +97,10 @@ describe('config loading', () => {
 
   it('checks SNMP targets against the credentials and address forms', async () => {
     const { loadAgentConfig } = await import('../agent/cli.js');
-    const f = file('snmp.yaml', 'sources:\n  snmp:\n    credentials:\n      lab: { version: "2c", community: secret-c }\n    targets:\n      - { name: sw1, address: "udp://127.0.0.1:161", credential: lab }\n      - { name: sw2, address: "udp://127.0.0.1:161", credential: labb }\n');
+    const f = file(
+      'snmp.yaml',
+      'sources:\n  snmp:\n    credentials:\n      lab: { version: "2c", community: secret-c }\n    targets:\n      - { name: sw1, address: "udp://127.0.0.1:161", credential: lab }\n      - { name: sw2, address: "udp://127.0.0.1:161", credential: labb }\n',
+    );
     const e = errorOf(() => loadAgentConfig(f, {}));
     expect(e.key).toBe('sources.snmp.targets.1.credential');
     expect(e.expected).toBe("expected one of the names in sources.snmp.credentials (lab), got 'labb'");
@@ -101,11 +109,17 @@ describe('config loading', () => {
 
   it('checks that a probe round fits its schedule and that its CA file is readable', async () => {
     const { loadAgentConfig } = await import('../agent/cli.js');
-    const long = file('probe-long.yaml', 'sources:\n  probes:\n    targets:\n      - { name: gw, type: icmp, target: "::1", count: 100, intervalSeconds: 60 }\n');
+    const long = file(
+      'probe-long.yaml',
+      'sources:\n  probes:\n    targets:\n      - { name: gw, type: icmp, target: "::1", count: 100, intervalSeconds: 60 }\n',
+    );
     const e = errorOf(() => loadAgentConfig(long, {}));
     expect(e.key).toBe('sources.probes.targets.0');
     expect(e.expected).toBe("count × packetIntervalSeconds + timeoutSeconds (100 × 0.5 + 5 = 55 s) below 0.9 × intervalSeconds (54 s) of probe 'gw'");
-    const ca = file('probe-ca.yaml', `sources:\n  probes:\n    targets:\n      - { name: web, type: http, target: "https://[::1]/", caFile: ${join(dir, 'no-ca.pem')} }\n`);
+    const ca = file(
+      'probe-ca.yaml',
+      `sources:\n  probes:\n    targets:\n      - { name: web, type: http, target: "https://[::1]/", caFile: ${join(dir, 'no-ca.pem')} }\n`,
+    );
     const c = errorOf(() => loadAgentConfig(ca, {}));
     expect(c.key).toBe('sources.probes.targets.0.caFile');
     expect(c.expected).toBe(`a readable PEM file; cannot read ${join(dir, 'no-ca.pem')}: ENOENT`);

@@ -60,7 +60,11 @@ export function envOverrides(spec: ConfigSpec, env: NodeJS.ProcessEnv): { values
       const match = props.find((p) => p.toLowerCase() === part.toLowerCase());
       if (!match) {
         const where = path.length ? path.join('.') : 'the top level';
-        throw new ConfigError(`environment variable ${name}`, [...path, part.toLowerCase()].join('.'), `no such key under ${where} (expected one of: ${props.join(', ')})`);
+        throw new ConfigError(
+          `environment variable ${name}`,
+          [...path, part.toLowerCase()].join('.'),
+          `no such key under ${where} (expected one of: ${props.join(', ')})`,
+        );
       }
       path.push(match);
       schema = schema?.properties?.[match];
@@ -143,7 +147,10 @@ export function validateConfig<T>(spec: ConfigSpec, data: unknown, defaultSource
   const copy = structuredClone(data ?? {});
   if (validate(copy)) return copy as T;
   const e = validate.errors![0]!;
-  const path = e.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   let value: unknown = copy;
   for (const k of path) value = (value as Schema | undefined)?.[k];
   const schema = schemaAt(spec.schema, path);
@@ -174,7 +181,11 @@ export function loadConfig<T>(spec: ConfigSpec, file: string | undefined, env: N
     if (doc.errors.length) {
       const e = doc.errors[0]!;
       const pos = e.linePos?.[0];
-      throw new ConfigError(pos ? `${file}:${pos.line}:${pos.col}` : file, '', `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`);
+      throw new ConfigError(
+        pos ? `${file}:${pos.line}:${pos.col}` : file,
+        '',
+        `invalid YAML: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
+      );
     }
     const parsed = doc.toJS();
     if (parsed !== null && parsed !== undefined) {

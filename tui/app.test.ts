@@ -24,7 +24,10 @@ function fleet(): MemoryApi {
     node('cloud-a', { site: '市政务云', zone: 'gov-cloud', linksDown: 2, devices: { up: 1, total: 2 }, ipv6: { lossV6: 0.2, lossV4: 0, websiteRate: 0.75 } }),
     node('village-七', { site: '七村', zone: 'extranet', activeAlerts: 1, mlpsScore: 82.4 }),
   ];
-  api.factsOf['town-01'] = { sentAt: NOW, facts: { 'host.inventory': { hostname: 'town-01-gw', cpus: 4, os: { distro: 'Debian GNU/Linux', kernel: '6.1.0' } } } };
+  api.factsOf['town-01'] = {
+    sentAt: NOW,
+    facts: { 'host.inventory': { hostname: 'town-01-gw', cpus: 4, os: { distro: 'Debian GNU/Linux', kernel: '6.1.0' } } },
+  };
   return api;
 }
 
@@ -283,7 +286,10 @@ describe('Devices and Alerts', () => {
 
   it('Devices listed; ⏎ opens the device’s node', async () => {
     const api = fleet();
-    api.devicesList = { ok: true, value: [{ node: 'town-01', name: 'core-sw1', address: 'udp6://[::1]:161', vendor: 'huawei', firmware: 'VRP V200R011', up: true, interfacesDown: 1 }] };
+    api.devicesList = {
+      ok: true,
+      value: [{ node: 'town-01', name: 'core-sw1', address: 'udp6://[::1]:161', vendor: 'huawei', firmware: 'VRP V200R011', up: true, interfacesDown: 1 }],
+    };
     const r = await open(api);
     await press(r, '2');
     const f = await until(r, (x) => x.includes('core-sw1'), 'the device');
@@ -296,7 +302,11 @@ describe('Devices and Alerts', () => {
     const api = fleet();
     api.alertsList = {
       ok: true,
-      value: [alert('a1'), alert('a2', { name: 'V6LossHigh', severity: 'warning', category: 'ipv6', node: 'cloud-a' }), alert('a3', { name: 'LinkDown', state: 'resolved' })],
+      value: [
+        alert('a1'),
+        alert('a2', { name: 'V6LossHigh', severity: 'warning', category: 'ipv6', node: 'cloud-a' }),
+        alert('a3', { name: 'LinkDown', state: 'resolved' }),
+      ],
     };
     const r = await open(api);
     await press(r, '3');
@@ -351,7 +361,7 @@ describe('Devices and Alerts', () => {
     });
   });
 
-  it("a role that may not claim: says so (zh)", async () => {
+  it('a role that may not claim: says so (zh)', async () => {
     const api = fleet();
     api.alertsList = { ok: true, value: [alert('fp-1')] };
     api.actionResult = { ok: false, kind: 'forbidden', message: 'role viewer' };

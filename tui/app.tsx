@@ -169,7 +169,11 @@ export function App(props: AppProps) {
   const [query, setQuery] = useState<NodeQuery>({ text: '', zone: null, sort: 'state', desc: false });
   const [devText, setDevText] = useState('');
   const [alertText, setAlertText] = useState('');
-  const [alertFilter, setAlertFilter] = useState<{ severity: string | null; category: string | null; showResolved: boolean }>({ severity: null, category: null, showResolved: false });
+  const [alertFilter, setAlertFilter] = useState<{ severity: string | null; category: string | null; showResolved: boolean }>({
+    severity: null,
+    category: null,
+    showResolved: false,
+  });
   /** Per list: cursor, first row shown, and the selected row's key (the selection follows its row when a refresh re-sorts). */
   const [pos, setPos] = useState<Record<ListScreen, { cursor: number; offset: number; id?: string }>>({
     nodes: { cursor: 0, offset: 0 },
@@ -202,7 +206,12 @@ export function App(props: AppProps) {
     setScreen(to);
     kick({ devices: to === 'devices' || to === 'detail', alerts: to === 'alerts' || to === 'detail', facts: to === 'detail' ? node : undefined });
   };
-  const refresh = () => kick({ devices: screen === 'devices' || screen === 'detail', alerts: screen === 'alerts' || screen === 'detail', facts: screen === 'detail' ? detailId : undefined });
+  const refresh = () =>
+    kick({
+      devices: screen === 'devices' || screen === 'detail',
+      alerts: screen === 'alerts' || screen === 'detail',
+      facts: screen === 'detail' ? detailId : undefined,
+    });
 
   const allNodes: readonly NodeSummary[] = fleet?.nodes ?? [];
   const nodes = useMemo(() => selectNodes(allNodes, query), [allNodes, query]);
@@ -225,7 +234,11 @@ export function App(props: AppProps) {
     return d && `${d.node}/${d.name}`;
   };
   const find = (s: ListScreen, id: string): number =>
-    s === 'nodes' ? nodes.findIndex((n) => n.id === id) : s === 'alerts' ? alerts.findIndex((a) => a.fingerprint === id) : devices.findIndex((d) => `${d.node}/${d.name}` === id);
+    s === 'nodes'
+      ? nodes.findIndex((n) => n.id === id)
+      : s === 'alerts'
+        ? alerts.findIndex((a) => a.fingerprint === id)
+        : devices.findIndex((d) => `${d.node}/${d.name}` === id);
   /** Where a list's cursor and window are in this render: on the selected row, wherever a refresh moved it. */
   const view = (s: ListScreen): { cursor: number; offset: number } => {
     const p = pos[s];
@@ -358,7 +371,8 @@ export function App(props: AppProps) {
         setAlertFilter((f) => ({ ...f, showResolved: !f.showResolved }));
         return resetPos(s);
       }
-      if (a && (input === 'c' || input === 'a' || input === 'x')) return setConfirm({ action: input === 'c' ? 'claim' : input === 'a' ? 'ack' : 'silence', alert: a });
+      if (a && (input === 'c' || input === 'a' || input === 'x'))
+        return setConfirm({ action: input === 'c' ? 'claim' : input === 'a' ? 'ack' : 'silence', alert: a });
     }
   };
   // ink re-subscribes a new handler in an effect, which may run only after the next key: keep one
@@ -366,7 +380,6 @@ export function App(props: AppProps) {
   const keyRef = useRef(onKey);
   keyRef.current = onKey;
   useInput(useCallback((input: string, key: Key) => keyRef.current(input, key), []));
-
 
   function onFilterChange(v: string) {
     if (screen === 'nodes') setQuery((q) => ({ ...q, text: v }));
@@ -400,7 +413,10 @@ export function App(props: AppProps) {
 
   // ---- body
   const detailText = useMemo(
-    () => (detailId !== undefined ? detailLines({ id: detailId, node: allNodes.find((n) => n.id === detailId), facts, devices: devicesRes, alerts: alertsRes }, L) : []),
+    () =>
+      detailId !== undefined
+        ? detailLines({ id: detailId, node: allNodes.find((n) => n.id === detailId), facts, devices: devicesRes, alerts: alertsRes }, L)
+        : [],
     [detailId, allNodes, facts, devicesRes, alertsRes, L],
   );
 
@@ -431,7 +447,17 @@ export function App(props: AppProps) {
     );
   } else if (screen === 'nodes') {
     body = fleet ? (
-      <Table columns={nodeColumns(L, cols)} rows={nodes} cursor={view('nodes').cursor} offset={view('nodes').offset} height={bodyHeight} width={cols} color={color} colorOf={stateColor} empty={L.noNodes} />
+      <Table
+        columns={nodeColumns(L, cols)}
+        rows={nodes}
+        cursor={view('nodes').cursor}
+        offset={view('nodes').offset}
+        height={bodyHeight}
+        width={cols}
+        color={color}
+        colorOf={stateColor}
+        empty={L.noNodes}
+      />
     ) : (
       <Box flexDirection="column" height={bodyHeight + 1}>
         {down ? <Text>{`  ${L.collector} ${L.unreachable}`}</Text> : <Spinner label={L.loading} />}
@@ -442,7 +468,19 @@ export function App(props: AppProps) {
     if (res === null) body = blank(bodyHeight + 1, `  ${L.loading}`);
     else if (!res.ok) body = blank(bodyHeight + 1, `  ${failureText(res)}`);
     else if (screen === 'devices')
-      body = <Table columns={deviceColumns(L)} rows={devices} cursor={view('devices').cursor} offset={view('devices').offset} height={bodyHeight} width={cols} color={color} colorOf={(d) => (d.up === false ? 'red' : (d.interfacesDown ?? 0) > 0 ? 'yellow' : undefined)} empty="–" />;
+      body = (
+        <Table
+          columns={deviceColumns(L)}
+          rows={devices}
+          cursor={view('devices').cursor}
+          offset={view('devices').offset}
+          height={bodyHeight}
+          width={cols}
+          color={color}
+          colorOf={(d) => (d.up === false ? 'red' : (d.interfacesDown ?? 0) > 0 ? 'yellow' : undefined)}
+          empty="–"
+        />
+      );
     else
       body = (
         <Table
@@ -475,7 +513,11 @@ export function App(props: AppProps) {
   let footer: ReactNode;
   if (confirm) {
     const what = confirm.action === 'claim' ? L.claim : confirm.action === 'ack' ? L.ack : L.silence;
-    footer = <Text color={color ? 'cyan' : undefined} wrap="truncate">{padTo(L.confirm(`${what} ${confirm.alert.name}${confirm.alert.node ? ` @ ${confirm.alert.node}` : ''}`), cols)}</Text>;
+    footer = (
+      <Text color={color ? 'cyan' : undefined} wrap="truncate">
+        {padTo(L.confirm(`${what} ${confirm.alert.name}${confirm.alert.node ? ` @ ${confirm.alert.node}` : ''}`), cols)}
+      </Text>
+    );
   } else if (filtering) {
     footer = (
       <Text wrap="truncate">

@@ -11,7 +11,11 @@ export interface TuiOptions {
 }
 
 /** Pure: the API token, from --token-file (first line) or XUNJIAN_API_TOKEN; never echoed. */
-export function resolveToken(o: Pick<TuiOptions, 'tokenFile'>, env: NodeJS.ProcessEnv, read: (f: string) => string = (f) => readFileSync(f, 'utf8')): string | undefined {
+export function resolveToken(
+  o: Pick<TuiOptions, 'tokenFile'>,
+  env: NodeJS.ProcessEnv,
+  read: (f: string) => string = (f) => readFileSync(f, 'utf8'),
+): string | undefined {
   if (o.tokenFile) {
     let text: string;
     try {
@@ -49,14 +53,21 @@ export async function runTui(o: TuiOptions, env = process.env): Promise<void> {
   // Loaded here, not at the top: every other `xunjian` command starts without ink and React. React's
   // production build (the development one costs about a third more CPU per key, bench/tui).
   process.env.NODE_ENV ??= 'production';
-  const [{ render }, { createElement }, { App }, { CollectorClient }] = await Promise.all([import('ink'), import('react'), import('./app.js'), import('./client.js')]);
+  const [{ render }, { createElement }, { App }, { CollectorClient }] = await Promise.all([
+    import('ink'),
+    import('react'),
+    import('./app.js'),
+    import('./client.js'),
+  ]);
   const api = new CollectorClient(o.collector, { token, timeoutMs: Math.max(2000, Math.min(10_000, o.refresh * 1000)) });
   const tty = Boolean(process.stdout.isTTY);
   // Full screen on the alternate buffer; the shell's screen comes back on exit.
   if (tty) process.stdout.write('\u001b[?1049h\u001b[H');
   // Whole-frame redraws (ink's incremental mode mis-places lines on the alternate screen); ink writes
   // each frame in one write, inside synchronized-output marks where the terminal supports them.
-  const app = render(createElement(App, { api, lang: o.lang ?? langFromEnv(env), color: colorEnabled(env, tty), refreshMs: o.refresh * 1000 }), { patchConsole: true });
+  const app = render(createElement(App, { api, lang: o.lang ?? langFromEnv(env), color: colorEnabled(env, tty), refreshMs: o.refresh * 1000 }), {
+    patchConsole: true,
+  });
   try {
     await app.waitUntilExit();
   } finally {

@@ -103,11 +103,20 @@ describe('against the API routes (summary route handler, alert routes on loopbac
     if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: 'unauthorized', message: 'missing or unknown API token' });
     const url = new URL(req.url!, 'http://x');
     if (url.pathname === '/healthz') return send(200, { status: 'ok', version: '9.9.9' });
-    if (url.pathname === '/api/v1/nodes') return send(200, { nodes: [{ id: 'old-1', site: '乡', zone: 'extranet', grade: 2, up: false, lastSeen: Date.now() - 90_000 }] });
+    if (url.pathname === '/api/v1/nodes')
+      return send(200, { nodes: [{ id: 'old-1', site: '乡', zone: 'extranet', grade: 2, up: false, lastSeen: Date.now() - 90_000 }] });
     if (url.pathname === '/api/v1/summary' && noSummary) return send(404, { error: 'not_found', message: 'no route /api/v1/summary' });
     if (url.pathname === '/api/v1/summary') {
       try {
-        const r = await summary.handler({ method: 'GET', path: url.pathname, params: {}, query: url.searchParams, headers: req.headers, body: undefined, remote: '' });
+        const r = await summary.handler({
+          method: 'GET',
+          path: url.pathname,
+          params: {},
+          query: url.searchParams,
+          headers: req.headers,
+          body: undefined,
+          remote: '',
+        });
         return send(r.status, r.body);
       } catch (e) {
         const h = e as HttpError;
@@ -119,12 +128,20 @@ describe('against the API routes (summary route handler, alert routes on loopbac
         status: 'success',
         data: {
           alerts: [
-            { fingerprint: 'f1', labels: { alertname: 'NodeDown', severity: 'critical', node: 'n-1', category: 'availability' }, annotations: { summary: '节点离线' }, state: 'firing', activeAt: '2026-12-03T07:00:00Z', claimedBy: 'ops-li' },
+            {
+              fingerprint: 'f1',
+              labels: { alertname: 'NodeDown', severity: 'critical', node: 'n-1', category: 'availability' },
+              annotations: { summary: '节点离线' },
+              state: 'firing',
+              activeAt: '2026-12-03T07:00:00Z',
+              claimedBy: 'ops-li',
+            },
             { labels: { alertname: 'NoFingerprint' } },
           ],
         },
       });
-    if (req.method === 'POST' && /^\/api\/v1\/alerts\/[^/]+\/(claim|ack)$/.test(url.pathname)) return send(status, status === 200 ? { status: 'ok' } : { error: 'forbidden', message: 'role viewer may not claim' });
+    if (req.method === 'POST' && /^\/api\/v1\/alerts\/[^/]+\/(claim|ack)$/.test(url.pathname))
+      return send(status, status === 200 ? { status: 'ok' } : { error: 'forbidden', message: 'role viewer may not claim' });
     if (req.method === 'POST' && url.pathname === '/api/v1/silences') return send(200, { silenceID: 's1' });
     return send(404, { error: 'not_found', message: `no route ${url.pathname}` });
   });
@@ -240,24 +257,57 @@ describe('a collector that is not there', () => {
 
 describe('tolerant parsing', () => {
   it.each([
-    [{ fingerprint: 'a', labels: { alertname: 'X' }, status: { state: 'suppressed', silencedBy: ['s'] } }, { state: 'firing', silenced: true }],
-    [{ id: 'b', labels: {}, state: 'resolved', acknowledgedBy: 'ops' }, { fingerprint: 'b', name: 'b', state: 'resolved', ackedBy: 'ops' }],
-    [{ fingerprint: 'c', state: 'pending', claim: { actor: 'ops-wang' }, ack: { by: 'ops-zhao' } }, { state: 'pending', claimedBy: 'ops-wang', ackedBy: 'ops-zhao' }],
+    [
+      { fingerprint: 'a', labels: { alertname: 'X' }, status: { state: 'suppressed', silencedBy: ['s'] } },
+      { state: 'firing', silenced: true },
+    ],
+    [
+      { id: 'b', labels: {}, state: 'resolved', acknowledgedBy: 'ops' },
+      { fingerprint: 'b', name: 'b', state: 'resolved', ackedBy: 'ops' },
+    ],
+    [
+      { fingerprint: 'c', state: 'pending', claim: { actor: 'ops-wang' }, ack: { by: 'ops-zhao' } },
+      { state: 'pending', claimedBy: 'ops-wang', ackedBy: 'ops-zhao' },
+    ],
     [{ fingerprint: 'd', startsAt: 'not a date' }, { startsAt: 0 }],
     // collector/alerts' view: status string, times in ms, disposals
     [
-      { fingerprint: '0123456789abcdef', labels: { alertname: 'XunjianNodeDown', node: 'n1' }, startsAt: 1700000000000, status: 'resolved', silencedBy: [], claim: { by: 'ops-li', at: 1, comment: '' } },
+      {
+        fingerprint: '0123456789abcdef',
+        labels: { alertname: 'XunjianNodeDown', node: 'n1' },
+        startsAt: 1700000000000,
+        status: 'resolved',
+        silencedBy: [],
+        claim: { by: 'ops-li', at: 1, comment: '' },
+      },
       { state: 'resolved', startsAt: 1700000000000, claimedBy: 'ops-li', silenced: false },
     ],
   ])('alert %j', (raw, expected) => {
     expect(parseAlert(raw)).toMatchObject(expected);
   });
   it.each([
-    [{ name: 'core', node: 'n1', firmware: { vendor: 'huawei', os: 'VRP', version: 'V200' }, up: 1, interfacesDown: 2 }, { name: 'core', node: 'n1', vendor: 'huawei', firmware: 'VRP V200', up: true, interfacesDown: 2 }],
-    [{ target: 'acc', vendor: 'h3c', firmware: 'Comware 7', up: false }, { name: 'acc', vendor: 'h3c', firmware: 'Comware 7', up: false, interfacesDown: null }],
+    [
+      { name: 'core', node: 'n1', firmware: { vendor: 'huawei', os: 'VRP', version: 'V200' }, up: 1, interfacesDown: 2 },
+      { name: 'core', node: 'n1', vendor: 'huawei', firmware: 'VRP V200', up: true, interfacesDown: 2 },
+    ],
+    [
+      { target: 'acc', vendor: 'h3c', firmware: 'Comware 7', up: false },
+      { name: 'acc', vendor: 'h3c', firmware: 'Comware 7', up: false, interfacesDown: null },
+    ],
     [
       // the collector's device registry row
-      { id: 'n1/core-sw1', node: 'n1', target: 'core-sw1', sysName: 'county-core-s5720', vendor: 'huawei', firmware: 'V200R011C10SPC500', lastPollOk: false, site: 's', zone: 'z', grade: 3 },
+      {
+        id: 'n1/core-sw1',
+        node: 'n1',
+        target: 'core-sw1',
+        sysName: 'county-core-s5720',
+        vendor: 'huawei',
+        firmware: 'V200R011C10SPC500',
+        lastPollOk: false,
+        site: 's',
+        zone: 'z',
+        grade: 3,
+      },
       { name: 'core-sw1', node: 'n1', address: 'county-core-s5720', vendor: 'huawei', firmware: 'V200R011C10SPC500', up: false, interfacesDown: null },
     ],
     [{ address: 'x' }, undefined],

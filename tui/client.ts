@@ -154,7 +154,12 @@ export class CollectorClient implements Api {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.pageSize = opts.pageSize ?? SUMMARY_DEFAULT_PAGE_SIZE;
     this.now = opts.now ?? Date.now;
-    this.dispatcher = new Agent({ connect: { timeout: this.timeoutMs }, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs, keepAliveTimeout: 30_000 });
+    this.dispatcher = new Agent({
+      connect: { timeout: this.timeoutMs },
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+      keepAliveTimeout: 30_000,
+    });
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Result<T>> {
@@ -226,7 +231,12 @@ export class CollectorClient implements Api {
   async devices(): Promise<Result<DeviceView[]>> {
     const r = await this.call<unknown>('GET', '/api/v1/devices');
     if (!r.ok) return r;
-    return { ok: true, value: listOf(r.value, 'devices').map(parseDevice).filter((d): d is DeviceView => d !== undefined) };
+    return {
+      ok: true,
+      value: listOf(r.value, 'devices')
+        .map(parseDevice)
+        .filter((d): d is DeviceView => d !== undefined),
+    };
   }
 
   /** Active and recently resolved alerts (collector/alerts: `/api/v1/alerts/active?state=all`; else the Prometheus-shaped `/api/v1/alerts`). */
@@ -234,7 +244,12 @@ export class CollectorClient implements Api {
     let r = await this.call<unknown>('GET', '/api/v1/alerts/active?state=all');
     if (!r.ok && r.kind === 'unavailable') r = await this.call<unknown>('GET', '/api/v1/alerts');
     if (!r.ok) return r;
-    return { ok: true, value: listOf(r.value, 'alerts').map(parseAlert).filter((a): a is AlertView => a !== undefined) };
+    return {
+      ok: true,
+      value: listOf(r.value, 'alerts')
+        .map(parseAlert)
+        .filter((a): a is AlertView => a !== undefined),
+    };
   }
 
   claim(fingerprint: string): Promise<Result<unknown>> {

@@ -61,7 +61,10 @@ export function detailLines(d: DetailInput, L: Labels): string[] {
   const devFacts = Object.entries(f).filter(([k]) => k.startsWith('network.device.'));
   const listed = d.devices?.ok ? d.devices.value.filter((x) => x.node === d.id) : [];
   if (!devFacts.length && !listed.length) out.push(`  ${DASH}`);
-  for (const x of listed) out.push(`  ${x.name} ${x.address} ${x.vendor} ${x.firmware} ${x.up === null ? DASH : x.up ? L.state.up : L.state.down} ${L.col.ifDown} ${x.interfacesDown ?? DASH}`);
+  for (const x of listed)
+    out.push(
+      `  ${x.name} ${x.address} ${x.vendor} ${x.firmware} ${x.up === null ? DASH : x.up ? L.state.up : L.state.down} ${L.col.ifDown} ${x.interfacesDown ?? DASH}`,
+    );
   for (const [k, v] of devFacts) {
     const dv = rec(v);
     const fw = rec(dv.firmware);

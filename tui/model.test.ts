@@ -73,7 +73,12 @@ describe('selectNodes', () => {
 
   it('cycles zones: all → each → all', () => {
     const zones = ['extranet', 'gov-cloud'];
-    expect([nextZone(zones, null), nextZone(zones, 'extranet'), nextZone(zones, 'gov-cloud'), nextZone([], null)]).toEqual(['extranet', 'gov-cloud', null, null]);
+    expect([nextZone(zones, null), nextZone(zones, 'extranet'), nextZone(zones, 'gov-cloud'), nextZone([], null)]).toEqual([
+      'extranet',
+      'gov-cloud',
+      null,
+      null,
+    ]);
   });
 });
 
@@ -105,7 +110,10 @@ describe('formatting and layout', () => {
       const L = labels(lang);
       const cols = nodeColumns(L, 80);
       const widths = layout(cols, 78);
-      const lines = [renderHeader(cols, widths), ...['测试县政务外网中心机房', 'plain-site', '乡'].map((site, i) => renderRow(cols, widths, node(`节点-${i}`, { site, devices: { up: 1, total: 2 } })))];
+      const lines = [
+        renderHeader(cols, widths),
+        ...['测试县政务外网中心机房', 'plain-site', '乡'].map((site, i) => renderRow(cols, widths, node(`节点-${i}`, { site, devices: { up: 1, total: 2 } }))),
+      ];
       for (const l of lines) expect(strWidth(l)).toBe(78);
       // the zone column starts at the same column on every line
       const at = (l: string, s: string) => strWidth(l.slice(0, l.indexOf(s)));

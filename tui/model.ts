@@ -189,7 +189,13 @@ export function nodeColumns(L: Labels, width: number): Column<NodeSummary>[] {
   ];
   if (width >= 110) {
     cols.push(
-      { key: 'loss', title: L.col.loss, width: 10, align: 'right', cell: (r) => (r.ipv6.lossV6 === null && r.ipv6.lossV4 === null ? DASH : `${pct(r.ipv6.lossV6)}/${pct(r.ipv6.lossV4)}`) },
+      {
+        key: 'loss',
+        title: L.col.loss,
+        width: 10,
+        align: 'right',
+        cell: (r) => (r.ipv6.lossV6 === null && r.ipv6.lossV4 === null ? DASH : `${pct(r.ipv6.lossV6)}/${pct(r.ipv6.lossV4)}`),
+      },
       { key: 'rate', title: L.col.rate, width: 7, align: 'right', cell: (r) => pct(r.ipv6.websiteRate) },
     );
   }
@@ -220,12 +226,22 @@ export function alertColumns(L: Labels, now: number): Column<AlertView>[] {
     { key: 'category', title: L.col.category, width: 8, cell: (a) => a.category || DASH },
     { key: 'state', title: L.col.state, width: 8, cell: (a) => L.alertState[a.state] },
     { key: 'since', title: L.col.since, width: 5, align: 'right', cell: (a) => formatAge(Math.max(0, Math.round((now - a.startsAt) / 1000))) },
-    { key: 'owner', title: L.col.owner, width: 0, flex: 2, min: 8, cell: (a) => [a.claimedBy, a.ackedBy && `✓${a.ackedBy}`, a.silenced && '⏸'].filter(Boolean).join(' ') || DASH },
+    {
+      key: 'owner',
+      title: L.col.owner,
+      width: 0,
+      flex: 2,
+      min: 8,
+      cell: (a) => [a.claimedBy, a.ackedBy && `✓${a.ackedBy}`, a.silenced && '⏸'].filter(Boolean).join(' ') || DASH,
+    },
   ];
 }
 
 /** Pure: alerts shown, by filters; firing first, then newest. */
-export function selectAlerts(alerts: readonly AlertView[], f: { text: string; severity: string | null; category: string | null; showResolved: boolean }): AlertView[] {
+export function selectAlerts(
+  alerts: readonly AlertView[],
+  f: { text: string; severity: string | null; category: string | null; showResolved: boolean },
+): AlertView[] {
   const text = f.text.trim().toLowerCase();
   const rank = { firing: 0, pending: 1, resolved: 2 } as const;
   return alerts
@@ -276,4 +292,3 @@ export function spread(left: string, right: string, width: number): string {
   if (rw >= width) return padTo(right, width);
   return padTo(left, width - rw - 1) + ' ' + right;
 }
-

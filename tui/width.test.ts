@@ -23,12 +23,33 @@ describe('strWidth', () => {
   });
 
   // ink lays text out with string-width: the table's padding must agree with it on what the TUI shows
-  it.each(['测试县政务外网', '节点', '区域', '站点', '等级', '状态', '上报', '设备', '断链', '测评', '告警', '丢包 v6/v4', '网站v6', '认领 / 确认', '↑↓ 移动  ⏎ 打开', '乡镇-七号', '（市级）', 'lnk↓', 'if↓', '✓ops', '⏸', 'e\u0301', '🚀'])(
-    'agrees with string-width on %j',
-    (s) => {
-      expect(strWidth(s)).toBe(stringWidth(s));
-    },
-  );
+  it.each([
+    '测试县政务外网',
+    '节点',
+    '区域',
+    '站点',
+    '等级',
+    '状态',
+    '上报',
+    '设备',
+    '断链',
+    '测评',
+    '告警',
+    '丢包 v6/v4',
+    '网站v6',
+    '认领 / 确认',
+    '↑↓ 移动  ⏎ 打开',
+    '乡镇-七号',
+    '（市级）',
+    'lnk↓',
+    'if↓',
+    '✓ops',
+    '⏸',
+    'e\u0301',
+    '🚀',
+  ])('agrees with string-width on %j', (s) => {
+    expect(strWidth(s)).toBe(stringWidth(s));
+  });
 
   it('counts a wide character as 2 and a mark as 0', () => {
     expect([charWidth('中'), charWidth('a'), charWidth('\u0301'), charWidth('\u0007')]).toEqual([2, 1, 0, 0]);

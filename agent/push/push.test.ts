@@ -32,7 +32,14 @@ describe('targetName', () => {
 });
 
 it('encodeReport: gzip of one JSON line', () => {
-  const r = { v: 1 as const, node: { id: 'n', site: '', zone: 'other' as const, grade: 3 as const, labels: {} }, agent: { version: 'x', interval: 1 }, seq: 1, sentAt: 2, samples: [] };
+  const r = {
+    v: 1 as const,
+    node: { id: 'n', site: '', zone: 'other' as const, grade: 3 as const, labels: {} },
+    agent: { version: 'x', interval: 1 },
+    seq: 1,
+    sentAt: 2,
+    samples: [],
+  };
   expect(gunzipSync(encodeReport(r)).toString()).toBe(`${JSON.stringify(r)}\n`);
 });
 

@@ -108,7 +108,12 @@ export async function pushBatch(t: PushTarget, nodeId: string, bodies: Buffer[])
   if (r.kind !== 'ack') return r;
   const results = json.results;
   if (!Array.isArray(results) || results.length !== bodies.length) {
-    return { kind: 'retry', status: r.status, error: 'bad_batch_answer', message: `collector answered ${Array.isArray(results) ? results.length : 'no'} results for ${bodies.length} reports` };
+    return {
+      kind: 'retry',
+      status: r.status,
+      error: 'bad_batch_answer',
+      message: `collector answered ${Array.isArray(results) ? results.length : 'no'} results for ${bodies.length} reports`,
+    };
   }
   return { kind: 'ack', status: r.status, results: results as BatchItemResult[] };
 }
@@ -122,7 +127,13 @@ export async function probeCollector(t: PushTarget): Promise<boolean> {
   const url = new URL('healthz', t.url.endsWith('/') ? t.url : `${t.url}/`);
   const timeout = Math.min(2000, t.timeoutMs);
   try {
-    const res = await request(url, { method: 'GET', dispatcher: t.dispatcher, headersTimeout: timeout, bodyTimeout: timeout, signal: AbortSignal.timeout(timeout) });
+    const res = await request(url, {
+      method: 'GET',
+      dispatcher: t.dispatcher,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      signal: AbortSignal.timeout(timeout),
+    });
     await res.body.dump();
     return res.statusCode < 500;
   } catch {

@@ -41,7 +41,8 @@ function readPem(file: string, key: string): Buffer {
 export function tlsDispatcher(c: CollectorTlsConfig, keyPrefix: string): Dispatcher | undefined {
   const pins = c.pinnedCaSha256 ?? [];
   if (!c.caFile && !c.certFile && !c.keyFile && pins.length === 0) return undefined;
-  if (Boolean(c.certFile) !== Boolean(c.keyFile)) throw new Error(`${keyPrefix}.${c.certFile ? 'keyFile' : 'certFile'}: certFile and keyFile go together (mutual TLS)`);
+  if (Boolean(c.certFile) !== Boolean(c.keyFile))
+    throw new Error(`${keyPrefix}.${c.certFile ? 'keyFile' : 'certFile'}: certFile and keyFile go together (mutual TLS)`);
   return new Agent({
     connect: {
       ca: c.caFile ? readPem(c.caFile, `${keyPrefix}.caFile`) : undefined,

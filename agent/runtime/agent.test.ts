@@ -19,8 +19,7 @@ function agentWith(sources: Source[]): Agent {
   return new Agent(cfg, sources, log, undefined);
 }
 
-const counter = (a: Agent, name: string, source: string) =>
-  a.selfSamples(0).find((s) => s.name === name && s.labels.source === source)?.value;
+const counter = (a: Agent, name: string, source: string) => a.selfSamples(0).find((s) => s.name === name && s.labels.source === source)?.value;
 
 /** A source that ignores its abort signal and returns only when released. */
 function stubborn(intervalSeconds: number) {
@@ -108,7 +107,12 @@ describe('reports (spooled, pushed to a recording collector)', () => {
   }
   const target: PushTarget = { url: 'http://127.0.0.1:9', token: 'xj1_test', signature: 'hmac-sha256', timeoutMs: 1000 };
   function agentAt(dataDir: string, sources: Source[], push: AgentDeps['push'], env: Record<string, string> = {}): Agent {
-    const cfg = loadConfig<AgentConfig>(agentConfigSpec, undefined, { XUNJIAN_AGENT__DATADIR: dataDir, XUNJIAN_AGENT__NODE__ID: 'county-7', XUNJIAN_AGENT__DELIVERY__PROBEINTERVALSECONDS: '0', ...env });
+    const cfg = loadConfig<AgentConfig>(agentConfigSpec, undefined, {
+      XUNJIAN_AGENT__DATADIR: dataDir,
+      XUNJIAN_AGENT__NODE__ID: 'county-7',
+      XUNJIAN_AGENT__DELIVERY__PROBEINTERVALSECONDS: '0',
+      ...env,
+    });
     return new Agent(cfg, sources, log, target, { push });
   }
   const streamOf = (dataDir: string) => (JSON.parse(readFileSync(join(dataDir, 'seq.json'), 'utf8')) as { stream: string }).stream;
@@ -123,7 +127,13 @@ describe('reports (spooled, pushed to a recording collector)', () => {
         const samples: Sample[] = [];
         for (let d = 0; d < switches; d++) {
           for (let i = 0; i < series; i++) {
-            samples.push({ name: i % 2 ? 'ifHCInOctets' : 'ifHCOutOctets', labels: { target: `town-sw-${d}`, ifIndex: String(i), ifName: `GigabitEthernet0/0/${i}` }, value: i * 1_000_003, type: 'counter', ts });
+            samples.push({
+              name: i % 2 ? 'ifHCInOctets' : 'ifHCOutOctets',
+              labels: { target: `town-sw-${d}`, ifIndex: String(i), ifName: `GigabitEthernet0/0/${i}` },
+              value: i * 1_000_003,
+              type: 'counter',
+              ts,
+            });
           }
         }
         return { samples, help: { ifHCInOctets: 'in', ifHCOutOctets: 'out' } };
@@ -156,7 +166,7 @@ describe('reports (spooled, pushed to a recording collector)', () => {
     expect(split?.value).toBe(0); // self-metrics are taken before this split is counted
   }, 120_000);
 
-  it('reports carry each slow source\'s interval per metric name and each fact group\'s provenance; a failing source\'s groups go stale', async () => {
+  it("reports carry each slow source's interval per metric name and each fact group's provenance; a failing source's groups go stale", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'xj-agent-'));
     const { pushed, push } = recorder();
     let fail = false;
@@ -168,7 +178,11 @@ describe('reports (spooled, pushed to a recording collector)', () => {
         return { samples: [{ name: 'site_rate', labels: {}, value: 1, type: 'gauge', ts: ctx.now() }], facts: { 'network.website_ipv6': { a: 1 } } };
       },
     };
-    const fast: Source = { name: 'fast', intervalSeconds: 60, collect: async (ctx) => ({ samples: [{ name: 'fast_g', labels: {}, value: 2, type: 'gauge', ts: ctx.now() }] }) };
+    const fast: Source = {
+      name: 'fast',
+      intervalSeconds: 60,
+      collect: async (ctx) => ({ samples: [{ name: 'fast_g', labels: {}, value: 2, type: 'gauge', ts: ctx.now() }] }),
+    };
     const a = agentAt(dataDir, [daily, fast], push, { XUNJIAN_AGENT__REPORT__INTERVALSECONDS: '60' });
     const before = Date.now();
     await a.collect(daily);
@@ -193,7 +207,11 @@ describe('reports (spooled, pushed to a recording collector)', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'xj-agent-'));
     const { pushed, push } = recorder();
     let v = 0;
-    const src: Source = { name: 'count', intervalSeconds: 60, collect: async (ctx) => ({ samples: [{ name: 'x', labels: {}, value: ++v, type: 'gauge', ts: ctx.now() }] }) };
+    const src: Source = {
+      name: 'count',
+      intervalSeconds: 60,
+      collect: async (ctx) => ({ samples: [{ name: 'x', labels: {}, value: ++v, type: 'gauge', ts: ctx.now() }] }),
+    };
     const a = agentAt(dataDir, [src], push);
     await a.collect(src);
     const spoolDir = join(dataDir, 'spool');
@@ -236,7 +254,11 @@ describe('reports (spooled, pushed to a recording collector)', () => {
       intervalSeconds: 3600,
       collect: (ctx) => new Promise((r) => (release = () => r({ samples: [{ name: 'slow_value', labels: {}, value: 1, type: 'gauge', ts: ctx.now() }] }))),
     };
-    const fast: Source = { name: 'fast', intervalSeconds: 60, collect: async (ctx) => ({ samples: [{ name: 'fast_value', labels: {}, value: 1, type: 'gauge', ts: ctx.now() }] }) };
+    const fast: Source = {
+      name: 'fast',
+      intervalSeconds: 60,
+      collect: async (ctx) => ({ samples: [{ name: 'fast_value', labels: {}, value: 1, type: 'gauge', ts: ctx.now() }] }),
+    };
     const a = agentAt(dataDir, [slow, fast], push, { XUNJIAN_AGENT__REPORT__INTERVALSECONDS: '60' });
     await a.start(); // resolves although `slow` has not returned
     await a.flush();

@@ -47,7 +47,12 @@ interface SourceStats {
 }
 
 export function nodeIdentity(cfg: AgentConfig): NodeIdentity {
-  const id = cfg.node.id || hostname().replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'node';
+  const id =
+    cfg.node.id ||
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '') ||
+    'node';
   return { id, site: cfg.node.site, zone: cfg.node.zone, grade: cfg.node.grade, labels: cfg.node.labels };
 }
 
@@ -271,7 +276,12 @@ export class Agent {
     const parts = this.encodeParts(samples, facts, now, first);
     if (parts.length > 1) {
       this.splitReports++;
-      this.log.info('report split at the contract limits', { reports: parts.length, samples: samples.length, maxSamples: REPORT_LIMITS.samples, maxBytes: REPORT_LIMITS.bytes });
+      this.log.info('report split at the contract limits', {
+        reports: parts.length,
+        samples: samples.length,
+        maxSamples: REPORT_LIMITS.samples,
+        maxBytes: REPORT_LIMITS.bytes,
+      });
     }
     let seq = first;
     for (const [i, part] of parts.entries()) {

@@ -55,7 +55,6 @@ describe('buildReport', () => {
   });
 });
 
-
 describe('SampleBuffer.restore', () => {
   it('puts samples back in front of newer ones, within the bound (oldest dropped and counted)', () => {
     const b = new SampleBuffer(4);

@@ -22,7 +22,8 @@ export function reportOffsetSeconds(nodeId: string, intervalSeconds: number): nu
  * (0 ≤ offset < seconds); throws when no such expression exists.
  */
 export function cronFor(seconds: number, offset = 0): string {
-  if (!Number.isInteger(offset) || offset < 0 || (offset > 0 && offset >= seconds)) throw new Error(`offset ${offset} s must be a whole number of seconds below the period of ${seconds} s`);
+  if (!Number.isInteger(offset) || offset < 0 || (offset > 0 && offset >= seconds))
+    throw new Error(`offset ${offset} s must be a whole number of seconds below the period of ${seconds} s`);
   if (seconds >= 1 && seconds < 60 && 60 % seconds === 0) {
     if (seconds === 1) return '* * * * * *';
     return offset ? `${offset}-59/${seconds} * * * * *` : `*/${seconds} * * * * *`;

@@ -24,7 +24,8 @@ export function parseSeqState(text: string): ParsedSeqState {
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, reason: 'not a JSON object' };
   const o = v as { seq?: unknown; stream?: unknown };
-  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) return { ok: false, reason: `seq is ${JSON.stringify(o.seq) ?? 'missing'}, expected an integer ≥ 0` };
+  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0)
+    return { ok: false, reason: `seq is ${JSON.stringify(o.seq) ?? 'missing'}, expected an integer ≥ 0` };
   return typeof o.stream === 'string' && STREAM_RE.test(o.stream) ? { ok: true, seq: o.seq, stream: o.stream } : { ok: true, seq: o.seq };
 }
 
@@ -83,7 +84,9 @@ export class SeqState {
       try {
         renameSync(this.path, aside);
       } catch (err) {
-        throw new Error(`${this.path} is damaged (${parsed.reason}) and cannot be moved aside to ${aside}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        throw new Error(
+          `${this.path} is damaged (${parsed.reason}) and cannot be moved aside to ${aside}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        );
       }
       o.log?.error('seq state damaged: moved aside; the sequence resumes after the highest seq the spool knows, under a new stream id', {
         file: this.path,
@@ -92,7 +95,10 @@ export class SeqState {
         resumeAfter: floor,
       });
     } else if (floor > 0) {
-      o.log?.warn('seq state missing: the sequence resumes after the highest seq the spool knows, under a new stream id', { file: this.path, resumeAfter: floor });
+      o.log?.warn('seq state missing: the sequence resumes after the highest seq the spool knows, under a new stream id', {
+        file: this.path,
+        resumeAfter: floor,
+      });
     }
     this.save();
   }

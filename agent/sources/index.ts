@@ -12,6 +12,7 @@ export async function buildSources(cfg: AgentConfig): Promise<Source[]> {
   if (cfg.sources.posture.enabled) sources.push((await import('./posture/source.js')).createPostureSource(cfg.sources.posture));
   if (cfg.sources.probes.targets.length) sources.push(...(await import('./probes/source.js')).createProbeSources(cfg.sources.probes));
   if (cfg.sources.snmp.targets.length) sources.push(...(await import('./snmp/source.js')).createSnmpSources(cfg.sources.snmp));
-  if (cfg.sources.ipv6check.sites.length) sources.push((await import('./ipv6check/source.js')).createIpv6checkSource(cfg.sources.ipv6check, cfg.sources.probes.resolver || undefined));
+  if (cfg.sources.ipv6check.sites.length)
+    sources.push((await import('./ipv6check/source.js')).createIpv6checkSource(cfg.sources.ipv6check, cfg.sources.probes.resolver || undefined));
   return sources;
 }

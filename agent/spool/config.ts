@@ -36,12 +36,28 @@ export const deliverySchema = {
     mode: {
       enum: ['failover', 'fanout'],
       default: 'failover',
-      description: 'failover: every report to the first healthy collector (in list order); fanout: every report to every collector (HA pair), each with its own spool cursor.',
+      description:
+        'failover: every report to the first healthy collector (in list order); fanout: every report to every collector (HA pair), each with its own spool cursor.',
     },
     batchMaxReports: { type: 'integer', minimum: 1, maximum: 1000, default: 100, description: 'Most reports per request when catching up.' },
-    batchMaxBytes: { type: 'integer', minimum: 1024, default: 1_048_576, description: 'Most bytes (gzipped) per batch request; one report is sent alone whatever its size.' },
-    backoffInitialSeconds: { type: 'number', minimum: 0.01, default: 1, description: 'Wait after the first failed request to a collector; doubles per failure, with jitter.' },
-    backoffMaxSeconds: { type: 'number', minimum: 0.01, default: 300, description: 'Longest wait between attempts (a Retry-After from the collector is honoured even when longer, up to 1 h).' },
+    batchMaxBytes: {
+      type: 'integer',
+      minimum: 1024,
+      default: 1_048_576,
+      description: 'Most bytes (gzipped) per batch request; one report is sent alone whatever its size.',
+    },
+    backoffInitialSeconds: {
+      type: 'number',
+      minimum: 0.01,
+      default: 1,
+      description: 'Wait after the first failed request to a collector; doubles per failure, with jitter.',
+    },
+    backoffMaxSeconds: {
+      type: 'number',
+      minimum: 0.01,
+      default: 300,
+      description: 'Longest wait between attempts (a Retry-After from the collector is honoured even when longer, up to 1 h).',
+    },
     probeIntervalSeconds: {
       type: 'number',
       minimum: 0,
@@ -53,7 +69,14 @@ export const deliverySchema = {
   },
 } as const;
 
-export const DEFAULT_DELIVERY: DeliveryConfig = { mode: 'failover', batchMaxReports: 100, batchMaxBytes: 1_048_576, backoffInitialSeconds: 1, backoffMaxSeconds: 300, probeIntervalSeconds: 2 };
+export const DEFAULT_DELIVERY: DeliveryConfig = {
+  mode: 'failover',
+  batchMaxReports: 100,
+  batchMaxBytes: 1_048_576,
+  backoffInitialSeconds: 1,
+  backoffMaxSeconds: 300,
+  probeIntervalSeconds: 2,
+};
 export const DEFAULT_SPOOL: SpoolConfig = { maxBytes: 268_435_456, maxAgeHours: 168 };
 
 export interface DeliveryConfig {
@@ -72,7 +95,12 @@ export const spoolSchema = {
   additionalProperties: false,
   description: 'The disk spool (dataDir/spool): every report is written there before it is sent and deleted once acknowledged.',
   properties: {
-    maxBytes: { type: 'integer', minimum: 1024, default: 268_435_456, description: 'Largest spool size; beyond it the oldest reports are dropped (counted in xunjian_agent_spool_dropped_reports_total).' },
+    maxBytes: {
+      type: 'integer',
+      minimum: 1024,
+      default: 268_435_456,
+      description: 'Largest spool size; beyond it the oldest reports are dropped (counted in xunjian_agent_spool_dropped_reports_total).',
+    },
     maxAgeHours: { type: 'number', exclusiveMinimum: 0, default: 168, description: 'Reports older than this are dropped (and counted) rather than sent.' },
   },
 } as const;

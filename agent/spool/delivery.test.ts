@@ -83,7 +83,9 @@ describe('Delivery', () => {
   });
 
   it('a report refused for its content is dropped (counted) and the next one is sent', async () => {
-    const { spool, d, calls, put } = setup([T('a')], (c) => (c.seqs[0] === 1 ? { kind: 'rejected', status: 400, error: 'invalid_report', message: 'bad' } : ack));
+    const { spool, d, calls, put } = setup([T('a')], (c) =>
+      c.seqs[0] === 1 ? { kind: 'rejected', status: 400, error: 'invalid_report', message: 'bad' } : ack,
+    );
     put(1);
     await d.kick();
     put(2);
@@ -119,7 +121,16 @@ describe('Delivery', () => {
 
   it('fanout: one cursor per collector; a file stays until both acknowledged it', async () => {
     let bUp = false;
-    const { d, spool, calls, put } = setup([T('a'), T('b')], (c) => (c.target === 'b' && !bUp ? { kind: 'retry', error: 'ECONNREFUSED', message: 'refused' } : c.kind === 'batch' ? { kind: 'ack', status: 200, results: c.seqs.map((seq) => ({ status: 'accepted' as const, node: 'n1', seq })) } : ack), { mode: 'fanout' });
+    const { d, spool, calls, put } = setup(
+      [T('a'), T('b')],
+      (c) =>
+        c.target === 'b' && !bUp
+          ? { kind: 'retry', error: 'ECONNREFUSED', message: 'refused' }
+          : c.kind === 'batch'
+            ? { kind: 'ack', status: 200, results: c.seqs.map((seq) => ({ status: 'accepted' as const, node: 'n1', seq })) }
+            : ack,
+      { mode: 'fanout' },
+    );
     put(1, 2);
     await d.kick();
     expect(spool.cursor('a')).toBe(2);

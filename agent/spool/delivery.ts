@@ -160,7 +160,11 @@ class Lane {
   private async send(ts: TargetState, items: { seq: number; body: Buffer }[], useBatch: boolean): Promise<boolean> {
     const { spool, opts, log } = this.d;
     const r: BatchPushResult | PushResult = useBatch
-      ? await this.d.pushBatch(ts.t, this.d.nodeId, items.map((i) => i.body))
+      ? await this.d.pushBatch(
+          ts.t,
+          this.d.nodeId,
+          items.map((i) => i.body),
+        )
       : await this.d.push(ts.t, this.d.nodeId, items[0]!.body);
     if (this.stopped && r.kind === 'retry') return true;
     if (r.kind === 'retry') {
@@ -243,7 +247,10 @@ export class Delivery {
     const states = targets.map((t) => ({ t, name: targetName(t), failures: 0, downUntil: 0, noBatch, probeable: false }));
     const names = new Set(states.map((s) => s.name));
     if (names.size !== states.length) throw new Error(`collector names must be unique, got ${states.map((s) => s.name).join(', ')}`);
-    this.lanes = opts.mode === 'failover' || states.length <= 1 ? [new Lane(opts.mode === 'failover' ? 'failover' : states[0]?.name ?? 'failover', states, this)] : states.map((s) => new Lane(s.name, [s], this));
+    this.lanes =
+      opts.mode === 'failover' || states.length <= 1
+        ? [new Lane(opts.mode === 'failover' ? 'failover' : (states[0]?.name ?? 'failover'), states, this)]
+        : states.map((s) => new Lane(s.name, [s], this));
     if (states.length) spool.setCollectors(this.lanes.map((l) => l.name));
   }
 

@@ -20,8 +20,24 @@ describe('planDrops', () => {
     expect(planDrops(entries, { maxBytes, maxAgeMs }, now)).toBe(want);
   });
   const held: { name: string; entries: Entry[]; held: number[]; maxBytes: number; maxAgeMs: number; now: number; want: number }[] = [
-    { name: 'the oldest in flight: nothing dropped (the spool stays over its bound meanwhile)', entries: [e(1), e(2), e(3)], held: [1], maxBytes: 100, maxAgeMs: 1e9, now: 3000, want: 0 },
-    { name: 'in flight further on: only the ones before it', entries: [e(1), e(2), e(3), e(4)], held: [3, 4], maxBytes: 100, maxAgeMs: 1e9, now: 4000, want: 2 },
+    {
+      name: 'the oldest in flight: nothing dropped (the spool stays over its bound meanwhile)',
+      entries: [e(1), e(2), e(3)],
+      held: [1],
+      maxBytes: 100,
+      maxAgeMs: 1e9,
+      now: 3000,
+      want: 0,
+    },
+    {
+      name: 'in flight further on: only the ones before it',
+      entries: [e(1), e(2), e(3), e(4)],
+      held: [3, 4],
+      maxBytes: 100,
+      maxAgeMs: 1e9,
+      now: 4000,
+      want: 2,
+    },
     { name: 'old but in flight: not dropped for age either', entries: [e(1), e(2)], held: [1], maxBytes: 1e9, maxAgeMs: 10, now: 9000, want: 0 },
     { name: 'a held seq not in the spool changes nothing', entries: [e(2), e(3)], held: [1], maxBytes: 100, maxAgeMs: 1e9, now: 3000, want: 1 },
   ];

@@ -13,7 +13,10 @@ let clock = 1_000_000;
 const open = (o: { maxBytes?: number; maxAgeMs?: number } = {}) =>
   new Spool({ dir, maxBytes: o.maxBytes ?? 1e9, maxAgeMs: o.maxAgeMs ?? 1e9, log, now: () => clock });
 const body = (n: number) => Buffer.from(`report-${n}`.padEnd(40, '.'));
-const files = () => readdirSync(dir).filter((f) => f.endsWith('.rpt')).sort();
+const files = () =>
+  readdirSync(dir)
+    .filter((f) => f.endsWith('.rpt'))
+    .sort();
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'xj-spool-'));

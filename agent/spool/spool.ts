@@ -44,7 +44,8 @@ export class Spool {
     this.quarantineDir = join(o.dir, 'quarantine');
     this.now = o.now ?? Date.now;
     const open = ensurePrivateDir(o.dir).openMode;
-    if (open !== undefined) o.log.warn('spool directory is readable by group or others (it holds every report): chmod 700 it', { dir: o.dir, mode: open.toString(8) });
+    if (open !== undefined)
+      o.log.warn('spool directory is readable by group or others (it holds every report): chmod 700 it', { dir: o.dir, mode: open.toString(8) });
     ensurePrivateDir(this.quarantineDir);
     this.load();
   }
@@ -60,7 +61,8 @@ export class Spool {
         if (typeof s[k] === 'number' && Number.isSafeInteger(s[k]) && s[k]! >= 0) this.state[k] = s[k]!;
       }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.o.log.warn('spool state unreadable: counters restart at 0', { file: this.statePath, error: (err as Error).message });
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.o.log.warn('spool state unreadable: counters restart at 0', { file: this.statePath, error: (err as Error).message });
     }
     const found: Entry[] = [];
     for (const name of readdirSync(this.dir)) {

@@ -30,15 +30,26 @@ const port = await new Promise<number>((r) => {
 });
 const cfg = join(dir, 'collector.yaml');
 writeFileSync(cfg, `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'data')}\nlog: { level: warn }\ningest: { rateLimit: { requestsPerSecond: 0 } }\n`);
-const tokens = Array.from({ length: nodes }, (_, i) => execFileSync(process.execPath, [BIN, 'collector', 'token', 'create', `node-${i}`, '-c', cfg], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim());
+const tokens = Array.from({ length: nodes }, (_, i) =>
+  execFileSync(process.execPath, [BIN, 'collector', 'token', 'create', `node-${i}`, '-c', cfg], { stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .trim(),
+);
 
 /** One switch's poll: 48 ports × ~69 ifTable/ifXTable columns, snmp_exporter labels. */
 function samples(ts: number, seq: number): Sample[] {
   const out: Sample[] = [];
   const cols = Math.ceil(samplesPer / 48);
   for (let p = 0; p < 48 && out.length < samplesPer; p++) {
-    const labels = { ifIndex: String(p + 1), ifName: `GigabitEthernet0/0/${p + 1}`, ifAlias: `to-village-${p}`, ifDescr: `GigabitEthernet0/0/${p + 1}`, target: 'core-sw' };
-    for (let c = 0; c < cols && out.length < samplesPer; c++) out.push({ name: `ifMetric${c}`, labels, value: seq * 1000 + p * 7 + c, type: c % 3 ? 'gauge' : 'counter', ts });
+    const labels = {
+      ifIndex: String(p + 1),
+      ifName: `GigabitEthernet0/0/${p + 1}`,
+      ifAlias: `to-village-${p}`,
+      ifDescr: `GigabitEthernet0/0/${p + 1}`,
+      target: 'core-sw',
+    };
+    for (let c = 0; c < cols && out.length < samplesPer; c++)
+      out.push({ name: `ifMetric${c}`, labels, value: seq * 1000 + p * 7 + c, type: c % 3 ? 'gauge' : 'counter', ts });
   }
   return out;
 }
@@ -49,12 +60,22 @@ const bodies: Buffer[][] = [];
 for (let n = 0; n < nodes; n++) {
   bodies.push([]);
   for (let k = 1; k <= perNode; k++) {
-    const r: Report = { v: 1, node: { id: `node-${n}`, site: 'county', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 'bench', interval: 60 }, stream: 'benchstream', seq: k, sentAt: now, samples: samples(now + k, k) };
+    const r: Report = {
+      v: 1,
+      node: { id: `node-${n}`, site: 'county', zone: 'extranet', grade: 3, labels: {} },
+      agent: { version: 'bench', interval: 60 },
+      stream: 'benchstream',
+      seq: k,
+      sentAt: now,
+      samples: samples(now + k, k),
+    };
     bodies[n]!.push(encodeReport(r));
   }
 }
 
-const proc = spawn(process.execPath, [...(process.env.XJ_COLLECTOR_NODE_ARGS?.split(' ') ?? []), BIN, 'collector', '-c', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+const proc = spawn(process.execPath, [...(process.env.XJ_COLLECTOR_NODE_ARGS?.split(' ') ?? []), BIN, 'collector', '-c', cfg], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 const pool = new Pool(`http://127.0.0.1:${port}`, { connections: nodes });
 for (let i = 0; ; i++) {
   try {

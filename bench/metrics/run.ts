@@ -23,7 +23,14 @@ for (let n = 0; n < nodes; n++) {
     samples.push({ name: 'ifHCInOctets', labels: { ifIndex: String(i), ifName: `GE0/0/${i}` }, value, type: 'gauge', ts: now });
     gauge.set({ ifIndex: String(i), ifName: `GE0/0/${i}`, node: `node-${n}`, site: 'county', zone: 'extranet' }, value);
   }
-  const r: Report = { v: 1, node: { id: `node-${n}`, site: 'county', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 'b', interval: 60 }, seq: 1, sentAt: now, samples };
+  const r: Report = {
+    v: 1,
+    node: { id: `node-${n}`, site: 'county', zone: 'extranet', grade: 3, labels: {} },
+    agent: { version: 'b', interval: 60 },
+    seq: 1,
+    sentAt: now,
+    samples,
+  };
   fleet.append(seriesSamples(r, fleet.intern).samples, r.node.id, now, undefined, 60);
 }
 

@@ -33,13 +33,19 @@ const cpu = (fn: () => void) => {
 // the first round sees every node's facts for the first time (facts arriving); later rounds are the
 // scheduled re-evaluation of unchanged facts
 const full: { wallMs: number; cpuMs: number }[] = [];
-for (let round = 0; round < 3; round++) full.push(cpu(() => {
-  for (const n of nodes) engine.evaluateNode(n.id, n.facts, { grade: 3, zone: n.zone, collectedAt: n.collectedAt });
-}));
+for (let round = 0; round < 3; round++)
+  full.push(
+    cpu(() => {
+      for (const n of nodes) engine.evaluateNode(n.id, n.facts, { grade: 3, zone: n.zone, collectedAt: n.collectedAt });
+    }),
+  );
 const results = engine.all().reduce((s, e) => s + e.results.length, 0);
 
 // one node's facts change: PermitRootLogin yes on a hardened node (a regression)
-const changed = { ...facts['debian-hardened'].facts, 'ssh.permitRootLogin': { status: 'ok' as const, value: 'yes', evidence: [{ source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin yes' }] } };
+const changed = {
+  ...facts['debian-hardened'].facts,
+  'ssh.permitRootLogin': { status: 'ok' as const, value: 'yes', evidence: [{ source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin yes' }] },
+};
 const ITER = 1000;
 let regressions = 0;
 const one = cpu(() => {
@@ -53,10 +59,24 @@ const lines = engine.metrics().split('\n').length;
 
 const best = full.slice(1).reduce((a, b) => (a.wallMs < b.wallMs ? a : b));
 const fmt = (r: { wallMs: number; cpuMs: number }) => `${r.wallMs.toFixed(0)} ms wall / ${r.cpuMs.toFixed(0)} ms CPU`;
-console.log(`load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} CPUs`);
+console.log(
+  `load average ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} on ${(await import('node:os')).cpus().length} CPUs`,
+);
 console.log(`pack load and type-check: ${loadMs.toFixed(0)} ms (${pack.checks.length} checks)`);
-console.log(`full evaluation of ${NODES} nodes x ${pack.checks.filter((c) => c.appliesTo === 'host').length} host checks (${results} results), goal < 2000 ms:`);
-console.log(`  first (new facts): ${fmt(full[0]!)}; re-evaluation of unchanged facts: best ${fmt(best)} (rounds ${full.slice(1).map((r) => r.wallMs.toFixed(0)).join(', ')} ms)`);
-console.log(`one node's facts changing: ${((one.wallMs / ITER) * 1000).toFixed(0)} us per evaluation (${ITER} evaluations, ${regressions} regressions reported; goal < 5 ms)`);
+console.log(
+  `full evaluation of ${NODES} nodes x ${pack.checks.filter((c) => c.appliesTo === 'host').length} host checks (${results} results), goal < 2000 ms:`,
+);
+console.log(
+  `  first (new facts): ${fmt(full[0]!)}; re-evaluation of unchanged facts: best ${fmt(best)} (rounds ${full
+    .slice(1)
+    .map((r) => r.wallMs.toFixed(0))
+    .join(', ')} ms)`,
+);
+console.log(
+  `one node's facts changing: ${((one.wallMs / ITER) * 1000).toFixed(0)} us per evaluation (${ITER} evaluations, ${regressions} regressions reported; goal < 5 ms)`,
+);
 console.log(`metrics exposition of all nodes: ${metrics.wallMs.toFixed(0)} ms, ${lines} lines`);
 console.log(`heap used: ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`);

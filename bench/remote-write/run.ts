@@ -19,7 +19,9 @@ const dir = mkdtempSync(join(tmpdir(), 'xj-bench-rw-'));
 const prom = await startPrometheus(dir, { oooWindow: '1h' });
 const db = openTestDb(dir);
 const ctx = testContext(db);
-const c = createRemoteWriteComponent(ctx, { endpoints: () => [endpointConfig({ name: 'bench', url: prom.writeUrl, queue: { shards: 4, maxSamplesPerSend: 2000, batchSendDeadlineSeconds: 0.2 } })] });
+const c = createRemoteWriteComponent(ctx, {
+  endpoints: () => [endpointConfig({ name: 'bench', url: prom.writeUrl, queue: { shards: 4, maxSamplesPerSend: 2000, batchSendDeadlineSeconds: 0.2 } })],
+});
 c.start?.();
 const t0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 60_000;
 const L = { remote_name: 'bench' };
@@ -28,7 +30,10 @@ const start = performance.now();
 let appended = 0;
 for (let r = 0; appended < TOTAL; r++) {
   const samples = [];
-  for (let i = 0; i < SERIES; i++) samples.push(sample('ifHCInOctets', { node: 'bench-01', zone: 'east', site: 'hq', target: `sw${i % 50}`, ifIndex: String(i) }, r * 1000 + i, t0 + r * 1000));
+  for (let i = 0; i < SERIES; i++)
+    samples.push(
+      sample('ifHCInOctets', { node: 'bench-01', zone: 'east', site: 'hq', target: `sw${i % 50}`, ifIndex: String(i) }, r * 1000 + i, t0 + r * 1000),
+    );
   const rep = report(samples, 'bench-01');
   db.transaction(() => c.commit!(rep))();
   c.append!(rep);

@@ -36,12 +36,24 @@ const snmpd = await startSnmpsim({ cisco: join(dir, 'cisco.snmprec') });
 const template = readFileSync(fileURLToPath(new URL('../../../test/differential/snmp-exporter.yml', import.meta.url)), 'utf8');
 writeFileSync(join(dir, 'snmp.yml'), template.replace('COMMUNITY', COMMUNITY).replace(/^#.*\n/gm, ''));
 const port = await freePort();
-const exp = spawn('prometheus-snmp-exporter', [`--config.file=${join(dir, 'snmp.yml')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], { stdio: 'ignore' });
+const exp = spawn('prometheus-snmp-exporter', [`--config.file=${join(dir, 'snmp.yml')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], {
+  stdio: 'ignore',
+});
 try {
   await waitFor(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'snmp_exporter');
   const target = `127.0.0.1:${snmpd.port}`;
   const profiles = loadProfiles();
-  const opts = { endpoint: parseEndpoint(`udp://${target}`), credential: { version: '2c' as const, community: COMMUNITY }, timeoutMs: 5000, retries: 1, maxRepetitions: 25, walkConcurrency: 1, profiles, use: ['if_mib'], labels: {} };
+  const opts = {
+    endpoint: parseEndpoint(`udp://${target}`),
+    credential: { version: '2c' as const, community: COMMUNITY },
+    timeoutMs: 5000,
+    retries: 1,
+    maxRepetitions: 25,
+    walkConcurrency: 1,
+    profiles,
+    use: ['if_mib'],
+    labels: {},
+  };
 
   // warm-up both
   await scrapeDevice(opts);

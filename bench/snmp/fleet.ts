@@ -32,10 +32,14 @@ const addrs = Array.from({ length: devices }, (_, i) => `127.0.${1 + Math.floor(
 const dir = mkdtempSync(join(tmpdir(), 'xj-fleet-'));
 mkdirSync(join(dir, 'persist'));
 writeFileSync(join(dir, 'snmpd.conf'), 'rocommunity fleet 127.0.0.0/8\nsysName fleet-device\n');
-const snmpd = spawn('snmpd', ['-f', '-Lf', join(dir, 'log'), '-C', '-c', join(dir, 'snmpd.conf'), '-M', '/dev/null', addrs.map((a) => `udp:${a}:${port}`).join(',')], {
-  env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist') },
-  stdio: 'ignore',
-});
+const snmpd = spawn(
+  'snmpd',
+  ['-f', '-Lf', join(dir, 'log'), '-C', '-c', join(dir, 'snmpd.conf'), '-M', '/dev/null', addrs.map((a) => `udp:${a}:${port}`).join(',')],
+  {
+    env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist') },
+    stdio: 'ignore',
+  },
+);
 const ticks = 100;
 const procCpu = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -95,9 +99,12 @@ try {
   const template = readFileSync(fileURLToPath(new URL('../../../test/differential/snmp-exporter.yml', import.meta.url)), 'utf8');
   writeFileSync(join(dir, 'snmp.yml'), template.replace('COMMUNITY', 'fleet').replace(/^#.*\n/gm, ''));
   const ep = await freePort();
-  const exp = spawn('prometheus-snmp-exporter', [`--config.file=${join(dir, 'snmp.yml')}`, `--web.listen-address=127.0.0.1:${ep}`, '--log.level=error'], { stdio: 'ignore' });
+  const exp = spawn('prometheus-snmp-exporter', [`--config.file=${join(dir, 'snmp.yml')}`, `--web.listen-address=127.0.0.1:${ep}`, '--log.level=error'], {
+    stdio: 'ignore',
+  });
   await waitFor(async () => (await request(`http://127.0.0.1:${ep}/`)).statusCode === 200, 15_000, 'snmp_exporter');
-  const scrapeAll = () => mapLimit(addrs, concurrency, async (addr) => (await request(`http://127.0.0.1:${ep}/snmp?target=${addr}:${port}&module=if_mib`)).body.text());
+  const scrapeAll = () =>
+    mapLimit(addrs, concurrency, async (addr) => (await request(`http://127.0.0.1:${ep}/snmp?target=${addr}:${port}&module=if_mib`)).body.text());
   await scrapeAll();
   const e0 = procCpu(exp.pid!);
   const t0 = performance.now();
@@ -106,12 +113,21 @@ try {
   const expCpu = procCpu(exp.pid!) - e0;
   exp.kill();
 
-  console.log(`devices: ${devices} (one snmpd on ${devices} loopback addresses), concurrency ${concurrency}, interval 60 s; V8 flags of the agent: ${AGENT_V8_FLAGS}`);
-  console.log(`xunjian cycle: ${a.wall.toFixed(2)} s wall, ${a.cpu.toFixed(2)} CPU s (${((a.cpu / 60) * 100).toFixed(1)}% of one core over 60 s), RSS ${rss.toFixed(0)} MiB (${rss0.toFixed(0)} MiB before the first cycle; JS heap + external buffers ${heap.toFixed(0)} MiB), ${a.up}/${devices} up, ${a.samples} samples`);
-  if (steady.length) console.log(`xunjian RSS after GC in the ${steady.length} following cycles: ${steady.map((r) => r.toFixed(0)).join(', ')} MiB; peak RSS of the process ${peak.toFixed(0)} MiB`);
+  console.log(
+    `devices: ${devices} (one snmpd on ${devices} loopback addresses), concurrency ${concurrency}, interval 60 s; V8 flags of the agent: ${AGENT_V8_FLAGS}`,
+  );
+  console.log(
+    `xunjian cycle: ${a.wall.toFixed(2)} s wall, ${a.cpu.toFixed(2)} CPU s (${((a.cpu / 60) * 100).toFixed(1)}% of one core over 60 s), RSS ${rss.toFixed(0)} MiB (${rss0.toFixed(0)} MiB before the first cycle; JS heap + external buffers ${heap.toFixed(0)} MiB), ${a.up}/${devices} up, ${a.samples} samples`,
+  );
+  if (steady.length)
+    console.log(
+      `xunjian RSS after GC in the ${steady.length} following cycles: ${steady.map((r) => r.toFixed(0)).join(', ')} MiB; peak RSS of the process ${peak.toFixed(0)} MiB`,
+    );
   console.log(`snmp_exporter cycle (if_mib only): ${expWall.toFixed(2)} s wall, ${expCpu.toFixed(2)} CPU s`);
   console.log('goals: cycle < 30 s, CPU < 25% of one core, RSS under 150 MB (143 MiB)');
-  console.log(`ratio (xunjian ÷ snmp_exporter CPU per cycle; xunjian also polls system + host_resources and derives link health): ${(a.cpu / expCpu).toFixed(3)}`);
+  console.log(
+    `ratio (xunjian ÷ snmp_exporter CPU per cycle; xunjian also polls system + host_resources and derives link health): ${(a.cpu / expCpu).toFixed(3)}`,
+  );
 } finally {
   snmpd.kill();
 }

@@ -40,8 +40,17 @@ function fill(dir: string, node: string): Spool {
   for (let seq = 1; seq <= N; seq++) {
     const ts = t0 + seq * 1000;
     const samples: Sample[] = [];
-    for (let i = 0; i < SAMPLES; i++) samples.push({ name: `node_metric_${i % 30}`, labels: { device: `eth${i}`, mode: 'x' }, value: seq * i * 1.5, type: 'gauge', ts });
-    const r = buildReport({ node: { id: node, site: 'bench', zone: 'extranet', grade: 3, labels: {} }, version: 'bench', interval: 1, seq, now: ts, samples, help: {} });
+    for (let i = 0; i < SAMPLES; i++)
+      samples.push({ name: `node_metric_${i % 30}`, labels: { device: `eth${i}`, mode: 'x' }, value: seq * i * 1.5, type: 'gauge', ts });
+    const r = buildReport({
+      node: { id: node, site: 'bench', zone: 'extranet', grade: 3, labels: {} },
+      version: 'bench',
+      interval: 1,
+      seq,
+      now: ts,
+      samples,
+      help: {},
+    });
     spool.put(seq, encodeReport(r), ts);
   }
   return spool;
@@ -54,7 +63,13 @@ async function run(url: string, token: string, node: string, batchMaxReports: nu
     const spool = fill(dir, node);
     fillSeconds.push(Number(process.hrtime.bigint() - tf) / 1e9);
     const bytes = spool.stats().bytes;
-    const d = new Delivery(spool, [{ url, token, signature: 'hmac-sm3', timeoutMs: 30_000, name: 'c' }], node, { mode: 'failover', batchMaxReports, batchMaxBytes: 4 << 20, backoff: { initialMs: 100, maxMs: 1000 } }, log);
+    const d = new Delivery(
+      spool,
+      [{ url, token, signature: 'hmac-sm3', timeoutMs: 30_000, name: 'c' }],
+      node,
+      { mode: 'failover', batchMaxReports, batchMaxBytes: 4 << 20, backoff: { initialMs: 100, maxMs: 1000 } },
+      log,
+    );
     const t = process.hrtime.bigint();
     await d.kick();
     const seconds = Number(process.hrtime.bigint() - t) / 1e9;
@@ -71,7 +86,10 @@ async function main(): Promise<void> {
   const port = await freePort();
   const cfg = join(dir, 'c.yaml');
   writeFileSync(cfg, `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'data')}\ningest: {rateLimit: {requestsPerSecond: 0}}\nlog: {level: error}\n`);
-  const token = (n: string) => execFileSync(process.execPath, [BIN, 'collector', 'token', 'create', n, '-c', cfg], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+  const token = (n: string) =>
+    execFileSync(process.execPath, [BIN, 'collector', 'token', 'create', n, '-c', cfg], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   const tSingle = token('bench-single');
   const tBatch = token('bench-batch');
   const child: ChildProcess = spawn(process.execPath, [BIN, 'collector', '-c', cfg], { stdio: 'ignore' });

@@ -47,7 +47,9 @@ function NaiveTable({ rows }: { rows: NodeSummary[] }) {
   return createElement(
     Box,
     { flexDirection: 'column', height: 38, overflow: 'hidden' },
-    rows.map((r, i) => createElement(Text, { key: r.id, inverse: i === cursor, wrap: 'truncate' }, `${i === cursor ? '>' : ' '} ${renderRow(cols, widths, r)}`)),
+    rows.map((r, i) =>
+      createElement(Text, { key: r.id, inverse: i === cursor, wrap: 'truncate' }, `${i === cursor ? '>' : ' '} ${renderRow(cols, widths, r)}`),
+    ),
   );
 }
 
@@ -153,8 +155,15 @@ async function main(): Promise<void> {
   process.stdout.write(`  ratio ↓ median CPU (tui / naive, lower is better): ${(med(down.map((p) => p.cpu)) / med(nts.map((p) => p.cpu))).toFixed(3)}\n`);
   const worstWall = Math.max(...results.map(([, ts]) => p95(ts.map((p) => p.wall))));
   const worstCpu = Math.max(...results.map(([, ts]) => p95(ts.map((p) => p.cpu))));
-  process.stdout.write(`  goal p95 < 100 ms on every key: wall ${worstWall < 100 ? 'met' : 'NOT met'} (worst p95 ${worstWall.toFixed(1)} ms), CPU ${worstCpu < 100 ? 'met' : 'NOT met'} (worst p95 ${worstCpu.toFixed(1)} ms)\n`);
-  process.stdout.write(`  load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} (wall time includes waiting for a core on a shared machine)\n`);
+  process.stdout.write(
+    `  goal p95 < 100 ms on every key: wall ${worstWall < 100 ? 'met' : 'NOT met'} (worst p95 ${worstWall.toFixed(1)} ms), CPU ${worstCpu < 100 ? 'met' : 'NOT met'} (worst p95 ${worstCpu.toFixed(1)} ms)\n`,
+  );
+  process.stdout.write(
+    `  load average ${(await import('node:os'))
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (wall time includes waiting for a core on a shared machine)\n`,
+  );
 }
 
 main().catch((err) => {

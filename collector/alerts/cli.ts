@@ -134,7 +134,11 @@ export function registerAlertsCommand(program: Command): void {
       .option('-m, --comment <text>', 'comment')
       .action(async (fp: string, o: { comment?: string }, c: Command) => {
         const r = (await call(g(c), 'POST', `/api/v1/alerts/${encodeURIComponent(fp)}/${path}`, { comment: o.comment ?? '' })) as { alert: AlertView };
-        out(g(c), r, () => `${name === 'claim' ? 'claimed' : 'acknowledged'} ${r.alert.fingerprint} (${r.alert.labels.alertname ?? ''} ${where(r.alert.labels)})\n`);
+        out(
+          g(c),
+          r,
+          () => `${name === 'claim' ? 'claimed' : 'acknowledged'} ${r.alert.fingerprint} (${r.alert.labels.alertname ?? ''} ${where(r.alert.labels)})\n`,
+        );
       });
   }
   cmd

@@ -99,7 +99,9 @@ describe('alerts component: claim, ack, escalation, audit', () => {
     const other = await claim.handler(apiRequest('POST', '/x', { params: { fingerprint: fpOf('town-01') }, name: 'wang.fang' })).catch((e) => e);
     expect(other).toBeInstanceOf(HttpError);
     expect([other.status, other.code]).toEqual([409, 'already_claimed']);
-    const ack = await route('POST', '/api/v1/alerts/:fingerprint/ack').handler(apiRequest('POST', '/x', { params: { fingerprint: fpOf('town-01') }, name: 'zhao.lei', body: { comment: 'seen' } }));
+    const ack = await route('POST', '/api/v1/alerts/:fingerprint/ack').handler(
+      apiRequest('POST', '/x', { params: { fingerprint: fpOf('town-01') }, name: 'zhao.lei', body: { comment: 'seen' } }),
+    );
     expect((ack.body as { alert: { ack: { by: string } } }).alert.ack.by).toBe('zhao.lei');
 
     for (let m = 0; m < 20; m++) {
@@ -157,7 +159,9 @@ describe('alerts component: claim, ack, escalation, audit', () => {
     const e2 = await claim.handler(apiRequest('POST', '/x', { params: { fingerprint: '0123456789abcdef' } })).catch((e) => e);
     expect([e2.status, e2.code]).toEqual([404, 'not_found']);
     expect(env.audit.query({}).map((e) => [e.action, e.target, e.outcome])).toEqual([['alert.claim', '0123456789abcdef', 'failure']]);
-    const e3 = await route('GET', '/api/v1/alerts/active').handler(apiRequest('GET', '/x', { query: 'filter=zone=~"("' })).catch((e) => e);
+    const e3 = await route('GET', '/api/v1/alerts/active')
+      .handler(apiRequest('GET', '/x', { query: 'filter=zone=~"("' }))
+      .catch((e) => e);
     expect(e3.status).toBe(400);
   });
 });
@@ -166,7 +170,9 @@ describe('silences', () => {
   it('silenced alerts are recorded but not notified; expiring the silence notifies them', async () => {
     const { clock, got, env, c, route, run } = await setup({ alerts: {} });
     const create = route('POST', '/api/v1/silences');
-    const res = await create.handler(apiRequest('POST', '/x', { body: { matchers: ['node=~"town-0[12]"', 'alertname="HostDown"'], duration: '2h', comment: '割接 maintenance window' } }));
+    const res = await create.handler(
+      apiRequest('POST', '/x', { body: { matchers: ['node=~"town-0[12]"', 'alertname="HostDown"'], duration: '2h', comment: '割接 maintenance window' } }),
+    );
     expect(res.status).toBe(201);
     const s = (res.body as { silence: { id: string; matchers: string[]; state: string; endsAt: number; createdBy: string } }).silence;
     expect(s).toMatchObject({ matchers: ['node=~"town-0[12]"', 'alertname="HostDown"'], state: 'active', endsAt: T0 + 2 * 3_600_000, createdBy: 'li.wei' });
@@ -175,14 +181,18 @@ describe('silences', () => {
     await run(40 * S);
     expect(got.map((g) => g.alerts.map((a) => a.labels.node))).toEqual([['town-03']]);
     const list = await route('GET', '/api/v1/alerts/active').handler(apiRequest('GET', '/x', { query: 'silenced=true' }));
-    expect((list.body as { alerts: { labels: { node: string }; silencedBy: string[] }[] }).alerts.map((a) => [a.labels.node, a.silencedBy])).toEqual([['town-01', [s.id]]]);
+    expect((list.body as { alerts: { labels: { node: string }; silencedBy: string[] }[] }).alerts.map((a) => [a.labels.node, a.silencedBy])).toEqual([
+      ['town-01', [s.id]],
+    ]);
 
     const del = await route('DELETE', '/api/v1/silences/:id').handler(apiRequest('DELETE', '/x', { params: { id: s.id }, name: 'wang.fang' }));
     expect((del.body as { silence: { state: string; expiredBy: string } }).silence).toMatchObject({ state: 'expired', expiredBy: 'wang.fang' });
     c.send([alert('town-01', clock.t), alert('town-03', clock.t)]);
     await run(M);
     expect(got.map((g) => g.alerts.map((a) => a.labels.node))).toEqual([['town-03'], ['town-01', 'town-03']]);
-    const again = await route('DELETE', '/api/v1/silences/:id').handler(apiRequest('DELETE', '/x', { params: { id: s.id } })).catch((e) => e);
+    const again = await route('DELETE', '/api/v1/silences/:id')
+      .handler(apiRequest('DELETE', '/x', { params: { id: s.id } }))
+      .catch((e) => e);
     expect(again.status).toBe(409);
     expect(env.audit.query({}).map((e) => [e.actor, e.action, e.target, e.outcome])).toEqual([
       ['li.wei', 'silence.expire', s.id, 'denied'],
@@ -194,7 +204,9 @@ describe('silences', () => {
   it('a silence starting later mutes from its start and stops muting at its end', async () => {
     const { clock, got, c, route, run } = await setup({ alerts: {} });
     const res = await route('POST', '/api/v1/silences').handler(
-      apiRequest('POST', '/x', { body: { matchers: ['node="town-05"'], startsAt: new Date(T0 + 10 * M).toISOString(), endsAt: new Date(T0 + 30 * M).toISOString(), comment: 'later' } }),
+      apiRequest('POST', '/x', {
+        body: { matchers: ['node="town-05"'], startsAt: new Date(T0 + 10 * M).toISOString(), endsAt: new Date(T0 + 30 * M).toISOString(), comment: 'later' },
+      }),
     );
     const id = (res.body as { silence: { id: string; state: string } }).silence.id;
     expect((res.body as { silence: { state: string } }).silence.state).toBe('pending');
@@ -226,7 +238,9 @@ describe('silences', () => {
     [{ matchers: ['node="a"'], endsAt: '2020-01-01T00:00:00Z', comment: 'x' }, /after startsAt/],
   ])('refuses %j', async (body, msg) => {
     const { env, route } = await setup({ alerts: {} });
-    const err = await route('POST', '/api/v1/silences').handler(apiRequest('POST', '/x', { body })).catch((e) => e);
+    const err = await route('POST', '/api/v1/silences')
+      .handler(apiRequest('POST', '/x', { body }))
+      .catch((e) => e);
     expect(err.status).toBe(400);
     expect(err.message).toMatch(msg);
     expect(env.audit.query({}).map((e) => [e.action, e.outcome])).toEqual([['silence.create', 'failure']]);
@@ -237,7 +251,9 @@ describe('state survives a restart', () => {
   it('claims and silences are persisted', async () => {
     const { clock, env, c, route } = await setup();
     c.send([alert('town-01', clock.t)]);
-    await route('POST', '/api/v1/alerts/:fingerprint/claim').handler(apiRequest('POST', '/x', { params: { fingerprint: fpOf('town-01') }, body: { comment: 'mine' } }));
+    await route('POST', '/api/v1/alerts/:fingerprint/claim').handler(
+      apiRequest('POST', '/x', { params: { fingerprint: fpOf('town-01') }, body: { comment: 'mine' } }),
+    );
     await route('POST', '/api/v1/silences').handler(apiRequest('POST', '/x', { body: { matchers: 'node="town-09"', duration: '1h', comment: 'x' } }));
     await c.stop();
     const env2 = env.reopen();
@@ -252,9 +268,31 @@ describe('state survives a restart', () => {
 
 describe('config errors and reload', () => {
   it.each([
-    [{ notify: { receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }], route: { receiver: 'ops', routes: [{ receiver: 'nobody', matchers: ['zone="a"'] }] } } }, 'notify.route.routes.0.receiver'],
-    [{ notify: { receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }], route: { receiver: 'ops', routes: [{ matchers: ['zone=~"("'] }] } } }, 'notify.route.routes.0.matchers'],
-    [{ notify: { receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }], route: { receiver: 'ops' } }, alerts: { escalation: [{ after: '15m', receiver: 'lead' }] } }, 'alerts.escalation.0.receiver'],
+    [
+      {
+        notify: {
+          receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }],
+          route: { receiver: 'ops', routes: [{ receiver: 'nobody', matchers: ['zone="a"'] }] },
+        },
+      },
+      'notify.route.routes.0.receiver',
+    ],
+    [
+      {
+        notify: {
+          receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }],
+          route: { receiver: 'ops', routes: [{ matchers: ['zone=~"("'] }] },
+        },
+      },
+      'notify.route.routes.0.matchers',
+    ],
+    [
+      {
+        notify: { receivers: [{ name: 'ops', type: 'webhook', url: 'http://127.0.0.1:1/' }], route: { receiver: 'ops' } },
+        alerts: { escalation: [{ after: '15m', receiver: 'lead' }] },
+      },
+      'alerts.escalation.0.receiver',
+    ],
     [{ notify: { receivers: [{ name: 'ops', type: 'pager' }] } }, 'notify.receivers.0.type'],
     [{ notify: { route: { group_wait: 'soon' } } }, 'notify.route.group_wait'],
   ])('%j → %s', (cfg, key) => {

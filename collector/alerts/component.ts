@@ -95,10 +95,12 @@ export class AlertsComponent implements Component, AlertSink {
   private pushFps(fps: string[]): void {
     if (!fps.length) return;
     const now = this.ctx.now();
-    this.push(fps.flatMap((fp) => {
-      const a = this.store.get(fp);
-      return a ? [this.store.view(a, now)] : [];
-    }));
+    this.push(
+      fps.flatMap((fp) => {
+        const a = this.store.get(fp);
+        return a ? [this.store.view(a, now)] : [];
+      }),
+    );
   }
 
   /** Silences changed: re-evaluate muting, hand the alerts concerned to the dispatcher. */
@@ -170,7 +172,14 @@ export class AlertsComponent implements Component, AlertSink {
         if (!matchesAll(s.matchers, a.labels)) continue;
         this.notifier.escalate(this.store.view(a, now), i + 1, s.receiver, now - a.startsAt);
         this.store.update(a.fingerprint, { escalationStep: i + 1 });
-        this.ctx.audit.record({ actor: 'system', remote: 'local', action: 'alert.escalate', target: a.fingerprint, outcome: 'success', detail: { alertname: a.labels.alertname, step: i + 1, receiver: s.receiver } });
+        this.ctx.audit.record({
+          actor: 'system',
+          remote: 'local',
+          action: 'alert.escalate',
+          target: a.fingerprint,
+          outcome: 'success',
+          detail: { alertname: a.labels.alertname, step: i + 1, receiver: s.receiver },
+        });
       }
     }
   }
@@ -190,7 +199,17 @@ export class AlertsComponent implements Component, AlertSink {
       try {
         for (const s of await c.listSilences()) {
           if (ours.has(s.id) || s.state === 'expired' || external.some((x) => x.id === s.id)) continue;
-          external.push({ id: s.id, matchers: s.matchers, startsAt: s.startsAt, endsAt: s.endsAt, createdBy: s.createdBy, comment: s.comment, createdAt: s.startsAt, alertmanagers: { [c.url]: { id: s.id } }, external: c.url });
+          external.push({
+            id: s.id,
+            matchers: s.matchers,
+            startsAt: s.startsAt,
+            endsAt: s.endsAt,
+            createdBy: s.createdBy,
+            comment: s.comment,
+            createdAt: s.startsAt,
+            alertmanagers: { [c.url]: { id: s.id } },
+            external: c.url,
+          });
         }
       } catch (err) {
         failed.add(c.url);
@@ -271,7 +290,8 @@ export class AlertsComponent implements Component, AlertSink {
       const comment = this.comment(req.body);
       const a = this.alertOr404(fp);
       const who = req.actor?.name ?? 'anonymous';
-      if (this.store.view(a, this.ctx.now()).status !== 'firing') throw new HttpError(409, 'not_firing', `alert ${fp} is resolved; only firing alerts are claimed`);
+      if (this.store.view(a, this.ctx.now()).status !== 'firing')
+        throw new HttpError(409, 'not_firing', `alert ${fp} is resolved; only firing alerts are claimed`);
       if (a.claim && a.claim.by !== who) throw new HttpError(409, 'already_claimed', `alert ${fp} is claimed by ${a.claim.by}`);
       this.store.update(fp, { claim: { by: who, at: this.ctx.now(), comment } });
       this.audit(req, { action: 'alert.claim', target: fp, outcome: 'success', detail: { alertname: a.labels.alertname, comment } });
@@ -305,9 +325,11 @@ export class AlertsComponent implements Component, AlertSink {
   createSilence(req: ApiRequest): Promise<Silence> {
     return this.act(req, 'silence.create', '-', async () => {
       const b = req.body as Record<string, unknown> | undefined;
-      if (!b || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'bad_request', 'expected a JSON object {matchers, endsAt | duration, comment}');
+      if (!b || typeof b !== 'object' || Array.isArray(b))
+        throw new HttpError(400, 'bad_request', 'expected a JSON object {matchers, endsAt | duration, comment}');
       const raw = typeof b.matchers === 'string' ? [b.matchers] : b.matchers;
-      if (!Array.isArray(raw) || raw.length === 0 || raw.some((m) => typeof m !== 'string')) throw new HttpError(400, 'bad_request', 'matchers: expected a list of matchers such as severity="critical"');
+      if (!Array.isArray(raw) || raw.length === 0 || raw.some((m) => typeof m !== 'string'))
+        throw new HttpError(400, 'bad_request', 'matchers: expected a list of matchers such as severity="critical"');
       let matchers: Matcher[];
       try {
         matchers = raw.flatMap((m) => parseMatchers(m as string));
@@ -316,7 +338,8 @@ export class AlertsComponent implements Component, AlertSink {
         throw err;
       }
       if (!matchers.length) throw new HttpError(400, 'bad_request', 'matchers: expected at least one matcher');
-      if (matchers.every((m) => matches(m, {}))) throw new HttpError(400, 'bad_request', 'matchers: at least one matcher must not match the empty string (it would silence everything)');
+      if (matchers.every((m) => matches(m, {})))
+        throw new HttpError(400, 'bad_request', 'matchers: at least one matcher must not match the empty string (it would silence everything)');
       const now = this.ctx.now();
       const time = (k: string): number | undefined => {
         const v = b[k];
@@ -352,7 +375,13 @@ export class AlertsComponent implements Component, AlertSink {
         action: 'silence.create',
         target: s.id,
         outcome: 'success',
-        detail: { matchers: matchers.map(matcherString), startsAt: new Date(startsAt).toISOString(), endsAt: new Date(endsAt).toISOString(), comment, duration: formatDuration(endsAt - startsAt) },
+        detail: {
+          matchers: matchers.map(matcherString),
+          startsAt: new Date(startsAt).toISOString(),
+          endsAt: new Date(endsAt).toISOString(),
+          comment,
+          duration: formatDuration(endsAt - startsAt),
+        },
       });
       this.silencesChanged();
       return s;
@@ -373,7 +402,12 @@ export class AlertsComponent implements Component, AlertSink {
         }
         const done = { ...ext, expiredAt: this.ctx.now(), expiredBy: req.actor?.name ?? 'anonymous' };
         this.store.setExternal(this.store.externalSilences().filter((x) => x.id !== id));
-        this.audit(req, { action: 'silence.expire', target: id, outcome: 'success', detail: { matchers: ext.matchers.map(matcherString), alertmanager: ext.external } });
+        this.audit(req, {
+          action: 'silence.expire',
+          target: id,
+          outcome: 'success',
+          detail: { matchers: ext.matchers.map(matcherString), alertmanager: ext.external },
+        });
         this.silencesChanged();
         return done;
       }
@@ -418,7 +452,7 @@ export class AlertsComponent implements Component, AlertSink {
     }
     return this.views()
       .filter((v) => state === 'all' || v.status === state)
-      .filter((v) => silenced === null || (v.silencedBy.length > 0) === (silenced === 'true'))
+      .filter((v) => silenced === null || v.silencedBy.length > 0 === (silenced === 'true'))
       .filter((v) => matchesAll(filter, v.labels))
       .sort((a, b) => (a.status === b.status ? b.startsAt - a.startsAt : a.status === 'firing' ? -1 : 1));
   }
@@ -432,8 +466,18 @@ export class AlertsComponent implements Component, AlertSink {
     const silenceOut = (s: Silence) => ({ ...s, matchers: s.matchers.map(matcherString), state: silenceState(s, this.ctx.now()) });
     return [
       { method: 'GET', path: '/api/v1/alerts/active', access: 'viewer', handler: (req) => json({ alerts: this.listAlerts(req.query) }) },
-      { method: 'POST', path: '/api/v1/alerts/:fingerprint/claim', access: 'operator', handler: async (req) => json({ alert: await this.claim(req, fp(req)) }) },
-      { method: 'DELETE', path: '/api/v1/alerts/:fingerprint/claim', access: 'operator', handler: async (req) => json({ alert: await this.unclaim(req, fp(req)) }) },
+      {
+        method: 'POST',
+        path: '/api/v1/alerts/:fingerprint/claim',
+        access: 'operator',
+        handler: async (req) => json({ alert: await this.claim(req, fp(req)) }),
+      },
+      {
+        method: 'DELETE',
+        path: '/api/v1/alerts/:fingerprint/claim',
+        access: 'operator',
+        handler: async (req) => json({ alert: await this.unclaim(req, fp(req)) }),
+      },
       { method: 'POST', path: '/api/v1/alerts/:fingerprint/ack', access: 'operator', handler: async (req) => json({ alert: await this.ack(req, fp(req)) }) },
       {
         method: 'GET',
@@ -441,12 +485,18 @@ export class AlertsComponent implements Component, AlertSink {
         access: 'viewer',
         handler: (req) => {
           const state = req.query.get('state') ?? 'all';
-          if (!['active', 'pending', 'expired', 'all'].includes(state)) throw new HttpError(400, 'bad_request', 'state: expected active, pending, expired or all');
+          if (!['active', 'pending', 'expired', 'all'].includes(state))
+            throw new HttpError(400, 'bad_request', 'state: expected active, pending, expired or all');
           const all = [...this.store.allSilences(), ...this.store.externalSilences()];
           return json({ silences: all.map(silenceOut).filter((s) => state === 'all' || s.state === state) });
         },
       },
-      { method: 'POST', path: '/api/v1/silences', access: 'operator', handler: async (req) => json({ silence: silenceOut(await this.createSilence(req)) }, 201) },
+      {
+        method: 'POST',
+        path: '/api/v1/silences',
+        access: 'operator',
+        handler: async (req) => json({ silence: silenceOut(await this.createSilence(req)) }, 201),
+      },
       {
         method: 'DELETE',
         path: '/api/v1/silences/:id',

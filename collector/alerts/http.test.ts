@@ -39,13 +39,19 @@ beforeAll(async () => {
   peer = await startPeer((_r, res) => res.writeHead(200).end());
   const cfg = validateConfig<CollectorConfig>(
     collectorConfigSpec,
-    { listen: '127.0.0.1:0', dataDir: dir, notify: { receivers: [{ name: 'ops', type: 'webhook', url: `${peer.url}/ops` }], route: { receiver: 'ops', group_wait: '0s' } } },
+    {
+      listen: '127.0.0.1:0',
+      dataDir: dir,
+      notify: { receivers: [{ name: 'ops', type: 'webhook', url: `${peer.url}/ops` }], route: { receiver: 'ops', group_wait: '0s' } },
+    },
     'test',
   );
   collector = new Collector(cfg, createLogger({ level: 'error' }));
   const addr = await collector.listen();
   base = `http://127.0.0.1:${addr.port}`;
-  (collector.hub.alerts as AlertsComponent).send([{ labels, annotations: { summary: '主机失联' }, startsAt: Date.now() - 60_000, endsAt: Date.now() + 240_000 }]);
+  (collector.hub.alerts as AlertsComponent).send([
+    { labels, annotations: { summary: '主机失联' }, startsAt: Date.now() - 60_000, endsAt: Date.now() + 240_000 },
+  ]);
 });
 
 afterAll(async () => {
@@ -71,7 +77,10 @@ const xunjian = (args: string[]) =>
     });
   });
 
-const audit = () => (collector as unknown as { audit: { query(q: object): { actor: string; remote: string; action: string; target: string; outcome: string }[] } }).audit.query({});
+const audit = () =>
+  (collector as unknown as { audit: { query(q: object): { actor: string; remote: string; action: string; target: string; outcome: string }[] } }).audit.query(
+    {},
+  );
 
 describe('disposal API through the router', () => {
   it('viewer lists, but cannot claim, ack or silence; the refusals are audited', async () => {
@@ -108,7 +117,11 @@ describe('disposal API through the router', () => {
     const list = await xunjian([...g, 'list', '--state', 'firing']);
     expect(list.stderr).toBe('');
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(new RegExp(`^FINGERPRINT +STATE +SEVERITY +ALERT +WHERE +SINCE +CLAIMED +ACKED +SILENCED\\n${fp} +firing +critical +HostDown +town-01/city +\\S+ \\S+ \\S+ \\(1m\\d*s?\\) +li\\.wei +- +-\\n$`));
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^FINGERPRINT +STATE +SEVERITY +ALERT +WHERE +SINCE +CLAIMED +ACKED +SILENCED\\n${fp} +firing +critical +HostDown +town-01/city +\\S+ \\S+ \\S+ \\(1m\\d*s?\\) +li\\.wei +- +-\\n$`,
+      ),
+    );
     const ack = await xunjian([...g, 'ack', fp, '-m', 'seen']);
     expect([ack.code, ack.stdout]).toEqual([0, `acknowledged ${fp} (HostDown town-01/city)\n`]);
     const sil = await xunjian([...g, 'silence', 'node="town-01"', 'alertname=~"Host.*"', '--for', '30m', '-m', '割接']);

@@ -95,7 +95,8 @@ interface SilenceRow {
   alertmanagers: string;
 }
 
-const disposal = (by: string | null, at: number | null, comment: string | null): Disposal | undefined => (by && at !== null ? { by, at, comment: comment ?? '' } : undefined);
+const disposal = (by: string | null, at: number | null, comment: string | null): Disposal | undefined =>
+  by && at !== null ? { by, at, comment: comment ?? '' } : undefined;
 
 export class AlertStore {
   private readonly alerts = new Map<string, StoredAlert>();

@@ -7,7 +7,8 @@ import { type ApiRequest, HttpError, json, ROLES, type Role, type Route } from '
 export function page<T>(items: T[], q: URLSearchParams): { items: T[]; total: number; page: number; pageSize: number } {
   const size = q.has('pageSize') ? Number(q.get('pageSize')) : items.length || 1;
   const p = q.has('page') ? Number(q.get('page')) : 1;
-  if (!Number.isInteger(size) || size < 1 || size > Math.max(5000, items.length)) throw new HttpError(400, 'bad_request', 'pageSize must be an integer from 1 to 5000');
+  if (!Number.isInteger(size) || size < 1 || size > Math.max(5000, items.length))
+    throw new HttpError(400, 'bad_request', 'pageSize must be an integer from 1 to 5000');
   if (!Number.isInteger(p) || p < 1) throw new HttpError(400, 'bad_request', 'page must be an integer from 1');
   return { items: items.slice((p - 1) * size, p * size), total: items.length, page: p, pageSize: size };
 }
@@ -100,10 +101,19 @@ export function coreRoutes(c: Collector): Route[] {
       access: 'admin',
       handler: (r) => {
         const b = (r.body ?? {}) as { name?: unknown; role?: unknown };
-        if (typeof b.name !== 'string' || !API_TOKEN_NAME.test(b.name)) throw new HttpError(400, 'bad_request', "body needs 'name': letters, digits, '.', '_', '@', '-' (max 64)");
-        if (typeof b.role !== 'string' || !ROLES.includes(b.role as Role)) throw new HttpError(400, 'bad_request', `body needs 'role': one of ${ROLES.join(', ')}`);
+        if (typeof b.name !== 'string' || !API_TOKEN_NAME.test(b.name))
+          throw new HttpError(400, 'bad_request', "body needs 'name': letters, digits, '.', '_', '@', '-' (max 64)");
+        if (typeof b.role !== 'string' || !ROLES.includes(b.role as Role))
+          throw new HttpError(400, 'bad_request', `body needs 'role': one of ${ROLES.join(', ')}`);
         const t = c.store.apiTokens.create(b.name, b.role as Role);
-        c.audit.record({ actor: actorOf(r), remote: r.remote, action: 'api_token.create', target: b.name, outcome: 'success', detail: { role: b.role, id: t.id } });
+        c.audit.record({
+          actor: actorOf(r),
+          remote: r.remote,
+          action: 'api_token.create',
+          target: b.name,
+          outcome: 'success',
+          detail: { role: b.role, id: t.id },
+        });
         return json({ name: b.name, role: b.role, id: t.id, token: t.token }, 201);
       },
     },
@@ -113,7 +123,14 @@ export function coreRoutes(c: Collector): Route[] {
       access: 'admin',
       handler: (r) => {
         const n = c.store.apiTokens.revoke(r.params.name!);
-        c.audit.record({ actor: actorOf(r), remote: r.remote, action: 'api_token.revoke', target: r.params.name!, outcome: n ? 'success' : 'failure', detail: { revoked: n } });
+        c.audit.record({
+          actor: actorOf(r),
+          remote: r.remote,
+          action: 'api_token.revoke',
+          target: r.params.name!,
+          outcome: n ? 'success' : 'failure',
+          detail: { revoked: n },
+        });
         if (!n) throw new HttpError(404, 'not_found', `no active API token named '${r.params.name}'`);
         return json({ revoked: n });
       },

@@ -57,7 +57,14 @@ beforeAll(async () => {
 });
 afterAll(() => c.close());
 
-const concrete = (path: string) => path.replace(':id', 'n1').replace(':group', 'host.posture').replace(':name', 'nobody').replace(':fingerprint', '0123456789abcdef').replace(':target', 'n1').replace(':check', 'host.ident.uid0');
+const concrete = (path: string) =>
+  path
+    .replace(':id', 'n1')
+    .replace(':group', 'host.posture')
+    .replace(':name', 'nobody')
+    .replace(':fingerprint', '0123456789abcdef')
+    .replace(':target', 'n1')
+    .replace(':check', 'host.ident.uid0');
 
 describe('API roles', () => {
   it('documents every route of the table', () => {
@@ -72,7 +79,11 @@ describe('API roles', () => {
     const url = `${base}${concrete(path)}`;
     const body = method === 'POST' ? (path === '/api/v1/api-tokens' ? '{}' : '') : undefined;
     const call = async (token?: string) => {
-      const r = await request(url, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body } : {}) });
+      const r = await request(url, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body } : {}),
+      });
       const text = await r.body.text();
       return { status: r.statusCode, error: text.startsWith('{') ? (JSON.parse(text) as { error?: string }).error : undefined };
     };
@@ -91,10 +102,18 @@ describe('API roles', () => {
   });
 
   it('audits refused state changes and token management', async () => {
-    const r = await request(`${base}/api/v1/api-tokens`, { method: 'POST', headers: { authorization: `Bearer ${tokens.operator}`, 'content-type': 'application/json' }, body: '{"name":"x","role":"admin"}' });
+    const r = await request(`${base}/api/v1/api-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.operator}`, 'content-type': 'application/json' },
+      body: '{"name":"x","role":"admin"}',
+    });
     expect(r.statusCode).toBe(403);
     await r.body.dump();
-    const ok = await request(`${base}/api/v1/api-tokens`, { method: 'POST', headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' }, body: '{"name":"ops-1","role":"operator"}' });
+    const ok = await request(`${base}/api/v1/api-tokens`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' },
+      body: '{"name":"ops-1","role":"operator"}',
+    });
     expect(ok.statusCode).toBe(201);
     const made = (await ok.body.json()) as { token: string; role: string };
     expect(made.role).toBe('operator');

@@ -11,7 +11,12 @@ async function roundTrip(r: ApiResponse) {
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   try {
     const res = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-    return { status: res.statusCode, type: res.headers['content-type'], length: res.headers['content-length'], body: Buffer.from(await res.body.arrayBuffer()) };
+    return {
+      status: res.statusCode,
+      type: res.headers['content-type'],
+      length: res.headers['content-length'],
+      body: Buffer.from(await res.body.arrayBuffer()),
+    };
   } finally {
     server.close();
   }

@@ -106,7 +106,10 @@ export class Router {
   }
 
   table(): { method: string; path: string; access: string }[] {
-    return [...this.raws.map((r) => ({ method: r.method, path: r.path, access: 'node' })), ...this.routes.map((r) => ({ method: r.method, path: r.path, access: r.access }))];
+    return [
+      ...this.raws.map((r) => ({ method: r.method, path: r.path, access: 'node' })),
+      ...this.routes.map((r) => ({ method: r.method, path: r.path, access: r.access })),
+    ];
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -148,14 +151,28 @@ export class Router {
     const open = route.access === 'public' || (route.path === '/metrics' && !this.deps.metricsNeedToken());
     if (!open) {
       const tok = bearer(req);
-      if (!tok) return sendJson(res, 401, { error: 'missing_token', message: 'Authorization: Bearer <API token> is required (xunjian collector api-token create)' }, { 'www-authenticate': 'Bearer' });
+      if (!tok)
+        return sendJson(
+          res,
+          401,
+          { error: 'missing_token', message: 'Authorization: Bearer <API token> is required (xunjian collector api-token create)' },
+          { 'www-authenticate': 'Bearer' },
+        );
       const row = this.deps.apiTokens.verify(tok, this.deps.now());
-      if (!row) return sendJson(res, 401, { error: 'invalid_token', message: 'the API token is not valid (unknown or revoked)' }, { 'www-authenticate': 'Bearer' });
+      if (!row)
+        return sendJson(res, 401, { error: 'invalid_token', message: 'the API token is not valid (unknown or revoked)' }, { 'www-authenticate': 'Bearer' });
       actor = { name: row.name, role: row.role, tokenId: row.id };
       const need = route.access as Role;
       if (!roleAllows(row.role, need)) {
         if (route.method !== 'GET') {
-          this.deps.audit.record({ actor: row.name, remote, action: `http.${route.method.toLowerCase()}`, target: path, outcome: 'denied', detail: { role: row.role, needs: need } });
+          this.deps.audit.record({
+            actor: row.name,
+            remote,
+            action: `http.${route.method.toLowerCase()}`,
+            target: path,
+            outcome: 'denied',
+            detail: { role: row.role, needs: need },
+          });
         }
         return sendJson(res, 403, { error: 'forbidden', message: `this route needs role ${need} or higher; the token has ${row.role}` });
       }

@@ -12,7 +12,15 @@ import { type SeriesPoint, type SummaryNode, type SummarySource, summarizeNode, 
 import { type ApiRequest, HttpError } from './types.js';
 
 const NOW = 1_800_000_000_000;
-const n = (id: string, over: Partial<SummaryNode> = {}): SummaryNode => ({ id, zone: 'extranet', site: '测试县', grade: 3, up: true, lastSeen: NOW - 12_400, ...over });
+const n = (id: string, over: Partial<SummaryNode> = {}): SummaryNode => ({
+  id,
+  zone: 'extranet',
+  site: '测试县',
+  grade: 3,
+  up: true,
+  lastSeen: NOW - 12_400,
+  ...over,
+});
 const s = (name: string, labels: Record<string, string>, value: number): SeriesPoint => ({ labels: { __name__: name, ...labels }, value });
 
 describe('summarizeNode', () => {
@@ -86,7 +94,15 @@ describe('GET /api/v1/summary', () => {
     activeAlerts: () => new Map([['node-2', 4]]),
   };
   const route = summaryRoute(src, () => NOW);
-  const req = (q: string): ApiRequest => ({ method: 'GET', path: '/api/v1/summary', params: {}, query: new URLSearchParams(q), headers: {}, body: undefined, remote: '127.0.0.1' });
+  const req = (q: string): ApiRequest => ({
+    method: 'GET',
+    path: '/api/v1/summary',
+    params: {},
+    query: new URLSearchParams(q),
+    headers: {},
+    body: undefined,
+    remote: '127.0.0.1',
+  });
 
   it('is a viewer GET route', () => {
     expect([route.method, route.path, route.access]).toEqual(['GET', '/api/v1/summary', 'viewer']);
@@ -95,7 +111,13 @@ describe('GET /api/v1/summary', () => {
   it('pages by node id, with total; mlps score null without a producer', async () => {
     const r = await route.handler(req('page=1&pageSize=2'));
     expect(r.status).toBe(200);
-    const body = r.body as { nodes: { id: string; devices: unknown; mlpsScore: unknown; activeAlerts: unknown }[]; page: number; pageSize: number; total: number; generatedAt: number };
+    const body = r.body as {
+      nodes: { id: string; devices: unknown; mlpsScore: unknown; activeAlerts: unknown }[];
+      page: number;
+      pageSize: number;
+      total: number;
+      generatedAt: number;
+    };
     expect(body.nodes.map((x) => x.id)).toEqual(['node-1', 'node-2']);
     expect(body.nodes.map((x) => [x.devices, x.mlpsScore, x.activeAlerts])).toEqual([
       [{ up: 1, total: 1 }, null, 0],
@@ -117,7 +139,7 @@ describe('GET /api/v1/summary', () => {
   });
 
   it.each([
-    ['page=0', 'page: expected an integer from 1 to 1000000, got \'0\''],
+    ['page=0', "page: expected an integer from 1 to 1000000, got '0'"],
     ['page=x', "page: expected an integer from 1 to 1000000, got 'x'"],
     ['pageSize=5001', "pageSize: expected an integer from 1 to 5000, got '5001'"],
     ['pageSize=-1', "pageSize: expected an integer from 1 to 5000, got '-1'"],
@@ -164,7 +186,14 @@ describe('GET /api/v1/summary on a real collector (router, API token, series sto
         const r = await pushReport(
           { url: base, token: tok, signature: 'hmac-sm3', timeoutMs: 5000 },
           id,
-          encodeReport({ v: 1, node: { id, site: '测试县', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 'test', interval: 60 }, seq: 1, sentAt: now, samples: [...samples] }),
+          encodeReport({
+            v: 1,
+            node: { id, site: '测试县', zone: 'extranet', grade: 3, labels: {} },
+            agent: { version: 'test', interval: 60 },
+            seq: 1,
+            sentAt: now,
+            samples: [...samples],
+          }),
         );
         expect(r.kind).toBe('ack');
       }

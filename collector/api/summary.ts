@@ -59,7 +59,13 @@ export interface SeriesPoint {
 }
 
 /** The metric names the summary reads from a node's latest series. */
-export const SUMMARY_METRICS = ['xunjian_snmp_up', 'ifAdminStatus', 'ifOperStatus', 'xunjian_probe_icmp_loss_ratio', 'xunjian_website_ipv6_support_ratio'] as const;
+export const SUMMARY_METRICS = [
+  'xunjian_snmp_up',
+  'ifAdminStatus',
+  'ifOperStatus',
+  'xunjian_probe_icmp_loss_ratio',
+  'xunjian_website_ipv6_support_ratio',
+] as const;
 
 /** What the route reads; bound to the node registry, the series store, mlps/ and alerts/ by the host. */
 export interface SummarySource {
@@ -119,7 +125,8 @@ export const SUMMARY_MAX_PAGE_SIZE = 5000;
 function intParam(q: URLSearchParams, key: string, dflt: number, max: number): number {
   const raw = q.get(key);
   if (raw === null || raw === '') return dflt;
-  if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new HttpError(400, 'bad_request', `${key}: expected an integer from 1 to ${max}, got '${raw.slice(0, 40)}'`);
+  if (!/^[0-9]+$/.test(raw) || Number(raw) < 1 || Number(raw) > max)
+    throw new HttpError(400, 'bad_request', `${key}: expected an integer from 1 to ${max}, got '${raw.slice(0, 40)}'`);
   return Number(raw);
 }
 
@@ -174,7 +181,12 @@ export function collectorSummarySource(c: Pick<Collector, 'nodes' | 'series' | '
   return {
     mlpsScores: () => {
       const f = c.hub.mlpsScore;
-      return f ? perNode((id) => { const r = f(id); return r === null ? null : Math.round(r * 1000) / 10; })() : undefined;
+      return f
+        ? perNode((id) => {
+            const r = f(id);
+            return r === null ? null : Math.round(r * 1000) / 10;
+          })()
+        : undefined;
     },
     activeAlerts: () => c.hub.activeAlertsByNode?.(),
     nodes: () => c.nodes().map((n) => ({ id: n.id, zone: n.zone, site: n.site, grade: n.grade, up: n.up, lastSeen: n.lastSeen })),

@@ -74,7 +74,16 @@ export class SqliteAudit implements Audit {
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
     const rows = this.db
       .prepare(`SELECT * FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`)
-      .all(...args) as { id: number; at: number; actor: string; remote: string; action: string; target: string; outcome: AuditEntry['outcome']; detail: string | null }[];
+      .all(...args) as {
+      id: number;
+      at: number;
+      actor: string;
+      remote: string;
+      action: string;
+      target: string;
+      outcome: AuditEntry['outcome'];
+      detail: string | null;
+    }[];
     return rows.map((r) => ({ ...r, detail: r.detail ? JSON.parse(r.detail) : undefined }));
   }
 

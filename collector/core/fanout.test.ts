@@ -71,7 +71,14 @@ describe('fan-out', () => {
       [2, 'stream-one', [], false],
     ]);
     expect(seen[0]!.samples).toEqual([
-      { labels: { __name__: 'm', exported_node: 'inner', node: 'n1', site: 'town', zone: 'extranet', rack: 'a' }, key: '{exported_node="inner",node="n1",site="town",zone="extranet",rack="a"}', value: 1, type: 'gauge', ts: seen[0]!.report.samples[0]!.ts, intervalSeconds: 60 },
+      {
+        labels: { __name__: 'm', exported_node: 'inner', node: 'n1', site: 'town', zone: 'extranet', rack: 'a' },
+        key: '{exported_node="inner",node="n1",site="town",zone="extranet",rack="a"}',
+        value: 1,
+        type: 'gauge',
+        ts: seen[0]!.report.samples[0]!.ts,
+        intervalSeconds: 60,
+      },
     ]);
     expect((await c.metrics.consumerErrors.get()).values).toEqual([{ labels: { consumer: 'thrower' }, value: 2 }]);
     expect(c.store.seqs('n1')).toEqual([1, 2]);

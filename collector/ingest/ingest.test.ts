@@ -93,7 +93,11 @@ beforeAll(async () => {
   token = collector.store.createToken('n1');
   collector.store.createToken('n2');
   // One good report first, so "untouched" means something.
-  const ok = await pushReport({ url: base, token, signature: 'hmac-sm3', timeoutMs: 5000 }, 'n1', encodeReport(report({ facts: { 'host.inventory': { a: 1 } } })));
+  const ok = await pushReport(
+    { url: base, token, signature: 'hmac-sm3', timeoutMs: 5000 },
+    'n1',
+    encodeReport(report({ facts: { 'host.inventory': { a: 1 } } })),
+  );
   expect(ok).toEqual({ kind: 'ack', status: 200, duplicate: false });
 });
 afterAll(async () => {
@@ -132,11 +136,42 @@ describe('ingest', () => {
     ['stale timestamp', () => ({ ts: String(Date.now() - 3600_000) }), 401, 'stale_timestamp'],
     ['future contract version', () => ({ body: gzipSync(Buffer.from(JSON.stringify({ ...report({ seq: 2 }), v: 2 }))) }), 400, 'unsupported_contract_version'],
     ['invalid report', () => ({ body: gzipSync(Buffer.from(JSON.stringify({ ...report({ seq: 2 }), samples: [{ name: 'x' }] }))) }), 400, 'invalid_report'],
-    ['malformed host.posture facts', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, facts: { 'host.posture': { schemaVersion: 1, root: '/', live: true, facts: {} } } })))) }), 400, 'invalid_report'],
-    ['facts nested 100,000 deep', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2 })).replace('"samples":', `"facts":{"x":${nested(100_000)}},"samples":`))) }), 400, 'invalid_report'],
-    ['a label name over 128 characters', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, samples: [{ name: 'm', labels: { ['l'.repeat(129)]: 'v' }, value: 1, type: 'gauge', ts: 1 }] })))) }), 400, 'invalid_report'],
-    ['help over 1024 characters', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, help: { x_total: 'h'.repeat(1025) } })))) }), 400, 'invalid_report'],
-    ['report for another node', () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, node: { id: 'n2', site: '', zone: 'extranet', grade: 3, labels: {} } })))) }), 403, 'node_mismatch'],
+    [
+      'malformed host.posture facts',
+      () => ({
+        body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, facts: { 'host.posture': { schemaVersion: 1, root: '/', live: true, facts: {} } } })))),
+      }),
+      400,
+      'invalid_report',
+    ],
+    [
+      'facts nested 100,000 deep',
+      () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2 })).replace('"samples":', `"facts":{"x":${nested(100_000)}},"samples":`))) }),
+      400,
+      'invalid_report',
+    ],
+    [
+      'a label name over 128 characters',
+      () => ({
+        body: gzipSync(
+          Buffer.from(JSON.stringify(report({ seq: 2, samples: [{ name: 'm', labels: { ['l'.repeat(129)]: 'v' }, value: 1, type: 'gauge', ts: 1 }] }))),
+        ),
+      }),
+      400,
+      'invalid_report',
+    ],
+    [
+      'help over 1024 characters',
+      () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, help: { x_total: 'h'.repeat(1025) } })))) }),
+      400,
+      'invalid_report',
+    ],
+    [
+      'report for another node',
+      () => ({ body: gzipSync(Buffer.from(JSON.stringify(report({ seq: 2, node: { id: 'n2', site: '', zone: 'extranet', grade: 3, labels: {} } })))) }),
+      403,
+      'node_mismatch',
+    ],
   ];
   it.each(cases)('%s → 4xx with a JSON reason, counted, nothing stored', async (_name, make, status, error) => {
     const before = state();
@@ -167,7 +202,7 @@ describe('ingest', () => {
     expect([b.statusCode, ((await b.body.json()) as { error: string }).error]).toEqual([431, 'headers_too_large']);
   });
 
-  it('refuses samples with the collector\'s reserved names, counts them, keeps the rest', async () => {
+  it("refuses samples with the collector's reserved names, counts them, keeps the rest", async () => {
     const samples: Sample[] = [
       { name: 'xunjian_node_up', labels: {}, value: 1, type: 'gauge' as const, ts: Date.now() },
       { name: 'ALERTS', labels: { alertname: 'fake' }, value: 1, type: 'gauge' as const, ts: Date.now() },

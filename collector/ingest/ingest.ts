@@ -87,7 +87,12 @@ export function authenticateHeaders(deps: Pick<IngestDeps, 'store' | 'metrics' |
   if (!/^\d{1,16}$/.test(ts)) return reject(deps, 401, 'missing_timestamp', `${HEADER_TIMESTAMP} must be milliseconds since the epoch`);
   const skew = Math.abs(deps.now() - Number(ts));
   if (skew > deps.cfg.maxClockSkewSeconds * 1000) {
-    return reject(deps, 401, 'stale_timestamp', `signed timestamp is ${Math.round(skew / 1000)} s away from the collector clock (limit ${deps.cfg.maxClockSkewSeconds} s)`);
+    return reject(
+      deps,
+      401,
+      'stale_timestamp',
+      `signed timestamp is ${Math.round(skew / 1000)} s away from the collector clock (limit ${deps.cfg.maxClockSkewSeconds} s)`,
+    );
   }
   return { node, token, ts };
 }
@@ -124,7 +129,8 @@ function decompress(deps: IngestDeps, node: string, headers: Headers, raw: Buffe
       out = gunzipSync(raw, { maxOutputLength: deps.cfg.maxDecompressedBytes });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ERR_BUFFER_TOO_LARGE') return reject(deps, 413, 'body_too_large', `report exceeds ${deps.cfg.maxDecompressedBytes} bytes after decompression`);
+      if (e.code === 'ERR_BUFFER_TOO_LARGE')
+        return reject(deps, 413, 'body_too_large', `report exceeds ${deps.cfg.maxDecompressedBytes} bytes after decompression`);
       return reject(deps, 400, 'bad_encoding', `body is not valid gzip: ${e.message}`);
     }
   } else if (raw.length > deps.cfg.maxDecompressedBytes) return reject(deps, 413, 'body_too_large', `report exceeds ${deps.cfg.maxDecompressedBytes} bytes`);
@@ -161,7 +167,8 @@ function storeReport(deps: IngestDeps, node: string, text: string): Answer {
   }
   // Only the free-form facts can nest without bound: the schema fixes the depth of everything else.
   const facts = (parsed as { facts?: unknown } | null)?.facts;
-  if (facts !== undefined && jsonDepth(facts, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return reject(deps, 400, 'invalid_report', `facts nest deeper than ${MAX_JSON_DEPTH} levels`);
+  if (facts !== undefined && jsonDepth(facts, MAX_JSON_DEPTH) > MAX_JSON_DEPTH)
+    return reject(deps, 400, 'invalid_report', `facts nest deeper than ${MAX_JSON_DEPTH} levels`);
   const check = checkReport(parsed);
   if (!check.ok) return reject(deps, 400, check.error, check.message);
   const report: Report = check.report;

@@ -31,13 +31,20 @@ async function post(r: Report) {
   const res = await request(`${base}/api/v1/reports`, {
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${token}`, 'x-xunjian-node': 'n1', 'x-xunjian-timestamp': ts, 'x-xunjian-signature': sign('hmac-sha256', tokenDigest(token), ts, body) },
+    headers: {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: `Bearer ${token}`,
+      'x-xunjian-node': 'n1',
+      'x-xunjian-timestamp': ts,
+      'x-xunjian-signature': sign('hmac-sha256', tokenDigest(token), ts, body),
+    },
   });
   return (await res.body.json()) as { status?: string };
 }
 
 describe('series limit', () => {
-  it('admits a node\'s first 3 series, refuses new ones and counts them, keeps refreshing the admitted', async () => {
+  it("admits a node's first 3 series, refuses new ones and counts them, keeps refreshing the admitted", async () => {
     expect(await post(report(1, ['a', 'b', 'c', 'd', 'e']))).toMatchObject({ status: 'accepted' });
     expect(await post(report(2, ['a', 'f']))).toMatchObject({ status: 'accepted' });
     const page = c.series.render(Date.now());

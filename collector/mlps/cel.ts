@@ -85,7 +85,8 @@ export function celDecl(s: JsonSchema, path: string, types: Map<string, Record<s
 }
 
 /** Flattens nested declarations of a registered type's fields into type strings (nested objects become `map<string, dyn>`). */
-const flat = (fields: Record<string, Decl>): Record<string, string> => Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v : 'map<string, dyn>']));
+const flat = (fields: Record<string, Decl>): Record<string, string> =>
+  Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'string' ? v : 'map<string, dyn>']));
 
 /** The declared variables of a kind: variable → field → declaration, and the types objects in lists need. */
 export function declarations(kind: TargetKind): { variables: Record<string, Record<string, Decl>>; types: Map<string, Record<string, Decl>> } {

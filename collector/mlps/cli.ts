@@ -44,7 +44,11 @@ const langArg = (v: string): Lang => {
 class UsageError extends Error {}
 
 /** Loads the pack and parameters, collects this host's facts and evaluates them. */
-export async function evaluateHost(o: HostOptions, collect: (root: string, timeout: number) => Promise<PostureFacts> = collectPosture, now = () => new Date()): Promise<{ pack: Pack; evaluation: TargetEvaluation; meta: ReportMeta }> {
+export async function evaluateHost(
+  o: HostOptions,
+  collect: (root: string, timeout: number) => Promise<PostureFacts> = collectPosture,
+  now = () => new Date(),
+): Promise<{ pack: Pack; evaluation: TargetEvaluation; meta: ReportMeta }> {
   const problem = rootProblem(o.root);
   if (problem) throw new UsageError(problem);
   let pack: Pack;
@@ -111,7 +115,12 @@ function previousResults(file: string): TargetEvaluation[] {
 class RemoteError extends Error {}
 
 /** GET /api/v1/compliance/report of a collector; the token from --token-file or XUNJIAN_API_TOKEN, never printed. */
-export async function fetchReport(collector: string, tokenFile: string | undefined, format: string, q: Record<string, string | undefined>): Promise<Uint8Array> {
+export async function fetchReport(
+  collector: string,
+  tokenFile: string | undefined,
+  format: string,
+  q: Record<string, string | undefined>,
+): Promise<Uint8Array> {
   let token = process.env.XUNJIAN_API_TOKEN;
   if (tokenFile) {
     try {
@@ -151,13 +160,17 @@ export function registerMlpsCommands(program: Command): void {
     .action((o: HostOptions & { json?: boolean; allManual?: boolean }) =>
       run('mlps check', async () => {
         const { evaluation, meta } = await evaluateHost(o);
-        process.stdout.write(o.json ? renderReport('json', [evaluation], meta) : renderCheckText(evaluation, meta, { color: process.stdout.isTTY === true, allManual: o.allManual }));
+        process.stdout.write(
+          o.json
+            ? renderReport('json', [evaluation], meta)
+            : renderCheckText(evaluation, meta, { color: process.stdout.isTTY === true, allManual: o.allManual }),
+        );
         if (evaluation.score.failed > 0) process.exitCode = 1;
       }),
     );
 
   const report = program.command('report').description('reports');
-  hostOptions(report.command('mlps').description('the MLPS 2.0 assessor report of this host, or of a collector\'s fleet with --collector'), false)
+  hostOptions(report.command('mlps').description("the MLPS 2.0 assessor report of this host, or of a collector's fleet with --collector"), false)
     .requiredOption('--format <format>', `${[...REPORT_FORMATS, 'pdf'].join(', ')}`, (v) => {
       if (![...REPORT_FORMATS, 'pdf'].includes(v)) throw new InvalidArgumentError([...REPORT_FORMATS, 'pdf'].join(', '));
       return v;
@@ -165,7 +178,10 @@ export function registerMlpsCommands(program: Command): void {
     .option('-o, --output <file>', 'write the report to FILE (required for pdf on a terminal)')
     .option('--previous <file>', 'a previous JSON report of the same targets, for the trend')
     .option('--system <name>', 'the name of the system assessed, for the title')
-    .option('--collector <url>', "fetch the report of the collector's evaluations (GET /api/v1/compliance/report, role security); --node, --site, --zone filter")
+    .option(
+      '--collector <url>',
+      "fetch the report of the collector's evaluations (GET /api/v1/compliance/report, role security); --node, --site, --zone filter",
+    )
     .option('--token-file <file>', 'file holding the API token for --collector (else XUNJIAN_API_TOKEN)')
     .action((o: HostOptions & { format: ReportFormat | 'pdf'; output?: string; previous?: string; system?: string; collector?: string; tokenFile?: string }) =>
       run('report mlps', async () => {

@@ -28,11 +28,23 @@ const fact = (value: unknown, source: string, excerpt: string): Fact => ({ statu
 export function collectorFacts(c: CollectorSelf): Record<string, Fact> {
   const f = c.configFile;
   return {
-    'collector.agentChannel': fact({ tls: c.tls, mutualTls: c.mutualTls, perNodeTokens: c.perNodeTokens, signatureAlgorithms: c.signatureAlgorithms }, f, `tls: ${c.tls ? 'on' : 'off'}${c.mutualTls ? ' (client certificates required)' : ''}; ingest.signatureAlgorithms: ${c.signatureAlgorithms.join(', ')}; per-node tokens: ${c.perNodeTokens}`),
+    'collector.agentChannel': fact(
+      { tls: c.tls, mutualTls: c.mutualTls, perNodeTokens: c.perNodeTokens, signatureAlgorithms: c.signatureAlgorithms },
+      f,
+      `tls: ${c.tls ? 'on' : 'off'}${c.mutualTls ? ' (client certificates required)' : ''}; ingest.signatureAlgorithms: ${c.signatureAlgorithms.join(', ')}; per-node tokens: ${c.perNodeTokens}`,
+    ),
     'collector.audit': fact(c.audit, f, `audit.enabled: ${c.audit.enabled}; audit.retentionDays: ${c.audit.retentionDays ?? 'forever'}`),
     'collector.roles': fact(c.roles, 'collector token store', `roles with tokens: ${c.roles.join(', ') || 'none'}`),
-    'collector.monitoring': fact(c.monitoring, 'collector node registry', `nodes ${c.monitoring.nodes} (${c.monitoring.nodesReporting} reporting), devices ${c.monitoring.devices}`),
-    'collector.retention': fact(c.retention, f, `facts history: ${c.retention.factsHistoryDays ?? 'forever'} days; audit log: ${c.retention.auditLogDays ?? 'forever'} days`),
+    'collector.monitoring': fact(
+      c.monitoring,
+      'collector node registry',
+      `nodes ${c.monitoring.nodes} (${c.monitoring.nodesReporting} reporting), devices ${c.monitoring.devices}`,
+    ),
+    'collector.retention': fact(
+      c.retention,
+      f,
+      `facts history: ${c.retention.factsHistoryDays ?? 'forever'} days; audit log: ${c.retention.auditLogDays ?? 'forever'} days`,
+    ),
     'collector.alerting': fact(c.alerting, f, `alert rules ${c.alerting.rules}, receivers ${c.alerting.receivers}`),
   };
 }

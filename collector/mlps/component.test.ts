@@ -37,7 +37,12 @@ let seq = 0;
 let next: CollectorConfig | undefined;
 let shift = 0;
 async function open(): Promise<void> {
-  c = new Collector(cfg, createLogger({ level: 'error' }), () => Date.now() + shift, () => next ?? cfg);
+  c = new Collector(
+    cfg,
+    createLogger({ level: 'error' }),
+    () => Date.now() + shift,
+    () => next ?? cfg,
+  );
   base = `http://127.0.0.1:${(await c.listen()).port}`;
 }
 
@@ -68,10 +73,17 @@ async function post(p: PostureFacts | Record<string, unknown>): Promise<void> {
   const res = await request(`${base}/api/v1/reports`, {
     method: 'POST',
     body,
-    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: `Bearer ${nodeToken}`, 'x-xunjian-node': 'web1', 'x-xunjian-timestamp': ts, 'x-xunjian-signature': sign('hmac-sha256', tokenDigest(nodeToken), ts, body) },
+    headers: {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+      authorization: `Bearer ${nodeToken}`,
+      'x-xunjian-node': 'web1',
+      'x-xunjian-timestamp': ts,
+      'x-xunjian-signature': sign('hmac-sha256', tokenDigest(nodeToken), ts, body),
+    },
   });
   const ans = (await res.body.json()) as { status: string };
-  expect(ans).toMatchObject({ status: "accepted" });
+  expect(ans).toMatchObject({ status: 'accepted' });
   await new Promise((r) => setImmediate(r));
   await mlps().idle();
 }
@@ -95,7 +107,13 @@ const expected = (p: PostureFacts) => {
   return evaluateTarget(pack, target, { params: resolveParams(pack, NO_OVERRIDES, target), now: new Date() });
 };
 const mlpsAlerts = async (state: 'firing' | 'resolved') =>
-  ((await api(`/api/v1/alerts/active?state=${state}`, { role: 'viewer' })).json.alerts as { labels: Record<string, string>; annotations: Record<string, string>; startsAt: number }[]).filter((a) => a.labels.alertname === 'MlpsCheckFailed');
+  (
+    (await api(`/api/v1/alerts/active?state=${state}`, { role: 'viewer' })).json.alerts as {
+      labels: Record<string, string>;
+      annotations: Record<string, string>;
+      startsAt: number;
+    }[]
+  ).filter((a) => a.labels.alertname === 'MlpsCheckFailed');
 
 describe('MLPS component in the collector', () => {
   it('evaluates the collector itself at start', async () => {
@@ -103,9 +121,11 @@ describe('MLPS component in the collector', () => {
     expect(r.status).toBe(200);
     const byCheck = Object.fromEntries((r.json.evaluation.results as { check: string; status: string }[]).map((x) => [x.check, x.status]));
     // no TLS on the test listener; hmac-sm3 accepted by default; audit retention 180 d
-    expect(byCheck["collector.channel.secure"]).toBe("fail");
+    expect(byCheck['collector.channel.secure']).toBe('fail');
     expect(byCheck['collector.audit.central-retention']).toBe('pass');
-    const alerting = (r.json.evaluation.results as { check: string; evidence: { excerpt?: string }[] }[]).find((x) => x.check === 'collector.alerting.security-events');
+    const alerting = (r.json.evaluation.results as { check: string; evidence: { excerpt?: string }[] }[]).find(
+      (x) => x.check === 'collector.alerting.security-events',
+    );
     // the shipped alert rules are counted (from the rules component's gauge); no receiver configured
     expect(alerting?.evidence[0]?.excerpt).toMatch(/^alert rules [1-9]\d*, receivers 0$/);
   });
@@ -114,12 +134,22 @@ describe('MLPS component in the collector', () => {
     await post(weak);
     const want = expected(weak);
     const failing = want.results.filter((r) => r.status === 'fail').map((r) => r.check);
-    expect(failing).toEqual(expect.arrayContaining(['host.ident.uid0', 'host.ident.empty-passwords', 'host.ident.lockout', 'host.access.passwd-mode', 'host.audit.retention']));
+    expect(failing).toEqual(
+      expect.arrayContaining(['host.ident.uid0', 'host.ident.empty-passwords', 'host.ident.lockout', 'host.access.passwd-mode', 'host.audit.retention']),
+    );
     const r = await api('/api/v1/compliance?node=web1');
     expect(r.status).toBe(200);
     expect(r.json.total).toBe(1);
     const t = r.json.targets[0];
-    expect(t).toMatchObject({ target: 'web1', kind: 'host', site: 'town', zone: 'extranet', grade: 3, score: want.score.ratio, counts: { passed: want.score.passed, failed: want.score.failed, unknown: want.score.unknown } });
+    expect(t).toMatchObject({
+      target: 'web1',
+      kind: 'host',
+      site: 'town',
+      zone: 'extranet',
+      grade: 3,
+      score: want.score.ratio,
+      counts: { passed: want.score.passed, failed: want.score.failed, unknown: want.score.unknown },
+    });
     expect(t.pack.version).toBe(loadPack(3).version);
     expect(t.failing.map((f: { check: string }) => f.check)).toEqual(failing);
     const uid0 = t.failing.find((f: { check: string }) => f.check === 'host.ident.uid0');
@@ -137,7 +167,8 @@ describe('MLPS component in the collector', () => {
   });
 
   it('viewer is refused the compliance routes', async () => {
-    for (const p of ['/api/v1/compliance', '/api/v1/compliance/web1', '/api/v1/compliance/report?format=md', '/api/v1/compliance/exceptions']) expect([p, (await api(p, { role: 'viewer' })).status]).toEqual([p, 403]);
+    for (const p of ['/api/v1/compliance', '/api/v1/compliance/web1', '/api/v1/compliance/report?format=md', '/api/v1/compliance/exceptions'])
+      expect([p, (await api(p, { role: 'viewer' })).status]).toEqual([p, 403]);
   });
 
   it('pass → fail raises MlpsCheckFailed, fail → pass resolves it; history records both', async () => {
@@ -146,7 +177,15 @@ describe('MLPS component in the collector', () => {
     await post(weak);
     const firing = await mlpsAlerts('firing');
     const uid0 = firing.find((a) => a.labels.check === 'host.ident.uid0');
-    expect(uid0?.labels).toEqual({ alertname: 'MlpsCheckFailed', category: 'mlps', severity: 'warning', node: 'web1', check: 'host.ident.uid0', clause: '8.1.4.1 a', grade: '3' });
+    expect(uid0?.labels).toEqual({
+      alertname: 'MlpsCheckFailed',
+      category: 'mlps',
+      severity: 'warning',
+      node: 'web1',
+      check: 'host.ident.uid0',
+      clause: '8.1.4.1 a',
+      grade: '3',
+    });
     expect(uid0?.annotations.summary_zh).toContain('等保');
     expect(uid0?.annotations.description).toContain('toor');
     const h = await api(`/api/v1/compliance/web1/history/${encodeURIComponent('host.ident.uid0')}`);
@@ -159,10 +198,18 @@ describe('MLPS component in the collector', () => {
   it('exceptions: bad input 400, create and delete audited, shown in the report, an exception resolves a firing alert', async () => {
     await post(weak); // uid0 fails again: firing
     expect((await mlpsAlerts('firing')).map((a) => a.labels.check)).toContain('host.ident.uid0');
-    const bad = await api('/api/v1/compliance/exceptions', { method: 'POST', body: { target: 'web1', check: 'host.ident.uid0', until: 'tomorrow', reason: 'x' } });
+    const bad = await api('/api/v1/compliance/exceptions', {
+      method: 'POST',
+      body: { target: 'web1', check: 'host.ident.uid0', until: 'tomorrow', reason: 'x' },
+    });
     expect([bad.status, bad.json.error, bad.json.message]).toEqual([400, 'bad_request', 'until: expected a date YYYY-MM-DD']);
-    expect((await api('/api/v1/compliance/exceptions', { method: 'POST', body: { target: 'web1', check: 'no.such', until: '2099-01-01', reason: 'x' } })).status).toBe(400);
-    const ok = await api('/api/v1/compliance/exceptions', { method: 'POST', body: { target: 'web1', check: 'host.ident.uid0', until: '2099-01-01', reason: '整改中：toor 账户待删除' } });
+    expect(
+      (await api('/api/v1/compliance/exceptions', { method: 'POST', body: { target: 'web1', check: 'no.such', until: '2099-01-01', reason: 'x' } })).status,
+    ).toBe(400);
+    const ok = await api('/api/v1/compliance/exceptions', {
+      method: 'POST',
+      body: { target: 'web1', check: 'host.ident.uid0', until: '2099-01-01', reason: '整改中：toor 账户待删除' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.json.exception).toMatchObject({ id: 'web1~host.ident.uid0', by: 't-security' });
     expect((await mlpsAlerts('firing')).map((a) => a.labels.check)).not.toContain('host.ident.uid0');
@@ -186,7 +233,10 @@ describe('MLPS component in the collector', () => {
     expect(html.text).toContain('web1');
     expect(html.text).toContain('8.1.4.1');
     expect((await api('/api/v1/compliance/report?format=csv')).type).toBe('text/csv; charset=utf-8');
-    expect((await api('/api/v1/compliance/report?format=json')).json.targets.map((t: { target: { id: string } }) => t.target.id).sort()).toEqual(['collector', 'web1']);
+    expect((await api('/api/v1/compliance/report?format=json')).json.targets.map((t: { target: { id: string } }) => t.target.id).sort()).toEqual([
+      'collector',
+      'web1',
+    ]);
     expect((await api('/api/v1/compliance/report?format=json&node=web1')).json.targets.map((t: { target: { id: string } }) => t.target.id)).toEqual(['web1']);
     expect((await api('/api/v1/compliance/report?format=docx')).status).toBe(400);
     const pdf = await api('/api/v1/compliance/report?format=pdf&node=web1');
@@ -217,9 +267,16 @@ describe('MLPS component in the collector', () => {
     const r = await api(`/api/v1/compliance/${encodeURIComponent('web1/core-sw1')}`);
     expect(r.status).toBe(200);
     expect(r.json.evaluation.target).toEqual({ id: 'web1/core-sw1', kind: 'network_device', zone: 'extranet', site: 'town' });
-    expect(Object.fromEntries(r.json.evaluation.results.map((x: { check: string; status: string }) => [x.check, x.status]))).toEqual({ 'device.snmp.default-community': 'fail', 'device.snmp.no-v1v2c': 'fail', 'device.snmp.v3-auth': 'fail', 'device.snmp.v3-priv': 'fail' });
+    expect(Object.fromEntries(r.json.evaluation.results.map((x: { check: string; status: string }) => [x.check, x.status]))).toEqual({
+      'device.snmp.default-community': 'fail',
+      'device.snmp.no-v1v2c': 'fail',
+      'device.snmp.v3-auth': 'fail',
+      'device.snmp.v3-priv': 'fail',
+    });
     expect((await api('/api/v1/compliance?node=web1')).json.targets.map((t: { target: string }) => t.target)).toEqual(['web1', 'web1/core-sw1']);
-    expect((await api('/metrics', { role: 'admin' })).text).toContain('xunjian_mlps_check_status{node="web1/core-sw1",grade="3",check="device.snmp.v3-auth",clause="8.1.2.2 a"} 0');
+    expect((await api('/metrics', { role: 'admin' })).text).toContain(
+      'xunjian_mlps_check_status{node="web1/core-sw1",grade="3",check="device.snmp.v3-auth",clause="8.1.2.2 a"} 0',
+    );
   });
 
   it('xunjian report mlps --collector fetches the report (token from --token-file or XUNJIAN_API_TOKEN, never printed)', async () => {
@@ -228,7 +285,12 @@ describe('MLPS component in the collector', () => {
     writeFileSync(tf, `${tok.security}\n`, { mode: 0o600 });
     const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((ok) => {
-        execFile(process.execPath, [BIN, 'report', 'mlps', '--collector', base, ...args], { env: { ...process.env, XUNJIAN_API_TOKEN: '', ...env }, encoding: 'utf8' }, (err, stdout, stderr) => ok({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+        execFile(
+          process.execPath,
+          [BIN, 'report', 'mlps', '--collector', base, ...args],
+          { env: { ...process.env, XUNJIAN_API_TOKEN: '', ...env }, encoding: 'utf8' },
+          (err, stdout, stderr) => ok({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
       });
     const md = await run(['--token-file', tf, '--node', 'web1', '--format', 'md']);
     expect([md.code, md.stderr]).toEqual([0, '']);
@@ -238,10 +300,16 @@ describe('MLPS component in the collector', () => {
     expect(csv.code).toBe(0);
     expect(execFileSync('head', ['-1', out], { encoding: 'utf8' })).toMatch(/^target,kind,zone,site,grade,clause/);
     const denied = await run(['--format', 'md'], { XUNJIAN_API_TOKEN: tok.viewer! });
-    expect([denied.code, denied.stderr.trim()]).toEqual([1, 'xunjian report mlps: 403 forbidden: this route needs role security or higher; the token has viewer']);
+    expect([denied.code, denied.stderr.trim()]).toEqual([
+      1,
+      'xunjian report mlps: 403 forbidden: this route needs role security or higher; the token has viewer',
+    ]);
     expect(denied.stderr).not.toContain(tok.viewer!);
     const none = await run(['--format', 'md']);
-    expect([none.code, none.stderr.trim()]).toEqual([2, 'xunjian report mlps: an API token of role security is needed: --token-file FILE or XUNJIAN_API_TOKEN']);
+    expect([none.code, none.stderr.trim()]).toEqual([
+      2,
+      'xunjian report mlps: an API token of role security is needed: --token-file FILE or XUNJIAN_API_TOKEN',
+    ]);
   }, 60_000);
 
   it('a restart on the same data dir keeps results and firing alerts without re-firing', async () => {
@@ -258,18 +326,34 @@ describe('MLPS component in the collector', () => {
     // the restarted component re-sends what still fires (same startsAt), and raises nothing new
     expect(Number(sent.exec((await api('/metrics', { role: 'admin' })).text)?.[1])).toBe(before.length);
     expect(after.map((a) => [a.labels.check, a.startsAt]).sort()).toEqual(before.map((a) => [a.labels.check, a.startsAt]).sort());
-    expect((await api(`/api/v1/compliance/web1/history/host.ident.uid0`)).json.history.map((x: { status: string }) => x.status)).toEqual(['fail', 'pass', 'fail', 'pass', 'fail']);
+    expect((await api(`/api/v1/compliance/web1/history/host.ident.uid0`)).json.history.map((x: { status: string }) => x.status)).toEqual([
+      'fail',
+      'pass',
+      'fail',
+      'pass',
+      'fail',
+    ]);
   });
 
   it('reload: the collector re-evaluated with the new config (a regression alerts); a bad rulesDir is refused', async () => {
-    expect((await api('/api/v1/compliance/collector')).json.evaluation.results.find((r: { check: string }) => r.check === 'collector.audit.central-retention').status).toBe('pass');
+    expect(
+      (await api('/api/v1/compliance/collector')).json.evaluation.results.find((r: { check: string }) => r.check === 'collector.audit.central-retention')
+        .status,
+    ).toBe('pass');
     next = { ...cfg, retention: { ...cfg.retention, auditDays: 30 } };
     expect((await api('/api/v1/-/reload', { role: 'admin', method: 'POST' })).status).toBe(200);
-    const r = (await api('/api/v1/compliance/collector')).json.evaluation.results.find((x: { check: string }) => x.check === 'collector.audit.central-retention');
+    const r = (await api('/api/v1/compliance/collector')).json.evaluation.results.find(
+      (x: { check: string }) => x.check === 'collector.audit.central-retention',
+    );
     expect(r.status).toBe('fail');
     expect(JSON.stringify(r.evidence)).toContain('audit log: 30 days');
     // both checks that read the audit retention regress
-    expect((await mlpsAlerts('firing')).filter((a) => a.labels.node === 'collector').map((a) => [a.labels.check, a.labels.clause]).sort()).toEqual([
+    expect(
+      (await mlpsAlerts('firing'))
+        .filter((a) => a.labels.node === 'collector')
+        .map((a) => [a.labels.check, a.labels.clause])
+        .sort(),
+    ).toEqual([
       ['collector.audit.auditor-role', '8.1.5.2 a'],
       ['collector.audit.central-retention', '8.1.5.4 d'],
     ]);
@@ -289,7 +373,10 @@ describe('MLPS component in the collector', () => {
     expect(t.counts).toMatchObject({ passed: 0, failed: 0 });
     expect(t.score).toBeNull();
     const e = (await api('/api/v1/compliance/web1')).json.evaluation;
-    expect(e.results.find((r: { check: string }) => r.check === 'host.ident.uid0')).toMatchObject({ status: 'unknown', reason: expect.stringContaining('is stale') });
+    expect(e.results.find((r: { check: string }) => r.check === 'host.ident.uid0')).toMatchObject({
+      status: 'unknown',
+      reason: expect.stringContaining('is stale'),
+    });
     expect((await mlpsAlerts('firing')).filter((a) => a.labels.node === 'web1')).toEqual([]);
   });
 });

@@ -90,7 +90,9 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
   let loaded: Loaded | undefined;
   const engine = new MlpsEngine({ packs: {}, now: () => new Date(ctx.now()) });
   const store = new MlpsStore(ctx.db);
-  migrate(ctx.db, 'mlps_alerts', ['CREATE TABLE mlps_alerts (node TEXT NOT NULL, check_id TEXT NOT NULL, starts_at INTEGER NOT NULL, labels TEXT NOT NULL, annotations TEXT NOT NULL, PRIMARY KEY (node, check_id))']);
+  migrate(ctx.db, 'mlps_alerts', [
+    'CREATE TABLE mlps_alerts (node TEXT NOT NULL, check_id TEXT NOT NULL, starts_at INTEGER NOT NULL, labels TEXT NOT NULL, annotations TEXT NOT NULL, PRIMARY KEY (node, check_id))',
+  ]);
   const q = {
     add: ctx.db.prepare('INSERT OR REPLACE INTO mlps_alerts (node, check_id, starts_at, labels, annotations) VALUES (?, ?, ?, ?, ?)'),
     del: ctx.db.prepare('DELETE FROM mlps_alerts WHERE node = ? AND check_id = ?'),
@@ -109,9 +111,19 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
 
   function alertOf(e: TargetEvaluation, r: CheckResult): { labels: Record<string, string>; annotations: Record<string, string> } {
     const c = loaded?.packs[e.grade].checks.find((x) => x.id === r.check);
-    const evidence = r.evidence.map((x) => `${x.fact} = ${x.value}${x.source ? ` (${x.source}${x.line !== undefined ? `:${x.line}` : ''}${x.excerpt ? `: ${x.excerpt}` : ''})` : ''}`).join('; ');
+    const evidence = r.evidence
+      .map((x) => `${x.fact} = ${x.value}${x.source ? ` (${x.source}${x.line !== undefined ? `:${x.line}` : ''}${x.excerpt ? `: ${x.excerpt}` : ''})` : ''}`)
+      .join('; ');
     return {
-      labels: { alertname: 'MlpsCheckFailed', category: 'mlps', severity: 'warning', node: e.target.id, check: r.check, clause: r.clause, grade: String(e.grade) },
+      labels: {
+        alertname: 'MlpsCheckFailed',
+        category: 'mlps',
+        severity: 'warning',
+        node: e.target.id,
+        check: r.check,
+        clause: r.clause,
+        grade: String(e.grade),
+      },
       annotations: {
         summary: `MLPS check ${r.check} (${r.clause}) fails on ${e.target.id}: ${c?.title.en ?? r.check}`,
         summary_zh: `等保检查项 ${r.check}（${r.clause}）在 ${e.target.id} 上不符合：${c?.title.zh ?? r.check}`,
@@ -122,7 +134,12 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     };
   }
 
-  const out = (f: Firing, now: number, resolved: boolean): OutgoingAlert => ({ labels: f.labels, annotations: f.annotations, startsAt: f.startsAt, endsAt: resolved ? now : now + 4 * RESEND_MS });
+  const out = (f: Firing, now: number, resolved: boolean): OutgoingAlert => ({
+    labels: f.labels,
+    annotations: f.annotations,
+    startsAt: f.startsAt,
+    endsAt: resolved ? now : now + 4 * RESEND_MS,
+  });
 
   function send(alerts: OutgoingAlert[]): void {
     if (!alerts.length) return;
@@ -159,7 +176,11 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     return out(f, now, true);
   }
 
-  function evaluate(j: { id: string; kind: TargetKind; grade: Grade; zone?: string; site?: string }, facts: Record<string, Fact>, collectedAt: string | null): void {
+  function evaluate(
+    j: { id: string; kind: TargetKind; grade: Grade; zone?: string; site?: string },
+    facts: Record<string, Fact>,
+    collectedAt: string | null,
+  ): void {
     const t0 = performance.now();
     try {
       const { evaluation } = engine.evaluateNode(j.id, facts, { grade: j.grade, kind: j.kind, zone: j.zone, site: j.site, collectedAt });
@@ -231,7 +252,14 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
         else if (g.group.startsWith(DEVICE_GROUP_PREFIX)) {
           const target = g.group.slice(DEVICE_GROUP_PREFIX.length);
           const d = devs.find((x) => x.node === n.id && x.target === target);
-          evaluateGroup({ id: `${n.id}/${target}`, kind: 'network_device', grade: gradeOf(d?.grade ?? n.grade), zone: d?.zone ?? n.zone, site: d?.site ?? n.site, group: g });
+          evaluateGroup({
+            id: `${n.id}/${target}`,
+            kind: 'network_device',
+            grade: gradeOf(d?.grade ?? n.grade),
+            zone: d?.zone ?? n.zone,
+            site: d?.site ?? n.site,
+            group: g,
+          });
         }
       }
     }
@@ -266,7 +294,10 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
   }
 
   function startTimers(): void {
-    timers = [setInterval(() => void refreshRuleCount().then(() => evaluateAll()), cfg.evaluateIntervalMinutes * 60_000), setInterval(resendTick, RESEND_MS / 4)];
+    timers = [
+      setInterval(() => void refreshRuleCount().then(() => evaluateAll()), cfg.evaluateIntervalMinutes * 60_000),
+      setInterval(resendTick, RESEND_MS / 4),
+    ];
     for (const t of timers) t.unref();
   }
   function stopTimers(): void {
@@ -310,16 +341,27 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
       evaluatedAt: e.evaluatedAt,
       score: e.score.ratio,
       counts: { passed: e.score.passed, failed: e.score.failed, unknown: e.score.unknown, notApplicable: e.score.notApplicable, manual: e.score.manual },
-      failing: e.results.filter((r) => r.status === 'fail').map((r) => ({ check: r.check, clause: r.clause, evidence: r.evidence, collectedAt: r.collectedAt, exception: ex.find((x) => x.check === r.check) ?? null })),
+      failing: e.results
+        .filter((r) => r.status === 'fail')
+        .map((r) => ({
+          check: r.check,
+          clause: r.clause,
+          evidence: r.evidence,
+          collectedAt: r.collectedAt,
+          exception: ex.find((x) => x.check === r.check) ?? null,
+        })),
     };
   }
 
   function list(req: ApiRequest): ApiResponse {
     const status = req.query.get('status');
-    if (status !== null && !['pass', 'fail', 'unknown'].includes(status)) throw new HttpError(400, 'bad_request', 'status: expected pass (no failing check), fail (a failing check) or unknown (an unknown check)');
+    if (status !== null && !['pass', 'fail', 'unknown'].includes(status))
+      throw new HttpError(400, 'bad_request', 'status: expected pass (no failing check), fail (a failing check) or unknown (an unknown check)');
     const page = positive(req.query, 'page', 1, 1_000_000);
     const pageSize = positive(req.query, 'pageSize', 100, 1000);
-    const all = evaluations(req.query).filter((e) => status === null || (status === 'fail' ? e.score.failed > 0 : status === 'unknown' ? e.score.unknown > 0 : e.score.failed === 0));
+    const all = evaluations(req.query).filter(
+      (e) => status === null || (status === 'fail' ? e.score.failed > 0 : status === 'unknown' ? e.score.unknown > 0 : e.score.failed === 0),
+    );
     return json({ total: all.length, page, pageSize, targets: all.slice((page - 1) * pageSize, page * pageSize).map(summary) });
   }
 
@@ -332,15 +374,30 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
   function createException(req: ApiRequest): ApiResponse {
     const b = req.body as Record<string, unknown> | undefined;
     if (!b || typeof b !== 'object' || Array.isArray(b)) throw new HttpError(400, 'bad_request', 'expected a JSON object {target, check, until, reason}');
-    for (const k of ['target', 'check', 'until', 'reason'] as const) if (typeof b[k] !== 'string' || !(b[k] as string).trim()) throw new HttpError(400, 'bad_request', `${k}: expected a non-empty string`);
-    const x = { target: b.target as string, check: b.check as string, until: b.until as string, reason: b.reason as string, by: req.actor?.name ?? 'anonymous' };
+    for (const k of ['target', 'check', 'until', 'reason'] as const)
+      if (typeof b[k] !== 'string' || !(b[k] as string).trim()) throw new HttpError(400, 'bad_request', `${k}: expected a non-empty string`);
+    const x = {
+      target: b.target as string,
+      check: b.check as string,
+      until: b.until as string,
+      reason: b.reason as string,
+      by: req.actor?.name ?? 'anonymous',
+    };
     if (!/^\d{4}-\d{2}-\d{2}$/.test(x.until) || Number.isNaN(Date.parse(x.until))) throw new HttpError(400, 'bad_request', 'until: expected a date YYYY-MM-DD');
     if (x.until < iso(ctx.now()).slice(0, 10)) throw new HttpError(400, 'bad_request', 'until: expected today or a later date');
     const e = engine.get(x.target);
     if (!e) throw new HttpError(400, 'bad_request', `target: no MLPS evaluation of '${x.target}'`);
-    if (!e.results.some((r) => r.check === x.check)) throw new HttpError(400, 'bad_request', `check: '${x.check}' is not a check of ${x.target}'s level ${e.grade} pack`);
+    if (!e.results.some((r) => r.check === x.check))
+      throw new HttpError(400, 'bad_request', `check: '${x.check}' is not a check of ${x.target}'s level ${e.grade} pack`);
     store.setException(x, new Date(ctx.now()));
-    ctx.audit.record({ actor: x.by, remote: req.remote, action: 'mlps_exception.create', target: `${x.target} ${x.check}`, outcome: 'success', detail: { until: x.until, reason: x.reason } });
+    ctx.audit.record({
+      actor: x.by,
+      remote: req.remote,
+      action: 'mlps_exception.create',
+      target: `${x.target} ${x.check}`,
+      outcome: 'success',
+      detail: { until: x.until, reason: x.reason },
+    });
     resendTick();
     return json({ exception: { id: exceptionId(x.target, x.check), ...x } }, 201);
   }
@@ -349,7 +406,13 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     const id = req.params.id ?? '';
     const [target, check] = parseExceptionId(id);
     if (!store.removeException(target, check)) throw new HttpError(404, 'not_found', `no MLPS exception '${id}'`);
-    ctx.audit.record({ actor: req.actor?.name ?? 'anonymous', remote: req.remote, action: 'mlps_exception.delete', target: `${target} ${check}`, outcome: 'success' });
+    ctx.audit.record({
+      actor: req.actor?.name ?? 'anonymous',
+      remote: req.remote,
+      action: 'mlps_exception.delete',
+      target: `${target} ${check}`,
+      outcome: 'success',
+    });
     return json({ deleted: id });
   }
 
@@ -363,7 +426,12 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
     const grade = gradeOf(Math.max(2, ...evals.map((e) => e.grade)));
     const meta: ReportMeta = { lang, generatedAt: iso(ctx.now()), ...packInfo(loaded.packs[grade]), exceptions: store.exceptions(iso(ctx.now()).slice(0, 10)) };
     if (format === 'pdf') return { status: 200, body: Buffer.from(await htmlToPdf(renderReport('html', evals, meta))), contentType: 'application/pdf' };
-    const types: Record<ReportFormat, string> = { html: 'text/html; charset=utf-8', md: 'text/markdown; charset=utf-8', csv: 'text/csv; charset=utf-8', json: 'application/json; charset=utf-8' };
+    const types: Record<ReportFormat, string> = {
+      html: 'text/html; charset=utf-8',
+      md: 'text/markdown; charset=utf-8',
+      csv: 'text/csv; charset=utf-8',
+      json: 'application/json; charset=utf-8',
+    };
     return { status: 200, body: renderReport(format as ReportFormat, evals, meta), contentType: types[format as ReportFormat] };
   }
 
@@ -378,7 +446,15 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
       await refreshRuleCount();
       engine.reload(loaded);
       const now = ctx.now();
-      for (const r of q.all.all()) firing.set(key(r.node, r.check_id), { node: r.node, check: r.check_id, startsAt: r.starts_at, lastSent: now - RESEND_MS, labels: JSON.parse(r.labels), annotations: JSON.parse(r.annotations) });
+      for (const r of q.all.all())
+        firing.set(key(r.node, r.check_id), {
+          node: r.node,
+          check: r.check_id,
+          startsAt: r.starts_at,
+          lastSent: now - RESEND_MS,
+          labels: JSON.parse(r.labels),
+          annotations: JSON.parse(r.annotations),
+        });
       evaluateAll();
       resendTick();
       startTimers();
@@ -403,7 +479,12 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
       const l = loadMlps(nc); // throws: the packs in force stay
       await refreshRuleCount();
       const wasRunning = running;
-      const same = loaded && JSON.stringify(loaded.params) === JSON.stringify(l.params) && loaded.packs[2].version === l.packs[2].version && loaded.packs[3].version === l.packs[3].version && nc.rulesDir === before.rulesDir;
+      const same =
+        loaded &&
+        JSON.stringify(loaded.params) === JSON.stringify(l.params) &&
+        loaded.packs[2].version === l.packs[2].version &&
+        loaded.packs[3].version === l.packs[3].version &&
+        nc.rulesDir === before.rulesDir;
       loaded = l;
       cfg = nc;
       engine.reload(l);
@@ -432,17 +513,28 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
       return [
         { method: 'GET', path: '/api/v1/compliance', access: 'security', handler: list },
         { method: 'GET', path: '/api/v1/compliance/report', access: 'security', handler: report },
-        { method: 'GET', path: '/api/v1/compliance/exceptions', access: 'security', handler: () => json({ exceptions: store.exceptions(iso(ctx.now()).slice(0, 10)).map((x) => ({ id: exceptionId(x.target, x.check), ...x })) }) },
+        {
+          method: 'GET',
+          path: '/api/v1/compliance/exceptions',
+          access: 'security',
+          handler: () => json({ exceptions: store.exceptions(iso(ctx.now()).slice(0, 10)).map((x) => ({ id: exceptionId(x.target, x.check), ...x })) }),
+        },
         { method: 'POST', path: '/api/v1/compliance/exceptions', access: 'security', handler: createException },
         { method: 'DELETE', path: '/api/v1/compliance/exceptions/:id', access: 'security', handler: deleteException },
-        { method: 'GET', path: '/api/v1/compliance/:target', access: 'security', handler: (req) => json({ evaluation: one(req), stored: store.results(one(req).target.id) }) },
+        {
+          method: 'GET',
+          path: '/api/v1/compliance/:target',
+          access: 'security',
+          handler: (req) => json({ evaluation: one(req), stored: store.results(one(req).target.id) }),
+        },
         {
           method: 'GET',
           path: '/api/v1/compliance/:target/history/:check',
           access: 'security',
           handler: (req) => {
             const e = one(req);
-            if (!e.results.some((r) => r.check === req.params.check)) throw new HttpError(404, 'not_found', `no check '${req.params.check}' in ${e.target.id}'s evaluation`);
+            if (!e.results.some((r) => r.check === req.params.check))
+              throw new HttpError(404, 'not_found', `no check '${req.params.check}' in ${e.target.id}'s evaluation`);
             return json({ target: e.target.id, check: req.params.check, history: store.history(e.target.id, req.params.check ?? '') });
           },
         },
@@ -456,7 +548,8 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
       s += `xunjian_mlps_evaluation_errors_total ${metrics.errors}\n`;
       s += '# HELP xunjian_mlps_evaluation_seconds_total Time spent evaluating MLPS targets.\n# TYPE xunjian_mlps_evaluation_seconds_total counter\n';
       s += `xunjian_mlps_evaluation_seconds_total ${metrics.seconds}\n`;
-      s += '# HELP xunjian_mlps_alerts_sent_total MLPS alerts (firing and resolved) sent to the alert pipeline.\n# TYPE xunjian_mlps_alerts_sent_total counter\n';
+      s +=
+        '# HELP xunjian_mlps_alerts_sent_total MLPS alerts (firing and resolved) sent to the alert pipeline.\n# TYPE xunjian_mlps_alerts_sent_total counter\n';
       s += `xunjian_mlps_alerts_sent_total ${metrics.alertsSent}\n`;
       s += '# HELP xunjian_mlps_alerts_firing MLPS checks alerting (pass → fail, no exception).\n# TYPE xunjian_mlps_alerts_firing gauge\n';
       s += `xunjian_mlps_alerts_firing ${firing.size}\n`;

@@ -61,7 +61,8 @@ export function regressionsOf(node: string, before: TargetEvaluation, now: Targe
   const prev = aligned ? undefined : new Map(a.map((r) => [r.check, r.status]));
   for (let i = 0; i < b.length; i++) {
     const r = b[i]!;
-    if (r.status === 'fail' && (prev ? prev.get(r.check) : a[i]!.status) === 'pass') out.push({ node, grade: now.grade, check: r.check, clause: r.clause, at: now.evaluatedAt, result: r });
+    if (r.status === 'fail' && (prev ? prev.get(r.check) : a[i]!.status) === 'pass')
+      out.push({ node, grade: now.grade, check: r.check, clause: r.clause, at: now.evaluatedAt, result: r });
   }
   return out;
 }
@@ -96,7 +97,15 @@ export class MlpsEngine {
   evaluateNode(nodeId: string, facts: Record<string, Fact>, meta: NodeMeta): { evaluation: TargetEvaluation; regressions: Regression[] } {
     const pack = this.packs[meta.grade];
     if (!pack) throw new Error(`no MLPS pack loaded for level ${meta.grade}`);
-    const target = { id: nodeId, kind: meta.kind ?? 'host', zone: meta.zone, site: meta.site, facts, collectedAt: meta.collectedAt, factCollectedAt: meta.factCollectedAt };
+    const target = {
+      id: nodeId,
+      kind: meta.kind ?? 'host',
+      zone: meta.zone,
+      site: meta.site,
+      facts,
+      collectedAt: meta.collectedAt,
+      factCollectedAt: meta.factCollectedAt,
+    };
     const evaluation = evaluateTarget(pack, target, { params: resolveParams(pack, this.params, target), now: this.now() });
     const before = this.latest.get(nodeId)?.evaluation;
     const regressions = before && before.grade === evaluation.grade ? regressionsOf(nodeId, before, evaluation) : [];

@@ -121,7 +121,12 @@ function cached(id: string, f: Fact): FactDerived {
     const value = f.status === 'ok' ? short(f.value) : 'unknown';
     const items: EvidenceItem[] = [];
     if (!f.evidence.length) items.push(f.reason ? { fact: id, value, excerpt: f.reason } : { fact: id, value });
-    for (const e of f.evidence) items.push(e.line !== undefined ? { fact: id, value, source: e.source, line: e.line, excerpt: e.excerpt } : { fact: id, value, source: e.source, excerpt: e.excerpt });
+    for (const e of f.evidence)
+      items.push(
+        e.line !== undefined
+          ? { fact: id, value, source: e.source, line: e.line, excerpt: e.excerpt }
+          : { fact: id, value, source: e.source, excerpt: e.excerpt },
+      );
     d = { id, items, stripped: f.status === 'ok' ? stripNulls(f.value) : null };
     DERIVED.set(f, d);
   }
@@ -130,13 +135,19 @@ function cached(id: string, f: Fact): FactDerived {
 
 function factInfo(id: string, target: Target, o: EvaluateOptions, maxAgeMs: number, parse: (at: string) => number): FactInfo {
   const f = target.facts[id];
-  if (!f) return { items: [{ fact: id, value: 'missing' }], problem: `fact ${id} was not reported (an agent older than this fact, or a collection that did not produce it)`, t: Number.NaN };
+  if (!f)
+    return {
+      items: [{ fact: id, value: 'missing' }],
+      problem: `fact ${id} was not reported (an agent older than this fact, or a collection that did not produce it)`,
+      t: Number.NaN,
+    };
   const { items } = cached(id, f);
   if (f.status !== 'ok') return { items, problem: `fact ${id} is unknown: ${f.reason ?? 'no reason given'}`, t: Number.NaN };
   const at = target.factCollectedAt?.[id] ?? target.collectedAt ?? null;
   const t = at ? parse(at) : Number.NaN;
   if (Number.isNaN(t)) return { items, problem: `fact ${id} has no collection time`, t };
-  if (o.now.getTime() - t > maxAgeMs) return { items, problem: `fact ${id} is stale: collected ${at}, more than ${o.params.maxFactAgeHours} h before ${o.now.toISOString()}`, t };
+  if (o.now.getTime() - t > maxAgeMs)
+    return { items, problem: `fact ${id} is stale: collected ${at}, more than ${o.params.maxFactAgeHours} h before ${o.now.toISOString()}`, t };
   return { items, t };
 }
 
@@ -218,13 +229,24 @@ export function evaluateCheck(check: Check, st: TargetState): CheckResult {
   const collectedAt = st.iso(oldest);
   if (reason) return { check: check.id, clause: check.clause, status: 'unknown', reason, evidence, collectedAt };
   try {
-    if (check.compiled.when && check.compiled.when(st.ctx) !== true) return { check: check.id, clause: check.clause, status: 'not_applicable', reason: `not applicable: ${check.when}`, evidence, collectedAt };
+    if (check.compiled.when && check.compiled.when(st.ctx) !== true)
+      return { check: check.id, clause: check.clause, status: 'not_applicable', reason: `not applicable: ${check.when}`, evidence, collectedAt };
     const ok = check.compiled.condition(st.ctx);
     if (ok === true) return { check: check.id, clause: check.clause, status: 'pass', evidence, collectedAt };
-    if (ok === false) return check.onFalse === 'manual' ? { check: check.id, clause: check.clause, status: 'manual', reason: 'not found automatically: verify by hand (see guidance)', evidence, collectedAt } : { check: check.id, clause: check.clause, status: 'fail', evidence, collectedAt };
+    if (ok === false)
+      return check.onFalse === 'manual'
+        ? { check: check.id, clause: check.clause, status: 'manual', reason: 'not found automatically: verify by hand (see guidance)', evidence, collectedAt }
+        : { check: check.id, clause: check.clause, status: 'fail', evidence, collectedAt };
     return { check: check.id, clause: check.clause, status: 'unknown', reason: `condition returned ${short(ok)}, not a boolean`, evidence, collectedAt };
   } catch (err) {
-    return { check: check.id, clause: check.clause, status: 'unknown', reason: `evaluation error: ${String((err as Error).message ?? err).split('\n')[0]}`, evidence, collectedAt };
+    return {
+      check: check.id,
+      clause: check.clause,
+      status: 'unknown',
+      reason: `evaluation error: ${String((err as Error).message ?? err).split('\n')[0]}`,
+      evidence,
+      collectedAt,
+    };
   }
 }
 
@@ -259,7 +281,11 @@ function clauseParts(clause: string): { section: string; family: string } {
 }
 
 /** Scores of a list of results: overall, per family (`8.1.4`) and per section (`8.1.4.1`). */
-export function scoreResults(results: readonly { clause: string; status: Status }[]): { score: Score; byFamily: Record<string, Score>; bySection: Record<string, Score> } {
+export function scoreResults(results: readonly { clause: string; status: Status }[]): {
+  score: Score;
+  byFamily: Record<string, Score>;
+  bySection: Record<string, Score>;
+} {
   const score = emptyScore();
   const byFamily: Record<string, Score> = {};
   const bySection: Record<string, Score> = {};
@@ -309,7 +335,14 @@ export function evaluateTarget(pack: Pack, target: Target, o: EvaluateOptions): 
 
 /** The manual items of a pack (no automated check covers them) as results, with their guidance as reason. */
 export function manualResults(pack: Pack, lang: 'zh-CN' | 'en' = 'zh-CN'): CheckResult[] {
-  return pack.manual.map((i) => ({ check: `manual.${i.clause.replace(' ', '.')}`, clause: i.clause, status: 'manual', reason: lang === 'en' ? i.guidance.en : i.guidance.zh, evidence: [], collectedAt: null }));
+  return pack.manual.map((i) => ({
+    check: `manual.${i.clause.replace(' ', '.')}`,
+    clause: i.clause,
+    status: 'manual',
+    reason: lang === 'en' ? i.guidance.en : i.guidance.zh,
+    evidence: [],
+    collectedAt: null,
+  }));
 }
 
 // ------------------------------------------------------------------------------------ facts of devices

@@ -22,7 +22,10 @@ beforeAll(async () => {
 const host = (n: Name, extra: Partial<Target> = {}): Target => ({ id: n, kind: 'host', facts: facts[n].facts, collectedAt: facts[n].collectedAt, ...extra });
 const evalHost = (n: Name, grade: Grade, o: { params?: Record<string, unknown>; now?: Date; target?: Partial<Target> } = {}) => {
   const t = host(n, o.target);
-  return evaluateTarget(packs[grade], t, { params: { ...resolveParams(packs[grade], NO_OVERRIDES, t), ...o.params }, now: o.now ?? new Date(facts[n].collectedAt) });
+  return evaluateTarget(packs[grade], t, {
+    params: { ...resolveParams(packs[grade], NO_OVERRIDES, t), ...o.params },
+    now: o.now ?? new Date(facts[n].collectedAt),
+  });
 };
 const statusOf = (n: Name, grade: Grade, check: string, o?: Parameters<typeof evalHost>[2]) => {
   const r = evalHost(n, grade, o).results.find((x) => x.check === check);
@@ -98,15 +101,38 @@ const EXPECTED: [string, string][] = [
   // 8.1.4.9 / 7.1.4.8
   ['host.backup.job', 'M M P M'], // no job found proves nothing: manual
 ];
-const LEVEL3_ONLY = new Set(['host.ident.two-factor', 'host.access.apparmor', 'host.access.selinux', 'host.audit.protected', 'host.intrusion.detection', 'host.crypto.ssh-confidentiality']);
+const LEVEL3_ONLY = new Set([
+  'host.ident.two-factor',
+  'host.access.apparmor',
+  'host.access.selinux',
+  'host.audit.protected',
+  'host.intrusion.detection',
+  'host.crypto.ssh-confidentiality',
+]);
 
 describe('fixtures against the packs: every check', () => {
   it('the table names every host check of each pack, and nothing else', () => {
-    expect(packs[3].checks.filter((c) => c.appliesTo === 'host').map((c) => c.id).sort()).toEqual(EXPECTED.map(([c]) => c).sort());
-    expect(packs[2].checks.filter((c) => c.appliesTo === 'host').map((c) => c.id).sort()).toEqual(EXPECTED.map(([c]) => c).filter((c) => !LEVEL3_ONLY.has(c)).sort());
+    expect(
+      packs[3].checks
+        .filter((c) => c.appliesTo === 'host')
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(EXPECTED.map(([c]) => c).sort());
+    expect(
+      packs[2].checks
+        .filter((c) => c.appliesTo === 'host')
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual(
+      EXPECTED.map(([c]) => c)
+        .filter((c) => !LEVEL3_ONLY.has(c))
+        .sort(),
+    );
   });
   for (const grade of [3, 2] as const) {
-    const rows = EXPECTED.filter(([c]) => grade === 3 || !LEVEL3_ONLY.has(c)).flatMap(([check, outcome]) => FIXTURES.map((n, i) => [n, check, S[outcome.split(' ')[i]!]!] as const));
+    const rows = EXPECTED.filter(([c]) => grade === 3 || !LEVEL3_ONLY.has(c)).flatMap(([check, outcome]) =>
+      FIXTURES.map((n, i) => [n, check, S[outcome.split(' ')[i]!]!] as const),
+    );
     it.each(rows)(`level ${grade}: %s %s → %s`, (n, check, expected) => {
       const r = statusOf(n, grade, check);
       expect(r.status, `${r.reason ?? ''} ${JSON.stringify(r.evidence)}`).toBe(expected);
@@ -123,33 +149,62 @@ describe('fixtures against the packs: every check', () => {
   });
   it('results carry the evidence that decided them and the collection time', () => {
     const r = statusOf('debian-weak', 3, 'host.ident.lockout');
-    expect(r.evidence[0]).toEqual({ fact: 'password.lockout', value: 'null', source: '/etc/pam.d/common-auth', line: 2, excerpt: 'auth  required  pam_faillock.so preauth deny=3 unlock_time=600' });
-    expect(r.evidence[1]!.excerpt).toMatch(/^pam_faillock cannot lock anyone out: \/etc\/pam\.d\/common-auth:1: a failed pam_unix reaches no pam_faillock authfail line/);
+    expect(r.evidence[0]).toEqual({
+      fact: 'password.lockout',
+      value: 'null',
+      source: '/etc/pam.d/common-auth',
+      line: 2,
+      excerpt: 'auth  required  pam_faillock.so preauth deny=3 unlock_time=600',
+    });
+    expect(r.evidence[1]!.excerpt).toMatch(
+      /^pam_faillock cannot lock anyone out: \/etc\/pam\.d\/common-auth:1: a failed pam_unix reaches no pam_faillock authfail line/,
+    );
     expect(r.collectedAt).toBe(new Date(facts['debian-weak'].collectedAt).toISOString());
     const m = statusOf('debian-weak', 3, 'host.access.passwd-mode');
     expect(new Set(m.evidence.map((e) => e.fact))).toEqual(new Set(['files.permissions']));
-    expect(m.evidence.find((e) => e.source === '/etc/passwd')).toEqual({ fact: 'files.permissions', value: expect.stringContaining('"/etc/passwd":{"mode":"0666"'), source: '/etc/passwd', excerpt: 'mode 0666 uid 0 gid 0' });
-    expect(statusOf('debian-hardened', 3, 'host.access.ssh-root-login').evidence).toEqual([{ fact: 'ssh.permitRootLogin', value: '"no"', source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin no' }]);
+    expect(m.evidence.find((e) => e.source === '/etc/passwd')).toEqual({
+      fact: 'files.permissions',
+      value: expect.stringContaining('"/etc/passwd":{"mode":"0666"'),
+      source: '/etc/passwd',
+      excerpt: 'mode 0666 uid 0 gid 0',
+    });
+    expect(statusOf('debian-hardened', 3, 'host.access.ssh-root-login').evidence).toEqual([
+      { fact: 'ssh.permitRootLogin', value: '"no"', source: '/etc/ssh/sshd_config', line: 3, excerpt: 'PermitRootLogin no' },
+    ]);
   });
 });
 
 describe('parameters per zone, site and node', () => {
-  const yaml = 'defaults:\n  maxPasswordAgeDays: 60\nzones:\n  debian-zone:\n    shadowMaxMode: "0640"\nsites:\n  town-07:\n    highRiskPortsAllowed: [tcp/111, tcp/445]\nnodes:\n  kylin-weak:\n    lockoutMaxAttempts: 10\n';
+  const yaml =
+    'defaults:\n  maxPasswordAgeDays: 60\nzones:\n  debian-zone:\n    shadowMaxMode: "0640"\nsites:\n  town-07:\n    highRiskPortsAllowed: [tcp/111, tcp/445]\nnodes:\n  kylin-weak:\n    lockoutMaxAttempts: 10\n';
   it('the most specific scope wins: defaults < zones < sites < nodes', () => {
     const o = parseParams(yaml, 'site.yaml', packs[3]);
     const p = resolveParams(packs[3], o, { id: 'kylin-weak', zone: 'debian-zone', site: 'town-07' });
-    expect(p).toMatchObject({ maxPasswordAgeDays: 60, shadowMaxMode: '0640', highRiskPortsAllowed: ['tcp/111', 'tcp/445'], lockoutMaxAttempts: 10, sessionTimeoutSeconds: 600 });
+    expect(p).toMatchObject({
+      maxPasswordAgeDays: 60,
+      shadowMaxMode: '0640',
+      highRiskPortsAllowed: ['tcp/111', 'tcp/445'],
+      lockoutMaxAttempts: 10,
+      sessionTimeoutSeconds: 600,
+    });
     expect(resolveParams(packs[3], o, { id: 'other' })).toMatchObject({ shadowMaxMode: '0400', lockoutMaxAttempts: 5, maxPasswordAgeDays: 60 });
   });
   it('a zone override changes the outcome: Debian 0640 shadow accepted in that zone only', () => {
     const o = parseParams(yaml, 'site.yaml', packs[3]);
     const inZone = host('debian-hardened', { zone: 'debian-zone' });
     const elsewhere = host('debian-hardened', { zone: 'cloud' });
-    const run = (t: Target) => evaluateTarget(packs[3], t, { params: resolveParams(packs[3], o, t), now: new Date(facts['debian-hardened'].collectedAt) }).results.find((r) => r.check === 'host.access.shadow-mode')!.status;
+    const run = (t: Target) =>
+      evaluateTarget(packs[3], t, { params: resolveParams(packs[3], o, t), now: new Date(facts['debian-hardened'].collectedAt) }).results.find(
+        (r) => r.check === 'host.access.shadow-mode',
+      )!.status;
     expect(run(inZone)).toBe('pass');
     expect(run(elsewhere)).toBe('fail');
     // maxPasswordAgeDays 60 for everyone: debian-hardened's root and secadmin have 90
-    expect(evaluateTarget(packs[3], elsewhere, { params: resolveParams(packs[3], o, elsewhere), now: new Date(facts['debian-hardened'].collectedAt) }).results.find((r) => r.check === 'host.ident.user-password-max-age')!.status).toBe('fail');
+    expect(
+      evaluateTarget(packs[3], elsewhere, { params: resolveParams(packs[3], o, elsewhere), now: new Date(facts['debian-hardened'].collectedAt) }).results.find(
+        (r) => r.check === 'host.ident.user-password-max-age',
+      )!.status,
+    ).toBe('fail');
   });
   it('site and node overrides: kylin-weak high-risk ports accepted at its site, lockout 10 accepted on the node', () => {
     const o = parseParams(yaml, 'site.yaml', packs[3]);
@@ -160,7 +215,9 @@ describe('parameters per zone, site and node', () => {
     expect(r.results.find((x) => x.check === 'host.ident.lockout')!.status).toBe('pass');
   });
   it('an allow-list makes the account check applicable', () => {
-    expect(statusOf('debian-hardened', 3, 'host.access.account-allowlist', { params: { allowedAccounts: ['root', 'secadmin', 'auditor'] } }).status).toBe('pass');
+    expect(statusOf('debian-hardened', 3, 'host.access.account-allowlist', { params: { allowedAccounts: ['root', 'secadmin', 'auditor'] } }).status).toBe(
+      'pass',
+    );
     expect(statusOf('debian-hardened', 3, 'host.access.account-allowlist', { params: { allowedAccounts: ['root'] } }).status).toBe('fail');
     expect(statusOf('debian-hardened', 3, 'host.ident.two-factor', { params: { bastionTwoFactor: true } }).status).toBe('not_applicable');
   });
@@ -204,13 +261,30 @@ describe('unknown is never pass', () => {
   });
   it('a missing fact (an agent older than password.nullok) and an unknown-status fact', () => {
     const { 'password.nullok': _n, ...rest } = facts['openeuler-hardened'].facts;
-    const without = evaluateTarget(packs[3], { id: 'old-agent', kind: 'host', facts: rest, collectedAt: facts['openeuler-hardened'].collectedAt }, { params: resolveParams(packs[3], NO_OVERRIDES, { id: 'x' }), now: new Date(facts['openeuler-hardened'].collectedAt) });
+    const without = evaluateTarget(
+      packs[3],
+      { id: 'old-agent', kind: 'host', facts: rest, collectedAt: facts['openeuler-hardened'].collectedAt },
+      { params: resolveParams(packs[3], NO_OVERRIDES, { id: 'x' }), now: new Date(facts['openeuler-hardened'].collectedAt) },
+    );
     const r = without.results.find((x) => x.check === 'host.ident.pam-nullok')!;
     expect(r).toMatchObject({ status: 'unknown', evidence: [{ fact: 'password.nullok', value: 'missing' }] });
     expect(r.reason).toMatch(/^fact password.nullok was not reported/);
     const unk: Fact = { status: 'unknown', value: null, evidence: [], reason: 'permission denied: /etc/shadow' };
-    const e = evaluateTarget(packs[3], { id: 'u', kind: 'host', facts: { ...facts['openeuler-hardened'].facts, 'accounts.emptyPasswords': unk }, collectedAt: facts['openeuler-hardened'].collectedAt }, { params: resolveParams(packs[3], NO_OVERRIDES, { id: 'u' }), now: new Date(facts['openeuler-hardened'].collectedAt) });
-    expect(e.results.find((x) => x.check === 'host.ident.empty-passwords')).toMatchObject({ status: 'unknown', reason: 'fact accounts.emptyPasswords is unknown: permission denied: /etc/shadow', evidence: [{ fact: 'accounts.emptyPasswords', value: 'unknown', excerpt: 'permission denied: /etc/shadow' }] });
+    const e = evaluateTarget(
+      packs[3],
+      {
+        id: 'u',
+        kind: 'host',
+        facts: { ...facts['openeuler-hardened'].facts, 'accounts.emptyPasswords': unk },
+        collectedAt: facts['openeuler-hardened'].collectedAt,
+      },
+      { params: resolveParams(packs[3], NO_OVERRIDES, { id: 'u' }), now: new Date(facts['openeuler-hardened'].collectedAt) },
+    );
+    expect(e.results.find((x) => x.check === 'host.ident.empty-passwords')).toMatchObject({
+      status: 'unknown',
+      reason: 'fact accounts.emptyPasswords is unknown: permission denied: /etc/shadow',
+      evidence: [{ fact: 'accounts.emptyPasswords', value: 'unknown', excerpt: 'permission denied: /etc/shadow' }],
+    });
   });
   it('no collection time: unknown', () => {
     const e = evalHost('openeuler-hardened', 3, { target: { collectedAt: null } });
@@ -220,12 +294,67 @@ describe('unknown is never pass', () => {
 });
 
 describe('network devices (SNMP posture) and the collector itself', () => {
-  const base = { addressResolved: true, sysDescr: 'Huawei Versatile Routing Platform Software VRP (R) software, Version 5.170 (S5720 V200R011C10SPC500)', sysObjectID: '1.3.6.1.4.1.2011.2.23.1', firmware: { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' }, lastPollOk: true, profiles: ['if_mib', 'huawei'] };
+  const base = {
+    addressResolved: true,
+    sysDescr: 'Huawei Versatile Routing Platform Software VRP (R) software, Version 5.170 (S5720 V200R011C10SPC500)',
+    sysObjectID: '1.3.6.1.4.1.2011.2.23.1',
+    firmware: { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' },
+    lastPollOk: true,
+    profiles: ['if_mib', 'huawei'],
+  };
   const devices: [string, Record<string, unknown>, Record<string, Status>][] = [
-    ['v2c with public', { ...base, answersV1: false, answersV2c: true, defaultCommunities: ['v2c:public'], snmpVersionUsed: '2c', v3: null, insecure: ['SNMPv2c community (cleartext)'] }, { 'device.snmp.default-community': 'fail', 'device.snmp.no-v1v2c': 'fail', 'device.snmp.v3-auth': 'fail', 'device.snmp.v3-priv': 'fail' }],
-    ['v3 authNoPriv md5', { ...base, answersV1: false, answersV2c: false, defaultCommunities: [], snmpVersionUsed: '3', v3: { level: 'authNoPriv', authProto: 'md5', privProto: null }, insecure: ['SNMPv3 without privacy', 'MD5 authentication'] }, { 'device.snmp.default-community': 'pass', 'device.snmp.no-v1v2c': 'pass', 'device.snmp.v3-auth': 'pass', 'device.snmp.v3-priv': 'fail' }],
-    ['v3 authPriv sha/aes', { ...base, answersV1: false, answersV2c: false, defaultCommunities: [], snmpVersionUsed: '3', v3: { level: 'authPriv', authProto: 'sha', privProto: 'aes' }, insecure: [] }, { 'device.snmp.default-community': 'pass', 'device.snmp.no-v1v2c': 'pass', 'device.snmp.v3-auth': 'pass', 'device.snmp.v3-priv': 'pass' }],
-    ['v3 authPriv, still answers v1 private', { ...base, answersV1: true, answersV2c: false, defaultCommunities: ['v1:private'], snmpVersionUsed: '3', v3: { level: 'authPriv', authProto: 'sha', privProto: 'aes' }, insecure: [] }, { 'device.snmp.default-community': 'fail', 'device.snmp.no-v1v2c': 'fail', 'device.snmp.v3-auth': 'pass', 'device.snmp.v3-priv': 'pass' }],
+    [
+      'v2c with public',
+      {
+        ...base,
+        answersV1: false,
+        answersV2c: true,
+        defaultCommunities: ['v2c:public'],
+        snmpVersionUsed: '2c',
+        v3: null,
+        insecure: ['SNMPv2c community (cleartext)'],
+      },
+      { 'device.snmp.default-community': 'fail', 'device.snmp.no-v1v2c': 'fail', 'device.snmp.v3-auth': 'fail', 'device.snmp.v3-priv': 'fail' },
+    ],
+    [
+      'v3 authNoPriv md5',
+      {
+        ...base,
+        answersV1: false,
+        answersV2c: false,
+        defaultCommunities: [],
+        snmpVersionUsed: '3',
+        v3: { level: 'authNoPriv', authProto: 'md5', privProto: null },
+        insecure: ['SNMPv3 without privacy', 'MD5 authentication'],
+      },
+      { 'device.snmp.default-community': 'pass', 'device.snmp.no-v1v2c': 'pass', 'device.snmp.v3-auth': 'pass', 'device.snmp.v3-priv': 'fail' },
+    ],
+    [
+      'v3 authPriv sha/aes',
+      {
+        ...base,
+        answersV1: false,
+        answersV2c: false,
+        defaultCommunities: [],
+        snmpVersionUsed: '3',
+        v3: { level: 'authPriv', authProto: 'sha', privProto: 'aes' },
+        insecure: [],
+      },
+      { 'device.snmp.default-community': 'pass', 'device.snmp.no-v1v2c': 'pass', 'device.snmp.v3-auth': 'pass', 'device.snmp.v3-priv': 'pass' },
+    ],
+    [
+      'v3 authPriv, still answers v1 private',
+      {
+        ...base,
+        answersV1: true,
+        answersV2c: false,
+        defaultCommunities: ['v1:private'],
+        snmpVersionUsed: '3',
+        v3: { level: 'authPriv', authProto: 'sha', privProto: 'aes' },
+        insecure: [],
+      },
+      { 'device.snmp.default-community': 'fail', 'device.snmp.no-v1v2c': 'fail', 'device.snmp.v3-auth': 'pass', 'device.snmp.v3-priv': 'pass' },
+    ],
   ];
   it.each(devices)('level 3, device %s', (name, group, expected) => {
     const now = new Date('2026-12-01T10:00:00Z');
@@ -234,8 +363,15 @@ describe('network devices (SNMP posture) and the collector itself', () => {
     expect(e.results[0]!.evidence[0]!.source).toBe(`SNMP probe of ${name}`);
   });
   it('level 2 has no confidentiality check for devices', () => {
-    const e = evaluateTarget(packs[2], deviceTarget('d', devices[1]![1], '2026-12-01T09:00:00Z'), { params: resolveParams(packs[2], NO_OVERRIDES, { id: 'd' }), now: new Date('2026-12-01T10:00:00Z') });
-    expect(Object.fromEntries(e.results.map((r) => [r.check, r.status]))).toEqual({ 'device.snmp.default-community': 'pass', 'device.snmp.no-v1v2c': 'pass', 'device.snmp.v3-auth': 'pass' });
+    const e = evaluateTarget(packs[2], deviceTarget('d', devices[1]![1], '2026-12-01T09:00:00Z'), {
+      params: resolveParams(packs[2], NO_OVERRIDES, { id: 'd' }),
+      now: new Date('2026-12-01T10:00:00Z'),
+    });
+    expect(Object.fromEntries(e.results.map((r) => [r.check, r.status]))).toEqual({
+      'device.snmp.default-community': 'pass',
+      'device.snmp.no-v1v2c': 'pass',
+      'device.snmp.v3-auth': 'pass',
+    });
   });
   const ok = (value: unknown): Fact => ({ status: 'ok', value, evidence: [{ source: '/etc/xunjian/collector.yaml', excerpt: JSON.stringify(value) }] });
   const good = {
@@ -255,11 +391,41 @@ describe('network devices (SNMP posture) and the collector itself', () => {
     'collector.alerting': ok({ rules: 0, receivers: 0 }),
   };
   it.each([
-    [3, 'good', good, { 'collector.audit.enabled': 'pass', 'collector.audit.auditor-role': 'pass', 'collector.security-role': 'pass', 'collector.channel.secure': 'pass', 'collector.monitoring.central': 'pass', 'collector.audit.central-retention': 'pass', 'collector.alerting.security-events': 'pass' }],
-    [3, 'bare', bare, { 'collector.audit.enabled': 'fail', 'collector.audit.auditor-role': 'fail', 'collector.security-role': 'fail', 'collector.channel.secure': 'fail', 'collector.monitoring.central': 'fail', 'collector.audit.central-retention': 'fail', 'collector.alerting.security-events': 'fail' }],
+    [
+      3,
+      'good',
+      good,
+      {
+        'collector.audit.enabled': 'pass',
+        'collector.audit.auditor-role': 'pass',
+        'collector.security-role': 'pass',
+        'collector.channel.secure': 'pass',
+        'collector.monitoring.central': 'pass',
+        'collector.audit.central-retention': 'pass',
+        'collector.alerting.security-events': 'pass',
+      },
+    ],
+    [
+      3,
+      'bare',
+      bare,
+      {
+        'collector.audit.enabled': 'fail',
+        'collector.audit.auditor-role': 'fail',
+        'collector.security-role': 'fail',
+        'collector.channel.secure': 'fail',
+        'collector.monitoring.central': 'fail',
+        'collector.audit.central-retention': 'fail',
+        'collector.alerting.security-events': 'fail',
+      },
+    ],
     [2, 'bare', bare, { 'collector.audit.enabled': 'fail', 'collector.audit.auditor-role': 'fail', 'collector.channel.integrity': 'pass' }],
   ] as const)('level %s, %s collector (8.1.5 / 7.1.5)', (grade, _n, f, expected) => {
-    const e = evaluateTarget(packs[grade], { id: 'collector', kind: 'collector', facts: f, collectedAt: '2026-12-01T09:00:00Z' }, { params: resolveParams(packs[grade], NO_OVERRIDES, { id: 'collector' }), now: new Date('2026-12-01T09:00:01Z') });
+    const e = evaluateTarget(
+      packs[grade],
+      { id: 'collector', kind: 'collector', facts: f, collectedAt: '2026-12-01T09:00:00Z' },
+      { params: resolveParams(packs[grade], NO_OVERRIDES, { id: 'collector' }), now: new Date('2026-12-01T09:00:01Z') },
+    );
     expect(Object.fromEntries(e.results.map((r) => [r.check, r.status]))).toEqual(expected);
   });
 });
@@ -269,7 +435,11 @@ describe('the packs and the clause catalog', () => {
     const p = packs[3];
     expect(p.clauses).toHaveLength(96);
     expect(p.clauses[0]).toMatchObject({ clause: '8.1.1.1 a', indicator: 'L3-PES1-01' });
-    expect(p.clauses.find((c) => c.clause === '8.1.4.1 a')).toMatchObject({ indicator: 'L3-CES1-01', section: { title: { zh: '身份鉴别' } }, family: { title: { zh: '安全计算环境' } } });
+    expect(p.clauses.find((c) => c.clause === '8.1.4.1 a')).toMatchObject({
+      indicator: 'L3-CES1-01',
+      section: { title: { zh: '身份鉴别' } },
+      family: { title: { zh: '安全计算环境' } },
+    });
     expect(p.clauses.find((c) => c.clause === '8.1.4.11 b')!.indicator).toBe('L3-CES1-34');
     expect(p.clauses.find((c) => c.clause === '8.1.5.4 f')!.indicator).toBe('L3-SMC1-12');
     const covered = new Set(p.checks.map((c) => c.clause));
@@ -282,7 +452,10 @@ describe('the packs and the clause catalog', () => {
     const p = packs[2];
     expect(p.clauses).toHaveLength(57);
     expect(p.checks.every((c) => c.clause.startsWith('7.1.'))).toBe(true);
-    expect(p.clauses.find((c) => c.clause === '7.1.4.8 a')).toMatchObject({ section: { title: { zh: '数据备份恢复' } }, title: { zh: '应提供重要数据的本地数据备份与恢复功能' } });
+    expect(p.clauses.find((c) => c.clause === '7.1.4.8 a')).toMatchObject({
+      section: { title: { zh: '数据备份恢复' } },
+      title: { zh: '应提供重要数据的本地数据备份与恢复功能' },
+    });
     expect(p.clauses.some((c) => c.clause === '7.1.4.1 d')).toBe(false);
   });
   it('every check has bilingual texts and the clause of its level', () => {
@@ -334,29 +507,63 @@ describe('pack validation: refused with file and line', () => {
     expect(write(base(check({})))).toBe('loaded');
   });
   it.each([
-    ['an unknown fact in the condition', check({ condition: "'password.maxDyas <= 90.0'" }), 'base.yaml:13: condition: unknown fact password.maxDyas for host (did you mean password.maxDays?)'],
-    ['an unknown fact inside has()', check({ condition: "'has(ssh.permitRootLgin)'", facts: '[ssh.permitRootLogin]' }), 'base.yaml:13: condition: unknown fact ssh.permitRootLgin for host (did you mean ssh.permitRootLogin?)'],
-    ['an unknown evidence fact', check({ facts: '[password.maxDays, password.maxDay]' }), 'base.yaml:12: facts: unknown fact password.maxDay for host (did you mean password.maxDays?)'],
-    ['a fact used but not listed', check({ condition: "'password.maxDays <= 90.0 && password.minDays >= 1.0'" }), 'base.yaml:13: condition: fact password.minDays is used but not listed in facts'],
-    ['a CEL type error (string compared with a number)', check({ condition: "'ssh.permitRootLogin == 1'", facts: '[ssh.permitRootLogin]' }), 'base.yaml:13: condition: CEL type error: no such overload: string == int'],
+    [
+      'an unknown fact in the condition',
+      check({ condition: "'password.maxDyas <= 90.0'" }),
+      'base.yaml:13: condition: unknown fact password.maxDyas for host (did you mean password.maxDays?)',
+    ],
+    [
+      'an unknown fact inside has()',
+      check({ condition: "'has(ssh.permitRootLgin)'", facts: '[ssh.permitRootLogin]' }),
+      'base.yaml:13: condition: unknown fact ssh.permitRootLgin for host (did you mean ssh.permitRootLogin?)',
+    ],
+    [
+      'an unknown evidence fact',
+      check({ facts: '[password.maxDays, password.maxDay]' }),
+      'base.yaml:12: facts: unknown fact password.maxDay for host (did you mean password.maxDays?)',
+    ],
+    [
+      'a fact used but not listed',
+      check({ condition: "'password.maxDays <= 90.0 && password.minDays >= 1.0'" }),
+      'base.yaml:13: condition: fact password.minDays is used but not listed in facts',
+    ],
+    [
+      'a CEL type error (string compared with a number)',
+      check({ condition: "'ssh.permitRootLogin == 1'", facts: '[ssh.permitRootLogin]' }),
+      'base.yaml:13: condition: CEL type error: no such overload: string == int',
+    ],
     ['a CEL syntax error', check({ condition: "'password.maxDays <= '" }), 'base.yaml:13: condition: CEL syntax error'],
     ['a condition that is not boolean', check({ condition: "'password.maxDays'" }), 'base.yaml:13: condition: must be a boolean expression, is double'],
-    ['an unknown parameter', check({ condition: "'password.maxDays <= params.maxAgeDays'" }), 'base.yaml:13: condition: unknown parameter params.maxAgeDays (did you mean maxAge?)'],
+    [
+      'an unknown parameter',
+      check({ condition: "'password.maxDays <= params.maxAgeDays'" }),
+      'base.yaml:13: condition: unknown parameter params.maxAgeDays (did you mean maxAge?)',
+    ],
     ['a duplicate id', check({}) + check({}), 'base.yaml:14: id: host.t.one is already defined at'],
-    ['a clause outside the standard', check({ clause: '{ 2: 7.1.4.1 a, 3: 8.1.4.1 e }' }), 'base.yaml:7: clause: 8.1.4.1 e is not an item of level 3 in the catalog'],
+    [
+      'a clause outside the standard',
+      check({ clause: '{ 2: 7.1.4.1 a, 3: 8.1.4.1 e }' }),
+      'base.yaml:7: clause: 8.1.4.1 e is not an item of level 3 in the catalog',
+    ],
     ['a level 2 clause given as level 3', check({ clause: '{ 3: 7.1.4.1 a }' }), 'base.yaml:7: clause: 7.1.4.1 a is not an item of level 3'],
     ['a malformed clause', check({ clause: '{ 3: 8.1.4.1(a) }' }), 'base.yaml:7: clause: 8.1.4.1(a): expected e.g. 8.1.4.1 a'],
     ['a base check with one clause string', check({ clause: '8.1.4.1 a' }), 'base.yaml:7: clause: a base check names its clause per level'],
     ['an unknown applies_to', check({ applies_to: 'server' }), 'base.yaml:8: applies_to: server: expected one of host, network_device, collector'],
     ['a missing English text', check({ title: '{ zh: 标题 }' }), 'base.yaml:9: title: needs non-empty zh and en texts'],
     ['an unknown key', check({ severity: 'high' }), 'base.yaml:14: severity: unknown key of a check'],
-    ['a device fact on a host check', check({ facts: '[device.answersV1]', condition: "'!device.answersV1'" }), 'base.yaml:12: facts: unknown fact device.answersV1 for host'],
+    [
+      'a device fact on a host check',
+      check({ facts: '[device.answersV1]', condition: "'!device.answersV1'" }),
+      'base.yaml:12: facts: unknown fact device.answersV1 for host',
+    ],
     ['a YAML error', `${base(check({}))}  - id: [\n`, 'base.yaml:15: YAML:'],
   ])('%s', (_n, checks, expected) => {
     expect(write(checks.startsWith('pack:') ? checks : base(checks))).toContain(expected);
   });
   it('a parameter redeclared with another type in the level pack', () => {
-    expect(write(base(check({})), 'pack: t3\ngrade: 3\nextends: base.yaml\nversion: "1"\nparams:\n  maxAge: { default: "90", zh: 天, en: days }\n')).toContain('level3.yaml:6: params.maxAge: redeclared as string, the base declares double');
+    expect(write(base(check({})), 'pack: t3\ngrade: 3\nextends: base.yaml\nversion: "1"\nparams:\n  maxAge: { default: "90", zh: 天, en: days }\n')).toContain(
+      'level3.yaml:6: params.maxAge: redeclared as string, the base declares double',
+    );
   });
 });
 
@@ -369,7 +576,10 @@ describe('CEL declarations generated from the facts schemas', () => {
     [{ type: 'array', items: { type: 'string' } }, 'list<string>'],
     [{ type: 'object', additionalProperties: { anyOf: [{ type: 'null' }, { type: 'string' }] } }, 'map<string, string>'],
     [{ type: 'object', additionalProperties: { type: 'object', properties: { mode: { type: 'string' } } } }, 'map<string, dyn>'],
-    [{ type: 'object', properties: { a: { type: 'boolean' }, b: { type: 'number' } } }, { a: 'bool', b: 'double' }],
+    [
+      { type: 'object', properties: { a: { type: 'boolean' }, b: { type: 'number' } } },
+      { a: 'bool', b: 'double' },
+    ],
   ])('%j → %j', (schema, expected) => {
     expect(celDecl(schema, 'x.y', new Map())).toEqual(expected);
   });

@@ -8,7 +8,18 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, type Node, isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import { type Compiled, FACT_SCHEMAS, TARGET_KINDS, type TargetKind, buildEnvironment, buildRuntimeEnvironment, factVariables, type ParamType, paramType, referencedNames } from './cel.js';
+import {
+  type Compiled,
+  FACT_SCHEMAS,
+  TARGET_KINDS,
+  type TargetKind,
+  buildEnvironment,
+  buildRuntimeEnvironment,
+  factVariables,
+  type ParamType,
+  paramType,
+  referencedNames,
+} from './cel.js';
 
 export type Grade = 2 | 3;
 export interface Text {
@@ -69,9 +80,7 @@ export interface Pack {
 
 /** A pack problem: file, line and what is wrong. */
 export class PackError extends Error {
-  constructor(
-    readonly problems: { file: string; line: number; message: string }[],
-  ) {
+  constructor(readonly problems: { file: string; line: number; message: string }[]) {
     super(problems.map((p) => `${p.file}:${p.line}: ${p.message}`).join('\n'));
     this.name = 'PackError';
   }
@@ -123,7 +132,8 @@ function get(n: Node | null | undefined, key: string): Node | undefined {
   for (const p of n.items) if (isScalar(p.key) && String(p.key.value) === key) return (p.value as Node | null) ?? undefined;
   return undefined;
 }
-const keysOf = (n: Node | null | undefined): { key: string; node: Node }[] => (isMap(n) ? n.items.map((p) => ({ key: String((p.key as { value?: unknown })?.value), node: p.key as Node })) : []);
+const keysOf = (n: Node | null | undefined): { key: string; node: Node }[] =>
+  isMap(n) ? n.items.map((p) => ({ key: String((p.key as { value?: unknown })?.value), node: p.key as Node })) : [];
 const scalar = (n: Node | undefined): unknown => (isScalar(n) ? n.value : undefined);
 const str = (n: Node | undefined): string | undefined => {
   const v = scalar(n);
@@ -156,7 +166,12 @@ export function loadCatalog(file: string): Map<Grade, ClauseItem[]> {
     const levels = get(root, 'levels');
     const sections = new Map<string, { title: Text; guidance?: Text; node: Node }>();
     const items = new Map<string, Text>();
-    const pending: { item: Omit<ClauseItem, 'title' | 'guidance'> & { title?: Text; guidance?: Text }; itemSame?: string; guidanceSame?: string; node: Node }[] = [];
+    const pending: {
+      item: Omit<ClauseItem, 'title' | 'guidance'> & { title?: Text; guidance?: Text };
+      itemSame?: string;
+      guidanceSame?: string;
+      node: Node;
+    }[] = [];
     for (const { key: g, node: gk } of keysOf(levels)) {
       const grade = Number(g) as Grade;
       if (grade !== 2 && grade !== 3) {
@@ -189,7 +204,15 @@ export function loadCatalog(file: string): Map<Grade, ClauseItem[]> {
             if (t) items.set(clause, t);
             seq++;
             pending.push({
-              item: { clause, grade, indicator: `L${grade}-${code}-${String(seq).padStart(2, '0')}`, family: { id: famId ?? '', title: famTitle }, section: { id: secId ?? '', title: secTitle }, title: t, guidance },
+              item: {
+                clause,
+                grade,
+                indicator: `L${grade}-${code}-${String(seq).padStart(2, '0')}`,
+                family: { id: famId ?? '', title: famTitle },
+                section: { id: secId ?? '', title: secTitle },
+                title: t,
+                guidance,
+              },
               itemSame: same,
               guidanceSame,
               node: n,
@@ -261,7 +284,8 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
   // parameters: declared once (the level pack may change a base default, same type)
   const params: Record<string, ParamDef> = {};
   for (const { src, root } of files) {
-    for (const { key } of keysOf(root)) if (!PACK_KEYS.has(key)) fail(src, get(root, key), `${key}: unknown key (expected one of ${[...PACK_KEYS].join(', ')})`);
+    for (const { key } of keysOf(root))
+      if (!PACK_KEYS.has(key)) fail(src, get(root, key), `${key}: unknown key (expected one of ${[...PACK_KEYS].join(', ')})`);
     if (!str(get(root, 'pack'))) fail(src, root, 'pack: missing name');
     if (!str(get(root, 'version'))) fail(src, root, 'version: missing');
     const ps = get(root, 'params');
@@ -291,7 +315,8 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
     const cs = get(root, 'checks');
     if (cs !== undefined && !isSeq(cs)) fail(src, cs, 'checks: must be a list');
     for (const node of isSeq(cs) ? (cs.items as Node[]) : []) {
-      for (const { key, node: kn } of keysOf(node)) if (!CHECK_KEYS.has(key)) fail(src, kn, `${key}: unknown key of a check (expected one of ${[...CHECK_KEYS].join(', ')})`);
+      for (const { key, node: kn } of keysOf(node))
+        if (!CHECK_KEYS.has(key)) fail(src, kn, `${key}: unknown key of a check (expected one of ${[...CHECK_KEYS].join(', ')})`);
       const id = str(get(node, 'id'));
       if (!id || !ID.test(id)) {
         fail(src, get(node, 'id') ?? node, `id: ${id ?? 'missing'}: must be dotted lower-case words (host.ident.uid0)`);
@@ -306,7 +331,8 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
       // a base check of the other level only, or a level pack's check, must still name real items
       for (const [g, c] of Object.entries(raw.clauses)) {
         const list = Number(g) === grade ? items : otherItems;
-        if (!list.has(c!)) fail(src, raw.clauseNode, `clause: ${c} is not an item of level ${g} in the catalog (GB/T 22239-2019 ${Number(g) === 3 ? '8.1' : '7.1'})`);
+        if (!list.has(c!))
+          fail(src, raw.clauseNode, `clause: ${c} is not an item of level ${g} in the catalog (GB/T 22239-2019 ${Number(g) === 3 ? '8.1' : '7.1'})`);
       }
       if (!clause || !items.has(clause)) continue;
       const kindN = get(node, 'applies_to');
@@ -333,7 +359,11 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
           if (key === 'condition') fail(src, n ?? node, 'condition: missing CEL expression');
           return undefined;
         }
-        const at = (offset: number) => ({ ...n!, range: [(n!.range?.[0] ?? 0) + (isScalar(n) && (n.type === 'PLAIN' || n.type?.startsWith('QUOTE')) ? offset : 0), 0, 0] }) as unknown as Node;
+        const at = (offset: number) =>
+          ({
+            ...n!,
+            range: [(n!.range?.[0] ?? 0) + (isScalar(n) && (n.type === 'PLAIN' || n.type?.startsWith('QUOTE')) ? offset : 0), 0, 0],
+          }) as unknown as Node;
         let c: Compiled;
         try {
           c = envs[kind].parse(expr);
@@ -345,9 +375,11 @@ export function loadPackFile(file: string, catalogFile = join(dirname(file), 'cl
         const before = src.problems.length;
         for (const r of refs.facts) {
           if (!(r.id in known)) fail(src, at(r.start), `${key}: unknown fact ${r.id} for ${kind} (${suggest(r.id, Object.keys(known))})`);
-          else if (!facts.some((f) => f.id === r.id)) fail(src, at(r.start), `${key}: fact ${r.id} is used but not listed in facts (its evidence and status decide the result)`);
+          else if (!facts.some((f) => f.id === r.id))
+            fail(src, at(r.start), `${key}: fact ${r.id} is used but not listed in facts (its evidence and status decide the result)`);
         }
-        for (const r of refs.params) if (!(r.name in params)) fail(src, at(r.start), `${key}: unknown parameter params.${r.name} (${suggest(r.name, Object.keys(params))})`);
+        for (const r of refs.params)
+          if (!(r.name in params)) fail(src, at(r.start), `${key}: unknown parameter params.${r.name} (${suggest(r.name, Object.keys(params))})`);
         // a misspelt name also fails the type check: report it once
         if (src.problems.length > before) return undefined;
         const tc = c.check();
@@ -434,7 +466,8 @@ function suggest(name: string, known: string[]): string {
   const d = (a: string, b: string) => {
     const m = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)] as number[]);
     for (let j = 1; j <= b.length; j++) m[0]![j] = j;
-    for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) m[i]![j] = Math.min(m[i - 1]![j]! + 1, m[i]![j - 1]! + 1, m[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let i = 1; i <= a.length; i++)
+      for (let j = 1; j <= b.length; j++) m[i]![j] = Math.min(m[i - 1]![j]! + 1, m[i]![j - 1]! + 1, m[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     return m[a.length]![b.length]!;
   };
   const best = known.map((k) => [k, d(name, k)] as const).sort((a, b) => a[1] - b[1])[0];

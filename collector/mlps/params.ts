@@ -55,7 +55,12 @@ export function parseParams(text: string, file: string, pack: Pack): ParamOverri
       if (!def) throw new ConfigError(at(p.key as Node), `${key}.${name}`, `a parameter of ${pack.name} (${Object.keys(pack.params).sort().join(', ')})`);
       const val = (p.value as { toJSON?(): unknown } | null)?.toJSON?.() ?? null;
       const t = paramType(val);
-      if (t !== def.type) throw new ConfigError(at((p.value as Node) ?? (p.key as Node)), `${key}.${name}`, `${describe(def.type)} like the default ${JSON.stringify(def.default)} (${def.title.en})`);
+      if (t !== def.type)
+        throw new ConfigError(
+          at((p.value as Node) ?? (p.key as Node)),
+          `${key}.${name}`,
+          `${describe(def.type)} like the default ${JSON.stringify(def.default)} (${def.title.en})`,
+        );
       v[name] = val;
     }
     return v;

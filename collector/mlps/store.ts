@@ -44,7 +44,9 @@ export class MlpsStore {
   constructor(private readonly db: Database.Database) {
     for (const s of MLPS_SCHEMA) db.exec(s);
     this.q = {
-      current: db.prepare<[string, number], { check_id: string; status: Status; since: string }>('SELECT check_id, status, since FROM mlps_results WHERE node = ? AND grade = ?'),
+      current: db.prepare<[string, number], { check_id: string; status: Status; since: string }>(
+        'SELECT check_id, status, since FROM mlps_results WHERE node = ? AND grade = ?',
+      ),
       upsert: db.prepare(
         `INSERT INTO mlps_results (node, grade, check_id, clause, status, since, evaluated_at, collected_at, reason, evidence, pack_version)
          VALUES (@node, @grade, @check, @clause, @status, @since, @evaluatedAt, @collectedAt, @reason, @evidence, @packVersion)
@@ -54,13 +56,17 @@ export class MlpsStore {
       history: db.prepare('INSERT INTO mlps_history (node, grade, check_id, status, at) VALUES (?, ?, ?, ?, ?)'),
       dropGone: db.prepare('DELETE FROM mlps_results WHERE node = ? AND grade = ? AND check_id = ?'),
       results: db.prepare<[string], Row>('SELECT * FROM mlps_results WHERE node = ? ORDER BY grade, rowid'),
-      historyOf: db.prepare<[string, string], { status: Status; at: string; grade: number }>('SELECT status, at, grade FROM mlps_history WHERE node = ? AND check_id = ? ORDER BY at, rowid'),
+      historyOf: db.prepare<[string, string], { status: Status; at: string; grade: number }>(
+        'SELECT status, at, grade FROM mlps_history WHERE node = ? AND check_id = ? ORDER BY at, rowid',
+      ),
       setException: db.prepare(
         `INSERT INTO mlps_exceptions (node, check_id, until, reason, set_by, set_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (node, check_id) DO UPDATE SET until = excluded.until, reason = excluded.reason, set_by = excluded.set_by, set_at = excluded.set_at`,
       ),
       removeException: db.prepare('DELETE FROM mlps_exceptions WHERE node = ? AND check_id = ?'),
-      exceptions: db.prepare<[string], { node: string; check_id: string; until: string; reason: string; set_by: string }>('SELECT node, check_id, until, reason, set_by FROM mlps_exceptions WHERE until >= ? ORDER BY node, check_id'),
+      exceptions: db.prepare<[string], { node: string; check_id: string; until: string; reason: string; set_by: string }>(
+        'SELECT node, check_id, until, reason, set_by FROM mlps_exceptions WHERE until >= ? ORDER BY node, check_id',
+      ),
       removeNode: [db.prepare('DELETE FROM mlps_results WHERE node = ?'), db.prepare('DELETE FROM mlps_exceptions WHERE node = ?')],
     };
   }
@@ -82,7 +88,19 @@ export class MlpsStore {
           changes.push({ check: r.check, from: b?.status ?? null, to: r.status });
           this.q.history.run(e.target.id, e.grade, r.check, r.status, e.evaluatedAt);
         }
-        this.q.upsert.run({ node: e.target.id, grade: e.grade, check: r.check, clause: r.clause, status: r.status, since: changed ? e.evaluatedAt : b!.since, evaluatedAt: e.evaluatedAt, collectedAt: r.collectedAt, reason: r.reason ?? null, evidence: JSON.stringify(r.evidence), packVersion: e.pack.version });
+        this.q.upsert.run({
+          node: e.target.id,
+          grade: e.grade,
+          check: r.check,
+          clause: r.clause,
+          status: r.status,
+          since: changed ? e.evaluatedAt : b!.since,
+          evaluatedAt: e.evaluatedAt,
+          collectedAt: r.collectedAt,
+          reason: r.reason ?? null,
+          evidence: JSON.stringify(r.evidence),
+          packVersion: e.pack.version,
+        });
       }
       for (const gone of before.keys()) this.q.dropGone.run(e.target.id, e.grade, gone);
       return changes;

@@ -34,9 +34,15 @@ export function renderCheckText(e: TargetEvaluation, meta: ReportMeta, o: TextOp
   };
   const out: string[] = [];
   const grade = lang === 'en' ? `level ${e.grade}` : `第${e.grade === 3 ? '三' : '二'}级`;
-  out.push(lang === 'en' ? `Xunjian MLPS 2.0 self-check - ${grade} (GB/T 22239-2019 ${e.grade === 3 ? '8.1' : '7.1'}), pack ${e.pack.name} ${e.pack.version}` : `Xunjian 等保 2.0 自检 — ${grade}（GB/T 22239-2019 ${e.grade === 3 ? '8.1' : '7.1'}），规则包 ${e.pack.name} ${e.pack.version}`);
+  out.push(
+    lang === 'en'
+      ? `Xunjian MLPS 2.0 self-check - ${grade} (GB/T 22239-2019 ${e.grade === 3 ? '8.1' : '7.1'}), pack ${e.pack.name} ${e.pack.version}`
+      : `Xunjian 等保 2.0 自检 — ${grade}（GB/T 22239-2019 ${e.grade === 3 ? '8.1' : '7.1'}），规则包 ${e.pack.name} ${e.pack.version}`,
+  );
   const collected = e.results.find((r) => r.collectedAt)?.collectedAt ?? '–';
-  out.push(`${l.target}: ${e.target.id}${e.target.zone ? ` (${l.zone} ${e.target.zone})` : ''} · ${l.collected} ${collected} · ${l.evaluated} ${e.evaluatedAt}`);
+  out.push(
+    `${l.target}: ${e.target.id}${e.target.zone ? ` (${l.zone} ${e.target.zone})` : ''} · ${l.collected} ${collected} · ${l.evaluated} ${e.evaluatedAt}`,
+  );
   let section = '';
   for (const r of e.results) {
     const c = meta.checks[r.check];
@@ -51,7 +57,8 @@ export function renderCheckText(e: TargetEvaluation, meta: ReportMeta, o: TextOp
       continue;
     }
     if (r.reason) out.push(`      ${l.reason}: ${oneLine(r.reason)}`);
-    for (const v of r.evidence.slice(0, 4)) out.push(`      ${l.evidence}: ${evidenceWhere(v) ? `${evidenceWhere(v)}  ` : `${v.fact}  `}${oneLine(v.excerpt ?? v.value, 90)}`);
+    for (const v of r.evidence.slice(0, 4))
+      out.push(`      ${l.evidence}: ${evidenceWhere(v) ? `${evidenceWhere(v)}  ` : `${v.fact}  `}${oneLine(v.excerpt ?? v.value, 90)}`);
     if (r.evidence.length > 4) out.push(`      ${l.evidence}: … (+${r.evidence.length - 4})`);
     if (r.status === 'fail' || r.status === 'manual') out.push(`      ${l.remediation}: ${text(c?.remediation, lang)}`);
   }
@@ -60,13 +67,15 @@ export function renderCheckText(e: TargetEvaluation, meta: ReportMeta, o: TextOp
     for (const m of meta.manual) out.push(`  ${badge('manual')} ${pad(m.clause, 10)} ${m.indicator}  ${text(m.title, lang)}`);
   } else {
     const secs = new Map<string, number>();
-    for (const m of meta.manual) secs.set(`${m.clause.split(' ')[0]} ${text(m.section, lang)}`, (secs.get(`${m.clause.split(' ')[0]} ${text(m.section, lang)}`) ?? 0) + 1);
+    for (const m of meta.manual)
+      secs.set(`${m.clause.split(' ')[0]} ${text(m.section, lang)}`, (secs.get(`${m.clause.split(' ')[0]} ${text(m.section, lang)}`) ?? 0) + 1);
     out.push(`  ${[...secs].map(([s, n]) => `${s} (${n})`).join(', ')}`);
     out.push(lang === 'en' ? '  (--all-manual lists them; the report shows each with how to verify it)' : '  （--all-manual 逐项列出；报告中附核查方法）');
   }
   const s = e.score;
   out.push('');
-  for (const [fam, fs] of Object.entries(e.byFamily)) out.push(`  ${pad(fam, 8)} ${pad(pct(fs.ratio), 7)} ${l.passed} ${fs.passed}, ${l.failed} ${fs.failed}, ${l.unknown} ${fs.unknown}`);
+  for (const [fam, fs] of Object.entries(e.byFamily))
+    out.push(`  ${pad(fam, 8)} ${pad(pct(fs.ratio), 7)} ${l.passed} ${fs.passed}, ${l.failed} ${fs.failed}, ${l.unknown} ${fs.unknown}`);
   out.push(
     lang === 'en'
       ? `Score ${pct(s.ratio)} (${s.passed} passed, ${s.failed} failed); unknown ${s.unknown}, not applicable ${s.notApplicable}, manual ${s.manual} (+${meta.manual.length} items without an automated check)`

@@ -79,7 +79,9 @@ function routeSchema(depth: number, top: boolean): Schema {
   const s: Schema = {
     type: 'object',
     additionalProperties: false,
-    description: top ? 'Root of the route tree (every alert enters here; it must name a receiver).' : 'A child route: matched depth-first, first match wins unless `continue`.',
+    description: top
+      ? 'Root of the route tree (every alert enters here; it must name a receiver).'
+      : 'A child route: matched depth-first, first match wins unless `continue`.',
     properties: {
       receiver: { ...NAME, description: 'Receiver of alerts this route matches (inherited from the parent when omitted).' },
       matchers: {
@@ -96,7 +98,10 @@ function routeSchema(depth: number, top: boolean): Schema {
       },
       group_wait: { ...durationSchema('30s', 'Wait before the first notification of a new group. Inherited.'), default: undefined },
       group_interval: { ...durationSchema('5m', 'Wait before notifying about alerts added to a group already notified. Inherited.'), default: undefined },
-      repeat_interval: { ...durationSchema('4h', 'Re-send a notification still firing after this long (claimed alerts are not repeated). Inherited.'), default: undefined },
+      repeat_interval: {
+        ...durationSchema('4h', 'Re-send a notification still firing after this long (claimed alerts are not repeated). Inherited.'),
+        default: undefined,
+      },
     },
   };
   for (const p of ['group_wait', 'group_interval', 'repeat_interval']) delete s.properties[p].default;
@@ -133,13 +138,17 @@ export const notifySchema = {
         required: ['name', 'type'],
         properties: {
           name: { ...NAME, description: 'Name used by routes.' },
-          type: { enum: [...RECEIVER_TYPES], description: 'webhook, wecom, dingtalk, feishu or email (Alertmanagers are listed under notify.alertmanagers and get every alert).' },
+          type: {
+            enum: [...RECEIVER_TYPES],
+            description: 'webhook, wecom, dingtalk, feishu or email (Alertmanagers are listed under notify.alertmanagers and get every alert).',
+          },
           lang: { enum: ['zh-CN', 'en'], default: 'zh-CN', description: 'Language of the notification text.' },
           sendResolved: { type: 'boolean', default: true, description: 'Also notify when alerts resolve.' },
           rateLimitPerMinute: {
             type: 'integer',
             minimum: 0,
-            description: 'Most messages per rolling minute (0: no limit). Default by type: dingtalk 20 and wecom 20 (the robots throttle beyond), feishu 100, others none.',
+            description:
+              'Most messages per rolling minute (0: no limit). Default by type: dingtalk 20 and wecom 20 (the robots throttle beyond), feishu 100, others none.',
           },
           timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10, description: 'Timeout of one delivery attempt.' },
           url: { type: 'string', description: 'Endpoint. webhook: required. wecom/dingtalk/feishu: the vendor API by default (change for a proxy).' },
@@ -147,12 +156,34 @@ export const notifySchema = {
           tokenFile: { type: 'string', description: 'File holding `token` (trailing newline ignored).' },
           secret: { ...SECRET_STR, description: 'dingtalk/feishu: signing secret (加签密钥).' },
           secretFile: { type: 'string', description: 'File holding `secret`.' },
-          mentionMobiles: { type: 'array', items: { type: 'string' }, default: [], description: 'wecom (text)/dingtalk: mobile numbers to @ on firing notifications.' },
-          mentionUserIds: { type: 'array', items: { type: 'string' }, default: [], description: 'wecom/dingtalk/feishu: user ids to @ on firing notifications.' },
+          mentionMobiles: {
+            type: 'array',
+            items: { type: 'string' },
+            default: [],
+            description: 'wecom (text)/dingtalk: mobile numbers to @ on firing notifications.',
+          },
+          mentionUserIds: {
+            type: 'array',
+            items: { type: 'string' },
+            default: [],
+            description: 'wecom/dingtalk/feishu: user ids to @ on firing notifications.',
+          },
           mentionAll: { type: 'boolean', default: false, description: '@ everyone on firing notifications.' },
-          msgType: { enum: ['markdown', 'text'], description: 'wecom: markdown (4096 bytes, @ by user id) or text (2048 bytes, @ by mobile too). Default markdown.' },
-          maxAlerts: { type: 'integer', minimum: 0, default: 0, description: 'webhook: most alerts in one payload (0: all); the rest are counted in truncatedAlerts.' },
-          maxBytes: { type: 'integer', minimum: 256, description: 'Largest message text in bytes. Default by type: wecom 4096 (text 2048), dingtalk 20000, feishu 18000, email unlimited.' },
+          msgType: {
+            enum: ['markdown', 'text'],
+            description: 'wecom: markdown (4096 bytes, @ by user id) or text (2048 bytes, @ by mobile too). Default markdown.',
+          },
+          maxAlerts: {
+            type: 'integer',
+            minimum: 0,
+            default: 0,
+            description: 'webhook: most alerts in one payload (0: all); the rest are counted in truncatedAlerts.',
+          },
+          maxBytes: {
+            type: 'integer',
+            minimum: 256,
+            description: 'Largest message text in bytes. Default by type: wecom 4096 (text 2048), dingtalk 20000, feishu 18000, email unlimited.',
+          },
           from: { type: 'string', description: 'email: From address.' },
           to: { type: 'array', items: { type: 'string' }, default: [], description: 'email: recipients.' },
           smtp: {
@@ -184,7 +215,12 @@ export const notifySchema = {
         additionalProperties: false,
         required: ['url'],
         properties: {
-          url: { type: 'string', pattern: '^https?://', patternDescription: 'an http:// or https:// URL', description: 'Base URL, e.g. http://127.0.0.1:9093.' },
+          url: {
+            type: 'string',
+            pattern: '^https?://',
+            patternDescription: 'an http:// or https:// URL',
+            description: 'Base URL, e.g. http://127.0.0.1:9093.',
+          },
           timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10, description: 'Timeout of one request.' },
           bearerToken: { ...SECRET_STR, description: 'Bearer token sent to it (when behind an authenticating proxy).' },
           bearerTokenFile: { type: 'string', description: 'File holding bearerToken.' },

@@ -9,7 +9,18 @@ const H = 3_600_000;
 
 function view(name: string, startsAt: number, over: Partial<AlertView> = {}): AlertView {
   const labels = { alertname: 'LinkDown', node: name, site: 'city' };
-  return { fingerprint: fingerprint(labels), labels, annotations: {}, startsAt, endsAt: startsAt + 4 * 60 * S, generatorURL: '', status: 'firing', updatedAt: startsAt, silencedBy: [], ...over };
+  return {
+    fingerprint: fingerprint(labels),
+    labels,
+    annotations: {},
+    startsAt,
+    endsAt: startsAt + 4 * 60 * S,
+    generatorURL: '',
+    status: 'firing',
+    updatedAt: startsAt,
+    silencedBy: [],
+    ...over,
+  };
 }
 
 function setup(sendResolved = true) {

@@ -71,7 +71,15 @@ const subset = (a: readonly string[], b: readonly string[]) => {
 };
 
 /** Alertmanager's needsUpdate, plus: a repeat needs an unclaimed firing alert. */
-export function needsUpdate(entry: NflogEntry | undefined, firing: string[], resolved: string[], sendResolved: boolean, repeatMs: number, now: number, anyUnclaimed: boolean): boolean {
+export function needsUpdate(
+  entry: NflogEntry | undefined,
+  firing: string[],
+  resolved: string[],
+  sendResolved: boolean,
+  repeatMs: number,
+  now: number,
+  anyUnclaimed: boolean,
+): boolean {
   if (!entry) return firing.length > 0;
   if (!subset(firing, entry.firing)) return true;
   if (firing.length === 0) return entry.firing.length > 0;
@@ -145,7 +153,18 @@ export class Dispatcher {
     const resolved = resolvedAlerts.map((a) => a.fingerprint).sort();
     const entry = this.nflog.get(g.key, receiver);
     const sendResolved = this.sendResolved(receiver);
-    if (!needsUpdate(entry, firing, resolved, sendResolved, g.route.repeatIntervalMs, now, firingAlerts.some((a) => !a.claim))) return undefined;
+    if (
+      !needsUpdate(
+        entry,
+        firing,
+        resolved,
+        sendResolved,
+        g.route.repeatIntervalMs,
+        now,
+        firingAlerts.some((a) => !a.claim),
+      )
+    )
+      return undefined;
     const next: NflogEntry = { firing, resolved, sentAt: now, seq: (entry?.seq ?? 0) + 1 };
     const alerts = [...firingAlerts, ...(sendResolved ? resolvedAlerts : [])];
     if (alerts.length === 0) return { groupKey: g.key, receiver, entry: next };
@@ -153,13 +172,26 @@ export class Dispatcher {
       groupKey: g.key,
       receiver,
       entry: next,
-      notification: { receiver, groupKey: g.key, groupLabels: g.labels, status: firingAlerts.length ? 'firing' : 'resolved', alerts: alerts.map(toNotified), createdAt: now },
+      notification: {
+        receiver,
+        groupKey: g.key,
+        groupLabels: g.labels,
+        status: firingAlerts.length ? 'firing' : 'resolved',
+        alerts: alerts.map(toNotified),
+        createdAt: now,
+      },
     };
   }
 
   /** For the API: the groups and their alerts' fingerprints. */
   snapshot(): { groupKey: string; receiver: string; labels: LabelSet; alerts: string[]; nextFlushAt: number }[] {
-    return [...this.groups.values()].map((g) => ({ groupKey: g.key, receiver: g.route.receiver, labels: g.labels, alerts: [...g.alerts.keys()], nextFlushAt: g.nextFlushAt }));
+    return [...this.groups.values()].map((g) => ({
+      groupKey: g.key,
+      receiver: g.route.receiver,
+      labels: g.labels,
+      alerts: [...g.alerts.keys()],
+      nextFlushAt: g.nextFlushAt,
+    }));
   }
 }
 

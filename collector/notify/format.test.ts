@@ -6,16 +6,44 @@ const T0 = Date.UTC(2026, 11, 3, 7, 0, 0);
 const linkDown: NotifiedAlert = {
   fingerprint: 'f1',
   status: 'firing',
-  labels: { alertname: 'LinkDown', severity: 'critical', category: 'network', node: 'town-01', site: '城区中心', zone: 'county-a', device: 'core-sw1', interface: 'Gi0/1' },
-  annotations: { summary: '上联链路中断', description: '接口 Gi0/1 运行状态为 down', runbook_url: 'https://wiki.example/runbook/linkdown', remediation_url: 'https://wiki.example/fix' },
+  labels: {
+    alertname: 'LinkDown',
+    severity: 'critical',
+    category: 'network',
+    node: 'town-01',
+    site: '城区中心',
+    zone: 'county-a',
+    device: 'core-sw1',
+    interface: 'Gi0/1',
+  },
+  annotations: {
+    summary: '上联链路中断',
+    description: '接口 Gi0/1 运行状态为 down',
+    runbook_url: 'https://wiki.example/runbook/linkdown',
+    remediation_url: 'https://wiki.example/fix',
+  },
   startsAt: T0,
   endsAt: 0,
   generatorURL: '',
   value: 0,
   claimedBy: '张三',
 };
-const note = (alerts: NotifiedAlert[], status: 'firing' | 'resolved' = 'firing'): Notification => ({ receiver: 'r', groupKey: 'g', groupLabels: { alertname: 'LinkDown', site: '城区中心' }, status, alerts, createdAt: T0 });
-const opts = { lang: 'zh-CN' as const, style: 'markdown' as const, timezone: 'Asia/Shanghai', externalURL: 'http://console.example/alerts', maxBytes: 0, now: T0 + 750_000 };
+const note = (alerts: NotifiedAlert[], status: 'firing' | 'resolved' = 'firing'): Notification => ({
+  receiver: 'r',
+  groupKey: 'g',
+  groupLabels: { alertname: 'LinkDown', site: '城区中心' },
+  status,
+  alerts,
+  createdAt: T0,
+});
+const opts = {
+  lang: 'zh-CN' as const,
+  style: 'markdown' as const,
+  timezone: 'Asia/Shanghai',
+  externalURL: 'http://console.example/alerts',
+  maxBytes: 0,
+  now: T0 + 750_000,
+};
 
 describe('notification text', () => {
   it('zh-CN markdown: what, where, since, value, severity, links, owner', () => {
@@ -57,7 +85,11 @@ describe('notification text', () => {
   });
 
   it('picks the annotations of the receiver’s language (summary_zh, description_zh)', () => {
-    const a: NotifiedAlert = { ...linkDown, claimedBy: undefined, annotations: { summary: 'Uplink down', summary_zh: '上联链路中断', description: 'Gi0/1 is down', description_zh: '接口 Gi0/1 已断开' } };
+    const a: NotifiedAlert = {
+      ...linkDown,
+      claimedBy: undefined,
+      annotations: { summary: 'Uplink down', summary_zh: '上联链路中断', description: 'Gi0/1 is down', description_zh: '接口 Gi0/1 已断开' },
+    };
     const zh = renderBody(note([a]), opts);
     expect(zh).toContain('🔴 **1. 上联链路中断** (严重 critical)');
     expect(zh).toContain('- 说明: 接口 Gi0/1 已断开');

@@ -135,7 +135,9 @@ export function renderTitle(n: Notification, lang: Lang): string {
   const resolved = n.alerts.length - firing;
   const sep = lang === 'en' ? ':' : ' ';
   const state =
-    n.status === 'firing' ? `${t.firing}${sep}${t.count(firing)}${resolved ? `, ${t.resolved}${sep}${t.count(resolved)}` : ''}` : `${t.resolved}${sep}${t.count(resolved)}`;
+    n.status === 'firing'
+      ? `${t.firing}${sep}${t.count(firing)}${resolved ? `, ${t.resolved}${sep}${t.count(resolved)}` : ''}`
+      : `${t.resolved}${sep}${t.count(resolved)}`;
   const esc = n.escalation ? `${t.escalated} ` : '';
   const names = [...new Set(n.alerts.map((a) => a.labels.alertname ?? ''))].filter(Boolean);
   const what = names.length === 1 ? names[0]! : names.length > 1 ? `${names[0]} +${names.length - 1}` : '';

@@ -86,7 +86,8 @@ export function buildTree(cfg: NotifyConfig, receivers: ReadonlyMap<string, Rece
   }
   if (receivers.size > 0) {
     const check = (r: Route, key: string) => {
-      if (!receivers.has(r.receiver)) throw new ConfigError(SOURCE, `${key}.receiver`, `no receiver named '${r.receiver}' (expected one of: ${[...receivers.keys()].join(', ')})`);
+      if (!receivers.has(r.receiver))
+        throw new ConfigError(SOURCE, `${key}.receiver`, `no receiver named '${r.receiver}' (expected one of: ${[...receivers.keys()].join(', ')})`);
     };
     const visit = (r: Route, key: string) => {
       check(r, key);
@@ -128,7 +129,9 @@ export class Notifier {
   ) {
     this.outbox = new Outbox(d.db, d.now, outboxOptions(cfg), outboxMetrics(d.registry, d.db), d.log.child({ component: 'notify' }));
     this.q = {
-      nflogGet: d.db.prepare<[string, string], { firing: string; resolved: string; sent_at: number; seq: number }>('SELECT * FROM notify_nflog WHERE group_key = ? AND receiver = ?'),
+      nflogGet: d.db.prepare<[string, string], { firing: string; resolved: string; sent_at: number; seq: number }>(
+        'SELECT * FROM notify_nflog WHERE group_key = ? AND receiver = ?',
+      ),
       nflogPut: d.db.prepare(
         `INSERT INTO notify_nflog (group_key, receiver, firing, resolved, sent_at, seq) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (group_key, receiver) DO UPDATE SET firing = excluded.firing, resolved = excluded.resolved, sent_at = excluded.sent_at, seq = excluded.seq`,
@@ -249,7 +252,8 @@ export class Notifier {
         access: 'viewer',
         handler: (req) => {
           const state = req.query.get('state') ?? undefined;
-          if (state && !['pending', 'sent', 'failed', 'expired'].includes(state)) throw new HttpError(400, 'bad_request', 'state: expected pending, sent, failed or expired');
+          if (state && !['pending', 'sent', 'failed', 'expired'].includes(state))
+            throw new HttpError(400, 'bad_request', 'state: expected pending, sent, failed or expired');
           const num = (k: string) => {
             const v = req.query.get(k);
             if (v === null) return undefined;
@@ -258,7 +262,12 @@ export class Notifier {
           };
           return json({
             notifications: this.outbox.list({ receiver: req.query.get('receiver') ?? undefined, state, limit: num('limit'), before: num('before') }),
-            receivers: [...this.receivers.values()].map((r) => ({ name: r.name, type: r.type, rateLimitPerMinute: r.rateLimitPerMinute, sendResolved: r.sendResolved })),
+            receivers: [...this.receivers.values()].map((r) => ({
+              name: r.name,
+              type: r.type,
+              rateLimitPerMinute: r.rateLimitPerMinute,
+              sendResolved: r.sendResolved,
+            })),
             groups: this.dispatcher.snapshot(),
           });
         },

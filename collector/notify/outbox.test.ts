@@ -61,7 +61,9 @@ describe('outbox: restart mid-delivery', () => {
     });
     cleanup.push(() => peer.close());
     const clock = new FakeClock(T0);
-    const cfg = { notify: { receivers: [{ name: 'hook', type: 'webhook', url: `${peer.url}/hook` }], route: { receiver: 'hook', group_by: ['...'], group_wait: '0s' } } };
+    const cfg = {
+      notify: { receivers: [{ name: 'hook', type: 'webhook', url: `${peer.url}/hook` }], route: { receiver: 'hook', group_by: ['...'], group_wait: '0s' } },
+    };
     let env = testEnv(cfg, clock);
     cleanup.push(() => env.close());
     let c = new AlertsComponent(env.ctx);
@@ -100,7 +102,8 @@ describe('outbox: a DingTalk robot down for 10 minutes', () => {
     let throttled = 0;
     const peer: Peer = await startPeer((r, res) => {
       const ts = Number(r.url.searchParams.get('timestamp'));
-      if (r.url.searchParams.get('sign') !== createHmac('sha256', SECRET).update(`${ts}\n${SECRET}`).digest('base64')) return sendJson(res, 200, { errcode: 310000, errmsg: 'sign not match' });
+      if (r.url.searchParams.get('sign') !== createHmac('sha256', SECRET).update(`${ts}\n${SECRET}`).digest('base64'))
+        return sendJson(res, 200, { errcode: 310000, errmsg: 'sign not match' });
       if (clock.t < downUntil) return res.writeHead(502).end('bad gateway');
       // the robot's own limit, by its clock (the injected one): 20 per rolling minute
       if (accepted.filter((a) => a.ts > ts - 60 * S).length >= 20) {
@@ -112,7 +115,15 @@ describe('outbox: a DingTalk robot down for 10 minutes', () => {
       sendJson(res, 200, { errcode: 0, errmsg: 'ok' });
     });
     cleanup.push(() => peer.close());
-    const env = testEnv({ notify: { receivers: [{ name: 'dt', type: 'dingtalk', url: `${peer.url}/robot/send`, token: 't', secret: SECRET }], route: { receiver: 'dt', group_by: ['...'], group_wait: '0s' } } }, clock);
+    const env = testEnv(
+      {
+        notify: {
+          receivers: [{ name: 'dt', type: 'dingtalk', url: `${peer.url}/robot/send`, token: 't', secret: SECRET }],
+          route: { receiver: 'dt', group_by: ['...'], group_wait: '0s' },
+        },
+      },
+      clock,
+    );
     cleanup.push(() => env.close());
     const c = new AlertsComponent(env.ctx);
     cleanup.push(() => c.stop());
@@ -150,7 +161,15 @@ describe('outbox: Feishu bot limits', () => {
       sendJson(res, 200, { code: 0, msg: 'success', data: {} });
     });
     cleanup.push(() => peer.close());
-    const env = testEnv({ notify: { receivers: [{ name: 'fs', type: 'feishu', url: `${peer.url}/open-apis/bot/v2/hook/tok` }], route: { receiver: 'fs', group_by: ['...'], group_wait: '0s' } } }, clock);
+    const env = testEnv(
+      {
+        notify: {
+          receivers: [{ name: 'fs', type: 'feishu', url: `${peer.url}/open-apis/bot/v2/hook/tok` }],
+          route: { receiver: 'fs', group_by: ['...'], group_wait: '0s' },
+        },
+      },
+      clock,
+    );
     cleanup.push(() => env.close());
     const c = new AlertsComponent(env.ctx);
     cleanup.push(() => c.stop());
@@ -158,7 +177,15 @@ describe('outbox: Feishu bot limits', () => {
     await c.tick();
     expect(peer.received).toHaveLength(5);
     const api = c.routes().find((r) => r.path === '/api/v1/notifications')!;
-    const body = (await api.handler({ method: 'GET', path: '/api/v1/notifications', params: {}, query: new URLSearchParams('state=pending'), headers: {}, body: undefined, remote: '127.0.0.1' })) as {
+    const body = (await api.handler({
+      method: 'GET',
+      path: '/api/v1/notifications',
+      params: {},
+      query: new URLSearchParams('state=pending'),
+      headers: {},
+      body: undefined,
+      remote: '127.0.0.1',
+    })) as {
       body: { notifications: { id: number; receiver: string; state: string; alerts: number }[]; receivers: unknown[] };
     };
     expect(body.body.notifications.map((n) => [n.id, n.state])).toEqual([12, 11, 10, 9, 8, 7, 6].map((id) => [id, 'pending']));

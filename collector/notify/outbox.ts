@@ -231,7 +231,13 @@ export class Outbox {
           const next = now + backoffMs(row.attempts + 1, this.opts.retryInitialMs, this.opts.retryMaxMs);
           this.q.retry.run(now, next, e.message, row.id);
           this.m.total.inc({ receiver: r.name, result: 'retry' });
-          this.log.warn('notification delivery failed, will retry', { receiver: r.name, id: row.id, attempt: row.attempts + 1, retryInSeconds: (next - now) / 1000, error: e.message });
+          this.log.warn('notification delivery failed, will retry', {
+            receiver: r.name,
+            id: row.id,
+            attempt: row.attempts + 1,
+            retryInSeconds: (next - now) / 1000,
+            error: e.message,
+          });
           return;
         }
         this.q.sent.run('failed', now, null, e.message, row.id);
@@ -257,7 +263,9 @@ export class Outbox {
       args.push(q.before);
     }
     const limit = Math.min(Math.max(q.limit ?? 100, 1), 1000);
-    const rows = this.db.prepare(`SELECT * FROM notify_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`).all(...args) as DbRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM notify_outbox ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${limit}`)
+      .all(...args) as DbRow[];
     return rows.map(toRow);
   }
 

@@ -36,7 +36,13 @@ describe('route tree (Alertmanager semantics)', () => {
   });
 
   it('continue keeps matching siblings', () => {
-    const t = buildRoute({ receiver: 'root', routes: [{ receiver: 'a', matchers: ['x="1"'], continue: true }, { receiver: 'b', matchers: ['y="2"'] }] });
+    const t = buildRoute({
+      receiver: 'root',
+      routes: [
+        { receiver: 'a', matchers: ['x="1"'], continue: true },
+        { receiver: 'b', matchers: ['y="2"'] },
+      ],
+    });
     expect(matchRoute(t, { x: '1', y: '2' }).map((r) => r.receiver)).toEqual(['a', 'b']);
     expect(matchRoute(t, { x: '1' }).map((r) => r.receiver)).toEqual(['a']);
   });
@@ -62,7 +68,9 @@ describe('route tree (Alertmanager semantics)', () => {
   });
 
   it('bad matchers and durations name the key', () => {
-    expect(() => buildRoute({ receiver: 'a', routes: [{ matchers: ['zone=~"("'] }] })).toThrow(expect.objectContaining({ key: 'notify.route.routes.0.matchers' }));
+    expect(() => buildRoute({ receiver: 'a', routes: [{ matchers: ['zone=~"("'] }] })).toThrow(
+      expect.objectContaining({ key: 'notify.route.routes.0.matchers' }),
+    );
     expect(() => buildRoute({ receiver: 'a', group_wait: '5 minutes' })).toThrow(expect.objectContaining({ key: 'notify.route.group_wait' }));
     expect(() => buildRoute({})).toThrow(expect.objectContaining({ key: 'notify.route.receiver' }));
   });

@@ -125,7 +125,11 @@ export function testEnv(cfg: Record<string, unknown>, clock: FakeClock, dir = mk
   return env;
 }
 
-export function apiRequest(method: string, path: string, o: { role?: Role; name?: string; body?: unknown; params?: Record<string, string>; query?: string } = {}): ApiRequest {
+export function apiRequest(
+  method: string,
+  path: string,
+  o: { role?: Role; name?: string; body?: unknown; params?: Record<string, string>; query?: string } = {},
+): ApiRequest {
   return {
     method,
     path,

@@ -41,7 +41,9 @@ function reports(t0: number) {
   const out = [];
   for (let r = 0; r < 3; r++) {
     const s = [];
-    for (let i = 0; i < 12; i++) for (let k = 0; k < 5; k++) s.push(sample('ifHCInOctets', { node: 'town-01', ifIndex: String(i), zone: 'east' }, r * 1000 + i * 10 + k, t0 + (r * 5 + k) * 15_000));
+    for (let i = 0; i < 12; i++)
+      for (let k = 0; k < 5; k++)
+        s.push(sample('ifHCInOctets', { node: 'town-01', ifIndex: String(i), zone: 'east' }, r * 1000 + i * 10 + k, t0 + (r * 5 + k) * 15_000));
     out.push(report(s));
   }
   return out;
@@ -49,7 +51,8 @@ function reports(t0: number) {
 
 function expected(t0: number): string[] {
   const out: string[] = [];
-  for (const r of reports(t0)) for (const s of r.samples) out.push(`__name__=ifHCInOctets,ifIndex=${s.labels.ifIndex},node=town-01,zone=east|${s.ts}|${s.value}`);
+  for (const r of reports(t0))
+    for (const s of r.samples) out.push(`__name__=ifHCInOctets,ifIndex=${s.labels.ifIndex},node=town-01,zone=east|${s.ts}|${s.value}`);
   return out.sort();
 }
 
@@ -71,7 +74,12 @@ describe('remote-write component (loopback receiver checking the wire format)', 
       last.set(key, Number(ts));
     }
     const h = rx.requests[0]!.headers;
-    expect([h['content-encoding'], h['content-type'], h['x-prometheus-remote-write-version'], h['user-agent']]).toEqual(['snappy', 'application/x-protobuf', '0.1.0', USER_AGENT]);
+    expect([h['content-encoding'], h['content-type'], h['x-prometheus-remote-write-version'], h['user-agent']]).toEqual([
+      'snappy',
+      'application/x-protobuf',
+      '0.1.0',
+      USER_AGENT,
+    ]);
     for (const r of rx.requests) for (const s of r.series) expect(s.labels.map((l) => l[0])).toEqual(['__name__', 'ifIndex', 'node', 'zone']);
     const L = { remote_name: 'main', url: rx.url };
     await waitFor(async () => (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_pending', L)) === 0, 5000, 'pending 0');
@@ -156,7 +164,11 @@ describe('remote-write component (loopback receiver checking the wire format)', 
     const dir = tmpDir();
     const pw = join(dir, 'pw');
     writeFileSync(pw, 's3cret-pw\n');
-    const { c, ctx } = setup(rx, { shards: 1 }, { basicAuth: { username: 'xj', password: '', passwordFile: pw }, headers: { 'X-Scope-OrgID': 'gov', 'Content-Type': 'text/plain' } });
+    const { c, ctx } = setup(
+      rx,
+      { shards: 1 },
+      { basicAuth: { username: 'xj', password: '', passwordFile: pw }, headers: { 'X-Scope-OrgID': 'gov', 'Content-Type': 'text/plain' } },
+    );
     c.append!(report([sample('m', { node: 'a' }, 1, 1)]));
     c.append!(report([sample('m', { node: 'a' }, 2, 2)]));
     await waitFor(async () => rx.requests.length >= 1, 10_000, 'request');
@@ -215,7 +227,11 @@ describe('remote-write component (loopback receiver checking the wire format)', 
     });
     const a = endpointConfig({ name: 'x', url: 'http://127.0.0.1:1/w' });
     expect(() => createRemoteWriteComponent(testContext(db), { endpoints: () => [a, a] })).toThrow('remoteWrite.1.name: names must be unique');
-    const b = endpointConfig({ name: 'y', url: 'https://127.0.0.1:1/w', tls: { caFile: '', certFile: '/c.pem', keyFile: '', serverName: '', insecureSkipVerify: false } });
+    const b = endpointConfig({
+      name: 'y',
+      url: 'https://127.0.0.1:1/w',
+      tls: { caFile: '', certFile: '/c.pem', keyFile: '', serverName: '', insecureSkipVerify: false },
+    });
     expect(() => createRemoteWriteComponent(testContext(db), { endpoints: () => [b] })).toThrow('remoteWrite.0.tls: certFile and keyFile go together');
   });
 });

@@ -30,8 +30,18 @@ export const remoteWriteQueueSchema = {
       description:
         'Concurrent requests (shards); a series always goes to the same shard (hash of its labels), so its samples stay in time order. Fixed: changing it resends the unacknowledged part of the backlog from the oldest shard position (duplicates are identical samples).',
     },
-    minBackoffSeconds: { type: 'number', exclusiveMinimum: 0, default: 0.03, description: 'First retry delay after a 5xx, 429 or network error; doubles per retry.' },
-    maxBackoffSeconds: { type: 'number', exclusiveMinimum: 0, default: 5, description: 'Longest retry delay (a Retry-After header replaces the computed delay, up to 300 s).' },
+    minBackoffSeconds: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 0.03,
+      description: 'First retry delay after a 5xx, 429 or network error; doubles per retry.',
+    },
+    maxBackoffSeconds: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      default: 5,
+      description: 'Longest retry delay (a Retry-After header replaces the computed delay, up to 300 s).',
+    },
     retryOnHttp429: { type: 'boolean', default: true, description: 'Retry on 429 Too Many Requests (false: a 429 drops the request like other 4xx).' },
   },
 } as const;
@@ -159,7 +169,9 @@ export const DEFAULT_QUEUE: RemoteWriteQueueConfig = {
 };
 
 /** An endpoint config with every default filled (for configs built in code; the loader fills them from the schema). */
-export function endpointConfig(e: { name: string; url: string } & Partial<Omit<RemoteWriteEndpointConfig, 'queue'>> & { queue?: Partial<RemoteWriteQueueConfig> }): RemoteWriteEndpointConfig {
+export function endpointConfig(
+  e: { name: string; url: string } & Partial<Omit<RemoteWriteEndpointConfig, 'queue'>> & { queue?: Partial<RemoteWriteQueueConfig> },
+): RemoteWriteEndpointConfig {
   return {
     timeoutSeconds: 30,
     bearerToken: '',
@@ -180,7 +192,8 @@ export function checkRemoteWrite(endpoints: readonly RemoteWriteEndpointConfig[]
     if (seen.has(e.name)) errs.push(`remoteWrite.${i}.name: names must be unique, "${e.name}" is used twice`);
     seen.add(e.name);
     if (Boolean(e.tls.certFile) !== Boolean(e.tls.keyFile)) errs.push(`remoteWrite.${i}.tls: certFile and keyFile go together (mutual TLS)`);
-    if (e.basicAuth.username && e.basicAuth.password && e.basicAuth.passwordFile) errs.push(`remoteWrite.${i}.basicAuth: set password or passwordFile, not both`);
+    if (e.basicAuth.username && e.basicAuth.password && e.basicAuth.passwordFile)
+      errs.push(`remoteWrite.${i}.basicAuth: set password or passwordFile, not both`);
     if (e.bearerToken && e.bearerTokenFile) errs.push(`remoteWrite.${i}: set bearerToken or bearerTokenFile, not both`);
     if ((e.bearerToken || e.bearerTokenFile) && e.basicAuth.username) errs.push(`remoteWrite.${i}: basicAuth and a bearer token exclude each other`);
   });

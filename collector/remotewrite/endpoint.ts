@@ -63,7 +63,8 @@ export class EndpointQueue {
     this.labels = { remote_name: cfg.name, url: redactUrl(cfg.url) };
     const n = cfg.queue.shards;
     const { cursors, resharded } = deps.store.cursors(cfg.name, n);
-    if (resharded) deps.log.warn('remote-write shard count changed: unacknowledged backlog is resent from the oldest shard position', { remote_name: cfg.name, shards: n });
+    if (resharded)
+      deps.log.warn('remote-write shard count changed: unacknowledged backlog is resent from the oldest shard position', { remote_name: cfg.name, shards: n });
     this.shards = cursors.map((cursor) => ({ buf: [], cursor, inflight: 0 }));
     this.readPos = Math.min(...cursors.map((c) => c.segment));
     this.unread = deps.store.samplesFrom(this.readPos);
@@ -288,7 +289,13 @@ export class EndpointQueue {
         this.deps.log.warn('remote-write request refused, samples dropped', { remote_name: this.name, status, samples: n, response: text.slice(0, 256) });
         return true;
       }
-      if (!this.failing) this.deps.log.warn('remote-write request failed, retrying', { remote_name: this.name, status: status || undefined, error: status ? undefined : text, response: status ? text.slice(0, 256) : undefined });
+      if (!this.failing)
+        this.deps.log.warn('remote-write request failed, retrying', {
+          remote_name: this.name,
+          status: status || undefined,
+          error: status ? undefined : text,
+          response: status ? text.slice(0, 256) : undefined,
+        });
       this.failing = true;
       if (this.stopping) return false;
       m.retried.inc(this.labels, n);

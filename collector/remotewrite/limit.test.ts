@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { SeriesSample } from '../core/component.js';
 import { SeriesLimiter, seriesLimitMetrics } from './limit.js';
 
-const s = (name: string, labels: Record<string, string> = {}): SeriesSample => ({ labels: { __name__: name, node: 'n1', ...labels }, value: 1, ts: 0, type: 'gauge' });
+const s = (name: string, labels: Record<string, string> = {}): SeriesSample => ({
+  labels: { __name__: name, node: 'n1', ...labels },
+  value: 1,
+  ts: 0,
+  type: 'gauge',
+});
 const cfg = (perNode: number, overrides: Record<string, number> = {}) => ({ perNode, overrides, idleSeconds: 600 });
 
 describe('SeriesLimiter', () => {
@@ -14,7 +19,11 @@ describe('SeriesLimiter', () => {
     ['limit exactly reached', 3, ['a', 'b', 'c'], 3, 0],
   ])('%s', (_n, limit, names, admitted, refused) => {
     const l = new SeriesLimiter(cfg(limit));
-    const r = l.admit('n1', names.map((n) => s(n)), 0);
+    const r = l.admit(
+      'n1',
+      names.map((n) => s(n)),
+      0,
+    );
     expect([r.admitted.length, r.refused]).toEqual([admitted, refused]);
   });
 

@@ -5,8 +5,16 @@ export function remoteWriteMetrics(registry: Registry) {
   const labelNames = ['remote_name', 'url'] as const;
   const registers = [registry];
   return {
-    samplesIn: new Counter({ name: 'xunjian_remote_storage_samples_in_total', help: 'Samples appended to the remote-write queues (once per sample, whatever the number of endpoints).', registers }),
-    highestIn: new Gauge({ name: 'xunjian_remote_storage_highest_timestamp_in_seconds', help: 'Highest sample timestamp appended to the remote-write queues, seconds since the epoch.', registers }),
+    samplesIn: new Counter({
+      name: 'xunjian_remote_storage_samples_in_total',
+      help: 'Samples appended to the remote-write queues (once per sample, whatever the number of endpoints).',
+      registers,
+    }),
+    highestIn: new Gauge({
+      name: 'xunjian_remote_storage_highest_timestamp_in_seconds',
+      help: 'Highest sample timestamp appended to the remote-write queues, seconds since the epoch.',
+      registers,
+    }),
     samples: new Counter({ name: 'xunjian_remote_storage_samples_total', help: 'Samples sent and acknowledged (2xx) by the endpoint.', labelNames, registers }),
     failed: new Counter({
       name: 'xunjian_remote_storage_samples_failed_total',
@@ -14,14 +22,24 @@ export function remoteWriteMetrics(registry: Registry) {
       labelNames,
       registers,
     }),
-    retried: new Counter({ name: 'xunjian_remote_storage_samples_retried_total', help: 'Samples of requests retried after a 5xx, 429 or network error (per retry).', labelNames, registers }),
+    retried: new Counter({
+      name: 'xunjian_remote_storage_samples_retried_total',
+      help: 'Samples of requests retried after a 5xx, 429 or network error (per retry).',
+      labelNames,
+      registers,
+    }),
     dropped: new Counter({
       name: 'xunjian_remote_storage_samples_dropped_total',
       help: 'Samples dropped before sending: superseded by a later value at the same series and timestamp.',
       labelNames,
       registers,
     }),
-    pending: new Gauge({ name: 'xunjian_remote_storage_samples_pending', help: 'Samples queued (durable backlog, shard buffers and requests in flight) not yet acknowledged.', labelNames, registers }),
+    pending: new Gauge({
+      name: 'xunjian_remote_storage_samples_pending',
+      help: 'Samples queued (durable backlog, shard buffers and requests in flight) not yet acknowledged.',
+      labelNames,
+      registers,
+    }),
     highestSent: new Gauge({
       name: 'xunjian_remote_storage_queue_highest_sent_timestamp_seconds',
       help: 'Highest sample timestamp the endpoint acknowledged, seconds since the epoch.',
@@ -31,7 +49,12 @@ export function remoteWriteMetrics(registry: Registry) {
     shards: new Gauge({ name: 'xunjian_remote_storage_shards', help: 'Shards (concurrent requests) of the queue.', labelNames, registers }),
     shardCapacity: new Gauge({ name: 'xunjian_remote_storage_shard_capacity', help: 'Samples each shard holds in memory.', labelNames, registers }),
     maxSamplesPerSend: new Gauge({ name: 'xunjian_remote_storage_max_samples_per_send', help: 'Most samples in one request.', labelNames, registers }),
-    bytes: new Counter({ name: 'xunjian_remote_storage_bytes_total', help: 'Request bytes sent (snappy-compressed protobuf), acknowledged or not.', labelNames, registers }),
+    bytes: new Counter({
+      name: 'xunjian_remote_storage_bytes_total',
+      help: 'Request bytes sent (snappy-compressed protobuf), acknowledged or not.',
+      labelNames,
+      registers,
+    }),
     duration: new Histogram({
       name: 'xunjian_remote_storage_sent_batch_duration_seconds',
       help: 'Duration of one request (each attempt).',

@@ -33,11 +33,23 @@ async function run(kind: 'prometheus' | 'victoria') {
   const store: Tsdb = kind === 'prometheus' ? await startPrometheus(dir, { oooWindow: '3h' }) : await startVictoria(dir);
   const db = openTestDb(dir);
   const ctx = testContext(db);
-  const ep = endpointConfig({ name: kind, url: store.writeUrl, queue: { batchSendDeadlineSeconds: 0.05, maxSamplesPerSend: 5, shards: 2, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.5 } });
+  const ep = endpointConfig({
+    name: kind,
+    url: store.writeUrl,
+    queue: { batchSendDeadlineSeconds: 0.05, maxSamplesPerSend: 5, shards: 2, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.5 },
+  });
   const c = createRemoteWriteComponent(ctx, { endpoints: () => [ep], checkpointMs: 100 });
   c.start?.();
   const L = { remote_name: kind };
-  const settled = (n: number) => waitFor(async () => (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_total', L)) + (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_failed_total', L)) >= n, 20_000, `${n} samples settled`);
+  const settled = (n: number) =>
+    waitFor(
+      async () =>
+        (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_total', L)) +
+          (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_failed_total', L)) >=
+        n,
+      20_000,
+      `${n} samples settled`,
+    );
   return { store, ctx, c, db, settled, L };
 }
 
@@ -72,10 +84,14 @@ for (const kind of ['prometheus', 'victoria'] as const) {
       env.c.append!(fleet(backlog, 'town-01', 500));
       await env.settled(12);
       expect(await metricValue(env.ctx.registry, 'xunjian_remote_storage_samples_failed_total', env.L)).toBe(0);
-      const got = await waitFor(async () => {
-        const r = await readBack(env.store, kind, 'ifHCInOctets{node="town-01"}');
-        return r.length >= 6 && r;
-      }, 10_000, 'read back');
+      const got = await waitFor(
+        async () => {
+          const r = await readBack(env.store, kind, 'ifHCInOctets{node="town-01"}');
+          return r.length >= 6 && r;
+        },
+        10_000,
+        'read back',
+      );
       expect(got).toEqual([
         `${NOW - 62 * MIN} 500.5`,
         `${NOW - 61 * MIN} 1000500.5`,
@@ -100,14 +116,22 @@ for (const kind of ['prometheus', 'victoria'] as const) {
       const ts = Array.from({ length: 8 }, (_, i) => NOW - 30 * MIN + i * 15_000);
       env.c.append!(fleet(ts.slice(0, 4), 'town-02', 7));
       env.c.append!(fleet(ts.slice(4), 'town-02', 9));
-      await waitFor(async () => (await metricValue(env.ctx.registry, 'xunjian_remote_storage_samples_retried_total', env.L)) >= 16, 20_000, 'retries while down');
+      await waitFor(
+        async () => (await metricValue(env.ctx.registry, 'xunjian_remote_storage_samples_retried_total', env.L)) >= 16,
+        20_000,
+        'retries while down',
+      );
       expect(await metricValue(env.ctx.registry, 'xunjian_remote_storage_samples_pending', env.L)).toBe(16);
       await env.store.start();
       await env.settled(before + 16);
-      const got = await waitFor(async () => {
-        const r = await readBack(env.store, kind, 'ifHCInOctets{node="town-02"}');
-        return r.length >= 8 && r;
-      }, 10_000, 'read back');
+      const got = await waitFor(
+        async () => {
+          const r = await readBack(env.store, kind, 'ifHCInOctets{node="town-02"}');
+          return r.length >= 8 && r;
+        },
+        10_000,
+        'read back',
+      );
       expect(got).toEqual(ts.map((t, i) => `${t} ${(i < 4 ? 7 : 9) + (i % 4) * 1_000_000 + 0.5}`));
       expect(await metricValue(env.ctx.registry, 'xunjian_remote_storage_samples_pending', env.L)).toBe(0);
     });
@@ -148,12 +172,44 @@ function openssl(dir: string, args: string[]): void {
 /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate (openssl CLI). */
 function makePki(dir: string) {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=xunjian test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=xunjian test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   for (const who of ['server', 'client']) {
     openssl(dir, ['req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? '127.0.0.1' : 'collector'}`]);
-    openssl(dir, ['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', '-extfile', `${who}.ext`]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${who}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${who}.ext`,
+    ]);
   }
   const f = (n: string) => join(dir, n);
   return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
@@ -169,14 +225,32 @@ describe('remote-write over mutual TLS into Prometheus 2.42 (real, --web.config.
     const db = openTestDb(dir);
     const ctx = testContext(db);
     const q = { batchSendDeadlineSeconds: 0.05, shards: 1, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.2 };
-    const good = endpointConfig({ name: 'tls', url: store.writeUrl, tls: { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey, serverName: '', insecureSkipVerify: false }, queue: q });
-    const nocert = endpointConfig({ name: 'nocert', url: store.writeUrl, tls: { caFile: pki.ca, certFile: '', keyFile: '', serverName: '', insecureSkipVerify: false }, queue: q });
+    const good = endpointConfig({
+      name: 'tls',
+      url: store.writeUrl,
+      tls: { caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey, serverName: '', insecureSkipVerify: false },
+      queue: q,
+    });
+    const nocert = endpointConfig({
+      name: 'nocert',
+      url: store.writeUrl,
+      tls: { caFile: pki.ca, certFile: '', keyFile: '', serverName: '', insecureSkipVerify: false },
+      queue: q,
+    });
     const c = createRemoteWriteComponent(ctx, { endpoints: () => [good, nocert], checkpointMs: 100 });
     c.start?.();
     try {
       c.append!(report([sample('xunjian_tls_probe', { node: 'town-09' }, 7, NOW)], 'town-09'));
-      await waitFor(async () => (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_total', { remote_name: 'tls' })) === 1, 20_000, 'delivered over mTLS');
-      await waitFor(async () => (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_retried_total', { remote_name: 'nocert' })) >= 2, 20_000, 'no-cert retries');
+      await waitFor(
+        async () => (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_total', { remote_name: 'tls' })) === 1,
+        20_000,
+        'delivered over mTLS',
+      );
+      await waitFor(
+        async () => (await metricValue(ctx.registry, 'xunjian_remote_storage_samples_retried_total', { remote_name: 'nocert' })) >= 2,
+        20_000,
+        'no-cert retries',
+      );
       expect(await metricValue(ctx.registry, 'xunjian_remote_storage_samples_total', { remote_name: 'nocert' })).toBe(0);
       const u = new URL('/api/v1/query', store.base);
       u.searchParams.set('query', 'xunjian_tls_probe[1h]');

@@ -103,7 +103,9 @@ export class SegmentStore {
    */
   cursors(endpoint: string, shards: number): { cursors: Cursor[]; resharded: boolean } {
     const rows = this.db
-      .prepare<[string], { shard: number; shards: number; segment: number; offset: number }>('SELECT shard, shards, segment, "offset" AS offset FROM remotewrite_cursors WHERE endpoint = ? ORDER BY shard')
+      .prepare<[string], { shard: number; shards: number; segment: number; offset: number }>(
+        'SELECT shard, shards, segment, "offset" AS offset FROM remotewrite_cursors WHERE endpoint = ? ORDER BY shard',
+      )
       .all(endpoint);
     if (rows.length === shards && rows.every((r, i) => r.shards === shards && r.shard === i)) {
       return { cursors: rows.map((r) => ({ segment: r.segment, offset: r.offset })), resharded: false };

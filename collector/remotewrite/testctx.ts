@@ -93,7 +93,8 @@ export async function receiver(script: { status: number; headers?: Record<string
     accepted(): string[] {
       const out: string[] = [];
       for (const r of requests)
-        if (r.status < 300) for (const s of r.series) for (const x of s.samples) out.push(`${s.labels.map(([n, v]) => `${n}=${v}`).join(',')}|${x.ts}|${x.value}`);
+        if (r.status < 300)
+          for (const s of r.series) for (const x of s.samples) out.push(`${s.labels.map(([n, v]) => `${n}=${v}`).join(',')}|${x.ts}|${x.value}`);
       return out;
     },
     /** The status after the script ran out (default 204). */

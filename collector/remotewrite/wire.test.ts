@@ -25,8 +25,21 @@ describe('WriteRequest encoding', () => {
   });
 
   it.each([
-    ['negative and fractional values, ms timestamps beyond 2^32', [{ value: -0.125, ts: 1_764_000_000_123 }, { value: 1e300, ts: 1_764_000_000_124 }]],
-    ['zero and infinities', [{ value: 0, ts: 0 }, { value: Number.POSITIVE_INFINITY, ts: 1 }, { value: Number.NEGATIVE_INFINITY, ts: 2 }]],
+    [
+      'negative and fractional values, ms timestamps beyond 2^32',
+      [
+        { value: -0.125, ts: 1_764_000_000_123 },
+        { value: 1e300, ts: 1_764_000_000_124 },
+      ],
+    ],
+    [
+      'zero and infinities',
+      [
+        { value: 0, ts: 0 },
+        { value: Number.POSITIVE_INFINITY, ts: 1 },
+        { value: Number.NEGATIVE_INFINITY, ts: 2 },
+      ],
+    ],
     ['Counter64 values kept exact up to 2^53', [{ value: 2 ** 53 - 1, ts: 1_764_000_000_000 }]],
   ])('round-trips %s', (_name, samples) => {
     const series = [
@@ -45,15 +58,34 @@ describe('WriteRequest encoding', () => {
 
 describe('labels', () => {
   it.each([
-    [{ b: '2', a: '1', __name__: 'm' }, [['__name__', 'm'], ['a', '1'], ['b', '2']]],
+    [
+      { b: '2', a: '1', __name__: 'm' },
+      [
+        ['__name__', 'm'],
+        ['a', '1'],
+        ['b', '2'],
+      ],
+    ],
     [{ z: '', a: 'x' }, [['a', 'x']]],
-    [{ Z: '1', a: '2', _: '3' }, [['Z', '1'], ['_', '3'], ['a', '2']]],
+    [
+      { Z: '1', a: '2', _: '3' },
+      [
+        ['Z', '1'],
+        ['_', '3'],
+        ['a', '2'],
+      ],
+    ],
   ])('sortedLabels(%j) sorts by name (byte order) and drops empty values', (set, want) => {
     expect(sortedLabels(set)).toEqual(want);
   });
 
   it('series keys are length-framed: no two label sets share one', () => {
-    expect(seriesKey([['a', 'b,c=d']])).not.toBe(seriesKey([['a', 'b'], ['c', 'd']]));
+    expect(seriesKey([['a', 'b,c=d']])).not.toBe(
+      seriesKey([
+        ['a', 'b'],
+        ['c', 'd'],
+      ]),
+    );
     expect(seriesKey(sortedLabels({ b: '1', a: '2' }))).toBe(seriesKey(sortedLabels({ a: '2', b: '1' })));
   });
 
@@ -74,15 +106,30 @@ describe('buildBatch', () => {
     const { series, superseded } = buildBatch([q('b', 30, 3), q('a', 20, 2), q('b', 10, 1), q('a', 25, 4)]);
     expect(superseded).toBe(0);
     expect(series).toEqual([
-      { labels: [['__name__', 'b']], samples: [{ value: 1, ts: 10 }, { value: 3, ts: 30 }] },
-      { labels: [['__name__', 'a']], samples: [{ value: 2, ts: 20 }, { value: 4, ts: 25 }] },
+      {
+        labels: [['__name__', 'b']],
+        samples: [
+          { value: 1, ts: 10 },
+          { value: 3, ts: 30 },
+        ],
+      },
+      {
+        labels: [['__name__', 'a']],
+        samples: [
+          { value: 2, ts: 20 },
+          { value: 4, ts: 25 },
+        ],
+      },
     ]);
   });
 
   it('a repeated timestamp keeps the last queued value and counts the superseded one', () => {
     const { series, superseded } = buildBatch([q('a', 10, 1), q('a', 20, 2), q('a', 10, 9)]);
     expect(superseded).toBe(1);
-    expect(series[0]!.samples).toEqual([{ value: 9, ts: 10 }, { value: 2, ts: 20 }]);
+    expect(series[0]!.samples).toEqual([
+      { value: 9, ts: 10 },
+      { value: 2, ts: 20 },
+    ]);
   });
 });
 

@@ -24,7 +24,8 @@ export function goTime(ms: number): string {
 const fv = (v: number) => formatFloat(v, 'f', -1);
 
 export function rulesBody(m: RulesManager, type?: string) {
-  if (type !== undefined && type !== 'alert' && type !== 'record') throw new HttpError(400, 'bad_data', `invalid query parameter type: ${JSON.stringify(type)} (alert or record)`);
+  if (type !== undefined && type !== 'alert' && type !== 'record')
+    throw new HttpError(400, 'bad_data', `invalid query parameter type: ${JSON.stringify(type)} (alert or record)`);
   const groups = m.allGroups().map((g) => ({
     name: g.name,
     file: g.file,
@@ -147,7 +148,8 @@ export function queryRangeBody(m: RulesManager, params: URLSearchParams) {
   const step = parseStep(stp);
   if (end < start) throw new HttpError(400, 'bad_data', 'end timestamp must not be before start time');
   if (step <= 0) throw new HttpError(400, 'bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
-  if ((end - start) / step > 11000) throw new HttpError(400, 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+  if ((end - start) / step > 11000)
+    throw new HttpError(400, 'bad_data', 'exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
   let r: ReturnType<typeof evalRange>;
   try {
     r = evalRange(expr, start, end, step, m.window, { lookbackMs: LOOKBACK_MS });

@@ -11,7 +11,9 @@ describe('xunjian rules', () => {
   it('check exits 1 on a file that is not a rule file', () => {
     const r = xunjian(['rules', 'check', 'rules/alerts/tests/node.test.yaml']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('  FAILED:\nrules/alerts/tests/node.test.yaml: yaml: unmarshal errors:\n  line 2: field rule_files not found in type rulefmt.RuleGroups');
+    expect(r.stderr).toContain(
+      '  FAILED:\nrules/alerts/tests/node.test.yaml: yaml: unmarshal errors:\n  line 2: field rule_files not found in type rulefmt.RuleGroups',
+    );
   });
   it('test runs promtool-format tests: 0 when they pass, 1 when one fails', () => {
     const ok = xunjian(['rules', 'test', 'rules/alerts/tests/ipv6.test.yaml']);

@@ -23,7 +23,11 @@ function duplicates(groups: GroupDef[]): { metric: string; labels: Record<string
   rules.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const out: { metric: string; labels: Record<string, string> }[] = [];
   for (let i = 1; i < rules.length; i++) {
-    if (rules[i]!.key === rules[i - 1]!.key && (out.length === 0 || out[out.length - 1]!.metric + labelsKey(out[out.length - 1]!.labels) !== rules[i]!.metric + labelsKey(rules[i]!.labels))) out.push(rules[i]!);
+    if (
+      rules[i]!.key === rules[i - 1]!.key &&
+      (out.length === 0 || out[out.length - 1]!.metric + labelsKey(out[out.length - 1]!.labels) !== rules[i]!.metric + labelsKey(rules[i]!.labels))
+    )
+      out.push(rules[i]!);
   }
   return out;
 }

@@ -60,7 +60,14 @@ function harness(dataDir: string, rulesFile: string, clock = { now: T0 }, extra:
 
 function report(node: string, ts: number, load: number): AcceptedReport {
   return {
-    report: { v: 1, node: { id: node, site: 's', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 't', interval: 60 }, seq: 1, sentAt: ts, samples: [] } as unknown as AcceptedReport['report'],
+    report: {
+      v: 1,
+      node: { id: node, site: 's', zone: 'extranet', grade: 3, labels: {} },
+      agent: { version: 't', interval: 60 },
+      seq: 1,
+      sentAt: ts,
+      samples: [],
+    } as unknown as AcceptedReport['report'],
     stream: '',
     receivedAt: ts,
     samples: [
@@ -99,7 +106,11 @@ describe('rules component', () => {
     // pending at 1m (first tick seeing 6), firing at 4m, sent then and again after the resend delay (1m) at 6m
     // (evaluation times carry the group's offset within the minute, as Prometheus spreads groups)
     expect(h.sent.map((a) => Math.floor((a.startsAt - T0) / M))).toEqual([4, 4]);
-    expect(h.sent[0]).toMatchObject({ labels: { alertname: 'NodeLoadHigh', node: 'n1', severity: 'warning' }, annotations: { summary: 'load 6 on n1' }, value: 6 });
+    expect(h.sent[0]).toMatchObject({
+      labels: { alertname: 'NodeLoadHigh', node: 'n1', severity: 'warning' },
+      annotations: { summary: 'load 6 on n1' },
+      value: 6,
+    });
     const a = h.sent[0]!;
     expect(a.endsAt - a.startsAt).toBe(4 * M);
     expect(h.sent[1]!.endsAt).toBe(a.startsAt + 2 * M + 4 * M);
@@ -113,16 +124,35 @@ describe('rules component', () => {
     const q = get(h, '/api/v1/query', `query=unrelated_metric&time=${(T0 + 6 * M) / 1000}`) as { data: { result: unknown[] } };
     expect(q.data.result).toEqual([]);
     const qr = get(h, '/api/v1/query', `query=node:load:max&time=${(T0 + 6 * M) / 1000}`);
-    expect(qr).toEqual({ status: 'success', data: { resultType: 'vector', result: [{ metric: { __name__: 'node:load:max', node: 'n1' }, value: [(T0 + 6 * M) / 1000, '6'] }] } });
+    expect(qr).toEqual({
+      status: 'success',
+      data: { resultType: 'vector', result: [{ metric: { __name__: 'node:load:max', node: 'n1' }, value: [(T0 + 6 * M) / 1000, '6'] }] },
+    });
     const alerts = get(h, '/api/v1/alerts') as { data: { alerts: Record<string, unknown>[] } };
     expect(alerts.data.alerts).toEqual([
-      { labels: { alertname: 'NodeLoadHigh', node: 'n1', severity: 'warning' }, annotations: { summary: 'load 6 on n1' }, state: 'firing', activeAt: expect.stringMatching(/^2026-01-05T08:01:\d\d(\.\d+)?Z$/), value: '6e+00' },
+      {
+        labels: { alertname: 'NodeLoadHigh', node: 'n1', severity: 'warning' },
+        annotations: { summary: 'load 6 on n1' },
+        state: 'firing',
+        activeAt: expect.stringMatching(/^2026-01-05T08:01:\d\d(\.\d+)?Z$/),
+        value: '6e+00',
+      },
     ]);
     const rules = get(h, '/api/v1/rules', 'type=alert') as { data: { groups: { rules: Record<string, unknown>[]; interval: number }[] } };
     expect(rules.data.groups[0]!.interval).toBe(60);
     expect(rules.data.groups[0]!.rules).toHaveLength(1);
-    expect(rules.data.groups[0]!.rules[0]).toMatchObject({ name: 'NodeLoadHigh', type: 'alerting', state: 'firing', duration: 180, keepFiringFor: 0, health: 'ok', query: 'node:load:max > 4' });
-    const range = get(h, '/api/v1/query_range', `query=node_load1&start=${(T0 + 4 * M) / 1000}&end=${(T0 + 6 * M) / 1000}&step=60`) as { data: { result: { values: unknown[] }[] } };
+    expect(rules.data.groups[0]!.rules[0]).toMatchObject({
+      name: 'NodeLoadHigh',
+      type: 'alerting',
+      state: 'firing',
+      duration: 180,
+      keepFiringFor: 0,
+      health: 'ok',
+      query: 'node:load:max > 4',
+    });
+    const range = get(h, '/api/v1/query_range', `query=node_load1&start=${(T0 + 4 * M) / 1000}&end=${(T0 + 6 * M) / 1000}&step=60`) as {
+      data: { result: { values: unknown[] }[] };
+    };
     expect(range.data.result[0]!.values).toEqual([
       [(T0 + 4 * M) / 1000, '6'],
       [(T0 + 5 * M) / 1000, '6'],
@@ -218,7 +248,10 @@ describe('rules component', () => {
   it("pulls the host's series (node liveness) and the collector's own metrics into the window each cycle", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xj-rules-'));
     const file = join(dir, 'r.yaml');
-    writeFileSync(file, 'groups:\n  - name: live\n    rules:\n      - alert: Down\n        expr: xunjian_node_up == 0\n      - alert: Rejects\n        expr: test_rejected_total > 0\n');
+    writeFileSync(
+      file,
+      'groups:\n  - name: live\n    rules:\n      - alert: Down\n        expr: xunjian_node_up == 0\n      - alert: Rejects\n        expr: test_rejected_total > 0\n',
+    );
     const h = harness(join(dir, 'data'), file);
     const { Counter } = await import('prom-client');
     new Counter({ name: 'test_rejected_total', help: 'x', labelNames: ['reason'], registers: [h.registry] }).inc({ reason: 'bad_signature' }, 3);

@@ -95,7 +95,12 @@ export function createRulesComponent(ctx: CollectorContext): RulesComponent {
     },
     routes(): Route[] {
       return [
-        { method: 'GET', path: '/api/v1/rules', access: 'viewer', handler: (req) => ({ status: 200, body: rulesBody(manager, req.query.get('type') ?? undefined) }) },
+        {
+          method: 'GET',
+          path: '/api/v1/rules',
+          access: 'viewer',
+          handler: (req) => ({ status: 200, body: rulesBody(manager, req.query.get('type') ?? undefined) }),
+        },
         { method: 'GET', path: '/api/v1/alerts', access: 'viewer', handler: () => ({ status: 200, body: alertsBody(manager) }) },
         { method: 'GET', path: '/api/v1/query', access: 'viewer', handler: (req) => ({ status: 200, body: queryBody(manager, req.query, ctx.now()) }) },
         { method: 'GET', path: '/api/v1/query_range', access: 'viewer', handler: (req) => ({ status: 200, body: queryRangeBody(manager, req.query) }) },
@@ -109,7 +114,11 @@ export function createRulesComponent(ctx: CollectorContext): RulesComponent {
  * at each cycle, as a Prometheus scraping the collector would see them; the window keeps only the
  * series a rule selects.
  */
-async function scrapeRegistry(ctx: CollectorContext, now: number, ingest: (s: { labels: Record<string, string>; value: number; ts: number }[]) => void): Promise<void> {
+async function scrapeRegistry(
+  ctx: CollectorContext,
+  now: number,
+  ingest: (s: { labels: Record<string, string>; value: number; ts: number }[]) => void,
+): Promise<void> {
   const fams = await ctx.registry.getMetricsAsJSON();
   const samples: { labels: Record<string, string>; value: number; ts: number }[] = [];
   for (const f of fams) {
@@ -162,7 +171,8 @@ function registerMetrics(ctx: CollectorContext, m: RulesManager): void {
     collect() {
       this.reset();
       const n = { pending: 0, firing: 0 };
-      for (const g of m.allGroups()) for (const r of g.rules) if (r instanceof AlertingRule) for (const a of r.activeAlerts()) if (a.state !== 'inactive') n[a.state]++;
+      for (const g of m.allGroups())
+        for (const r of g.rules) if (r instanceof AlertingRule) for (const a of r.activeAlerts()) if (a.state !== 'inactive') n[a.state]++;
       this.set({ state: 'pending' }, n.pending);
       this.set({ state: 'firing' }, n.firing);
     },

@@ -13,20 +13,38 @@ export const rulesSchema = {
   additionalProperties: false,
   description: 'Alert and recording rules (Prometheus rule files) evaluated in the collector; see collector/rules/README.md.',
   properties: {
-    enabled: { type: 'boolean', default: DEFAULT_RULES_CONFIG.enabled, description: 'Evaluate rules. false: no rules, no window, the rules API answers with no groups.' },
-    builtin: { type: 'boolean', default: DEFAULT_RULES_CONFIG.builtin, description: 'Load the shipped rules (rules/alerts/*.yaml) before the configured files.' },
+    enabled: {
+      type: 'boolean',
+      default: DEFAULT_RULES_CONFIG.enabled,
+      description: 'Evaluate rules. false: no rules, no window, the rules API answers with no groups.',
+    },
+    builtin: {
+      type: 'boolean',
+      default: DEFAULT_RULES_CONFIG.builtin,
+      description: 'Load the shipped rules (rules/alerts/*.yaml) before the configured files.',
+    },
     files: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
       default: DEFAULT_RULES_CONFIG.files,
-      description: 'More rule files, as paths or globs (*, ?, [..]) relative to the working directory. Loaded at start and on reload; a broken file refuses the reload (the rules in force keep running).',
+      description:
+        'More rule files, as paths or globs (*, ?, [..]) relative to the working directory. Loaded at start and on reload; a broken file refuses the reload (the rules in force keep running).',
     },
-    evaluationInterval: { ...DURATION, default: DEFAULT_RULES_CONFIG.evaluationInterval, description: 'Evaluation interval of groups that set no interval of their own.' },
-    resendDelay: { ...DURATION, default: DEFAULT_RULES_CONFIG.resendDelay, description: 'A firing alert is sent again this often (endsAt = now + 4 × max(resendDelay, group interval)).' },
+    evaluationInterval: {
+      ...DURATION,
+      default: DEFAULT_RULES_CONFIG.evaluationInterval,
+      description: 'Evaluation interval of groups that set no interval of their own.',
+    },
+    resendDelay: {
+      ...DURATION,
+      default: DEFAULT_RULES_CONFIG.resendDelay,
+      description: 'A firing alert is sent again this often (endsAt = now + 4 × max(resendDelay, group interval)).',
+    },
     outageTolerance: {
       ...DURATION,
       default: DEFAULT_RULES_CONFIG.outageTolerance,
-      description: "Alert state saved less than this long before a restart is restored (as Prometheus's --rules.alert.for-outage-tolerance); older state is dropped.",
+      description:
+        "Alert state saved less than this long before a restart is restored (as Prometheus's --rules.alert.for-outage-tolerance); older state is dropped.",
     },
     forGracePeriod: {
       ...DURATION,
@@ -46,8 +64,17 @@ export const rulesSchema = {
       additionalProperties: false,
       description: 'The in-memory window the rules read (only the series they select, as far back as they read).',
       properties: {
-        maxSeries: { type: 'integer', minimum: 1, default: DEFAULT_RULES_CONFIG.window.maxSeries, description: 'Most series held; samples of further series are dropped and counted.' },
-        keepAll: { type: 'boolean', default: DEFAULT_RULES_CONFIG.window.keepAll, description: 'Hold every series (not only those the rules select), so /api/v1/query answers for any metric. Costs memory.' },
+        maxSeries: {
+          type: 'integer',
+          minimum: 1,
+          default: DEFAULT_RULES_CONFIG.window.maxSeries,
+          description: 'Most series held; samples of further series are dropped and counted.',
+        },
+        keepAll: {
+          type: 'boolean',
+          default: DEFAULT_RULES_CONFIG.window.keepAll,
+          description: 'Hold every series (not only those the rules select), so /api/v1/query answers for any metric. Costs memory.',
+        },
       },
     },
   },

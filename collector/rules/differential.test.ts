@@ -115,7 +115,10 @@ describe('xunjian rules check agrees with promtool check rules', () => {
 
   it('refuses what promtool accepts but our subset lacks, naming the construct', () => {
     const f = join(dir, 'subset.yaml');
-    writeFileSync(f, 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: max_over_time(rate(x[1m])[5m:1m]) > 0\n      - alert: B\n        expr: up\n        annotations:\n          a: "{{ range query \\"up\\" }}{{ . }}{{ end }}"\n');
+    writeFileSync(
+      f,
+      'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: max_over_time(rate(x[1m])[5m:1m]) > 0\n      - alert: B\n        expr: up\n        annotations:\n          a: "{{ range query \\"up\\" }}{{ . }}{{ end }}"\n',
+    );
     expect(promtool(['check', 'rules', f]).code).toBe(0);
     const x = checkRuleFiles([f]);
     expect(x.code).toBe(1);

@@ -22,7 +22,23 @@ export interface Generated {
   test: (rulesFile: string) => string;
 }
 
-const RANGE_FNS = ['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'changes', 'resets', 'avg_over_time', 'min_over_time', 'max_over_time', 'sum_over_time', 'count_over_time', 'last_over_time', 'stddev_over_time'];
+const RANGE_FNS = [
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'idelta',
+  'deriv',
+  'changes',
+  'resets',
+  'avg_over_time',
+  'min_over_time',
+  'max_over_time',
+  'sum_over_time',
+  'count_over_time',
+  'last_over_time',
+  'stddev_over_time',
+];
 // Only aggregations whose float result does not depend on the order of the (at most two) series per
 // group: promtool's own order is random (its test loader appends series in Go map order, so series
 // references, and the order `avg`/`stddev` accumulate in, change from run to run: the last digits of
@@ -88,7 +104,13 @@ export function generate(seed: number): Generated {
     if (rnd() < 0.4) e = `${e} ${pick(['>', '<'])} ${int(-5, 40)}`;
     exprs.push(e);
   }
-  const rules: string[] = ['groups:', '  - name: gen', '    rules:', '      - record: gen:req:rate2m', '        expr: sum by (job) (rate(gen_requests_total[2m]))'];
+  const rules: string[] = [
+    'groups:',
+    '  - name: gen',
+    '    rules:',
+    '      - record: gen:req:rate2m',
+    '        expr: sum by (job) (rate(gen_requests_total[2m]))',
+  ];
   exprs.forEach((e, i) => {
     rules.push(`      - alert: Gen${i}`, `        expr: ${JSON.stringify(e)}`);
     const f = pick(['0s', '1m', '2m', '3m']);
@@ -96,12 +118,22 @@ export function generate(seed: number): Generated {
     if (rnd() < 0.3) rules.push(`        keep_firing_for: ${pick(['1m', '2m', '4m'])}`);
     rules.push('        annotations:', '          v: "{{ $value }}"');
   });
-  rules.push('      - alert: GenRecorded', '        expr: gen:req:rate2m > 1', '        for: 1m', '        annotations:', '          v: "{{ $value | humanize }}"');
+  rules.push(
+    '      - alert: GenRecorded',
+    '        expr: gen:req:rate2m > 1',
+    '        for: 1m',
+    '        annotations:',
+    '          v: "{{ $value | humanize }}"',
+  );
   const alertTests: string[] = [];
   for (let t = 0; t <= steps; t += int(1, 3))
-    for (const name of [...exprs.map((_e, i) => `Gen${i}`), 'GenRecorded']) alertTests.push(`      - eval_time: ${t}m\n        alertname: ${name}\n        exp_alerts: [{exp_labels: {never: matches}}]`);
+    for (const name of [...exprs.map((_e, i) => `Gen${i}`), 'GenRecorded'])
+      alertTests.push(`      - eval_time: ${t}m\n        alertname: ${name}\n        exp_alerts: [{exp_labels: {never: matches}}]`);
   const exprTests: string[] = [];
-  for (let i = 0; i < 6; i++) exprTests.push(`      - expr: ${JSON.stringify(pick([...exprs, 'gen:req:rate2m', 'ALERTS', 'ALERTS_FOR_STATE']))}\n        eval_time: ${int(1, steps)}m\n        exp_samples: [{labels: '{never="matches"}', value: 0}]`);
+  for (let i = 0; i < 6; i++)
+    exprTests.push(
+      `      - expr: ${JSON.stringify(pick([...exprs, 'gen:req:rate2m', 'ALERTS', 'ALERTS_FOR_STATE']))}\n        eval_time: ${int(1, steps)}m\n        exp_samples: [{labels: '{never="matches"}', value: 0}]`,
+    );
   return {
     rules: `${rules.join('\n')}\n`,
     test: (rulesFile) =>

@@ -173,7 +173,13 @@ export function goQuote(s: string): string {
 }
 
 /** Values a template handles, with their Go type for `%v` and for `%!verb(type=value)` errors. */
-export type GoValue = { t: 'float64'; v: number } | { t: 'string'; v: string } | { t: 'int'; v: number } | { t: 'bool'; v: boolean } | { t: 'map'; v: Record<string, string> } | { t: 'nil' };
+export type GoValue =
+  | { t: 'float64'; v: number }
+  | { t: 'string'; v: string }
+  | { t: 'int'; v: number }
+  | { t: 'bool'; v: boolean }
+  | { t: 'map'; v: Record<string, string> }
+  | { t: 'nil' };
 
 interface Spec {
   minus: boolean;

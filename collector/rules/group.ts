@@ -95,7 +95,12 @@ export class Group<E = unknown> {
     const clock = this.opts.clock ?? (() => performance.now());
     const g0 = clock();
     let samplesTotal = 0;
-    const env: EvalEnv = { externalLabels: this.opts.externalLabels, externalURL: this.opts.externalURL, limit: this.def.limit, onTemplateError: this.opts.onTemplateError };
+    const env: EvalEnv = {
+      externalLabels: this.opts.externalLabels,
+      externalURL: this.opts.externalURL,
+      limit: this.def.limit,
+      onTemplateError: this.opts.onTemplateError,
+    };
     this.rules.forEach((rule, i) => {
       const t0 = clock();
       this.evaluations++;

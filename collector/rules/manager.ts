@@ -52,9 +52,7 @@ export function shippedRulesDir(): string | undefined {
 export function ruleFilesOf(cfg: RulesConfig, baseDir = process.cwd()): string[] {
   const out: string[] = [];
   const shipped = cfg.builtin ? shippedRulesDir() : undefined;
-  if (shipped)
-    for (const f of readdirSync(shipped).sort())
-      if (/\.ya?ml$/.test(f) && !/\.test\.ya?ml$/.test(f)) out.push(join(shipped, f));
+  if (shipped) for (const f of readdirSync(shipped).sort()) if (/\.ya?ml$/.test(f) && !/\.test\.ya?ml$/.test(f)) out.push(join(shipped, f));
   for (const g of cfg.files) {
     const p = isAbsolute(g) ? g : resolve(baseDir, g);
     const m = /[*?[]/.test(p) ? globFiles(p) : [p];

@@ -119,7 +119,8 @@ export function parseRuleFile<E>(file: string, content: string, parseExpr: ExprP
   const root = doc.contents;
   const groupsOut: GroupDef<E>[] = [];
   if (root === null || root === undefined || (isScalar(root) && (root.value === null || root.value === ''))) return [];
-  if (!isMap(root)) throw new RuleFileError(file, [`yaml: unmarshal errors:\n  line ${pos(root).line}: cannot unmarshal ${yamlTag(root)} into rulefmt.RuleGroups`]);
+  if (!isMap(root))
+    throw new RuleFileError(file, [`yaml: unmarshal errors:\n  line ${pos(root).line}: cannot unmarshal ${yamlTag(root)} into rulefmt.RuleGroups`]);
   const pairs = (m: YAMLMap) => m.items as Pair<YNode, YNode | null>[];
   let groupsNode: YNode | null = null;
   for (const p of pairs(root)) {

@@ -12,7 +12,18 @@ import { RuleWindow } from './window.js';
 const M = 60_000;
 
 function alertDef(over: Partial<RuleDef<string>> = {}): RuleDef<string> {
-  return { kind: 'alert', name: 'A', expr: 'x > 0', parsed: 'x > 0', forMs: 2 * M, keepFiringForMs: 0, labels: { severity: 'page' }, annotations: { v: '{{ $value }}' }, line: 1, ...over };
+  return {
+    kind: 'alert',
+    name: 'A',
+    expr: 'x > 0',
+    parsed: 'x > 0',
+    forMs: 2 * M,
+    keepFiringForMs: 0,
+    labels: { severity: 'page' },
+    annotations: { v: '{{ $value }}' },
+    line: 1,
+    ...over,
+  };
 }
 
 /** A query answering from a per-minute script: which label sets are returned (value 1) at each minute. */
@@ -33,7 +44,14 @@ describe('alerting rule lifecycle (Prometheus 2.42 rules/alerting.go)', () => {
     }
     expect(states).toEqual(['pending', 'pending', 'firing', 'inactive']);
     const a = [...r.active.values()][0]!;
-    expect(a).toMatchObject({ labels: { alertname: 'A', i: '1', severity: 'page' }, annotations: { v: '7' }, activeAt: 0, firedAt: 2 * M, resolvedAt: 3 * M, value: 7 });
+    expect(a).toMatchObject({
+      labels: { alertname: 'A', i: '1', severity: 'page' },
+      annotations: { v: '7' },
+      activeAt: 0,
+      firedAt: 2 * M,
+      resolvedAt: 3 * M,
+      value: 7,
+    });
     // kept while within the retention, dropped after
     r.eval(3 * M + RESOLVED_RETENTION_MS, q, env);
     expect(r.active.size).toBe(1);
@@ -72,14 +90,23 @@ describe('alerting rule lifecycle (Prometheus 2.42 rules/alerting.go)', () => {
 
   it('refuses two results with the same labels after dropping __name__, and over the limit', () => {
     const r = new AlertingRule(alertDef());
-    expect(() => r.eval(0, () => [{ labels: { __name__: 'a' }, value: 1 }, { labels: { __name__: 'b' }, value: 1 }], env)).toThrow('vector contains metrics with the same labelset after applying alert labels');
+    expect(() =>
+      r.eval(
+        0,
+        () => [
+          { labels: { __name__: 'a' }, value: 1 },
+          { labels: { __name__: 'b' }, value: 1 },
+        ],
+        env,
+      ),
+    ).toThrow('vector contains metrics with the same labelset after applying alert labels');
     const r2 = new AlertingRule(alertDef());
     expect(() => r2.eval(0, scripted({ 0: [s({ i: '1' }), s({ i: '2' })] }), { ...env, limit: 1 })).toThrow('exceeded limit of 1 with 2 alerts');
     expect(r2.active.size).toBe(0);
   });
 });
 
-describe("notifier semantics (resend delay, endsAt = 4 × max(resendDelay, interval), resolved = resolvedAt)", () => {
+describe('notifier semantics (resend delay, endsAt = 4 × max(resendDelay, interval), resolved = resolvedAt)', () => {
   it('sends firing alerts every resend delay and a resolution once', () => {
     const sent: { t: number; startsAt: number; endsAt: number }[] = [];
     const script: Record<number, InstantSample[]> = {};
@@ -115,7 +142,17 @@ describe("notifier semantics (resend delay, endsAt = 4 × max(resendDelay, inter
 describe('recording rules and staleness in a group', () => {
   it('renames, applies labels, and marks series it stopped returning stale', () => {
     const appended: OutSample[] = [];
-    const def: RuleDef<string> = { kind: 'record', name: 'job:x:sum', expr: 'x', parsed: 'x', forMs: 0, keepFiringForMs: 0, labels: { team: 'net' }, annotations: {}, line: 1 };
+    const def: RuleDef<string> = {
+      kind: 'record',
+      name: 'job:x:sum',
+      expr: 'x',
+      parsed: 'x',
+      forMs: 0,
+      keepFiringForMs: 0,
+      labels: { team: 'net' },
+      annotations: {},
+      line: 1,
+    };
     const g = new Group<string>({ file: 'f', name: 'g', limit: 0, rules: [def] }, M, {
       query: scripted({ 0: [s({ job: 'a' }, 3), s({ job: 'b' }, 4)], 1: [s({ job: 'a' }, 5)] }),
       notify: () => {},
@@ -196,7 +233,15 @@ describe('Go formatting and Prometheus template functions (values checked agains
   ])('humanizeDuration(%d) = %s', (v, out) => expect(humanizeDuration(v)).toBe(out));
   it('humanizePercentage and printf', () => {
     expect(humanizePercentage(0.875)).toBe('87.5%');
-    expect(sprintf('%.2f|%d|%q|%5.1f|%s', [{ t: 'float64', v: 2.675 }, { t: 'int', v: 42 }, { t: 'string', v: 'a"b' }, { t: 'float64', v: 3.25 }, { t: 'float64', v: 1 }])).toBe('2.67|42|"a\\"b"|  3.2|%!s(float64=1)');
+    expect(
+      sprintf('%.2f|%d|%q|%5.1f|%s', [
+        { t: 'float64', v: 2.675 },
+        { t: 'int', v: 42 },
+        { t: 'string', v: 'a"b' },
+        { t: 'float64', v: 3.25 },
+        { t: 'float64', v: 1 },
+      ]),
+    ).toBe('2.67|42|"a\\"b"|  3.2|%!s(float64=1)');
     // round half to even on the exact binary value (2.675 is 2.67499999…)
     expect(formatFloat(0.125, 'f', 2)).toBe('0.12');
     expect(formatFloat(1e21, 'g', -1)).toBe('1e+21');

@@ -66,7 +66,9 @@ export class RulesStateStore {
     );
     this.del = db.prepare('DELETE FROM rules_alerts WHERE rule_key = ? AND fp = ?');
     this.delRule = db.prepare('DELETE FROM rules_alerts WHERE rule_key = ?');
-    this.setGroup = db.prepare('INSERT INTO rules_groups (group_key, last_eval) VALUES (?, ?) ON CONFLICT(group_key) DO UPDATE SET last_eval = excluded.last_eval');
+    this.setGroup = db.prepare(
+      'INSERT INTO rules_groups (group_key, last_eval) VALUES (?, ?) ON CONFLICT(group_key) DO UPDATE SET last_eval = excluded.last_eval',
+    );
   }
 
   /** Every stored rule's alerts, by rule key; and each group's last evaluation time. */

@@ -521,7 +521,10 @@ export function humanizePercentage(v: number): string {
 export function humanizeTimestamp(v: number): string {
   if (Number.isNaN(v) || !Number.isFinite(v)) return g4(v);
   const ns = v * 1e9;
-  if (ns > 2 ** 63 || ns < -(2 ** 63)) throw new TemplateError(`error calling humanizeTimestamp: ${formatFloat(v, 'g', -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`);
+  if (ns > 2 ** 63 || ns < -(2 ** 63))
+    throw new TemplateError(
+      `error calling humanizeTimestamp: ${formatFloat(v, 'g', -1)} cannot be represented as a nanoseconds timestamp since it overflows int64`,
+    );
   // model.TimeFromUnixNano: millisecond precision, truncated toward zero
   const ms = Number(BigInt.asIntN(64, BigInt(Math.trunc(ns))) / 1000000n);
   const d = new Date(ms);
@@ -880,7 +883,8 @@ export function expandAlertTemplate(text: string, name: string, data: TemplateDa
       const line = 1 + (before.match(/\n/g)?.length ?? 0);
       const nl = before.lastIndexOf('\n');
       const col = nl < 0 ? DEFS_LEN + e.cmd.pos : e.cmd.pos - nl - 1;
-      const why = /^error calling |^wrong number of args|^can't give argument/.test(e.reason) || !/^(can't evaluate|nil pointer)/.test(e.reason) ? e.reason : e.reason;
+      const why =
+        /^error calling |^wrong number of args|^can't give argument/.test(e.reason) || !/^(can't evaluate|nil pointer)/.test(e.reason) ? e.reason : e.reason;
       msg = `error executing template ${tn}: template: ${tn}:${line}:${col}: executing "${tn}" at <${e.cmd.src}>: ${why}`;
     } else msg = `error executing template ${tn}: template: ${tn}: ${(e as Error).message}`;
     return { text: `<error expanding template: ${msg}>`, error: msg };

@@ -113,7 +113,11 @@ export function parseMetric(s: string): LabelSet {
     const lm = re.exec(body);
     if (!lm) throw new Error(`parse error: bad label matcher in ${JSON.stringify(src)}`);
     const q = lm[2]!;
-    const v = q.startsWith('`') ? q.slice(1, -1) : q.startsWith("'") ? JSON.parse(`"${q.slice(1, -1).replace(/\\'/g, "'").replace(/"/g, '\\"')}"`) : JSON.parse(q);
+    const v = q.startsWith('`')
+      ? q.slice(1, -1)
+      : q.startsWith("'")
+        ? JSON.parse(`"${q.slice(1, -1).replace(/\\'/g, "'").replace(/"/g, '\\"')}"`)
+        : JSON.parse(q);
     if (v !== '') labels[lm[1]!] = v;
     i = re.lastIndex;
   }
@@ -238,7 +242,12 @@ function laString(la: LabeledAnnotated[]): string {
 
 function sameLA(a: LabeledAnnotated[], b: LabeledAnnotated[]): boolean {
   if (a.length !== b.length) return false;
-  return a.every((x, i) => compareLabelSets(x.labels, b[i]!.labels) === 0 && Object.keys(x.labels).length === Object.keys(b[i]!.labels).length && compareLabelSets(x.annotations, b[i]!.annotations) === 0);
+  return a.every(
+    (x, i) =>
+      compareLabelSets(x.labels, b[i]!.labels) === 0 &&
+      Object.keys(x.labels).length === Object.keys(b[i]!.labels).length &&
+      compareLabelSets(x.annotations, b[i]!.annotations) === 0,
+  );
 }
 
 function sampleStr(s: { labels: LabelSet; value: number }): string {
@@ -373,7 +382,10 @@ function testGroup<E>(tg: TestGroupIn, evalInterval: number, order: Map<string, 
   const testName = tg.name ? `    name: ${tg.name},\n` : '';
   const alertTests = new Map<number, AlertTest[]>();
   for (const a of tg.alert_rule_test ?? []) {
-    if (!a.alertname) return [`an item under alert_rule_test misses required attribute alertname at eval_time ${formatDuration(dur(a.eval_time))}${tg.name ? ` (in TestGroup ${tg.name})` : ''}`];
+    if (!a.alertname)
+      return [
+        `an item under alert_rule_test misses required attribute alertname at eval_time ${formatDuration(dur(a.eval_time))}${tg.name ? ` (in TestGroup ${tg.name})` : ''}`,
+      ];
     const t = dur(a.eval_time);
     alertTests.set(t, [...(alertTests.get(t) ?? []), a]);
   }

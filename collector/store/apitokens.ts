@@ -28,7 +28,9 @@ export class ApiTokens {
     if (!API_TOKEN_NAME.test(name)) throw new Error(`invalid token name '${name}': letters, digits, '.', '_', '@', '-' (max 64)`);
     if (!ROLES.includes(role)) throw new Error(`invalid role '${role}': one of ${ROLES.join(', ')}`);
     const token = `xja_${randomBytes(32).toString('base64url')}`;
-    const id = Number(this.db.prepare('INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?, ?, ?, ?)').run(name, role, tokenDigest(token), now).lastInsertRowid);
+    const id = Number(
+      this.db.prepare('INSERT INTO api_tokens (name, role, digest, created_at) VALUES (?, ?, ?, ?)').run(name, role, tokenDigest(token), now).lastInsertRowid,
+    );
     return { token, id };
   }
 

@@ -29,7 +29,10 @@ export function migrate(db: Database.Database, domain: string, steps: readonly s
   for (let i = row?.version ?? 0; i < steps.length; i++) {
     db.transaction(() => {
       db.exec(steps[i]!);
-      db.prepare('INSERT INTO schema_migrations (domain, version) VALUES (?, ?) ON CONFLICT(domain) DO UPDATE SET version = excluded.version').run(domain, i + 1);
+      db.prepare('INSERT INTO schema_migrations (domain, version) VALUES (?, ?) ON CONFLICT(domain) DO UPDATE SET version = excluded.version').run(
+        domain,
+        i + 1,
+      );
     })();
   }
 }

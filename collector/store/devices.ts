@@ -74,7 +74,8 @@ export class DeviceStore {
   private readonly q;
   constructor(db: Database.Database) {
     this.q = {
-      upsert: db.prepare(`INSERT INTO devices (id, node_id, target, sys_name, sys_object_id, sys_descr, vendor, firmware, serial, site, zone, grade, first_seen, last_seen, last_poll_ok)
+      upsert:
+        db.prepare(`INSERT INTO devices (id, node_id, target, sys_name, sys_object_id, sys_descr, vendor, firmware, serial, site, zone, grade, first_seen, last_seen, last_poll_ok)
         VALUES (@id, @node, @target, @sysName, @sysObjectID, @sysDescr, @vendor, @firmware, @serial, @site, @zone, @grade, @now, @now, @lastPollOk)
         ON CONFLICT(id) DO UPDATE SET sys_name = coalesce(@sysName, sys_name), sys_object_id = coalesce(@sysObjectID, sys_object_id),
           sys_descr = coalesce(@sysDescr, sys_descr), vendor = coalesce(@vendor, vendor), firmware = coalesce(@firmware, firmware),

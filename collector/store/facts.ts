@@ -117,8 +117,7 @@ export class FactStore {
 
   /** Delete history rows older than `before`, keeping each group's newest row. */
   prune(before: number): number {
-    return this.db
-      .prepare(`DELETE FROM fact_history WHERE received_at < ? AND id NOT IN (SELECT max(id) FROM fact_history GROUP BY node_id, grp)`)
-      .run(before).changes;
+    return this.db.prepare(`DELETE FROM fact_history WHERE received_at < ? AND id NOT IN (SELECT max(id) FROM fact_history GROUP BY node_id, grp)`).run(before)
+      .changes;
   }
 }

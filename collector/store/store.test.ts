@@ -38,7 +38,7 @@ describe('receipts and streams', () => {
     s.close();
   });
 
-  it('prunes old receipts and keeps dedup through the streams\' pruned mark', () => {
+  it("prunes old receipts and keeps dedup through the streams' pruned mark", () => {
     const s = new Store(dir());
     for (let i = 1; i <= 5; i++) s.recordReport(rep(i), i * 1000);
     expect(s.receipts.prune(3500)).toBe(3);
@@ -81,7 +81,7 @@ describe('facts with provenance and history', () => {
     expect(factProvenance(rep(5), 'host.posture', digest, prev, () => up)).toEqual({ collectedAt, source: 'posture', status });
   });
 
-  it('prefers the agent\'s factsMeta', () => {
+  it("prefers the agent's factsMeta", () => {
     const r = rep(5, { factsMeta: { 'host.posture': { collectedAt: 4200, source: 'posture', status: 'stale' } } });
     expect(factProvenance(r, 'host.posture', 'd', undefined, () => true)).toEqual({ collectedAt: 4200, source: 'posture', status: 'stale' });
   });
@@ -117,7 +117,7 @@ describe('devices', () => {
     ['', null],
   ])('vendor of %s is %s', (oid, vendor) => expect(vendorOf(oid)).toBe(vendor));
 
-  it('lists SNMP targets as assets with identity, polling node and the target\'s site/zone/grade', () => {
+  it("lists SNMP targets as assets with identity, polling node and the target's site/zone/grade", () => {
     const s = new Store(dir());
     s.recordReport(
       rep(1, {
@@ -125,7 +125,14 @@ describe('devices', () => {
           { name: 'sysName', labels: { target: 'core', sysName: 'CORE-SW1' }, value: 1, type: 'info', ts: 1 },
           { name: 'xunjian_snmp_up', labels: { target: 'core', zone: 'gov-cloud', grade: '2' }, value: 1, type: 'gauge', ts: 1 },
         ],
-        facts: { 'network.device.core': { sysObjectID: '1.3.6.1.4.1.2011.2.23.1', sysDescr: 'Huawei VRP V200R019', firmware: { os: 'VRP', version: 'V200R019C10' }, lastPollOk: true } },
+        facts: {
+          'network.device.core': {
+            sysObjectID: '1.3.6.1.4.1.2011.2.23.1',
+            sysDescr: 'Huawei VRP V200R019',
+            firmware: { os: 'VRP', version: 'V200R019C10' },
+            lastPollOk: true,
+          },
+        },
       }),
       5,
     );

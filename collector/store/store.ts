@@ -74,7 +74,9 @@ export class Store {
         ON CONFLICT(id) DO UPDATE SET site = @site, zone = @zone, grade = @grade, labels = @labels, agent_version = @agentVersion,
           interval = @interval, last_seen = @now, last_seq = @seq, reports = reports + 1`),
       nodes: db.prepare(`SELECT n.*, (SELECT max(collected_at) FROM fact_groups f WHERE f.node_id = n.id) AS facts_at FROM nodes n ORDER BY n.id`),
-      seenSig: db.prepare<[string, string, number], { e: number }>('SELECT expires_at AS e FROM seen_signatures WHERE node_id = ? AND signature = ? AND expires_at >= ?'),
+      seenSig: db.prepare<[string, string, number], { e: number }>(
+        'SELECT expires_at AS e FROM seen_signatures WHERE node_id = ? AND signature = ? AND expires_at >= ?',
+      ),
       putSig: db.prepare('INSERT OR REPLACE INTO seen_signatures (node_id, signature, expires_at) VALUES (?, ?, ?)'),
       pruneSigs: db.prepare('DELETE FROM seen_signatures WHERE expires_at < ?'),
     };
@@ -133,21 +135,23 @@ export class Store {
   }
 
   nodes(): NodeRow[] {
-    return (this.q.nodes.all() as Record<string, unknown>[]).map((r) => ({
-      id: r.id as string,
-      site: r.site as string,
-      zone: r.zone as string,
-      grade: r.grade as number,
-      labels: JSON.parse(r.labels as string),
-      agentVersion: r.agent_version as string,
-      interval: r.interval as number,
-      firstSeen: r.first_seen as number,
-      lastSeen: r.last_seen as number,
-      lastSeq: r.last_seq as number,
-      reports: r.reports as number,
-      factsAt: (r.facts_at as number | null) ?? null,
-      streams: this.receipts.streams(r.id as string),
-    })).map((n) => ({ ...n, lastSeq: n.streams[0]?.highSeq ?? n.lastSeq }));
+    return (this.q.nodes.all() as Record<string, unknown>[])
+      .map((r) => ({
+        id: r.id as string,
+        site: r.site as string,
+        zone: r.zone as string,
+        grade: r.grade as number,
+        labels: JSON.parse(r.labels as string),
+        agentVersion: r.agent_version as string,
+        interval: r.interval as number,
+        firstSeen: r.first_seen as number,
+        lastSeen: r.last_seen as number,
+        lastSeq: r.last_seq as number,
+        reports: r.reports as number,
+        factsAt: (r.facts_at as number | null) ?? null,
+        streams: this.receipts.streams(r.id as string),
+      }))
+      .map((n) => ({ ...n, lastSeq: n.streams[0]?.highSeq ?? n.lastSeq }));
   }
 
   /** The node's latest facts, one entry per group, with the newest collection time. */

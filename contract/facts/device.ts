@@ -20,11 +20,21 @@ export const DEVICE_FACT_VALUES = {
   /** `v1:public`, `v2c:private` … that answered: only default communities, never the configured one. */
   defaultCommunities: { type: 'array', maxItems: 4, items: { enum: ['v1:public', 'v1:private', 'v2c:public', 'v2c:private'] } },
   snmpVersionUsed: { enum: ['1', '2c', '3'] },
-  v3: or(nul, { type: 'object', required: ['level', 'authProto', 'privProto'], additionalProperties: false, properties: { level: { enum: ['noAuthNoPriv', 'authNoPriv', 'authPriv'] }, authProto: or(nul, str), privProto: or(nul, str) } }),
+  v3: or(nul, {
+    type: 'object',
+    required: ['level', 'authProto', 'privProto'],
+    additionalProperties: false,
+    properties: { level: { enum: ['noAuthNoPriv', 'authNoPriv', 'authPriv'] }, authProto: or(nul, str), privProto: or(nul, str) },
+  }),
   insecure: strs,
   sysDescr: or(nul, str),
   sysObjectID: or(nul, str),
-  firmware: or(nul, { type: 'object', required: ['vendor', 'os', 'version'], additionalProperties: false, properties: { vendor: str, os: str, version: str, platform: str } }),
+  firmware: or(nul, {
+    type: 'object',
+    required: ['vendor', 'os', 'version'],
+    additionalProperties: false,
+    properties: { vendor: str, os: str, version: str, platform: str },
+  }),
   lastPollOk: or(nul, bool),
   profiles: strs,
 } as const;

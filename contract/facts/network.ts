@@ -44,7 +44,11 @@ export const websiteSiteSchemaV1 = {
   properties: {
     site: str,
     checkedAt: str,
-    homepage: { type: 'object', required: ['aaaa', 'ipv6Reachable', 'ipv4Reachable'], properties: { aaaa: nbool, ipv6Reachable: bool, ipv4Reachable: bool, reason: str } },
+    homepage: {
+      type: 'object',
+      required: ['aaaa', 'ipv6Reachable', 'ipv4Reachable'],
+      properties: { aaaa: nbool, ipv6Reachable: bool, ipv4Reachable: bool, reason: str },
+    },
     levels: { type: 'array', minItems: 2, maxItems: 2, items: level },
     pagesFetched: count,
     budgetExhausted: bool,

@@ -44,12 +44,27 @@ const num = { type: 'number' } as const;
 const bool = { type: 'boolean' } as const;
 const strs = { type: 'array', items: str } as const;
 const or = (...s: object[]) => ({ anyOf: s });
-const obj = (props: Record<string, object>, required: string[] = Object.keys(props)) => ({ type: 'object', required, additionalProperties: false, properties: props });
+const obj = (props: Record<string, object>, required: string[] = Object.keys(props)) => ({
+  type: 'object',
+  required,
+  additionalProperties: false,
+  properties: props,
+});
 const firewall = obj(
-  { tool: or(nul, { enum: ['ufw', 'nftables', 'iptables', 'firewalld'] }), active: bool, inputPolicy: or(nul, { enum: ['accept', 'drop', 'reject'] }), stateful: bool, sshRestricted: bool, rules: int, zone: str },
+  {
+    tool: or(nul, { enum: ['ufw', 'nftables', 'iptables', 'firewalld'] }),
+    active: bool,
+    inputPolicy: or(nul, { enum: ['accept', 'drop', 'reject'] }),
+    stateful: bool,
+    sshRestricted: bool,
+    rules: int,
+    zone: str,
+  },
   ['tool', 'active', 'inputPolicy', 'stateful', 'sshRestricted'],
 );
-const unitState = { enum: ['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading', 'enabled', 'disabled', 'installed', 'not_installed'] } as const;
+const unitState = {
+  enum: ['active', 'inactive', 'failed', 'activating', 'deactivating', 'reloading', 'enabled', 'disabled', 'installed', 'not_installed'],
+} as const;
 
 /** Every fact id the posture source produces, with the schema of its `ok` value. */
 export const POSTURE_FACT_VALUES = {
@@ -78,15 +93,31 @@ export const POSTURE_FACT_VALUES = {
   'mac.selinux': { enum: ['enforcing', 'permissive', 'disabled', 'absent'] },
   'net.highRiskPorts': strs,
   'net.hostsAccess': obj({ allow: strs, deny: strs }),
-  'net.listening': { type: 'array', items: obj({ proto: { enum: ['tcp', 'udp'] }, family: { enum: [4, 6] }, address: str, port: int, process: str }, ['proto', 'family', 'address', 'port']) },
-  'os.release': obj({ id: str, name: or(nul, str), version: or(nul, str), prettyName: or(nul, str), family: { enum: ['debian', 'rhel', 'other'] }, kernel: or(nul, str), arch: or(nul, str) }),
+  'net.listening': {
+    type: 'array',
+    items: obj({ proto: { enum: ['tcp', 'udp'] }, family: { enum: [4, 6] }, address: str, port: int, process: str }, ['proto', 'family', 'address', 'port']),
+  },
+  'os.release': obj({
+    id: str,
+    name: or(nul, str),
+    version: or(nul, str),
+    prettyName: or(nul, str),
+    family: { enum: ['debian', 'rhel', 'other'] },
+    kernel: or(nul, str),
+    arch: or(nul, str),
+  }),
   'packages.insecure': strs,
   'password.historyRemember': or(nul, int),
   'password.lockout': or(nul, obj({ module: { enum: ['pam_faillock', 'pam_tally2'] }, deny: or(nul, int), unlockTime: or(nul, int), evenDenyRoot: bool })),
   'password.maxDays': or(nul, int),
   'password.minDays': or(nul, int),
   'password.nullok': strs,
-  'password.quality': or(nul, { type: 'object', required: ['module'], additionalProperties: false, properties: { module: { enum: ['pam_pwquality', 'pam_cracklib'] }, minlen: num, minclass: num, dcredit: num, ucredit: num, lcredit: num, ocredit: num } }),
+  'password.quality': or(nul, {
+    type: 'object',
+    required: ['module'],
+    additionalProperties: false,
+    properties: { module: { enum: ['pam_pwquality', 'pam_cracklib'] }, minlen: num, minclass: num, dcredit: num, ucredit: num, lcredit: num, ocredit: num },
+  }),
   'password.warnAge': or(nul, int),
   'security.agents': strs,
   'security.clamavSignatureAgeDays': or(nul, int),

@@ -55,7 +55,10 @@ export const NODE = 'node=~"$node"';
 export const DEV = 'node=~"$node", target=~"$device"';
 
 export function q(expr: string, legend = '', opts: { instant?: boolean; table?: boolean } = {}) {
-  const b = new DataqueryBuilder().datasource(DS).expr(expr).legendFormat(legend || '__auto');
+  const b = new DataqueryBuilder()
+    .datasource(DS)
+    .expr(expr)
+    .legendFormat(legend || '__auto');
   if (opts.instant) b.instant();
   if (opts.table) b.format(PromQueryFormat.Table);
   return b;
@@ -122,7 +125,14 @@ export function stat(lang: Lang, title: Text, unit: string, w = 6, h = 5) {
 }
 
 export function table(lang: Lang, title: Text, w = 12, h = 8) {
-  return new TablePanel().title(t(lang, title)).datasource(DS).gridPos({ x: 0, y: 0, w, h }).frameIndex(0).showHeader(true).align(FieldTextAlignment.Auto).inspect(false);
+  return new TablePanel()
+    .title(t(lang, title))
+    .datasource(DS)
+    .gridPos({ x: 0, y: 0, w, h })
+    .frameIndex(0)
+    .showHeader(true)
+    .align(FieldTextAlignment.Auto)
+    .inspect(false);
 }
 
 export function bargauge(lang: Lang, title: Text, unit: string, w = 12, h = 8) {
@@ -145,7 +155,14 @@ export function bargauge(lang: Lang, title: Text, unit: string, w = 12, h = 8) {
 }
 
 export function timeline(lang: Lang, title: Text, w = 24, h = 8) {
-  return new StateTimelinePanel().title(t(lang, title)).datasource(DS).gridPos({ x: 0, y: 0, w, h }).showValue(VisibilityMode.Auto).rowHeight(0.9).legend(legend()).tooltip(tooltip());
+  return new StateTimelinePanel()
+    .title(t(lang, title))
+    .datasource(DS)
+    .gridPos({ x: 0, y: 0, w, h })
+    .showValue(VisibilityMode.Auto)
+    .rowHeight(0.9)
+    .legend(legend())
+    .tooltip(tooltip());
 }
 
 /** Build, pin the schema version and give every panel a stable id. */

@@ -29,40 +29,76 @@ const tableFormat = { instant: true, table: true };
 export function fleetOverview(lang: Lang): Dashboard {
   const d = withVariables(dashboard(lang, 'xunjian-fleet', { en: 'Xunjian · Fleet overview', zh: '巡检 · 全网概览' }, ['fleet']), lang);
   d.withRow(row(lang, { en: 'Nodes', zh: '节点' }))
-    .withPanel(stat(lang, { en: 'Nodes up', zh: '在线节点' }, 'short').withTarget(q(`sum(xunjian_node_up{${SEL}})`)).thresholds(thresholds([[null, 'green']])))
+    .withPanel(
+      stat(lang, { en: 'Nodes up', zh: '在线节点' }, 'short')
+        .withTarget(q(`sum(xunjian_node_up{${SEL}})`))
+        .thresholds(thresholds([[null, 'green']])),
+    )
     .withPanel(
       stat(lang, { en: 'Nodes down', zh: '离线节点' }, 'short')
         .withTarget(q(`count(xunjian_node_up{${SEL}} == 0) or vector(0)`))
-        .thresholds(thresholds([[null, 'green'], [1, 'red']])),
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [1, 'red'],
+          ]),
+        ),
     )
     .withPanel(
       stat(lang, { en: 'Firing alerts', zh: '告警中' }, 'short')
         .withTarget(q('count(ALERTS{alertstate="firing"}) or vector(0)'))
-        .thresholds(thresholds([[null, 'green'], [1, 'orange']])),
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [1, 'orange'],
+          ]),
+        ),
     )
     .withPanel(
       stat(lang, { en: 'MLPS score (mean)', zh: '等保得分（平均）' }, 'percentunit')
         .withTarget(q(`avg(xunjian_mlps_score_ratio{${NODE}})`))
-        .thresholds(thresholds([[null, 'red'], [0.6, 'orange'], [0.8, 'green']])),
+        .thresholds(
+          thresholds([
+            [null, 'red'],
+            [0.6, 'orange'],
+            [0.8, 'green'],
+          ]),
+        ),
     )
     .withPanel(
-      bargauge(lang, { en: 'Nodes up by zone and site', zh: '各区域/站点在线节点' }, 'short').withTarget(q(`sum by (zone, site) (xunjian_node_up{${SEL}})`, '{{zone}} / {{site}}', { instant: true })),
+      bargauge(lang, { en: 'Nodes up by zone and site', zh: '各区域/站点在线节点' }, 'short').withTarget(
+        q(`sum by (zone, site) (xunjian_node_up{${SEL}})`, '{{zone}} / {{site}}', { instant: true }),
+      ),
     )
     .withPanel(
       bargauge(lang, { en: 'Nodes down by zone and site', zh: '各区域/站点离线节点' }, 'short').withTarget(
         q(`count by (zone, site) (xunjian_node_up{${SEL}} == 0)`, '{{zone}} / {{site}}', { instant: true }),
       ),
     )
-    .withPanel(timeseries(lang, { en: 'Nodes down by zone', zh: '各区域离线节点趋势' }, 'short').withTarget(q(`count by (zone) (xunjian_node_up{${SEL}} == 0)`, '{{zone}}')))
+    .withPanel(
+      timeseries(lang, { en: 'Nodes down by zone', zh: '各区域离线节点趋势' }, 'short').withTarget(
+        q(`count by (zone) (xunjian_node_up{${SEL}} == 0)`, '{{zone}}'),
+      ),
+    )
     .withPanel(table(lang, { en: 'Down nodes', zh: '离线节点列表' }).withTarget(q(`xunjian_node_up{${SEL}} == 0`, '', tableFormat)))
     .withRow(row(lang, { en: 'Alerts', zh: '告警' }))
-    .withPanel(bargauge(lang, { en: 'Firing alerts by severity', zh: '按级别的告警' }, 'short').withTarget(q('count by (severity) (ALERTS{alertstate="firing"})', '{{severity}}', { instant: true })))
-    .withPanel(timeseries(lang, { en: 'Alerts by severity', zh: '告警趋势（按级别）' }, 'short').withTarget(q('count by (severity) (ALERTS{alertstate="firing"})', '{{severity}}')))
+    .withPanel(
+      bargauge(lang, { en: 'Firing alerts by severity', zh: '按级别的告警' }, 'short').withTarget(
+        q('count by (severity) (ALERTS{alertstate="firing"})', '{{severity}}', { instant: true }),
+      ),
+    )
+    .withPanel(
+      timeseries(lang, { en: 'Alerts by severity', zh: '告警趋势（按级别）' }, 'short').withTarget(
+        q('count by (severity) (ALERTS{alertstate="firing"})', '{{severity}}'),
+      ),
+    )
     .withPanel(table(lang, { en: 'Firing alerts', zh: '当前告警' }, 24).withTarget(q('ALERTS{alertstate="firing"}', '', tableFormat)))
     .withRow(row(lang, { en: 'MLPS', zh: '等级保护' }))
     .withPanel(
       bargauge(lang, { en: 'MLPS score by zone', zh: '各区域等保得分' }, 'percentunit', 24).withTarget(
-        q(`avg by (zone) (xunjian_mlps_score_ratio{${NODE}} * on (node) group_left (zone) max by (node, zone) (xunjian_node_up{${SEL}}))`, '{{zone}}', { instant: true }),
+        q(`avg by (zone) (xunjian_mlps_score_ratio{${NODE}} * on (node) group_left (zone) max by (node, zone) (xunjian_node_up{${SEL}}))`, '{{zone}}', {
+          instant: true,
+        }),
       ),
     );
   return finish(d);
@@ -73,8 +109,16 @@ export function networkLinks(lang: Lang): Dashboard {
   const dir = (m: string, fn: string) =>
     `label_replace(${fn}(xunjian_link_in_${m}{${DEV}}[$__range]), "direction", "in", "", "") or label_replace(${fn}(xunjian_link_out_${m}{${DEV}}[$__range]), "direction", "out", "", "")`;
   d.withRow(row(lang, { en: 'Status', zh: '状态' }))
-    .withPanel(timeline(lang, { en: 'Interface status', zh: '接口状态' }).withTarget(q(`ifOperStatus{${DEV}}`, '{{target}} {{ifName}}')).mappings(operStatus(lang)))
-    .withPanel(table(lang, { en: 'Interfaces down', zh: '中断接口' }).withTarget(q(`ifOperStatus{${DEV}} != 1`, '', tableFormat)).mappings(operStatus(lang)))
+    .withPanel(
+      timeline(lang, { en: 'Interface status', zh: '接口状态' })
+        .withTarget(q(`ifOperStatus{${DEV}}`, '{{target}} {{ifName}}'))
+        .mappings(operStatus(lang)),
+    )
+    .withPanel(
+      table(lang, { en: 'Interfaces down', zh: '中断接口' })
+        .withTarget(q(`ifOperStatus{${DEV}} != 1`, '', tableFormat))
+        .mappings(operStatus(lang)),
+    )
     .withPanel(
       table(lang, { en: 'Flaps (status changes in range)', zh: '抖动（时间范围内状态变化次数）' }).withTarget(
         q(`topk(10, sum by (target, ifName) (increase(xunjian_link_oper_status_changes_total{${DEV}}[$__range]))) > 0`, '', tableFormat),
@@ -91,12 +135,16 @@ export function networkLinks(lang: Lang): Dashboard {
     )
     .withPanel(
       bargauge(lang, { en: 'Top 10 busiest links (peak utilization)', zh: '最繁忙链路 Top 10（峰值利用率）' }, 'percentunit').withTarget(
-        q(`topk(10, max by (target, ifName, direction) (${dir('utilization_ratio', 'max_over_time')}))`, '{{target}} {{ifName}} {{direction}}', { instant: true }),
+        q(`topk(10, max by (target, ifName, direction) (${dir('utilization_ratio', 'max_over_time')}))`, '{{target}} {{ifName}} {{direction}}', {
+          instant: true,
+        }),
       ),
     )
     .withPanel(
       bargauge(lang, { en: 'Top 10 erroring links (mean errors/s)', zh: '错包最多链路 Top 10（平均每秒）' }, 'short').withTarget(
-        q(`topk(10, sum by (target, ifName, direction) (${dir('errors_per_second', 'avg_over_time')}))`, '{{target}} {{ifName}} {{direction}}', { instant: true }),
+        q(`topk(10, sum by (target, ifName, direction) (${dir('errors_per_second', 'avg_over_time')}))`, '{{target}} {{ifName}} {{direction}}', {
+          instant: true,
+        }),
       ),
     )
     .withRow(row(lang, { en: 'Errors and discards', zh: '错包与丢弃' }))
@@ -111,7 +159,11 @@ export function networkLinks(lang: Lang): Dashboard {
         .withTarget(q(`xunjian_link_out_discards_per_second{${DEV}}`, '{{target}} {{ifName}} out')),
     )
     .withRow(row(lang, { en: 'Polling', zh: '采集' }))
-    .withPanel(timeseries(lang, { en: 'SNMP poll up', zh: 'SNMP 采集成功' }, 'short').max(1).withTarget(q(`xunjian_snmp_up{${DEV}}`, '{{target}}')))
+    .withPanel(
+      timeseries(lang, { en: 'SNMP poll up', zh: 'SNMP 采集成功' }, 'short')
+        .max(1)
+        .withTarget(q(`xunjian_snmp_up{${DEV}}`, '{{target}}')),
+    )
     .withPanel(timeseries(lang, { en: 'SNMP poll duration', zh: 'SNMP 采集耗时' }, 's').withTarget(q(`snmp_scrape_duration_seconds{${DEV}}`, '{{target}}')));
   return finish(d);
 }
@@ -121,20 +173,45 @@ export function ipv6(lang: Lang): Dashboard {
   const fam = 'IPv{{ip}}';
   d.withRow(row(lang, { en: 'IPv6 against IPv4', zh: 'IPv6 与 IPv4 对比' }))
     .withPanel(
-      stat(lang, { en: 'IPv6 probe success (range)', zh: 'IPv6 探测成功率（时间范围）' }, 'percentunit').withTarget(q(`avg(avg_over_time(probe_success{${SEL}, ip="6"}[$__range]))`)),
+      stat(lang, { en: 'IPv6 probe success (range)', zh: 'IPv6 探测成功率（时间范围）' }, 'percentunit').withTarget(
+        q(`avg(avg_over_time(probe_success{${SEL}, ip="6"}[$__range]))`),
+      ),
     )
     .withPanel(
-      stat(lang, { en: 'IPv4 probe success (range)', zh: 'IPv4 探测成功率（时间范围）' }, 'percentunit').withTarget(q(`avg(avg_over_time(probe_success{${SEL}, ip="4"}[$__range]))`)),
+      stat(lang, { en: 'IPv4 probe success (range)', zh: 'IPv4 探测成功率（时间范围）' }, 'percentunit').withTarget(
+        q(`avg(avg_over_time(probe_success{${SEL}, ip="4"}[$__range]))`),
+      ),
     )
     .withPanel(
-      stat(lang, { en: 'Dual-stack probes with both up', zh: '双栈均可达的探测' }, 'percentunit', 12).withTarget(q(`avg(xunjian_probe_dualstack_both_success{${SEL}})`)),
+      stat(lang, { en: 'Dual-stack probes with both up', zh: '双栈均可达的探测' }, 'percentunit', 12).withTarget(
+        q(`avg(xunjian_probe_dualstack_both_success{${SEL}})`),
+      ),
     )
-    .withPanel(timeseries(lang, { en: 'Probe success by family', zh: '探测成功率（按协议）' }, 'percentunit').min(0).max(1).withTarget(q(`avg by (ip) (probe_success{${SEL}})`, fam)))
-    .withPanel(timeseries(lang, { en: 'ICMP loss by family', zh: 'ICMP 丢包率（按协议）' }, 'percentunit').min(0).withTarget(q(`avg by (ip) (xunjian_probe_icmp_loss_ratio{${SEL}})`, fam)))
-    .withPanel(timeseries(lang, { en: 'ICMP RTT by family', zh: 'ICMP 时延（按协议）' }, 's').withTarget(q(`avg by (ip) (xunjian_probe_icmp_rtt_seconds{${SEL}, stat="avg"})`, fam)))
-    .withPanel(timeseries(lang, { en: 'ICMP jitter by family', zh: 'ICMP 抖动（按协议）' }, 's').withTarget(q(`avg by (ip) (xunjian_probe_icmp_jitter_seconds{${SEL}})`, fam)))
     .withPanel(
-      timeseries(lang, { en: 'IPv6 ÷ IPv4 latency', zh: 'IPv6 与 IPv4 时延比' }, 'short').withTarget(q(`xunjian_probe_dualstack_latency_ratio{${SEL}}`, '{{node}} {{probe}}')),
+      timeseries(lang, { en: 'Probe success by family', zh: '探测成功率（按协议）' }, 'percentunit')
+        .min(0)
+        .max(1)
+        .withTarget(q(`avg by (ip) (probe_success{${SEL}})`, fam)),
+    )
+    .withPanel(
+      timeseries(lang, { en: 'ICMP loss by family', zh: 'ICMP 丢包率（按协议）' }, 'percentunit')
+        .min(0)
+        .withTarget(q(`avg by (ip) (xunjian_probe_icmp_loss_ratio{${SEL}})`, fam)),
+    )
+    .withPanel(
+      timeseries(lang, { en: 'ICMP RTT by family', zh: 'ICMP 时延（按协议）' }, 's').withTarget(
+        q(`avg by (ip) (xunjian_probe_icmp_rtt_seconds{${SEL}, stat="avg"})`, fam),
+      ),
+    )
+    .withPanel(
+      timeseries(lang, { en: 'ICMP jitter by family', zh: 'ICMP 抖动（按协议）' }, 's').withTarget(
+        q(`avg by (ip) (xunjian_probe_icmp_jitter_seconds{${SEL}})`, fam),
+      ),
+    )
+    .withPanel(
+      timeseries(lang, { en: 'IPv6 ÷ IPv4 latency', zh: 'IPv6 与 IPv4 时延比' }, 'short').withTarget(
+        q(`xunjian_probe_dualstack_latency_ratio{${SEL}}`, '{{node}} {{probe}}'),
+      ),
     )
     .withPanel(
       table(lang, { en: 'Probes side by side (success in range)', zh: '各探测对比（时间范围内成功率）' }).withTarget(
@@ -146,14 +223,26 @@ export function ipv6(lang: Lang): Dashboard {
       bargauge(lang, { en: 'IPv6 support rate, level-2 links', zh: '二级链接 IPv6 支持率' }, 'percentunit')
         .min(0)
         .max(1)
-        .thresholds(thresholds([[null, 'red'], [0.85, 'orange'], [1, 'green']]))
+        .thresholds(
+          thresholds([
+            [null, 'red'],
+            [0.85, 'orange'],
+            [1, 'green'],
+          ]),
+        )
         .withTarget(q(`max by (site) (xunjian_website_ipv6_support_ratio{${SEL}, level="2"})`, '{{site}}', { instant: true })),
     )
     .withPanel(
       bargauge(lang, { en: 'IPv6 support rate, level-3 links', zh: '三级链接 IPv6 支持率' }, 'percentunit')
         .min(0)
         .max(1)
-        .thresholds(thresholds([[null, 'red'], [0.85, 'orange'], [1, 'green']]))
+        .thresholds(
+          thresholds([
+            [null, 'red'],
+            [0.85, 'orange'],
+            [1, 'green'],
+          ]),
+        )
         .withTarget(q(`max by (site) (xunjian_website_ipv6_support_ratio{${SEL}, level="3"})`, '{{site}}', { instant: true })),
     )
     .withPanel(
@@ -176,42 +265,84 @@ export function ipv6(lang: Lang): Dashboard {
 }
 
 export function mlps(lang: Lang): Dashboard {
-  const d = withVariables(dashboard(lang, 'xunjian-mlps', { en: 'Xunjian · Security posture and MLPS', zh: '巡检 · 安全基线与等级保护' }, ['mlps', 'security']), lang);
+  const d = withVariables(
+    dashboard(lang, 'xunjian-mlps', { en: 'Xunjian · Security posture and MLPS', zh: '巡检 · 安全基线与等级保护' }, ['mlps', 'security']),
+    lang,
+  );
   d.withRow(row(lang, { en: 'Score', zh: '得分' }))
     .withPanel(
       stat(lang, { en: 'Mean score', zh: '平均得分' }, 'percentunit')
         .withTarget(q(`avg(xunjian_mlps_score_ratio{${NODE}})`))
-        .thresholds(thresholds([[null, 'red'], [0.6, 'orange'], [0.8, 'green']])),
+        .thresholds(
+          thresholds([
+            [null, 'red'],
+            [0.6, 'orange'],
+            [0.8, 'green'],
+          ]),
+        ),
     )
     .withPanel(
       stat(lang, { en: 'Failing checks', zh: '不符合项' }, 'short')
         .withTarget(q(`count(xunjian_mlps_check_status{${NODE}} == 0) or vector(0)`))
-        .thresholds(thresholds([[null, 'green'], [1, 'red']])),
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [1, 'red'],
+          ]),
+        ),
     )
     .withPanel(
       stat(lang, { en: 'Firing security alerts', zh: '安全告警' }, 'short', 12)
         .withTarget(q('count(ALERTS{alertstate="firing", category="security"}) or vector(0)'))
-        .thresholds(thresholds([[null, 'green'], [1, 'red']])),
+        .thresholds(
+          thresholds([
+            [null, 'green'],
+            [1, 'red'],
+          ]),
+        ),
     )
-    .withPanel(bargauge(lang, { en: 'Score per node', zh: '各节点得分' }, 'percentunit').min(0).max(1).withTarget(q(`avg by (node, grade) (xunjian_mlps_score_ratio{${NODE}})`, '{{node}} ({{grade}})', { instant: true })))
+    .withPanel(
+      bargauge(lang, { en: 'Score per node', zh: '各节点得分' }, 'percentunit')
+        .min(0)
+        .max(1)
+        .withTarget(q(`avg by (node, grade) (xunjian_mlps_score_ratio{${NODE}})`, '{{node}} ({{grade}})', { instant: true })),
+    )
     .withPanel(table(lang, { en: 'Score per node and clause', zh: '各节点各条款得分' }).withTarget(q(`xunjian_mlps_score_ratio{${NODE}}`, '', tableFormat)))
     .withPanel(table(lang, { en: 'Failing checks', zh: '不符合检查项' }, 24).withTarget(q(`xunjian_mlps_check_status{${NODE}} == 0`, '', tableFormat)))
     .withRow(row(lang, { en: 'Trend', zh: '趋势' }))
-    .withPanel(timeseries(lang, { en: 'Score by clause', zh: '各条款得分趋势' }, 'percentunit').min(0).max(1).withTarget(q(`avg by (clause) (xunjian_mlps_score_ratio{${NODE}})`, '{{clause}}')))
-    .withPanel(timeseries(lang, { en: 'Failing checks by grade', zh: '不符合项趋势（按等级）' }, 'short').withTarget(q(`count by (grade) (xunjian_mlps_check_status{${NODE}} == 0)`, '{{grade}}')));
+    .withPanel(
+      timeseries(lang, { en: 'Score by clause', zh: '各条款得分趋势' }, 'percentunit')
+        .min(0)
+        .max(1)
+        .withTarget(q(`avg by (clause) (xunjian_mlps_score_ratio{${NODE}})`, '{{clause}}')),
+    )
+    .withPanel(
+      timeseries(lang, { en: 'Failing checks by grade', zh: '不符合项趋势（按等级）' }, 'short').withTarget(
+        q(`count by (grade) (xunjian_mlps_check_status{${NODE}} == 0)`, '{{grade}}'),
+      ),
+    );
   return finish(d);
 }
 
 export function health(lang: Lang): Dashboard {
-  const d = withVariables(dashboard(lang, 'xunjian-health', { en: 'Xunjian · Agent and collector health', zh: '巡检 · 代理与采集器运行状态' }, ['health']), lang);
+  const d = withVariables(
+    dashboard(lang, 'xunjian-health', { en: 'Xunjian · Agent and collector health', zh: '巡检 · 代理与采集器运行状态' }, ['health']),
+    lang,
+  );
   d.withRow(row(lang, { en: 'Agents', zh: '代理' }))
-    .withPanel(timeseries(lang, { en: 'Report lag per node', zh: '各节点上报延迟' }, 's').withTarget(q(`xunjian_collector_node_report_lag_seconds{${NODE}}`, '{{node}}')))
+    .withPanel(
+      timeseries(lang, { en: 'Report lag per node', zh: '各节点上报延迟' }, 's').withTarget(
+        q(`xunjian_collector_node_report_lag_seconds{${NODE}}`, '{{node}}'),
+      ),
+    )
     .withPanel(
       timeseries(lang, { en: 'Report lag (p50, p95)', zh: '上报延迟（p50、p95）' }, 's')
         .withTarget(q('histogram_quantile(0.5, sum by (le) (rate(xunjian_collector_report_lag_seconds_bucket[$__rate_interval])))', 'p50'))
         .withTarget(q('histogram_quantile(0.95, sum by (le) (rate(xunjian_collector_report_lag_seconds_bucket[$__rate_interval])))', 'p95')),
     )
-    .withPanel(timeseries(lang, { en: 'Spool depth (reports)', zh: '缓存积压（报告数）' }, 'short').withTarget(q(`xunjian_agent_spool_reports{${SEL}}`, '{{node}}')))
+    .withPanel(
+      timeseries(lang, { en: 'Spool depth (reports)', zh: '缓存积压（报告数）' }, 'short').withTarget(q(`xunjian_agent_spool_reports{${SEL}}`, '{{node}}')),
+    )
     .withPanel(timeseries(lang, { en: 'Spool size', zh: '缓存大小' }, 'bytes').withTarget(q(`xunjian_agent_spool_bytes{${SEL}}`, '{{node}}')))
     .withPanel(
       timeseries(lang, { en: 'Dropped reports and samples', zh: '丢弃的报告与样本' }, 'short')
@@ -226,22 +357,35 @@ export function health(lang: Lang): Dashboard {
         .withTarget(q('sum by (result) (rate(xunjian_collector_reports_total[$__rate_interval]))', 'reports/s {{result}}')),
     )
     .withPanel(
-      timeseries(lang, { en: 'Rejected reports by reason', zh: '被拒报告（按原因）' }, 'reqps').withTarget(q('sum by (reason) (rate(xunjian_collector_reports_rejected_total[$__rate_interval]))', '{{reason}}')),
+      timeseries(lang, { en: 'Rejected reports by reason', zh: '被拒报告（按原因）' }, 'reqps').withTarget(
+        q('sum by (reason) (rate(xunjian_collector_reports_rejected_total[$__rate_interval]))', '{{reason}}'),
+      ),
     )
     .withPanel(
       timeseries(lang, { en: 'Samples refused by the series limit', zh: '超出序列上限被拒的样本' }, 'short').withTarget(
         q(`sum by (node) (rate(xunjian_collector_series_limit_refused_total{${NODE}}[$__rate_interval]))`, '{{node}}'),
       ),
     )
-    .withPanel(timeseries(lang, { en: 'Rule group evaluation time', zh: '规则组评估耗时' }, 's').withTarget(q('max by (rule_group) (xunjian_rule_group_last_duration_seconds)', '{{rule_group}}')))
     .withPanel(
-      timeseries(lang, { en: 'Notification failures', zh: '通知失败' }, 'short').withTarget(q('sum by (receiver) (increase(xunjian_notifications_total{result!="ok"}[$__rate_interval]))', '{{receiver}}')),
+      timeseries(lang, { en: 'Rule group evaluation time', zh: '规则组评估耗时' }, 's').withTarget(
+        q('max by (rule_group) (xunjian_rule_group_last_duration_seconds)', '{{rule_group}}'),
+      ),
+    )
+    .withPanel(
+      timeseries(lang, { en: 'Notification failures', zh: '通知失败' }, 'short').withTarget(
+        q('sum by (receiver) (increase(xunjian_notifications_total{result!="ok"}[$__rate_interval]))', '{{receiver}}'),
+      ),
     )
     .withRow(row(lang, { en: 'Remote write', zh: '远程写入' }))
-    .withPanel(timeseries(lang, { en: 'Pending samples', zh: '待发送样本' }, 'short').withTarget(q('xunjian_remote_storage_samples_pending', '{{remote_name}}')))
+    .withPanel(
+      timeseries(lang, { en: 'Pending samples', zh: '待发送样本' }, 'short').withTarget(q('xunjian_remote_storage_samples_pending', '{{remote_name}}')),
+    )
     .withPanel(
       timeseries(lang, { en: 'Remote-write lag', zh: '远程写入延迟' }, 's').withTarget(
-        q('max(xunjian_remote_storage_highest_timestamp_in_seconds) - ignoring (remote_name, url) group_right max by (remote_name, url) (xunjian_remote_storage_queue_highest_sent_timestamp_seconds)', '{{remote_name}}'),
+        q(
+          'max(xunjian_remote_storage_highest_timestamp_in_seconds) - ignoring (remote_name, url) group_right max by (remote_name, url) (xunjian_remote_storage_queue_highest_sent_timestamp_seconds)',
+          '{{remote_name}}',
+        ),
       ),
     )
     .withPanel(

@@ -14,7 +14,11 @@ export function render(): Map<string, string> {
   return out;
 }
 
-const isMain = process.argv[1] && resolve(process.argv[1]).replace(/\.ts$/, '.js').endsWith(join('dashboards', 'src', 'generate.js'));
+const isMain =
+  process.argv[1] &&
+  resolve(process.argv[1])
+    .replace(/\.ts$/, '.js')
+    .endsWith(join('dashboards', 'src', 'generate.js'));
 if (isMain) {
   const dir = resolve(process.argv[2] ?? join(process.cwd(), 'dashboards', 'generated'));
   for (const [file, text] of render()) {

@@ -85,10 +85,14 @@ describe('HA collectors and back-pressure (real processes)', () => {
     a.start();
     await waitFor('rate limited at least twice', () => (a.proc!.log.match(/error=rate_limited/g) ?? []).length >= 2, 15_000);
     const target = a.lastSeq();
-    await waitFor('everything delivered despite the limit', () => {
-      const seqs = c.receipts('village-rl').map((r) => r.seq);
-      return seqs.length >= target && contiguous(seqs);
-    }, 15_000);
+    await waitFor(
+      'everything delivered despite the limit',
+      () => {
+        const seqs = c.receipts('village-rl').map((r) => r.seq);
+        return seqs.length >= target && contiguous(seqs);
+      },
+      15_000,
+    );
     await a.stop();
     const waits = [...a.logs.join('').matchAll(/status=429 error=rate_limited .*retryInSeconds=([0-9.]+)/g)].map((m) => Number(m[1]));
     expect(waits.length).toBeGreaterThanOrEqual(2);

@@ -139,16 +139,21 @@ export async function collector(extra: Record<string, unknown> = {}, scheme = 'h
       const db = new Database(file, { readonly: true, fileMustExist: true });
       try {
         db.pragma('busy_timeout = 5000');
-        return (db.prepare('SELECT seq, received_at FROM receipts WHERE node_id = ? ORDER BY seq').all(node) as { seq: number; received_at: number }[]).map((r) => ({
-          seq: r.seq,
-          receivedAt: r.received_at,
-        }));
+        return (db.prepare('SELECT seq, received_at FROM receipts WHERE node_id = ? ORDER BY seq').all(node) as { seq: number; received_at: number }[]).map(
+          (r) => ({
+            seq: r.seq,
+            receivedAt: r.received_at,
+          }),
+        );
       } finally {
         db.close();
       }
     },
     apiToken() {
-      api ??= execFileSync(process.execPath, [BIN, 'collector', 'api-token', 'create', 'test-admin', '--role', 'admin', '-c', cfgFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      api ??= execFileSync(process.execPath, [BIN, 'collector', 'api-token', 'create', 'test-admin', '--role', 'admin', '-c', cfgFile], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      })
         .toString()
         .trim();
       return api;

@@ -127,7 +127,11 @@ describe('delivery through collector outages (real processes)', () => {
     const token = c.token('village-back');
     await c.start();
     const backoff = 30; // first retry after 15-30 s
-    const a = agent('village-back', { collector: { url: c.url, token, timeoutSeconds: 2 } }, { delivery: { backoffInitialSeconds: backoff, backoffMaxSeconds: backoff, probeIntervalSeconds: 1 } });
+    const a = agent(
+      'village-back',
+      { collector: { url: c.url, token, timeoutSeconds: 2 } },
+      { delivery: { backoffInitialSeconds: backoff, backoffMaxSeconds: backoff, probeIntervalSeconds: 1 } },
+    );
     dirs.push(c.dir, a.dir);
     a.start();
     await waitFor('2 reports before the outage', () => c.receipts('village-back').length >= 2);

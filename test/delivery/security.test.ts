@@ -17,7 +17,15 @@ afterEach(killAll);
 afterAll(() => cleanup(dirs));
 
 function reportBody(node: string, seq: number, extra: Record<string, unknown> = {}): Buffer {
-  const r = { v: 1, node: { id: node, site: 's', zone: 'extranet', grade: 3, labels: {} }, agent: { version: 't', interval: 1 }, seq, sentAt: Date.now(), samples: [], ...extra };
+  const r = {
+    v: 1,
+    node: { id: node, site: 's', zone: 'extranet', grade: 3, labels: {} },
+    agent: { version: 't', interval: 1 },
+    seq,
+    sentAt: Date.now(),
+    samples: [],
+    ...extra,
+  };
   return gzipSync(`${JSON.stringify(r)}\n`);
 }
 
@@ -69,7 +77,10 @@ describe('collector refusals (real process, hmac-sm3 only)', () => {
 
     // wrong algorithm: a correct hmac-sha256 signature where only hmac-sm3 is accepted
     const wrongAlg = await send({ ...base, body: reportBody('sec-a', 3), alg: 'hmac-sha256' });
-    expect(wrongAlg).toMatchObject({ status: 401, json: { error: 'bad_signature', message: 'signature algorithm hmac-sha256 is not accepted here (accepted: hmac-sm3)' } });
+    expect(wrongAlg).toMatchObject({
+      status: 401,
+      json: { error: 'bad_signature', message: 'signature algorithm hmac-sha256 is not accepted here (accepted: hmac-sm3)' },
+    });
 
     // replay: the very same signed request again
     const body4 = reportBody('sec-a', 4);
@@ -113,7 +124,9 @@ describe('collector refusals (real process, hmac-sm3 only)', () => {
     // out of order: an older seq arriving late is stored; the node's last seq stays the highest
     expect(await send({ ...base, token: tok2, body: reportBody('sec-a', 2) })).toMatchObject({ status: 200, json: { status: 'accepted', seq: 2 } });
     expect(c.receipts('sec-a').map((r) => r.seq)).toEqual([1, 2, 4, 6, 8, 9]);
-    const nodes = (await (await fetch(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.apiToken()}` } })).json()) as { nodes: { id: string; lastSeq: number; reports: number }[] };
+    const nodes = (await (await fetch(`${c.url}/api/v1/nodes`, { headers: { authorization: `Bearer ${c.apiToken()}` } })).json()) as {
+      nodes: { id: string; lastSeq: number; reports: number }[];
+    };
     expect(nodes.nodes.find((n) => n.id === 'sec-a')).toMatchObject({ lastSeq: 9, reports: 6 });
 
     // rate limit: burst of 10 per node (refilling at 0.1/s), then 429 with Retry-After; other nodes unaffected
@@ -171,13 +184,45 @@ function openssl(dir: string, args: string[]): void {
 /** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl CLI. */
 function makePki(dir: string): { ca: string; caFp: string; otherFp: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(dir, ['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=xunjian test CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  openssl(dir, [
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=xunjian test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   openssl(dir, ['req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other.pem', '-days', '2', '-subj', '/CN=other CA']);
   writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   writeFileSync(join(dir, 'client.ext'), 'extendedKeyUsage=clientAuth\n');
   for (const who of ['server', 'client']) {
     openssl(dir, ['req', ...ec, '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? '127.0.0.1' : 'tls-node'}`]);
-    openssl(dir, ['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', '-extfile', `${who}.ext`]);
+    openssl(dir, [
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${who}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${who}.ext`,
+    ]);
   }
   const fp = (f: string) => new X509Certificate(readFileSync(join(dir, f))).fingerprint256;
   return {
@@ -201,7 +246,13 @@ describe('HTTPS with CA pinning and mutual TLS (real collector, openssl-made cer
     const token = c.token('tls-node');
     await c.start();
     const tls = { name: '', caFile: pki.ca, pinnedCaSha256: [pki.caFp], certFile: pki.clientCert, keyFile: pki.clientKey };
-    const target = (over: Partial<typeof tls>) => ({ url: c.url, token, signature: 'hmac-sha256' as const, timeoutMs: 3000, dispatcher: tlsDispatcher({ ...tls, ...over }, 'collector') });
+    const target = (over: Partial<typeof tls>) => ({
+      url: c.url,
+      token,
+      signature: 'hmac-sha256' as const,
+      timeoutMs: 3000,
+      dispatcher: tlsDispatcher({ ...tls, ...over }, 'collector'),
+    });
 
     expect(await pushReport(target({}), 'tls-node', reportBody('tls-node', 1))).toMatchObject({ kind: 'ack', status: 200 });
     const noClientCert = await pushReport(target({ certFile: '', keyFile: '' }), 'tls-node', reportBody('tls-node', 2));
@@ -213,7 +264,9 @@ describe('HTTPS with CA pinning and mutual TLS (real collector, openssl-made cer
     expect(() => tlsDispatcher({ ...tls, keyFile: '' }, 'collectors.0')).toThrow('collectors.0.keyFile: certFile and keyFile go together (mutual TLS)');
 
     // and a real agent process configured for it
-    const a = agent('tls-node', { collector: { url: c.url, token, timeoutSeconds: 3, caFile: pki.ca, pinnedCaSha256: [pki.caFp], certFile: pki.clientCert, keyFile: pki.clientKey } });
+    const a = agent('tls-node', {
+      collector: { url: c.url, token, timeoutSeconds: 3, caFile: pki.ca, pinnedCaSha256: [pki.caFp], certFile: pki.clientCert, keyFile: pki.clientKey },
+    });
     dirs.push(a.dir);
     a.start();
     await waitFor('reports over mutual TLS', () => c.receipts('tls-node').length >= 3);

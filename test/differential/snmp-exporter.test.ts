@@ -29,7 +29,12 @@ beforeAll(async () => {
   writeFileSync(cisco, gunzipSync(readFileSync('/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz')));
   sim = await startSnmpsim({ cisco, huawei: here('../../agent/sources/snmp/testdata/huawei.snmprec') });
   const template = readFileSync(here('./snmp-exporter.yml'), 'utf8');
-  const modules = DEVICES.map((d) => template.replace(/^if_mib:/m, `if_mib_${d}:`).replace('COMMUNITY', d).replace(/^#.*\n/gm, '')).join('\n');
+  const modules = DEVICES.map((d) =>
+    template
+      .replace(/^if_mib:/m, `if_mib_${d}:`)
+      .replace('COMMUNITY', d)
+      .replace(/^#.*\n/gm, ''),
+  ).join('\n');
   writeFileSync(join(dir, 'snmp.yml'), modules);
   const port = await freePort();
   exporterUrl = `http://127.0.0.1:${port}`;
@@ -61,9 +66,27 @@ describe('Xunjian vs snmp_exporter on the same recordings', () => {
     const res = await request(`${exporterUrl}/snmp?target=127.0.0.1:${sim.port}&module=if_mib_${device}`);
     expect(res.statusCode).toBe(200);
     const theirs = parseExposition(await res.body.text(), names);
-    const r = await scrapeDevice({ endpoint: parseEndpoint(`udp://127.0.0.1:${sim.port}`), credential: { version: '2c', community: device }, timeoutMs: 5000, retries: 1, maxRepetitions: 25, walkConcurrency: 4, profiles, use: ['if_mib'], labels: {} });
+    const r = await scrapeDevice({
+      endpoint: parseEndpoint(`udp://127.0.0.1:${sim.port}`),
+      credential: { version: '2c', community: device },
+      timeoutMs: 5000,
+      retries: 1,
+      maxRepetitions: 25,
+      walkConcurrency: 4,
+      profiles,
+      use: ['if_mib'],
+      labels: {},
+    });
     expect(r.error).toBeUndefined();
-    const ours = new Map(r.samples.map((s) => [`${s.name}{${Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).sort().join(',')}}`, s.value]));
+    const ours = new Map(
+      r.samples.map((s) => [
+        `${s.name}{${Object.entries(s.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .sort()
+          .join(',')}}`,
+        s.value,
+      ]),
+    );
     expect(theirs.size).toBeGreaterThan(20);
     expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
     for (const [k, v] of theirs) expect(ours.get(k), k).toBe(v);

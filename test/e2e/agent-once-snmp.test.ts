@@ -45,11 +45,15 @@ describe('xunjian agent --once with an SNMP target', () => {
     expect(line(`ifHCInOctets{${ge1}}`)).toBe(`ifHCInOctets{${ge1}} 9007199254740991`);
     expect(line(`ifHCOutOctets{${ge1}}`)).toBe(`ifHCOutOctets{${ge1}} 123456789012345`);
     expect(line(`ifOperStatus{${ge1}}`)).toBe(`ifOperStatus{${ge1}} 1`);
-    expect(line('hwEntityCpuUsage{entPhysicalIndex="16842753"')).toBe('hwEntityCpuUsage{entPhysicalIndex="16842753",entPhysicalName="SRU Board 1",target="core",site_role="county"} 23');
+    expect(line('hwEntityCpuUsage{entPhysicalIndex="16842753"')).toBe(
+      'hwEntityCpuUsage{entPhysicalIndex="16842753",entPhysicalName="SRU Board 1",target="core",site_role="county"} 23',
+    );
     expect(line('sysName{')).toBe('sysName{target="core",site_role="county",sysName="county-core-s5720"} 1');
     expect(line('xunjian_snmp_up{')).toBe('xunjian_snmp_up{target="core",site_role="county"} 1');
     expect(line('snmp_scrape_packets_retried{')).toBe('snmp_scrape_packets_retried{target="core",site_role="county"} 0');
-    expect(line('xunjian_link_oper_status_changes_total{ifIndex="10"')).toBe('xunjian_link_oper_status_changes_total{ifIndex="10",ifName="GE0/0/1",target="core",site_role="county"} 0');
+    expect(line('xunjian_link_oper_status_changes_total{ifIndex="10"')).toBe(
+      'xunjian_link_oper_status_changes_total{ifIndex="10",ifName="GE0/0/1",target="core",site_role="county"} 0',
+    );
     expect(r.stdout).not.toContain(COMMUNITY);
   }, 60_000);
 

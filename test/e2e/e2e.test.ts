@@ -98,7 +98,16 @@ describe('end to end: agent → collector → /metrics', () => {
     });
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
     expect(nodes).toHaveLength(1);
-    expect(nodes[0]).toMatchObject({ id: 'e2e-node', site: '测试县', zone: 'gov-cloud', grade: 2, labels: { region: 'e2e' }, agentVersion: version, interval: 1, up: true });
+    expect(nodes[0]).toMatchObject({
+      id: 'e2e-node',
+      site: '测试县',
+      zone: 'gov-cloud',
+      grade: 2,
+      labels: { region: 'e2e' },
+      agentVersion: version,
+      interval: 1,
+      up: true,
+    });
     expect(nodes[0]!.lastSeq).toBeGreaterThanOrEqual(1);
     expect(nodes[0]!.factsAt).toEqual(expect.any(Number));
 
@@ -176,7 +185,11 @@ describe('demo (what `npm start` runs)', () => {
     const metrics = await waitFor(
       async () => {
         const m = await get(`${base}/metrics`, admin);
-        return /^xunjian_snmp_up\{[^}]*target="demo-switch"[^}]*\} 1$/m.test(m) && /^ifHCInOctets\{[^}]*ifName="GE0\/0\/1"[^}]*target="demo-switch"[^}]*\} \d+$/m.test(m) && m;
+        return (
+          /^xunjian_snmp_up\{[^}]*target="demo-switch"[^}]*\} 1$/m.test(m) &&
+          /^ifHCInOctets\{[^}]*ifName="GE0\/0\/1"[^}]*target="demo-switch"[^}]*\} \d+$/m.test(m) &&
+          m
+        );
       },
       60_000,
       'the simulated switch in /metrics',
@@ -184,7 +197,9 @@ describe('demo (what `npm start` runs)', () => {
       throw new Error(`${err.message}\n${demo.output()}`);
     });
     expect(metrics.match(/^ifHCInOctets\{[^}]*target="demo-switch"/gm)).toHaveLength(4);
-    const devices = JSON.parse(await get(`${base}/api/v1/devices`, admin)) as { devices: { target: string; vendor: string | null; sysObjectID: string | null }[] };
+    const devices = JSON.parse(await get(`${base}/api/v1/devices`, admin)) as {
+      devices: { target: string; vendor: string | null; sysObjectID: string | null }[];
+    };
     expect(devices.devices.map((d) => [d.target, d.vendor, d.sysObjectID])).toEqual([['demo-switch', 'huawei', '1.3.6.1.4.1.2011.2.23.1']]);
     expect(metrics).not.toContain(community);
     expect(await demo.stop('SIGINT')).toBe(0);

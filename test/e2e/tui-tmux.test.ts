@@ -136,7 +136,11 @@ beforeAll(async () => {
   await waitFor(() => get('/healthz'), 60_000, 'collector /healthz');
   for (const n of NODES) startAgent(n.id);
   await waitFor(async () => ((await get('/api/v1/nodes')) as { nodes: unknown[] }).nodes.length === 3, 90_000, 'three nodes reporting').catch((err: Error) => {
-    throw new Error(`${err.message}\n${Object.entries(agents).map(([id, a]) => `--- ${id}:\n${a.output()}`).join('\n')}\n--- collector:\n${collector.output()}`);
+    throw new Error(
+      `${err.message}\n${Object.entries(agents)
+        .map(([id, a]) => `--- ${id}:\n${a.output()}`)
+        .join('\n')}\n--- collector:\n${collector.output()}`,
+    );
   });
 }, 240_000);
 
@@ -178,7 +182,9 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     await keys(s, '2');
     sc = await until(s, (x) => x.includes('core-sw1'), 'the Devices screen', 120_000).catch(async (err: Error) => {
       const facts = await get('/api/v1/nodes/county-core/facts').catch((e: Error) => e.message);
-      throw new Error(`${err.message}\n--- devices: ${JSON.stringify(await get('/api/v1/devices'))}\n--- facts: ${JSON.stringify(facts).slice(0, 2000)}\n--- agent:\n${agents['county-core']!.output()}`);
+      throw new Error(
+        `${err.message}\n--- devices: ${JSON.stringify(await get('/api/v1/devices'))}\n--- facts: ${JSON.stringify(facts).slice(0, 2000)}\n--- agent:\n${agents['county-core']!.output()}`,
+      );
     });
     expect(sc.split('\n')[1]).toMatch(/^ 1 节点 \[2 设备\] 3 告警 +显示 1$/);
     expect(sc).toMatch(/^> core-sw1 +county-core-… county-core +huawei +V200R011C10S… 在线 +–$/m);
@@ -234,7 +240,9 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     await keys(s, 'y');
     await until(s, (x) => x.includes('认领 TuiE2eLoad: 完成'), 'the claim done');
     sc = await until(s, (x) => /TuiE2eLoad .* tui-admin/.test(x), 'the claim on screen');
-    const active = (await get('/api/v1/alerts/active?state=all')) as { alerts: { fingerprint: string; labels: Record<string, string>; claim?: { by: string } }[] };
+    const active = (await get('/api/v1/alerts/active?state=all')) as {
+      alerts: { fingerprint: string; labels: Record<string, string>; claim?: { by: string } }[];
+    };
     const mine = active.alerts.find((a) => a.labels.alertname === 'TuiE2eLoad')!;
     expect([mine.labels.node, mine.claim?.by]).toEqual(['county-core', 'tui-admin']);
     const audit = (await get('/api/v1/audit?action=alert.claim')) as { entries: { actor: string; target: string; outcome: string }[] };

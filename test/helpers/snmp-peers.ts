@@ -70,7 +70,10 @@ export async function startSnmpd(): Promise<Peer> {
   mkdirSync(join(dir, 'persist'));
   writeFileSync(
     join(dir, 'snmpd.conf'),
-    [`rocommunity ${COMMUNITY} 127.0.0.1`, `rocommunity6 ${COMMUNITY} ::1`, `createUser ${V3.user} SHA "${V3.authKey}" AES "${V3.privKey}"`,
+    [
+      `rocommunity ${COMMUNITY} 127.0.0.1`,
+      `rocommunity6 ${COMMUNITY} ::1`,
+      `createUser ${V3.user} SHA "${V3.authKey}" AES "${V3.privKey}"`,
       `rouser ${V3.user} priv`,
       `createUser ${V3_USERS.sha256aes256.user} SHA-256 "${V3_USERS.sha256aes256.authKey}" AES-256 "${V3_USERS.sha256aes256.privKey}"`,
       `rouser ${V3_USERS.sha256aes256.user} priv`,
@@ -79,13 +82,33 @@ export async function startSnmpd(): Promise<Peer> {
       `createUser ${V3_USERS.md5auth.user} MD5 "${V3_USERS.md5auth.authKey}"`,
       `rouser ${V3_USERS.md5auth.user} auth`,
       `createUser ${V3_USERS.none.user}`,
-      `rouser ${V3_USERS.none.user} noauth`, 'sysName xunjian-test', ''].join('\n'),
+      `rouser ${V3_USERS.none.user} noauth`,
+      'sysName xunjian-test',
+      '',
+    ].join('\n'),
   );
   const port = await freeUdpPort();
-  const p = spawn('snmpd', ['-f', '-Lf', join(dir, 'log'), '-C', '-c', join(dir, 'snmpd.conf'), '-p', join(dir, 'pid'), '-M', '/dev/null', `udp:127.0.0.1:${port}`, `udp6:[::1]:${port}`], {
-    env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const p = spawn(
+    'snmpd',
+    [
+      '-f',
+      '-Lf',
+      join(dir, 'log'),
+      '-C',
+      '-c',
+      join(dir, 'snmpd.conf'),
+      '-p',
+      join(dir, 'pid'),
+      '-M',
+      '/dev/null',
+      `udp:127.0.0.1:${port}`,
+      `udp6:[::1]:${port}`,
+    ],
+    {
+      env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   p.stdout!.on('data', (d) => (out += d));
   p.stderr!.on('data', (d) => (out += d));
@@ -111,7 +134,14 @@ export async function startSnmpsim(recordings: Record<string, string>): Promise<
   const root = process.getuid?.() === 0;
   const p = spawn(
     'snmpsimd',
-    [`--data-dir=${data}`, `--cache-dir=${cache}`, '--logging-method=null', `--agent-udpv4-endpoint=127.0.0.1:${port}`, `--agent-udpv6-endpoint=[::1]:${port}`, ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : [])],
+    [
+      `--data-dir=${data}`,
+      `--cache-dir=${cache}`,
+      '--logging-method=null',
+      `--agent-udpv4-endpoint=127.0.0.1:${port}`,
+      `--agent-udpv6-endpoint=[::1]:${port}`,
+      ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : []),
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';

@@ -35,7 +35,14 @@ export interface ClientTls {
   key: string;
 }
 
-async function supervise(bin: string, args: () => string[], readyUrl: (port: number) => string, port: number, writePath: string, tls?: ClientTls): Promise<Tsdb> {
+async function supervise(
+  bin: string,
+  args: () => string[],
+  readyUrl: (port: number) => string,
+  port: number,
+  writePath: string,
+  tls?: ClientTls,
+): Promise<Tsdb> {
   let proc: ChildProcess | undefined;
   let out = '';
   const base = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -69,7 +76,10 @@ async function supervise(bin: string, args: () => string[], readyUrl: (port: num
 }
 
 /** Prometheus 2.42 with `--web.enable-remote-write-receiver`; `oooWindow` sets storage.tsdb.out_of_order_time_window. */
-export async function startPrometheus(dir: string, opts: { oooWindow?: string; config?: string; webConfig?: string; clientTls?: ClientTls } = {}): Promise<Tsdb> {
+export async function startPrometheus(
+  dir: string,
+  opts: { oooWindow?: string; config?: string; webConfig?: string; clientTls?: ClientTls } = {},
+): Promise<Tsdb> {
   const port = await freePort();
   const cfgFile = join(dir, 'prometheus.yml');
   const cfg = opts.config ?? `global: {scrape_interval: 15s}\n${opts.oooWindow ? `storage:\n  tsdb:\n    out_of_order_time_window: ${opts.oooWindow}\n` : ''}`;
@@ -100,7 +110,13 @@ export async function startVictoria(dir: string): Promise<Tsdb> {
   const port = await freePort();
   return supervise(
     'victoria-metrics',
-    () => [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${join(dir, 'vm')}`, '-retentionPeriod=100y', '-search.latencyOffset=0s', '-search.disableCache'],
+    () => [
+      `-httpListenAddr=127.0.0.1:${port}`,
+      `-storageDataPath=${join(dir, 'vm')}`,
+      '-retentionPeriod=100y',
+      '-search.latencyOffset=0s',
+      '-search.disableCache',
+    ],
     (p) => `http://127.0.0.1:${p}/health`,
     port,
     '/api/v1/write',
@@ -108,7 +124,12 @@ export async function startVictoria(dir: string): Promise<Tsdb> {
 }
 
 /** Raw samples of a series selector from Prometheus: `/api/v1/query` with a range selector at `atMs`. */
-export async function promRaw(t: Tsdb, selector: string, range: string, atMs: number): Promise<{ metric: Record<string, string>; values: [number, string][] }[]> {
+export async function promRaw(
+  t: Tsdb,
+  selector: string,
+  range: string,
+  atMs: number,
+): Promise<{ metric: Record<string, string>; values: [number, string][] }[]> {
   const u = new URL('/api/v1/query', t.base);
   u.searchParams.set('query', `${selector}[${range}]`);
   u.searchParams.set('time', String(atMs / 1000));

@@ -22,7 +22,10 @@ beforeAll(() => {
   inNs(B, 'ip', 'addr', 'add', '10.203.0.2/30', 'dev', `xb${tag}`);
   inNs(A, 'ip', '-6', 'addr', 'add', 'fd00:203::1/64', 'dev', `xa${tag}`, 'nodad');
   inNs(B, 'ip', '-6', 'addr', 'add', 'fd00:203::2/64', 'dev', `xb${tag}`, 'nodad');
-  for (const [ns, dev] of [[A, `xa${tag}`], [B, `xb${tag}`]] as const) {
+  for (const [ns, dev] of [
+    [A, `xa${tag}`],
+    [B, `xb${tag}`],
+  ] as const) {
     inNs(ns, 'ip', 'link', 'set', 'lo', 'up');
     inNs(ns, 'ip', 'link', 'set', dev, 'up');
   }
@@ -67,18 +70,22 @@ describe('icmp loss over a lossy link (network namespaces + nftables)', () => {
   it.each([
     [4, '10.203.0.2'],
     [6, 'fd00:203::2'],
-  ] as const)('IPv%i to %s: measured loss within the 99.9 percent binomial bounds of a 30 percent drop', async (ip, target) => {
-    const r = await probeIcmp(target, ip, { timeoutSeconds: 1, count: n, packetIntervalSeconds: 0.01, exec: inA });
-    expect(r.error).toBeUndefined();
-    const lost = r.icmp!.sent - r.icmp!.received;
-    expect(r.icmp!.sent).toBe(n);
-    expect(r.icmp!.loss).toBe(lost / n);
-    expect(lost).toBeGreaterThanOrEqual(low);
-    expect(lost).toBeLessThanOrEqual(high);
-    // The drops are the firewall's: its counter saw exactly the requests that got no reply.
-    const rules = inNs(B, 'nft', 'list', 'chain', 'inet', 'xjloss', 'input');
-    const family = ip === 4 ? 'icmp type' : 'icmpv6 type';
-    const m = new RegExp(`${family} echo-request .*counter packets (\\d+)`).exec(rules);
-    expect(Number(m?.[1])).toBe(lost);
-  }, 30_000);
+  ] as const)(
+    'IPv%i to %s: measured loss within the 99.9 percent binomial bounds of a 30 percent drop',
+    async (ip, target) => {
+      const r = await probeIcmp(target, ip, { timeoutSeconds: 1, count: n, packetIntervalSeconds: 0.01, exec: inA });
+      expect(r.error).toBeUndefined();
+      const lost = r.icmp!.sent - r.icmp!.received;
+      expect(r.icmp!.sent).toBe(n);
+      expect(r.icmp!.loss).toBe(lost / n);
+      expect(lost).toBeGreaterThanOrEqual(low);
+      expect(lost).toBeLessThanOrEqual(high);
+      // The drops are the firewall's: its counter saw exactly the requests that got no reply.
+      const rules = inNs(B, 'nft', 'list', 'chain', 'inet', 'xjloss', 'input');
+      const family = ip === 4 ? 'icmp type' : 'icmpv6 type';
+      const m = new RegExp(`${family} echo-request .*counter packets (\\d+)`).exec(rules);
+      expect(Number(m?.[1])).toBe(lost);
+    },
+    30_000,
+  );
 });

@@ -77,7 +77,15 @@ describe('host source', () => {
     const before = new Map(a.samples.filter((s) => s.name === 'node_cpu_seconds_total').map((s) => [key(s), s.value]));
     for (const s of b.samples.filter((x) => x.name === 'node_cpu_seconds_total')) expect(s.value).toBeGreaterThanOrEqual(before.get(key(s))!);
     expect(a.samples.find((s) => s.name === 'node_memory_MemTotal_bytes')!.value).toBe(os.totalmem());
-    const report = { v: 1, node: { id: 'n', site: '', zone: 'other', grade: 3, labels: {} }, agent: { version: 't', interval: 60 }, seq: 1, sentAt: 1, samples: a.samples, facts: a.facts };
+    const report = {
+      v: 1,
+      node: { id: 'n', site: '', zone: 'other', grade: 3, labels: {} },
+      agent: { version: 't', interval: 60 },
+      seq: 1,
+      sentAt: 1,
+      samples: a.samples,
+      facts: a.facts,
+    };
     expect(checkReport(report)).toMatchObject({ ok: true });
     const inv = a.facts!['host.inventory'] as { hostname: string; cpus: number; os: { kernel: string } };
     expect(inv.hostname).toBe(os.hostname());
@@ -114,11 +122,26 @@ describe('hostAddresses', () => {
     ['fd00::5', 'unique-local'],
     ['2001:db8::5', 'global'],
   ])('%s is %s', (address, scope) => {
-    const [a] = hostAddresses({ eth0: [{ address, netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '00:00:00:00:00:00', internal: address === '::1', cidr: `${address}/64`, scopeid: 0 }] });
+    const [a] = hostAddresses({
+      eth0: [
+        { address, netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '00:00:00:00:00:00', internal: address === '::1', cidr: `${address}/64`, scopeid: 0 },
+      ],
+    });
     expect(a).toEqual({ interface: 'eth0', family: 'ipv6', address: address.split('%')[0], prefixLength: 64, scope });
   });
   it('IPv4: loopback, link-local and global', () => {
-    const v4 = (address: string, internal = false) => ({ address, netmask: '255.255.255.0', family: 'IPv4' as const, mac: '00:00:00:00:00:00', internal, cidr: `${address}/24` });
-    expect(hostAddresses({ lo: [v4('127.0.0.1', true)], eth0: [v4('169.254.3.4'), v4('10.1.2.3')] }).map((a) => a.scope)).toEqual(['loopback', 'link-local', 'global']);
+    const v4 = (address: string, internal = false) => ({
+      address,
+      netmask: '255.255.255.0',
+      family: 'IPv4' as const,
+      mac: '00:00:00:00:00:00',
+      internal,
+      cidr: `${address}/24`,
+    });
+    expect(hostAddresses({ lo: [v4('127.0.0.1', true)], eth0: [v4('169.254.3.4'), v4('10.1.2.3')] }).map((a) => a.scope)).toEqual([
+      'loopback',
+      'link-local',
+      'global',
+    ]);
   });
 });

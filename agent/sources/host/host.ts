@@ -63,7 +63,13 @@ export function hostAddresses(ifaces: NodeJS.Dict<os.NetworkInterfaceInfo[]>): H
     for (const a of list ?? []) {
       const prefix = a.cidr ? Number(a.cidr.split('/')[1]) : null;
       if (a.family === 'IPv4') {
-        out.push({ interface: name, family: 'ipv4', address: a.address, prefixLength: prefix, scope: a.internal ? 'loopback' : a.address.startsWith('169.254.') ? 'link-local' : 'global' });
+        out.push({
+          interface: name,
+          family: 'ipv4',
+          address: a.address,
+          prefixLength: prefix,
+          scope: a.internal ? 'loopback' : a.address.startsWith('169.254.') ? 'link-local' : 'global',
+        });
       } else {
         out.push({ interface: name, family: 'ipv6', address: a.address.split('%')[0]!, prefixLength: prefix, scope: ipv6Scope(a.address) });
       }
@@ -120,7 +126,8 @@ export function createHostSource(cfg: HostSourceConfig, deps: HostSourceDeps = {
         }
       } else {
         os.cpus().forEach((cpu, i) => {
-          for (const [mode, ms] of Object.entries(cpu.times)) c('node_cpu_seconds_total', ms / 1000, { cpu: String(i), mode: mode === 'sys' ? 'system' : mode });
+          for (const [mode, ms] of Object.entries(cpu.times))
+            c('node_cpu_seconds_total', ms / 1000, { cpu: String(i), mode: mode === 'sys' ? 'system' : mode });
         });
       }
       if (stat?.contextSwitches !== undefined) c('node_context_switches_total', stat.contextSwitches);
@@ -165,7 +172,14 @@ export function createHostSource(cfg: HostSourceConfig, deps: HostSourceDeps = {
         facts: {
           'host.inventory': {
             hostname: os.hostname(),
-            os: { platform: osData.platform, distro: osData.distro, release: osData.release, codename: osData.codename, kernel: osData.kernel, arch: osData.arch },
+            os: {
+              platform: osData.platform,
+              distro: osData.distro,
+              release: osData.release,
+              codename: osData.codename,
+              kernel: osData.kernel,
+              arch: osData.arch,
+            },
             cpus: os.cpus().length,
             memoryBytes: mem.total,
             addresses,

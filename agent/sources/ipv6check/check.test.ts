@@ -45,7 +45,9 @@ function site(family: 4 | 6) {
       const r: Record<string, () => void> = {
         '/': () => redirect('/index.html'),
         '/index.html': () =>
-          html(page(['/r-v4', '/r-in', '/r-ext', '/bin', '/loop', '/slow', `http://redir.site.test:${closedPort}/`, `https://redir.site.test:${port}/index.html`])),
+          html(
+            page(['/r-v4', '/r-in', '/r-ext', '/bin', '/loop', '/slow', `http://redir.site.test:${closedPort}/`, `https://redir.site.test:${port}/index.html`]),
+          ),
         '/r-v4': () => redirect(`http://v4.site.test:${port}/d`),
         '/r-in': () => redirect('/p2'),
         '/p2': () => html(page(['/p3'])),
@@ -80,7 +82,15 @@ function site(family: 4 | 6) {
 
 beforeAll(async () => {
   const dual = { a: ['127.0.0.1'], aaaa: ['::1'] };
-  dns = await startDnsServer({ 'www.site.test': dual, 'redir.site.test': dual, 'hop.site.test': dual, 'ext.test': dual, 'busy.site.test': dual, 'v4.site.test': { a: ['127.0.0.1'] }, 'mute.site.test': { silent: true } });
+  dns = await startDnsServer({
+    'www.site.test': dual,
+    'redir.site.test': dual,
+    'hop.site.test': dual,
+    'ext.test': dual,
+    'busy.site.test': dual,
+    'v4.site.test': { a: ['127.0.0.1'] },
+    'mute.site.test': { silent: true },
+  });
   const s4 = createServer(site(4));
   port = await listenOn(s4, '127.0.0.1');
   const s6 = createServer(site(6));
@@ -96,9 +106,24 @@ afterAll(async () => {
   await dns.close();
 });
 
-const opts = () => ({ maxLinksPerLevel: 50, maxPages: 200, concurrency: 4, requestsPerSecond: 200, timeoutSeconds: 3, lengthTolerance: 0.1, resolver: dns.server, sameSiteHosts: ['v4.site.test'] });
+const opts = () => ({
+  maxLinksPerLevel: 50,
+  maxPages: 200,
+  concurrency: 4,
+  requestsPerSecond: 200,
+  timeoutSeconds: 3,
+  lengthTolerance: 0.1,
+  resolver: dns.server,
+  sameSiteHosts: ['v4.site.test'],
+});
 const u = (p: string, host = 'www.site.test') => `http://${host}:${port}${p}`;
-const summary = (l: { found: number; checked: number; unchecked: number; capable: number; rate: number | null }) => ({ found: l.found, checked: l.checked, unchecked: l.unchecked, capable: l.capable, rate: l.rate });
+const summary = (l: { found: number; checked: number; unchecked: number; capable: number; rate: number | null }) => ({
+  found: l.found,
+  checked: l.checked,
+  unchecked: l.unchecked,
+  capable: l.capable,
+  rate: l.rate,
+});
 
 describe('website IPv6 support rate', () => {
   it('measures the exact level-2 and level-3 rates and names each failure', async () => {
@@ -184,7 +209,9 @@ describe('website IPv6 support rate', () => {
 
   it('a failed AAAA lookup (resolver silent) is a failure, never a measured "no AAAA"', async () => {
     const p = checkSite(u('/', 'mute.site.test'), { ...opts(), timeoutSeconds: 0.5, maxLinksPerLevel: 0 });
-    await expect(p).rejects.toThrow(`cannot check ${u('/', 'mute.site.test')}: the AAAA lookup of mute.site.test failed (AAAA lookup of mute.site.test took more than 0.5 s); nothing was measured`);
+    await expect(p).rejects.toThrow(
+      `cannot check ${u('/', 'mute.site.test')}: the AAAA lookup of mute.site.test failed (AAAA lookup of mute.site.test took more than 0.5 s); nothing was measured`,
+    );
     await expect(p).rejects.toMatchObject({ reason: 'timeout' });
   });
 
@@ -254,7 +281,9 @@ describe('xunjian ipv6-check (the built binary)', () => {
     const r = await run([u('/'), '--resolver', `127.0.0.1:${await refusedPort('127.0.0.1')}`, '--timeout', '1']);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^xunjian: cannot check http:\/\/www\.site\.test:\d+\/: the AAAA lookup of www\.site\.test failed \(.+\); nothing was measured\n$/);
+    expect(r.stderr).toMatch(
+      /^xunjian: cannot check http:\/\/www\.site\.test:\d+\/: the AAAA lookup of www\.site\.test failed \(.+\); nothing was measured\n$/,
+    );
   });
 
   it('prints why a URL is refused', async () => {
@@ -318,12 +347,16 @@ describe('the scheduled ipv6check source', () => {
     const r = await src.collect({ signal: new AbortController().signal, log: createLogger({ level: 'error' }), now: () => 1 });
     expect(new Set(r.samples.map((x) => x.labels.site))).toEqual(new Set([u('/')]));
     expect(Object.keys(r.facts!['network.website_ipv6'] as object)).toEqual([u('/')]);
-    expect(r.error).toBe(`cannot check ${mute}: the AAAA lookup of mute.site.test failed (AAAA lookup of mute.site.test took more than 0.5 s); nothing was measured`);
+    expect(r.error).toBe(
+      `cannot check ${mute}: the AAAA lookup of mute.site.test failed (AAAA lookup of mute.site.test took more than 0.5 s); nothing was measured`,
+    );
   });
 
   it('every site failing fails the run', async () => {
     const { resolver, ...o } = opts();
     const src = createIpv6checkSource({ ...o, timeoutSeconds: 0.5, sites: [u('/', 'mute.site.test')], intervalSeconds: 86400 }, resolver);
-    await expect(src.collect({ signal: new AbortController().signal, log: createLogger({ level: 'error' }), now: () => 1 })).rejects.toThrow('the AAAA lookup of mute.site.test failed');
+    await expect(src.collect({ signal: new AbortController().signal, log: createLogger({ level: 'error' }), now: () => 1 })).rejects.toThrow(
+      'the AAAA lookup of mute.site.test failed',
+    );
   });
 });

@@ -210,5 +210,12 @@ export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<I
     frontier = next;
   }
   o.signal?.throwIfAborted();
-  return { site: siteUrl, checkedAt: new Date().toISOString(), homepage, levels: levels as [LevelReport, LevelReport], pagesFetched: pages, budgetExhausted: exhausted };
+  return {
+    site: siteUrl,
+    checkedAt: new Date().toISOString(),
+    homepage,
+    levels: levels as [LevelReport, LevelReport],
+    pagesFetched: pages,
+    budgetExhausted: exhausted,
+  };
 }

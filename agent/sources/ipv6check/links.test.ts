@@ -28,10 +28,15 @@ describe('extractLinks', () => {
     expect(htmlLinks(doc).hrefs).toEqual(['/a/b.html', '/c/d.html', '/e/f.html?x=1&y=2"', '/g.html']);
   });
   it('reads unclosed and upper-case markup as a browser does; style and script content is not markup', () => {
-    expect(htmlLinks('<DIV><A HREF=/one.html>x<a href="/two.html"<style>a[href="/css.html"]{}</style><script>"<a href=/js.html>"</script><area href="/map.html">').hrefs).toEqual(['/one.html', '/two.html', '/map.html']);
+    expect(
+      htmlLinks('<DIV><A HREF=/one.html>x<a href="/two.html"<style>a[href="/css.html"]{}</style><script>"<a href=/js.html>"</script><area href="/map.html">')
+        .hrefs,
+    ).toEqual(['/one.html', '/two.html', '/map.html']);
   });
   it('honours <base href>', () => {
-    expect(extractLinks('<base href="https://www.gov.example/sub/"><a href="p.html">', 'https://www.gov.example/', siteScope('https://www.gov.example/'))).toEqual(['https://www.gov.example/sub/p.html']);
+    expect(
+      extractLinks('<base href="https://www.gov.example/sub/"><a href="p.html">', 'https://www.gov.example/', siteScope('https://www.gov.example/')),
+    ).toEqual(['https://www.gov.example/sub/p.html']);
   });
 });
 

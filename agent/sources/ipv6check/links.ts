@@ -15,7 +15,11 @@ export interface SiteScope {
   extra: string[];
 }
 
-const bareHost = (h: string) => h.toLowerCase().replace(/\.$/, '').replace(/^www\./, '');
+const bareHost = (h: string) =>
+  h
+    .toLowerCase()
+    .replace(/\.$/, '')
+    .replace(/^www\./, '');
 
 export function siteScope(siteUrl: string, extraHosts: readonly string[] = []): SiteScope {
   return { host: bareHost(new URL(siteUrl).hostname), extra: extraHosts.map((h) => (h.startsWith('*.') ? `*.${bareHost(h.slice(2))}` : bareHost(h))) };
@@ -176,7 +180,15 @@ export interface LevelReport {
 /** `checks` are the links actually checked; `unchecked` those the budget left out. */
 export function levelReport(level: 2 | 3, found: number, checks: readonly LinkCheck[], unchecked = 0): LevelReport {
   const capable = checks.filter((c) => c.capable).length;
-  return { level, found, checked: checks.length, capable, rate: checks.length ? capable / checks.length : null, unchecked, failures: checks.filter((c) => !c.capable) };
+  return {
+    level,
+    found,
+    checked: checks.length,
+    capable,
+    rate: checks.length ? capable / checks.length : null,
+    unchecked,
+    failures: checks.filter((c) => !c.capable),
+  };
 }
 
 /** Whether IPv6 and IPv4 bodies differ in length by more than `tolerance` (a share of the larger). */

@@ -18,7 +18,11 @@ export function reportSamples(r: Ipv6CheckReport, ts: number): Sample[] {
   const out = [g('xunjian_website_ipv6_aaaa', r.homepage.aaaa ? 1 : 0), g('xunjian_website_ipv6_homepage_reachable', r.homepage.ipv6Reachable ? 1 : 0)];
   for (const l of r.levels) {
     const level = String(l.level);
-    out.push(g('xunjian_website_ipv6_links', l.checked, { level }), g('xunjian_website_ipv6_links_capable', l.capable, { level }), g('xunjian_website_ipv6_links_unchecked', l.unchecked, { level }));
+    out.push(
+      g('xunjian_website_ipv6_links', l.checked, { level }),
+      g('xunjian_website_ipv6_links_capable', l.capable, { level }),
+      g('xunjian_website_ipv6_links_unchecked', l.unchecked, { level }),
+    );
     if (l.rate !== null) out.push(g('xunjian_website_ipv6_support_ratio', l.rate, { level }));
   }
   return out;

@@ -18,7 +18,14 @@ function loginDefs(host: Host): Map<string, { value: string; evidence: Evidence 
   return m;
 }
 
-const PAM_SERVICES = ['/etc/pam.d/common-password', '/etc/pam.d/common-auth', '/etc/pam.d/system-auth', '/etc/pam.d/password-auth', '/etc/pam.d/sshd', '/etc/pam.d/login'];
+const PAM_SERVICES = [
+  '/etc/pam.d/common-password',
+  '/etc/pam.d/common-auth',
+  '/etc/pam.d/system-auth',
+  '/etc/pam.d/password-auth',
+  '/etc/pam.d/sshd',
+  '/etc/pam.d/login',
+];
 
 /** PAM lines using a module, across the distribution's stacks and the sshd/login services (includes followed, each line once). */
 function pamLines(host: Host, module: string, files = PAM_SERVICES): { file: string; line: number; text: string; args: Map<string, string> }[] {
@@ -63,7 +70,13 @@ export function passwordFacts(host: Host): Record<string, Fact> {
   const quality: Record<string, number> = {};
   const qev: Evidence[] = [];
   // pwquality.conf, then pwquality.conf.d/*.conf in order (later files override)
-  for (const f of ['/etc/security/pwquality.conf', ...host.list('/etc/security/pwquality.conf.d').filter((n) => n.endsWith('.conf')).map((n) => `/etc/security/pwquality.conf.d/${n}`)]) {
+  for (const f of [
+    '/etc/security/pwquality.conf',
+    ...host
+      .list('/etc/security/pwquality.conf.d')
+      .filter((n) => n.endsWith('.conf'))
+      .map((n) => `/etc/security/pwquality.conf.d/${n}`),
+  ]) {
     const conf = keyValueFile(host, f);
     for (const k of ['minlen', 'minclass', 'dcredit', 'ucredit', 'lcredit', 'ocredit']) {
       const c = conf.get(k);
@@ -87,7 +100,8 @@ export function passwordFacts(host: Host): Record<string, Fact> {
   const remArg = [...pwh, ...unixRem].find((l) => l.args.has('remember'));
   if (remArg) out['password.historyRemember'] = ok(Number(remArg.args.get('remember')), hev);
   else if (pwh.length && hconf) out['password.historyRemember'] = ok(Number(hconf.value), [...hev, hconf.evidence]);
-  else if (pwh.length) out['password.historyRemember'] = ok(10, [...hev, ev('/etc/security/pwhistory.conf', undefined, 'remember not set: pam_pwhistory default 10')]);
+  else if (pwh.length)
+    out['password.historyRemember'] = ok(10, [...hev, ev('/etc/security/pwhistory.conf', undefined, 'remember not set: pam_pwhistory default 10')]);
   else out['password.historyRemember'] = ok(null, hev);
 
   out['password.lockout'] = lockoutFact(host);
@@ -95,7 +109,15 @@ export function passwordFacts(host: Host): Record<string, Fact> {
 
   // TMOUT in the login shell profiles: the smallest readonly-or-exported value
   let tmout: { value: number; evidence: Evidence } | undefined;
-  const profiles = ['/etc/profile', '/etc/bash.bashrc', '/etc/bashrc', ...host.list('/etc/profile.d').filter((n) => n.endsWith('.sh')).map((n) => `/etc/profile.d/${n}`)];
+  const profiles = [
+    '/etc/profile',
+    '/etc/bash.bashrc',
+    '/etc/bashrc',
+    ...host
+      .list('/etc/profile.d')
+      .filter((n) => n.endsWith('.sh'))
+      .map((n) => `/etc/profile.d/${n}`),
+  ];
   for (const f of profiles) {
     const t = host.text(f);
     if (t === undefined) continue;
@@ -104,7 +126,10 @@ export function passwordFacts(host: Host): Record<string, Fact> {
       if (m && (!tmout || Number(m[1]) < tmout.value)) tmout = { value: Number(m[1]), evidence: ev(f, line, text) };
     }
   }
-  out['session.tmout'] = ok(tmout?.value ?? null, tmout ? [tmout.evidence] : [ev(profiles.filter((p) => host.exists(p)).join(', '), undefined, 'TMOUT not set')]);
+  out['session.tmout'] = ok(
+    tmout?.value ?? null,
+    tmout ? [tmout.evidence] : [ev(profiles.filter((p) => host.exists(p)).join(', '), undefined, 'TMOUT not set')],
+  );
   return out;
 }
 
@@ -130,38 +155,69 @@ export function accountFacts(host: Host): Record<string, Fact> {
     });
     const uidMin = Number(loginDefs(host)?.get('UID_MIN')?.value ?? 1000);
     const uid0 = users.filter((u) => u.uid === 0);
-    out['accounts.uid0'] = ok(uid0.map((u) => u.user), uid0.map((u) => ev('/etc/passwd', u.line, u.text)));
+    out['accounts.uid0'] = ok(
+      uid0.map((u) => u.user),
+      uid0.map((u) => ev('/etc/passwd', u.line, u.text)),
+    );
     const byUid = new Map<number, PasswdEntry[]>();
     for (const u of users) byUid.set(u.uid, [...(byUid.get(u.uid) ?? []), u]);
     const dups = [...byUid.entries()].filter(([, l]) => l.length > 1);
-    out['accounts.duplicateUids'] = ok(dups.map(([uid, l]) => ({ uid, users: l.map((u) => u.user) })), dups.flatMap(([, l]) => l.map((u) => ev('/etc/passwd', u.line, u.text))));
+    out['accounts.duplicateUids'] = ok(
+      dups.map(([uid, l]) => ({ uid, users: l.map((u) => u.user) })),
+      dups.flatMap(([, l]) => l.map((u) => ev('/etc/passwd', u.line, u.text))),
+    );
     const sys = users.filter((u) => u.uid > 0 && u.uid < uidMin && !NOLOGIN.test(u.shell) && u.shell !== '');
-    out['accounts.systemWithShell'] = ok(sys.map((u) => u.user), sys.map((u) => ev('/etc/passwd', u.line, u.text)));
+    out['accounts.systemWithShell'] = ok(
+      sys.map((u) => u.user),
+      sys.map((u) => ev('/etc/passwd', u.line, u.text)),
+    );
   }
   const sh = host.read('/etc/shadow');
   if (!sh.ok) {
     for (const k of ['emptyPasswords', 'defaultUnlocked', 'passwordAging', 'expiry']) out[`accounts.${k}`] = unknown(sh.reason);
   } else {
-    const rows = sh.text.split('\n').map((text, i) => ({ f: text.split(':'), line: i + 1 })).filter((r) => r.f.length >= 8);
+    const rows = sh.text
+      .split('\n')
+      .map((text, i) => ({ f: text.split(':'), line: i + 1 }))
+      .filter((r) => r.f.length >= 8);
     const empty = rows.filter((r) => r.f[1] === '');
-    out['accounts.emptyPasswords'] = ok(empty.map((r) => r.f[0]!), empty.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}::… (empty password field)`)));
+    out['accounts.emptyPasswords'] = ok(
+      empty.map((r) => r.f[0]!),
+      empty.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}::… (empty password field)`)),
+    );
     const unlocked = rows.filter((r) => DEFAULT_ACCOUNTS.includes(r.f[0]!) && !/^[!*]/.test(r.f[1]!));
-    out['accounts.defaultUnlocked'] = ok(unlocked.map((r) => r.f[0]!), unlocked.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}: password field is not locked`)));
+    out['accounts.defaultUnlocked'] = ok(
+      unlocked.map((r) => r.f[0]!),
+      unlocked.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}: password field is not locked`)),
+    );
     const withPw = rows.filter((r) => r.f[1] && !/^[!*]/.test(r.f[1]));
     out['accounts.passwordAging'] = ok(
-      withPw.map((r) => ({ user: r.f[0]!, minDays: r.f[3] ? Number(r.f[3]) : null, maxDays: r.f[4] ? Number(r.f[4]) : null, warnDays: r.f[5] ? Number(r.f[5]) : null })),
+      withPw.map((r) => ({
+        user: r.f[0]!,
+        minDays: r.f[3] ? Number(r.f[3]) : null,
+        maxDays: r.f[4] ? Number(r.f[4]) : null,
+        warnDays: r.f[5] ? Number(r.f[5]) : null,
+      })),
       withPw.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}:<hash>:${r.f.slice(2, 6).join(':')}`)),
     );
     // 8.1.4.2 c: stale accounts — raw dates, so the fact does not change with the calendar
     const day = (d: string | undefined) => (d && /^\d+$/.test(d) ? new Date(Number(d) * 86_400_000).toISOString().slice(0, 10) : null);
     out['accounts.expiry'] = ok(
-      withPw.map((r) => ({ user: r.f[0]!, lastChange: day(r.f[2]), inactiveDays: r.f[6] && /^\d+$/.test(r.f[6]) ? Number(r.f[6]) : null, expireDate: day(r.f[7]) })),
+      withPw.map((r) => ({
+        user: r.f[0]!,
+        lastChange: day(r.f[2]),
+        inactiveDays: r.f[6] && /^\d+$/.test(r.f[6]) ? Number(r.f[6]) : null,
+        expireDate: day(r.f[7]),
+      })),
       withPw.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}:<hash>:${r.f[2]}:…:inactive ${r.f[6] || '-'}:expire ${r.f[7] || '-'}`)),
     );
   }
   // sudoers: broad grants to anyone but root, NOPASSWD; a file that cannot be read makes both unknown
   const sudoDir = host.listResult('/etc/sudoers.d');
-  const sudoFiles = ['/etc/sudoers', ...(sudoDir.ok ? sudoDir.names : []).filter((n) => !n.includes('.') && !n.endsWith('~')).map((n) => `/etc/sudoers.d/${n}`)];
+  const sudoFiles = [
+    '/etc/sudoers',
+    ...(sudoDir.ok ? sudoDir.names : []).filter((n) => !n.includes('.') && !n.endsWith('~')).map((n) => `/etc/sudoers.d/${n}`),
+  ];
   const texts = sudoFiles.map((f) => ({ f, r: host.read(f) }));
   const bad = [...(sudoDir.ok ? [] : [sudoDir.reason]), ...texts.flatMap(({ r }) => (r.ok ? [] : [r.reason]))];
   if (bad.length) {
@@ -172,7 +228,11 @@ export function accountFacts(host: Host): Record<string, Fact> {
     const nopw: Evidence[] = [];
     // User_Alias NAME = members: a grant to NAME is reported by the alias name, with its definition as evidence
     const aliases = new Map<string, Evidence>();
-    for (const { f, r } of texts) if (r.ok) for (const { line, text } of configLines(r.text.replace(/\\\n/g, ' '))) for (const m of text.matchAll(/(?:^User_Alias\s+|:\s*)([A-Z][A-Z0-9_]*)\s*=/g)) if (text.startsWith('User_Alias')) aliases.set(m[1]!, ev(f, line, text));
+    for (const { f, r } of texts)
+      if (r.ok)
+        for (const { line, text } of configLines(r.text.replace(/\\\n/g, ' ')))
+          for (const m of text.matchAll(/(?:^User_Alias\s+|:\s*)([A-Z][A-Z0-9_]*)\s*=/g))
+            if (text.startsWith('User_Alias')) aliases.set(m[1]!, ev(f, line, text));
     const withAlias = (who: string, e: Evidence): Evidence[] => (aliases.has(who) ? [e, aliases.get(who)!] : [e]);
     for (const { f, r } of texts) {
       if (!r.ok) continue;
@@ -202,7 +262,12 @@ export function accountFacts(host: Host): Record<string, Fact> {
     out['sudo.nopasswd'] = ok(who(nopw), nopw);
   }
   const wheel = pamLines(host, 'pam_wheel.so', ['/etc/pam.d/su']).filter((l) => /^auth\s+(required|requisite)/.test(l.text));
-  out['su.wheelRestricted'] = host.exists('/etc/pam.d/su') ? ok(wheel.length > 0, wheel.length ? wheel.map((l) => ev(l.file, l.line, l.text)) : [ev('/etc/pam.d/su', undefined, 'no active "auth required pam_wheel.so" line')]) : unknown('missing: /etc/pam.d/su');
+  out['su.wheelRestricted'] = host.exists('/etc/pam.d/su')
+    ? ok(
+        wheel.length > 0,
+        wheel.length ? wheel.map((l) => ev(l.file, l.line, l.text)) : [ev('/etc/pam.d/su', undefined, 'no active "auth required pam_wheel.so" line')],
+      )
+    : unknown('missing: /etc/pam.d/su');
   return out;
 }
 
@@ -231,7 +296,10 @@ function controlAction(control: string, result: 'success' | 'auth_err'): string 
   };
   if (simple[control]) return simple[control]![result]!;
   const m = new Map<string, string>();
-  for (const kv of control.replace(/^\[|\]$/g, '').split(/\s+/).filter(Boolean)) {
+  for (const kv of control
+    .replace(/^\[|\]$/g, '')
+    .split(/\s+/)
+    .filter(Boolean)) {
     const i = kv.indexOf('=');
     if (i > 0) m.set(kv.slice(0, i).toLowerCase(), kv.slice(i + 1).toLowerCase());
   }
@@ -239,7 +307,8 @@ function controlAction(control: string, result: 'success' | 'auth_err'): string 
 }
 
 /** The mode of a pam_faillock line: preauth (also when none is given), authfail or authsucc. */
-const faillockMode = (l: PamLine): 'preauth' | 'authfail' | 'authsucc' => (l.args.has('authfail') ? 'authfail' : l.args.has('authsucc') ? 'authsucc' : 'preauth');
+const faillockMode = (l: PamLine): 'preauth' | 'authfail' | 'authsucc' =>
+  l.args.has('authfail') ? 'authfail' : l.args.has('authsucc') ? 'authsucc' : 'preauth';
 
 /**
  * Whether pam_faillock in an auth stack can lock anyone out: a failed pam_unix must reach an
@@ -271,7 +340,9 @@ export function faillockProblem(lines: PamLine[]): string | undefined {
     const a = controlAction(l.control, 'auth_err');
     return a === 'bad' || a === 'die';
   };
-  const enforced = lines.some((l, i) => l.module === 'pam_faillock.so' && ((i < u && faillockMode(l) === 'preauth') || (i > u && faillockMode(l) === 'authsucc')) && refuses(l));
+  const enforced = lines.some(
+    (l, i) => l.module === 'pam_faillock.so' && ((i < u && faillockMode(l) === 'preauth') || (i > u && faillockMode(l) === 'authsucc')) && refuses(l),
+  );
   if (!enforced) return 'no pam_faillock preauth line (required, requisite or die) before pam_unix refuses a locked user';
   return undefined;
 }
@@ -302,7 +373,12 @@ function lockoutFact(host: Host): Fact {
     const arg = (k: string) => lines.find((l) => l.args.has(k))?.args.get(k) ?? fconf.get(k)?.value;
     const even = lines.some((l) => l.args.has('even_deny_root')) || fconf.has('even_deny_root');
     return ok(
-      { module: 'pam_faillock', deny: arg('deny') !== undefined ? Number(arg('deny')) : 3, unlockTime: arg('unlock_time') !== undefined ? Number(arg('unlock_time')) : 600, evenDenyRoot: even },
+      {
+        module: 'pam_faillock',
+        deny: arg('deny') !== undefined ? Number(arg('deny')) : 3,
+        unlockTime: arg('unlock_time') !== undefined ? Number(arg('unlock_time')) : 600,
+        evenDenyRoot: even,
+      },
       [...lines.map((l) => ev(l.file, l.line, l.text)), ...[...fconf.values()].map((x) => x.evidence)],
     );
   }
@@ -310,9 +386,21 @@ function lockoutFact(host: Host): Fact {
   if (tally.length) {
     const lines = uniq(tally);
     const arg = (k: string) => lines.find((l) => l.args.has(k))?.args.get(k);
-    return ok({ module: 'pam_tally2', deny: arg('deny') ? Number(arg('deny')) : null, unlockTime: arg('unlock_time') ? Number(arg('unlock_time')) : null, evenDenyRoot: lines.some((l) => l.args.has('even_deny_root')) }, lines.map((l) => ev(l.file, l.line, l.text)));
+    return ok(
+      {
+        module: 'pam_tally2',
+        deny: arg('deny') ? Number(arg('deny')) : null,
+        unlockTime: arg('unlock_time') ? Number(arg('unlock_time')) : null,
+        evenDenyRoot: lines.some((l) => l.args.has('even_deny_root')),
+      },
+      lines.map((l) => ev(l.file, l.line, l.text)),
+    );
   }
-  if (allFaillock.length) return ok(null, [...allFaillock.map((l) => ev(l.file, l.line, l.text)), ...(why.length ? why : [ev(allFaillock[0]!.file, undefined, 'pam_faillock cannot lock anyone out: not part of an auth stack with pam_unix')])]);
+  if (allFaillock.length)
+    return ok(null, [
+      ...allFaillock.map((l) => ev(l.file, l.line, l.text)),
+      ...(why.length ? why : [ev(allFaillock[0]!.file, undefined, 'pam_faillock cannot lock anyone out: not part of an auth stack with pam_unix')]),
+    ]);
   return ok(null, [ev(PAM_FILES.filter((f) => host.exists(f)).join(', ') || '/etc/pam.d', undefined, 'no pam_faillock or pam_tally2 line')]);
 }
 
@@ -328,5 +416,8 @@ function nullokFact(host: Host): Fact {
     }
   }
   const stacks = AUTH_STACKS.filter((f) => host.exists(f));
-  return ok(hits.map((l) => `${l.file}:${l.line}`), hits.length ? hits.map((l) => ev(l.file, l.line, l.text)) : [ev(stacks.join(', ') || '/etc/pam.d', undefined, 'no pam_unix auth line with nullok')]);
+  return ok(
+    hits.map((l) => `${l.file}:${l.line}`),
+    hits.length ? hits.map((l) => ev(l.file, l.line, l.text)) : [ev(stacks.join(', ') || '/etc/pam.d', undefined, 'no pam_unix auth line with nullok')],
+  );
 }

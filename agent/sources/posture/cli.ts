@@ -10,7 +10,11 @@ function short(v: unknown): string {
 }
 
 export function renderFactsTable(p: PostureFacts): string {
-  const rows = Object.entries(p.facts).map(([id, f]) => [id, f.status === 'ok' ? short(f.value) : `unknown: ${f.reason}`, f.evidence[0] ? `${f.evidence[0].source}${f.evidence[0].line ? `:${f.evidence[0].line}` : ''}` : '']);
+  const rows = Object.entries(p.facts).map(([id, f]) => [
+    id,
+    f.status === 'ok' ? short(f.value) : `unknown: ${f.reason}`,
+    f.evidence[0] ? `${f.evidence[0].source}${f.evidence[0].line ? `:${f.evidence[0].line}` : ''}` : '',
+  ]);
   const w = Math.max(...rows.map((r) => r[0]!.length));
   const head = `Host posture facts (schema v${p.schemaVersion}) of ${p.live ? 'this host' : p.root}, ${p.collectedAt}`;
   return `${head}\n\n${'FACT'.padEnd(w)}  VALUE  [EVIDENCE]\n${rows.map(([id, v, e]) => `${id!.padEnd(w)}  ${v}${e ? `  [${e}]` : ''}`).join('\n')}\n`;

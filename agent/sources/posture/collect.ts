@@ -1,4 +1,11 @@
-import { POSTURE_FACT_IDS, POSTURE_SCHEMA_VERSION, type Fact, type PostureFacts, type PostureFactsWire, postureSchemaV1 } from '../../../contract/facts/posture.js';
+import {
+  POSTURE_FACT_IDS,
+  POSTURE_SCHEMA_VERSION,
+  type Fact,
+  type PostureFacts,
+  type PostureFactsWire,
+  postureSchemaV1,
+} from '../../../contract/facts/posture.js';
 import { makeAjv } from '../../../lib/ajv.js';
 import { accountFacts, passwordFacts } from './accounts.js';
 import { Host, unknown } from './host.js';
@@ -40,7 +47,13 @@ export const areaIds = (a: Area): string[] => POSTURE_FACT_IDS.filter((id) => a.
  * the overall deadline makes each of its facts unknown; a schema fact no area produced is unknown too,
  * so no fact id ever vanishes.
  */
-export async function collectPosture(root: string, commandTimeoutSeconds = 10, now = new Date(), areas: Area[] = AREAS, deadlineSeconds = 600): Promise<PostureFacts> {
+export async function collectPosture(
+  root: string,
+  commandTimeoutSeconds = 10,
+  now = new Date(),
+  areas: Area[] = AREAS,
+  deadlineSeconds = 600,
+): Promise<PostureFacts> {
   const host = new Host(root || '/', commandTimeoutSeconds * 1000);
   const facts: Facts = {};
   const deadline = Date.now() + deadlineSeconds * 1000;
@@ -64,7 +77,13 @@ export async function collectPosture(root: string, commandTimeoutSeconds = 10, n
   }
   for (const id of POSTURE_FACT_IDS) facts[id] ??= unknown('not collected: no collector produced this fact');
   const sorted = Object.fromEntries(Object.entries(facts).sort(([a], [b]) => a.localeCompare(b)));
-  const p: PostureFacts = { schemaVersion: POSTURE_SCHEMA_VERSION, collectedAt: now.toISOString(), root: host.live ? '/' : root, live: host.live, facts: sorted };
+  const p: PostureFacts = {
+    schemaVersion: POSTURE_SCHEMA_VERSION,
+    collectedAt: now.toISOString(),
+    root: host.live ? '/' : root,
+    live: host.live,
+    facts: sorted,
+  };
   return conformToSchema(p);
 }
 

@@ -9,10 +9,17 @@ export const postureSourceSchema = {
     schedule: {
       type: 'string',
       default: '',
-      description: "A cron expression replacing intervalSeconds (minute hour day-of-month month day-of-week, or seconds first), e.g. '0 3 * * *': nightly at 03:00 (local time). Runs at least 60 s apart. The source also runs once at start. Empty: every intervalSeconds.",
+      description:
+        "A cron expression replacing intervalSeconds (minute hour day-of-month month day-of-week, or seconds first), e.g. '0 3 * * *': nightly at 03:00 (local time). Runs at least 60 s apart. The source also runs once at start. Empty: every intervalSeconds.",
       example: '0 3 * * *',
     },
-    commandTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 120, default: 20, description: 'A command (sshd -T, apt-get -s, nft …) still running after this is killed and its fact is unknown.' },
+    commandTimeoutSeconds: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 120,
+      default: 20,
+      description: 'A command (sshd -T, apt-get -s, nft …) still running after this is killed and its fact is unknown.',
+    },
   },
 } as const;
 

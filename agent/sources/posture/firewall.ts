@@ -40,7 +40,10 @@ const SERVICES: Record<string, number> = { ssh: 22, http: 80, https: 443, ftp: 2
 
 function ports(spec: string): [number, number][] | 'maybe' {
   const out: [number, number][] = [];
-  for (const item of spec.replace(/[{}]/g, '').split(/[,\s]+/).filter(Boolean)) {
+  for (const item of spec
+    .replace(/[{}]/g, '')
+    .split(/[,\s]+/)
+    .filter(Boolean)) {
     const r = /^(\w+)(?:[-:](\w+))?$/.exec(item);
     if (!r) return 'maybe';
     const a = SERVICES[r[1]!] ?? Number(r[1]);
@@ -121,7 +124,17 @@ export function nftRule(text: string): Rule {
 /** One iptables-save `-A` line's arguments (after the chain name). */
 export function iptablesRule(args: string): Rule {
   const t = args.match(/"[^"]*"|\S+/g) ?? [];
-  const r: Rule = { verdict: null, dports: null, proto: null, restricted: false, loopback: false, notNew: false, established: false, other: false, text: args.trim() };
+  const r: Rule = {
+    verdict: null,
+    dports: null,
+    proto: null,
+    restricted: false,
+    loopback: false,
+    notNew: false,
+    established: false,
+    other: false,
+    text: args.trim(),
+  };
   let afterTarget = false;
   for (let i = 0; i < t.length; i++) {
     const neg = t[i] === '!';
@@ -253,7 +266,8 @@ export function parseNft(text: string): { 4: Map<string, Chain>; 6: Map<string, 
       for (const f of fams) out[f as 4 | 6].set(`${m[2]}/${c[1]}`, chain);
     }
     // jump targets are chain names within the table
-    for (const f of fams) for (const ch of out[f as 4 | 6].values()) for (const r of ch.rules) if (r.target && !r.target.includes('/')) r.target = `${m[2]}/${r.target}`;
+    for (const f of fams)
+      for (const ch of out[f as 4 | 6].values()) for (const r of ch.rules) if (r.target && !r.target.includes('/')) r.target = `${m[2]}/${r.target}`;
   }
   return out;
 }

@@ -41,7 +41,11 @@ describe('1. the wire object validates against the schema', () => {
     expect(Object.keys(wire.facts)).toEqual(POSTURE_FACT_IDS);
   });
   it('the live source sends an object that validates', async () => {
-    const out = await createPostureSource({ enabled: true, intervalSeconds: 3600, commandTimeoutSeconds: 20 }).collect({ signal: new AbortController().signal, log: {} as never, now: Date.now });
+    const out = await createPostureSource({ enabled: true, intervalSeconds: 3600, commandTimeoutSeconds: 20 }).collect({
+      signal: new AbortController().signal,
+      log: {} as never,
+      now: Date.now,
+    });
     const wire = out.facts?.['host.posture'] as Record<string, unknown>;
     expect(validate(wire), JSON.stringify(validate.errors)).toBe(true);
     expect(wire).not.toHaveProperty('collectedAt');
@@ -80,28 +84,42 @@ describe('2-4, 11. sshd_config', () => {
     const root = tree({ '/etc/ssh/sshd_config.d': null }, 'debian-hardened');
     writeFileSync(join(root, 'etc/ssh/sshd_config.d'), 'not a dir');
     const f = await sshFacts(new Host(root));
-    expect(val(f['ssh.passwordAuthentication'])).toBe('unknown: /etc/ssh/sshd_config:2: Include /etc/ssh/sshd_config.d/*.conf: not a directory: /etc/ssh/sshd_config.d');
+    expect(val(f['ssh.passwordAuthentication'])).toBe(
+      'unknown: /etc/ssh/sshd_config:2: Include /etc/ssh/sshd_config.d/*.conf: not a directory: /etc/ssh/sshd_config.d',
+    );
   });
   it('a missing Include directory or a literal Include of a missing file is ignored, as sshd does', async () => {
-    const root = tree({ '/etc/ssh/sshd_config.d': null, '/etc/ssh/sshd_config': 'Include /etc/ssh/none.conf\nInclude /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\n' });
+    const root = tree({
+      '/etc/ssh/sshd_config.d': null,
+      '/etc/ssh/sshd_config': 'Include /etc/ssh/none.conf\nInclude /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\n',
+    });
     expect(val((await sshFacts(new Host(root)))['ssh.permitRootLogin'])).toBe('no');
   });
   it('a Match block in the main file hides what follows it, and +/-/^ algorithm lists apply to the defaults', async () => {
     const root = tree({
-      '/etc/ssh/sshd_config': 'Ciphers +aes128-cbc\nMACs -umac-64*,hmac-sha1*\nKexAlgorithms ^diffie-hellman-group1-sha1\nClientAliveInterval 5m\nClientAliveCountMax 2\nMatch Address 10.0.0.0/8\nPermitRootLogin yes\n',
+      '/etc/ssh/sshd_config':
+        'Ciphers +aes128-cbc\nMACs -umac-64*,hmac-sha1*\nKexAlgorithms ^diffie-hellman-group1-sha1\nClientAliveInterval 5m\nClientAliveCountMax 2\nMatch Address 10.0.0.0/8\nPermitRootLogin yes\n',
     });
     const f = await sshFacts(new Host(root));
     expect(val(f['ssh.permitRootLogin'])).toBe('prohibit-password');
     expect(val(f['ssh.clientAliveSeconds'])).toBe(600);
     expect(val(f['ssh.weakAlgorithms'])).toEqual(['aes128-cbc', 'diffie-hellman-group1-sha1']);
     expect((val(f['ssh.ciphers']) as string[]).at(-1)).toBe('aes128-cbc');
-    expect(val(f['ssh.macs'])).toEqual(['umac-128-etm@openssh.com', 'hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'umac-128@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512']);
+    expect(val(f['ssh.macs'])).toEqual([
+      'umac-128-etm@openssh.com',
+      'hmac-sha2-256-etm@openssh.com',
+      'hmac-sha2-512-etm@openssh.com',
+      'umac-128@openssh.com',
+      'hmac-sha2-256',
+      'hmac-sha2-512',
+    ]);
     expect((val(f['ssh.kexAlgorithms']) as string[])[0]).toBe('diffie-hellman-group1-sha1');
   });
   it('RHEL 8 crypto-policies back-end wins over sshd_config for algorithms', async () => {
     const root = tree({
       '/etc/ssh/sshd_config': 'Ciphers aes256-ctr\n',
-      '/etc/crypto-policies/back-ends/opensshserver.config': "CRYPTO_POLICY='-oCiphers=aes256-gcm@openssh.com,aes256-cbc -oMACs=hmac-sha2-256-etm@openssh.com -oKexAlgorithms=curve25519-sha256'\n",
+      '/etc/crypto-policies/back-ends/opensshserver.config':
+        "CRYPTO_POLICY='-oCiphers=aes256-gcm@openssh.com,aes256-cbc -oMACs=hmac-sha2-256-etm@openssh.com -oKexAlgorithms=curve25519-sha256'\n",
     });
     const f = await sshFacts(new Host(root));
     expect(val(f['ssh.ciphers'])).toEqual(['aes256-gcm@openssh.com', 'aes256-cbc']);
@@ -131,13 +149,24 @@ describe('5, 6, 22. SELinux, IMA, Secure Boot', () => {
   it('a file tree reports the configured mode and says so', () => {
     const f = trustFacts(new Host(tree({ '/etc/selinux/config': 'SELINUX=permissive\n' })));
     expect(f['mac.selinux']!.value).toBe('permissive');
-    expect(f['mac.selinux']!.evidence[1]).toEqual({ source: '/sys/fs/selinux', excerpt: 'file tree: runtime state not captured, the configured mode is reported' });
+    expect(f['mac.selinux']!.evidence[1]).toEqual({
+      source: '/sys/fs/selinux',
+      excerpt: 'file tree: runtime state not captured, the configured mode is reported',
+    });
   });
   it.each([
     ['securityfs only, empty policy', { '/sys/kernel/security/ima/policy': '' }, false],
     ['only boot_aggregate measured', { '/sys/kernel/security/ima/ascii_runtime_measurements': '10 abc ima-ng sha256:00 boot_aggregate\n' }, false],
-    ['ima_policy= on the kernel command line', { '/sys/kernel/security/ima/policy': '', '/proc/cmdline': 'BOOT_IMAGE=/vmlinuz ro ima_policy=tcb quiet\n' }, true],
-    ['measurements beyond boot_aggregate', { '/sys/kernel/security/ima/ascii_runtime_measurements': '10 abc ima-ng sha256:00 boot_aggregate\n10 def ima-ng sha256:11 /usr/bin/bash\n' }, true],
+    [
+      'ima_policy= on the kernel command line',
+      { '/sys/kernel/security/ima/policy': '', '/proc/cmdline': 'BOOT_IMAGE=/vmlinuz ro ima_policy=tcb quiet\n' },
+      true,
+    ],
+    [
+      'measurements beyond boot_aggregate',
+      { '/sys/kernel/security/ima/ascii_runtime_measurements': '10 abc ima-ng sha256:00 boot_aggregate\n10 def ima-ng sha256:11 /usr/bin/bash\n' },
+      true,
+    ],
     ['no IMA in securityfs', { '/sys/kernel': { dir: true } }, false],
   ] as const)('trust.ima: %s', (_t, files, expected) => {
     expect(trustFacts(new Host(tree(files as Record<string, string>)))['trust.ima']!.value).toBe(expected);
@@ -175,16 +204,76 @@ describe('7, 8, 10. firewall', () => {
   }
 }`;
   it.each([
-    ['nft: firewalld chains found by hook input, not name; ssh open in the zone', 'nft', firewalldNft, 4, { inputPolicy: 'reject', stateful: true, sshRestricted: false }],
-    ['nft: dport {22,443} accepted from anywhere', 'nft', 'table inet f { chain in { type filter hook input priority 0; policy drop; ct state established,related accept\n tcp dport { 22, 443 } accept } }', 4, { inputPolicy: 'drop', stateful: true, sshRestricted: false, rules: 2 }],
-    ['nft: restricted rule plus an unrestricted one', 'nft', 'table ip f { chain input { type filter hook input priority 0; policy drop;\n tcp dport 22 ip saddr 10.0.0.0/8 accept\n tcp dport ssh accept } }', 4, { inputPolicy: 'drop', sshRestricted: false }],
-    ['nft: restricted rule but policy accept', 'nft', 'table ip f { chain input { type filter hook input priority 0; policy accept;\n tcp dport 22 ip saddr 10.0.0.0/8 accept } }', 4, { inputPolicy: 'accept', sshRestricted: false }],
-    ['nft: ct state vmap', 'nft', 'table inet f { chain input { type filter hook input priority 0; policy drop;\n ct state vmap { established : accept, related : accept, invalid : drop }\n iif lo accept\n tcp dport 22 ip6 saddr fd00::/8 accept } }', 6, { inputPolicy: 'drop', stateful: true, sshRestricted: true, rules: 3 }],
-    ['nft: a range covering 22', 'nft', 'table ip f { chain input { type filter hook input priority 0; policy drop;\n tcp dport 1-1024 accept } }', 4, { inputPolicy: 'drop', sshRestricted: false }],
-    ['nft: restricted only', 'nft', 'table ip f { chain input { type filter hook input priority 0; policy drop;\n tcp dport 22 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } accept\n counter drop } }', 4, { inputPolicy: 'drop', sshRestricted: true }],
-    ['iptables: multiport 22,443 from anywhere', 'iptables', ':INPUT DROP [0:0]\n-A INPUT -p tcp -m multiport --dports 22,443 -j ACCEPT', 4, { inputPolicy: 'drop', sshRestricted: false }],
-    ['iptables: RHEL default (ACCEPT policy, final REJECT)', 'iptables', ':INPUT ACCEPT [0:0]\n-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n-A INPUT -s 10.1.0.0/16 -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT --reject-with icmp-host-prohibited', 4, { inputPolicy: 'reject', stateful: true, sshRestricted: true }],
-    ['iptables: custom chain jump', 'iptables', ':INPUT DROP [0:0]\n:SSH - [0:0]\n-A INPUT -p tcp --dport 22 -j SSH\n-A SSH -j ACCEPT', 4, { inputPolicy: 'drop', sshRestricted: false }],
+    [
+      'nft: firewalld chains found by hook input, not name; ssh open in the zone',
+      'nft',
+      firewalldNft,
+      4,
+      { inputPolicy: 'reject', stateful: true, sshRestricted: false },
+    ],
+    [
+      'nft: dport {22,443} accepted from anywhere',
+      'nft',
+      'table inet f { chain in { type filter hook input priority 0; policy drop; ct state established,related accept\n tcp dport { 22, 443 } accept } }',
+      4,
+      { inputPolicy: 'drop', stateful: true, sshRestricted: false, rules: 2 },
+    ],
+    [
+      'nft: restricted rule plus an unrestricted one',
+      'nft',
+      'table ip f { chain input { type filter hook input priority 0; policy drop;\n tcp dport 22 ip saddr 10.0.0.0/8 accept\n tcp dport ssh accept } }',
+      4,
+      { inputPolicy: 'drop', sshRestricted: false },
+    ],
+    [
+      'nft: restricted rule but policy accept',
+      'nft',
+      'table ip f { chain input { type filter hook input priority 0; policy accept;\n tcp dport 22 ip saddr 10.0.0.0/8 accept } }',
+      4,
+      { inputPolicy: 'accept', sshRestricted: false },
+    ],
+    [
+      'nft: ct state vmap',
+      'nft',
+      'table inet f { chain input { type filter hook input priority 0; policy drop;\n ct state vmap { established : accept, related : accept, invalid : drop }\n iif lo accept\n tcp dport 22 ip6 saddr fd00::/8 accept } }',
+      6,
+      { inputPolicy: 'drop', stateful: true, sshRestricted: true, rules: 3 },
+    ],
+    [
+      'nft: a range covering 22',
+      'nft',
+      'table ip f { chain input { type filter hook input priority 0; policy drop;\n tcp dport 1-1024 accept } }',
+      4,
+      { inputPolicy: 'drop', sshRestricted: false },
+    ],
+    [
+      'nft: restricted only',
+      'nft',
+      'table ip f { chain input { type filter hook input priority 0; policy drop;\n tcp dport 22 ip saddr { 10.0.0.0/8, 192.168.1.0/24 } accept\n counter drop } }',
+      4,
+      { inputPolicy: 'drop', sshRestricted: true },
+    ],
+    [
+      'iptables: multiport 22,443 from anywhere',
+      'iptables',
+      ':INPUT DROP [0:0]\n-A INPUT -p tcp -m multiport --dports 22,443 -j ACCEPT',
+      4,
+      { inputPolicy: 'drop', sshRestricted: false },
+    ],
+    [
+      'iptables: RHEL default (ACCEPT policy, final REJECT)',
+      'iptables',
+      ':INPUT ACCEPT [0:0]\n-A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -i lo -j ACCEPT\n-A INPUT -s 10.1.0.0/16 -p tcp -m state --state NEW -m tcp --dport 22 -j ACCEPT\n-A INPUT -j REJECT --reject-with icmp-host-prohibited',
+      4,
+      { inputPolicy: 'reject', stateful: true, sshRestricted: true },
+    ],
+    [
+      'iptables: custom chain jump',
+      'iptables',
+      ':INPUT DROP [0:0]\n:SSH - [0:0]\n-A INPUT -p tcp --dport 22 -j SSH\n-A SSH -j ACCEPT',
+      4,
+      { inputPolicy: 'drop', sshRestricted: false },
+    ],
   ] as const)('%s', (_t, kind, text, fam, expected) => {
     expect(analyseRuleset(text, kind, fam)).toMatchObject(expected);
   });
@@ -196,7 +285,8 @@ describe('7, 8, 10. firewall', () => {
   it('a RHEL nftables.conf include is followed; ip6tables rules give firewall.input6', async () => {
     const root = tree({
       '/etc/sysconfig/nftables.conf': '# RHEL\ninclude "/etc/nftables/*.nft"\n',
-      '/etc/nftables/main.nft': 'table ip filter {\n chain INPUT {\n  type filter hook input priority 0; policy drop;\n  ct state established accept\n  tcp dport 22 ip saddr 10.0.0.0/8 accept\n }\n}\n',
+      '/etc/nftables/main.nft':
+        'table ip filter {\n chain INPUT {\n  type filter hook input priority 0; policy drop;\n  ct state established accept\n  tcp dport 22 ip saddr 10.0.0.0/8 accept\n }\n}\n',
       '/etc/sysconfig/ip6tables': '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -p tcp --dport 22 -j ACCEPT\nCOMMIT\n',
       '/etc/systemd/system/multi-user.target.wants/nftables.service': '',
     });
@@ -205,8 +295,22 @@ describe('7, 8, 10. firewall', () => {
     expect(f['firewall.input6']!.value).toEqual({ tool: 'iptables', active: false, inputPolicy: 'accept', stateful: false, sshRestricted: false, rules: 1 });
   });
   it('firewalld: DROP target zone with ssh service; zone file missing = built-in public', async () => {
-    const a = await boundaryFacts(new Host(tree({ '/etc/firewalld/firewalld.conf': 'DefaultZone=internal\n', '/etc/firewalld/zones/internal.xml': '<zone target="DROP"><service name="ssh"/></zone>' })));
-    expect(a['firewall.input']!.value).toEqual({ tool: 'firewalld', active: false, zone: 'internal', inputPolicy: 'drop', stateful: true, sshRestricted: false });
+    const a = await boundaryFacts(
+      new Host(
+        tree({
+          '/etc/firewalld/firewalld.conf': 'DefaultZone=internal\n',
+          '/etc/firewalld/zones/internal.xml': '<zone target="DROP"><service name="ssh"/></zone>',
+        }),
+      ),
+    );
+    expect(a['firewall.input']!.value).toEqual({
+      tool: 'firewalld',
+      active: false,
+      zone: 'internal',
+      inputPolicy: 'drop',
+      stateful: true,
+      sshRestricted: false,
+    });
     const b = await boundaryFacts(new Host(tree({ '/etc/firewalld/firewalld.conf': 'DefaultZone=public\n' })));
     expect(b['firewall.input']!.value).toMatchObject({ zone: 'public', inputPolicy: 'reject', sshRestricted: false });
     expect(b['firewall.input']!.evidence[1]!.excerpt).toMatch(/^not under this root: firewalld built-in public zone assumed/);
@@ -226,7 +330,10 @@ describe('12, 13. PAM, accounts, sudo', () => {
     expect(f['password.lockout']!.value).toEqual({ module: 'pam_faillock', deny: 4, unlockTime: 1200, evenDenyRoot: false });
     const g = passwordFacts(new Host(tree({ ...base, '/etc/security/pwhistory.conf': 'remember = 24\n' })));
     // a preauth line alone, or after a sufficient pam_unix, counts no failure: no lockout, the lines as evidence
-    for (const pa of ['auth [success=1 default=ignore] pam_faillock.so preauth\n', 'auth sufficient pam_unix.so\nauth required pam_faillock.so preauth deny=3\n']) {
+    for (const pa of [
+      'auth [success=1 default=ignore] pam_faillock.so preauth\n',
+      'auth sufficient pam_unix.so\nauth required pam_faillock.so preauth deny=3\n',
+    ]) {
       const h = passwordFacts(new Host(tree({ ...base, '/etc/pam.d/password-auth': pa })));
       expect(h['password.lockout']!.value).toBeNull();
       expect(h['password.lockout']!.evidence.map((e) => e.excerpt).join('\n')).toMatch(/pam_faillock cannot lock anyone out/);
@@ -237,7 +344,8 @@ describe('12, 13. PAM, accounts, sudo', () => {
     const root = tree({
       '/etc/passwd': 'root:x:0:0::/root:/bin/bash\nbin:x:2:2::/bin:\nnobody:x:65534:65534::/:/usr/sbin/nologin\n',
       '/etc/shadow': 'root:$fixture$hash:19700:0:90:7:30:20000:\n',
-      '/etc/sudoers': 'root ALL=(ALL:ALL) ALL\na ALL = (ALL : ALL) ALL\nb ALL=(root) ALL\nc ALL=ALL\nd ALL=(ALL) SETENV: NOPASSWD: ALL\ne ALL=(ALL) /usr/bin/systemctl\nf ALL=(postgres) ALL\nUser_Alias ADMINS = g, h\nADMINS ALL=(ALL) ALL\n',
+      '/etc/sudoers':
+        'root ALL=(ALL:ALL) ALL\na ALL = (ALL : ALL) ALL\nb ALL=(root) ALL\nc ALL=ALL\nd ALL=(ALL) SETENV: NOPASSWD: ALL\ne ALL=(ALL) /usr/bin/systemctl\nf ALL=(postgres) ALL\nUser_Alias ADMINS = g, h\nADMINS ALL=(ALL) ALL\n',
     });
     const f = accountFacts(new Host(root));
     expect(f['sudo.broadGrants']!.value).toEqual(['a', 'b', 'c', 'd', 'ADMINS']);
@@ -281,14 +389,21 @@ describe('14, 15. audit and logs', () => {
   });
   it.each([
     ['config only (binary not in the tree)', { '/etc/rsyslog.conf': '*.* /var/log/messages\n' }, { status: 'unknown', value: null }],
-    ['config and enabled unit, no binary', { '/etc/rsyslog.conf': '', '/etc/systemd/system/multi-user.target.wants/rsyslog.service': '' }, { status: 'unknown', value: null }],
+    [
+      'config and enabled unit, no binary',
+      { '/etc/rsyslog.conf': '', '/etc/systemd/system/multi-user.target.wants/rsyslog.service': '' },
+      { status: 'unknown', value: null },
+    ],
     ['unit file, not enabled', { '/lib/systemd/system/rsyslog.service': '' }, { value: 'disabled' }],
     ['binary under /sbin, enabled', { '/sbin/rsyslogd': '', '/etc/systemd/system/multi-user.target.wants/rsyslog.service': '' }, { value: 'enabled' }],
     ['nothing at all', {}, { value: 'not_installed' }],
   ])('log.rsyslog in a file tree: %s', async (_n, files, want) => {
     const f = await auditFacts(new Host(tree(files)));
     expect(f['log.rsyslog']).toMatchObject(want);
-    if ('status' in want) expect(f['log.rsyslog']!.reason).toContain('/etc/rsyslog.conf present but neither /usr/sbin/rsyslogd, /sbin/rsyslogd nor a rsyslog.service unit file in this tree');
+    if ('status' in want)
+      expect(f['log.rsyslog']!.reason).toContain(
+        '/etc/rsyslog.conf present but neither /usr/sbin/rsyslogd, /sbin/rsyslogd nor a rsyslog.service unit file in this tree',
+      );
   });
 
   it('multi-line rsyslog action(type="omfwd") and syslog-ng destinations', async () => {
@@ -298,7 +413,11 @@ describe('14, 15. audit and logs', () => {
     });
     const f = await auditFacts(new Host(root));
     expect(f['log.remoteTargets']!.value).toEqual(['10.9.9.9', 'log.example']);
-    expect(f['log.remoteTargets']!.evidence[0]).toEqual({ source: '/etc/rsyslog.d/90-remote.conf', line: 1, excerpt: '*.* action(type="omfwd" target="10.9.9.9" port="514" protocol="tcp")' });
+    expect(f['log.remoteTargets']!.evidence[0]).toEqual({
+      source: '/etc/rsyslog.d/90-remote.conf',
+      line: 1,
+      excerpt: '*.* action(type="omfwd" target="10.9.9.9" port="514" protocol="tcp")',
+    });
   });
 });
 
@@ -353,23 +472,33 @@ describe('19, 20, 22. collection', () => {
     expect(validate(p), JSON.stringify(validate.errors)).toBe(true);
   });
   it('a value that breaks the schema becomes unknown with the schema error, so the report is never refused', async () => {
-    const areas = AREAS.map((a) => (a.name === 'ssh' ? { ...a, run: () => ({ 'ssh.maxAuthTries': { status: 'ok' as const, value: 'three', evidence: [] } }) } : a));
+    const areas = AREAS.map((a) =>
+      a.name === 'ssh' ? { ...a, run: () => ({ 'ssh.maxAuthTries': { status: 'ok' as const, value: 'three', evidence: [] } }) } : a,
+    );
     const p = await collectPosture(tree({}, 'debian-hardened'), 5, new Date(), areas);
     expect(p.facts['ssh.maxAuthTries']).toEqual({
       status: 'unknown',
       value: null,
       evidence: [],
-      reason: 'collector bug: value does not match facts schema v1 (/facts/ssh.maxAuthTries/value: must be null; /facts/ssh.maxAuthTries/value: must be integer)',
+      reason:
+        'collector bug: value does not match facts schema v1 (/facts/ssh.maxAuthTries/value: must be null; /facts/ssh.maxAuthTries/value: must be integer)',
     });
     expect(validate(p), JSON.stringify(validate.errors)).toBe(true);
   });
   it('every schema fact id belongs to exactly one area', () => {
-    for (const id of POSTURE_FACT_IDS) expect(AREAS.filter((a) => a.ids(id)).map((a) => a.name), id).toHaveLength(1);
+    for (const id of POSTURE_FACT_IDS)
+      expect(
+        AREAS.filter((a) => a.ids(id)).map((a) => a.name),
+        id,
+      ).toHaveLength(1);
   });
   it('an area past the overall deadline is unknown', async () => {
     const slow = [{ name: 'os', ids: (id: string) => id === 'os.release', run: () => new Promise<never>(() => {}) }];
     const p = await collectPosture(tree({}, 'debian-hardened'), 5, new Date(), slow, 0.05);
-    expect(p.facts['os.release']).toMatchObject({ status: 'unknown', reason: 'collector error in os: did not finish within the collection deadline of 0.05 s' });
+    expect(p.facts['os.release']).toMatchObject({
+      status: 'unknown',
+      reason: 'collector error in os: did not finish within the collection deadline of 0.05 s',
+    });
   });
   it.each(FIXTURES)('%s: two collections give identical canonical JSON, evidence included', async (n) => {
     const root = tree({}, n);

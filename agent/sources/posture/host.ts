@@ -115,13 +115,18 @@ export class Host {
   run(cmd: string, args: string[]): Promise<{ ok: true; stdout: string } | { ok: false; reason: string; stdout?: string }> {
     if (!this.live) return Promise.resolve({ ok: false, reason: `not run: reading a file tree under ${this.root}, not the live host` });
     return new Promise((resolve) => {
-      execFile(cmd, args, { timeout: this.commandTimeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 << 20, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } }, (err, stdout, stderr) => {
-        const e = err as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null;
-        if (!e) return resolve({ ok: true, stdout });
-        if (e.code === 'ENOENT') return resolve({ ok: false, reason: `missing tool: ${cmd}` });
-        if (e.killed) return resolve({ ok: false, reason: `${cmd} did not finish within ${this.commandTimeoutMs / 1000} s and was killed` });
-        resolve({ ok: false, stdout, reason: `${cmd} ${args.join(' ')} failed: ${(stderr || e.message).trim().split('\n')[0]}` });
-      });
+      execFile(
+        cmd,
+        args,
+        { timeout: this.commandTimeoutMs, killSignal: 'SIGKILL', maxBuffer: 8 << 20, env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' } },
+        (err, stdout, stderr) => {
+          const e = err as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null;
+          if (!e) return resolve({ ok: true, stdout });
+          if (e.code === 'ENOENT') return resolve({ ok: false, reason: `missing tool: ${cmd}` });
+          if (e.killed) return resolve({ ok: false, reason: `${cmd} did not finish within ${this.commandTimeoutMs / 1000} s and was killed` });
+          resolve({ ok: false, stdout, reason: `${cmd} ${args.join(' ')} failed: ${(stderr || e.message).trim().split('\n')[0]}` });
+        },
+      );
     });
   }
 }

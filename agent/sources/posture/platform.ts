@@ -12,7 +12,13 @@ export function analyseRuleset(text: string, kind: 'nft' | 'iptables', family: 4
 type FwValue = { tool: 'ufw' | 'nftables' | 'iptables' | 'firewalld' | null; active: boolean; zone?: string } & Partial<FirewallAnalysis>;
 const NONE = (why: string): Fact => ok({ tool: null, active: false, inputPolicy: null, stateful: false, sshRestricted: false }, [ev('/etc', undefined, why)]);
 const stable = (t: string) => t.replace(/\s*counter packets \d+ bytes \d+/g, ' counter').replace(/\[\d+:\d+\]/g, '');
-const excerpt = (t: string) => stable(t).split('\n').filter((l) => /hook input|policy|ct state|dport|:INPUT|-A INPUT|include/.test(l)).slice(0, 8).map((l) => l.trim()).join('\n');
+const excerpt = (t: string) =>
+  stable(t)
+    .split('\n')
+    .filter((l) => /hook input|policy|ct state|dport|:INPUT|-A INPUT|include/.test(l))
+    .slice(0, 8)
+    .map((l) => l.trim())
+    .join('\n');
 
 /** nftables.conf with `include "…"` lines expanded (globs in the last path part), under the root. */
 function nftConf(host: Host, file: string, depth = 0): string | undefined {
@@ -20,8 +26,18 @@ function nftConf(host: Host, file: string, depth = 0): string | undefined {
   if (t === undefined || depth > 4) return t;
   return t.replace(/^\s*include\s+"([^"]+)"\s*$/gm, (_all, inc: string) => {
     const dir = inc.slice(0, inc.lastIndexOf('/')) || '/';
-    const re = new RegExp(`^${inc.slice(inc.lastIndexOf('/') + 1).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-    return host.list(dir).filter((n) => re.test(n)).map((n) => nftConf(host, `${dir}/${n}`, depth + 1) ?? '').join('\n');
+    const re = new RegExp(
+      `^${inc
+        .slice(inc.lastIndexOf('/') + 1)
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    );
+    return host
+      .list(dir)
+      .filter((n) => re.test(n))
+      .map((n) => nftConf(host, `${dir}/${n}`, depth + 1) ?? '')
+      .join('\n');
   });
 }
 
@@ -33,15 +49,34 @@ function firewalldZone(host: Host, fwd: string): { value: Omit<FirewallAnalysis,
   let xml = file ? (host.text(file) ?? '') : '';
   if (!file) {
     // firewalld's shipped zone definitions, when the package files are not under the root
-    const builtin: Record<string, string> = { public: '<zone><service name="ssh"/><service name="dhcpv6-client"/></zone>', drop: '<zone target="DROP"></zone>', block: '<zone target="%%REJECT%%"></zone>', trusted: '<zone target="ACCEPT"></zone>' };
+    const builtin: Record<string, string> = {
+      public: '<zone><service name="ssh"/><service name="dhcpv6-client"/></zone>',
+      drop: '<zone target="DROP"></zone>',
+      block: '<zone target="%%REJECT%%"></zone>',
+      trusted: '<zone target="ACCEPT"></zone>',
+    };
     xml = builtin[zone] ?? '<zone><service name="ssh"/></zone>';
     evidence.push(ev(`/usr/lib/firewalld/zones/${zone}.xml`, undefined, `not under this root: firewalld built-in ${zone} zone assumed (${xml})`));
-  } else evidence.push(ev(file, undefined, xml.split('\n').filter((l) => /<zone|<service|<port|<rule|<source|<accept/.test(l)).map((l) => l.trim()).join('\n').slice(0, 1000)));
+  } else
+    evidence.push(
+      ev(
+        file,
+        undefined,
+        xml
+          .split('\n')
+          .filter((l) => /<zone|<service|<port|<rule|<source|<accept/.test(l))
+          .map((l) => l.trim())
+          .join('\n')
+          .slice(0, 1000),
+      ),
+    );
   const target = /<zone[^>]*\starget="([^"]+)"/.exec(xml)?.[1] ?? 'default';
   const inputPolicy = target === 'ACCEPT' ? 'accept' : target === 'DROP' ? 'drop' : 'reject';
   const plain = xml.replace(/<rule[\s\S]*?<\/rule>/g, '');
   const sshOpen = /<service\s+name="ssh"/.test(plain) || /<port[^>]*port="(22|\d+-\d+)"[^>]*protocol="tcp"|<port[^>]*protocol="tcp"[^>]*port="22"/.test(plain);
-  const richOpen = [...xml.matchAll(/<rule[\s\S]*?<\/rule>/g)].some((m) => /<service\s+name="ssh"|port="22"/.test(m[0]) && /<accept/.test(m[0]) && !/<source\s/.test(m[0]));
+  const richOpen = [...xml.matchAll(/<rule[\s\S]*?<\/rule>/g)].some(
+    (m) => /<service\s+name="ssh"|port="22"/.test(m[0]) && /<accept/.test(m[0]) && !/<source\s/.test(m[0]),
+  );
   return { value: { zone, inputPolicy, stateful: true, sshRestricted: inputPolicy !== 'accept' && !sshOpen && !richOpen }, evidence };
 }
 
@@ -61,8 +96,21 @@ function ufwFacts(host: Host, conf: string): Record<string, Fact> {
     // ufw-before-input accepts established traffic before the user rules; the default policy ends them
     chains.set('ufw-user-input', { ...base, input: true, policy });
     const a = evaluate(chains)!;
-    const evidence = [ev('/etc/ufw/ufw.conf', undefined, 'ENABLED=yes'), ev('/etc/default/ufw', undefined, `DEFAULT_INPUT_POLICY=${pol.toUpperCase()}${id.endsWith('6') ? `; IPV6=${ipv6 ? 'yes' : 'no'}` : ''}`)];
-    if (file) evidence.push(ev(file, undefined, base.rules.map((r) => r.text).slice(0, 8).join('\n') || 'no user rules'));
+    const evidence = [
+      ev('/etc/ufw/ufw.conf', undefined, 'ENABLED=yes'),
+      ev('/etc/default/ufw', undefined, `DEFAULT_INPUT_POLICY=${pol.toUpperCase()}${id.endsWith('6') ? `; IPV6=${ipv6 ? 'yes' : 'no'}` : ''}`),
+    ];
+    if (file)
+      evidence.push(
+        ev(
+          file,
+          undefined,
+          base.rules
+            .map((r) => r.text)
+            .slice(0, 8)
+            .join('\n') || 'no user rules',
+        ),
+      );
     out[id] = on ? ok({ tool: 'ufw', active: true, ...a, stateful: true }, evidence) : NONE('ufw enabled with IPV6=no: IPv6 not filtered by ufw');
   }
   void conf;
@@ -91,7 +139,10 @@ export async function boundaryFacts(host: Host): Promise<Record<string, Fact>> {
       const withZone = zone ? { zone } : {};
       const a = nft.ok ? evaluate(parseNft(nft.stdout)[fam]) : null;
       if (a) {
-        out[id] = ok({ tool: tool('nftables'), active: true, ...a, ...withZone }, [...extra, ev('nft list ruleset', undefined, excerpt(nft.stdout ?? '') || 'input base chain')]);
+        out[id] = ok({ tool: tool('nftables'), active: true, ...a, ...withZone }, [
+          ...extra,
+          ev('nft list ruleset', undefined, excerpt(nft.stdout ?? '') || 'input base chain'),
+        ]);
         continue;
       }
       const b = ipt.ok ? evaluate(parseIptables(ipt.stdout)) : null;
@@ -100,12 +151,17 @@ export async function boundaryFacts(host: Host): Promise<Record<string, Fact>> {
         continue;
       }
       if (!nft.ok && !ipt.ok) out[id] = unknown(`${nft.reason}; ${'reason' in ipt ? ipt.reason : ''}`);
-      else out[id] = ok({ tool: null, active: false, inputPolicy: 'accept', stateful: false, sshRestricted: false }, [ev(`nft list ruleset; ${iptName}`, undefined, `no IPv${fam} input filtering`)]);
+      else
+        out[id] = ok({ tool: null, active: false, inputPolicy: 'accept', stateful: false, sshRestricted: false }, [
+          ev(`nft list ruleset; ${iptName}`, undefined, `no IPv${fam} input filtering`),
+        ]);
     }
     return out;
   }
   // file tree: the persistent configuration and whether its service is enabled
-  const wants = (unit: string) => host.list('/etc/systemd/system/multi-user.target.wants').includes(`${unit}.service`) || host.list('/etc/systemd/system/sysinit.target.wants').includes(`${unit}.service`);
+  const wants = (unit: string) =>
+    host.list('/etc/systemd/system/multi-user.target.wants').includes(`${unit}.service`) ||
+    host.list('/etc/systemd/system/sysinit.target.wants').includes(`${unit}.service`);
   const unitEv = (unit: string) => ev('/etc/systemd/system/*.target.wants', undefined, `${unit}.service ${wants(unit) ? 'enabled' : 'not enabled'}`);
   const firewalld = (): Record<string, Fact> => {
     const z = firewalldZone(host, fwd!);
@@ -127,7 +183,14 @@ export async function boundaryFacts(host: Host): Promise<Record<string, Fact>> {
       if (!t) continue;
       const a = kind === 'nft' ? evaluate(parseNft(t)[fam]) : /:INPUT/.test(t) ? evaluate(parseIptables(t)) : null;
       if (!a) continue;
-      const unit = kind === 'nft' ? 'nftables' : fam === 6 && file.startsWith('/etc/sysconfig') ? 'ip6tables' : file.startsWith('/etc/iptables') ? 'netfilter-persistent' : 'iptables';
+      const unit =
+        kind === 'nft'
+          ? 'nftables'
+          : fam === 6 && file.startsWith('/etc/sysconfig')
+            ? 'ip6tables'
+            : file.startsWith('/etc/iptables')
+              ? 'netfilter-persistent'
+              : 'iptables';
       const active = wants(unit) || (unit === 'netfilter-persistent' && wants('iptables'));
       out[id] = ok({ tool: kind === 'nft' ? 'nftables' : 'iptables', active, ...a }, [ev(file, undefined, excerpt(t)), unitEv(unit)]);
       break;
@@ -146,10 +209,19 @@ export function trustFacts(host: Host): Record<string, Fact> {
   const cfg = host.text('/etc/selinux/config');
   const line = cfg ? configLines(cfg).find((l) => l.text.startsWith('SELINUX=')) : undefined;
   const cfgEv = line ? [ev('/etc/selinux/config', line.line, line.text)] : [];
-  if (enforce !== undefined) out['mac.selinux'] = ok(enforce.trim() === '1' ? 'enforcing' : 'permissive', [ev('/sys/fs/selinux/enforce', undefined, enforce.trim()), ...cfgEv]);
-  else if (host.live) out['mac.selinux'] = ok(line || host.exists('/etc/selinux') ? 'disabled' : 'absent', [ev('/sys/fs/selinux', undefined, 'not mounted: SELinux is not running in the kernel'), ...cfgEv.map((e) => ({ ...e, excerpt: `${e.excerpt} (configured mode, applies from the next boot)` }))]);
+  if (enforce !== undefined)
+    out['mac.selinux'] = ok(enforce.trim() === '1' ? 'enforcing' : 'permissive', [ev('/sys/fs/selinux/enforce', undefined, enforce.trim()), ...cfgEv]);
+  else if (host.live)
+    out['mac.selinux'] = ok(line || host.exists('/etc/selinux') ? 'disabled' : 'absent', [
+      ev('/sys/fs/selinux', undefined, 'not mounted: SELinux is not running in the kernel'),
+      ...cfgEv.map((e) => ({ ...e, excerpt: `${e.excerpt} (configured mode, applies from the next boot)` })),
+    ]);
   else if (line) {
-    const mode = line.text.slice(8).trim().replace(/^["']|["']$/g, '').toLowerCase();
+    const mode = line.text
+      .slice(8)
+      .trim()
+      .replace(/^["']|["']$/g, '')
+      .toLowerCase();
     out['mac.selinux'] = /^(enforcing|permissive|disabled)$/.test(mode)
       ? ok(mode, [...cfgEv, ev('/sys/fs/selinux', undefined, 'file tree: runtime state not captured, the configured mode is reported')])
       : unknown(`unrecognised SELINUX= value "${mode}"`, cfgEv);
@@ -157,7 +229,12 @@ export function trustFacts(host: Host): Record<string, Fact> {
   const kernelState = host.live || host.exists('/sys');
   const noSys = 'kernel state (/sys) not present under this root';
   const aa = host.text('/sys/module/apparmor/parameters/enabled');
-  out['mac.apparmor'] = aa !== undefined ? ok(aa.trim() === 'Y' ? 'enabled' : 'disabled', [ev('/sys/module/apparmor/parameters/enabled', undefined, aa.trim())]) : kernelState ? ok('absent', [ev('/sys/module/apparmor', undefined, 'missing')]) : unknown(noSys);
+  out['mac.apparmor'] =
+    aa !== undefined
+      ? ok(aa.trim() === 'Y' ? 'enabled' : 'disabled', [ev('/sys/module/apparmor/parameters/enabled', undefined, aa.trim())])
+      : kernelState
+        ? ok('absent', [ev('/sys/module/apparmor', undefined, 'missing')])
+        : unknown(noSys);
   const vars = host.listResult('/sys/firmware/efi/efivars');
   const efi = vars.ok ? vars.names.find((n) => n.startsWith('SecureBoot-')) : undefined;
   if (!vars.ok) out['boot.secureBoot'] = unknown(vars.reason);
@@ -170,10 +247,15 @@ export function trustFacts(host: Host): Record<string, Fact> {
     } catch (err) {
       out['boot.secureBoot'] = unknown(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
-  } else if (host.live) out['boot.secureBoot'] = host.exists('/sys/firmware/efi') ? unknown('UEFI without a readable SecureBoot variable (efivarfs not mounted?)') : ok(false, [ev('/sys/firmware/efi', undefined, 'not booted with UEFI')]);
+  } else if (host.live)
+    out['boot.secureBoot'] = host.exists('/sys/firmware/efi')
+      ? unknown('UEFI without a readable SecureBoot variable (efivarfs not mounted?)')
+      : ok(false, [ev('/sys/firmware/efi', undefined, 'not booted with UEFI')]);
   else out['boot.secureBoot'] = unknown(host.exists('/sys') ? 'no /sys/firmware/efi under this root: firmware state not captured' : noSys);
   out['trust.ima'] = kernelState ? imaFact(host) : unknown(noSys);
-  out['trust.tpm'] = kernelState ? ok(host.exists('/sys/class/tpm/tpm0'), [ev('/sys/class/tpm/tpm0', undefined, host.exists('/sys/class/tpm/tpm0') ? 'present' : 'absent')]) : unknown(noSys);
+  out['trust.tpm'] = kernelState
+    ? ok(host.exists('/sys/class/tpm/tpm0'), [ev('/sys/class/tpm/tpm0', undefined, host.exists('/sys/class/tpm/tpm0') ? 'present' : 'absent')])
+    : unknown(noSys);
   return out;
 }
 
@@ -192,7 +274,18 @@ function imaFact(host: Host): Fact {
   if (!host.exists(dir)) return ok(false, [...evidence, ev(dir, undefined, 'absent: IMA not in the kernel or securityfs not mounted')]);
   const policy = host.read(`${dir}/policy`);
   const rules = policy.ok ? configLines(policy.text).filter((l) => /^(measure|appraise|audit|hash|dont_\w+)\b/.test(l.text)) : [];
-  if (rules.some((r) => !r.text.startsWith('dont_'))) return ok(true, [...evidence, ev(`${dir}/policy`, undefined, rules.slice(0, 4).map((r) => r.text).join('\n'))]);
+  if (rules.some((r) => !r.text.startsWith('dont_')))
+    return ok(true, [
+      ...evidence,
+      ev(
+        `${dir}/policy`,
+        undefined,
+        rules
+          .slice(0, 4)
+          .map((r) => r.text)
+          .join('\n'),
+      ),
+    ]);
   const meas = host.read(`${dir}/ascii_runtime_measurements`);
   const entries = meas.ok ? meas.text.split('\n').filter((l) => l.trim() && !/\sboot_aggregate\s*$/.test(l)) : [];
   if (entries.length) return ok(true, [...evidence, ev(`${dir}/ascii_runtime_measurements`, undefined, 'measurements beyond boot_aggregate')]);
@@ -229,10 +322,17 @@ export async function timeFacts(host: Host): Promise<Fact> {
       const off = Math.abs(Number(f[4]));
       // only a bucket: the exact offset changes every run and would re-send the facts each time
       offsetSeconds = Number.isFinite(off) ? offsetBucket(off) : null;
-      evidence.push(ev('chronyc -c tracking', undefined, `reference ${f[1] ?? '?'}, stratum ${f[2] ?? '?'}, |offset| < ${offsetSeconds ?? '?'} s, leap status ${(f[13] ?? '?').trim()}`));
+      evidence.push(
+        ev(
+          'chronyc -c tracking',
+          undefined,
+          `reference ${f[1] ?? '?'}, stratum ${f[2] ?? '?'}, |offset| < ${offsetSeconds ?? '?'} s, leap status ${(f[13] ?? '?').trim()}`,
+        ),
+      );
     }
   }
-  if (!sources.length && synchronized === null) return ok({ daemon: null, servers: [], synchronized: null, offsetSeconds: null }, [ev('/etc', undefined, 'no chrony, ntpd or timesyncd configuration')]);
+  if (!sources.length && synchronized === null)
+    return ok({ daemon: null, servers: [], synchronized: null, offsetSeconds: null }, [ev('/etc', undefined, 'no chrony, ntpd or timesyncd configuration')]);
   const main = sources.find((s) => s.servers.length) ?? sources[0];
   return ok({ daemon: main?.daemon ?? null, servers: main?.servers ?? [], synchronized, offsetSeconds }, evidence);
 }
@@ -273,7 +373,14 @@ export function osFacts(host: Host): Fact {
   const kernel = host.text('/proc/sys/kernel/osrelease')?.trim() ?? null;
   const arch = host.live ? machine() : null;
   return ok({ id, name: kv.NAME ?? null, version: kv.VERSION_ID ?? null, prettyName: kv.PRETTY_NAME ?? null, family, kernel, arch }, [
-    ev(file, undefined, ['ID', 'ID_LIKE', 'VERSION_ID', 'PRETTY_NAME'].filter((k) => kv[k]).map((k) => `${k}=${kv[k]}`).join('\n')),
+    ev(
+      file,
+      undefined,
+      ['ID', 'ID_LIKE', 'VERSION_ID', 'PRETTY_NAME']
+        .filter((k) => kv[k])
+        .map((k) => `${k}=${kv[k]}`)
+        .join('\n'),
+    ),
     ev('/proc/sys/kernel/osrelease', undefined, kernel ?? 'not readable under this root'),
     ...(arch ? [ev('uname -m (os.machine())', undefined, arch)] : []),
   ]);

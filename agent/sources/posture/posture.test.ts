@@ -43,16 +43,26 @@ describe('posture facts of fixture hosts', () => {
   it.each(FIXTURES)('%s: validates against the facts schema v1, nothing unknown by accident', (n) => {
     expect(validate(collected[n]), JSON.stringify(validate.errors)).toBe(true);
     expect(collected[n].live).toBe(false);
-    const unknownIds = Object.entries(collected[n].facts).filter(([, f]) => f.status === 'unknown').map(([id]) => id);
+    const unknownIds = Object.entries(collected[n].facts)
+      .filter(([, f]) => f.status === 'unknown')
+      .map(([id]) => id);
     // only what a file tree cannot show: live package tools, firmware, and (where /sys is absent) kernel state
-    for (const id of unknownIds) expect(['updates.pendingSecurity', 'boot.secureBoot', 'mac.apparmor', 'trust.ima', 'trust.tpm', 'audit.rules', 'log.fileModes']).toContain(id);
+    for (const id of unknownIds)
+      expect(['updates.pendingSecurity', 'boot.secureBoot', 'mac.apparmor', 'trust.ima', 'trust.tpm', 'audit.rules', 'log.fileModes']).toContain(id);
   });
 
   const table: [Name, string, unknown][] = [
     // 8.1.4.1 a: identity and password policy
     ['debian-hardened', 'accounts.uid0', ['root']],
     ['debian-weak', 'accounts.uid0', ['root', 'toor']],
-    ['debian-weak', 'accounts.duplicateUids', [{ uid: 0, users: ['root', 'toor'] }, { uid: 1001, users: ['deploy', 'backup2'] }]],
+    [
+      'debian-weak',
+      'accounts.duplicateUids',
+      [
+        { uid: 0, users: ['root', 'toor'] },
+        { uid: 1001, users: ['deploy', 'backup2'] },
+      ],
+    ],
     ['debian-weak', 'accounts.emptyPasswords', ['deploy']],
     ['openeuler-hardened', 'accounts.emptyPasswords', []],
     ['debian-hardened', 'password.maxDays', 90],
@@ -66,11 +76,15 @@ describe('posture facts of fixture hosts', () => {
     ['debian-hardened', 'password.historyRemember', 5],
     ['openeuler-hardened', 'password.historyRemember', 5],
     ['kylin-weak', 'password.historyRemember', null],
-    ['debian-hardened', 'accounts.passwordAging', [
-      { user: 'root', minDays: 1, maxDays: 90, warnDays: 7 },
-      { user: 'secadmin', minDays: 1, maxDays: 90, warnDays: 7 },
-      { user: 'auditor', minDays: 1, maxDays: 60, warnDays: 14 },
-    ]],
+    [
+      'debian-hardened',
+      'accounts.passwordAging',
+      [
+        { user: 'root', minDays: 1, maxDays: 90, warnDays: 7 },
+        { user: 'secadmin', minDays: 1, maxDays: 90, warnDays: 7 },
+        { user: 'auditor', minDays: 1, maxDays: 60, warnDays: 14 },
+      ],
+    ],
     // 8.1.4.1 b: login failures, session timeout
     ['debian-hardened', 'password.lockout', { module: 'pam_faillock', deny: 5, unlockTime: 900, evenDenyRoot: true }],
     ['openeuler-hardened', 'password.lockout', { module: 'pam_faillock', deny: 3, unlockTime: 300, evenDenyRoot: true }],
@@ -144,9 +158,21 @@ describe('posture facts of fixture hosts', () => {
     ['debian-hardened', 'audit.auditd', 'enabled'],
     ['kylin-weak', 'audit.auditd', 'disabled'],
     ['debian-weak', 'audit.auditd', 'not_installed'],
-    ['debian-hardened', 'audit.rules', { count: 6, identity: true, sudoers: true, logins: true, deletions: true, immutable: true, source: '/etc/audit/rules.d/*.rules (augenrules sources)' }],
-    ['openeuler-hardened', 'audit.rules', { count: 5, identity: true, sudoers: true, logins: true, deletions: true, immutable: true, source: '/etc/audit/rules.d/*.rules (augenrules sources)' }],
-    ['kylin-weak', 'audit.rules', { count: 0, identity: false, sudoers: false, logins: false, deletions: false, immutable: false, source: '/etc/audit/audit.rules' }],
+    [
+      'debian-hardened',
+      'audit.rules',
+      { count: 6, identity: true, sudoers: true, logins: true, deletions: true, immutable: true, source: '/etc/audit/rules.d/*.rules (augenrules sources)' },
+    ],
+    [
+      'openeuler-hardened',
+      'audit.rules',
+      { count: 5, identity: true, sudoers: true, logins: true, deletions: true, immutable: true, source: '/etc/audit/rules.d/*.rules (augenrules sources)' },
+    ],
+    [
+      'kylin-weak',
+      'audit.rules',
+      { count: 0, identity: false, sudoers: false, logins: false, deletions: false, immutable: false, source: '/etc/audit/audit.rules' },
+    ],
     ['debian-weak', 'log.fileModes', { '/var/log/syslog': '0644', '/var/log/auth.log': '0644' }],
     ['openeuler-hardened', 'log.fileModes', { '/var/log/messages': '0600', '/var/log/secure': '0600', '/var/log/audit/audit.log': '0600' }],
     ['debian-hardened', 'log.fileModes', expect.stringMatching(/^unknown: no \/var\/log under this root$/)],
@@ -167,27 +193,39 @@ describe('posture facts of fixture hosts', () => {
     ['debian-weak', 'net.highRiskPorts', ['tcp/21', 'tcp/23', 'udp/69', 'tcp/6379']],
     ['kylin-weak', 'net.highRiskPorts', ['tcp/111', 'tcp/445']],
     ['debian-hardened', 'net.highRiskPorts', []],
-    ['openeuler-hardened', 'net.listening', [
-      { proto: 'tcp', family: 6, address: '::', port: 22 },
-      { proto: 'udp', family: 4, address: '127.0.0.1', port: 323 },
-    ]],
+    [
+      'openeuler-hardened',
+      'net.listening',
+      [
+        { proto: 'tcp', family: 6, address: '::', port: 22 },
+        { proto: 'udp', family: 4, address: '127.0.0.1', port: 323 },
+      ],
+    ],
     // owners from /proc/<pid>/fd -> socket:[inode]; 127.0.0.53 and ::ffff:127.0.0.1 are loopback; 514/udp is syslog;
     // the UDP client socket on ephemeral port 45000 is left out
-    ['debian-weak', 'net.listening', [
-      { proto: 'tcp', family: 4, address: '0.0.0.0', port: 21, process: 'inetd' },
-      { proto: 'tcp', family: 4, address: '0.0.0.0', port: 23, process: 'inetd' },
-      { proto: 'tcp', family: 4, address: '127.0.0.53', port: 25 },
-      { proto: 'udp', family: 4, address: '0.0.0.0', port: 69 },
-      { proto: 'udp', family: 4, address: '0.0.0.0', port: 514, process: 'rsyslogd' },
-      { proto: 'tcp', family: 4, address: '127.0.0.1', port: 6379 },
-      { proto: 'tcp', family: 6, address: '::', port: 6379 },
-      { proto: 'tcp', family: 6, address: '::ffff:127.0.0.1', port: 11211 },
-    ]],
-    ['debian-hardened', 'net.listening', [
-      { proto: 'tcp', family: 4, address: '0.0.0.0', port: 22, process: 'sshd' },
-      { proto: 'tcp', family: 6, address: '::', port: 22, process: 'sshd' },
-      { proto: 'udp', family: 4, address: '127.0.0.1', port: 323 },
-    ]],
+    [
+      'debian-weak',
+      'net.listening',
+      [
+        { proto: 'tcp', family: 4, address: '0.0.0.0', port: 21, process: 'inetd' },
+        { proto: 'tcp', family: 4, address: '0.0.0.0', port: 23, process: 'inetd' },
+        { proto: 'tcp', family: 4, address: '127.0.0.53', port: 25 },
+        { proto: 'udp', family: 4, address: '0.0.0.0', port: 69 },
+        { proto: 'udp', family: 4, address: '0.0.0.0', port: 514, process: 'rsyslogd' },
+        { proto: 'tcp', family: 4, address: '127.0.0.1', port: 6379 },
+        { proto: 'tcp', family: 6, address: '::', port: 6379 },
+        { proto: 'tcp', family: 6, address: '::ffff:127.0.0.1', port: 11211 },
+      ],
+    ],
+    [
+      'debian-hardened',
+      'net.listening',
+      [
+        { proto: 'tcp', family: 4, address: '0.0.0.0', port: 22, process: 'sshd' },
+        { proto: 'tcp', family: 6, address: '::', port: 22, process: 'sshd' },
+        { proto: 'udp', family: 4, address: '127.0.0.1', port: 323 },
+      ],
+    ],
     ['debian-weak', 'packages.insecure', ['telnetd', 'vsftpd']],
     ['debian-hardened', 'packages.insecure', []],
     ['debian-hardened', 'security.agents', ['wazuh:wazuh-agentd', 'clamav:clamd']],
@@ -209,10 +247,42 @@ describe('posture facts of fixture hosts', () => {
     ['debian-hardened', 'time.sync', { daemon: 'chrony', servers: ['ntp.county.example', 'ntp2.county.example'], synchronized: null, offsetSeconds: null }],
     ['kylin-weak', 'time.sync', { daemon: null, servers: [], synchronized: null, offsetSeconds: null }],
     // inventory
-    ['openeuler-hardened', 'os.release', { id: 'openeuler', name: 'openEuler', version: '22.03', prettyName: 'openEuler 22.03 (LTS-SP3)', family: 'rhel', kernel: null, arch: null }],
-    ['kylin-weak', 'os.release', { id: 'kylin', name: 'Kylin Linux Advanced Server', version: 'V10', prettyName: 'Kylin Linux Advanced Server V10 (Sword)', family: 'rhel', kernel: null, arch: null }],
-    ['debian-weak', 'os.release', { id: 'ubuntu', name: 'Ubuntu', version: '22.04', prettyName: 'Ubuntu 22.04.4 LTS', family: 'debian', kernel: null, arch: null }],
-    ['debian-hardened', 'os.release', { id: 'debian', name: 'Debian GNU/Linux', version: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', family: 'debian', kernel: '6.1.0-18-amd64', arch: null }],
+    [
+      'openeuler-hardened',
+      'os.release',
+      { id: 'openeuler', name: 'openEuler', version: '22.03', prettyName: 'openEuler 22.03 (LTS-SP3)', family: 'rhel', kernel: null, arch: null },
+    ],
+    [
+      'kylin-weak',
+      'os.release',
+      {
+        id: 'kylin',
+        name: 'Kylin Linux Advanced Server',
+        version: 'V10',
+        prettyName: 'Kylin Linux Advanced Server V10 (Sword)',
+        family: 'rhel',
+        kernel: null,
+        arch: null,
+      },
+    ],
+    [
+      'debian-weak',
+      'os.release',
+      { id: 'ubuntu', name: 'Ubuntu', version: '22.04', prettyName: 'Ubuntu 22.04.4 LTS', family: 'debian', kernel: null, arch: null },
+    ],
+    [
+      'debian-hardened',
+      'os.release',
+      {
+        id: 'debian',
+        name: 'Debian GNU/Linux',
+        version: '12',
+        prettyName: 'Debian GNU/Linux 12 (bookworm)',
+        family: 'debian',
+        kernel: '6.1.0-18-amd64',
+        arch: null,
+      },
+    ],
     // no live commands under a root
     ['debian-hardened', 'updates.pendingSecurity', expect.stringMatching(/^unknown: not run: reading a file tree under .*, not the live host$/)],
     // an RPM file tree: server binaries and xinetd services instead of the rpm database
@@ -224,7 +294,8 @@ describe('posture facts of fixture hosts', () => {
   });
 
   it('records file permission modes', () => {
-    const perms = (n: Name) => Object.fromEntries(Object.entries(value(n, 'files.permissions') as Record<string, { mode: string } | null>).map(([k, v]) => [k, v?.mode ?? null]));
+    const perms = (n: Name) =>
+      Object.fromEntries(Object.entries(value(n, 'files.permissions') as Record<string, { mode: string } | null>).map(([k, v]) => [k, v?.mode ?? null]));
     expect(perms('openeuler-hardened')).toEqual({
       '/etc/passwd': '0644',
       '/etc/group': '0644',
@@ -242,22 +313,56 @@ describe('posture facts of fixture hosts', () => {
     // Include comes first, so the included file's ClientAliveInterval wins over the main file's line 5
     ['debian-hardened', 'ssh.clientAliveSeconds', { source: '/etc/ssh/sshd_config.d/10-mlps.conf', line: 1, excerpt: 'ClientAliveInterval 300' }],
     ['debian-weak', 'ssh.maxAuthTries', { source: '/etc/ssh/sshd_config', excerpt: 'maxauthtries not set: OpenSSH default 6' }],
-    ['debian-hardened', 'password.lockout', { source: '/etc/pam.d/common-auth', line: 1, excerpt: 'auth  required  pam_faillock.so preauth deny=5 unlock_time=900 even_deny_root' }],
-    ['debian-weak', 'password.lockout', { source: '/etc/pam.d/common-auth', line: 2, excerpt: 'auth  required  pam_faillock.so preauth deny=3 unlock_time=600' }],
-    ['openeuler-hardened', 'password.historyRemember', { source: '/etc/pam.d/system-auth', line: 6, excerpt: 'password    sufficient    pam_unix.so sha512 shadow nullok try_first_pass use_authtok remember=5' }],
+    [
+      'debian-hardened',
+      'password.lockout',
+      { source: '/etc/pam.d/common-auth', line: 1, excerpt: 'auth  required  pam_faillock.so preauth deny=5 unlock_time=900 even_deny_root' },
+    ],
+    [
+      'debian-weak',
+      'password.lockout',
+      { source: '/etc/pam.d/common-auth', line: 2, excerpt: 'auth  required  pam_faillock.so preauth deny=3 unlock_time=600' },
+    ],
+    [
+      'openeuler-hardened',
+      'password.historyRemember',
+      {
+        source: '/etc/pam.d/system-auth',
+        line: 6,
+        excerpt: 'password    sufficient    pam_unix.so sha512 shadow nullok try_first_pass use_authtok remember=5',
+      },
+    ],
     ['debian-weak', 'sudo.nopasswd', { source: '/etc/sudoers.d/deploy', line: 1, excerpt: 'deploy ALL=(ALL) NOPASSWD: ALL' }],
     ['debian-weak', 'accounts.emptyPasswords', { source: '/etc/shadow', line: 6, excerpt: 'deploy::… (empty password field)' }],
     ['kylin-weak', 'mac.selinux', { source: '/etc/selinux/config', line: 1, excerpt: 'SELINUX=disabled' }],
     // main-file setting after an Include whose drop-in ends in a Match block
     ['debian-hardened', 'ssh.passwordAuthentication', { source: '/etc/ssh/sshd_config', line: 4, excerpt: 'PasswordAuthentication no' }],
     ['debian-hardened', 'ssh.denyUsers', { source: '/etc/ssh/sshd_config', line: 7, excerpt: 'DenyUsers guest nobody' }],
-    ['kylin-weak', 'ssh.weakAlgorithms', { source: '/etc/ssh/sshd_config', excerpt: 'macs default (OpenSSH 8.x/9.x built-in list) includes umac-64-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,hmac-sha1' }],
-    ['kylin-weak', 'ssh.macs', { source: '/etc/ssh/sshd_config', excerpt: 'macs not set: default (OpenSSH built-in list; 8.x/9.x list assumed for weak-algorithm check)' }],
+    [
+      'kylin-weak',
+      'ssh.weakAlgorithms',
+      {
+        source: '/etc/ssh/sshd_config',
+        excerpt: 'macs default (OpenSSH 8.x/9.x built-in list) includes umac-64-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,hmac-sha1',
+      },
+    ],
+    [
+      'kylin-weak',
+      'ssh.macs',
+      { source: '/etc/ssh/sshd_config', excerpt: 'macs not set: default (OpenSSH built-in list; 8.x/9.x list assumed for weak-algorithm check)' },
+    ],
     // /etc/pam.d/system-auth -> /etc/authselect/system-auth (absolute) resolved inside the root
     ['kylin-weak', 'password.quality', { source: '/etc/pam.d/system-auth', line: 3, excerpt: expect.stringContaining('pam_pwquality.so') }],
     ['debian-hardened', 'ssh.secondFactor', { source: '/etc/pam.d/sshd', line: 3, excerpt: 'auth required pam_google_authenticator.so nullok' }],
     ['openeuler-hardened', 'firewall.input', { source: '/etc/firewalld/firewalld.conf', excerpt: 'DefaultZone=public' }],
-    ['openeuler-hardened', 'trust.ima', { source: '/sys/kernel/security/ima/policy', excerpt: 'dont_measure fsmagic=0x9fa0\nmeasure func=BPRM_CHECK mask=MAY_EXEC\nappraise func=MODULE_CHECK appraise_type=imasig' }],
+    [
+      'openeuler-hardened',
+      'trust.ima',
+      {
+        source: '/sys/kernel/security/ima/policy',
+        excerpt: 'dont_measure fsmagic=0x9fa0\nmeasure func=BPRM_CHECK mask=MAY_EXEC\nappraise func=MODULE_CHECK appraise_type=imasig',
+      },
+    ],
     ['debian-weak', 'os.release', { source: '/etc/os-release', excerpt: 'ID=ubuntu\nID_LIKE=debian\nVERSION_ID=22.04\nPRETTY_NAME=Ubuntu 22.04.4 LTS' }],
     ['debian-hardened', 'log.retentionDays', { source: '/etc/logrotate.conf', line: 1, excerpt: 'weekly' }],
     ['openeuler-hardened', 'log.remoteTargets', { source: '/etc/rsyslog.conf', line: 2, excerpt: '*.* @@logcenter.city.example:514' }],
@@ -273,13 +378,33 @@ describe('posture facts of fixture hosts', () => {
 describe('parsers', () => {
   it('decodes /proc/net addresses of both families', () => {
     const hdr = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
-    expect(parseProcNet(`${hdr}   0: 0100007F:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0  0 42 1\n`, 'tcp', 4)).toEqual([{ proto: 'tcp', family: 4, address: '127.0.0.1', port: 3306, inode: '42' }]);
-    expect(parseProcNet(`${hdr}   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  0  0 43 1\n`, 'tcp', 6)[0]!.address).toBe('::1');
+    expect(parseProcNet(`${hdr}   0: 0100007F:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000  0  0 42 1\n`, 'tcp', 4)).toEqual([
+      { proto: 'tcp', family: 4, address: '127.0.0.1', port: 3306, inode: '42' },
+    ]);
+    expect(
+      parseProcNet(
+        `${hdr}   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  0  0 43 1\n`,
+        'tcp',
+        6,
+      )[0]!.address,
+    ).toBe('::1');
   });
   it.each([
-    ['nft', 'table inet f { chain input { type filter hook input priority 0; policy drop; ct state established accept\n tcp dport ssh ip saddr 10.0.0.0/8 accept } }', { inputPolicy: 'drop', stateful: true, sshRestricted: true }],
-    ['nft', 'table inet f { chain input { type filter hook input priority 0; policy accept; } }', { inputPolicy: 'accept', stateful: false, sshRestricted: false }],
-    ['iptables', ':INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -s 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT', { inputPolicy: 'drop', stateful: true, sshRestricted: true }],
+    [
+      'nft',
+      'table inet f { chain input { type filter hook input priority 0; policy drop; ct state established accept\n tcp dport ssh ip saddr 10.0.0.0/8 accept } }',
+      { inputPolicy: 'drop', stateful: true, sshRestricted: true },
+    ],
+    [
+      'nft',
+      'table inet f { chain input { type filter hook input priority 0; policy accept; } }',
+      { inputPolicy: 'accept', stateful: false, sshRestricted: false },
+    ],
+    [
+      'iptables',
+      ':INPUT DROP [0:0]\n-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n-A INPUT -s 10.0.0.0/8 -p tcp --dport 22 -j ACCEPT',
+      { inputPolicy: 'drop', stateful: true, sshRestricted: true },
+    ],
   ] as const)('%s ruleset analysis', (kind, text, expected) => {
     expect(analyseRuleset(text, kind)).toMatchObject(expected);
   });

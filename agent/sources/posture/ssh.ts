@@ -15,14 +15,52 @@ const DEFAULTS: Record<string, string> = {
 /** OpenSSH 8.x/9.x built-in algorithm lists, used when a file tree does not set them. */
 export const DEFAULT_ALGORITHMS: Record<string, string[]> = {
   ciphers: ['chacha20-poly1305@openssh.com', 'aes128-ctr', 'aes192-ctr', 'aes256-ctr', 'aes128-gcm@openssh.com', 'aes256-gcm@openssh.com'],
-  macs: ['umac-64-etm@openssh.com', 'umac-128-etm@openssh.com', 'hmac-sha2-256-etm@openssh.com', 'hmac-sha2-512-etm@openssh.com', 'hmac-sha1-etm@openssh.com', 'umac-64@openssh.com', 'umac-128@openssh.com', 'hmac-sha2-256', 'hmac-sha2-512', 'hmac-sha1'],
-  kexalgorithms: ['sntrup761x25519-sha512@openssh.com', 'curve25519-sha256', 'curve25519-sha256@libssh.org', 'ecdh-sha2-nistp256', 'ecdh-sha2-nistp384', 'ecdh-sha2-nistp521', 'diffie-hellman-group-exchange-sha256', 'diffie-hellman-group16-sha512', 'diffie-hellman-group18-sha512', 'diffie-hellman-group14-sha256'],
+  macs: [
+    'umac-64-etm@openssh.com',
+    'umac-128-etm@openssh.com',
+    'hmac-sha2-256-etm@openssh.com',
+    'hmac-sha2-512-etm@openssh.com',
+    'hmac-sha1-etm@openssh.com',
+    'umac-64@openssh.com',
+    'umac-128@openssh.com',
+    'hmac-sha2-256',
+    'hmac-sha2-512',
+    'hmac-sha1',
+  ],
+  kexalgorithms: [
+    'sntrup761x25519-sha512@openssh.com',
+    'curve25519-sha256',
+    'curve25519-sha256@libssh.org',
+    'ecdh-sha2-nistp256',
+    'ecdh-sha2-nistp384',
+    'ecdh-sha2-nistp521',
+    'diffie-hellman-group-exchange-sha256',
+    'diffie-hellman-group16-sha512',
+    'diffie-hellman-group18-sha512',
+    'diffie-hellman-group14-sha256',
+  ],
 };
-const WEAK = /^(3des-cbc|aes(128|192|256)-cbc|rijndael-cbc@lysator\.liu\.se|blowfish-cbc|cast128-cbc|arcfour.*|hmac-md5.*|hmac-sha1(-96)?(-etm@openssh\.com)?|umac-64.*|hmac-ripemd160.*|diffie-hellman-group1-sha1|diffie-hellman-group14-sha1|diffie-hellman-group-exchange-sha1|gss-.*-sha1-.*)$/;
+const WEAK =
+  /^(3des-cbc|aes(128|192|256)-cbc|rijndael-cbc@lysator\.liu\.se|blowfish-cbc|cast128-cbc|arcfour.*|hmac-md5.*|hmac-sha1(-96)?(-etm@openssh\.com)?|umac-64.*|hmac-ripemd160.*|diffie-hellman-group1-sha1|diffie-hellman-group14-sha1|diffie-hellman-group-exchange-sha1|gss-.*-sha1-.*)$/;
 export const isWeakAlgorithm = (name: string): boolean => WEAK.test(name);
 /** Keys sshd accumulates over several directives (sshd -T prints one line per entry). */
 const APPEND = new Set(['allowusers', 'allowgroups', 'denyusers', 'denygroups']);
-const SSH_IDS = ['permitRootLogin', 'passwordAuthentication', 'ciphers', 'macs', 'kexAlgorithms', 'weakAlgorithms', 'clientAliveSeconds', 'allowUsers', 'allowGroups', 'denyUsers', 'denyGroups', 'authenticationMethods', 'maxAuthTries', 'protocol'];
+const SSH_IDS = [
+  'permitRootLogin',
+  'passwordAuthentication',
+  'ciphers',
+  'macs',
+  'kexAlgorithms',
+  'weakAlgorithms',
+  'clientAliveSeconds',
+  'allowUsers',
+  'allowGroups',
+  'denyUsers',
+  'denyGroups',
+  'authenticationMethods',
+  'maxAuthTries',
+  'protocol',
+];
 
 interface Setting {
   value: string;
@@ -30,7 +68,12 @@ interface Setting {
 }
 
 function globToRe(g: string): RegExp {
-  return new RegExp(`^${g.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  return new RegExp(
+    `^${g
+      .replace(/[.+^${}()|\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
 }
 
 function set(into: Map<string, Setting>, key: string, value: string, evidence: Evidence): void {
@@ -46,7 +89,12 @@ function set(into: Map<string, Setting>, key: string, value: string, evidence: E
  * (permission, a directory where a file is expected) is an error: the effective settings are then
  * not known. A pattern matching nothing is ignored, as sshd does.
  */
-export function parseSshdConfig(host: Host, file = '/etc/ssh/sshd_config', into = new Map<string, Setting>(), depth = 0): { settings: Map<string, Setting> } | { error: string } {
+export function parseSshdConfig(
+  host: Host,
+  file = '/etc/ssh/sshd_config',
+  into = new Map<string, Setting>(),
+  depth = 0,
+): { settings: Map<string, Setting> } | { error: string } {
   const r = host.read(file);
   if (!r.ok) return { error: r.reason };
   for (const { line, text } of configLines(r.text)) {
@@ -91,7 +139,8 @@ function cryptoPolicy(host: Host): Map<string, Setting> {
   if (t === undefined) return out;
   configLines(t).forEach(({ line, text }) => {
     if (!text.startsWith('CRYPTO_POLICY=')) return;
-    for (const m of text.matchAll(/-o(\w+)=([^\s'"]+)/g)) out.set(m[1]!.toLowerCase(), { value: m[2]!, evidence: [ev(file, line, `-o${m[1]}=${m[2]} (crypto-policies, sshd command line)`)] });
+    for (const m of text.matchAll(/-o(\w+)=([^\s'"]+)/g))
+      out.set(m[1]!.toLowerCase(), { value: m[2]!, evidence: [ev(file, line, `-o${m[1]}=${m[2]} (crypto-policies, sshd command line)`)] });
   });
   return out;
 }
@@ -108,7 +157,11 @@ export function sshdSeconds(v: string): number | null {
 
 /** An algorithm list setting applied to the default list: `+` appends, `-` removes (patterns), `^` prepends. */
 export function effectiveAlgorithms(value: string, defaults: string[]): string[] {
-  const items = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+  const items = (s: string) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   if (value.startsWith('+')) return [...defaults, ...items(value.slice(1)).filter((x) => !defaults.includes(x))];
   if (value.startsWith('^')) return [...items(value.slice(1)), ...defaults.filter((x) => !items(value.slice(1)).includes(x))];
   if (value.startsWith('-')) {
@@ -145,8 +198,10 @@ export async function sshFacts(host: Host): Promise<Record<string, Fact>> {
     }
     settings = parsed.settings;
   }
-  const fromDefault = (key: string): Evidence => ev(source === 'sshd -T' ? source : '/etc/ssh/sshd_config', undefined, `${key} not set: OpenSSH default ${DEFAULTS[key]}`);
-  const get = (key: string): Setting | undefined => settings!.get(key) ?? (DEFAULTS[key] !== undefined ? { value: DEFAULTS[key]!, evidence: [fromDefault(key)] } : undefined);
+  const fromDefault = (key: string): Evidence =>
+    ev(source === 'sshd -T' ? source : '/etc/ssh/sshd_config', undefined, `${key} not set: OpenSSH default ${DEFAULTS[key]}`);
+  const get = (key: string): Setting | undefined =>
+    settings!.get(key) ?? (DEFAULTS[key] !== undefined ? { value: DEFAULTS[key]!, evidence: [fromDefault(key)] } : undefined);
   const str = (key: string): Fact => {
     const s = get(key);
     return s ? ok(s.value, s.evidence) : ok(null, [ev(source, undefined, `${key} not set`)]);
@@ -167,7 +222,10 @@ export async function sshFacts(host: Host): Promise<Record<string, Fact>> {
     let names: string[];
     if (s) {
       names = effectiveAlgorithms(s.value, defaults);
-      out[`ssh.${id}`] = ok(names, /^[-+^]/.test(s.value) ? [...s.evidence, ev(source, undefined, `${k} ${s.value[0]}: applied to the OpenSSH 8.x/9.x default list`)] : s.evidence);
+      out[`ssh.${id}`] = ok(
+        names,
+        /^[-+^]/.test(s.value) ? [...s.evidence, ev(source, undefined, `${k} ${s.value[0]}: applied to the OpenSSH 8.x/9.x default list`)] : s.evidence,
+      );
     } else {
       names = defaults;
       out[`ssh.${id}`] = ok(null, [ev(source, undefined, `${k} not set: default (OpenSSH built-in list; 8.x/9.x list assumed for weak-algorithm check)`)]);
@@ -205,10 +263,13 @@ const SECOND_FACTOR = /(pam_google_authenticator|pam_oath|pam_radius(_auth)?|pam
 /** Second-factor PAM modules in the sshd auth stack (following includes). */
 function secondFactor(host: Host): Fact {
   const stack = pamStack(host, '/etc/pam.d/sshd');
-  if ('error' in stack) return stack.error.startsWith('missing:') ? ok([], [ev('/etc/pam.d/sshd', undefined, 'missing: no PAM stack for sshd')]) : unknown(stack.error);
+  if ('error' in stack)
+    return stack.error.startsWith('missing:') ? ok([], [ev('/etc/pam.d/sshd', undefined, 'missing: no PAM stack for sshd')]) : unknown(stack.error);
   const hits = stack.lines.filter((l) => l.type === 'auth' && SECOND_FACTOR.test(l.text));
   return ok(
     [...new Set(hits.map((h) => h.module.replace(/\.so$/, '')))],
-    hits.length ? hits.map((h) => ev(h.file, h.line, h.text)) : [ev('/etc/pam.d/sshd', undefined, 'no second-factor module (google_authenticator, oath, radius, yubico, duo, u2f, sss otp) in the auth stack')],
+    hits.length
+      ? hits.map((h) => ev(h.file, h.line, h.text))
+      : [ev('/etc/pam.d/sshd', undefined, 'no second-factor module (google_authenticator, oath, radius, yubico, duo, u2f, sss otp) in the auth stack')],
   );
 }

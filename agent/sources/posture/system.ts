@@ -6,7 +6,10 @@ const PERM_FILES = ['/etc/passwd', '/etc/group', '/etc/shadow', '/etc/gshadow', 
 export function permissionFacts(host: Host): Record<string, Fact> {
   const files: Record<string, { mode: string; uid: number; gid: number } | null> = {};
   const evidence: Evidence[] = [];
-  const keys = host.list('/etc/ssh').filter((n) => /^ssh_host_.*_key$/.test(n)).map((n) => `/etc/ssh/${n}`);
+  const keys = host
+    .list('/etc/ssh')
+    .filter((n) => /^ssh_host_.*_key$/.test(n))
+    .map((n) => `/etc/ssh/${n}`);
   for (const f of [...PERM_FILES, ...keys]) {
     const st = host.stat(f);
     if (!st) {
@@ -35,12 +38,18 @@ export function permissionFacts(host: Host): Record<string, Fact> {
  * present (`configAt`: a tree copied without /usr, a binary elsewhere), the state is unknown rather
  * than `not_installed`.
  */
-async function unitState(host: Host, unit: string, installedAt: string[], configAt: string[] = []): Promise<{ value: string | null; evidence: Evidence[]; reason?: string }> {
+async function unitState(
+  host: Host,
+  unit: string,
+  installedAt: string[],
+  configAt: string[] = [],
+): Promise<{ value: string | null; evidence: Evidence[]; reason?: string }> {
   let why = '';
   if (host.live) {
     const r = await host.run('systemctl', ['is-active', unit]);
     const state = (r.stdout ?? '').trim();
-    if (/^(active|inactive|failed|activating|deactivating|reloading)$/.test(state)) return { value: state, evidence: [ev(`systemctl is-active ${unit}`, undefined, state)] };
+    if (/^(active|inactive|failed|activating|deactivating|reloading)$/.test(state))
+      return { value: state, evidence: [ev(`systemctl is-active ${unit}`, undefined, state)] };
     if (!r.ok) why = r.reason;
   }
   const unitFiles = ['/etc/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'].map((d) => `${d}/${unit}.service`);
@@ -50,14 +59,25 @@ async function unitState(host: Host, unit: string, installedAt: string[], config
   if (!installed) {
     const config = configAt.find((p) => host.exists(p));
     if (config || wants) {
-      const seen = [...(config ? [ev(config, undefined, 'present')] : []), ...(wants ? [ev('/etc/systemd/system/multi-user.target.wants', undefined, `${unit}.service enabled`)] : [])];
-      return { value: null, reason: `${config ?? `${unit}.service enabled`} present but neither ${installedAt.join(', ')} nor a ${unit}.service unit file in this tree: cannot tell whether ${unit} runs`, evidence: [...note, ...seen] };
+      const seen = [
+        ...(config ? [ev(config, undefined, 'present')] : []),
+        ...(wants ? [ev('/etc/systemd/system/multi-user.target.wants', undefined, `${unit}.service enabled`)] : []),
+      ];
+      return {
+        value: null,
+        reason: `${config ?? `${unit}.service enabled`} present but neither ${installedAt.join(', ')} nor a ${unit}.service unit file in this tree: cannot tell whether ${unit} runs`,
+        evidence: [...note, ...seen],
+      };
     }
     return { value: 'not_installed', evidence: [...note, ev([...installedAt, ...unitFiles].join(', '), undefined, 'not present')] };
   }
   return {
     value: wants ? 'enabled' : 'disabled',
-    evidence: [...note, ev(installed, undefined, 'installed'), ev('/etc/systemd/system/multi-user.target.wants', undefined, wants ? `${unit}.service enabled` : `${unit}.service not enabled`)],
+    evidence: [
+      ...note,
+      ev(installed, undefined, 'installed'),
+      ev('/etc/systemd/system/multi-user.target.wants', undefined, wants ? `${unit}.service enabled` : `${unit}.service not enabled`),
+    ],
   };
 }
 
@@ -66,7 +86,10 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
   const auditd = await unitState(host, 'auditd', ['/sbin/auditd', '/usr/sbin/auditd']);
   out['audit.auditd'] = ok(auditd.value, auditd.evidence);
   // augenrules builds audit.rules from rules.d: when rules.d has rules, read only those (no double count)
-  const dropins = host.list('/etc/audit/rules.d').filter((n) => n.endsWith('.rules')).map((n) => `/etc/audit/rules.d/${n}`);
+  const dropins = host
+    .list('/etc/audit/rules.d')
+    .filter((n) => n.endsWith('.rules'))
+    .map((n) => `/etc/audit/rules.d/${n}`);
   const useDropins = dropins.some((f) => configLines(host.text(f) ?? '').some((l) => /^-/.test(l.text)));
   const ruleFiles = useDropins ? dropins : ['/etc/audit/audit.rules'];
   const rules: { file: string; line: number; text: string }[] = [];
@@ -84,12 +107,31 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
   if (host.live) {
     const l = await host.run('auditctl', ['-l']);
     const st = await host.run('auditctl', ['-s']);
-    if (l.ok) live = { rules: l.stdout.split('\n').map((x) => x.trim()).filter((x) => /^-[wa]\s/.test(x)), enabled: st.ok ? (/^enabled\s+(\d)/m.exec(st.stdout)?.[1] ?? null) : null };
+    if (l.ok)
+      live = {
+        rules: l.stdout
+          .split('\n')
+          .map((x) => x.trim())
+          .filter((x) => /^-[wa]\s/.test(x)),
+        enabled: st.ok ? (/^enabled\s+(\d)/m.exec(st.stdout)?.[1] ?? null) : null,
+      };
     else auditctlWhy = l.reason;
   }
   if (unreadable.length) out['audit.rules'] = unknown(unreadable.join('; '));
   // live: the loaded rules are the truth; when auditctl exists but cannot tell (permission, timeout), say unknown
-  else if (host.live && !live && auditctlWhy && !auditctlWhy.startsWith('missing tool')) out['audit.rules'] = unknown(`${auditctlWhy} (loaded audit rules not readable)`, rules.length ? [ev(ruleFiles.length > 1 ? '/etc/audit/rules.d/*.rules' : ruleFiles[0]!, undefined, `${rules.length} configured rule line(s), not known to be loaded`)] : []);
+  else if (host.live && !live && auditctlWhy && !auditctlWhy.startsWith('missing tool'))
+    out['audit.rules'] = unknown(
+      `${auditctlWhy} (loaded audit rules not readable)`,
+      rules.length
+        ? [
+            ev(
+              ruleFiles.length > 1 ? '/etc/audit/rules.d/*.rules' : ruleFiles[0]!,
+              undefined,
+              `${rules.length} configured rule line(s), not known to be loaded`,
+            ),
+          ]
+        : [],
+    );
   else if (live || rules.length || ruleFiles.some((f) => host.read(f).ok)) {
     const texts = live ? live.rules.map((text, i) => ({ file: 'auditctl -l', line: i + 1, text })) : rules;
     const has = (re: RegExp) => texts.filter((r) => re.test(r.text));
@@ -102,7 +144,15 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
     const body = texts.filter((r) => !r.text.startsWith('-e'));
     const source = live ? 'auditctl -l (loaded rules)' : useDropins ? '/etc/audit/rules.d/*.rules (augenrules sources)' : '/etc/audit/audit.rules';
     out['audit.rules'] = ok(
-      { count: body.length, identity: identity.length > 0, sudoers: sudoers.length > 0, logins: logins.length > 0, deletions: deletions.length > 0, immutable, source },
+      {
+        count: body.length,
+        identity: identity.length > 0,
+        sudoers: sudoers.length > 0,
+        logins: logins.length > 0,
+        deletions: deletions.length > 0,
+        immutable,
+        source,
+      },
       [
         ...[...identity, ...sudoers, ...logins, ...deletions].slice(0, 10).map((r) => (live ? ev(r.file, undefined, r.text) : ev(r.file, r.line, r.text))),
         ...(live?.enabled ? [ev('auditctl -s', undefined, `enabled ${live.enabled}`)] : immutableRule.slice(0, 1).map((r) => ev(r.file, r.line, r.text))),
@@ -121,7 +171,13 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
   out['log.journald'] = ok(journald.value === 'disabled' || journald.value === 'enabled' ? 'installed' : journald.value, journald.evidence);
   const targets: string[] = [];
   const tev: Evidence[] = [];
-  for (const f of ['/etc/rsyslog.conf', ...host.list('/etc/rsyslog.d').filter((n) => n.endsWith('.conf')).map((n) => `/etc/rsyslog.d/${n}`)]) {
+  for (const f of [
+    '/etc/rsyslog.conf',
+    ...host
+      .list('/etc/rsyslog.d')
+      .filter((n) => n.endsWith('.conf'))
+      .map((n) => `/etc/rsyslog.d/${n}`),
+  ]) {
     const lines = configLines(host.text(f) ?? '');
     for (let i = 0; i < lines.length; i++) {
       const { line, text } = lines[i]!;
@@ -141,7 +197,13 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
       }
     }
   }
-  for (const f of ['/etc/syslog-ng/syslog-ng.conf', ...host.list('/etc/syslog-ng/conf.d').filter((n) => n.endsWith('.conf')).map((n) => `/etc/syslog-ng/conf.d/${n}`)]) {
+  for (const f of [
+    '/etc/syslog-ng/syslog-ng.conf',
+    ...host
+      .list('/etc/syslog-ng/conf.d')
+      .filter((n) => n.endsWith('.conf'))
+      .map((n) => `/etc/syslog-ng/conf.d/${n}`),
+  ]) {
     for (const { line, text } of configLines(host.text(f) ?? '')) {
       const m = /\b(?:network|syslog|tcp6?|udp6?)\s*\(\s*"([^"]+)"/.exec(text);
       if (m && !/^\s*source\b/.test(text) && !/\bsource\s*\{/.test(text)) {
@@ -160,7 +222,9 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
     modes[f] = (st.mode & 0o7777).toString(8).padStart(4, '0');
     mev.push(ev(f, undefined, `mode ${modes[f]} uid ${st.uid} gid ${st.gid}`));
   }
-  out['log.fileModes'] = host.exists('/var/log') ? ok(modes, mev.length ? mev : [ev('/var/log', undefined, 'none of syslog, messages, auth.log, secure, audit/audit.log present')]) : unknown('no /var/log under this root');
+  out['log.fileModes'] = host.exists('/var/log')
+    ? ok(modes, mev.length ? mev : [ev('/var/log', undefined, 'none of syslog, messages, auth.log, secure, audit/audit.log present')])
+    : unknown('no /var/log under this root');
   out['backup.jobs'] = backupJobs(host);
   out['log.journaldRetention'] = journaldRetention(host);
   return out;
@@ -168,25 +232,60 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
 
 /** journald.conf with its drop-ins (later files win): Storage, MaxRetentionSec, SystemMaxUse. */
 function journaldRetention(host: Host): Fact {
-  const files = ['/etc/systemd/journald.conf', ...['/usr/lib/systemd/journald.conf.d', '/etc/systemd/journald.conf.d'].flatMap((d) => host.list(d).filter((n) => n.endsWith('.conf')).map((n) => `${d}/${n}`))];
+  const files = [
+    '/etc/systemd/journald.conf',
+    ...['/usr/lib/systemd/journald.conf.d', '/etc/systemd/journald.conf.d'].flatMap((d) =>
+      host
+        .list(d)
+        .filter((n) => n.endsWith('.conf'))
+        .map((n) => `${d}/${n}`),
+    ),
+  ];
   const got: Record<string, { value: string; evidence: Evidence }> = {};
-  for (const f of files) for (const { line, text } of configLines(host.text(f) ?? '')) {
-    const m = /^(Storage|MaxRetentionSec|SystemMaxUse)\s*=\s*(.*)$/.exec(text);
-    if (m) got[m[1]!] = { value: m[2]!.trim(), evidence: ev(f, line, text) };
-  }
+  for (const f of files)
+    for (const { line, text } of configLines(host.text(f) ?? '')) {
+      const m = /^(Storage|MaxRetentionSec|SystemMaxUse)\s*=\s*(.*)$/.exec(text);
+      if (m) got[m[1]!] = { value: m[2]!.trim(), evidence: ev(f, line, text) };
+    }
   const storage = got.Storage?.value || 'auto';
   const persistent = storage === 'persistent' || (storage === 'auto' && host.exists('/var/log/journal'));
   const ret = got.MaxRetentionSec?.value;
   const secs = ret === undefined || ret === '0' ? null : /^\d+$/.test(ret) ? Number(ret) : (sshdLikeSeconds(ret) ?? null);
   return ok({ storage, persistent, maxRetentionSec: secs, systemMaxUse: got.SystemMaxUse?.value ?? null }, [
     ...Object.values(got).map((g) => g.evidence),
-    ...(got.Storage ? [] : [ev('/etc/systemd/journald.conf', undefined, `Storage not set: default auto (${host.exists('/var/log/journal') ? '/var/log/journal exists: persistent' : 'no /var/log/journal: volatile, lost at reboot'})`)]),
+    ...(got.Storage
+      ? []
+      : [
+          ev(
+            '/etc/systemd/journald.conf',
+            undefined,
+            `Storage not set: default auto (${host.exists('/var/log/journal') ? '/var/log/journal exists: persistent' : 'no /var/log/journal: volatile, lost at reboot'})`,
+          ),
+        ]),
   ]);
 }
 
 /** systemd time spans: 1month, 2weeks, 30d, 12h … → seconds. */
 function sshdLikeSeconds(v: string): number | null {
-  const unit: Record<string, number> = { s: 1, sec: 1, m: 60, min: 60, h: 3600, hour: 3600, d: 86400, day: 86400, days: 86400, w: 604800, week: 604800, weeks: 604800, month: 2629800, months: 2629800, y: 31557600, year: 31557600, years: 31557600 };
+  const unit: Record<string, number> = {
+    s: 1,
+    sec: 1,
+    m: 60,
+    min: 60,
+    h: 3600,
+    hour: 3600,
+    d: 86400,
+    day: 86400,
+    days: 86400,
+    w: 604800,
+    week: 604800,
+    weeks: 604800,
+    month: 2629800,
+    months: 2629800,
+    y: 31557600,
+    year: 31557600,
+    years: 31557600,
+  };
   let total = 0;
   const parts = [...v.replace(/\s+/g, '').matchAll(/(\d+)([a-z]*)/g)];
   if (!parts.length) return null;
@@ -198,14 +297,36 @@ function sshdLikeSeconds(v: string): number | null {
   return total;
 }
 
-const BACKUP_TOOLS = /\b(rsync|borg|restic|rdiff-backup|duplicity|bacula-fd|bareos-fd|amanda|tar\s+-?c|mysqldump|pg_dump(all)?|xtrabackup|rman|veeam\w*|rclone)\b/;
+const BACKUP_TOOLS =
+  /\b(rsync|borg|restic|rdiff-backup|duplicity|bacula-fd|bareos-fd|amanda|tar\s+-?c|mysqldump|pg_dump(all)?|xtrabackup|rman|veeam\w*|rclone)\b/;
 
 /** Heuristic: cron and systemd timer jobs naming a backup tool (8.1.4.9); [] says none was found, not that no backup exists. */
 function backupJobs(host: Host): Fact {
-  const files = ['/etc/crontab', ...host.list('/etc/cron.d').map((n) => `/etc/cron.d/${n}`), ...['daily', 'weekly', 'monthly', 'hourly'].flatMap((p) => host.list(`/etc/cron.${p}`).map((n) => `/etc/cron.${p}/${n}`)), ...host.list('/var/spool/cron').map((n) => `/var/spool/cron/${n}`), ...host.list('/var/spool/cron/crontabs').map((n) => `/var/spool/cron/crontabs/${n}`), ...host.list('/etc/systemd/system').filter((n) => n.endsWith('.service')).map((n) => `/etc/systemd/system/${n}`)];
+  const files = [
+    '/etc/crontab',
+    ...host.list('/etc/cron.d').map((n) => `/etc/cron.d/${n}`),
+    ...['daily', 'weekly', 'monthly', 'hourly'].flatMap((p) => host.list(`/etc/cron.${p}`).map((n) => `/etc/cron.${p}/${n}`)),
+    ...host.list('/var/spool/cron').map((n) => `/var/spool/cron/${n}`),
+    ...host.list('/var/spool/cron/crontabs').map((n) => `/var/spool/cron/crontabs/${n}`),
+    ...host
+      .list('/etc/systemd/system')
+      .filter((n) => n.endsWith('.service'))
+      .map((n) => `/etc/systemd/system/${n}`),
+  ];
   const hits: Evidence[] = [];
   for (const f of files) for (const { line, text } of configLines(host.text(f) ?? '')) if (BACKUP_TOOLS.test(text)) hits.push(ev(f, line, text.slice(0, 300)));
-  return ok([...new Set(hits.map((h) => `${h.source}: ${BACKUP_TOOLS.exec(h.excerpt)![1]}`))], hits.length ? hits : [ev('/etc/crontab, /etc/cron.*, /var/spool/cron, /etc/systemd/system', undefined, 'heuristic: no job names a backup tool (backups may still exist elsewhere)')]);
+  return ok(
+    [...new Set(hits.map((h) => `${h.source}: ${BACKUP_TOOLS.exec(h.excerpt)![1]}`))],
+    hits.length
+      ? hits
+      : [
+          ev(
+            '/etc/crontab, /etc/cron.*, /var/spool/cron, /etc/systemd/system',
+            undefined,
+            'heuristic: no job names a backup tool (backups may still exist elsewhere)',
+          ),
+        ],
+  );
 }
 
 const PERIOD_DAYS: Record<string, number> = { hourly: 1 / 24, daily: 1, weekly: 7, monthly: 30, yearly: 365 };
@@ -246,7 +367,10 @@ function logrotateDays(host: Host): Fact {
   }
   if (chosen.rotate === undefined) return ok(null, chosen.ev);
   // no interval: logrotate rotates on every run (daily from cron/timer); maxage removes older files
-  const ev2 = chosen.period === undefined ? [...chosen.ev, ev('/etc/logrotate.conf', undefined, 'no rotation interval: rotated on every (daily) logrotate run')] : chosen.ev;
+  const ev2 =
+    chosen.period === undefined
+      ? [...chosen.ev, ev('/etc/logrotate.conf', undefined, 'no rotation interval: rotated on every (daily) logrotate run')]
+      : chosen.ev;
   const days = chosen.rotate * (chosen.period ?? 1);
   return ok(Number((chosen.maxage !== undefined ? Math.min(days, chosen.maxage) : days).toFixed(2)), ev2);
 }
@@ -261,7 +385,39 @@ const HIGH_RISK: Record<'tcp' | 'udp', Set<number>> = {
   tcp: new Set([21, 23, 25, 111, 135, 136, 137, 138, 139, 445, 512, 513, 514, 873, 2049, 2375, 5900, 6379, 11211]),
   udp: new Set([69, 111, 135, 136, 137, 138, 139, 2049, 11211]),
 };
-const INSECURE_PACKAGES = ['telnet', 'telnetd', 'telnet-server', 'inetutils-telnetd', 'inetutils-telnet', 'rsh', 'rsh-client', 'rsh-server', 'rsh-redone-client', 'rsh-redone-server', 'rlogin', 'ftp', 'vsftpd', 'proftpd-basic', 'pure-ftpd', 'tftp', 'tftp-server', 'tftp-hpa', 'tftpd-hpa', 'atftpd', 'openbsd-inetd', 'inetutils-inetd', 'xinetd', 'ypbind', 'ypserv', 'nis', 'talk', 'talkd', 'ntalk', 'avahi-daemon', 'cups'];
+const INSECURE_PACKAGES = [
+  'telnet',
+  'telnetd',
+  'telnet-server',
+  'inetutils-telnetd',
+  'inetutils-telnet',
+  'rsh',
+  'rsh-client',
+  'rsh-server',
+  'rsh-redone-client',
+  'rsh-redone-server',
+  'rlogin',
+  'ftp',
+  'vsftpd',
+  'proftpd-basic',
+  'pure-ftpd',
+  'tftp',
+  'tftp-server',
+  'tftp-hpa',
+  'tftpd-hpa',
+  'atftpd',
+  'openbsd-inetd',
+  'inetutils-inetd',
+  'xinetd',
+  'ypbind',
+  'ypserv',
+  'nis',
+  'talk',
+  'talkd',
+  'ntalk',
+  'avahi-daemon',
+  'cups',
+];
 /** RPM file trees (no rpm database reading): binaries and xinetd services that betray insecure servers. */
 const INSECURE_FILES: [string, string][] = [
   ['/usr/sbin/in.telnetd', 'telnet-server'],
@@ -310,7 +466,11 @@ function hexAddr(hex: string, family: 4 | 6): string {
     const v4 = [words[6]!, words[7]!].flatMap((x) => [Number.parseInt(x.slice(0, 2), 16), Number.parseInt(x.slice(2), 16)]).join('.');
     return `::ffff:${v4}`;
   }
-  return words.map((x) => Number.parseInt(x, 16).toString(16)).join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+  return words
+    .map((x) => Number.parseInt(x, 16).toString(16))
+    .join(':')
+    .replace(/(^|:)0(:0)+(:|$)/, '::')
+    .replace(/:{3,}/, '::');
 }
 
 /** Listening sockets from /proc/net (TCP LISTEN, bound UDP), IPv4 and IPv6. */
@@ -378,23 +538,46 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
     for (const s of sockets) s.process = owners.get(s.inode);
     // a count would change run to run (processes come and go) and re-send the facts; say it without one
     if (denied) sev.push(ev('/proc/*/fd', undefined, 'some processes not readable: owners incomplete (run as root)'));
-    if (skipped) sev.push(ev('/proc/net/*', undefined, `left out: UDP sockets and loopback-only listeners on ephemeral ports ${lo}-${hi} (transient, not reachable from the network)`));
-    const list = sockets.map(({ inode: _i, ...s }) => (s.process ? s : { proto: s.proto, family: s.family, address: s.address, port: s.port })).sort((a, b) => a.port - b.port || a.family - b.family || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address));
+    if (skipped)
+      sev.push(
+        ev(
+          '/proc/net/*',
+          undefined,
+          `left out: UDP sockets and loopback-only listeners on ephemeral ports ${lo}-${hi} (transient, not reachable from the network)`,
+        ),
+      );
+    const list = sockets
+      .map(({ inode: _i, ...s }) => (s.process ? s : { proto: s.proto, family: s.family, address: s.address, port: s.port }))
+      .sort((a, b) => a.port - b.port || a.family - b.family || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address));
     out['net.listening'] = ok(list, sev);
     const risky = list.filter((s) => HIGH_RISK[s.proto].has(s.port) && !isLoopback(s.address));
-    out['net.highRiskPorts'] = ok([...new Set(risky.map((s) => `${s.proto}/${s.port}`))], risky.map((s) => ev('/proc/net', undefined, `${s.proto}${s.family === 6 ? '6' : ''} ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`)));
+    out['net.highRiskPorts'] = ok(
+      [...new Set(risky.map((s) => `${s.proto}/${s.port}`))],
+      risky.map((s) => ev('/proc/net', undefined, `${s.proto}${s.family === 6 ? '6' : ''} ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`)),
+    );
   }
   // TCP wrappers (8.1.4.4 c): active lines of hosts.allow / hosts.deny
   const wrap = (f: string) => configLines(host.text(f) ?? '').map((l) => ({ ...l, f }));
   const allow = wrap('/etc/hosts.allow');
   const deny = wrap('/etc/hosts.deny');
-  out['net.hostsAccess'] = ok({ allow: allow.map((l) => l.text), deny: deny.map((l) => l.text) }, [...allow, ...deny].length ? [...allow, ...deny].slice(0, 12).map((l) => ev(l.f, l.line, l.text)) : [ev('/etc/hosts.allow, /etc/hosts.deny', undefined, 'no active lines (or files missing)')]);
+  out['net.hostsAccess'] = ok(
+    { allow: allow.map((l) => l.text), deny: deny.map((l) => l.text) },
+    [...allow, ...deny].length
+      ? [...allow, ...deny].slice(0, 12).map((l) => ev(l.f, l.line, l.text))
+      : [ev('/etc/hosts.allow, /etc/hosts.deny', undefined, 'no active lines (or files missing)')],
+  );
   // sshd: running, and where it listens
   const sshdPids = host.list('/proc').filter((n) => /^\d+$/.test(n) && host.text(`/proc/${n}/comm`)?.trim() === 'sshd');
   if (!host.list('/proc').some((n) => /^\d+$/.test(n))) out['ssh.running'] = unknown('no process list under this root (/proc)');
   else {
-    const where = (out['net.listening']?.value as { address: string; port: number; process?: string }[] | null)?.filter((s) => s.process === 'sshd').map((s) => `${s.address}:${s.port}`) ?? [];
-    out['ssh.running'] = ok({ running: sshdPids.length > 0, listening: [...new Set(where)] }, [ev('/proc/*/comm', undefined, sshdPids.length ? 'sshd running' : 'no sshd process'), ...(where.length ? [ev('/proc/net/tcp*', undefined, `sshd listening on ${[...new Set(where)].join(', ')}`)] : [])]);
+    const where =
+      (out['net.listening']?.value as { address: string; port: number; process?: string }[] | null)
+        ?.filter((s) => s.process === 'sshd')
+        .map((s) => `${s.address}:${s.port}`) ?? [];
+    out['ssh.running'] = ok({ running: sshdPids.length > 0, listening: [...new Set(where)] }, [
+      ev('/proc/*/comm', undefined, sshdPids.length ? 'sshd running' : 'no sshd process'),
+      ...(where.length ? [ev('/proc/net/tcp*', undefined, `sshd listening on ${[...new Set(where)].join(', ')}`)] : []),
+    ]);
   }
   // installed packages (dpkg status is a file; rpm needs its tool on the live host)
   const dpkg = host.text('/var/lib/dpkg/status');
@@ -405,14 +588,27 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
       if (name && /^Status: .* installed$/m.test(block)) installed.add(name);
     }
     const bad = INSECURE_PACKAGES.filter((p) => installed.has(p));
-    out['packages.insecure'] = ok(bad, bad.map((p) => ev('/var/lib/dpkg/status', undefined, `Package: ${p} (installed)`)));
+    out['packages.insecure'] = ok(
+      bad,
+      bad.map((p) => ev('/var/lib/dpkg/status', undefined, `Package: ${p} (installed)`)),
+    );
   } else {
     const r = await host.run('rpm', ['-qa', '--qf', '%{NAME}\\n']);
     if (!r.ok && !host.live && host.exists('/usr')) {
       const found = INSECURE_FILES.filter(([f]) => host.exists(f));
-      const xinetd = host.list('/etc/xinetd.d').filter((n) => /^(telnet|tftp|rsh|rlogin|rexec|ftp)/.test(n) && !/^\s*disable\s*=\s*yes/m.test(host.text(`/etc/xinetd.d/${n}`) ?? ''));
+      const xinetd = host
+        .list('/etc/xinetd.d')
+        .filter((n) => /^(telnet|tftp|rsh|rlogin|rexec|ftp)/.test(n) && !/^\s*disable\s*=\s*yes/m.test(host.text(`/etc/xinetd.d/${n}`) ?? ''));
       const names = [...new Set([...found.map(([, p]) => p), ...xinetd.map((n) => `xinetd:${n}`)])];
-      out['packages.insecure'] = ok(names, [...found.map(([f, p]) => ev(f, undefined, `present (${p})`)), ...xinetd.map((n) => ev(`/etc/xinetd.d/${n}`, undefined, 'service not disabled')), ev('/usr/sbin, /usr/bin, /etc/xinetd.d', undefined, 'file tree without rpm: server binaries and xinetd services checked instead of the package database')]);
+      out['packages.insecure'] = ok(names, [
+        ...found.map(([f, p]) => ev(f, undefined, `present (${p})`)),
+        ...xinetd.map((n) => ev(`/etc/xinetd.d/${n}`, undefined, 'service not disabled')),
+        ev(
+          '/usr/sbin, /usr/bin, /etc/xinetd.d',
+          undefined,
+          'file tree without rpm: server binaries and xinetd services checked instead of the package database',
+        ),
+      ]);
     } else if (!r.ok) out['packages.insecure'] = unknown(r.reason);
     else {
       const names = new Set(r.stdout.split('\n').map((l) => l.trim()));
@@ -422,14 +618,23 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
   }
   out['updates.pendingSecurity'] = await pendingSecurity(host);
   // security agents among running processes
-  const procs = host.list('/proc').filter((n) => /^\d+$/.test(n)).map((pid) => host.text(`/proc/${pid}/comm`)?.trim()).filter((x): x is string => !!x);
+  const procs = host
+    .list('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map((pid) => host.text(`/proc/${pid}/comm`)?.trim())
+    .filter((x): x is string => !!x);
   if (!procs.length) out['security.agents'] = unknown('no process list under this root (/proc)');
   else {
     const found = [...new Set(procs.flatMap((c) => SECURITY_AGENTS.filter(([re]) => re.test(c)).map(([, n]) => `${n}:${c}`)))];
     out['security.agents'] = ok(found, [ev('/proc/*/comm', undefined, found.join(', ') || 'no running process is a known HIDS/EDR/anti-malware agent')]);
   }
-  const sig = ['daily.cld', 'daily.cvd'].map((n) => `/var/lib/clamav/${n}`).map((p) => ({ p, st: host.stat(p) })).find((x) => x.st);
-  out['security.clamavSignatureAgeDays'] = sig ? ok(Math.floor((Date.now() - sig.st!.mtimeMs) / 86_400_000), [ev(sig.p, undefined, `modified ${sig.st!.mtime.toISOString()}`)]) : ok(null, [ev('/var/lib/clamav', undefined, 'no ClamAV signature database')]);
+  const sig = ['daily.cld', 'daily.cvd']
+    .map((n) => `/var/lib/clamav/${n}`)
+    .map((p) => ({ p, st: host.stat(p) }))
+    .find((x) => x.st);
+  out['security.clamavSignatureAgeDays'] = sig
+    ? ok(Math.floor((Date.now() - sig.st!.mtimeMs) / 86_400_000), [ev(sig.p, undefined, `modified ${sig.st!.mtime.toISOString()}`)])
+    : ok(null, [ev('/var/lib/clamav', undefined, 'no ClamAV signature database')]);
   return out;
 }
 
@@ -439,7 +644,9 @@ async function pendingSecurity(host: Host): Promise<Fact> {
     const r = await host.run('apt-get', ['-s', '-o', 'Debug::NoLocking=1', 'upgrade']);
     if (!r.ok) return unknown(r.reason);
     const lines = r.stdout.split('\n').filter((l) => l.startsWith('Inst ') && /security/i.test(l));
-    return ok(lines.length, [ev('apt-get -s upgrade', undefined, lines.slice(0, 5).join('\n') || 'no security upgrades pending (from the local package lists)')]);
+    return ok(lines.length, [
+      ev('apt-get -s upgrade', undefined, lines.slice(0, 5).join('\n') || 'no security upgrades pending (from the local package lists)'),
+    ]);
   }
   for (const tool of ['dnf', 'yum']) {
     if (!host.exists(`/usr/bin/${tool}`)) continue;

@@ -12,13 +12,17 @@ export function describeOutcome(o: Outcome): string {
   const lines = [head];
   if (o.icmp) {
     const i = o.icmp;
-    lines.push(`  ${i.sent} sent, ${i.received} received, loss ${(i.loss * 100).toFixed(1)}%, rtt min/avg/max ${ms(i.min)}/${ms(i.avg)}/${ms(i.max)}, jitter ${ms(i.jitter)}`);
+    lines.push(
+      `  ${i.sent} sent, ${i.received} received, loss ${(i.loss * 100).toFixed(1)}%, rtt min/avg/max ${ms(i.min)}/${ms(i.avg)}/${ms(i.max)}, jitter ${ms(i.jitter)}`,
+    );
   }
   if (o.dns) lines.push(`  ${o.dns.answers} answer(s) in ${ms(o.dns.lookupSeconds)}`);
   if (o.http) {
     const h = o.http;
     const p = h.phases;
-    lines.push(`  HTTP ${h.status}${h.redirects ? ` after ${h.redirects} redirect(s) to ${h.url}` : ''}, ${h.bodyBytes} bytes${h.truncated ? ' (cut)' : ''}${h.tlsVersion ? `, ${h.tlsVersion}` : ''}; resolve ${ms(p.resolve)}, connect ${ms(p.connect)}, tls ${ms(p.tls)}, first byte ${ms(p.processing)}, transfer ${ms(p.transfer)}`);
+    lines.push(
+      `  HTTP ${h.status}${h.redirects ? ` after ${h.redirects} redirect(s) to ${h.url}` : ''}, ${h.bodyBytes} bytes${h.truncated ? ' (cut)' : ''}${h.tlsVersion ? `, ${h.tlsVersion}` : ''}; resolve ${ms(p.resolve)}, connect ${ms(p.connect)}, tls ${ms(p.tls)}, first byte ${ms(p.processing)}, transfer ${ms(p.transfer)}`,
+    );
     if (h.certExpiry !== null) lines.push(`  certificate chain expires ${new Date(h.certExpiry * 1000).toISOString()}`);
   }
   return lines.join('\n');
@@ -43,27 +47,42 @@ export function registerProbeCommand(program: Command): void {
     .option('--resolver <host:port>', 'DNS server instead of the system resolver')
     .option('--insecure', 'http: do not verify the TLS certificate')
     .option('--json', 'print the outcome(s) as JSON')
-    .action(async (type: ProbeType, target: string, opts: { ip?: Family; count: number; timeout: number; caFile?: string; resolver?: string; insecure?: boolean; json?: boolean }, cmd: Command) => {
-      const families: Family[] = opts.ip ? [opts.ip] : [6, 4];
-      let ca: string | undefined;
-      if (opts.caFile) {
-        try {
-          ca = readFileSync(opts.caFile, 'utf8');
-        } catch (err) {
-          cmd.error(`error: cannot read --ca-file: ${(err as Error).message}`);
+    .action(
+      async (
+        type: ProbeType,
+        target: string,
+        opts: { ip?: Family; count: number; timeout: number; caFile?: string; resolver?: string; insecure?: boolean; json?: boolean },
+        cmd: Command,
+      ) => {
+        const families: Family[] = opts.ip ? [opts.ip] : [6, 4];
+        let ca: string | undefined;
+        if (opts.caFile) {
+          try {
+            ca = readFileSync(opts.caFile, 'utf8');
+          } catch (err) {
+            cmd.error(`error: cannot read --ca-file: ${(err as Error).message}`);
+          }
         }
-      }
-      const o = { timeoutSeconds: opts.timeout, count: opts.count, packetIntervalSeconds: 0.2, resolver: opts.resolver, insecureTls: opts.insecure, ca };
-      const { runProbe } = await import('./probes.js'); // loaded when a probe runs, not with every command
-      const outcomes = await Promise.all(families.map((f) => runProbe(type, target, f, o)));
-      const [v6, v4] = outcomes;
-      const ratio = outcomes.length === 2 && v6!.success && v4!.success ? dualStackRatio(v6!.icmp?.avg ?? v6!.durationSeconds, v4!.icmp?.avg ?? v4!.durationSeconds) : null;
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify(outcomes.length === 2 ? { outcomes, dualStack: { bothSuccess: v6!.success && v4!.success, latencyRatio: ratio } } : { outcomes }, null, 2)}\n`);
-      } else {
-        for (const x of outcomes) process.stdout.write(`${describeOutcome(x)}\n`);
-        if (outcomes.length === 2) process.stdout.write(`dual stack: ${v6!.success && v4!.success ? 'both work' : 'NOT both'}${ratio !== null ? `, IPv6/IPv4 latency ratio ${ratio.toFixed(2)}` : ''}\n`);
-      }
-      if (!outcomes.every((x) => x.success)) process.exitCode = 1;
-    });
+        const o = { timeoutSeconds: opts.timeout, count: opts.count, packetIntervalSeconds: 0.2, resolver: opts.resolver, insecureTls: opts.insecure, ca };
+        const { runProbe } = await import('./probes.js'); // loaded when a probe runs, not with every command
+        const outcomes = await Promise.all(families.map((f) => runProbe(type, target, f, o)));
+        const [v6, v4] = outcomes;
+        const ratio =
+          outcomes.length === 2 && v6!.success && v4!.success
+            ? dualStackRatio(v6!.icmp?.avg ?? v6!.durationSeconds, v4!.icmp?.avg ?? v4!.durationSeconds)
+            : null;
+        if (opts.json) {
+          process.stdout.write(
+            `${JSON.stringify(outcomes.length === 2 ? { outcomes, dualStack: { bothSuccess: v6!.success && v4!.success, latencyRatio: ratio } } : { outcomes }, null, 2)}\n`,
+          );
+        } else {
+          for (const x of outcomes) process.stdout.write(`${describeOutcome(x)}\n`);
+          if (outcomes.length === 2)
+            process.stdout.write(
+              `dual stack: ${v6!.success && v4!.success ? 'both work' : 'NOT both'}${ratio !== null ? `, IPv6/IPv4 latency ratio ${ratio.toFixed(2)}` : ''}\n`,
+            );
+        }
+        if (!outcomes.every((x) => x.success)) process.exitCode = 1;
+      },
+    );
 }

@@ -24,9 +24,25 @@ export const probesSourceSchema = {
           count: { type: 'integer', minimum: 1, maximum: 1000, default: 5 },
           packetIntervalSeconds: { type: 'number', minimum: 0.2, maximum: 10, default: 0.5 },
           insecureTls: { type: 'boolean', default: false },
-          caFile: { type: 'string', default: '', description: 'http: PEM file of the CA(s) to verify the server with instead of the system store; empty: system store.' },
-          maxBodyBytes: { type: 'integer', minimum: 0, maximum: 1073741824, default: 5242880, description: 'http: body bytes read at most (the rest is not downloaded).' },
-          maxRedirects: { type: 'integer', minimum: 0, maximum: 50, default: 10, description: 'http: redirects followed at most (0: none, a 3xx is then the final response).' },
+          caFile: {
+            type: 'string',
+            default: '',
+            description: 'http: PEM file of the CA(s) to verify the server with instead of the system store; empty: system store.',
+          },
+          maxBodyBytes: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 1073741824,
+            default: 5242880,
+            description: 'http: body bytes read at most (the rest is not downloaded).',
+          },
+          maxRedirects: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 50,
+            default: 10,
+            description: 'http: redirects followed at most (0: none, a 3xx is then the final response).',
+          },
         },
       },
     },
@@ -63,7 +79,10 @@ export function probeScheduleProblem(cfg: ProbesSourceConfig, prefix = 'sources.
     const round = t.type === 'icmp' ? t.count * t.packetIntervalSeconds + t.timeoutSeconds : t.timeoutSeconds;
     const limit = 0.9 * t.intervalSeconds;
     if (round < limit) continue;
-    const what = t.type === 'icmp' ? `count × packetIntervalSeconds + timeoutSeconds (${t.count} × ${t.packetIntervalSeconds} + ${t.timeoutSeconds} = ${+round.toFixed(3)} s)` : `timeoutSeconds (${t.timeoutSeconds} s)`;
+    const what =
+      t.type === 'icmp'
+        ? `count × packetIntervalSeconds + timeoutSeconds (${t.count} × ${t.packetIntervalSeconds} + ${t.timeoutSeconds} = ${+round.toFixed(3)} s)`
+        : `timeoutSeconds (${t.timeoutSeconds} s)`;
     return { key: `${prefix}.targets.${i}`, expected: `${what} below 0.9 × intervalSeconds (${+limit.toFixed(3)} s) of probe '${t.name}'` };
   }
   return null;

@@ -89,8 +89,15 @@ beforeAll(async () => {
     'v4only.test': { a: ['127.0.0.1'] },
     'silent.test': { silent: true },
   });
-  tcpPort = await listen(createTcpServer((c) => c.end()), '127.0.0.1');
-  await listen(createTcpServer((c) => c.end()), '::1', tcpPort);
+  tcpPort = await listen(
+    createTcpServer((c) => c.end()),
+    '127.0.0.1',
+  );
+  await listen(
+    createTcpServer((c) => c.end()),
+    '::1',
+    tcpPort,
+  );
   closedPort = await refusedPort();
   httpPort = await listen(createHttpServer(handler), '127.0.0.1');
   await listen(createHttpServer(handler), '::1', httpPort);
@@ -103,7 +110,24 @@ beforeAll(async () => {
   openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '10', '-subj', '/CN=Xunjian test CA', '-keyout', 'ca.key', '-out', 'ca.pem');
   openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=dual.test', '-keyout', 'leaf.key', '-out', 'leaf.csr');
   writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=DNS:dual.test\nbasicConstraints=CA:FALSE\n');
-  openssl(dir, 'x509', '-req', '-in', 'leaf.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '20', '-extfile', 'ext.cnf', '-out', 'leaf.pem');
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'leaf.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '20',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'leaf.pem',
+  );
   caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
   caExpiry = notAfter(dir, 'ca.pem');
   leafExpiry = notAfter(dir, 'leaf.pem');
@@ -111,11 +135,51 @@ beforeAll(async () => {
   // an intermediate CA expiring first of all, which the server sends after its leaf
   writeFileSync(join(dir, 'ca-ext.cnf'), 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
   openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=Xunjian test intermediate', '-keyout', 'int.key', '-out', 'int.csr');
-  openssl(dir, 'x509', '-req', '-in', 'int.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '5', '-extfile', 'ca-ext.cnf', '-out', 'int.pem');
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'int.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '5',
+    '-extfile',
+    'ca-ext.cnf',
+    '-out',
+    'int.pem',
+  );
   openssl(dir, 'req', '-new', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=dual.test', '-keyout', 'leaf2.key', '-out', 'leaf2.csr');
-  openssl(dir, 'x509', '-req', '-in', 'leaf2.csr', '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-days', '20', '-extfile', 'ext.cnf', '-out', 'leaf2.pem');
+  openssl(
+    dir,
+    'x509',
+    '-req',
+    '-in',
+    'leaf2.csr',
+    '-CA',
+    'int.pem',
+    '-CAkey',
+    'int.key',
+    '-CAcreateserial',
+    '-days',
+    '20',
+    '-extfile',
+    'ext.cnf',
+    '-out',
+    'leaf2.pem',
+  );
   intExpiry = notAfter(dir, 'int.pem');
-  chainHttpsPort = await listen(createHttpsServer({ key: readFileSync(join(dir, 'leaf2.key')), cert: readFileSync(join(dir, 'leaf2.pem'), 'utf8') + readFileSync(join(dir, 'int.pem'), 'utf8') }, handler), '::1');
+  chainHttpsPort = await listen(
+    createHttpsServer(
+      { key: readFileSync(join(dir, 'leaf2.key')), cert: readFileSync(join(dir, 'leaf2.pem'), 'utf8') + readFileSync(join(dir, 'int.pem'), 'utf8') },
+      handler,
+    ),
+    '::1',
+  );
 });
 afterAll(async () => {
   for (const s of servers) {
@@ -169,7 +233,15 @@ describe('http probe', () => {
       const { outcome: r, body } = await fetchOver(`http://dual.test:${httpPort}/`, ip, o(), true);
       expect(r.success).toBe(true);
       expect(r.address).toBe(ip === 6 ? '::1' : '127.0.0.1');
-      expect(r.http).toMatchObject({ status: 200, bodyBytes: Buffer.byteLength(BODY), contentLength: Buffer.byteLength(BODY), tls: false, tlsVersion: null, truncated: false, redirects: 0 });
+      expect(r.http).toMatchObject({
+        status: 200,
+        bodyBytes: Buffer.byteLength(BODY),
+        contentLength: Buffer.byteLength(BODY),
+        tls: false,
+        tlsVersion: null,
+        truncated: false,
+        redirects: 0,
+      });
       expect(body?.toString('utf8')).toBe(BODY);
       const p = r.http!.phases;
       expect(p.resolve).toBeGreaterThanOrEqual(r.lookupSeconds!);
@@ -271,7 +343,8 @@ describe('icmp probe (system ping)', () => {
   });
 
   const fake = (res: ExecResult) => async () => res;
-  const iputils = (sent: number, lines: string[], received = lines.length) => `PING x\n${lines.join('\n')}\n--- x ping statistics ---\n${sent} packets transmitted, ${received} received, 0% packet loss\n`;
+  const iputils = (sent: number, lines: string[], received = lines.length) =>
+    `PING x\n${lines.join('\n')}\n--- x ping statistics ---\n${sent} packets transmitted, ${received} received, 0% packet loss\n`;
   it.each([
     ['not permitted', { stdout: '', stderr: 'ping: socket: Operation not permitted\n', code: 2 }, 'icmp_not_permitted'],
     ['killed by the time budget', { stdout: '64 bytes from ::1: icmp_seq=1 ttl=64 time=0.1 ms\n', stderr: '', code: 2, killed: true }, 'timeout'],
@@ -300,13 +373,35 @@ describe('icmp probe (system ping)', () => {
 });
 
 describe('config', () => {
-  const t = (x: Partial<ProbesSourceConfig['targets'][number]>) => ({ name: 'p', type: 'icmp' as const, target: 'x', ip: 'both' as const, intervalSeconds: 60, timeoutSeconds: 5, count: 5, packetIntervalSeconds: 0.5, insecureTls: false, ...x });
+  const t = (x: Partial<ProbesSourceConfig['targets'][number]>) => ({
+    name: 'p',
+    type: 'icmp' as const,
+    target: 'x',
+    ip: 'both' as const,
+    intervalSeconds: 60,
+    timeoutSeconds: 5,
+    count: 5,
+    packetIntervalSeconds: 0.5,
+    insecureTls: false,
+    ...x,
+  });
   it.each([
     ['defaults fit', [t({})], null],
     // 100 × 0.5 + 5 = 55 ≥ 54
-    ['icmp round too long', [t({}), t({ name: 'big', count: 100 })], { key: 'sources.probes.targets.1', expected: "count × packetIntervalSeconds + timeoutSeconds (100 × 0.5 + 5 = 55 s) below 0.9 × intervalSeconds (54 s) of probe 'big'" }],
+    [
+      'icmp round too long',
+      [t({}), t({ name: 'big', count: 100 })],
+      {
+        key: 'sources.probes.targets.1',
+        expected: "count × packetIntervalSeconds + timeoutSeconds (100 × 0.5 + 5 = 55 s) below 0.9 × intervalSeconds (54 s) of probe 'big'",
+      },
+    ],
     ['icmp round just fits', [t({ count: 97 })], null], // 53.5 < 54
-    ['http timeout too long', [t({ type: 'http', intervalSeconds: 5, timeoutSeconds: 5 })], { key: 'sources.probes.targets.0', expected: "timeoutSeconds (5 s) below 0.9 × intervalSeconds (4.5 s) of probe 'p'" }],
+    [
+      'http timeout too long',
+      [t({ type: 'http', intervalSeconds: 5, timeoutSeconds: 5 })],
+      { key: 'sources.probes.targets.0', expected: "timeoutSeconds (5 s) below 0.9 × intervalSeconds (4.5 s) of probe 'p'" },
+    ],
     ['tcp fits', [t({ type: 'tcp', intervalSeconds: 10, timeoutSeconds: 5 })], null],
   ])('%s', (_n, targets, problem) => expect(probeScheduleProblem({ resolver: '', targets })).toEqual(problem));
 });
@@ -323,11 +418,25 @@ describe('samples', () => {
   ])('probe_ip_addr_hash of %s is %s', (a, h) => expect(ipAddrHash(a)).toBe(h));
 
   it('keeps blackbox names and accumulates ICMP counters across rounds', async () => {
-    const src = createProbeSource({ name: 'lo', type: 'icmp', target: 'dual.test', ip: 'both', intervalSeconds: 60, timeoutSeconds: 2, count: 2, packetIntervalSeconds: 0.2, insecureTls: false }, dns.server);
+    const src = createProbeSource(
+      {
+        name: 'lo',
+        type: 'icmp',
+        target: 'dual.test',
+        ip: 'both',
+        intervalSeconds: 60,
+        timeoutSeconds: 2,
+        count: 2,
+        packetIntervalSeconds: 0.2,
+        insecureTls: false,
+      },
+      dns.server,
+    );
     const ctx = { signal: new AbortController().signal, log: createLogger({ level: 'error' }), now: () => 1000 };
     await src.collect(ctx);
     const { samples } = await src.collect(ctx);
-    const v = (name: string, labels: Record<string, string>) => samples.find((s) => s.name === name && Object.entries(labels).every(([k, x]) => s.labels[k] === x))?.value;
+    const v = (name: string, labels: Record<string, string>) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, x]) => s.labels[k] === x))?.value;
     expect(v('probe_success', { ip: '6' })).toBe(1);
     expect(v('probe_ip_protocol', { ip: '6' })).toBe(6);
     expect(v('xunjian_probe_icmp_requests_total', { ip: '4' })).toBe(4);
@@ -342,13 +451,28 @@ describe('samples', () => {
 
   it('warns once when a probe starts failing or fails differently, and emits the reason', async () => {
     const lines: string[] = [];
-    const src = createProbeSource({ name: 'web', type: 'http', target: `http://v4only.test:${httpPort}/`, ip: 'both', intervalSeconds: 60, timeoutSeconds: 2, count: 1, packetIntervalSeconds: 0.2, insecureTls: false }, dns.server);
+    const src = createProbeSource(
+      {
+        name: 'web',
+        type: 'http',
+        target: `http://v4only.test:${httpPort}/`,
+        ip: 'both',
+        intervalSeconds: 60,
+        timeoutSeconds: 2,
+        count: 1,
+        packetIntervalSeconds: 0.2,
+        insecureTls: false,
+      },
+      dns.server,
+    );
     const ctx = { signal: new AbortController().signal, log: createLogger({ level: 'info', write: (l) => lines.push(l) }), now: () => 1000 };
     const first = await src.collect(ctx);
     await src.collect(ctx);
     expect(lines.filter((l) => l.includes('WARN')).length).toBe(1);
     expect(lines[0]).toMatch(/WARN +probe failing .*ip=6 reason=no_aaaa/);
-    expect(first.samples.filter((s) => s.name === 'xunjian_probe_failure_info').map((s) => [s.labels.ip, s.labels.reason, s.value])).toEqual([['6', 'no_aaaa', 1]]);
+    expect(first.samples.filter((s) => s.name === 'xunjian_probe_failure_info').map((s) => [s.labels.ip, s.labels.reason, s.value])).toEqual([
+      ['6', 'no_aaaa', 1],
+    ]);
   });
 
   it('renders an HTTP outcome exactly', () => {

@@ -86,7 +86,12 @@ export function failureReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { reason?: string };
   if (e instanceof ProbeError) return e.reason;
   if (e.code === 'ECONNREFUSED') return 'connect_refused';
-  if (['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED'].includes(e.code ?? '') || e.name === 'AbortError' || e.name === 'TimeoutError') return 'timeout';
+  if (
+    ['UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED'].includes(e.code ?? '') ||
+    e.name === 'AbortError' ||
+    e.name === 'TimeoutError'
+  )
+    return 'timeout';
   if (/certificate|ssl|tls|self.signed/i.test(`${e.code} ${e.message}`)) return 'tls_error';
   if (e.code === 'ENETUNREACH' || e.code === 'EHOSTUNREACH' || e.code === 'EADDRNOTAVAIL') return 'unreachable';
   return e.code?.toLowerCase() ?? 'error';
@@ -101,12 +106,23 @@ function defaultExec(argv: string[], timeoutMs: number, signal?: AbortSignal): P
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     let spawned: number | undefined;
-    const child = execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, killSignal: 'SIGKILL', signal, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
-      const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
-      if (e && e.code === 'ENOENT') return reject(new ProbeError('no_ping', 'the system ping binary was not found (install iputils-ping)'));
-      const killed = !!e && (e.killed === true || e.name === 'AbortError');
-      resolve({ stdout, stderr, code: e ? (typeof e.code === 'number' ? e.code : 2) : 0, killed, spawnSeconds: ((spawned ?? performance.now()) - t0) / 1000 });
-    });
+    const child = execFile(
+      argv[0]!,
+      argv.slice(1),
+      { timeout: timeoutMs, killSignal: 'SIGKILL', signal, env: { ...process.env, LC_ALL: 'C' } },
+      (err, stdout, stderr) => {
+        const e = err as (NodeJS.ErrnoException & { code?: number | string; killed?: boolean }) | null;
+        if (e && e.code === 'ENOENT') return reject(new ProbeError('no_ping', 'the system ping binary was not found (install iputils-ping)'));
+        const killed = !!e && (e.killed === true || e.name === 'AbortError');
+        resolve({
+          stdout,
+          stderr,
+          code: e ? (typeof e.code === 'number' ? e.code : 2) : 0,
+          killed,
+          spawnSeconds: ((spawned ?? performance.now()) - t0) / 1000,
+        });
+      },
+    );
     child.once('spawn', () => {
       spawned = performance.now();
     });
@@ -139,9 +155,20 @@ export async function probeIcmp(target: string, ip: Family, o: ProbeOptions): Pr
     const summary = parsePingSummary(r.stdout);
     if (r.code === 2 && replies.length === 0 && !summary) throw new ProbeError('ping_error', r.stderr.trim().split('\n')[0] || 'ping failed');
     if (!summary) throw new ProbeError('ping_format', 'no "N packets transmitted, M received" line in the ping output');
-    if (summary.received !== replies.length) throw new ProbeError('ping_format', `ping reports ${summary.received} replies but ${replies.length} reply lines were understood`);
+    if (summary.received !== replies.length)
+      throw new ProbeError('ping_format', `ping reports ${summary.received} replies but ${replies.length} reply lines were understood`);
     const stats = { ...roundStats(summary.transmitted, replies), setupSeconds: r.spawnSeconds ?? 0 };
-    return { type: 'icmp', target, ip, address, lookupSeconds, success: stats.received > 0, durationSeconds: (performance.now() - t0) / 1000, icmp: stats, ...(stats.received ? {} : { reason: 'no_reply' }) };
+    return {
+      type: 'icmp',
+      target,
+      ip,
+      address,
+      lookupSeconds,
+      success: stats.received > 0,
+      durationSeconds: (performance.now() - t0) / 1000,
+      icmp: stats,
+      ...(stats.received ? {} : { reason: 'no_reply' }),
+    };
   } catch (err) {
     return { ...failure('icmp', target, ip, t0, err, o.signal?.aborted), ...(lookupSeconds !== undefined ? { lookupSeconds } : {}) };
   }
@@ -186,7 +213,11 @@ export async function probeTcp(target: string, ip: Family, o: ProbeOptions): Pro
     });
     return { type: 'tcp', target, ip, address, lookupSeconds, success: true, durationSeconds: (performance.now() - t0) / 1000 };
   } catch (err) {
-    return { ...failure('tcp', target, ip, t0, err, o.signal?.aborted), ...(address ? { address } : {}), ...(lookupSeconds !== undefined ? { lookupSeconds } : {}) };
+    return {
+      ...failure('tcp', target, ip, t0, err, o.signal?.aborted),
+      ...(address ? { address } : {}),
+      ...(lookupSeconds !== undefined ? { lookupSeconds } : {}),
+    };
   }
 }
 
@@ -200,10 +231,36 @@ export async function probeDns(target: string, ip: Family, o: ProbeOptions): Pro
     o.signal?.addEventListener('abort', cancel, { once: true });
     const answers = await (ip === 6 ? r.resolve6(target) : r.resolve4(target)).finally(() => o.signal?.removeEventListener('abort', cancel));
     const s = (performance.now() - t0) / 1000;
-    return { type: 'dns', target, ip, success: answers.length > 0, durationSeconds: s, lookupSeconds: s, address: answers[0], dns: { answers: answers.length, lookupSeconds: s } };
+    return {
+      type: 'dns',
+      target,
+      ip,
+      success: answers.length > 0,
+      durationSeconds: s,
+      lookupSeconds: s,
+      address: answers[0],
+      dns: { answers: answers.length, lookupSeconds: s },
+    };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const out = failure('dns', target, ip, t0, new ProbeError(o.signal?.aborted ? 'aborted' : code === 'ENODATA' || code === 'ENOTFOUND' ? (ip === 6 ? 'no_aaaa' : 'no_a') : code === 'ETIMEOUT' ? 'timeout' : 'dns_error', `${(err as Error).message}`));
+    const out = failure(
+      'dns',
+      target,
+      ip,
+      t0,
+      new ProbeError(
+        o.signal?.aborted
+          ? 'aborted'
+          : code === 'ENODATA' || code === 'ENOTFOUND'
+            ? ip === 6
+              ? 'no_aaaa'
+              : 'no_a'
+            : code === 'ETIMEOUT'
+              ? 'timeout'
+              : 'dns_error',
+        `${(err as Error).message}`,
+      ),
+    );
     out.dns = { answers: 0, lookupSeconds: out.durationSeconds };
     out.lookupSeconds = out.durationSeconds;
     return out;
@@ -411,7 +468,19 @@ export async function fetchFollow(url: string, ip: Family, o: ProbeOptions, f: F
   let current = url;
   for (;;) {
     if (f.beforeRequest && !(await f.beforeRequest(current, chain.length))) {
-      return { outcome: { type: 'http', target: url, ip, success: false, durationSeconds: (performance.now() - t0) / 1000, reason: 'not_checked', error: 'request budget exhausted' }, chain, refused: true };
+      return {
+        outcome: {
+          type: 'http',
+          target: url,
+          ip,
+          success: false,
+          durationSeconds: (performance.now() - t0) / 1000,
+          reason: 'not_checked',
+          error: 'request budget exhausted',
+        },
+        chain,
+        refused: true,
+      };
     }
     chain.push(current);
     const left = (deadline - performance.now()) / 1000;

@@ -18,7 +18,13 @@ export class ProbeError extends Error {
  * "[v6]:port") when given, else the system resolver. IP literals must be of that family. Bounded by
  * `timeoutMs` and `signal` (the system resolver cannot be cancelled; its answer is then ignored).
  */
-export async function resolveHost(host: string, family: Family, server?: string, signal?: AbortSignal, timeoutMs = 5000): Promise<{ address: string; seconds: number }> {
+export async function resolveHost(
+  host: string,
+  family: Family,
+  server?: string,
+  signal?: AbortSignal,
+  timeoutMs = 5000,
+): Promise<{ address: string; seconds: number }> {
   const bare = host.replace(/^\[|\]$/g, '');
   const t0 = performance.now();
   const lit = isIP(bare);

@@ -17,7 +17,10 @@ export function createProbeSources(cfg: ProbesSourceConfig): Source[] {
  * since the last run (failing → failing differently, ok → failing); `undefined` stands for success.
  * Pure; `last` is updated.
  */
-export function reasonChanges(last: Map<number, string | undefined>, outcomes: readonly Outcome[]): { outcome: Outcome; was: string | undefined; recovered: boolean }[] {
+export function reasonChanges(
+  last: Map<number, string | undefined>,
+  outcomes: readonly Outcome[],
+): { outcome: Outcome; was: string | undefined; recovered: boolean }[] {
   const out: { outcome: Outcome; was: string | undefined; recovered: boolean }[] = [];
   for (const o of outcomes) {
     const now = o.success ? undefined : (o.reason ?? 'error');

@@ -11,8 +11,18 @@ describe('roundStats', () => {
     // 1,3 are not consecutive: no pair, no jitter (a loss is not jitter)
     ['two replies across a loss', 3, rep([1, 0.01], [3, 0.05]), { sent: 3, received: 2, loss: 1 / 3, min: 0.01, avg: 0.03, max: 0.05, jitter: null }],
     // pairs (1,2) and (4,5): |0.02-0.01| and |0.05-0.01| → 0.05 / 2; the (2,4) step is skipped
-    ['pairs of consecutive sequence numbers only', 5, rep([1, 0.01], [2, 0.02], [4, 0.01], [5, 0.05]), { sent: 5, received: 4, loss: 0.2, min: 0.01, avg: 0.0225, max: 0.05, jitter: 0.025 }],
-    ['order of the replies does not matter', 3, rep([2, 0.04], [1, 0.01], [3, 0.02]), { sent: 3, received: 3, loss: 0, min: 0.01, avg: 0.07 / 3, max: 0.04, jitter: 0.025 }],
+    [
+      'pairs of consecutive sequence numbers only',
+      5,
+      rep([1, 0.01], [2, 0.02], [4, 0.01], [5, 0.05]),
+      { sent: 5, received: 4, loss: 0.2, min: 0.01, avg: 0.0225, max: 0.05, jitter: 0.025 },
+    ],
+    [
+      'order of the replies does not matter',
+      3,
+      rep([2, 0.04], [1, 0.01], [3, 0.02]),
+      { sent: 3, received: 3, loss: 0, min: 0.01, avg: 0.07 / 3, max: 0.04, jitter: 0.025 },
+    ],
   ] as const)('%s', (_n, sent, replies, expected) => {
     const s = roundStats(sent, replies);
     for (const [k, v] of Object.entries(expected)) {

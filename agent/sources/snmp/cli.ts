@@ -39,34 +39,49 @@ async function credential(o: CredOpts): Promise<Credential> {
     };
     if (level !== 'noAuthNoPriv') need('--auth-key', o.authKey);
     if (level === 'authPriv') need('--priv-key', o.privKey);
-    if (level === 'authPriv' && o.privProto === 'des' && !DES_AVAILABLE) throw new InvalidArgumentError("--priv-proto des is unavailable: this Node.js's OpenSSL 3 has no des-cbc");
+    if (level === 'authPriv' && o.privProto === 'des' && !DES_AVAILABLE)
+      throw new InvalidArgumentError("--priv-proto des is unavailable: this Node.js's OpenSSL 3 has no des-cbc");
     return {
       version: '3',
-      v3: { user: o.v3User, level, authProto: (o.authProto ?? 'sha') as never, authKey: o.authKey, privProto: (o.privProto ?? 'aes') as never, privKey: o.privKey },
+      v3: {
+        user: o.v3User,
+        level,
+        authProto: (o.authProto ?? 'sha') as never,
+        authKey: o.authKey,
+        privProto: (o.privProto ?? 'aes') as never,
+        privKey: o.privKey,
+      },
     };
   }
   return { version: o.snmpVersion, community: o.community ?? 'public' };
 }
 
 function withCredentialOptions(c: Command): Command {
-  return c
-    .option('--snmp-version <v>', '1, 2c or 3', (v) => {
-      if (!['1', '2c', '3'].includes(v)) throw new InvalidArgumentError('expected 1, 2c or 3');
-      return v;
-    }, '2c')
-    // secrets may come from the environment, so they are not in the process list (ps) or shell history
-    .addOption(new Option('--community <c>', 'v1/v2c community (default public)').env('XUNJIAN_SNMP_COMMUNITY'))
-    .option('--v3-user <name>', 'SNMPv3 user')
-    .addOption(new Option('--v3-level <level>', 'SNMPv3 security level').choices(['noAuthNoPriv', 'authNoPriv', 'authPriv']))
-    .addOption(new Option('--auth-proto <p>', 'SNMPv3 authentication protocol').choices(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']))
-    .addOption(new Option('--auth-key <key>', 'SNMPv3 authentication passphrase').env('XUNJIAN_SNMP_AUTH_KEY'))
-    .addOption(new Option('--priv-proto <p>', 'SNMPv3 privacy protocol').choices(['des', 'aes', 'aes256b', 'aes256r']))
-    .addOption(new Option('--priv-key <key>', 'SNMPv3 privacy passphrase').env('XUNJIAN_SNMP_PRIV_KEY'))
-    .option('--credential <name>', 'a named credential from sources.snmp.credentials of the agent config')
-    .option('-c, --config <file>', 'agent config file (for --credential)')
-    .option('--timeout <seconds>', 'request timeout (above 0, up to 60)', (v) => bounded(v, 0, 60, false, true), 5)
-    .option('--retries <n>', 'retries (0-10)', (v) => bounded(v, 0, 10, true), 1)
-    .option('--max-repetitions <n>', 'GETBULK max-repetitions (1-200)', (v) => bounded(v, 1, 200, true), 25);
+  return (
+    c
+      .option(
+        '--snmp-version <v>',
+        '1, 2c or 3',
+        (v) => {
+          if (!['1', '2c', '3'].includes(v)) throw new InvalidArgumentError('expected 1, 2c or 3');
+          return v;
+        },
+        '2c',
+      )
+      // secrets may come from the environment, so they are not in the process list (ps) or shell history
+      .addOption(new Option('--community <c>', 'v1/v2c community (default public)').env('XUNJIAN_SNMP_COMMUNITY'))
+      .option('--v3-user <name>', 'SNMPv3 user')
+      .addOption(new Option('--v3-level <level>', 'SNMPv3 security level').choices(['noAuthNoPriv', 'authNoPriv', 'authPriv']))
+      .addOption(new Option('--auth-proto <p>', 'SNMPv3 authentication protocol').choices(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']))
+      .addOption(new Option('--auth-key <key>', 'SNMPv3 authentication passphrase').env('XUNJIAN_SNMP_AUTH_KEY'))
+      .addOption(new Option('--priv-proto <p>', 'SNMPv3 privacy protocol').choices(['des', 'aes', 'aes256b', 'aes256r']))
+      .addOption(new Option('--priv-key <key>', 'SNMPv3 privacy passphrase').env('XUNJIAN_SNMP_PRIV_KEY'))
+      .option('--credential <name>', 'a named credential from sources.snmp.credentials of the agent config')
+      .option('-c, --config <file>', 'agent config file (for --credential)')
+      .option('--timeout <seconds>', 'request timeout (above 0, up to 60)', (v) => bounded(v, 0, 60, false, true), 5)
+      .option('--retries <n>', 'retries (0-10)', (v) => bounded(v, 0, 10, true), 1)
+      .option('--max-repetitions <n>', 'GETBULK max-repetitions (1-200)', (v) => bounded(v, 1, 200, true), 25)
+  );
 }
 
 export function registerSnmpCommand(program: Command): void {
@@ -78,7 +93,11 @@ export function registerSnmpCommand(program: Command): void {
       .option('--profile <name...>', 'profiles to use (default: chosen by sysObjectID)')
       .option('--profiles-dir <dir>', 'extra profiles folder'),
   ).action(async (target: string, o: CredOpts & { profile?: string[]; profilesDir?: string }) => {
-    const [{ scrapeDevice, SNMP_HELP }, { loadProfiles }, { renderExposition }] = await Promise.all([import('./device.js'), import('./profiles.js'), import('../../../contract/exposition.js')]);
+    const [{ scrapeDevice, SNMP_HELP }, { loadProfiles }, { renderExposition }] = await Promise.all([
+      import('./device.js'),
+      import('./profiles.js'),
+      import('../../../contract/exposition.js'),
+    ]);
     const r = await scrapeDevice({
       endpoint: parseEndpoint(target),
       credential: await credential(o),
@@ -105,24 +124,39 @@ export function registerSnmpCommand(program: Command): void {
     process.stdout.write(renderExposition([...r.samples, ...self], { help: { ...r.help, ...SNMP_HELP } }));
     process.stderr.write(`# profiles: ${r.profiles.join(', ')}${r.sysObjectID ? ` (sysObjectID ${r.sysObjectID})` : ''}\n`);
   });
-  withCredentialOptions(snmp.command('walk <target> <oid>').description('walk a subtree and print the varbinds')).action(async (target: string, oid: string, o: CredOpts) => {
-    if (!/^\.?\d+(\.\d+)*$/.test(oid)) throw new InvalidArgumentError(`expected a numeric OID, got '${oid}'`);
-    const cred = await credential(o);
-    const [{ openScraper, resolveEndpoint, scrub, secretsOf }, { labelValue }] = await Promise.all([import('./client.js'), import('./values.js')]);
-    let s: ReturnType<typeof openScraper> | undefined;
-    try {
-      s = openScraper(await resolveEndpoint(parseEndpoint(target)), cred, { timeoutMs: o.timeout * 1000, retries: o.retries, maxRepetitions: o.maxRepetitions });
-      for (const v of await s.walk(oid.replace(/^\./, ''))) process.stdout.write(`${v.oid} = ${typeName(v.type)}: ${labelValue(v.type, v.value)}\n`);
-    } catch (err) {
-      process.stderr.write(`xunjian snmp walk: ${target}: ${scrub((err as Error).message, secretsOf(cred))}\n`);
-      process.exitCode = 1;
-    } finally {
-      s?.close();
-    }
-  });
+  withCredentialOptions(snmp.command('walk <target> <oid>').description('walk a subtree and print the varbinds')).action(
+    async (target: string, oid: string, o: CredOpts) => {
+      if (!/^\.?\d+(\.\d+)*$/.test(oid)) throw new InvalidArgumentError(`expected a numeric OID, got '${oid}'`);
+      const cred = await credential(o);
+      const [{ openScraper, resolveEndpoint, scrub, secretsOf }, { labelValue }] = await Promise.all([import('./client.js'), import('./values.js')]);
+      let s: ReturnType<typeof openScraper> | undefined;
+      try {
+        s = openScraper(await resolveEndpoint(parseEndpoint(target)), cred, {
+          timeoutMs: o.timeout * 1000,
+          retries: o.retries,
+          maxRepetitions: o.maxRepetitions,
+        });
+        for (const v of await s.walk(oid.replace(/^\./, ''))) process.stdout.write(`${v.oid} = ${typeName(v.type)}: ${labelValue(v.type, v.value)}\n`);
+      } catch (err) {
+        process.stderr.write(`xunjian snmp walk: ${target}: ${scrub((err as Error).message, secretsOf(cred))}\n`);
+        process.exitCode = 1;
+      } finally {
+        s?.close();
+      }
+    },
+  );
 }
 
-const TYPE_NAMES: Record<number, string> = { 2: 'INTEGER', 4: 'STRING', 6: 'OID', 64: 'IpAddress', 65: 'Counter32', 66: 'Gauge32', 67: 'Timeticks', 70: 'Counter64' };
+const TYPE_NAMES: Record<number, string> = {
+  2: 'INTEGER',
+  4: 'STRING',
+  6: 'OID',
+  64: 'IpAddress',
+  65: 'Counter32',
+  66: 'Gauge32',
+  67: 'Timeticks',
+  70: 'Counter64',
+};
 function typeName(t: number): string {
   return TYPE_NAMES[t] ?? `type ${t}`;
 }

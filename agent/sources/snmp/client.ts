@@ -199,13 +199,20 @@ function createNetSnmpSession(ep: { host: string; port: number; transport: 'udp4
  * packet is counted. Error messages never carry the credential's secrets. Never throws on open: a
  * credential net-snmp refuses makes every request fail.
  */
-export function openScraper(ep: { host: string; port: number; transport: 'udp4' | 'udp6' | 'auto' }, cred: Credential, o: ClientOptions, keeper?: SessionKeeper): Scraper {
+export function openScraper(
+  ep: { host: string; port: number; transport: 'udp4' | 'udp6' | 'auto' },
+  cred: Credential,
+  o: ClientOptions,
+  keeper?: SessionKeeper,
+): Scraper {
   const secrets = secretsOf(cred);
   const stats = newStats();
   let session: Session | undefined;
   let openError: string | undefined;
   try {
-    session = keeper ? keeper.take(`${ep.transport} ${ep.host} ${ep.port} ${o.timeoutMs}`, () => createNetSnmpSession(ep, cred, o.timeoutMs)) : createNetSnmpSession(ep, cred, o.timeoutMs);
+    session = keeper
+      ? keeper.take(`${ep.transport} ${ep.host} ${ep.port} ${o.timeoutMs}`, () => createNetSnmpSession(ep, cred, o.timeoutMs))
+      : createNetSnmpSession(ep, cred, o.timeoutMs);
   } catch (err) {
     openError = scrub(`cannot open SNMP session: ${(err as Error).message}`, secrets);
   }

@@ -28,7 +28,9 @@ const v3 = {
       type: 'string',
       default: 'aes',
       pattern: `^(${PRIV_PROTOS.join('|')})$`,
-      patternDescription: DES_AVAILABLE ? 'des, aes, aes256b or aes256r' : "aes, aes256b or aes256r (DES is unavailable: this Node.js's OpenSSL 3 has no des-cbc)",
+      patternDescription: DES_AVAILABLE
+        ? 'des, aes, aes256b or aes256r'
+        : "aes, aes256b or aes256r (DES is unavailable: this Node.js's OpenSSL 3 has no des-cbc)",
     },
     privKey: key('privacy'),
   },
@@ -76,14 +78,25 @@ export const snmpSourceSchema = {
   additionalProperties: false,
   description: 'SNMP polling of network devices (v1/v2c/v3, IPv4 and IPv6), profiles from rules/snmp/profiles.',
   properties: {
-    concurrency: { type: 'integer', minimum: 1, maximum: 1024, default: 32, description: 'Devices polled at once across all targets (more: shorter cycles on slow links, higher peak memory).' },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 1024,
+      default: 32,
+      description: 'Devices polled at once across all targets (more: shorter cycles on slow links, higher peak memory).',
+    },
     walkConcurrency: { type: 'integer', minimum: 1, maximum: 16, default: 4, description: 'Table walks in flight per device.' },
     profilesDir: { type: 'string', default: '', description: 'Extra profiles folder (YAML); a profile with a built-in name replaces it.' },
     intervalSeconds: { type: 'integer', minimum: 10, maximum: 3600, default: 60, description: 'Default seconds between polls of a device.' },
     timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 5, description: 'Default timeout of one request.' },
     retries: { type: 'integer', minimum: 0, maximum: 10, default: 1, description: 'Default retries of a request.' },
     maxRepetitions: { type: 'integer', minimum: 1, maximum: 200, default: 25, description: 'Default GETBULK max-repetitions.' },
-    deadlineSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, description: 'Default budget of one whole poll of a device (default 0.8 × its interval): a slow device then frees its slot.' },
+    deadlineSeconds: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 3600,
+      description: 'Default budget of one whole poll of a device (default 0.8 × its interval): a slow device then frees its slot.',
+    },
     postureIntervalHours: { type: 'number', minimum: 0, default: 6, description: 'How often to probe devices for v1/v2c and default communities (0: never).' },
     credentials: {
       type: 'object',
@@ -120,7 +133,12 @@ export const snmpSourceSchema = {
           timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60 },
           retries: { type: 'integer', minimum: 0, maximum: 10 },
           maxRepetitions: { type: 'integer', minimum: 1, maximum: 200 },
-          deadlineSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, description: 'Budget of one whole poll of the device (default 0.8 × its interval).' },
+          deadlineSeconds: {
+            type: 'number',
+            exclusiveMinimum: 0,
+            maximum: 3600,
+            description: 'Budget of one whole poll of the device (default 0.8 × its interval).',
+          },
           labels: {
             type: 'object',
             additionalProperties: { type: 'string' },
@@ -136,7 +154,14 @@ export const snmpSourceSchema = {
 export interface SnmpCredentialConfig {
   version: '1' | '2c' | '3';
   community?: string;
-  v3?: { user: string; level: 'noAuthNoPriv' | 'authNoPriv' | 'authPriv'; authProto: 'md5' | 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512'; authKey?: string; privProto: 'des' | 'aes' | 'aes256b' | 'aes256r'; privKey?: string };
+  v3?: {
+    user: string;
+    level: 'noAuthNoPriv' | 'authNoPriv' | 'authPriv';
+    authProto: 'md5' | 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+    authKey?: string;
+    privProto: 'des' | 'aes' | 'aes256b' | 'aes256r';
+    privKey?: string;
+  };
 }
 
 export interface SnmpTargetConfig {

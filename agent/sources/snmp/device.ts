@@ -1,5 +1,17 @@
 import type { Sample } from '../../../contract/types.js';
-import { type Credential, type Endpoint, type Lookup, type Scraper, type SessionKeeper, SnmpError, insecureCrypto, openScraper, resolveEndpoint, scrub, secretsOf } from './client.js';
+import {
+  type Credential,
+  type Endpoint,
+  type Lookup,
+  type Scraper,
+  type SessionKeeper,
+  SnmpError,
+  insecureCrypto,
+  openScraper,
+  resolveEndpoint,
+  scrub,
+  secretsOf,
+} from './client.js';
 import { parseFirmware } from './firmware.js';
 import { SYS_OBJECT_ID, type Walked, buildSamples, pollDevice } from './poll.js';
 import { type Profile, selectProfiles } from './profiles.js';
@@ -83,7 +95,13 @@ export async function scrapeDevice(o: ScrapeOptions): Promise<ScrapeResult> {
   let sysObjectID: string | undefined;
   let chosen: Profile[] = [];
   const marks: { uptimeAt?: number } = {};
-  const stats = () => ({ seconds: (performance.now() - t0) / 1000, packetsSent: s?.stats.packetsSent ?? 0, packetsRetried: s?.stats.packetsRetried ?? 0, pdus: s?.stats.pdus ?? 0, varbinds: s?.stats.varbinds ?? 0 });
+  const stats = () => ({
+    seconds: (performance.now() - t0) / 1000,
+    packetsSent: s?.stats.packetsSent ?? 0,
+    packetsRetried: s?.stats.packetsRetried ?? 0,
+    pdus: s?.stats.pdus ?? 0,
+    varbinds: s?.stats.varbinds ?? 0,
+  });
   try {
     if (o.use?.length) {
       chosen = o.use.map((n) => {
@@ -103,7 +121,18 @@ export async function scrapeDevice(o: ScrapeOptions): Promise<ScrapeResult> {
     if (ctl.signal.aborted) throw new SnmpError('poll aborted', 'aborted');
     const { samples, help } = buildSamples(chosen, vb, o.labels, Date.now());
     s.release();
-    return { ok: true, timedOut: false, aborted: false, samples, help, varbinds: vb, profiles: chosen.map((p) => p.name), sysObjectID, uptimeAt: marks.uptimeAt, stats: stats() };
+    return {
+      ok: true,
+      timedOut: false,
+      aborted: false,
+      samples,
+      help,
+      varbinds: vb,
+      profiles: chosen.map((p) => p.name),
+      sysObjectID,
+      uptimeAt: marks.uptimeAt,
+      stats: stats(),
+    };
   } catch (err) {
     const e = err as Error;
     const error =
@@ -138,7 +167,12 @@ export interface PostureOptions {
 }
 
 /** Does the device answer this v1/v2c community? (one GET of sysObjectID, no retry) */
-async function answers(ep: { host: string; port: number; transport: 'udp4' | 'udp6' }, version: '1' | '2c', community: string, o: PostureOptions): Promise<boolean> {
+async function answers(
+  ep: { host: string; port: number; transport: 'udp4' | 'udp6' },
+  version: '1' | '2c',
+  community: string,
+  o: PostureOptions,
+): Promise<boolean> {
   const s = openScraper(ep, { version, community }, { timeoutMs: o.timeoutMs, retries: 0, maxRepetitions: 1, signal: o.signal });
   try {
     const [v] = await s.get([SYS_OBJECT_ID]);
@@ -200,9 +234,18 @@ export async function devicePosture(endpoint: Endpoint, cred: Credential, last: 
     addressResolved,
     answersV1: configured.v1 || defaults['v1:public'] === true || defaults['v1:private'] === true,
     answersV2c: configured.v2c || defaults['v2c:public'] === true || defaults['v2c:private'] === true,
-    defaultCommunities: Object.entries(defaults).filter(([, ok]) => ok).map(([k]) => k),
+    defaultCommunities: Object.entries(defaults)
+      .filter(([, ok]) => ok)
+      .map(([k]) => k),
     snmpVersionUsed: cred.version,
-    v3: cred.version === '3' ? { level: cred.v3!.level, authProto: cred.v3!.level === 'noAuthNoPriv' ? null : (cred.v3!.authProto ?? 'sha'), privProto: cred.v3!.level === 'authPriv' ? (cred.v3!.privProto ?? 'aes') : null } : null,
+    v3:
+      cred.version === '3'
+        ? {
+            level: cred.v3!.level,
+            authProto: cred.v3!.level === 'noAuthNoPriv' ? null : (cred.v3!.authProto ?? 'sha'),
+            privProto: cred.v3!.level === 'authPriv' ? (cred.v3!.privProto ?? 'aes') : null,
+          }
+        : null,
     insecure: insecureCrypto(cred),
     sysDescr,
     sysObjectID: sysObjectID ?? last?.sysObjectID ?? null,

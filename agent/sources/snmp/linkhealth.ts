@@ -101,7 +101,12 @@ const ERROR_KEYS = [
   ['outDiscards', 'xunjian_link_out_discards_per_second'],
 ] as const;
 
-export function deriveLinkHealth(state: LinkState, cur: Snapshot, labelsOf: (ifIndex: string) => Record<string, string>, ts: number): { samples: Sample[]; event?: LinkEvent } {
+export function deriveLinkHealth(
+  state: LinkState,
+  cur: Snapshot,
+  labelsOf: (ifIndex: string) => Record<string, string>,
+  ts: number,
+): { samples: Sample[]; event?: LinkEvent } {
   const prev = state.prev;
   state.prev = cur;
   const samples: Sample[] = [];

@@ -13,7 +13,8 @@ export function walkRoots(profiles: readonly Profile[]): string[] {
   const entries = new Set<string>();
   for (const p of profiles) for (const t of p.tables ?? []) entries.add(t.entry);
   const roots = new Set(entries);
-  for (const p of profiles) for (const t of p.tables ?? []) for (const l of Object.values(t.lookups ?? {})) if (![...entries].some((e) => under(l.oid, e))) roots.add(l.oid);
+  for (const p of profiles)
+    for (const t of p.tables ?? []) for (const l of Object.values(t.lookups ?? {})) if (![...entries].some((e) => under(l.oid, e))) roots.add(l.oid);
   return [...roots];
 }
 
@@ -25,7 +26,12 @@ export function scalarOids(profiles: readonly Profile[]): string[] {
  * Pure: samples of the profiles from the varbinds read, with snmp_exporter's names and labels
  * (index labels, lookups; strings as a label of the metric's own name with value 1).
  */
-export function buildSamples(profiles: readonly Profile[], vb: Walked, target: Record<string, string>, ts: number): { samples: Sample[]; help: Record<string, string> } {
+export function buildSamples(
+  profiles: readonly Profile[],
+  vb: Walked,
+  target: Record<string, string>,
+  ts: number,
+): { samples: Sample[]; help: Record<string, string> } {
   const samples: Sample[] = [];
   const help: Record<string, string> = {};
   const push = (name: string, type: 'counter' | 'gauge' | 'string', v: Varbind, labels: Record<string, string>) => {
@@ -58,7 +64,13 @@ export function buildSamples(profiles: readonly Profile[], vb: Walked, target: R
   const entries: string[] = [];
   for (const p of profiles) {
     for (const t of p.tables ?? []) {
-      const table: Prepared = { t, types: t.indexes.map((i) => i.type), filter: Object.entries(t.filter ?? {}), lookups: Object.entries(t.lookups ?? {}), rows: new Map() };
+      const table: Prepared = {
+        t,
+        types: t.indexes.map((i) => i.type),
+        filter: Object.entries(t.filter ?? {}),
+        lookups: Object.entries(t.lookups ?? {}),
+        rows: new Map(),
+      };
       entries.push(`${t.entry}.`);
       for (const col of t.columns) {
         columns.set(`${t.entry}.${col.column}`, { table, col });

@@ -42,7 +42,12 @@ const profileSchema = {
         type: 'object',
         required: ['name', 'oid', 'type'],
         additionalProperties: false,
-        properties: { name: { type: 'string', pattern: NAME }, oid: { type: 'string', pattern: OID }, type: { enum: ['counter', 'gauge', 'string'] }, help: { type: 'string' } },
+        properties: {
+          name: { type: 'string', pattern: NAME },
+          oid: { type: 'string', pattern: OID },
+          type: { enum: ['counter', 'gauge', 'string'] },
+          help: { type: 'string' },
+        },
       },
     },
     tables: {
@@ -57,7 +62,12 @@ const profileSchema = {
           indexes: {
             type: 'array',
             minItems: 1,
-            items: { type: 'object', required: ['label', 'type'], additionalProperties: false, properties: { label: { type: 'string', pattern: NAME }, type: { enum: ['integer', 'inetAddress', 'octets', 'implied'] } } },
+            items: {
+              type: 'object',
+              required: ['label', 'type'],
+              additionalProperties: false,
+              properties: { label: { type: 'string', pattern: NAME }, type: { enum: ['integer', 'inetAddress', 'octets', 'implied'] } },
+            },
           },
           filter: { type: 'object', additionalProperties: { type: 'string' } },
           lookups: {
@@ -77,7 +87,12 @@ const profileSchema = {
               type: 'object',
               required: ['column', 'name', 'type'],
               additionalProperties: false,
-              properties: { column: { type: 'integer', minimum: 1 }, name: { type: 'string', pattern: NAME }, type: { enum: ['counter', 'gauge', 'string'] }, help: { type: 'string' } },
+              properties: {
+                column: { type: 'integer', minimum: 1 },
+                name: { type: 'string', pattern: NAME },
+                type: { enum: ['counter', 'gauge', 'string'] },
+                help: { type: 'string' },
+              },
             },
           },
         },
@@ -115,7 +130,9 @@ export function loadProfileFile(file: string): Profile {
 export function loadProfiles(extraDir?: string): Map<string, Profile> {
   const out = new Map<string, Profile>();
   for (const dir of [builtinProfilesDir(), ...(extraDir ? [extraDir] : [])]) {
-    for (const f of readdirSync(dir).filter((n) => /\.ya?ml$/.test(n)).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort()) {
       const p = loadProfileFile(join(dir, f));
       out.set(p.name, p);
     }
@@ -125,5 +142,7 @@ export function loadProfiles(extraDir?: string): Map<string, Profile> {
 
 /** Profiles that apply to a device: the generic ones plus vendors whose prefix matches sysObjectID. */
 export function selectProfiles(all: Map<string, Profile>, sysObjectID: string | undefined): Profile[] {
-  return [...all.values()].filter((p) => p.match.length === 0 || (sysObjectID !== undefined && p.match.some((m) => sysObjectID === m || sysObjectID.startsWith(`${m}.`))));
+  return [...all.values()].filter(
+    (p) => p.match.length === 0 || (sysObjectID !== undefined && p.match.some((m) => sysObjectID === m || sysObjectID.startsWith(`${m}.`))),
+  );
 }

@@ -41,9 +41,21 @@ describe('labels and indexes', () => {
     [T.Counter64, Buffer.from([0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), '18446744073709551615'],
   ])('label of type %i', (type, value, expected) => expect(labelValue(type, value)).toBe(expected));
   it.each([
-    [[2, 7], ['integer', 'integer'], ['2', '7']],
-    [[2, 16, 32, 1, 13, 184, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], ['integer', 'inetAddress'], ['2', '2001:db8::1']],
-    [[1, 4, 192, 0, 2, 1], ['integer', 'inetAddress'], ['1', '192.0.2.1']],
+    [
+      [2, 7],
+      ['integer', 'integer'],
+      ['2', '7'],
+    ],
+    [
+      [2, 16, 32, 1, 13, 184, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+      ['integer', 'inetAddress'],
+      ['2', '2001:db8::1'],
+    ],
+    [
+      [1, 4, 192, 0, 2, 1],
+      ['integer', 'inetAddress'],
+      ['1', '192.0.2.1'],
+    ],
     [[1, 4, 192, 0, 2], ['integer', 'inetAddress'], null],
     [[1, 2, 3], ['integer'], null],
   ] as const)('index %j as %j', (suffix, types, expected) => expect(parseIndex([...suffix], types)).toEqual(expected));
@@ -62,10 +74,20 @@ describe('targets and credentials', () => {
     ['udp://switch.county.example:1161', { host: 'switch.county.example', port: 1161, transport: 'auto' }],
     ['udp6://core.county.example', { host: 'core.county.example', port: 161, transport: 'udp6' }],
   ])('%s', (t, ep) => expect(parseEndpoint(t)).toEqual(ep));
-  it.each(['tcp://x:1:2', '[192.0.2.1]:161', 'udp6://192.0.2.1', 'udp://x:70000'])('rejects %s', (t) => expect(() => parseEndpoint(t)).toThrow(/invalid SNMP (target|port)/));
+  it.each(['tcp://x:1:2', '[192.0.2.1]:161', 'udp6://192.0.2.1', 'udp://x:70000'])('rejects %s', (t) =>
+    expect(() => parseEndpoint(t)).toThrow(/invalid SNMP (target|port)/),
+  );
 
-  const fakeLookup = (table: Record<string, { address: string; family: number }[]>) => async (host: string, family: 0 | 4 | 6) => (table[host] ?? []).filter((a) => family === 0 || a.family === family);
-  const dns = fakeLookup({ 'v6only.example': [{ address: '::1', family: 6 }], 'dual.example': [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }], 'v4only.example': [{ address: '127.0.0.1', family: 4 }] });
+  const fakeLookup = (table: Record<string, { address: string; family: number }[]>) => async (host: string, family: 0 | 4 | 6) =>
+    (table[host] ?? []).filter((a) => family === 0 || a.family === family);
+  const dns = fakeLookup({
+    'v6only.example': [{ address: '::1', family: 6 }],
+    'dual.example': [
+      { address: '::1', family: 6 },
+      { address: '127.0.0.1', family: 4 },
+    ],
+    'v4only.example': [{ address: '127.0.0.1', family: 4 }],
+  });
   it.each([
     ['udp://v6only.example:1161', { host: '::1', port: 1161, transport: 'udp6' }],
     ['v6only.example', { host: '::1', port: 161, transport: 'udp6' }],
@@ -82,15 +104,29 @@ describe('targets and credentials', () => {
 
   it('flags insecure choices', () => {
     expect(insecureCrypto({ version: '2c', community: 'c' })).toEqual(['SNMPv2c community (cleartext)']);
-    expect(insecureCrypto({ version: '3', v3: { user: 'u', level: 'authPriv', authProto: 'md5', privProto: 'des' } })).toEqual(['MD5 authentication', 'DES privacy']);
-    expect(insecureCrypto({ version: '3', v3: { user: 'u', level: 'authNoPriv', authProto: 'md5', privProto: 'des' } })).toEqual(['SNMPv3 without privacy', 'MD5 authentication']);
+    expect(insecureCrypto({ version: '3', v3: { user: 'u', level: 'authPriv', authProto: 'md5', privProto: 'des' } })).toEqual([
+      'MD5 authentication',
+      'DES privacy',
+    ]);
+    expect(insecureCrypto({ version: '3', v3: { user: 'u', level: 'authNoPriv', authProto: 'md5', privProto: 'des' } })).toEqual([
+      'SNMPv3 without privacy',
+      'MD5 authentication',
+    ]);
     expect(insecureCrypto({ version: '3', v3: { user: 'u', level: 'authPriv', authProto: 'sha256', privProto: 'aes' } })).toEqual([]);
   });
 
   const cred = { version: '3' as const, v3: { user: 'monitor', level: 'authPriv' as const, authKey: 'auth-secret-1', privKey: 'priv-secret-2' } };
   it.each([
-    ["Community 'c0mmunity' in request does not match community 'other' in response", ['c0mmunity'], "Community '***' in request does not match community '***' in response"],
-    ['Authentication digest 0a0b received in message does not match digest for auth-secret-1', secretsOf(cred), 'Authentication digest 0a0b received in message does not match digest for ***'],
+    [
+      "Community 'c0mmunity' in request does not match community 'other' in response",
+      ['c0mmunity'],
+      "Community '***' in request does not match community '***' in response",
+    ],
+    [
+      'Authentication digest 0a0b received in message does not match digest for auth-secret-1',
+      secretsOf(cred),
+      'Authentication digest 0a0b received in message does not match digest for ***',
+    ],
     ['bad keys auth-secret-1/priv-secret-2 for user monitor', secretsOf(cred), 'bad keys ***/*** for user monitor'],
     ['Request timed out', ['x'], 'Request timed out'],
   ])('scrubs secrets from %s', (msg, secrets, expected) => expect(scrub(msg, secrets)).toBe(expected));
@@ -140,14 +176,35 @@ describe('requests and retries (packets sent / retried)', () => {
 
 describe('firmware from sysDescr', () => {
   it.each([
-    ['Huawei Versatile Routing Platform Software\r\nVRP (R) software, Version 5.170 (S5720 V200R011C10SPC500)\r\nCopyright (C) 2000-2018 HUAWEI TECH CO., LTD', { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' }],
-    ['Huawei Versatile Routing Platform Software VRP (R) software, Version 8.180 (CE6881 V200R005C10SPC800)', { vendor: 'huawei', os: 'VRP', version: 'V200R005C10SPC800', platform: '8.180' }],
-    ['H3C Comware Platform Software, Software Version 7.1.070, Release 6616 H3C S6520X-30QC-EI', { vendor: 'h3c', os: 'Comware', version: '6616', platform: '7.1.070' }],
-    ['H3C Comware Platform Software, Software Version 5.20.99, Release 1120P07\r\nH3C S5120-28C-EI', { vendor: 'h3c', os: 'Comware', version: '1120P07', platform: '5.20.99' }],
+    [
+      'Huawei Versatile Routing Platform Software\r\nVRP (R) software, Version 5.170 (S5720 V200R011C10SPC500)\r\nCopyright (C) 2000-2018 HUAWEI TECH CO., LTD',
+      { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' },
+    ],
+    [
+      'Huawei Versatile Routing Platform Software VRP (R) software, Version 8.180 (CE6881 V200R005C10SPC800)',
+      { vendor: 'huawei', os: 'VRP', version: 'V200R005C10SPC800', platform: '8.180' },
+    ],
+    [
+      'H3C Comware Platform Software, Software Version 7.1.070, Release 6616 H3C S6520X-30QC-EI',
+      { vendor: 'h3c', os: 'Comware', version: '6616', platform: '7.1.070' },
+    ],
+    [
+      'H3C Comware Platform Software, Software Version 5.20.99, Release 1120P07\r\nH3C S5120-28C-EI',
+      { vendor: 'h3c', os: 'Comware', version: '1120P07', platform: '5.20.99' },
+    ],
     ['Ruijie Networks RG-S2910-24GT4XS-E, RGOS 11.4(1)B70P2', { vendor: 'ruijie', os: 'RGOS', version: '11.4(1)B70P2' }],
-    ['Ruijie Full Gigabit Security & Intelligent Access Switch(S2928G-E V3) By Ruijie Networks (RGOS 10.4(3b19)p2)', { vendor: 'ruijie', os: 'RGOS', version: '10.4(3b19)p2' }],
-    ['Cisco IOS Software, C3750 Software (C3750-IPSERVICESK9-M), Version 12.2(55)SE10, RELEASE SOFTWARE (fc2)\r\nTechnical Support: http://www.cisco.com/techsupport', { vendor: 'cisco', os: 'IOS', version: '12.2(55)SE10' }],
-    ['Cisco IOS Software [Amsterdam], Catalyst L3 Switch Software (CAT9K_IOSXE), Version 17.3.4, RELEASE SOFTWARE (fc3)', { vendor: 'cisco', os: 'IOS-XE', version: '17.3.4' }],
+    [
+      'Ruijie Full Gigabit Security & Intelligent Access Switch(S2928G-E V3) By Ruijie Networks (RGOS 10.4(3b19)p2)',
+      { vendor: 'ruijie', os: 'RGOS', version: '10.4(3b19)p2' },
+    ],
+    [
+      'Cisco IOS Software, C3750 Software (C3750-IPSERVICESK9-M), Version 12.2(55)SE10, RELEASE SOFTWARE (fc2)\r\nTechnical Support: http://www.cisco.com/techsupport',
+      { vendor: 'cisco', os: 'IOS', version: '12.2(55)SE10' },
+    ],
+    [
+      'Cisco IOS Software [Amsterdam], Catalyst L3 Switch Software (CAT9K_IOSXE), Version 17.3.4, RELEASE SOFTWARE (fc3)',
+      { vendor: 'cisco', os: 'IOS-XE', version: '17.3.4' },
+    ],
     ['Linux xunjian 6.1.0 #1 SMP x86_64', null],
     ['', null],
   ])('%s', (d, fw) => expect(parseFirmware(d)).toEqual(fw));
@@ -165,17 +222,46 @@ describe('config validation names file, key and expectation', () => {
       throw e;
     }
   };
-  const snmp = (cred: string, target = '{ name: a, address: "udp://127.0.0.1", credential: c }') => `sources:\n  snmp:\n    credentials:\n      c: ${cred}\n    targets:\n      - ${target}\n`;
+  const snmp = (cred: string, target = '{ name: a, address: "udp://127.0.0.1", credential: c }') =>
+    `sources:\n  snmp:\n    credentials:\n      c: ${cred}\n    targets:\n      - ${target}\n`;
   it.each([
     ['version 3 without v3', snmp('{ version: "3" }'), "config error in FILE: sources.snmp.credentials.c: missing required key 'v3'"],
-    ['authNoPriv without authKey', snmp('{ version: "3", v3: { user: u, level: authNoPriv } }'), "config error in FILE: sources.snmp.credentials.c.v3: missing required key 'authKey'"],
-    ['authPriv without privKey', snmp('{ version: "3", v3: { user: u, level: authPriv, authKey: "abcdefgh" } }'), "config error in FILE: sources.snmp.credentials.c.v3: missing required key 'privKey'"],
-    ['short authKey (value not echoed)', snmp('{ version: "3", v3: { user: u, level: authPriv, authKey: "short7!", privKey: "abcdefgh" } }'), 'config error in FILE: sources.snmp.credentials.c.v3.authKey: expected a value that must NOT have fewer than 8 characters'],
-    ['unknown auth protocol', snmp('{ version: "3", v3: { user: u, level: authNoPriv, authProto: sha1, authKey: "abcdefgh" } }'), "config error in FILE: sources.snmp.credentials.c.v3.authProto: expected one of 'md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512', got 'sha1'"],
-    ['reserved target label', snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { ifName: x } }'), `config error in FILE: sources.snmp.targets.0.labels: invalid key name 'ifName': expected a name matching ^(?!(?:${RESERVED_LABELS.join('|')})$)[A-Za-z_][A-Za-z0-9_]*$`],
+    [
+      'authNoPriv without authKey',
+      snmp('{ version: "3", v3: { user: u, level: authNoPriv } }'),
+      "config error in FILE: sources.snmp.credentials.c.v3: missing required key 'authKey'",
+    ],
+    [
+      'authPriv without privKey',
+      snmp('{ version: "3", v3: { user: u, level: authPriv, authKey: "abcdefgh" } }'),
+      "config error in FILE: sources.snmp.credentials.c.v3: missing required key 'privKey'",
+    ],
+    [
+      'short authKey (value not echoed)',
+      snmp('{ version: "3", v3: { user: u, level: authPriv, authKey: "short7!", privKey: "abcdefgh" } }'),
+      'config error in FILE: sources.snmp.credentials.c.v3.authKey: expected a value that must NOT have fewer than 8 characters',
+    ],
+    [
+      'unknown auth protocol',
+      snmp('{ version: "3", v3: { user: u, level: authNoPriv, authProto: sha1, authKey: "abcdefgh" } }'),
+      "config error in FILE: sources.snmp.credentials.c.v3.authProto: expected one of 'md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512', got 'sha1'",
+    ],
+    [
+      'reserved target label',
+      snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { ifName: x } }'),
+      `config error in FILE: sources.snmp.targets.0.labels: invalid key name 'ifName': expected a name matching ^(?!(?:${RESERVED_LABELS.join('|')})$)[A-Za-z_][A-Za-z0-9_]*$`,
+    ],
     ['noAuthNoPriv needs no keys', snmp('{ version: "3", v3: { user: u, level: noAuthNoPriv } }'), 'ok'],
-    ['authPriv with both keys', snmp('{ version: "3", v3: { user: u, level: authPriv, authProto: sha256, authKey: "abcdefgh", privProto: aes256b, privKey: "12345678" } }'), 'ok'],
-    ['a free target label', snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { device_site: 城关镇 } }'), 'ok'],
+    [
+      'authPriv with both keys',
+      snmp('{ version: "3", v3: { user: u, level: authPriv, authProto: sha256, authKey: "abcdefgh", privProto: aes256b, privKey: "12345678" } }'),
+      'ok',
+    ],
+    [
+      'a free target label',
+      snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { device_site: 城关镇 } }'),
+      'ok',
+    ],
     [
       'site: the collector sets it from node.site (would become exported_site)',
       snmp('{ version: "2c", community: x }', '{ name: a, address: "udp://127.0.0.1", credential: c, labels: { site: 城关镇 } }'),
@@ -195,7 +281,8 @@ describe('config validation names file, key and expectation', () => {
   });
   it('reserved labels cover every index and lookup label of the built-in profiles', () => {
     const used = new Set<string>();
-    for (const p of loadProfiles().values()) for (const t of p.tables ?? []) for (const l of [...t.indexes.map((i) => i.label), ...Object.keys(t.lookups ?? {})]) used.add(l);
+    for (const p of loadProfiles().values())
+      for (const t of p.tables ?? []) for (const l of [...t.indexes.map((i) => i.label), ...Object.keys(t.lookups ?? {})]) used.add(l);
     expect(used.size).toBeGreaterThan(10);
     expect([...used].filter((l) => !(RESERVED_LABELS as readonly string[]).includes(l))).toEqual([]);
   });
@@ -234,9 +321,22 @@ describe('uptime interval and reboots', () => {
   ])('%s', (_n, [pu, pa], [cu, ca], expected) => expect(uptimeInterval({ uptime: pu, at: pa }, { uptime: cu, at: ca })).toBe(expected));
 });
 
-const iface = (over: Partial<IfCounters> = {}): IfCounters => ({ name: 'GE0/0/1', bits: 64, inOctets: 0n, outOctets: 0n, inErrors: 0n, outErrors: 0n, inDiscards: 0n, outDiscards: 0n, speedMbps: 1000, operStatus: 1, ...over });
+const iface = (over: Partial<IfCounters> = {}): IfCounters => ({
+  name: 'GE0/0/1',
+  bits: 64,
+  inOctets: 0n,
+  outOctets: 0n,
+  inErrors: 0n,
+  outErrors: 0n,
+  inDiscards: 0n,
+  outDiscards: 0n,
+  speedMbps: 1000,
+  operStatus: 1,
+  ...over,
+});
 /** Counters of an ifTable-only interface (no ifXTable): 32-bit octets, speed from ifSpeed. */
-const if32 = (over: Partial<IfCounters> = {}) => iface({ bits: 32, inErrors: undefined, outErrors: undefined, inDiscards: undefined, outDiscards: undefined, speedMbps: 100, ...over });
+const if32 = (over: Partial<IfCounters> = {}) =>
+  iface({ bits: 32, inErrors: undefined, outErrors: undefined, inDiscards: undefined, outDiscards: undefined, speedMbps: 100, ...over });
 /** A snapshot; the wall clock agrees with the uptime unless given. */
 const snap = (uptime: number, ifs: Record<string, IfCounters>, at = uptime * 10): Snapshot => ({ uptime, at, ifs: new Map(Object.entries(ifs)) });
 const labels = (ix: string) => ({ ifIndex: ix });
@@ -270,7 +370,13 @@ describe('link health', () => {
       '32-bit wrap (no ifXTable, ifSpeed 100 Mbit/s): 7.5 MB in 60 s is plausible, the true rate',
       snap(0, { 2: if32({ inOctets: 2n ** 32n - 2_500_000n }) }),
       snap(6000, { 2: if32({ inOctets: 5_000_000n }) }),
-      { ...flapsOnly('2'), 'xunjian_link_in_bits_per_second{2}': 1_000_000, 'xunjian_link_in_utilization_ratio{2}': 0.01, 'xunjian_link_out_bits_per_second{2}': 0, 'xunjian_link_out_utilization_ratio{2}': 0 },
+      {
+        ...flapsOnly('2'),
+        'xunjian_link_in_bits_per_second{2}': 1_000_000,
+        'xunjian_link_in_utilization_ratio{2}': 0.01,
+        'xunjian_link_out_bits_per_second{2}': 0,
+        'xunjian_link_out_utilization_ratio{2}': 0,
+      },
       undefined,
     ],
     [
@@ -319,7 +425,15 @@ describe('link health', () => {
       'Counter32 error counter wrap (16 errors in 60 s at 1 Gbit/s): exact rate',
       snap(1000, { 1: iface({ inErrors: 4294967290n }) }),
       snap(7000, { 1: iface({ inErrors: 10n }) }),
-      { ...flapsOnly('1'), 'xunjian_link_in_bits_per_second{1}': 0, 'xunjian_link_in_utilization_ratio{1}': 0, 'xunjian_link_out_bits_per_second{1}': 0, 'xunjian_link_out_utilization_ratio{1}': 0, ...zeroErrors('1'), 'xunjian_link_in_errors_per_second{1}': 0.266666 },
+      {
+        ...flapsOnly('1'),
+        'xunjian_link_in_bits_per_second{1}': 0,
+        'xunjian_link_in_utilization_ratio{1}': 0,
+        'xunjian_link_out_bits_per_second{1}': 0,
+        'xunjian_link_out_utilization_ratio{1}': 0,
+        ...zeroErrors('1'),
+        'xunjian_link_in_errors_per_second{1}': 0.266666,
+      },
       undefined,
     ],
     [
@@ -347,7 +461,14 @@ describe('link health', () => {
       'TimeTicks wrap at 2^32 with the wall clock agreeing: rates go on',
       snap(2 ** 32 - 3000, { 1: iface({ inOctets: 0n, outOctets: 0n }) }, 0),
       snap(3000, { 1: iface({ inOctets: 750n, outOctets: 0n }) }, 60_000),
-      { ...flapsOnly('1'), 'xunjian_link_in_bits_per_second{1}': 100, 'xunjian_link_in_utilization_ratio{1}': 1e-7, 'xunjian_link_out_bits_per_second{1}': 0, 'xunjian_link_out_utilization_ratio{1}': 0, ...zeroErrors('1') },
+      {
+        ...flapsOnly('1'),
+        'xunjian_link_in_bits_per_second{1}': 100,
+        'xunjian_link_in_utilization_ratio{1}': 1e-7,
+        'xunjian_link_out_bits_per_second{1}': 0,
+        'xunjian_link_out_utilization_ratio{1}': 0,
+        ...zeroErrors('1'),
+      },
       undefined,
     ],
     [
@@ -375,23 +496,40 @@ describe('link health', () => {
   const run = (st: LinkState, polls: Record<string, IfCounters>[]) => polls.map((ifs, i) => values(deriveLinkHealth(st, snap(6000 * (i + 1), ifs), labels, 0)));
   it('counts oper-status changes (flaps) across polls', () => {
     const st: LinkState = { flaps: new Map() };
-    const out = run(st, [1, 2, 2, 1, 2].map((s) => ({ 1: iface({ operStatus: s }) })));
+    const out = run(
+      st,
+      [1, 2, 2, 1, 2].map((s) => ({ 1: iface({ operStatus: s }) })),
+    );
     expect(out.map((v) => v['xunjian_link_oper_status_changes_total{1}'])).toEqual([0, 1, 1, 2, 3]);
   });
   it('a renumbered ifIndex starts from 0, not with the old interface count', () => {
     const st: LinkState = { flaps: new Map() };
-    const out = run(st, [{ 7: iface({ name: 'GE0/0/7', operStatus: 1 }) }, { 7: iface({ name: 'GE0/0/7', operStatus: 2 }) }, { 7: iface({ name: 'GE0/0/8', operStatus: 1 }) }]);
+    const out = run(st, [
+      { 7: iface({ name: 'GE0/0/7', operStatus: 1 }) },
+      { 7: iface({ name: 'GE0/0/7', operStatus: 2 }) },
+      { 7: iface({ name: 'GE0/0/8', operStatus: 1 }) },
+    ]);
     expect(out.map((v) => v['xunjian_link_oper_status_changes_total{7}'])).toEqual([0, 1, 0]);
   });
   it('forgets removed interfaces', () => {
     const st: LinkState = { flaps: new Map() };
-    const out = run(st, [{ 1: iface(), 2: iface({ name: 'x', operStatus: 1 }) }, { 1: iface(), 2: iface({ name: 'x', operStatus: 2 }) }, { 1: iface() }, { 1: iface(), 2: iface({ name: 'x', operStatus: 1 }) }]);
+    const out = run(st, [
+      { 1: iface(), 2: iface({ name: 'x', operStatus: 1 }) },
+      { 1: iface(), 2: iface({ name: 'x', operStatus: 2 }) },
+      { 1: iface() },
+      { 1: iface(), 2: iface({ name: 'x', operStatus: 1 }) },
+    ]);
     expect(out.map((v) => v['xunjian_link_oper_status_changes_total{2}'])).toEqual([0, 1, undefined, 0]);
     expect([...st.flaps.keys()]).toEqual(['1', '2']);
   });
   it('ifLastChange moving while the status is the same counts down and up within the interval', () => {
     const st: LinkState = { flaps: new Map() };
-    const out = run(st, [{ 1: iface({ lastChange: 100 }) }, { 1: iface({ lastChange: 100 }) }, { 1: iface({ lastChange: 9000 }) }, { 1: iface({ operStatus: 2, lastChange: 15000 }) }]);
+    const out = run(st, [
+      { 1: iface({ lastChange: 100 }) },
+      { 1: iface({ lastChange: 100 }) },
+      { 1: iface({ lastChange: 9000 }) },
+      { 1: iface({ operStatus: 2, lastChange: 15000 }) },
+    ]);
     expect(out.map((v) => v['xunjian_link_oper_status_changes_total{1}'])).toEqual([0, 0, 2, 3]);
   });
   it('a reboot restarts the flap counts (ifLastChange is relative to the new uptime)', () => {

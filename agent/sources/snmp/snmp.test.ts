@@ -33,7 +33,15 @@ beforeAll(async () => {
   writeFileSync(c3750, gunzipSync(readFileSync(cisco)));
   [snmpd, sim] = await Promise.all([
     startSnmpd(),
-    startSnmpsim({ cisco: c3750, huawei: testdata('huawei'), h3c: testdata('h3c'), ruijie: testdata('ruijie'), public: testdata('ruijie'), rate0: testdata('rate-t0'), rate1: testdata('rate-t1') }),
+    startSnmpsim({
+      cisco: c3750,
+      huawei: testdata('huawei'),
+      h3c: testdata('h3c'),
+      ruijie: testdata('ruijie'),
+      public: testdata('ruijie'),
+      rate0: testdata('rate-t0'),
+      rate1: testdata('rate-t1'),
+    }),
   ]);
 }, 90_000);
 afterAll(async () => {
@@ -58,12 +66,58 @@ describe('snmpd', () => {
   it.each([
     ['v2c over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '2c' as const, community: COMMUNITY }],
     ['v2c over IPv6', () => `udp6://[::1]:${snmpd.port}`, { version: '2c' as const, community: COMMUNITY }],
-    ['v3 authPriv SHA/AES over IPv6', () => `udp6://[::1]:${snmpd.port}`, { version: '3' as const, v3: { user: V3.user, level: 'authPriv' as const, authProto: 'sha' as const, authKey: V3.authKey, privProto: 'aes' as const, privKey: V3.privKey } }],
-    ['v3 authPriv SHA/AES over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '3' as const, v3: { user: V3.user, level: 'authPriv' as const, authProto: 'sha' as const, authKey: V3.authKey, privProto: 'aes' as const, privKey: V3.privKey } }],
-    ['v3 authPriv SHA-256/AES-256 (Blumenthal) over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '3' as const, v3: { user: V3_USERS.sha256aes256.user, level: 'authPriv' as const, authProto: 'sha256' as const, authKey: V3_USERS.sha256aes256.authKey, privProto: 'aes256b' as const, privKey: V3_USERS.sha256aes256.privKey } }],
-    ['v3 authNoPriv SHA-512 over IPv6', () => `udp6://[::1]:${snmpd.port}`, { version: '3' as const, v3: { user: V3_USERS.sha512auth.user, level: 'authNoPriv' as const, authProto: 'sha512' as const, authKey: V3_USERS.sha512auth.authKey } }],
-    ['v3 authNoPriv MD5 over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '3' as const, v3: { user: V3_USERS.md5auth.user, level: 'authNoPriv' as const, authProto: 'md5' as const, authKey: V3_USERS.md5auth.authKey } }],
-    ['v3 noAuthNoPriv over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '3' as const, v3: { user: V3_USERS.none.user, level: 'noAuthNoPriv' as const } }],
+    [
+      'v3 authPriv SHA/AES over IPv6',
+      () => `udp6://[::1]:${snmpd.port}`,
+      {
+        version: '3' as const,
+        v3: { user: V3.user, level: 'authPriv' as const, authProto: 'sha' as const, authKey: V3.authKey, privProto: 'aes' as const, privKey: V3.privKey },
+      },
+    ],
+    [
+      'v3 authPriv SHA/AES over IPv4',
+      () => `udp://127.0.0.1:${snmpd.port}`,
+      {
+        version: '3' as const,
+        v3: { user: V3.user, level: 'authPriv' as const, authProto: 'sha' as const, authKey: V3.authKey, privProto: 'aes' as const, privKey: V3.privKey },
+      },
+    ],
+    [
+      'v3 authPriv SHA-256/AES-256 (Blumenthal) over IPv4',
+      () => `udp://127.0.0.1:${snmpd.port}`,
+      {
+        version: '3' as const,
+        v3: {
+          user: V3_USERS.sha256aes256.user,
+          level: 'authPriv' as const,
+          authProto: 'sha256' as const,
+          authKey: V3_USERS.sha256aes256.authKey,
+          privProto: 'aes256b' as const,
+          privKey: V3_USERS.sha256aes256.privKey,
+        },
+      },
+    ],
+    [
+      'v3 authNoPriv SHA-512 over IPv6',
+      () => `udp6://[::1]:${snmpd.port}`,
+      {
+        version: '3' as const,
+        v3: { user: V3_USERS.sha512auth.user, level: 'authNoPriv' as const, authProto: 'sha512' as const, authKey: V3_USERS.sha512auth.authKey },
+      },
+    ],
+    [
+      'v3 authNoPriv MD5 over IPv4',
+      () => `udp://127.0.0.1:${snmpd.port}`,
+      {
+        version: '3' as const,
+        v3: { user: V3_USERS.md5auth.user, level: 'authNoPriv' as const, authProto: 'md5' as const, authKey: V3_USERS.md5auth.authKey },
+      },
+    ],
+    [
+      'v3 noAuthNoPriv over IPv4',
+      () => `udp://127.0.0.1:${snmpd.port}`,
+      { version: '3' as const, v3: { user: V3_USERS.none.user, level: 'noAuthNoPriv' as const } },
+    ],
     ['v1 over IPv4', () => `udp://127.0.0.1:${snmpd.port}`, { version: '1' as const, community: COMMUNITY }],
   ])('%s: system, interfaces and host resources', async (_n, target, cred) => {
     const r = await scrapeDevice(opts(target(), cred));
@@ -80,7 +134,12 @@ describe('snmpd', () => {
       // (SNMPv1 has no Counter64: snmpd leaves these out of v1 answers)
       const v6stats = find(r, 'ipIfStatsHCInReceives');
       expect(new Set(v6stats.map((x) => x.labels.ipIfStatsIPVersion))).toEqual(new Set(['2']));
-      expect(find(r, 'ipIfStatsHCInReceives', { ipIfStatsIfIndex: '1' })[0]!.labels).toEqual({ ipIfStatsIPVersion: '2', ipIfStatsIfIndex: '1', ifName: 'lo', target: 't' });
+      expect(find(r, 'ipIfStatsHCInReceives', { ipIfStatsIfIndex: '1' })[0]!.labels).toEqual({
+        ipIfStatsIPVersion: '2',
+        ipIfStatsIfIndex: '1',
+        ifName: 'lo',
+        target: 't',
+      });
     }
     expect(find(r, 'ipAddressIfIndex', { ipAddressAddrType: '1', ipAddressAddr: '127.0.0.1' }).map((x) => x.value)).toEqual([1]);
     expect(find(r, 'ipAddressIfIndex', { ipAddressAddrType: '2', ipAddressAddr: '::1' }).map((x) => x.value)).toEqual([1]);
@@ -98,8 +157,16 @@ describe('snmpd', () => {
 
   it.each<[string, Credential, string]>([
     ['wrong community (snmpd stays silent)', { version: '2c', community: 'wrong-community-777' }, 'Request timed out'],
-    ['wrong v3 auth key', { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: 'wrong-key-999', privProto: 'aes', privKey: V3.privKey } }, ''],
-    ['wrong v3 priv key', { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: 'wrong-priv-888' } }, ''],
+    [
+      'wrong v3 auth key',
+      { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: 'wrong-key-999', privProto: 'aes', privKey: V3.privKey } },
+      '',
+    ],
+    [
+      'wrong v3 priv key',
+      { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: 'wrong-priv-888' } },
+      '',
+    ],
   ])('%s: the error names no secret', async (_n, cred, exact) => {
     const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${snmpd.port}`, cred, ['system']), timeoutMs: 500, retries: 0 });
     expect(r.ok).toBe(false);
@@ -109,7 +176,11 @@ describe('snmpd', () => {
   });
 
   it('SNMPv1: a missing scalar (noSuchName) is dropped and the others are read', async () => {
-    const s = openScraper({ host: '127.0.0.1', port: snmpd.port, transport: 'udp4' }, { version: '1', community: COMMUNITY }, { timeoutMs: 2000, retries: 0, maxRepetitions: 1 });
+    const s = openScraper(
+      { host: '127.0.0.1', port: snmpd.port, transport: 'udp4' },
+      { version: '1', community: COMMUNITY },
+      { timeoutMs: 2000, retries: 0, maxRepetitions: 1 },
+    );
     try {
       const vbs = await getAll(s, [SYS_UPTIME, '1.3.6.1.2.1.1.99.0', '1.3.6.1.2.1.1.5.0']);
       expect(vbs.map((v) => v.oid)).toEqual([SYS_UPTIME, '1.3.6.1.2.1.1.5.0']);
@@ -122,7 +193,11 @@ describe('snmpd', () => {
 
   it.each<[string, Credential, number]>([
     ['v2c', { version: '2c', community: COMMUNITY }, 0],
-    ['v3 (engine discovery is one more packet)', { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: V3.privKey } }, 1],
+    [
+      'v3 (engine discovery is one more packet)',
+      { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: V3.privKey } },
+      1,
+    ],
   ])('%s: counts packets and retries exactly when a relay drops the first 2 requests', async (_n, cred, discovery) => {
     const relay = await startRelay(snmpd.port, { dropFirst: 2 });
     try {
@@ -154,7 +229,9 @@ describe('snmpd', () => {
 
   it('xunjian snmp walk prints varbinds', async () => {
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [BIN, 'snmp', 'walk', `udp6://[::1]:${snmpd.port}`, '1.3.6.1.2.1.1', '--community', COMMUNITY], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      execFile(process.execPath, [BIN, 'snmp', 'walk', `udp6://[::1]:${snmpd.port}`, '1.3.6.1.2.1.1', '--community', COMMUNITY], (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
     );
     expect(out).toContain('1.3.6.1.2.1.1.5.0 = STRING: xunjian-test\n');
     expect(out).toMatch(/^1\.3\.6\.1\.2\.1\.1\.3\.0 = Timeticks: \d+$/m);
@@ -162,14 +239,40 @@ describe('snmpd', () => {
 
   it('xunjian snmp walk prints Counter64 as a number (Cisco 3750 ifHCInOctets)', async () => {
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, [BIN, 'snmp', 'walk', `udp://127.0.0.1:${sim.port}`, '1.3.6.1.2.1.31.1.1.1.6', '--community', 'cisco'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+      execFile(process.execPath, [BIN, 'snmp', 'walk', `udp://127.0.0.1:${sim.port}`, '1.3.6.1.2.1.31.1.1.1.6', '--community', 'cisco'], (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
     );
     expect(out.split('\n')).toContain('1.3.6.1.2.1.31.1.1.1.6.60 = Counter64: 37505809994');
   });
 
   it('xunjian snmp walk: a wrong v3 key fails without printing it', async () => {
     const err = await new Promise<string>((resolve) =>
-      execFile(process.execPath, [BIN, 'snmp', 'walk', `udp://127.0.0.1:${snmpd.port}`, '1.3.6.1.2.1.1', '--snmp-version', '3', '--v3-user', V3.user, '--v3-level', 'authPriv', '--auth-key', 'wrong-key-999', '--priv-key', V3.privKey, '--timeout', '0.5', '--retries', '0'], (_e, _o, stderr) => resolve(stderr)),
+      execFile(
+        process.execPath,
+        [
+          BIN,
+          'snmp',
+          'walk',
+          `udp://127.0.0.1:${snmpd.port}`,
+          '1.3.6.1.2.1.1',
+          '--snmp-version',
+          '3',
+          '--v3-user',
+          V3.user,
+          '--v3-level',
+          'authPriv',
+          '--auth-key',
+          'wrong-key-999',
+          '--priv-key',
+          V3.privKey,
+          '--timeout',
+          '0.5',
+          '--retries',
+          '0',
+        ],
+        (_e, _o, stderr) => resolve(stderr),
+      ),
     );
     expect(err).toMatch(/^xunjian snmp walk: udp:\/\/127\.0\.0\.1:\d+: /);
     expect(err).not.toContain('wrong-key-999');
@@ -190,7 +293,11 @@ describe('snmpd', () => {
 
   it('xunjian snmp rejects an unknown --v3-level', async () => {
     const err = await new Promise<string>((resolve) =>
-      execFile(process.execPath, [BIN, 'snmp', 'walk', 'udp://127.0.0.1:9', '1.3', '--snmp-version', '3', '--v3-user', 'u', '--v3-level', 'authpriv'], (_e, _o, stderr) => resolve(stderr)),
+      execFile(
+        process.execPath,
+        [BIN, 'snmp', 'walk', 'udp://127.0.0.1:9', '1.3', '--snmp-version', '3', '--v3-user', 'u', '--v3-level', 'authpriv'],
+        (_e, _o, stderr) => resolve(stderr),
+      ),
     );
     expect(err).toContain("error: option '--v3-level <level>' argument 'authpriv' is invalid. Allowed choices are noAuthNoPriv, authNoPriv, authPriv.");
   });
@@ -202,7 +309,13 @@ describe('snmpsimd recordings', () => {
     expect(r.error).toBeUndefined();
     expect(r.profiles).toEqual(['cisco', 'host_resources', 'if_mib', 'ip_mib', 'system']);
     expect(find(r, 'ifHCInOctets', { ifIndex: '60' })).toEqual([
-      { name: 'ifHCInOctets', labels: { ifIndex: '60', ifAlias: '', ifDescr: 'Vlan60', ifName: 'Vl60', target: 't' }, value: 37505809994, type: 'counter', ts: expect.any(Number) },
+      {
+        name: 'ifHCInOctets',
+        labels: { ifIndex: '60', ifAlias: '', ifDescr: 'Vlan60', ifName: 'Vl60', target: 't' },
+        value: 37505809994,
+        type: 'counter',
+        ts: expect.any(Number),
+      },
     ]);
     expect(find(r, 'cpmCPUTotal1minRev')[0]!.value).toBe(53);
     expect(find(r, 'ciscoMemoryPoolUsed', { ciscoMemoryPoolName: 'Processor' })[0]!.value).toBe(34973844);
@@ -285,17 +398,26 @@ describe('snmp source', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'xj-prof-'));
-    writeFileSync(join(dir, 'vlan.yaml'), 'name: vlan\nmatch: []\ntables:\n  - { name: vlanTable, entry: 1.3.6.1.4.1.9.9.46.1.3.1.1, indexes: [{ label: vlanIndex, type: integer }], columns: [{ column: 2, name: vtpVlanState, type: gauge }] }\n');
-    expect(() => createSnmpSources({ ...cfg([{ name: 'sw', address: 'udp://127.0.0.1:9', credential: 'lab', labels: { vlanIndex: 'x', site: 'y' } }]), profilesDir: dir })).toThrow(
-      "sources.snmp.targets: target 'sw' has labels 'vlanIndex', which a profile's table sets (the series' own labels cannot be overwritten)",
+    writeFileSync(
+      join(dir, 'vlan.yaml'),
+      'name: vlan\nmatch: []\ntables:\n  - { name: vlanTable, entry: 1.3.6.1.4.1.9.9.46.1.3.1.1, indexes: [{ label: vlanIndex, type: integer }], columns: [{ column: 2, name: vtpVlanState, type: gauge }] }\n',
     );
+    expect(() =>
+      createSnmpSources({ ...cfg([{ name: 'sw', address: 'udp://127.0.0.1:9', credential: 'lab', labels: { vlanIndex: 'x', site: 'y' } }]), profilesDir: dir }),
+    ).toThrow("sources.snmp.targets: target 'sw' has labels 'vlanIndex', which a profile's table sets (the series' own labels cannot be overwritten)");
   });
 
   it('keeps a v3 session between polls: no socket nor engine discovery per poll; closed by close()', async () => {
     const relay = await startRelay(snmpd.port);
     try {
       const c = { ...cfg([]), postureIntervalHours: 0 };
-      const src = createSnmpSource(c, { name: 'v3', address: `udp://127.0.0.1:${relay.port}`, credential: 'x', profiles: ['system'] }, { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: V3.privKey } }, profiles, new Semaphore(1));
+      const src = createSnmpSource(
+        c,
+        { name: 'v3', address: `udp://127.0.0.1:${relay.port}`, credential: 'x', profiles: ['system'] },
+        { version: '3', v3: { user: V3.user, level: 'authPriv', authProto: 'sha', authKey: V3.authKey, privProto: 'aes', privKey: V3.privKey } },
+        profiles,
+        new Semaphore(1),
+      );
       const val = (r: Awaited<ReturnType<typeof src.collect>>, n: string) => r.samples.find((s) => s.name === n)!.value;
       const a = await src.collect(ctx());
       const b = await src.collect(ctx());
@@ -358,7 +480,13 @@ describe('snmp source', () => {
     // a 2 s interval: the runner gives up after 1.8 s; the poll times out after 2 × 0.6 s; 7 posture
     // probes of 0.6 s each one after another (4.2 s more) would have cost the whole cycle
     const c = { ...cfg([]), timeoutSeconds: 0.6, retries: 1 };
-    const src = createSnmpSource(c, { name: 'dead', address: 'udp://127.0.0.1:9', credential: 'lab', intervalSeconds: 2 }, { version: '2c', community: 'huawei' }, profiles, new Semaphore(1));
+    const src = createSnmpSource(
+      c,
+      { name: 'dead', address: 'udp://127.0.0.1:9', credential: 'lab', intervalSeconds: 2 },
+      { version: '2c', community: 'huawei' },
+      profiles,
+      new Semaphore(1),
+    );
     const first = await runSource(src, log, 1800);
     const names = first.samples.map((s) => s.name);
     expect(first.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
@@ -367,7 +495,13 @@ describe('snmp source', () => {
     expect(second.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
     // the probes (in parallel) end after one timeout: in this collect if time was left, else in the next
     expect(first.facts === undefined || second.facts === undefined).toBe(true);
-    expect((first.facts ?? second.facts)!['network.device.dead']).toMatchObject({ answersV1: false, answersV2c: false, defaultCommunities: [], lastPollOk: false, sysDescr: null });
+    expect((first.facts ?? second.facts)!['network.device.dead']).toMatchObject({
+      answersV1: false,
+      answersV2c: false,
+      defaultCommunities: [],
+      lastPollOk: false,
+      sysDescr: null,
+    });
     await src.close?.();
   }, 30_000);
 
@@ -379,23 +513,40 @@ describe('snmp source', () => {
     const r = await src!.collect(ctx());
     expect(r.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
     const f = r.facts!['network.device.refused'] as Record<string, unknown>;
-    expect(f).toMatchObject({ lastPollOk: false, answersV1: true, answersV2c: true, defaultCommunities: ['v1:public', 'v2c:public'], profiles: ['system', 'if_mib'] });
+    expect(f).toMatchObject({
+      lastPollOk: false,
+      answersV1: true,
+      answersV2c: true,
+      defaultCommunities: ['v1:public', 'v2c:public'],
+      profiles: ['system', 'if_mib'],
+    });
     // the configured community is refused: what is known comes from nothing but the default probes
     expect(f.sysDescr).toBeNull();
     expect(JSON.stringify(r)).not.toContain('not-served-9');
     const [ok] = createSnmpSources({ ...cfg([{ name: 'fixed', address: `udp://127.0.0.1:${sim.port}`, credential: 'lab', profiles: ['system'] }]) });
     const f2 = (await ok!.collect(ctx())).facts!['network.device.fixed'] as Record<string, unknown>;
-    expect(f2).toMatchObject({ lastPollOk: true, sysObjectID: '1.3.6.1.4.1.2011.2.23.96', firmware: { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' } });
+    expect(f2).toMatchObject({
+      lastPollOk: true,
+      sysObjectID: '1.3.6.1.4.1.2011.2.23.96',
+      firmware: { vendor: 'huawei', os: 'VRP', version: 'V200R011C10SPC500', platform: '5.170' },
+    });
   }, 30_000);
 
   it('MD5 authentication polls snmpd and is flagged insecure in posture', async () => {
     const [src] = createSnmpSources({
       ...cfg([{ name: 'md5', address: `udp://127.0.0.1:${snmpd.port}`, credential: 'md5', profiles: ['system'] }]),
-      credentials: { md5: { version: '3', v3: { user: V3_USERS.md5auth.user, level: 'authNoPriv', authProto: 'md5', authKey: V3_USERS.md5auth.authKey, privProto: 'aes' } } },
+      credentials: {
+        md5: { version: '3', v3: { user: V3_USERS.md5auth.user, level: 'authNoPriv', authProto: 'md5', authKey: V3_USERS.md5auth.authKey, privProto: 'aes' } },
+      },
     });
     const r = await src!.collect(ctx());
     expect(r.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(1);
-    expect(r.facts!['network.device.md5']).toMatchObject({ snmpVersionUsed: '3', v3: { level: 'authNoPriv', authProto: 'md5', privProto: null }, insecure: ['SNMPv3 without privacy', 'MD5 authentication'], defaultCommunities: [] });
+    expect(r.facts!['network.device.md5']).toMatchObject({
+      snmpVersionUsed: '3',
+      v3: { level: 'authNoPriv', authProto: 'md5', privProto: null },
+      insecure: ['SNMPv3 without privacy', 'MD5 authentication'],
+      defaultCommunities: [],
+    });
     expect(JSON.stringify(r)).not.toContain(V3_USERS.md5auth.authKey);
   }, 30_000);
 
@@ -403,7 +554,13 @@ describe('snmp source', () => {
     const sem = new Semaphore(1);
     const c = { ...cfg([]), timeoutSeconds: 0.5, retries: 1, postureIntervalHours: 0 };
     const dead = createSnmpSource(c, { name: 'dead', address: 'udp://127.0.0.1:9', credential: 'lab' }, { version: '2c', community: 'huawei' }, profiles, sem);
-    const live = createSnmpSource(c, { name: 'live', address: `udp://127.0.0.1:${sim.port}`, credential: 'lab' }, { version: '2c', community: 'huawei' }, profiles, sem);
+    const live = createSnmpSource(
+      c,
+      { name: 'live', address: `udp://127.0.0.1:${sim.port}`, credential: 'lab' },
+      { version: '2c', community: 'huawei' },
+      profiles,
+      sem,
+    );
     const t0 = Date.now();
     const done: Record<string, number> = {};
     const run = async (src: typeof dead) => {
@@ -425,8 +582,20 @@ describe('snmp source', () => {
     try {
       const sem = new Semaphore(1);
       const c = { ...cfg([]), timeoutSeconds: 5, retries: 1, postureIntervalHours: 6 };
-      const slow = createSnmpSource(c, { name: 'slow', address: `udp://127.0.0.1:${relay.port}`, credential: 'lab' }, { version: '2c', community: 'huawei' }, profiles, sem);
-      const queued = createSnmpSource(c, { name: 'queued', address: `udp://127.0.0.1:${sim.port}`, credential: 'lab' }, { version: '2c', community: 'huawei' }, profiles, sem);
+      const slow = createSnmpSource(
+        c,
+        { name: 'slow', address: `udp://127.0.0.1:${relay.port}`, credential: 'lab' },
+        { version: '2c', community: 'huawei' },
+        profiles,
+        sem,
+      );
+      const queued = createSnmpSource(
+        c,
+        { name: 'queued', address: `udp://127.0.0.1:${sim.port}`, credential: 'lab' },
+        { version: '2c', community: 'huawei' },
+        profiles,
+        sem,
+      );
       const ac = new AbortController();
       const ac2 = new AbortController();
       const p = slow.collect({ ...ctx(), signal: ac.signal });

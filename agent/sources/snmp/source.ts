@@ -31,10 +31,16 @@ export function createSnmpSources(cfg: SnmpSourceConfig): Source[] {
   const profiles = loadProfiles(cfg.profilesDir || undefined);
   const sem = new Semaphore(cfg.concurrency);
   // the config schema rejects the built-in profiles' labels; profiles from profilesDir are checked here
-  const taken = new Set(['target', ...[...profiles.values()].flatMap((p) => (p.tables ?? []).flatMap((tb) => [...tb.indexes.map((i) => i.label), ...Object.keys(tb.lookups ?? {})]))]);
+  const taken = new Set([
+    'target',
+    ...[...profiles.values()].flatMap((p) => (p.tables ?? []).flatMap((tb) => [...tb.indexes.map((i) => i.label), ...Object.keys(tb.lookups ?? {})])),
+  ]);
   return cfg.targets.map((t) => {
     const clash = Object.keys(t.labels ?? {}).filter((l) => taken.has(l));
-    if (clash.length) throw new Error(`sources.snmp.targets: target '${t.name}' has labels ${clash.map((l) => `'${l}'`).join(', ')}, which a profile's table sets (the series' own labels cannot be overwritten)`);
+    if (clash.length)
+      throw new Error(
+        `sources.snmp.targets: target '${t.name}' has labels ${clash.map((l) => `'${l}'`).join(', ')}, which a profile's table sets (the series' own labels cannot be overwritten)`,
+      );
     const cred = cfg.credentials[t.credential];
     if (!cred) throw new Error(`sources.snmp.targets: target '${t.name}' names credential '${t.credential}', which is not in sources.snmp.credentials`);
     return createSnmpSource(cfg, t, toCredential(cred), profiles, sem);
@@ -74,17 +80,19 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
         keeper,
         deadlineMs: (t.deadlineSeconds ?? cfg.deadlineSeconds ?? intervalSeconds * 0.8) * 1000,
       };
-      const r: ScrapeResult = await sem.use(() => scrapeDevice(opts), signal).catch((err: Error) => ({
-        ok: false,
-        error: err.message,
-        timedOut: false,
-        aborted: true,
-        samples: [],
-        help: {},
-        varbinds: new Map(),
-        profiles: [],
-        stats: { seconds: 0, packetsSent: 0, packetsRetried: 0, pdus: 0, varbinds: 0 },
-      }));
+      const r: ScrapeResult = await sem
+        .use(() => scrapeDevice(opts), signal)
+        .catch((err: Error) => ({
+          ok: false,
+          error: err.message,
+          timedOut: false,
+          aborted: true,
+          samples: [],
+          help: {},
+          varbinds: new Map(),
+          profiles: [],
+          stats: { seconds: 0, packetsSent: 0, packetsRetried: 0, pdus: 0, varbinds: 0 },
+        }));
       const ts = ctx.now();
       if (r.timedOut) timeouts++;
       const self: Sample[] = [
@@ -105,7 +113,8 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
           return { ifIndex: ix, ifName: name ? labelValue(name.type, name.value) : '', ...target };
         };
         const d = deriveLinkHealth(link, snap, labelsOf, ts);
-        if (d.event === 'reboot') ctx.log.info('device rebooted (sysUpTime went backwards or advanced less than the wall clock): rates restart from this poll', { target: t.name });
+        if (d.event === 'reboot')
+          ctx.log.info('device rebooted (sysUpTime went backwards or advanced less than the wall clock): rates restart from this poll', { target: t.name });
         linkSamples = d.samples;
       }
       const now = Date.now();

@@ -55,9 +55,26 @@ export interface ReportMeta {
 export function packInfo(pack: Pack): Pick<ReportMeta, 'grade' | 'pack' | 'standard' | 'checks' | 'manual'> {
   const checks: Record<string, CheckInfo> = {};
   for (const c of pack.checks) {
-    checks[c.id] = { id: c.id, clause: c.clause, indicator: c.item.indicator, family: c.item.family.title, section: c.item.section.title, title: c.title, rationale: c.rationale, remediation: c.remediation, appliesTo: c.appliesTo };
+    checks[c.id] = {
+      id: c.id,
+      clause: c.clause,
+      indicator: c.item.indicator,
+      family: c.item.family.title,
+      section: c.item.section.title,
+      title: c.title,
+      rationale: c.rationale,
+      remediation: c.remediation,
+      appliesTo: c.appliesTo,
+    };
   }
-  const manual = pack.manual.map((i) => ({ clause: i.clause, indicator: i.indicator, family: i.family.title, section: i.section.title, title: i.title, guidance: i.guidance }));
+  const manual = pack.manual.map((i) => ({
+    clause: i.clause,
+    indicator: i.indicator,
+    family: i.family.title,
+    section: i.section.title,
+    title: i.title,
+    guidance: i.guidance,
+  }));
   return { grade: pack.grade, pack: { name: pack.name, version: pack.version }, standard: 'GB/T 22239-2019', checks, manual };
 }
 

@@ -44,7 +44,8 @@ export function htmlToPdf(html: string, o: PrintOptions = {}): Promise<Uint8Arra
       preferCSSPageSize: true,
       displayHeaderFooter: true,
       headerTemplate: '<span></span>',
-      footerTemplate: '<div style="font-size:8px;width:100%;text-align:center;color:#666"><span class="pageNumber"></span> / <span class="totalPages"></span></div>',
+      footerTemplate:
+        '<div style="font-size:8px;width:100%;text-align:center;color:#666"><span class="pageNumber"></span> / <span class="totalPages"></span></div>',
       timeout: o.timeoutMs ?? 60_000,
     }),
   );

@@ -27,24 +27,60 @@ beforeAll(async () => {
     const t = { id: n, kind: 'host' as const, zone, facts: facts[n].facts, collectedAt: facts[n].collectedAt };
     return evaluateTarget(pack, t, { params: resolveParams(pack, NO_OVERRIDES, t), now: new Date(facts[n].collectedAt) });
   };
-  const device = deviceTarget('sw-core-1', { addressResolved: true, answersV1: false, answersV2c: true, defaultCommunities: ['v2c:public'], snmpVersionUsed: '2c', v3: null, insecure: ['SNMPv2c community (cleartext)'], sysDescr: null, sysObjectID: null, firmware: null, lastPollOk: true, profiles: [] }, facts['kylin-weak'].collectedAt, { zone: 'extranet' });
-  evals = [ev('debian-hardened', 'extranet'), ev('kylin-weak', 'extranet'), evaluateTarget(pack, device, { params: resolveParams(pack, NO_OVERRIDES, device), now: new Date(facts['kylin-weak'].collectedAt) })];
+  const device = deviceTarget(
+    'sw-core-1',
+    {
+      addressResolved: true,
+      answersV1: false,
+      answersV2c: true,
+      defaultCommunities: ['v2c:public'],
+      snmpVersionUsed: '2c',
+      v3: null,
+      insecure: ['SNMPv2c community (cleartext)'],
+      sysDescr: null,
+      sysObjectID: null,
+      firmware: null,
+      lastPollOk: true,
+      profiles: [],
+    },
+    facts['kylin-weak'].collectedAt,
+    { zone: 'extranet' },
+  );
+  evals = [
+    ev('debian-hardened', 'extranet'),
+    ev('kylin-weak', 'extranet'),
+    evaluateTarget(pack, device, { params: resolveParams(pack, NO_OVERRIDES, device), now: new Date(facts['kylin-weak'].collectedAt) }),
+  ];
   // the previous report: debian-hardened's shadow mode passed then (a regression now), its lockout failed (fixed now)
   previous = structuredClone(evals.slice(0, 2));
   const prevDh = previous[0]!;
   prevDh.results.find((r) => r.check === 'host.access.shadow-mode')!.status = 'pass';
   prevDh.results.find((r) => r.check === 'host.ident.lockout')!.status = 'fail';
   prevDh.score = { ...prevDh.score, ratio: 0.9 };
-  meta = { lang: 'zh-CN', generatedAt: NOW, ...packInfo(pack), system: '某县电子政务外网', previous, exceptions: [{ target: 'kylin-weak', check: 'host.ident.lockout', until: '2099-01-31', reason: '整改中：等待统一认证改造', by: 'secofficer' }] };
+  meta = {
+    lang: 'zh-CN',
+    generatedAt: NOW,
+    ...packInfo(pack),
+    system: '某县电子政务外网',
+    previous,
+    exceptions: [{ target: 'kylin-weak', check: 'host.ident.lockout', until: '2099-01-31', reason: '整改中：等待统一认证改造', by: 'secofficer' }],
+  };
 });
 
-const byAttr = (root: { children: ReturnType<typeof parseDocument>['children'] }, name: string, value?: string) => DomUtils.findAll((e) => e.attribs[name] !== undefined && (value === undefined || e.attribs[name] === value), root.children);
+const byAttr = (root: { children: ReturnType<typeof parseDocument>['children'] }, name: string, value?: string) =>
+  DomUtils.findAll((e) => e.attribs[name] !== undefined && (value === undefined || e.attribs[name] === value), root.children);
 const txt = (n: Parameters<typeof DomUtils.textContent>[0]) => DomUtils.textContent(n).replace(/\s+/g, ' ').trim();
 
 describe('trend', () => {
   it('regressions (pass → fail) and fixes (fail → pass) per target against the previous results', () => {
     const t = trendOf(evals, previous);
-    expect(t.get('debian-hardened')).toEqual({ target: 'debian-hardened', previousRatio: 0.9, ratio: 45 / 48, regressions: ['host.access.shadow-mode'], fixed: ['host.ident.lockout'] });
+    expect(t.get('debian-hardened')).toEqual({
+      target: 'debian-hardened',
+      previousRatio: 0.9,
+      ratio: 45 / 48,
+      regressions: ['host.access.shadow-mode'],
+      fixed: ['host.ident.lockout'],
+    });
     expect(t.get('kylin-weak')).toMatchObject({ regressions: [], fixed: [] });
     expect(t.get('sw-core-1')).toMatchObject({ previousRatio: null, regressions: [] });
   });
@@ -64,7 +100,11 @@ describe('HTML report (parsed)', () => {
     ]);
     // overall: (45 + 10 + 0) / (48 + 46 + 4)
     expect(txt(DomUtils.getElementById('overall-score', doc.children)!)).toBe('56.1%');
-    expect(byAttr(doc, 'data-family').map((e) => txt(DomUtils.getElementsByTagName('td', e)[0]!))).toEqual(['8.1.2 安全通信网络', '8.1.3 安全区域边界', '8.1.4 安全计算环境']);
+    expect(byAttr(doc, 'data-family').map((e) => txt(DomUtils.getElementsByTagName('td', e)[0]!))).toEqual([
+      '8.1.2 安全通信网络',
+      '8.1.3 安全区域边界',
+      '8.1.4 安全计算环境',
+    ]);
   });
   it('per target and clause: status, evidence, remediation only where not passed', () => {
     const doc = parseDocument(renderHtml(evals, meta));
@@ -75,7 +115,14 @@ describe('HTML report (parsed)', () => {
     }
     const dh = byAttr(doc, 'data-target', 'debian-hardened').find((x) => x.name === 'section')!;
     const row = (check: string) => DomUtils.getElementsByTagName('td', byAttr(dh, 'data-check', check)[0]!).map(txt);
-    expect(row('host.access.ssh-root-login')).toEqual(['8.1.4.2 b', 'L3-CES1-06', '禁止 root 通过 SSH 直接登录host.access.ssh-root-login', '符合', '/etc/ssh/sshd_config:3 PermitRootLogin no', '']);
+    expect(row('host.access.ssh-root-login')).toEqual([
+      '8.1.4.2 b',
+      'L3-CES1-06',
+      '禁止 root 通过 SSH 直接登录host.access.ssh-root-login',
+      '符合',
+      '/etc/ssh/sshd_config:3 PermitRootLogin no',
+      '',
+    ]);
     const shadow = row('host.access.shadow-mode');
     expect(shadow.slice(0, 4)).toEqual(['8.1.4.2 e', 'L3-CES1-09', '/etc/shadow、/etc/gshadow 权限不宽于规定值（默认 0400）host.access.shadow-mode', '不符合']);
     expect(shadow[4]).toContain('/etc/shadow mode 0640 uid 0 gid 0');
@@ -94,7 +141,12 @@ describe('HTML report (parsed)', () => {
     const rows = byAttr(doc, 'data-clause');
     expect(rows.map((r) => r.attribs['data-clause'])).toEqual(pack.manual.map((m) => m.clause));
     expect(rows).toHaveLength(60);
-    expect(DomUtils.getElementsByTagName('td', rows[0]!).map(txt)).toEqual(['8.1.1.1 a', 'L3-PES1-01', '机房场地应选择在具有防震、防风和防雨等能力的建筑内', '现场核查机房所在建筑的防震、防风、防雨能力及楼层位置。']);
+    expect(DomUtils.getElementsByTagName('td', rows[0]!).map(txt)).toEqual([
+      '8.1.1.1 a',
+      'L3-PES1-01',
+      '机房场地应选择在具有防震、防风和防雨等能力的建筑内',
+      '现场核查机房所在建筑的防震、防风、防雨能力及楼层位置。',
+    ]);
   });
   it('escapes what the facts carry', () => {
     const e = structuredClone(evals[0]!);
@@ -110,7 +162,9 @@ describe('HTML report (parsed)', () => {
     expect(txt(DomUtils.getElementsByTagName('h1', doc.children)[0]!)).toBe('MLPS 2.0 compliance report (level 3) — 某县电子政务外网');
     const dh = byAttr(doc, 'data-target', 'debian-hardened').find((x) => x.name === 'section')!;
     expect(DomUtils.getElementsByTagName('td', byAttr(dh, 'data-check', 'host.access.shadow-mode')[0]!).map(txt)[3]).toBe('FAIL');
-    expect(txt(DomUtils.getElementsByTagName('td', byAttr(doc, 'data-clause', '8.1.1.1 a')[0]!)[2]!)).toBe('The machine room is in a building able to withstand earthquakes, wind and rain');
+    expect(txt(DomUtils.getElementsByTagName('td', byAttr(doc, 'data-clause', '8.1.1.1 a')[0]!)[2]!)).toBe(
+      'The machine room is in a building able to withstand earthquakes, wind and rain',
+    );
   });
 });
 
@@ -119,7 +173,9 @@ describe('Markdown, CSV and JSON reports', () => {
     const md = renderMarkdown(evals, meta);
     expect(md.split('\n')[0]).toBe('# 网络安全等级保护 2.0 合规检查报告（第三级） — 某县电子政务外网');
     expect(md).toContain('| debian-hardened | 主机 | extranet | 93.8% | 45 | 3 | 3 | 2 | 1 | +3.8 pp |');
-    expect(md).toContain('| 8.1.4.2 b | L3-CES1-06 | 禁止 root 通过 SSH 直接登录<br>`host.access.ssh-root-login` | 符合 | `/etc/ssh/sshd_config:3` PermitRootLogin no |  |');
+    expect(md).toContain(
+      '| 8.1.4.2 b | L3-CES1-06 | 禁止 root 通过 SSH 直接登录<br>`host.access.ssh-root-login` | 符合 | `/etc/ssh/sshd_config:3` PermitRootLogin no |  |',
+    );
     expect(md).toContain('| 8.1.1.1 a | L3-PES1-01 | 机房场地应选择在具有防震、防风和防雨等能力的建筑内 |');
     // evidence with a pipe does not break the table
     expect(md).toContain('umac-64-etm@openssh.com,hmac-sha1-etm@openssh.com');
@@ -128,11 +184,15 @@ describe('Markdown, CSV and JSON reports', () => {
   it('CSV: one row per target and check plus the manual items; quoting and formula neutralising', () => {
     const csv = renderCsv(evals, meta);
     const lines = csv.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('target,kind,zone,site,grade,clause,indicator,check,title,status,reason,evidence,remediation,collected_at,evaluated_at,pack,pack_version,exception_until,exception_reason');
+    expect(lines[0]).toBe(
+      'target,kind,zone,site,grade,clause,indicator,check,title,status,reason,evidence,remediation,collected_at,evaluated_at,pack,pack_version,exception_until,exception_reason',
+    );
     // rows may hold quoted newlines: count the records by their first cell
     const records = csv.split('\r\n').filter((l) => /^(debian-hardened|kylin-weak|sw-core-1|system),/.test(l));
     expect(records).toHaveLength(evals.reduce((n, e) => n + e.results.length, 0) + pack.manual.length);
-    expect(csv).toContain('kylin-weak,host,extranet,,3,8.1.4.1 b,L3-CES1-02,host.ident.lockout,登录失败锁定（pam_faillock / pam_tally2）,fail,,/etc/pam.d/system-auth:1 auth        required      pam_tally2.so onerr=fail deny=10');
+    expect(csv).toContain(
+      'kylin-weak,host,extranet,,3,8.1.4.1 b,L3-CES1-02,host.ident.lockout,登录失败锁定（pam_faillock / pam_tally2）,fail,,/etc/pam.d/system-auth:1 auth        required      pam_tally2.so onerr=fail deny=10',
+    );
     expect(csv).toContain(',2099-01-31,整改中：等待统一认证改造\r\n');
     const e = structuredClone(evals[0]!);
     e.results[0]!.evidence = [{ fact: 'f', value: '1', excerpt: '=HYPERLINK("http://x")' }];
@@ -140,11 +200,23 @@ describe('Markdown, CSV and JSON reports', () => {
   });
   it('JSON: the evaluations with titles and remediation, scores, trend and manual items', () => {
     const j = JSON.parse(renderJson(evals, meta));
-    expect(j.report).toEqual({ generatedAt: NOW, lang: 'zh-CN', grade: 3, standard: 'GB/T 22239-2019', pack: { name: 'mlps-level3', version: pack.version }, system: '某县电子政务外网' });
+    expect(j.report).toEqual({
+      generatedAt: NOW,
+      lang: 'zh-CN',
+      grade: 3,
+      standard: 'GB/T 22239-2019',
+      pack: { name: 'mlps-level3', version: pack.version },
+      system: '某县电子政务外网',
+    });
     expect(j.score).toMatchObject({ passed: 55, failed: 43 });
     expect(j.targets).toHaveLength(3);
     const r = j.targets[1].results.find((x: { check: string }) => x.check === 'host.ident.lockout');
-    expect(r).toMatchObject({ status: 'fail', indicator: 'L3-CES1-02', title: '登录失败锁定（pam_faillock / pam_tally2）', exception: { until: '2099-01-31', by: 'secofficer' } });
+    expect(r).toMatchObject({
+      status: 'fail',
+      indicator: 'L3-CES1-02',
+      title: '登录失败锁定（pam_faillock / pam_tally2）',
+      exception: { until: '2099-01-31', by: 'secofficer' },
+    });
     expect(j.targets[0].results.find((x: { check: string }) => x.check === 'host.access.ssh-root-login').remediation).toBeUndefined();
     expect(j.targets[0].trend.regressions).toEqual(['host.access.shadow-mode']);
     expect(j.manual).toHaveLength(60);

@@ -13,7 +13,11 @@ export interface HttpResult {
  * statuses are returned for the receiver to judge. Messages never hold the URL (robot URLs carry
  * their key or token).
  */
-export async function postJson(url: string, body: unknown, o: { timeoutMs: number; signal: AbortSignal; headers?: Record<string, string>; what: string }): Promise<HttpResult> {
+export async function postJson(
+  url: string,
+  body: unknown,
+  o: { timeoutMs: number; signal: AbortSignal; headers?: Record<string, string>; what: string },
+): Promise<HttpResult> {
   let res: Response;
   try {
     res = await fetch(url, {

@@ -86,7 +86,9 @@ describe('DingTalk robot (signed)', () => {
 
   it('"sending too fast" is retried', async () => {
     const p = await peer((_r, res) => sendJson(res, 200, { errcode: 130101, errmsg: 'send too fast, exceed 20 times per minute' }));
-    const err = await receiver({ type: 'dingtalk', url: p.url, token: TOKEN }).send(note([alert(1)]), ctx()).catch((e) => e);
+    const err = await receiver({ type: 'dingtalk', url: p.url, token: TOKEN })
+      .send(note([alert(1)]), ctx())
+      .catch((e) => e);
     expect(err.retryable).toBe(true);
   });
 });
@@ -96,10 +98,12 @@ describe('Feishu bot (signed)', () => {
   const feishu = () =>
     peer((r, res) => {
       const b = r.json as { timestamp?: string; sign?: string; msg_type?: string; content?: { text?: string } };
-      if (r.url.pathname !== '/open-apis/bot/v2/hook/hook-token') return sendJson(res, 404, { code: 19001, msg: 'param invalid: incoming webhook access token invalid' });
+      if (r.url.pathname !== '/open-apis/bot/v2/hook/hook-token')
+        return sendJson(res, 404, { code: 19001, msg: 'param invalid: incoming webhook access token invalid' });
       const ts = b.timestamp ?? '';
       const want = createHmac('sha256', `${ts}\n${SECRET}`).update('').digest('base64');
-      if (b.sign !== want || Math.abs(Date.now() / 1000 - Number(ts)) > 3600) return sendJson(res, 200, { code: 19021, msg: 'sign match fail or timestamp is not within one hour from current time' });
+      if (b.sign !== want || Math.abs(Date.now() / 1000 - Number(ts)) > 3600)
+        return sendJson(res, 200, { code: 19021, msg: 'sign match fail or timestamp is not within one hour from current time' });
       if (b.msg_type !== 'text' || typeof b.content?.text !== 'string') return sendJson(res, 400, { code: 9499, msg: 'Bad Request' });
       sendJson(res, 200, { code: 0, msg: 'success', data: {} });
     });
@@ -116,7 +120,9 @@ describe('Feishu bot (signed)', () => {
 
   it('a wrong secret is refused (code 19021), not retried', async () => {
     const p = await feishu();
-    const err = await receiver({ type: 'feishu', url: `${p.url}/open-apis/bot/v2/hook/hook-token`, secret: 'nope' }).send(note([alert(1)]), ctx()).catch((e) => e);
+    const err = await receiver({ type: 'feishu', url: `${p.url}/open-apis/bot/v2/hook/hook-token`, secret: 'nope' })
+      .send(note([alert(1)]), ctx())
+      .catch((e) => e);
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('19021');
   });
@@ -125,7 +131,8 @@ describe('Feishu bot (signed)', () => {
 describe('WeCom group robot', () => {
   const wecom = () =>
     peer((r, res) => {
-      if (r.url.pathname !== '/cgi-bin/webhook/send' || r.url.searchParams.get('key') !== 'wk-1') return sendJson(res, 200, { errcode: 93000, errmsg: 'invalid webhook url' });
+      if (r.url.pathname !== '/cgi-bin/webhook/send' || r.url.searchParams.get('key') !== 'wk-1')
+        return sendJson(res, 200, { errcode: 93000, errmsg: 'invalid webhook url' });
       const b = r.json as { msgtype: string; markdown?: { content: string }; text?: { content: string } };
       const content = b.markdown?.content ?? b.text?.content ?? '';
       const max = b.msgtype === 'markdown' ? 4096 : 2048;
@@ -149,7 +156,14 @@ describe('WeCom group robot', () => {
 
   it('text with mentioned_mobile_list within 2048 bytes', async () => {
     const p = await wecom();
-    const r = receiver({ type: 'wecom', url: `${p.url}/cgi-bin/webhook/send`, token: 'wk-1', msgType: 'text', mentionMobiles: ['13800000001'], mentionAll: true });
+    const r = receiver({
+      type: 'wecom',
+      url: `${p.url}/cgi-bin/webhook/send`,
+      token: 'wk-1',
+      msgType: 'text',
+      mentionMobiles: ['13800000001'],
+      mentionAll: true,
+    });
     await r.send(note(Array.from({ length: 20 }, (_, i) => alert(i))), ctx());
     const b = p.received[0]!.json as { text: { content: string; mentioned_list: string[]; mentioned_mobile_list: string[] } };
     expect(utf8Bytes(b.text.content)).toBeLessThanOrEqual(2048);
@@ -159,7 +173,9 @@ describe('WeCom group robot', () => {
 
   it('a wrong key is refused, not retried; the key is not in the error', async () => {
     const p = await wecom();
-    const err = await receiver({ type: 'wecom', url: `${p.url}/cgi-bin/webhook/send`, token: 'wk-2' }).send(note([alert(1)]), ctx()).catch((e) => e);
+    const err = await receiver({ type: 'wecom', url: `${p.url}/cgi-bin/webhook/send`, token: 'wk-2' })
+      .send(note([alert(1)]), ctx())
+      .catch((e) => e);
     expect(err.retryable).toBe(false);
     expect(err.message).toBe('wecom x: errcode 93000 invalid webhook url');
   });
@@ -169,7 +185,11 @@ describe('webhook (Alertmanager payload v4)', () => {
   it('posts the exact payload with bearer token and idempotency id', async () => {
     const p = await peer((r, res) => (r.headers.authorization === 'Bearer wh-secret' ? res.writeHead(200).end() : res.writeHead(401).end()));
     const r = receiver({ type: 'webhook', url: `${p.url}/hook`, token: 'wh-secret', maxAlerts: 1 });
-    const resolved = alert(2, { status: 'resolved', endsAt: T0 + 60_000, annotations: { summary: '上联链路中断 2', runbook_url: 'https://wiki.example/linkdown' } });
+    const resolved = alert(2, {
+      status: 'resolved',
+      endsAt: T0 + 60_000,
+      annotations: { summary: '上联链路中断 2', runbook_url: 'https://wiki.example/linkdown' },
+    });
     await r.send(note([alert(1), resolved]), ctx(42));
     const got = p.received[0]!;
     expect(got.headers['x-xunjian-notification-id']).toBe('42');
@@ -200,9 +220,13 @@ describe('webhook (Alertmanager payload v4)', () => {
 
   it('401 is permanent, 503 retried', async () => {
     const p = await peer((r, res) => res.writeHead(r.url.pathname === '/down' ? 503 : 401).end('no'));
-    const e1 = await receiver({ type: 'webhook', url: `${p.url}/x` }).send(note([alert(1)]), ctx()).catch((e) => e);
+    const e1 = await receiver({ type: 'webhook', url: `${p.url}/x` })
+      .send(note([alert(1)]), ctx())
+      .catch((e) => e);
     expect([e1.retryable, e1.message]).toEqual([false, 'webhook x: HTTP 401: no']);
-    const e2 = await receiver({ type: 'webhook', url: `${p.url}/down` }).send(note([alert(1)]), ctx()).catch((e) => e);
+    const e2 = await receiver({ type: 'webhook', url: `${p.url}/down` })
+      .send(note([alert(1)]), ctx())
+      .catch((e) => e);
     expect([e2.retryable, e2.message]).toEqual([true, 'webhook x: HTTP 503']);
   });
 });
@@ -218,6 +242,8 @@ describe('receiver config errors name the key', () => {
     expect(() => receiver(rc)).toThrow(expect.objectContaining({ key }));
   });
   it('the secret value never appears in the error', () => {
-    expect(() => sections({ notify: { receivers: [{ name: 'x', type: 'dingtalk', secret: 42 }] } } as unknown as HostConfig)).toThrow(/notify.receivers.0.secret: expected string$/);
+    expect(() => sections({ notify: { receivers: [{ name: 'x', type: 'dingtalk', secret: 42 }] } } as unknown as HostConfig)).toThrow(
+      /notify.receivers.0.secret: expected string$/,
+    );
   });
 });

@@ -41,8 +41,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (instantOrderDependent.size > 0) console.log(`instant queries where Prometheus's answer varies (map order) and ours is one of them: ${[...instantOrderDependent].join(' | ')}`);
-  if (rangeOrderDependent.length > 0) console.log(`range queries equal only step by step to instant queries (Prometheus's range order): ${rangeOrderDependent.join(' | ')}`);
+  if (instantOrderDependent.size > 0)
+    console.log(`instant queries where Prometheus's answer varies (map order) and ours is one of them: ${[...instantOrderDependent].join(' | ')}`);
+  if (rangeOrderDependent.length > 0)
+    console.log(`range queries equal only step by step to instant queries (Prometheus's range order): ${rangeOrderDependent.join(' | ')}`);
   await prom?.stop();
 });
 
@@ -162,7 +164,10 @@ describe('PromQL subset vs Prometheus 2.42', () => {
     const r = await queryInstant(prom.url, 'count({__name__=~"dt_.+"} @ 1700001200)', 0);
     const ours = evalInstant(parse('count({__name__=~"dt_.+"} @ 1700001200)'), 0, mem);
     expect(ours.type === 'vector' && ours.samples[0]!.value).toBeGreaterThan(40);
-    expect(r).toEqual({ ok: true, data: { resultType: 'vector', result: [{ metric: {}, value: [0, String(ours.type === 'vector' && ours.samples[0]!.value)] }] } });
+    expect(r).toEqual({
+      ok: true,
+      data: { resultType: 'vector', result: [{ metric: {}, value: [0, String(ours.type === 'vector' && ours.samples[0]!.value)] }] },
+    });
     expect(series.length).toBeGreaterThan(40);
     expect(lateSamples).toBeGreaterThan(100);
   });
@@ -208,7 +213,12 @@ describe('PromQL subset vs Prometheus 2.42', () => {
 
   it(`syntax corner cases (${SYNTAX.length}) parse and evaluate as Prometheus does`, async () => {
     const outcomes = await Promise.all(SYNTAX.map(check));
-    expect(outcomes.filter((o) => o.problems.length > 0).map((o) => `${o.expr}\n  ${o.problems.join('\n  ')}`).join('\n')).toBe('');
+    expect(
+      outcomes
+        .filter((o) => o.problems.length > 0)
+        .map((o) => `${o.expr}\n  ${o.problems.join('\n  ')}`)
+        .join('\n'),
+    ).toBe('');
   }, 60_000);
 
   it(`fixed expressions (${FIXED.length}) at ${STEPS.length} steps and as range queries: equal to the last bit`, async () => {

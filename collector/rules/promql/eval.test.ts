@@ -62,8 +62,20 @@ const CASES: Case[] = [
   { name: 'timestamp(x @ t)', data: 'x 1 2 3', expr: 'timestamp(x @ 600)', at: 0, want: ['{} 600'] },
   // counters
   { name: 'resets over 50m', data: counters, expr: 'resets(http_requests[50m])', at: 50 * M, want: ['{path="/foo"} 3', '{path="/bar"} 1', '{path="/biz"} 0'] },
-  { name: 'changes over 50m', data: counters, expr: 'changes(http_requests[50m])', at: 50 * M, want: ['{path="/foo"} 8', '{path="/bar"} 9', '{path="/biz"} 1'] },
-  { name: 'changes: NaN to NaN is no change', data: 'x{a="b"} NaN NaN NaN\nx{a="c"} 0 NaN 0', expr: 'changes(x[15m])', at: 15 * M, want: ['{a="b"} 0', '{a="c"} 2'] },
+  {
+    name: 'changes over 50m',
+    data: counters,
+    expr: 'changes(http_requests[50m])',
+    at: 50 * M,
+    want: ['{path="/foo"} 8', '{path="/bar"} 9', '{path="/biz"} 1'],
+  },
+  {
+    name: 'changes: NaN to NaN is no change',
+    data: 'x{a="b"} NaN NaN NaN\nx{a="c"} 0 NaN 0',
+    expr: 'changes(x[15m])',
+    at: 15 * M,
+    want: ['{a="b"} 0', '{a="c"} 2'],
+  },
   { name: 'increase across a reset', data: 'c 0 1 2 3 2 3 4', expr: 'increase(c[30m])', at: 30 * M, want: ['{} 7'] },
   { name: 'rate with a reset in the middle', data: 'c 0+10x4 0+10x5', expr: 'rate(c[50m])', at: 50 * M, want: ['{} 0.03'] },
   { name: 'rate extrapolates to the window start', data: 'c 0+80x10', expr: 'rate(c[50m])', at: 50 * M, want: ['{} 0.26666666666666666'] },
@@ -75,7 +87,13 @@ const CASES: Case[] = [
   { name: 'deriv of a line', data: 'g 0+30x10', expr: 'deriv(g[10m])', at: 10 * M, want: ['{} 0.1'] },
   { name: 'deriv of a constant', data: 'g 5 5 5', expr: 'deriv(g[10m])', at: 10 * M, want: ['{} 0'] },
   // over_time
-  { name: 'avg/sum/min/max/count/last over time', data: 'g 1 4 2 8', expr: 'avg_over_time(g[15m]) + sum_over_time(g[15m]) * 0 + max_over_time(g[15m]) - min_over_time(g[15m]) + count_over_time(g[15m])', at: 15 * M, want: ['{} 14.75'] },
+  {
+    name: 'avg/sum/min/max/count/last over time',
+    data: 'g 1 4 2 8',
+    expr: 'avg_over_time(g[15m]) + sum_over_time(g[15m]) * 0 + max_over_time(g[15m]) - min_over_time(g[15m]) + count_over_time(g[15m])',
+    at: 15 * M,
+    want: ['{} 14.75'],
+  },
   { name: 'last_over_time keeps the metric name', data: 'g 1 4', expr: 'last_over_time(g[10m])', at: 5 * M, want: ['g 4'] },
   { name: 'quantile_over_time interpolates', data: 'g 1 2 3 4', expr: 'quantile_over_time(0.5, g[15m])', at: 15 * M, want: ['{} 2.5'] },
   { name: 'stddev_over_time', data: 'g 2 4 4 4 5 5 7 9', expr: 'stddev_over_time(g[35m])', at: 35 * M, want: ['{} 2'] },
@@ -89,26 +107,86 @@ const CASES: Case[] = [
   { name: 'vector(time())', data: 'g 1', expr: 'vector(time())', at: 90_000, want: ['{} 90'] },
   { name: 'clamp drops the name', data: 'g{a="1"} -5\ng{a="2"} 50', expr: 'clamp(g, 0, 10)', at: 0, want: ['{a="1"} 0', '{a="2"} 10'] },
   { name: 'clamp with min > max is empty', data: 'g 1', expr: 'clamp(g, 5, 1)', at: 0, want: [] },
-  { name: 'round to nearest, ties up', data: 'g{a="1"} 2.5\ng{a="2"} -2.5\ng{a="3"} 7.3', expr: 'round(g)', at: 0, want: ['{a="1"} 3', '{a="2"} -2', '{a="3"} 7'] },
+  {
+    name: 'round to nearest, ties up',
+    data: 'g{a="1"} 2.5\ng{a="2"} -2.5\ng{a="3"} 7.3',
+    expr: 'round(g)',
+    at: 0,
+    want: ['{a="1"} 3', '{a="2"} -2', '{a="3"} 7'],
+  },
   { name: 'round to 0.5', data: 'g 7.3', expr: 'round(g, 0.5)', at: 0, want: ['{} 7.5'] },
-  { name: 'label_replace with $1', data: 'g{instance="host:9100"} 1', expr: 'label_replace(g, "host", "$1", "instance", "(.*):.*")', at: 0, want: ['g{instance="host:9100",host="host"} 1'] },
-  { name: 'label_replace: $1x names group "1x" (empty), as Go', data: 'g{i="ab"} 1', expr: 'label_replace(g, "d", "$1x", "i", "(a)b")', at: 0, want: ['g{i="ab"} 1'] },
+  {
+    name: 'label_replace with $1',
+    data: 'g{instance="host:9100"} 1',
+    expr: 'label_replace(g, "host", "$1", "instance", "(.*):.*")',
+    at: 0,
+    want: ['g{instance="host:9100",host="host"} 1'],
+  },
+  {
+    name: 'label_replace: $1x names group "1x" (empty), as Go',
+    data: 'g{i="ab"} 1',
+    expr: 'label_replace(g, "d", "$1x", "i", "(a)b")',
+    at: 0,
+    want: ['g{i="ab"} 1'],
+  },
   { name: 'label_replace: no match leaves the series', data: 'g{i="ab"} 1', expr: 'label_replace(g, "d", "x", "i", "zz")', at: 0, want: ['g{i="ab"} 1'] },
   { name: 'label_join', data: 'g{a="1",b="2"} 1', expr: 'label_join(g, "c", "-", "a", "b", "z")', at: 0, want: ['g{a="1",b="2",c="1-2-"} 1'] },
   // histogram_quantile
-  { name: 'histogram_quantile interpolates in the bucket', data: 'h_bucket{le="1"} 10\nh_bucket{le="2"} 20\nh_bucket{le="+Inf"} 20', expr: 'histogram_quantile(0.75, h_bucket)', at: 0, want: ['{} 1.5'] },
-  { name: 'histogram_quantile in the +Inf bucket returns the highest bound', data: 'h_bucket{le="1"} 10\nh_bucket{le="+Inf"} 20', expr: 'histogram_quantile(0.9, h_bucket)', at: 0, want: ['{} 1'] },
-  { name: 'histogram_quantile without +Inf is NaN', data: 'h_bucket{le="1"} 10\nh_bucket{le="2"} 20', expr: 'histogram_quantile(0.5, h_bucket)', at: 0, want: ['{} NaN'] },
-  { name: 'histogram_quantile fixes non-monotonic buckets', data: 'h_bucket{le="1"} 10\nh_bucket{le="2"} 8\nh_bucket{le="+Inf"} 10', expr: 'histogram_quantile(0.5, h_bucket)', at: 0, want: ['{} 0.5'] },
+  {
+    name: 'histogram_quantile interpolates in the bucket',
+    data: 'h_bucket{le="1"} 10\nh_bucket{le="2"} 20\nh_bucket{le="+Inf"} 20',
+    expr: 'histogram_quantile(0.75, h_bucket)',
+    at: 0,
+    want: ['{} 1.5'],
+  },
+  {
+    name: 'histogram_quantile in the +Inf bucket returns the highest bound',
+    data: 'h_bucket{le="1"} 10\nh_bucket{le="+Inf"} 20',
+    expr: 'histogram_quantile(0.9, h_bucket)',
+    at: 0,
+    want: ['{} 1'],
+  },
+  {
+    name: 'histogram_quantile without +Inf is NaN',
+    data: 'h_bucket{le="1"} 10\nh_bucket{le="2"} 20',
+    expr: 'histogram_quantile(0.5, h_bucket)',
+    at: 0,
+    want: ['{} NaN'],
+  },
+  {
+    name: 'histogram_quantile fixes non-monotonic buckets',
+    data: 'h_bucket{le="1"} 10\nh_bucket{le="2"} 8\nh_bucket{le="+Inf"} 10',
+    expr: 'histogram_quantile(0.5, h_bucket)',
+    at: 0,
+    want: ['{} 0.5'],
+  },
   { name: 'histogram_quantile q > 1', data: 'h_bucket{le="1"} 10\nh_bucket{le="+Inf"} 10', expr: 'histogram_quantile(2, h_bucket)', at: 0, want: ['{} +Inf'] },
   // aggregations
   { name: 'sum by', data: 'g{a="1",b="x"} 1\ng{a="1",b="y"} 2\ng{a="2",b="x"} 4', expr: 'sum by (a) (g)', at: 0, want: ['{a="1"} 3', '{a="2"} 4'] },
   { name: 'avg without', data: 'g{a="1",b="x"} 1\ng{a="1",b="y"} 2', expr: 'avg without (b) (g)', at: 0, want: ['{a="1"} 1.5'] },
-  { name: 'count_values formats as Go', data: 'g{a="1"} 1e21\ng{a="2"} 0.0000001\ng{a="3"} 1e21', expr: 'count_values("v", g)', at: 0, want: ['{v="1000000000000000000000"} 2', '{v="0.0000001"} 1'] },
+  {
+    name: 'count_values formats as Go',
+    data: 'g{a="1"} 1e21\ng{a="2"} 0.0000001\ng{a="3"} 1e21',
+    expr: 'count_values("v", g)',
+    at: 0,
+    want: ['{v="1000000000000000000000"} 2', '{v="0.0000001"} 1'],
+  },
   { name: 'topk keeps the name', data: 'g{a="1"} 1\ng{a="2"} 3\ng{a="3"} 2', expr: 'topk(2, g)', at: 0, want: ['g{a="2"} 3', 'g{a="3"} 2'] },
-  { name: 'bottomk by', data: 'g{a="1",b="x"} 1\ng{a="2",b="x"} 3\ng{a="3",b="y"} 2', expr: 'bottomk by (b) (1, g)', at: 0, want: ['g{a="1",b="x"} 1', 'g{a="3",b="y"} 2'] },
+  {
+    name: 'bottomk by',
+    data: 'g{a="1",b="x"} 1\ng{a="2",b="x"} 3\ng{a="3",b="y"} 2',
+    expr: 'bottomk by (b) (1, g)',
+    at: 0,
+    want: ['g{a="1",b="x"} 1', 'g{a="3",b="y"} 2'],
+  },
   { name: 'quantile', data: 'g{a="1"} 1\ng{a="2"} 3\ng{a="3"} 2\ng{a="4"} 10', expr: 'quantile(0.5, g)', at: 0, want: ['{} 2.5'] },
-  { name: 'stddev', data: 'g{a="1"} 2\ng{a="2"} 4\ng{a="3"} 4\ng{a="4"} 4\ng{a="5"} 5\ng{a="6"} 5\ng{a="7"} 7\ng{a="8"} 9', expr: 'stddev(g)', at: 0, want: ['{} 2'] },
+  {
+    name: 'stddev',
+    data: 'g{a="1"} 2\ng{a="2"} 4\ng{a="3"} 4\ng{a="4"} 4\ng{a="5"} 5\ng{a="6"} 5\ng{a="7"} 7\ng{a="8"} 9',
+    expr: 'stddev(g)',
+    at: 0,
+    want: ['{} 2'],
+  },
   { name: 'min/max with NaN first', data: 'g{a="1"} NaN\ng{a="2"} 3', expr: 'max(g)', at: 0, want: ['{} 3'] },
   { name: 'topk(0) is empty', data: 'g 1', expr: 'topk(0, g)', at: 0, want: [] },
   // operators
@@ -121,15 +199,51 @@ const CASES: Case[] = [
   { name: 'bool drops the name', data: 'x{a="1"} 3\nx{a="2"} 1', expr: 'x > bool 2', at: 0, want: ['{a="1"} 1', '{a="2"} 0'] },
   { name: 'one-to-one matching', data: 'a{i="1",j="x"} 6\nb{i="1",j="x"} 2\nb{i="2",j="x"} 5', expr: 'a / b', at: 0, want: ['{i="1",j="x"} 3'] },
   { name: 'on() keeps only the matching labels', data: 'a{i="1",j="x"} 6\nb{i="1",j="y"} 2', expr: 'a / on(i) b', at: 0, want: ['{i="1"} 3'] },
-  { name: 'group_left takes labels from the one side', data: 'a{i="1",j="x"} 6\na{i="1",j="y"} 4\ninfo{i="1",v="9"} 1', expr: 'a * on(i) group_left(v) info', at: 0, want: ['{i="1",j="x",v="9"} 6', '{i="1",j="y",v="9"} 4'] },
-  { name: 'group_right comparison returns the left value', data: 'a{i="1"} 6\nb{i="1",j="x"} 4\nb{i="1",j="y"} 9', expr: 'a > on(i) group_right b', at: 0, want: ['b{i="1",j="x"} 6'] },
-  { name: 'and / unless / or', data: 'a{i="1"} 1\na{i="2"} 2\nb{i="2"} 20\nb{i="3"} 30', expr: '(a and b) or (a unless b) * 10 or b', at: 0, want: ['a{i="2"} 2', '{i="1"} 10', 'b{i="3"} 30'] },
+  {
+    name: 'group_left takes labels from the one side',
+    data: 'a{i="1",j="x"} 6\na{i="1",j="y"} 4\ninfo{i="1",v="9"} 1',
+    expr: 'a * on(i) group_left(v) info',
+    at: 0,
+    want: ['{i="1",j="x",v="9"} 6', '{i="1",j="y",v="9"} 4'],
+  },
+  {
+    name: 'group_right comparison returns the left value',
+    data: 'a{i="1"} 6\nb{i="1",j="x"} 4\nb{i="1",j="y"} 9',
+    expr: 'a > on(i) group_right b',
+    at: 0,
+    want: ['b{i="1",j="x"} 6'],
+  },
+  {
+    name: 'and / unless / or',
+    data: 'a{i="1"} 1\na{i="2"} 2\nb{i="2"} 20\nb{i="3"} 30',
+    expr: '(a and b) or (a unless b) * 10 or b',
+    at: 0,
+    want: ['a{i="2"} 2', '{i="1"} 10', 'b{i="3"} 30'],
+  },
   { name: '% follows the sign of the dividend', data: 'g 1', expr: '-7 % 3', at: 0, want: ['scalar -1'] },
   { name: 'x / 0', data: 'x{a="1"} 1\nx{a="2"} 0\nx{a="3"} -1', expr: 'x / 0', at: 0, want: ['{a="1"} +Inf', '{a="2"} NaN', '{a="3"} -Inf'] },
   // errors
-  { name: 'many-to-many matching', data: 'a{i="1",j="x"} 1\nb{i="1",j="x"} 1\nb{i="1",j="y"} 1', expr: 'a + on(i) b', at: 0, error: /found duplicate series for the match group \{i="1"\} on the right hand-side/ },
-  { name: 'many-to-one needs group_left', data: 'a{i="1",j="x"} 1\na{i="1",j="y"} 1\nb{i="1"} 1', expr: 'a + on(i) b', at: 0, error: /multiple matches for labels: many-to-one matching must be explicit/ },
-  { name: 'duplicate labelset after dropping the name', data: 'a{i="1"} 1\nb{i="1"} 2', expr: 'rate({__name__=~"a|b"}[5m]) or abs({__name__=~"a|b"})', at: 0, error: /vector cannot contain metrics with the same labelset/ },
+  {
+    name: 'many-to-many matching',
+    data: 'a{i="1",j="x"} 1\nb{i="1",j="x"} 1\nb{i="1",j="y"} 1',
+    expr: 'a + on(i) b',
+    at: 0,
+    error: /found duplicate series for the match group \{i="1"\} on the right hand-side/,
+  },
+  {
+    name: 'many-to-one needs group_left',
+    data: 'a{i="1",j="x"} 1\na{i="1",j="y"} 1\nb{i="1"} 1',
+    expr: 'a + on(i) b',
+    at: 0,
+    error: /multiple matches for labels: many-to-one matching must be explicit/,
+  },
+  {
+    name: 'duplicate labelset after dropping the name',
+    data: 'a{i="1"} 1\nb{i="1"} 2',
+    expr: 'rate({__name__=~"a|b"}[5m]) or abs({__name__=~"a|b"})',
+    at: 0,
+    error: /vector cannot contain metrics with the same labelset/,
+  },
   { name: 'topk parameter out of int64', data: 'g 1', expr: 'topk(scalar(g) * 1e300 * 1e300, g)', at: 0, error: /overflows int64/ },
 ];
 
@@ -168,7 +282,10 @@ describe('evalRange', () => {
   });
 
   it('a scalar expression gives one series without labels', () => {
-    expect(evalRange(parse('time()'), 0, 2000, 1000, new MemoryQueryable())).toEqual({ type: 'matrix', series: [{ labels: {}, t: [0, 1000, 2000], v: [0, 1, 2] }] });
+    expect(evalRange(parse('time()'), 0, 2000, 1000, new MemoryQueryable())).toEqual({
+      type: 'matrix',
+      series: [{ labels: {}, t: [0, 1000, 2000], v: [0, 1, 2] }],
+    });
   });
 
   it('refuses two input series that map to one labelset at different steps', () => {
@@ -237,7 +354,10 @@ describe('MemoryQueryable', () => {
     expect(evalInstant(parse('count_over_time(x[5m])'), 120_000, q)).toEqual({ type: 'vector', samples: [{ labels: {}, value: 2 }] });
     q.append({ __name__: 'x' }, 60_000, 2); // late: measured before the newest sample
     q.append({ __name__: 'x' }, 120_000, 4); // same timestamp: replaced
-    expect(evalInstantRaw(parse('x[5m]'), 120_000, q)).toEqual({ type: 'matrix', series: [{ labels: { __name__: 'x' }, t: [0, 60_000, 120_000], v: [1, 2, 4] }] });
+    expect(evalInstantRaw(parse('x[5m]'), 120_000, q)).toEqual({
+      type: 'matrix',
+      series: [{ labels: { __name__: 'x' }, t: [0, 60_000, 120_000], v: [1, 2, 4] }],
+    });
   });
 
   it('selects by metric name and matchers, only series with samples in the window', () => {

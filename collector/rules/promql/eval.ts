@@ -5,7 +5,19 @@
  * and its errors. No I/O: samples come from a `Queryable`.
  */
 import type { Aggregate, Binary, Call, Expr, Matcher, MatrixSelector, VectorMatching, VectorSelector } from './ast.js';
-import { compareLabels, dropMetricName, EMPTY_LABELS, formatGoFloat, formatGoFloatG, type Labels, labelNames, labelsKey, labelsString, METRIC_NAME, parseGoFloat } from './labels.js';
+import {
+  compareLabels,
+  dropMetricName,
+  EMPTY_LABELS,
+  formatGoFloat,
+  formatGoFloatG,
+  type Labels,
+  labelNames,
+  labelsKey,
+  labelsString,
+  METRIC_NAME,
+  parseGoFloat,
+} from './labels.js';
 import { isValidLabelName, PromQLError } from './parse.js';
 import { compileGoRegex, expandTemplate } from './regex.js';
 
@@ -86,7 +98,11 @@ interface VSample {
   value: number;
 }
 
-type Value = { type: 'vector'; samples: VSample[] } | { type: 'scalar'; value: number } | { type: 'string'; value: string } | { type: 'matrix'; series: { labels: Labels; t: number[]; v: number[] }[] };
+type Value =
+  | { type: 'vector'; samples: VSample[] }
+  | { type: 'scalar'; value: number }
+  | { type: 'string'; value: string }
+  | { type: 'matrix'; series: { labels: Labels; t: number[]; v: number[] }[] };
 
 interface Ctx {
   q: Queryable;

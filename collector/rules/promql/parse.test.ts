@@ -24,7 +24,10 @@ function show(e: Expr): string {
       return `${e.op}${e.grouping.length || e.without ? ` ${e.without ? 'without' : 'by'}(${e.grouping.join(',')})` : ''}(${e.param ? `${show(e.param)}, ` : ''}${show(e.expr)})`;
     case 'binary': {
       const m = e.matching;
-      const mod = m && (m.labels.length || m.on || m.include.length || m.card === 'many-to-one' || m.card === 'one-to-many') ? ` ${m.on ? 'on' : 'ignoring'}(${m.labels.join(',')})${m.card === 'many-to-one' ? ` group_left(${m.include.join(',')})` : m.card === 'one-to-many' ? ` group_right(${m.include.join(',')})` : ''}` : '';
+      const mod =
+        m && (m.labels.length || m.on || m.include.length || m.card === 'many-to-one' || m.card === 'one-to-many')
+          ? ` ${m.on ? 'on' : 'ignoring'}(${m.labels.join(',')})${m.card === 'many-to-one' ? ` group_left(${m.include.join(',')})` : m.card === 'one-to-many' ? ` group_right(${m.include.join(',')})` : ''}`
+          : '';
       return `(${show(e.lhs)} ${e.op}${e.bool ? ' bool' : ''}${mod} ${show(e.rhs)})`;
     }
     case 'unary':

@@ -81,7 +81,24 @@ function fixPostfix(n: Node): Node {
   return node;
 }
 
-const PREC: Record<string, number> = { Or: 1, And: 2, Unless: 2, Eql: 3, Neq: 3, Gtr: 3, Lss: 3, Gte: 3, Lte: 3, Add: 4, Sub: 4, Mul: 5, Div: 5, Mod: 5, Atan2: 5, Pow: 6 };
+const PREC: Record<string, number> = {
+  Or: 1,
+  And: 2,
+  Unless: 2,
+  Eql: 3,
+  Neq: 3,
+  Gtr: 3,
+  Lss: 3,
+  Gte: 3,
+  Lte: 3,
+  Add: 4,
+  Sub: 4,
+  Mul: 5,
+  Div: 5,
+  Mod: 5,
+  Atan2: 5,
+  Pow: 6,
+};
 const UNARY_PREC = 5; // unary_op expr %prec MUL
 
 type Item = { kind: 'atom'; node: Node } | { kind: 'op'; name: string; nodes: Node[] } | { kind: 'unary'; op: Node };
@@ -306,7 +323,8 @@ export function makeMatcher(name: string, type: MatchType, value: string, pos?: 
     try {
       return Object.freeze({ name, type, value, re: compileGoRegex(value) });
     } catch (err) {
-      if (err instanceof RegexSyntaxError) throw new PromQLError(`error parsing regexp ${JSON.stringify(value)}: ${err.message.replace(/^Invalid regular expression: /, '')}`, pos);
+      if (err instanceof RegexSyntaxError)
+        throw new PromQLError(`error parsing regexp ${JSON.stringify(value)}: ${err.message.replace(/^Invalid regular expression: /, '')}`, pos);
       throw err;
     }
   }
@@ -382,7 +400,8 @@ class Converter {
     }
     const name = ident ? this.text(ident) : undefined;
     if (name !== undefined) {
-      for (const m of matchers) if (m.name === METRIC_NAME) this.fail(`metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(m.value)}`, n);
+      for (const m of matchers)
+        if (m.name === METRIC_NAME) this.fail(`metric name must not be set twice: ${JSON.stringify(name)} or ${JSON.stringify(m.value)}`, n);
       matchers.push(makeMatcher(METRIC_NAME, '=', name));
     } else if (!matchers.some((m) => !matches(m, ''))) {
       this.fail('vector selector must contain at least one non-empty matcher', n);
@@ -441,7 +460,8 @@ class Converter {
     if (pre) at = { kind: this.text(pre) === 'start' ? 'start' : 'end' };
     else if (num && num !== inner) {
       const ts = parseNumber(this.text(num), num.from);
-      if (!Number.isFinite(ts) || ts >= 2 ** 63 || ts <= -(2 ** 63)) this.fail(`timestamp out of bounds for @ modifier: ${Number.isFinite(ts) ? ts.toFixed(6) : formatGoFloat(ts)}`, n);
+      if (!Number.isFinite(ts) || ts >= 2 ** 63 || ts <= -(2 ** 63))
+        this.fail(`timestamp out of bounds for @ modifier: ${Number.isFinite(ts) ? ts.toFixed(6) : formatGoFloat(ts)}`, n);
       at = { kind: 'time', ms: goRound(ts * 1000) };
     } else return this.fail('unexpected @: expected a timestamp, start() or end()', n);
     vs.at = at;
@@ -455,7 +475,8 @@ class Converter {
     const e = this.convert(inner!);
     const sign = op && this.text(op) === '-' ? '-' : '+';
     const t = typeOf(e);
-    if (t !== 'scalar' && t !== 'vector') this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${JSON.stringify(docType(t))}`, n);
+    if (t !== 'scalar' && t !== 'vector')
+      this.fail(`unary expression only allowed on expressions of type scalar or instant vector, got ${JSON.stringify(docType(t))}`, n);
     if (e.kind === 'number') return { kind: 'number', value: sign === '-' ? -e.value : e.value, pos: this.pos(n) };
     return { kind: 'unary', op: sign, expr: e, pos: this.pos(n) };
   }
@@ -489,7 +510,9 @@ class Converter {
     if (bool && !COMPARISON.has(op)) this.fail('bool modifier can only be used on comparison operators', at);
     if (COMPARISON.has(op) && !bool && lt === 'scalar' && rt === 'scalar') this.fail('comparisons between scalars must use BOOL modifier', at);
     if (SET_OPS.has(op) && matching.card === 'one-to-one') matching.card = 'many-to-many';
-    if (matching.on) for (const l of matching.labels) if (matching.include.includes(l)) this.fail(`label ${JSON.stringify(l)} must not occur in ON and GROUP clause at once`, at);
+    if (matching.on)
+      for (const l of matching.labels)
+        if (matching.include.includes(l)) this.fail(`label ${JSON.stringify(l)} must not occur in ON and GROUP clause at once`, at);
     if (lt !== 'scalar' && lt !== 'vector') this.fail('binary expression must contain only scalar and instant vector types', lhsNode);
     if (rt !== 'scalar' && rt !== 'vector') this.fail('binary expression must contain only scalar and instant vector types', rhsNode);
     let vm: VectorMatching | undefined = matching;
@@ -528,7 +551,8 @@ class Converter {
     } else {
       const na = nargs - 1;
       if (na > args.length) this.fail(`expected at least ${na} argument(s) in call to ${JSON.stringify(func)}, got ${args.length}`, n);
-      if (sig.variadic > 0 && na + sig.variadic < args.length) this.fail(`expected at most ${na + sig.variadic} argument(s) in call to ${JSON.stringify(func)}, got ${args.length}`, n);
+      if (sig.variadic > 0 && na + sig.variadic < args.length)
+        this.fail(`expected at most ${na + sig.variadic} argument(s) in call to ${JSON.stringify(func)}, got ${args.length}`, n);
     }
     args.forEach((a, i) => {
       const want = sig.args[Math.min(i, nargs - 1)]!;
@@ -583,8 +607,10 @@ class Converter {
       if (typeOf(param) !== pt) this.fail(`expected type ${docType(pt)} in aggregation parameter, got ${docType(typeOf(param))}`, param.pos.start);
       // Prometheus finds these when it evaluates; a literal parameter can be refused at load.
       const lit = unwrap(param);
-      if (aop === 'count_values' && lit.kind === 'string' && !isValidLabelName(lit.value)) this.fail(`invalid label name ${JSON.stringify(lit.value)}`, param.pos.start);
-      if ((aop === 'topk' || aop === 'bottomk') && lit.kind === 'number' && !(lit.value <= 2 ** 63 && lit.value >= -(2 ** 63))) this.fail(`Scalar value ${formatGoFloatG(lit.value)} overflows int64`, param.pos.start);
+      if (aop === 'count_values' && lit.kind === 'string' && !isValidLabelName(lit.value))
+        this.fail(`invalid label name ${JSON.stringify(lit.value)}`, param.pos.start);
+      if ((aop === 'topk' || aop === 'bottomk') && lit.kind === 'number' && !(lit.value <= 2 ** 63 && lit.value >= -(2 ** 63)))
+        this.fail(`Scalar value ${formatGoFloatG(lit.value)} overflows int64`, param.pos.start);
       out.param = param;
     }
     return out;

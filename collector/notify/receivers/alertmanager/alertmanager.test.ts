@@ -26,7 +26,17 @@ interface AmProc {
 async function startAlertmanager(port: number): Promise<AmProc> {
   const dir = mkdtempSync(join(tmpdir(), 'xj-am-'));
   writeFileSync(join(dir, 'am.yml'), "route:\n  receiver: 'null'\n  group_wait: 1s\nreceivers:\n  - name: 'null'\n");
-  const proc = spawn(AM, [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${dir}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(
+    AM,
+    [
+      `--config.file=${join(dir, 'am.yml')}`,
+      `--storage.path=${dir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
@@ -62,7 +72,8 @@ let am1: AmProc;
 let am2: AmProc | undefined;
 let am2Port: number;
 beforeAll(async () => {
-  for (const tool of [AM, AMTOOL]) if (!existsSync(tool)) throw new Error(`${tool} is missing: run scripts/install-test-deps.sh (Debian prometheus-alertmanager)`);
+  for (const tool of [AM, AMTOOL])
+    if (!existsSync(tool)) throw new Error(`${tool} is missing: run scripts/install-test-deps.sh (Debian prometheus-alertmanager)`);
   am1 = await startAlertmanager(await freePort());
   am2Port = await freePort();
 });
@@ -103,7 +114,11 @@ describe('Alertmanager API v2 (real prometheus-alertmanager 0.25)', () => {
 
       // a silence made in Xunjian, while am2 is still down
       const route = c.routes().find((r) => r.method === 'POST' && r.path === '/api/v1/silences')!;
-      const res = await route.handler(apiRequest('POST', '/api/v1/silences', { body: { matchers: ['node="town-01"', 'alertname=~"Link.*"'], duration: '1h', comment: '割接' } }) as ApiRequest);
+      const res = await route.handler(
+        apiRequest('POST', '/api/v1/silences', {
+          body: { matchers: ['node="town-01"', 'alertname=~"Link.*"'], duration: '1h', comment: '割接' },
+        }) as ApiRequest,
+      );
       const s = (res.body as { silence: { id: string; alertmanagers: Record<string, { id?: string; error?: string }> } }).silence;
       const amId = s.alertmanagers[am1.url]!.id!;
       expect(amId).toMatch(/^[0-9a-f-]{36}$/);
@@ -153,11 +168,25 @@ describe('Alertmanager API v2 (real prometheus-alertmanager 0.25)', () => {
       expect(c.store.silence(s.id)!.alertmanagers[am1.url]).toEqual({ id: amId, expired: true });
 
       // a silence made directly in an Alertmanager (amtool) mutes Xunjian's own receivers too
-      const extId = execFileSync(AMTOOL, [`--alertmanager.url=${am1.url}`, 'silence', 'add', 'node=town-02', '--comment=from amtool', '--duration=1h', '--author=ops'], { encoding: 'utf8' }).trim();
+      const extId = execFileSync(
+        AMTOOL,
+        [`--alertmanager.url=${am1.url}`, 'silence', 'add', 'node=town-02', '--comment=from amtool', '--duration=1h', '--author=ops'],
+        { encoding: 'utf8' },
+      ).trim();
       await c.syncSilences();
       expect(c.listAlerts(new URLSearchParams('silenced=true')).map((a) => [a.labels.node, a.silencedBy])).toEqual([['town-02', [extId]]]);
-      const listed = await c.routes().find((r) => r.method === 'GET' && r.path === '/api/v1/silences')!.handler(apiRequest('GET', '/x', { query: 'state=active' }));
-      expect((listed.body as { silences: { id: string; external?: string; createdBy: string; matchers: string[] }[] }).silences.map((x) => [x.id, x.external, x.createdBy, x.matchers])).toEqual([[extId, am1.url, 'ops', ['node="town-02"']]]);
+      const listed = await c
+        .routes()
+        .find((r) => r.method === 'GET' && r.path === '/api/v1/silences')!
+        .handler(apiRequest('GET', '/x', { query: 'state=active' }));
+      expect(
+        (listed.body as { silences: { id: string; external?: string; createdBy: string; matchers: string[] }[] }).silences.map((x) => [
+          x.id,
+          x.external,
+          x.createdBy,
+          x.matchers,
+        ]),
+      ).toEqual([[extId, am1.url, 'ops', ['node="town-02"']]]);
       // and expiring it from Xunjian expires it there
       await del.handler(apiRequest('DELETE', '/x', { params: { id: extId } }));
       expect(((await get(`${am1.url}/api/v2/silence/${extId}`)) as { status: { state: string } }).status.state).toBe('expired');

@@ -43,7 +43,12 @@ export class AlertmanagerClient {
   }
 
   private opts(signal?: AbortSignal) {
-    return { timeoutMs: this.cfg.timeoutSeconds * 1000, signal: signal ?? new AbortController().signal, headers: this.headers(), what: `alertmanager ${this.url}` };
+    return {
+      timeoutMs: this.cfg.timeoutSeconds * 1000,
+      signal: signal ?? new AbortController().signal,
+      headers: this.headers(),
+      what: `alertmanager ${this.url}`,
+    };
   }
 
   async postAlerts(alerts: OutgoingAlert[], signal?: AbortSignal): Promise<void> {
@@ -61,7 +66,12 @@ export class AlertmanagerClient {
   /** Returns the Alertmanager's silence id. */
   async createSilence(s: AmSilence, signal?: AbortSignal): Promise<string> {
     const body = {
-      matchers: s.matchers.map((m) => ({ name: m.name, value: m.value, isRegex: m.type === '=~' || m.type === '!~', isEqual: m.type === '=' || m.type === '=~' })),
+      matchers: s.matchers.map((m) => ({
+        name: m.name,
+        value: m.value,
+        isRegex: m.type === '=~' || m.type === '!~',
+        isEqual: m.type === '=' || m.type === '=~',
+      })),
       startsAt: new Date(s.startsAt).toISOString(),
       endsAt: new Date(s.endsAt).toISOString(),
       createdBy: s.createdBy,
@@ -69,7 +79,8 @@ export class AlertmanagerClient {
     };
     const r = await postJson(`${this.url}/api/v2/silences`, body, this.opts(signal));
     const id = r.json?.silenceID;
-    if (r.status !== 200 || typeof id !== 'string') throw new DeliveryError(`alertmanager ${this.url}: silence refused: HTTP ${r.status}: ${r.text.slice(0, 200)}`, r.status >= 500);
+    if (r.status !== 200 || typeof id !== 'string')
+      throw new DeliveryError(`alertmanager ${this.url}: silence refused: HTTP ${r.status}: ${r.text.slice(0, 200)}`, r.status >= 500);
     return id;
   }
 
@@ -77,16 +88,31 @@ export class AlertmanagerClient {
   async listSilences(signal?: AbortSignal): Promise<AmSilenceOut[]> {
     let res: Response;
     try {
-      res = await fetch(`${this.url}/api/v2/silences`, { headers: this.headers(), signal: AbortSignal.any([signal ?? new AbortController().signal, AbortSignal.timeout(this.cfg.timeoutSeconds * 1000)]) });
+      res = await fetch(`${this.url}/api/v2/silences`, {
+        headers: this.headers(),
+        signal: AbortSignal.any([signal ?? new AbortController().signal, AbortSignal.timeout(this.cfg.timeoutSeconds * 1000)]),
+      });
     } catch (err) {
       throw new DeliveryError(`alertmanager ${this.url}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`, true);
     }
     const text = await res.text();
     if (res.status !== 200) throw new DeliveryError(`alertmanager ${this.url}: listing silences: HTTP ${res.status}`, true);
-    const raw = JSON.parse(text) as { id: string; matchers: { name: string; value: string; isRegex: boolean; isEqual?: boolean }[]; startsAt: string; endsAt: string; createdBy: string; comment: string; status: { state: string } }[];
+    const raw = JSON.parse(text) as {
+      id: string;
+      matchers: { name: string; value: string; isRegex: boolean; isEqual?: boolean }[];
+      startsAt: string;
+      endsAt: string;
+      createdBy: string;
+      comment: string;
+      status: { state: string };
+    }[];
     return raw.map((s) => ({
       id: s.id,
-      matchers: s.matchers.map((m) => ({ name: m.name, value: m.value, type: m.isRegex ? (m.isEqual === false ? '!~' : '=~') : m.isEqual === false ? '!=' : '=' })),
+      matchers: s.matchers.map((m) => ({
+        name: m.name,
+        value: m.value,
+        type: m.isRegex ? (m.isEqual === false ? '!~' : '=~') : m.isEqual === false ? '!=' : '=',
+      })),
       startsAt: Date.parse(s.startsAt),
       endsAt: Date.parse(s.endsAt),
       createdBy: s.createdBy,
@@ -98,7 +124,11 @@ export class AlertmanagerClient {
   async deleteSilence(id: string, signal?: AbortSignal): Promise<void> {
     let res: Response;
     try {
-      res = await fetch(`${this.url}/api/v2/silence/${encodeURIComponent(id)}`, { method: 'DELETE', headers: this.headers(), signal: AbortSignal.any([signal ?? new AbortController().signal, AbortSignal.timeout(this.cfg.timeoutSeconds * 1000)]) });
+      res = await fetch(`${this.url}/api/v2/silence/${encodeURIComponent(id)}`, {
+        method: 'DELETE',
+        headers: this.headers(),
+        signal: AbortSignal.any([signal ?? new AbortController().signal, AbortSignal.timeout(this.cfg.timeoutSeconds * 1000)]),
+      });
     } catch (err) {
       throw new DeliveryError(`alertmanager ${this.url}: ${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message}`, true);
     }
@@ -118,10 +148,30 @@ export interface ForwarderMetrics {
 
 export function forwarderMetrics(registry: Registry): ForwarderMetrics {
   return {
-    sent: new Counter({ name: 'xunjian_alertmanager_alerts_sent_total', help: 'Alerts posted to an Alertmanager (API v2).', labelNames: ['alertmanager'], registers: [registry] }),
-    errors: new Counter({ name: 'xunjian_alertmanager_alerts_errors_total', help: 'Alerts whose post to an Alertmanager failed (not retried: the rules re-send).', labelNames: ['alertmanager'], registers: [registry] }),
-    dropped: new Counter({ name: 'xunjian_alertmanager_alerts_dropped_total', help: 'Alerts dropped because an Alertmanager queue was full.', labelNames: ['alertmanager'], registers: [registry] }),
-    queue: new Gauge({ name: 'xunjian_alertmanager_queue_length', help: 'Alerts waiting to be posted to an Alertmanager.', labelNames: ['alertmanager'], registers: [registry] }),
+    sent: new Counter({
+      name: 'xunjian_alertmanager_alerts_sent_total',
+      help: 'Alerts posted to an Alertmanager (API v2).',
+      labelNames: ['alertmanager'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: 'xunjian_alertmanager_alerts_errors_total',
+      help: 'Alerts whose post to an Alertmanager failed (not retried: the rules re-send).',
+      labelNames: ['alertmanager'],
+      registers: [registry],
+    }),
+    dropped: new Counter({
+      name: 'xunjian_alertmanager_alerts_dropped_total',
+      help: 'Alerts dropped because an Alertmanager queue was full.',
+      labelNames: ['alertmanager'],
+      registers: [registry],
+    }),
+    queue: new Gauge({
+      name: 'xunjian_alertmanager_queue_length',
+      help: 'Alerts waiting to be posted to an Alertmanager.',
+      labelNames: ['alertmanager'],
+      registers: [registry],
+    }),
   };
 }
 

@@ -18,10 +18,30 @@ const mails: { mail: ParsedMail; secure: boolean; user?: string; raw: string }[]
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'xj-smtp-'));
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', 'key.pem', '-out', 'cert.pem'], {
-    cwd: dir,
-    stdio: 'ignore',
-  });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      'key.pem',
+      '-out',
+      'cert.pem',
+    ],
+    {
+      cwd: dir,
+      stdio: 'ignore',
+    },
+  );
   writeFileSync(join(dir, 'password'), 'smtp-pass-1\n');
   server = new SMTPServer({
     key: readFileSync(join(dir, 'key.pem')),
@@ -76,7 +96,14 @@ function email(over: Record<string, unknown> = {}) {
   const { notify } = sections({
     notify: {
       receivers: [
-        { name: 'mail', type: 'email', from: 'xunjian@example.gov.cn', to: ['noc@example.gov.cn'], smtp: { host: '127.0.0.1', port, user: 'alerts', passwordFile: join(dir, 'password'), caFile: join(dir, 'cert.pem') }, ...over },
+        {
+          name: 'mail',
+          type: 'email',
+          from: 'xunjian@example.gov.cn',
+          to: ['noc@example.gov.cn'],
+          smtp: { host: '127.0.0.1', port, user: 'alerts', passwordFile: join(dir, 'password'), caFile: join(dir, 'cert.pem') },
+          ...over,
+        },
       ],
     },
   } as unknown as HostConfig);
@@ -118,7 +145,12 @@ describe('email receiver (SMTP, STARTTLS)', () => {
   });
 
   it('refuses to send in clear text when the server offers no STARTTLS', async () => {
-    const plain = new SMTPServer({ disabledCommands: ['STARTTLS', 'AUTH'], authOptional: true, onData: (s, _x, cb) => s.on('end', () => cb()).resume(), logger: false });
+    const plain = new SMTPServer({
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      authOptional: true,
+      onData: (s, _x, cb) => s.on('end', () => cb()).resume(),
+      logger: false,
+    });
     plain.on('error', () => {});
     const p = await listenOn(plain.server, '127.0.0.1');
     const r = email({ smtp: { host: '127.0.0.1', port: p } });

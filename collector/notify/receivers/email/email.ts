@@ -50,7 +50,10 @@ export const emailReceiver: ReceiverFactory = (cfg, env) => {
       } catch (err) {
         const e = err as Error & { responseCode?: number; code?: string };
         const permanent = (e.responseCode !== undefined && e.responseCode >= 500) || e.code === 'EAUTH' || e.code === 'EENVELOPE';
-        throw new DeliveryError(`email ${cfg.name}: ${e.code ?? ''} ${e.responseCode ?? ''} ${e.message.split('\n')[0]!.slice(0, 160)}`.replace(/\s+/g, ' '), !permanent);
+        throw new DeliveryError(
+          `email ${cfg.name}: ${e.code ?? ''} ${e.responseCode ?? ''} ${e.message.split('\n')[0]!.slice(0, 160)}`.replace(/\s+/g, ' '),
+          !permanent,
+        );
       }
     },
     close() {

@@ -51,7 +51,12 @@ export const webhookReceiver: ReceiverFactory = (cfg, env) => {
     async send(n, ctx) {
       const headers: Record<string, string> = { 'x-xunjian-notification-id': String(ctx.id) };
       if (token) headers.authorization = `Bearer ${token}`;
-      const r = await postJson(url, webhookPayload(n, env.externalURL, cfg.maxAlerts), { timeoutMs: cfg.timeoutSeconds * 1000, signal: ctx.signal, headers, what: `webhook ${cfg.name}` });
+      const r = await postJson(url, webhookPayload(n, env.externalURL, cfg.maxAlerts), {
+        timeoutMs: cfg.timeoutSeconds * 1000,
+        signal: ctx.signal,
+        headers,
+        what: `webhook ${cfg.name}`,
+      });
       expect2xx(r, `webhook ${cfg.name}`);
     },
   };

@@ -29,7 +29,10 @@ export const wecomReceiver: ReceiverFactory = (cfg, env) => {
         const content = robotText(n, cfg, env, { style: 'text', maxBytes: 2048, now: ctx.now });
         const mentioned_list = firing ? [...cfg.mentionUserIds, ...(cfg.mentionAll ? ['@all'] : [])] : [];
         const mentioned_mobile_list = firing ? cfg.mentionMobiles : [];
-        body = { msgtype: 'text', text: { content, ...(mentioned_list.length ? { mentioned_list } : {}), ...(mentioned_mobile_list.length ? { mentioned_mobile_list } : {}) } };
+        body = {
+          msgtype: 'text',
+          text: { content, ...(mentioned_list.length ? { mentioned_list } : {}), ...(mentioned_mobile_list.length ? { mentioned_mobile_list } : {}) },
+        };
       } else {
         const trailer = firing && cfg.mentionUserIds.length ? cfg.mentionUserIds.map((u) => `<@${u}>`).join(' ') : undefined;
         body = { msgtype: 'markdown', markdown: { content: robotText(n, cfg, env, { style: 'markdown', maxBytes: 4096, now: ctx.now, trailer }) } };

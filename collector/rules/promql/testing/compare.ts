@@ -3,7 +3,10 @@ import type { InstantResult, RangeResult, RangeSeries } from '../eval.js';
 import { formatGoFloat, formatPromValue, labelsKey, labelsString, makeLabels } from '../labels.js';
 import type { PromAnswer } from './prometheus.js';
 
-export type Canon = { kind: 'error'; message: string } | { kind: 'scalar' | 'string'; value: string } | { kind: 'vector' | 'matrix'; items: Map<string, string> };
+export type Canon =
+  | { kind: 'error'; message: string }
+  | { kind: 'scalar' | 'string'; value: string }
+  | { kind: 'vector' | 'matrix'; items: Map<string, string> };
 
 const pretty = (k: string) => k.replaceAll('\x00', '=').replaceAll('\x01', ',');
 
@@ -83,7 +86,8 @@ function close(a: string, b: string, how: 'ulp' | 'order'): boolean {
 function firstDifference(theirs: string, ours: string): string {
   const a = theirs.split(' ');
   const b = ours.split(' ');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) return `prometheus ${a[i] ?? '(end)'}, ours ${b[i] ?? '(end)'} (point ${i} of ${a.length}/${b.length})`;
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    if (a[i] !== b[i]) return `prometheus ${a[i] ?? '(end)'}, ours ${b[i] ?? '(end)'} (point ${i} of ${a.length}/${b.length})`;
   return 'equal';
 }
 
@@ -91,7 +95,9 @@ function firstDifference(theirs: string, ours: string): string {
 export function diff(theirs: Canon, ours: Canon, approx: false | 'ulp' | 'order' = false): string[] {
   if (theirs.kind === 'error' || ours.kind === 'error') {
     if (theirs.kind === ours.kind) return [];
-    return [`prometheus: ${theirs.kind === 'error' ? `error ${theirs.message}` : theirs.kind}; ours: ${ours.kind === 'error' ? `error ${ours.message}` : ours.kind}`];
+    return [
+      `prometheus: ${theirs.kind === 'error' ? `error ${theirs.message}` : theirs.kind}; ours: ${ours.kind === 'error' ? `error ${ours.message}` : ours.kind}`,
+    ];
   }
   if (theirs.kind !== ours.kind) return [`result type: prometheus ${theirs.kind}, ours ${ours.kind}`];
   if (theirs.kind === 'scalar' || theirs.kind === 'string') {

@@ -279,7 +279,24 @@ export const FIXED: string[] = [
 export const APPROX = new Set(['2 ^ dt_other', 'dt_other ^ 1.5']);
 
 const METRICS = ['dt_gauge', 'dt_other', 'dt_counter_total', 'dt_churn', 'dt_special'];
-const RANGE_FNS = ['rate', 'irate', 'increase', 'delta', 'idelta', 'deriv', 'changes', 'resets', 'avg_over_time', 'min_over_time', 'max_over_time', 'sum_over_time', 'count_over_time', 'last_over_time', 'stddev_over_time', 'stdvar_over_time'];
+const RANGE_FNS = [
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'idelta',
+  'deriv',
+  'changes',
+  'resets',
+  'avg_over_time',
+  'min_over_time',
+  'max_over_time',
+  'sum_over_time',
+  'count_over_time',
+  'last_over_time',
+  'stddev_over_time',
+  'stdvar_over_time',
+];
 const AGGS = ['sum', 'avg', 'min', 'max', 'count', 'stddev', 'stdvar', 'group'];
 const RANGES = ['30s', '1m', '2m', '5m', '7m13s'];
 const OPS = ['+', '-', '*', '/', '%', '>', '<', '==', '!=', '>=', '<='];

@@ -136,7 +136,11 @@ export function generate(o: GenOptions): GenSeries[] {
   // info metric (version label) for group_left/group_right
   for (const instance of instances) {
     const ts = times(0, steps, 0);
-    push({ __name__: 'dt_info', instance, version: `v${Math.floor(rnd() * 3)}` }, ts, ts.map(() => 1));
+    push(
+      { __name__: 'dt_info', instance, version: `v${Math.floor(rnd() * 3)}` },
+      ts,
+      ts.map(() => 1),
+    );
   }
   // churn: series that appear late and/or leave with a stale marker or silently
   for (let k = 0; k < 6; k++) {
@@ -152,15 +156,27 @@ export function generate(o: GenOptions): GenSeries[] {
     const half = Math.floor(steps / 2);
     const early = times(0, half, 0);
     const late = times(half + 24, steps, 0); // after the lookback of the last early sample
-    push({ __name__: 'dt_early', k: '1' }, early, early.map((_, i) => i * 3));
-    push({ __name__: 'dt_late', k: '1' }, late, late.map((_, i) => i * 2));
+    push(
+      { __name__: 'dt_early', k: '1' },
+      early,
+      early.map((_, i) => i * 3),
+    );
+    push(
+      { __name__: 'dt_late', k: '1' },
+      late,
+      late.map((_, i) => i * 2),
+    );
   }
   // label values where Go's and JavaScript's regular expressions read characters differently
   {
     const values = ['a\rb', 'line\nbreak', '中文\u3000x', '😀', 'web-01:9100', 'Mixed Case', 'a\u2028b', ''];
     values.forEach((v, k) => {
       const ts = times(0, steps, 0.02);
-      push({ __name__: 'dt_text', v, k: String(k) }, ts, ts.map(() => k));
+      push(
+        { __name__: 'dt_text', v, k: String(k) },
+        ts,
+        ts.map(() => k),
+      );
     });
   }
   // gauge with NaN and ±Inf values
