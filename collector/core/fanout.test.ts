@@ -1,11 +1,8 @@
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeReport } from '../../agent/push/push.js';
-import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report } from '../../contract/types.js';
 import { createLogger } from '../../lib/log.js';
 import { Collector } from '../server.js';
-import { testCollectorConfig } from '../test-support.js';
+import { postReport, testCollectorConfig } from '../test-support.js';
 import type { AcceptedReport, ComponentFactory } from './component.js';
 
 /** The fan-out after commit: every consumer gets each accepted report once; one that throws harms nobody. */
@@ -31,23 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => c.close());
 
-async function post(r: Report) {
-  const body = encodeReport(r);
-  const ts = String(Date.now());
-  const res = await request(`${base}/api/v1/reports`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'content-encoding': 'gzip',
-      authorization: `Bearer ${token}`,
-      'x-xunjian-node': 'n1',
-      'x-xunjian-timestamp': ts,
-      'x-xunjian-signature': sign('hmac-sha256', tokenDigest(token), ts, body),
-    },
-  });
-  return (await res.body.json()) as { status?: string };
-}
+const post = async (r: Report) => (await postReport(base, token, r)).body;
 
 const rep = (seq: number, facts?: Record<string, unknown>): Report => ({
   v: 1,

@@ -1,11 +1,8 @@
 import { connect } from 'node:net';
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeReport } from '../../agent/push/push.js';
-import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report } from '../../contract/types.js';
 import type { Collector } from '../server.js';
-import { startTestCollector } from '../test-support.js';
+import { postReport, startTestCollector } from '../test-support.js';
 
 /**
  * The ingest listener under abuse: unauthenticated bodies are never read, bodies in flight are bounded
@@ -72,23 +69,7 @@ const report = (node: string, seq: number, n = 5): Report => ({
   samples: Array.from({ length: n }, (_, i) => ({ name: 'm', labels: { i: String(i) }, value: i, type: 'gauge' as const, ts: Date.now() })),
 });
 
-async function post(node: string, r: Report) {
-  const body = encodeReport(r);
-  const ts = String(Date.now());
-  const res = await request(`http://127.0.0.1:${port}/api/v1/reports`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'content-encoding': 'gzip',
-      authorization: `Bearer ${tokens[node]}`,
-      'x-xunjian-node': node,
-      'x-xunjian-timestamp': ts,
-      'x-xunjian-signature': sign('hmac-sha256', tokenDigest(tokens[node]!), ts, body),
-    },
-  });
-  return { status: res.statusCode, body: (await res.body.json()) as { error?: string; status?: string } };
-}
+const post = (node: string, r: Report) => postReport(`http://127.0.0.1:${port}`, tokens[node]!, r);
 
 describe('ingest limits', () => {
   it('answers 200 unauthenticated 8 MiB requests from their headers, reading no body', async () => {

@@ -1,10 +1,7 @@
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeReport } from '../../agent/push/push.js';
-import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report } from '../../contract/types.js';
 import type { Collector } from '../server.js';
-import { startTestCollector } from '../test-support.js';
+import { postReport, startTestCollector } from '../test-support.js';
 
 /** The cardinality guard in ingest: a node's new series beyond seriesLimit.perNode are refused and counted. */
 let c: Collector;
@@ -25,23 +22,7 @@ const report = (seq: number, names: string[]): Report => ({
   samples: names.map((n, i) => ({ name: 'm', labels: { n }, value: seq * 10 + i, type: 'gauge' as const, ts: Date.now() + seq })),
 });
 
-async function post(r: Report) {
-  const body = encodeReport(r);
-  const ts = String(Date.now());
-  const res = await request(`${base}/api/v1/reports`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'content-encoding': 'gzip',
-      authorization: `Bearer ${token}`,
-      'x-xunjian-node': 'n1',
-      'x-xunjian-timestamp': ts,
-      'x-xunjian-signature': sign('hmac-sha256', tokenDigest(token), ts, body),
-    },
-  });
-  return (await res.body.json()) as { status?: string };
-}
+const post = async (r: Report) => (await postReport(base, token, r)).body;
 
 describe('series limit', () => {
   it("admits a node's first 3 series, refuses new ones and counts them, keeps refreshing the admitted", async () => {

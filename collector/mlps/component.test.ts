@@ -4,16 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeReport } from '../../agent/push/push.js';
 import { collectPosture, postureWire } from '../../agent/sources/posture/collect.js';
 import type { PostureFacts } from '../../contract/facts/posture.js';
-import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report } from '../../contract/types.js';
 import { createLogger } from '../../lib/log.js';
 import type { CollectorConfig } from '../config.js';
 import { Collector } from '../server.js';
 import { BIN } from '../../test/helpers/proc.js';
-import { testCollectorConfig } from '../test-support.js';
+import { postReport, testCollectorConfig } from '../test-support.js';
 import type { MlpsComponent } from './component.js';
 import { evaluateTarget } from './evaluate.js';
 import { fixtureRoot } from './fixtures.js';
@@ -68,21 +66,7 @@ async function post(p: PostureFacts | Record<string, unknown>): Promise<void> {
     samples: [],
     facts: 'facts' in p ? { 'host.posture': postureWire(p as PostureFacts) } : p,
   };
-  const body = encodeReport(r);
-  const ts = String(Date.now());
-  const res = await request(`${base}/api/v1/reports`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'content-encoding': 'gzip',
-      authorization: `Bearer ${nodeToken}`,
-      'x-xunjian-node': 'web1',
-      'x-xunjian-timestamp': ts,
-      'x-xunjian-signature': sign('hmac-sha256', tokenDigest(nodeToken), ts, body),
-    },
-  });
-  const ans = (await res.body.json()) as { status: string };
+  const ans = (await postReport(base, nodeToken, r)).body;
   expect(ans).toMatchObject({ status: 'accepted' });
   await new Promise((r) => setImmediate(r));
   await mlps().idle();

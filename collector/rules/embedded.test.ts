@@ -1,11 +1,8 @@
-import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeReport } from '../../agent/push/push.js';
-import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report } from '../../contract/types.js';
 import { createLogger } from '../../lib/log.js';
 import { Collector } from '../server.js';
-import { testCollectorConfig } from '../test-support.js';
+import { postReport, testCollectorConfig } from '../test-support.js';
 import { alertsBody } from './api.js';
 import type { RulesComponent } from './component.js';
 
@@ -33,23 +30,8 @@ const report = (seq: number): Report => ({
   samples: [{ name: 'node_load1', labels: {}, value: 0.5, type: 'gauge', ts: clock }],
 });
 
-async function post(r: Report) {
-  const body = encodeReport(r);
-  const ts = String(clock - 2000); // the node's clock is 2 s behind
-  const res = await request(`${base}/api/v1/reports`, {
-    method: 'POST',
-    body,
-    headers: {
-      'content-type': 'application/json',
-      'content-encoding': 'gzip',
-      authorization: `Bearer ${token}`,
-      'x-xunjian-node': 'village-9',
-      'x-xunjian-timestamp': ts,
-      'x-xunjian-signature': sign('hmac-sha256', tokenDigest(token), ts, body),
-    },
-  });
-  return (await res.body.json()) as { status?: string };
-}
+// the node's clock is 2 s behind
+const post = async (r: Report) => (await postReport(base, token, r, String(clock - 2000))).body;
 
 describe('shipped rules in the collector', () => {
   it('XunjianNodeDown goes pending, then firing 5 min after the node went down, and resolves when it reports again', async () => {
