@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { LabelSet } from '../core/component.js';
+import { compileGoRegex } from '../rules/promql/regex.js';
 
 /**
  * Label sets and Alertmanager-style label matchers (`name="v"`, `!=`, `=~`, `!~`), pure functions.
@@ -36,10 +37,11 @@ export class MatcherError extends Error {
 const NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const regexCache = new Map<string, RegExp>();
 
+/** Anchored, with Go's RE2 semantics (Alertmanager's), as PromQL's matchers: `.` excludes only `\n`, `\s` is ASCII. */
 function anchored(value: string): RegExp {
   let re = regexCache.get(value);
   if (!re) {
-    re = new RegExp(`^(?:${value})$`, 'su');
+    re = compileGoRegex(value);
     if (regexCache.size > 1000) regexCache.clear();
     regexCache.set(value, re);
   }
