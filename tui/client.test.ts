@@ -78,6 +78,9 @@ describe('against the real collector (router with API-token roles, summary route
     const denied = await c.facts('town-01');
     expect(denied.ok === false && denied.kind).toBe('forbidden');
     expect(await c.alerts()).toEqual({ ok: true, value: [] });
+    // collector/alerts parses the filter (a bad one is a 400): the node's id quoted and escaped
+    expect(await c.nodeAlerts('town-01')).toEqual({ ok: true, value: [] });
+    expect(await c.nodeAlerts('town"0\\1')).toEqual({ ok: true, value: [] });
     expect(await c.claim('0123456789abcdef')).toMatchObject({ ok: false, kind: 'forbidden' });
     await c.close();
     const sec = new CollectorClient(base, { token: security });
@@ -306,6 +309,17 @@ describe('against the API routes (summary route handler, alert routes on loopbac
     status = 403;
     expect(await c.claim('f1')).toEqual({ ok: false, kind: 'forbidden', message: 'role viewer may not claim' });
     status = 200;
+    seen.length = 0;
+    // no /api/v1/alerts/active here: the full list, filtered to the node
+    const mine = await c.nodeAlerts('n-1');
+    expect(mine.ok && mine.value.map((x) => x.fingerprint)).toEqual(['f1']);
+    const other = await c.nodeAlerts('n-2');
+    expect(other).toEqual({ ok: true, value: [] });
+    expect(seen.slice(0, 3).map((x) => x.url)).toEqual([
+      `/api/v1/alerts/active?state=all&filter=${encodeURIComponent('node="n-1"')}`,
+      '/api/v1/alerts/active?state=all',
+      '/api/v1/alerts',
+    ]);
     await c.close();
   });
 

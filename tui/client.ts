@@ -60,6 +60,8 @@ export interface Api {
   compliance(target: string): Promise<Result<Compliance>>;
   devices(): Promise<Result<DeviceView[]>>;
   alerts(): Promise<Result<AlertView[]>>;
+  /** The node's alerts, firing and resolved (`filter=node="N"`). */
+  nodeAlerts(node: string): Promise<Result<AlertView[]>>;
   claim(fingerprint: string): Promise<Result<unknown>>;
   ack(fingerprint: string): Promise<Result<unknown>>;
   silence(s: SilenceInput): Promise<Result<unknown>>;
@@ -301,6 +303,23 @@ export class CollectorClient implements Api {
       value: listOf(r.value, 'alerts')
         .map(parseAlert)
         .filter((a): a is AlertView => a !== undefined),
+    };
+  }
+
+  /** One node's alerts: collector/alerts filters them (`filter=node="N"`); else the full list, filtered here. */
+  async nodeAlerts(node: string): Promise<Result<AlertView[]>> {
+    const filter = encodeURIComponent(`node="${node.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+    const r = await this.call<unknown>('GET', `/api/v1/alerts/active?state=all&filter=${filter}`);
+    if (!r.ok && r.kind === 'unavailable') {
+      const all = await this.alerts();
+      return all.ok ? { ok: true, value: all.value.filter((a) => a.node === node) } : all;
+    }
+    if (!r.ok) return r;
+    return {
+      ok: true,
+      value: listOf(r.value, 'alerts')
+        .map(parseAlert)
+        .filter((a): a is AlertView => a !== undefined && a.node === node),
     };
   }
 

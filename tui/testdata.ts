@@ -53,6 +53,10 @@ export class MemoryApi implements Api {
   async alerts() {
     return this.alertsList;
   }
+  async nodeAlerts(n: string): Promise<Result<AlertView[]>> {
+    const a = this.alertsList;
+    return a.ok ? { ok: true, value: a.value.filter((x) => x.node === n) } : a;
+  }
   async claim(fp: string) {
     this.actions.push({ action: 'claim', arg: fp });
     return this.actionResult;
