@@ -174,6 +174,48 @@ describe('Nodes', () => {
     expect(selected(r.lastFrame()!)).toContain('town-01');
   });
 
+  it("the node's failing MLPS checks (zh: title, evidence, remediation within 80 columns); a role too low says so", async () => {
+    const api = fleet();
+    api.complianceOf['town-01'] = {
+      ok: true,
+      value: {
+        score: { passed: 40, failed: 1 },
+        failing: [
+          {
+            check: 'host.ident.uid0',
+            clause: '8.1.4.1 a',
+            title: { zh: '除 root 外无 UID 为 0 的账户', en: 'No account other than root has UID 0' },
+            evidence: 'host.posture.accounts.uid0 = ["root","toor"] (/etc/passwd:30: toor:x:0:0:toor:/root:/bin/bash)',
+            remediation: {
+              zh: '删除或改号多余的 UID 0 账户（userdel toor），并复核 /etc/passwd 中的所有特权账户及其登录外壳配置',
+              en: 'Remove extra UID 0 accounts',
+            },
+          },
+        ],
+      },
+    };
+    const r = await open(api, { lang: 'zh' });
+    resize(r, 80);
+    await press(r, 'G');
+    await press(r, KEY.enter);
+    await until(r, (x) => x.includes('hostname: town-01-gw'), 'the inventory');
+    await press(r, KEY.pageDown);
+    const f = await until(r, (x) => x.includes('不符合项: 1'), 'the failing checks');
+    const ls = lines(f);
+    for (const l of ls) expect(strWidth(l)).toBeLessThanOrEqual(80);
+    const at = ls.findIndex((l) => l.includes('不符合项: 1'));
+    expect(ls.slice(at, at + 4)).toEqual([
+      '  不符合项: 1   (40 / 41)',
+      '  ✗ host.ident.uid0 8.1.4.1 a 除 root 外无 UID 为 0 的账户',
+      '      证据: host.posture.accounts.uid0 = ["root","toor"] (/etc/passwd:30: toor:…',
+      '      整改: 删除或改号多余的 UID 0 账户（userdel toor），并复核 /etc/passwd 中…',
+    ]);
+
+    api.complianceOf['town-01'] = { ok: false, kind: 'forbidden', message: 'role does not allow' };
+    await press(r, 'r');
+    await until(r, (x) => x.includes('令牌角色无此权限 (security)') && !x.includes('不符合项'), 'the refusal');
+  });
+
   it('? shows the full help, any key closes it; q quits', async () => {
     const r = await open(fleet());
     await press(r, '?');

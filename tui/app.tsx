@@ -2,7 +2,7 @@ import { Spinner } from '@inkjs/ui';
 import { Box, type Key, Text, useApp, useInput, useStdout } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { NodeSummary } from '../collector/api/summary.js';
-import type { Api, Failure, Fleet, Health, NodeFacts, Result } from './client.js';
+import type { Api, Compliance, Failure, Fleet, Health, NodeFacts, Result } from './client.js';
 import { detailLines } from './detail.js';
 import { type Lang, labels } from './i18n.js';
 import {
@@ -79,7 +79,7 @@ interface Loaded {
   fleet: Result<{ health: Health; fleet: Fleet }> | null;
   devices: Result<DeviceView[]> | null;
   alerts: Result<AlertView[]> | null;
-  facts: { id: string; res: Result<NodeFacts> } | null;
+  facts: { id: string; res: Result<NodeFacts>; compliance: Result<Compliance>; alerts: Result<AlertView[]> } | null;
 }
 
 /**
@@ -105,12 +105,14 @@ function usePoller(api: Api, okMs: number, failMs: number) {
     l.running = true;
     clearTimeout(l.timer);
     const w = l.want;
-    const [h, f, d, a, fx] = await Promise.all([
+    const [h, f, d, a, fx, cx, ax] = await Promise.all([
       api.health(),
       api.fleet(),
       w.devices ? api.devices() : undefined,
       w.alerts ? api.alerts() : undefined,
       w.facts !== undefined ? api.facts(w.facts) : undefined,
+      w.facts !== undefined ? api.compliance(w.facts) : undefined,
+      w.facts !== undefined ? api.nodeAlerts(w.facts) : undefined,
     ]);
     l.running = false;
     if (l.stopped) return;
@@ -119,7 +121,7 @@ function usePoller(api: Api, okMs: number, failMs: number) {
       fleet,
       devices: d ?? p.devices,
       alerts: a ?? p.alerts,
-      facts: fx && w.facts !== undefined ? { id: w.facts, res: fx } : p.facts,
+      facts: fx && cx && ax && w.facts !== undefined ? { id: w.facts, res: fx, compliance: cx, alerts: ax } : p.facts,
     }));
     if (l.again) {
       l.again = false;
@@ -195,6 +197,8 @@ export function App(props: AppProps) {
   const alertsRes = loaded.alerts;
   const detailId = detail?.id;
   const facts = detailId !== undefined && loaded.facts?.id === detailId ? loaded.facts.res : null;
+  const compliance = detailId !== undefined && loaded.facts?.id === detailId ? loaded.facts.compliance : null;
+  const nodeAlerts = detailId !== undefined && loaded.facts?.id === detailId ? loaded.facts.alerts : null;
 
   useEffect(() => {
     const t = setInterval(() => setTick(now()), 1000);
@@ -415,9 +419,12 @@ export function App(props: AppProps) {
   const detailText = useMemo(
     () =>
       detailId !== undefined
-        ? detailLines({ id: detailId, node: allNodes.find((n) => n.id === detailId), facts, devices: devicesRes, alerts: alertsRes }, L)
+        ? detailLines(
+            { id: detailId, node: allNodes.find((n) => n.id === detailId), facts, compliance, devices: devicesRes, alerts: nodeAlerts ?? alertsRes },
+            L,
+          )
         : [],
-    [detailId, allNodes, facts, devicesRes, alertsRes, L],
+    [detailId, allNodes, facts, compliance, nodeAlerts, devicesRes, alertsRes, L],
   );
 
   let body: ReactNode;

@@ -11,7 +11,10 @@ import { Collector } from '../collector/server.js';
 import { loadConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { listenOn, refusedPort } from '../test/helpers/net.js';
-import { CollectorClient, parseAlert, parseDevice } from './client.js';
+import { collectPosture, postureWire } from '../agent/sources/posture/collect.js';
+import { fixtureRoot } from '../collector/mlps/fixtures.js';
+import type { MlpsComponent } from '../collector/mlps/component.js';
+import { CollectorClient, parseAlert, parseCompliance, parseDevice } from './client.js';
 
 const TOKEN = 'xj-api-test-token-0123456789';
 
@@ -20,6 +23,7 @@ describe('against the real collector (router with API-token roles, summary route
   let base: string;
   let viewer: string;
   let security: string;
+  let tok: string;
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xj-tui-client-'));
     const cfg = loadConfig<CollectorConfig>(collectorConfigSpec, undefined, { XUNJIAN_COLLECTOR__LISTEN: '127.0.0.1:0', XUNJIAN_COLLECTOR__DATADIR: dir });
@@ -28,7 +32,7 @@ describe('against the real collector (router with API-token roles, summary route
     base = `http://127.0.0.1:${addr.port}`;
     viewer = collector.store.apiTokens.create('tui-viewer', 'viewer').token;
     security = collector.store.apiTokens.create('tui-security', 'security').token;
-    const tok = collector.store.createToken('town-01');
+    tok = collector.store.createToken('town-01');
     const now = Date.now();
     const r = await pushReport(
       { url: base, token: tok, signature: 'hmac-sm3', timeoutMs: 5000 },
@@ -74,6 +78,9 @@ describe('against the real collector (router with API-token roles, summary route
     const denied = await c.facts('town-01');
     expect(denied.ok === false && denied.kind).toBe('forbidden');
     expect(await c.alerts()).toEqual({ ok: true, value: [] });
+    // collector/alerts parses the filter (a bad one is a 400): the node's id quoted and escaped
+    expect(await c.nodeAlerts('town-01')).toEqual({ ok: true, value: [] });
+    expect(await c.nodeAlerts('town"0\\1')).toEqual({ ok: true, value: [] });
     expect(await c.claim('0123456789abcdef')).toMatchObject({ ok: false, kind: 'forbidden' });
     await c.close();
     const sec = new CollectorClient(base, { token: security });
@@ -84,6 +91,85 @@ describe('against the real collector (router with API-token roles, summary route
     const anon = new CollectorClient(base);
     expect(await anon.fleet()).toMatchObject({ ok: false, kind: 'unauthorized' });
     await anon.close();
+  });
+
+  it("the node's failing MLPS checks with evidence and bilingual title and remediation (security); 403 for a viewer, 404 for an unknown node", async () => {
+    const weak = await collectPosture(fixtureRoot('debian-weak'), 5);
+    const now = Date.now();
+    const r = await pushReport(
+      { url: base, token: tok, signature: 'hmac-sm3', timeoutMs: 5000 },
+      'town-01',
+      encodeReport({
+        v: 1,
+        node: { id: 'town-01', site: '测试县', zone: 'extranet', grade: 3, labels: {} },
+        agent: { version: 'test', interval: 60 },
+        seq: 2,
+        sentAt: now,
+        samples: [],
+        facts: { 'host.posture': postureWire(weak) },
+      }),
+    );
+    expect(r.kind).toBe('ack');
+    await new Promise((res) => setImmediate(res));
+    await (collector.components.find((x) => x.name === 'mlps') as MlpsComponent).idle();
+    const sec = new CollectorClient(base, { token: security });
+    const c = await sec.compliance('town-01');
+    expect(c.ok).toBe(true);
+    if (!c.ok) return;
+    expect(c.value.score.failed).toBe(c.value.failing.length);
+    expect(c.value.failing.length).toBeGreaterThan(0);
+    const uid0 = c.value.failing.find((f) => f.check === 'host.ident.uid0');
+    expect(uid0?.clause).toBe('8.1.4.1 a');
+    expect(uid0?.evidence).toContain('toor');
+    expect(uid0?.evidence).not.toContain('\n');
+    for (const f of c.value.failing) {
+      expect(f.title.zh && f.title.en && f.remediation.zh && f.remediation.en, f.check).toBeTruthy();
+      expect(/[\u4e00-\u9fff]/.test(f.title.zh), f.check).toBe(true);
+    }
+    expect(await sec.compliance('nope')).toEqual({ ok: false, kind: 'unavailable', message: "no MLPS evaluation of target 'nope'" });
+    await sec.close();
+    const v = new CollectorClient(base, { token: viewer });
+    expect(await v.compliance('town-01')).toMatchObject({ ok: false, kind: 'forbidden' });
+    await v.close();
+  }, 60_000);
+});
+
+describe('parseCompliance (pure)', () => {
+  it('keeps only failing results, the first evidence item on one line, titles and remediation from `checks`', () => {
+    const body = {
+      evaluation: {
+        score: { passed: 7, failed: 2 },
+        results: [
+          { check: 'a.ok', clause: '8.1.1', status: 'pass', evidence: [] },
+          {
+            check: 'a.bad',
+            clause: '8.1.4.1 a',
+            status: 'fail',
+            evidence: [
+              { fact: 'accounts', value: '["toor"]', source: '/etc/passwd', line: 3, excerpt: 'toor:x:0:0' },
+              { fact: 'other', value: '1' },
+            ],
+          },
+          { check: 'b.bad', clause: '8.1.4.2 b', status: 'fail', evidence: [{ fact: 'x', value: '"a\nb"' }] },
+          { check: 'c.unknown', clause: '8.1.4.3', status: 'unknown', evidence: [] },
+        ],
+      },
+      checks: { 'a.bad': { title: { zh: '无多余超级用户', en: 'No extra superuser' }, remediation: { zh: '删除账户\n第二行', en: 'Remove it' } } },
+    };
+    expect(parseCompliance(body)).toEqual({
+      score: { passed: 7, failed: 2 },
+      failing: [
+        {
+          check: 'a.bad',
+          clause: '8.1.4.1 a',
+          title: { zh: '无多余超级用户', en: 'No extra superuser' },
+          evidence: 'accounts = ["toor"] (/etc/passwd:3: toor:x:0:0)',
+          remediation: { zh: '删除账户', en: 'Remove it' },
+        },
+        { check: 'b.bad', clause: '8.1.4.2 b', title: { zh: '', en: '' }, evidence: 'x = "a', remediation: { zh: '', en: '' } },
+      ],
+    });
+    expect(parseCompliance(undefined)).toEqual({ score: { passed: 0, failed: 0 }, failing: [] });
   });
 });
 
@@ -223,6 +309,17 @@ describe('against the API routes (summary route handler, alert routes on loopbac
     status = 403;
     expect(await c.claim('f1')).toEqual({ ok: false, kind: 'forbidden', message: 'role viewer may not claim' });
     status = 200;
+    seen.length = 0;
+    // no /api/v1/alerts/active here: the full list, filtered to the node
+    const mine = await c.nodeAlerts('n-1');
+    expect(mine.ok && mine.value.map((x) => x.fingerprint)).toEqual(['f1']);
+    const other = await c.nodeAlerts('n-2');
+    expect(other).toEqual({ ok: true, value: [] });
+    expect(seen.slice(0, 3).map((x) => x.url)).toEqual([
+      `/api/v1/alerts/active?state=all&filter=${encodeURIComponent('node="n-1"')}`,
+      '/api/v1/alerts/active?state=all',
+      '/api/v1/alerts',
+    ]);
     await c.close();
   });
 

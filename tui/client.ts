@@ -28,6 +28,21 @@ export interface NodeFacts {
   sentAt: number;
 }
 
+/** A failing MLPS check of a target, from `GET /api/v1/compliance/:target` (collector/mlps). */
+export interface FailingCheck {
+  check: string;
+  clause: string;
+  title: { zh: string; en: string };
+  /** The first evidence item, one line: `fact = value (source:line: excerpt)`. */
+  evidence: string;
+  remediation: { zh: string; en: string };
+}
+
+export interface Compliance {
+  score: { passed: number; failed: number };
+  failing: FailingCheck[];
+}
+
 /** `POST /api/v1/silences` as collector/alerts takes it: matchers in PromQL syntax (`alertname="X"`). */
 export interface SilenceInput {
   matchers: string[];
@@ -41,8 +56,12 @@ export interface Api {
   health(): Promise<Result<Health>>;
   fleet(): Promise<Result<Fleet>>;
   facts(node: string): Promise<Result<NodeFacts>>;
+  /** The node's MLPS evaluation (role security). */
+  compliance(target: string): Promise<Result<Compliance>>;
   devices(): Promise<Result<DeviceView[]>>;
   alerts(): Promise<Result<AlertView[]>>;
+  /** The node's alerts, firing and resolved (`filter=node="N"`). */
+  nodeAlerts(node: string): Promise<Result<AlertView[]>>;
   claim(fingerprint: string): Promise<Result<unknown>>;
   ack(fingerprint: string): Promise<Result<unknown>>;
   silence(s: SilenceInput): Promise<Result<unknown>>;
@@ -85,6 +104,36 @@ export function parseAlert(raw: unknown): AlertView | undefined {
     ackedBy: by(a.ackedBy) ?? by(a.acknowledgedBy) ?? by(a.ack),
     silenced: a.silenced === true || st === 'suppressed' || (Array.isArray(silencedBy) && silencedBy.length > 0),
   };
+}
+
+const text2 = (v: unknown) => ({ zh: str(rec(v).zh), en: str(rec(v).en) });
+const firstLine = (s: string) => s.split('\n', 1)[0] ?? '';
+
+/** Pure: `GET /api/v1/compliance/:target` (`{evaluation: {results, score}, checks: {id: {title, remediation}}}`) into its failing checks. */
+export function parseCompliance(raw: unknown): Compliance {
+  const b = rec(raw);
+  const e = rec(b.evaluation);
+  const score = rec(e.score);
+  const checks = rec(b.checks);
+  const results = Array.isArray(e.results) ? e.results : [];
+  const failing: FailingCheck[] = [];
+  for (const r0 of results) {
+    const r = rec(r0);
+    if (r.status !== 'fail') continue;
+    const c = rec(checks[str(r.check)]);
+    const ev = rec(Array.isArray(r.evidence) ? r.evidence[0] : undefined);
+    const where = str(ev.source)
+      ? ` (${str(ev.source)}${typeof ev.line === 'number' ? `:${ev.line}` : ''}${str(ev.excerpt) ? `: ${str(ev.excerpt)}` : ''})`
+      : '';
+    failing.push({
+      check: str(r.check),
+      clause: str(r.clause),
+      title: text2(c.title),
+      evidence: str(ev.fact) ? firstLine(`${str(ev.fact)} = ${str(ev.value)}${where}`) : '',
+      remediation: { zh: firstLine(text2(c.remediation).zh), en: firstLine(text2(c.remediation).en) },
+    });
+  }
+  return { score: { passed: typeof score.passed === 'number' ? score.passed : 0, failed: typeof score.failed === 'number' ? score.failed : 0 }, failing };
 }
 
 /** Pure: a device as returned by `GET /api/v1/devices` into the view. */
@@ -228,6 +277,11 @@ export class CollectorClient implements Api {
     return { ok: true, value: { facts: rec(v.facts), sentAt: typeof v.sentAt === 'number' ? v.sentAt : 0 } };
   }
 
+  async compliance(target: string): Promise<Result<Compliance>> {
+    const r = await this.call<unknown>('GET', `/api/v1/compliance/${encodeURIComponent(target)}`);
+    return r.ok ? { ok: true, value: parseCompliance(r.value) } : r;
+  }
+
   async devices(): Promise<Result<DeviceView[]>> {
     const r = await this.call<unknown>('GET', '/api/v1/devices');
     if (!r.ok) return r;
@@ -249,6 +303,23 @@ export class CollectorClient implements Api {
       value: listOf(r.value, 'alerts')
         .map(parseAlert)
         .filter((a): a is AlertView => a !== undefined),
+    };
+  }
+
+  /** One node's alerts: collector/alerts filters them (`filter=node="N"`); else the full list, filtered here. */
+  async nodeAlerts(node: string): Promise<Result<AlertView[]>> {
+    const filter = encodeURIComponent(`node="${node.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
+    const r = await this.call<unknown>('GET', `/api/v1/alerts/active?state=all&filter=${filter}`);
+    if (!r.ok && r.kind === 'unavailable') {
+      const all = await this.alerts();
+      return all.ok ? { ok: true, value: all.value.filter((a) => a.node === node) } : all;
+    }
+    if (!r.ok) return r;
+    return {
+      ok: true,
+      value: listOf(r.value, 'alerts')
+        .map(parseAlert)
+        .filter((a): a is AlertView => a !== undefined && a.node === node),
     };
   }
 

@@ -1,7 +1,8 @@
 import type { NodeSummary } from '../collector/api/summary.js';
-import type { NodeFacts, Result } from './client.js';
+import type { Compliance, NodeFacts, Result } from './client.js';
 import type { Labels } from './i18n.js';
 import { type AlertView, DASH, type DeviceView, formatAge, ipv6State, nodeState } from './model.js';
+import { truncate } from './width.js';
 
 /** Pure: the Node detail screen as text lines (scrolled by the app). */
 
@@ -34,8 +35,27 @@ export interface DetailInput {
   node: NodeSummary | undefined;
   id: string;
   facts: Result<NodeFacts> | null;
+  /** `GET /api/v1/compliance/:node` (security); null while loading. */
+  compliance?: Result<Compliance> | null;
   devices: Result<DeviceView[]> | null;
   alerts: Result<AlertView[]> | null;
+}
+
+/** Detail lines are cut to this many display columns (the smallest layout; CJK counts 2). */
+export const DETAIL_WIDTH = 80;
+
+/** Pure: the failing MLPS checks, three lines each (id clause title / evidence / remediation), each within 80 columns. */
+export function complianceLines(c: Result<Compliance> | null, L: Labels): string[] {
+  const cut = (s: string) => truncate(s, DETAIL_WIDTH);
+  if (!c) return [`  ${L.loading}`];
+  if (!c.ok) return [cut(`  ${c.kind === 'unavailable' ? L.noEvaluation : c.kind === 'forbidden' ? `${L.forbidden} (security)` : c.message}`)];
+  const out = [`  ${L.failingChecks}: ${c.value.failing.length}   (${c.value.score.passed} / ${c.value.score.passed + c.value.score.failed})`];
+  for (const f of c.value.failing) {
+    const title = f.title[L.lang] || f.title.en || f.title.zh;
+    const fix = f.remediation[L.lang] || f.remediation.en || f.remediation.zh;
+    out.push(cut(`  ✗ ${f.check} ${f.clause} ${title}`), cut(`      ${L.evidence}: ${f.evidence || DASH}`), cut(`      ${L.remediation}: ${fix || DASH}`));
+  }
+  return out;
 }
 
 export function detailLines(d: DetailInput, L: Labels): string[] {
@@ -82,6 +102,7 @@ export function detailLines(d: DetailInput, L: Labels): string[] {
   const posture = rec(rec(f['host.posture']).facts);
   const unknown = Object.entries(posture).filter(([, v]) => rec(v).status === 'unknown');
   out.push(`  ${L.col.score}: ${n?.mlpsScore ?? DASH}`);
+  out.push(...complianceLines(d.compliance ?? null, L));
   for (const [k, v] of unknown.slice(0, 10)) out.push(`  ? ${k}: ${String(rec(v).reason ?? '')}`);
 
   out.push('', L.recentAlerts);

@@ -69,6 +69,11 @@ const en = {
   mlps: 'MLPS',
   recentAlerts: 'Alerts',
   noFacts: 'no facts stored',
+  lang: 'en' as Lang,
+  failingChecks: 'failing checks',
+  evidence: 'evidence',
+  remediation: 'fix',
+  noEvaluation: 'no MLPS evaluation of this node',
   footer: {
     nodes: '↑↓ move  ⏎ open  / filter  z zone  s sort  1-3 screens  r refresh  ? help  q quit',
     detail: '↑↓ scroll  esc back  ? help  q quit',
@@ -157,6 +162,11 @@ const zh: Labels = {
   mlps: '等保测评',
   recentAlerts: '告警',
   noFacts: '无事实数据',
+  lang: 'zh' as Lang,
+  failingChecks: '不符合项',
+  evidence: '证据',
+  remediation: '整改',
+  noEvaluation: '该节点无等保测评结果',
   footer: {
     nodes: '↑↓ 移动  ⏎ 打开  / 筛选  z 区域  s 排序  1-3 切换  r 刷新  ? 帮助  q 退出',
     detail: '↑↓ 滚动  esc 返回  ? 帮助  q 退出',

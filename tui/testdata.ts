@@ -1,5 +1,5 @@
 import type { NodeSummary } from '../collector/api/summary.js';
-import type { Api, Fleet, Health, NodeFacts, Result, SilenceInput } from './client.js';
+import type { Api, Compliance, Fleet, Health, NodeFacts, Result, SilenceInput } from './client.js';
 import type { AlertView, DeviceView } from './model.js';
 
 /** Test fixtures: an in-memory Api for component tests (the e2e test runs the real collector). */
@@ -26,6 +26,7 @@ export class MemoryApi implements Api {
   devicesList: Result<DeviceView[]> = { ok: false, kind: 'unavailable', message: 'no route' };
   alertsList: Result<AlertView[]> = { ok: false, kind: 'unavailable', message: 'no route' };
   factsOf: Record<string, NodeFacts> = {};
+  complianceOf: Record<string, Result<Compliance>> = {};
   down = false;
   actions: { action: string; arg: unknown }[] = [];
   actionResult: Result<unknown> = { ok: true, value: {} };
@@ -43,11 +44,18 @@ export class MemoryApi implements Api {
     const f = this.factsOf[n];
     return f ? { ok: true, value: f } : { ok: false, kind: 'unavailable', message: 'no facts stored for this node' };
   }
+  async compliance(n: string): Promise<Result<Compliance>> {
+    return this.complianceOf[n] ?? { ok: false, kind: 'unavailable', message: `no MLPS evaluation of target '${n}'` };
+  }
   async devices() {
     return this.devicesList;
   }
   async alerts() {
     return this.alertsList;
+  }
+  async nodeAlerts(n: string): Promise<Result<AlertView[]>> {
+    const a = this.alertsList;
+    return a.ok ? { ok: true, value: a.value.filter((x) => x.node === n) } : a;
   }
   async claim(fp: string) {
     this.actions.push({ action: 'claim', arg: fp });

@@ -525,7 +525,16 @@ export function createMlpsComponent(ctx: CollectorContext): MlpsComponent {
           method: 'GET',
           path: '/api/v1/compliance/:target',
           access: 'security',
-          handler: (req) => json({ evaluation: one(req), stored: store.results(one(req).target.id) }),
+          handler: (req) => {
+            const e = one(req);
+            // the failing checks' titles and remediation, bilingual (the TUI's node detail shows them)
+            const checks: Record<string, { title: { zh: string; en: string }; remediation: { zh: string; en: string } }> = {};
+            for (const r of e.results) {
+              const c = r.status === 'fail' ? loaded?.packs[e.grade].checks.find((x) => x.id === r.check) : undefined;
+              if (c) checks[r.check] = { title: c.title, remediation: c.remediation };
+            }
+            return json({ evaluation: e, stored: store.results(e.target.id), checks });
+          },
         },
         {
           method: 'GET',
