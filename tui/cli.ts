@@ -53,6 +53,10 @@ export async function runTui(o: TuiOptions, env = process.env): Promise<void> {
   // Loaded here, not at the top: every other `xunjian` command starts without ink and React. React's
   // production build (the development one costs about a third more CPU per key, bench/tui).
   process.env.NODE_ENV ??= 'production';
+  // ink draws only the last frame, and chalk no colours, when they think they run in CI (CI or
+  // CONTINUOUS_INTEGRATION set, read when they load): on a real terminal the admin wants the live,
+  // coloured screen whatever the shell exports.
+  if (process.stdout.isTTY) for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) delete process.env[k];
   const [{ render }, { createElement }, { App }, { CollectorClient }] = await Promise.all([
     import('ink'),
     import('react'),
