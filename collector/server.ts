@@ -6,7 +6,6 @@ import type { Socket } from 'node:net';
 import { formatLabels, formatValue } from '../contract/exposition.js';
 import { BATCH_CONTENT_TYPE, INGEST_BATCH_PATH, INGEST_PATH } from '../contract/types.js';
 import type { Logger } from '../lib/log.js';
-import { VERSION } from '../lib/version.js';
 import { coreRoutes } from './api/core-routes.js';
 import { readBody, Router, sendJson } from './api/router.js';
 import { collectorSummarySource, summaryRoute } from './api/summary.js';
@@ -467,5 +466,3 @@ export class Collector {
     this.store.close();
   }
 }
-
-export { VERSION };
