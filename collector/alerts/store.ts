@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { LabelSet, OutgoingAlert } from '../core/component.js';
+import type { OutgoingAlert } from '../core/component.js';
 import { migrate } from '../store/db.js';
 import { type Matcher, fingerprint, matchesAll } from './labels.js';
-import type { AlertView, Disposal } from './types.js';
+import type { AlertCore, AlertView, Disposal } from './types.js';
 
 /**
  * Alert state (SQLite, domain `alerts`): every alert the rules sent, keyed by label fingerprint, with
@@ -21,14 +21,7 @@ export const ALERTS_MIGRATIONS = [
      alertmanagers TEXT NOT NULL DEFAULT '{}');`,
 ];
 
-export interface StoredAlert {
-  fingerprint: string;
-  labels: LabelSet;
-  annotations: LabelSet;
-  startsAt: number;
-  endsAt: number;
-  generatorURL: string;
-  value?: number;
+export interface StoredAlert extends AlertCore {
   updatedAt: number;
   claim?: Disposal;
   ack?: Disposal;

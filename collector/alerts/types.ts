@@ -7,16 +7,19 @@ export interface Disposal {
   comment: string;
 }
 
-/** An alert as alerts/ keeps it and hands it to notify/. Times in ms. */
-export interface AlertView {
+/** What every form of an alert shares (stored, viewed, notified). Times in ms. */
+export interface AlertCore {
   fingerprint: string;
   labels: LabelSet;
   annotations: LabelSet;
   startsAt: number;
-  /** Firing: until when it is valid without a re-send; resolved: when it resolved. */
   endsAt: number;
   generatorURL: string;
   value?: number;
+}
+
+/** An alert as alerts/ keeps it and hands it to notify/. `endsAt`, firing: until when it is valid without a re-send; resolved: when it resolved. */
+export interface AlertView extends AlertCore {
   status: 'firing' | 'resolved';
   /** Last time the rules sent it (ms). */
   updatedAt: number;

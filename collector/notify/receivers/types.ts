@@ -1,17 +1,12 @@
 import type { LabelSet } from '../../core/component.js';
 import type { ReceiverConfig } from '../config.js';
+import type { AlertCore } from '../../alerts/types.js';
 
 /** One alert inside a notification (what was true when the group was flushed). */
-export interface NotifiedAlert {
-  fingerprint: string;
+export interface NotifiedAlert extends AlertCore {
   status: 'firing' | 'resolved';
-  labels: LabelSet;
-  annotations: LabelSet;
-  startsAt: number;
   /** Resolved: when; firing: 0. */
   endsAt: number;
-  generatorURL: string;
-  value?: number;
   claimedBy?: string;
   ackedBy?: string;
 }
