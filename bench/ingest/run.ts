@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
-import { encodeReport } from '../../agent/push/push.js';
+import { encodeReport } from '../../agent/delivery/push.js';
 import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report, Sample } from '../../contract/types.js';
 

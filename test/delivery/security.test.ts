@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pushReport } from '../../agent/push/push.js';
-import { tlsDispatcher } from '../../agent/push/tls.js';
+import { pushReport } from '../../agent/delivery/push.js';
+import { tlsDispatcher } from '../../agent/delivery/tls.js';
 import { type SignatureAlgorithm, sign, tokenDigest } from '../../contract/sign.js';
 import { agent, cleanup, collector, killAll, requireBuild, tempDir, waitFor } from './helpers.js';
 
