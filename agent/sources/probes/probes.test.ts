@@ -10,7 +10,8 @@ import { createLogger } from '../../../lib/log.js';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
 import { listenOn, refusedPort } from '../../../test/helpers/net.js';
 import { type ProbesSourceConfig, probeScheduleProblem } from './config.js';
-import { type ExecResult, fetchOver, probeDns, probeIcmp, probeTcp, runProbe } from './probes.js';
+import { fetchOver } from '../../net/http.js';
+import { type ExecResult, probeDns, probeIcmp, probeTcp, runProbe } from './probes.js';
 import { ipAddrHash, outcomeSamples } from './samples.js';
 import { createProbeSource } from './source.js';
 
