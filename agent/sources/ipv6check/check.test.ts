@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
-import { listenOn, refusedPort } from '../../../test/helpers/net.js';
+import { listenDual, refusedPort } from '../../../test/helpers/net.js';
 import { createLogger } from '../../../lib/log.js';
 import { checkSite } from './check.js';
 import { createIpv6checkSource } from './source.js';
@@ -92,9 +92,8 @@ beforeAll(async () => {
     'mute.site.test': { silent: true },
   });
   const s4 = createServer(site(4));
-  port = await listenOn(s4, '127.0.0.1');
   const s6 = createServer(site(6));
-  await listenOn(s6, '::1', port);
+  port = await listenDual(s4, s6);
   servers.push(s4, s6);
   closedPort = await refusedPort();
 });
