@@ -293,16 +293,20 @@ describe('xunjian ipv6-check (the built binary)', () => {
 
   it('draws a progress bar on a terminal, then the table (tmux)', async () => {
     const { execFileSync } = await import('node:child_process');
-    const { BIN } = await import('../../../test/helpers/proc.js');
+    const { BIN, waitFor } = await import('../../../test/helpers/proc.js');
     const session = `xj-ipv6-${process.pid}`;
     const cmd = [process.execPath, BIN, 'ipv6-check', ...site()].map((a) => `'${a}'`).join(' ');
     execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '50', `${cmd}; echo EXIT=$?; sleep 60`]);
     try {
       let screen = '';
-      for (let i = 0; i < 100 && !screen.includes('EXIT='); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
-      }
+      await waitFor(
+        () => {
+          screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+          return screen.includes('EXIT=');
+        },
+        10_000,
+        'the check to end',
+      ).catch(() => undefined); // the assertions below show the screen
       expect(screen).toContain('EXIT=0');
       expect(screen).toContain(`[${'#'.repeat(30)}] 10/10 links`);
       expect(screen).toMatch(/^2 +5 +5 +0 +2 +40\.0%$/m);
