@@ -8,7 +8,8 @@ import { type Ipv6checkSourceConfig, ipv6checkSourceSchema } from './sources/ipv
 import { type PostureSourceConfig, postureSourceSchema } from './sources/posture/config.js';
 import { type ProbesSourceConfig, probesSourceSchema } from './sources/probes/config.js';
 import { type SnmpSourceConfig, snmpSourceSchema } from './sources/snmp/config.js';
-import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema, type SpoolConfig, spoolSchema } from './spool/config.js';
+import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema } from './delivery/config.js';
+import { type SpoolConfig, spoolSchema } from './spool/config.js';
 
 const ALLOW_INSECURE = {
   type: 'boolean',

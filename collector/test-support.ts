@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { encodeReport } from '../agent/push/push.js';
+import { encodeReport } from '../agent/delivery/push.js';
 import { sign, tokenDigest } from '../contract/sign.js';
 import type { Report } from '../contract/types.js';
 import { loadConfig } from '../lib/config.js';

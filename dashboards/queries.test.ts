@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { freePort, type Running, start, waitFor, xunjian } from '../test/helpers/proc.js';
+import { listeningUrl, type Running, start, waitFor, xunjian } from '../test/helpers/proc.js';
 import { startDnsServer } from '../test/helpers/dns-server.js';
 import { COMMUNITY, type Peer, startSnmpd } from '../test/helpers/snmp-peers.js';
 import { startPrometheus, type Tsdb } from '../test/helpers/tsdb.js';
@@ -82,13 +82,11 @@ function agentConfig(node: string, base: string, snmpPort: number, resolver: str
 beforeAll(async () => {
   sim = await startSnmpd();
   dns = await startDnsServer({ 'dual.xunjian.test': { a: ['127.0.0.1'], aaaa: ['::1'] } });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   prom = await startPrometheus(dir, { oooWindow: '2h' });
   const ccfg = join(dir, 'collector.yaml');
   writeFileSync(
     ccfg,
-    `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'collector-data')}\nremoteWrite:\n  - name: prom\n    url: ${prom.writeUrl}\n    queue: { batchSendDeadlineSeconds: 0.5 }\n`,
+    `listen: 127.0.0.1:0\ndataDir: ${join(dir, 'collector-data')}\nremoteWrite:\n  - name: prom\n    url: ${prom.writeUrl}\n    queue: { batchSendDeadlineSeconds: 0.5 }\n`,
   );
   for (const node of ['town-01', 'town-02']) {
     const r = xunjian(['collector', 'token', 'create', node, '-c', ccfg]);
@@ -99,13 +97,14 @@ beforeAll(async () => {
   if (tok.code !== 0) throw new Error(tok.stderr);
   const collector = start(['collector', '-c', ccfg]);
   running.push(collector);
+  const base = await listeningUrl(collector.output); // port 0: the collector picks a free port and logs it
   await waitFor(async () => (await fetch(`${base}/healthz`)).ok, 40_000, 'collector').catch((e: Error) => {
     throw new Error(`${e.message}\n${collector.output()}`);
   });
   // the deployment's scrape job (keep-list included), pointed at this collector
   const deploy = YAML.parse(readFileSync(new URL('../deploy/prometheus/prometheus.yml', import.meta.url), 'utf8'));
   const job = deploy.scrape_configs.find((j: { job_name: string }) => j.job_name === 'xunjian-collector');
-  job.static_configs = [{ targets: [`127.0.0.1:${port}`] }];
+  job.static_configs = [{ targets: [new URL(base).host] }];
   job.authorization.credentials_file = join(dir, 'scrape.token');
   job.scrape_interval = '2s';
   writeFileSync(join(dir, 'prometheus.yml'), YAML.stringify({ ...deploy, global: { scrape_interval: '2s' }, alerting: undefined, scrape_configs: [job] }));

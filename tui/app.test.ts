@@ -1,6 +1,7 @@
 import { render } from 'ink-testing-library';
 import { createElement } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../test/helpers/proc.js';
 import { App, type AppProps } from './app.js';
 import { langFromEnv } from './i18n.js';
 import type { AlertView } from './model.js';
@@ -32,12 +33,18 @@ function fleet(): MemoryApi {
 }
 
 async function until(r: ReturnType<typeof render>, pred: (frame: string) => boolean, what: string): Promise<string> {
-  for (let i = 0; i < 500; i++) {
-    const f = r.lastFrame() ?? '';
-    if (pred(f)) return f;
-    await new Promise((res) => setTimeout(res, 10));
-  }
-  throw new Error(`frame never showed ${what}:\n${r.lastFrame()}`);
+  const hit = await waitFor(
+    () => {
+      const f = r.lastFrame() ?? '';
+      return pred(f) && { f };
+    },
+    5000,
+    `a frame showing ${what}`,
+    10,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}:\n${r.lastFrame()}`);
+  });
+  return hit.f;
 }
 
 async function open(api: MemoryApi, over: Partial<AppProps> = {}) {

@@ -3,7 +3,7 @@ import { type IncomingMessage, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeReport, pushReport } from '../agent/push/push.js';
+import { encodeReport, pushReport } from '../agent/delivery/push.js';
 import { type SummarySource, summaryRoute } from '../collector/api/summary.js';
 import type { HttpError } from '../collector/api/types.js';
 import { type CollectorConfig, collectorConfigSpec } from '../collector/config.js';

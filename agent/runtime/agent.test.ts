@@ -8,7 +8,7 @@ import type { Report, Sample } from '../../contract/types.js';
 import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
 import { type AgentConfig, agentConfigSpec } from '../config.js';
-import type { PushResult, PushTarget } from '../push/push.js';
+import type { PushResult, PushTarget } from '../delivery/push.js';
 import type { Source } from '../source.js';
 import { Agent, type AgentDeps, runSource } from './agent.js';
 

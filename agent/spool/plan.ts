@@ -1,6 +1,7 @@
 /**
- * Pure bookkeeping of the spool and of delivery: which reports to drop, which to send next, which
- * may be deleted, the next sequence number, and how long to wait before retrying. No I/O here.
+ * Pure bookkeeping of the spool: which reports to drop, how many a cursor has not acknowledged, which
+ * may be deleted, the next sequence number. No I/O here. (What to send next and when to retry:
+ * ../delivery/plan.ts.)
  */
 
 /** One spooled report, as the spool index knows it. Lists of entries are ascending by seq. */
@@ -38,19 +39,6 @@ export function planDrops(entries: readonly Entry[], bounds: Bounds, now: number
   return k;
 }
 
-/** The next batch for a collector whose cursor is `cursor`: at least one report when any is pending, then up to the limits. */
-export function takeBatch(entries: readonly Entry[], cursor: number, maxReports: number, maxBytes: number): Entry[] {
-  const out: Entry[] = [];
-  let bytes = 0;
-  for (const e of entries) {
-    if (e.seq <= cursor) continue;
-    if (out.length >= maxReports || (out.length > 0 && bytes + e.bytes > maxBytes)) break;
-    out.push(e);
-    bytes += e.bytes;
-  }
-  return out;
-}
-
 /** Reports not yet acknowledged by a collector whose cursor is `cursor`. */
 export function pendingCount(entries: readonly Entry[], cursor: number): number {
   let n = 0;
@@ -72,24 +60,4 @@ export function deletableThrough(cursors: readonly number[]): number {
  */
 export function nextSeq(persisted: number, spoolMax: number): number {
   return Math.max(persisted, spoolMax) + 1;
-}
-
-export interface BackoffOptions {
-  initialMs: number;
-  maxMs: number;
-}
-
-/** Longest Retry-After honoured; a larger value (or a broken date) is capped to this. */
-export const MAX_RETRY_AFTER_MS = 3_600_000;
-
-/**
- * Delay before retry number `attempt` (1 = first retry): exponential (initial × 2^(attempt−1), capped at
- * max) with "equal jitter" (uniformly between half and all of it, `rand` in [0, 1)). A Retry-After from
- * the collector (429/503) is a floor: we never come back earlier than asked.
- */
-export function backoffDelay(attempt: number, o: BackoffOptions, rand: number, retryAfterMs?: number): number {
-  const exp = Math.min(o.maxMs, o.initialMs * 2 ** Math.max(0, Math.min(attempt - 1, 52)));
-  const jittered = exp / 2 + (exp / 2) * rand;
-  const floor = retryAfterMs === undefined ? 0 : Math.min(Math.max(0, retryAfterMs), MAX_RETRY_AFTER_MS);
-  return Math.round(Math.max(jittered, floor));
 }

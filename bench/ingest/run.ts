@@ -7,11 +7,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/helpers/net.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
-import { encodeReport } from '../../agent/push/push.js';
+import { encodeReport } from '../../agent/delivery/push.js';
 import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report, Sample } from '../../contract/types.js';
 
@@ -22,12 +22,7 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin/xunjian.js');
 
 const dir = mkdtempSync(join(tmpdir(), 'xj-bench-ingest-'));
-const port = await new Promise<number>((r) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => r(p));
-  });
-});
+const port = await freePort();
 const cfg = join(dir, 'collector.yaml');
 writeFileSync(cfg, `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'data')}\nlog: { level: warn }\ningest: { rateLimit: { requestsPerSecond: 0 } }\n`);
 const tokens = Array.from({ length: nodes }, (_, i) =>

@@ -18,7 +18,8 @@ import { scrapeDevice } from '../../agent/sources/snmp/device.js';
 import { loadProfiles } from '../../agent/sources/snmp/profiles.js';
 import { gunzipSync } from 'node:zlib';
 import { startSnmpsim } from '../../test/helpers/snmp-peers.js';
-import { freePort, waitFor } from '../../test/helpers/proc.js';
+import { freePort } from '../../test/helpers/net.js';
+import { waitFor } from '../../test/helpers/proc.js';
 
 const rounds = Number(process.argv[2] ?? 200);
 const ticks = 100; // USER_HZ

@@ -21,7 +21,8 @@ import { createSnmpSources } from '../../agent/sources/snmp/source.js';
 import { mapLimit } from '../../agent/sources/snmp/poll.js';
 import { createLogger } from '../../lib/log.js';
 import { SampleBuffer } from '../../agent/runtime/report.js';
-import { freePort, waitFor } from '../../test/helpers/proc.js';
+import { freePort } from '../../test/helpers/net.js';
+import { waitFor } from '../../test/helpers/proc.js';
 
 const devices = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? snmpSourceSchema.properties.concurrency.default);

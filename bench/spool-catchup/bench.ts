@@ -7,12 +7,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../../test/helpers/net.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { encodeReport } from '../../agent/push/push.js';
+import { encodeReport } from '../../agent/delivery/push.js';
 import { buildReport } from '../../agent/runtime/report.js';
-import { Delivery } from '../../agent/spool/delivery.js';
+import { Delivery } from '../../agent/delivery/delivery.js';
 import { Spool } from '../../agent/spool/spool.js';
 import type { Sample } from '../../contract/types.js';
 import { createLogger } from '../../lib/log.js';
@@ -23,16 +23,6 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'bin/xunjian.js');
 const log = createLogger({ level: 'error' });
 const fillSeconds: number[] = [];
-
-async function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 function fill(dir: string, node: string): Spool {
   const spool = new Spool({ dir, maxBytes: 1e10, maxAgeMs: 1e12, log });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeReport, pushReport } from '../../agent/push/push.js';
+import { encodeReport, pushReport } from '../../agent/delivery/push.js';
 import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report, Sample } from '../../contract/types.js';
 import { loadConfig } from '../../lib/config.js';

@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/helpers/proc.js';
 import type { Report } from '../../contract/types.js';
 import type { Collector } from '../server.js';
 import { postReport, startTestCollector } from '../test-support.js';
@@ -47,11 +48,7 @@ function partial(headers: Record<string, string>, length: number, bodyPart = '')
 
 /** Wait until the collector holds `bytes` of bodies in flight. */
 async function inflight(bytes: number): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if ((await c.metrics.inflightBytes.get()).values[0]?.value === bytes) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`in-flight bytes never reached ${bytes}`);
+  await waitFor(async () => (await c.metrics.inflightBytes.get()).values[0]?.value === bytes, 5000, `${bytes} bytes of bodies in flight`, 50);
 }
 
 const signedHead = (node: string) => {

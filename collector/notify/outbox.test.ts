@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../test/helpers/proc.js';
 import { AlertsComponent } from '../alerts/component.js';
 import type { OutgoingAlert } from '../core/component.js';
 import { backoffMs } from './outbox.js';
@@ -69,7 +70,7 @@ describe('outbox: restart mid-delivery', () => {
     let c = new AlertsComponent(env.ctx);
     c.send([1, 2, 3, 4, 5].map((i) => firing(i, clock.t)));
     const tick = c.tick();
-    while (ids.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await waitFor(() => ids.length > 0, 5000, 'the first send under way', 5);
     const stopping = c.stop();
     release();
     await tick;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, agent, collector, killAll, requireBuild, spawnNode, waitFor } from './helpers.js';
+import { ROOT, agent, collector, killAll, requireBuild, spawnNode } from './helpers.js';
+import { waitFor } from '../helpers/proc.js';
 
 requireBuild();
 afterAll(killAll);
@@ -16,7 +17,7 @@ describe('crash between commit and fan-out (real processes)', () => {
     const c = await collector();
     const token = c.token('village-k');
     const crashing = spawnNode(join(ROOT, 'dist/test/delivery/crash-collector.js'), [c.cfgFile]);
-    await waitFor('crash fixture listening', () => crashing.log.includes('collector listening'));
+    await waitFor(() => crashing.log.includes('collector listening'), 20_000, 'crash fixture listening');
     const a = agent('village-k', { collector: { url: c.url, token, timeoutSeconds: 2 } });
     a.start();
     await crashing.exited;
@@ -25,7 +26,7 @@ describe('crash between commit and fan-out (real processes)', () => {
     expect(c.receipts('village-k').map((r) => r.seq)).toEqual([1]);
     expect(a.spooled()).toContain(1);
     await c.start();
-    await waitFor('delivery resumed', () => c.receipts('village-k').length >= 3 && !a.spooled().includes(1), 30_000);
+    await waitFor(() => c.receipts('village-k').length >= 3 && !a.spooled().includes(1), 30_000, 'delivery resumed');
     const seqs = c.receipts('village-k').map((r) => r.seq);
     expect(seqs.slice(0, 3)).toEqual([1, 2, 3]);
     expect(new Set(seqs).size).toBe(seqs.length);

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, waitFor } from './helpers.js';
+import { agent, cleanup, collector, contiguous, killAll, range, requireBuild } from './helpers.js';
+import { waitFor } from '../helpers/proc.js';
 
 /** Several collectors (fanout, failover) and a rate-limiting collector, with real processes. */
 const dirs: string[] = [];
@@ -27,17 +28,21 @@ describe('HA collectors and back-pressure (real processes)', () => {
     });
     dirs.push(up.dir, down.dir, a.dir);
     a.start();
-    await waitFor('5 reports at the live collector', () => up.receipts('town-3').length >= 5);
+    await waitFor(() => up.receipts('town-3').length >= 5, 20_000, '5 reports at the live collector');
     expect(contiguous(up.receipts('town-3').map((r) => r.seq))).toBe(true);
     expect(down.receipts('town-3')).toEqual([]);
     // the spool keeps what the down collector has not acknowledged
     expect(a.spooled().length).toBeGreaterThanOrEqual(5);
     await down.start();
     const target = a.lastSeq();
-    await waitFor('the down collector catches up', () => {
-      const s = down.receipts('town-3').map((r) => r.seq);
-      return s.length >= target && contiguous(s);
-    });
+    await waitFor(
+      () => {
+        const s = down.receipts('town-3').map((r) => r.seq);
+        return s.length >= target && contiguous(s);
+      },
+      20_000,
+      'the down collector catches up',
+    );
     await a.stop();
     const n = a.lastSeq();
     const left = a.spooled();
@@ -63,9 +68,9 @@ describe('HA collectors and back-pressure (real processes)', () => {
     });
     dirs.push(primary.dir, secondary.dir, a.dir);
     a.start();
-    await waitFor('3 reports at the secondary', () => secondary.receipts('town-f').length >= 3);
+    await waitFor(() => secondary.receipts('town-f').length >= 3, 20_000, '3 reports at the secondary');
     await primary.start();
-    await waitFor('3 reports at the primary once it is back', () => primary.receipts('town-f').length >= 3);
+    await waitFor(() => primary.receipts('town-f').length >= 3, 20_000, '3 reports at the primary once it is back');
     await a.stop();
     const n = a.lastSeq();
     const p = primary.receipts('town-f').map((r) => r.seq);
@@ -83,15 +88,15 @@ describe('HA collectors and back-pressure (real processes)', () => {
     const a = agent('village-rl', { collector: { url: c.url, token, timeoutSeconds: 2 } }); // backoff max 0.5 s
     dirs.push(c.dir, a.dir);
     a.start();
-    await waitFor('rate limited at least twice', () => (a.proc!.log.match(/error=rate_limited/g) ?? []).length >= 2, 15_000);
+    await waitFor(() => (a.proc!.log.match(/error=rate_limited/g) ?? []).length >= 2, 15_000, 'rate limited at least twice');
     const target = a.lastSeq();
     await waitFor(
-      'everything delivered despite the limit',
       () => {
         const seqs = c.receipts('village-rl').map((r) => r.seq);
         return seqs.length >= target && contiguous(seqs);
       },
       15_000,
+      'everything delivered despite the limit',
     );
     await a.stop();
     const waits = [...a.logs.join('').matchAll(/status=429 error=rate_limited .*retryInSeconds=([0-9.]+)/g)].map((m) => Number(m[1]));

@@ -1,10 +1,11 @@
-import { freePort } from '../helpers/proc.js';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import YAML from 'yaml';
+import { freePort, isAddrInUse } from '../helpers/net.js';
+import { waitFor } from '../helpers/proc.js';
 
 /**
  * Real processes for delivery tests: `node bin/xunjian.js collector|agent` (built by `npx tsc -p .`),
@@ -21,25 +22,7 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `xj-${prefix}-`));
 }
 
-// A port that was free a moment ago: a collector restarted on the same URL needs a fixed one.
-export { freePort };
-
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function waitFor<T>(what: string, fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, stepMs = 100): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await sleep(stepMs);
-  }
-}
 
 export class Proc {
   readonly out: string[] = [];
@@ -102,25 +85,49 @@ export interface CollectorHandle {
   metrics(): Promise<string>;
 }
 
-/** A collector config in its own temp dir on a fixed random port (so it can be restarted on the same URL). */
+/**
+ * A collector config in its own temp dir on a fixed port chosen beforehand: an agent is often given
+ * its URL while it is down, and it is restarted on the same URL. Until `port` or `url` has been read,
+ * a start that fails because another process took the port (EADDRINUSE) moves to another port; after
+ * that the port is the collector's for the whole test.
+ */
 export async function collector(extra: Record<string, unknown> = {}, scheme = 'http'): Promise<CollectorHandle> {
   const dir = tempDir('collector');
-  const port = await freePort();
-  const cfgFile = writeYaml(join(dir, 'collector.yaml'), { listen: `127.0.0.1:${port}`, dataDir: join(dir, 'data'), log: { level: 'info' }, ...extra });
-  const url = `${scheme}://127.0.0.1:${port}`;
+  const cfgFile = join(dir, 'collector.yaml');
+  let port = 0;
+  let published = false;
+  const configure = async () => {
+    port = await freePort();
+    writeYaml(cfgFile, { listen: `127.0.0.1:${port}`, dataDir: join(dir, 'data'), log: { level: 'info' }, ...extra });
+  };
+  await configure();
   let api: string | undefined;
   const h: CollectorHandle = {
     dir,
     cfgFile,
-    port,
-    url,
+    get port() {
+      published = true;
+      return port;
+    },
+    get url() {
+      published = true;
+      return `${scheme}://127.0.0.1:${port}`;
+    },
     async start() {
-      const p = spawnXunjian(['collector', '-c', cfgFile]);
-      h.proc = p;
-      await waitFor(`collector on port ${port}`, () => {
-        if (!p.alive) throw new Error(`collector exited: ${p.log}`);
-        return p.log.includes('collector listening');
-      });
+      for (let attempt = 1; ; attempt++) {
+        const p = spawnXunjian(['collector', '-c', cfgFile]);
+        h.proc = p;
+        const exited = p.exited.then((code) => Promise.reject(new Error(`collector exited ${code}: ${p.log}`)));
+        exited.catch(() => undefined); // raced below; an exit after the start is no error here
+        try {
+          await Promise.race([waitFor(() => p.log.includes('collector listening'), 20_000, `collector on port ${port}`), exited]);
+          return;
+        } catch (err) {
+          await p.stop('SIGKILL');
+          if (published || attempt >= 5 || !isAddrInUse({ message: p.log })) throw err;
+          await configure();
+        }
+      }
     },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       await h.proc?.stop(signal);
@@ -159,7 +166,7 @@ export async function collector(extra: Record<string, unknown> = {}, scheme = 'h
       return api;
     },
     async metrics() {
-      const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${h.apiToken()}` } });
+      const res = await fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${h.apiToken()}` } });
       return res.text();
     },
   };

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, sleep, slowAckProxy, waitFor } from './helpers.js';
+import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, sleep, slowAckProxy } from './helpers.js';
+import { waitFor } from '../helpers/proc.js';
 
 /** The agent SIGKILLed again and again while spooling and sending: nothing lost, nothing stored twice. */
 const dirs: string[] = [];
@@ -29,11 +30,11 @@ describe('agent killed with SIGKILL repeatedly (real processes)', () => {
       if (i === 4) await c.start(); // first kills with the collector down (backlog), then while sending
       const p = a.start();
       // the delays count from the agent's start, not from the spawn (process start-up takes seconds on a loaded machine)
-      await waitFor('the agent started', () => p.log.includes('agent starting'), 20_000, 20);
+      await waitFor(() => p.log.includes('agent starting'), 20_000, 'the agent started', 20);
       if (i >= 4 && i % 2 === 0) {
         // kill the moment the collector has stored something new: its ack is still in the proxy
         const before = c.receipts('village-k').length;
-        await waitFor('a report stored', () => c.receipts('village-k').length > before, 10_000, 20);
+        await waitFor(() => c.receipts('village-k').length > before, 10_000, 'a report stored', 20);
         targeted++;
       } else {
         await sleep(100 + Math.floor(rand() * 1500));
@@ -43,10 +44,14 @@ describe('agent killed with SIGKILL repeatedly (real processes)', () => {
     expect(a.lastSeq()).toBeGreaterThanOrEqual(5);
     a.start();
     const target = a.lastSeq() + 2;
-    await waitFor('everything delivered after the last restart', () => {
-      const seqs = c.receipts('village-k').map((r) => r.seq);
-      return seqs.length >= target && contiguous(seqs);
-    });
+    await waitFor(
+      () => {
+        const seqs = c.receipts('village-k').map((r) => r.seq);
+        return seqs.length >= target && contiguous(seqs);
+      },
+      20_000,
+      'everything delivered after the last restart',
+    );
     await a.stop();
     const n = a.lastSeq();
     const received = c.receipts('village-k').map((r) => r.seq);

@@ -1,7 +1,8 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, sampleValue, slowAckProxy, sleep, waitFor } from './helpers.js';
+import { agent, cleanup, collector, contiguous, killAll, range, requireBuild, sampleValue, slowAckProxy, sleep } from './helpers.js';
+import { waitFor } from '../helpers/proc.js';
 
 /** Collector outages with real processes: the spool delivers every report exactly once, in order. */
 const dirs: string[] = [];
@@ -22,17 +23,21 @@ describe('delivery through collector outages (real processes)', () => {
     const a = agent('village-1', { collector: { url: c.url, token, timeoutSeconds: 2 } });
     dirs.push(c.dir, a.dir);
     a.start();
-    await waitFor('3 reports before the outage', () => c.receipts('village-1').length >= 3);
+    await waitFor(() => c.receipts('village-1').length >= 3, 20_000, '3 reports before the outage');
     await c.stop();
     const atStop = a.lastSeq();
-    await waitFor('4 reports spooled during the outage', () => a.spooled().filter((s) => s > atStop).length >= 4, 15_000);
+    await waitFor(() => a.spooled().filter((s) => s > atStop).length >= 4, 15_000, '4 reports spooled during the outage');
     expect(a.proc!.log).toContain('push failed; will retry');
     const spooledDuringOutage = a.lastSeq();
     await c.start();
-    await waitFor('catch-up past the outage', () => {
-      const seqs = c.receipts('village-1').map((r) => r.seq);
-      return seqs.length >= spooledDuringOutage + 2 && contiguous(seqs);
-    });
+    await waitFor(
+      () => {
+        const seqs = c.receipts('village-1').map((r) => r.seq);
+        return seqs.length >= spooledDuringOutage + 2 && contiguous(seqs);
+      },
+      20_000,
+      'catch-up past the outage',
+    );
     // the backlog went in batches (counters of the restarted collector)
     const m = await c.metrics();
     expect(Number(/^xunjian_collector_batch_requests_total (\d+)/m.exec(m)?.[1])).toBeGreaterThanOrEqual(1);
@@ -53,13 +58,17 @@ describe('delivery through collector outages (real processes)', () => {
     const a = agent('village-2', { collector: { url: c.url, token, timeoutSeconds: 2 }, spool: { maxBytes: 2000 } });
     dirs.push(c.dir, a.dir);
     a.start(); // collector down from the start
-    await waitFor('reports dropped from the full spool', () => a.spoolState().dropped >= 3, 20_000);
+    await waitFor(() => a.spoolState().dropped >= 3, 20_000, 'reports dropped from the full spool');
     await c.start();
     // Reports keep coming; the newest carry the final dropped count (no drops once the collector is up).
-    const seen = await waitFor('collector exposes the dropped count', async () => {
-      const v = sampleValue(await c.metrics(), 'xunjian_agent_spool_dropped_reports_total', 'village-2');
-      return v !== undefined && v >= 3 && v === a.spoolState().dropped ? v : undefined;
-    });
+    const seen = await waitFor(
+      async () => {
+        const v = sampleValue(await c.metrics(), 'xunjian_agent_spool_dropped_reports_total', 'village-2');
+        return v !== undefined && v >= 3 && v === a.spoolState().dropped ? v : undefined;
+      },
+      20_000,
+      'collector exposes the dropped count',
+    );
     await a.stop();
     const dropped = a.spoolState().dropped;
     expect(seen).toBe(dropped);
@@ -79,7 +88,7 @@ describe('delivery through collector outages (real processes)', () => {
     const a = agent('village-q', { collector: { url: c.url, token, timeoutSeconds: 2 } });
     dirs.push(c.dir, a.dir);
     a.start(); // collector down: reports stay spooled
-    await waitFor('4 spooled reports', () => a.spooled().length >= 4);
+    await waitFor(() => a.spooled().length >= 4, 20_000, '4 spooled reports');
     await a.stop('SIGKILL');
     const file = join(a.dir, 'data', 'spool', '0000000000000002.rpt');
     const buf = readFileSync(file);
@@ -87,10 +96,14 @@ describe('delivery through collector outages (real processes)', () => {
     writeFileSync(file, buf);
     await c.start();
     a.start();
-    const seen = await waitFor('collector exposes the quarantined count', async () => {
-      const v = sampleValue(await c.metrics(), 'xunjian_agent_spool_quarantined_reports_total', 'village-q');
-      return v === 1 ? v : undefined;
-    });
+    const seen = await waitFor(
+      async () => {
+        const v = sampleValue(await c.metrics(), 'xunjian_agent_spool_quarantined_reports_total', 'village-q');
+        return v === 1 ? v : undefined;
+      },
+      20_000,
+      'collector exposes the quarantined count',
+    );
     expect(seen).toBe(1);
     await a.stop();
     const n = a.lastSeq();
@@ -110,7 +123,7 @@ describe('delivery through collector outages (real processes)', () => {
     dirs.push(c.dir, a.dir);
     try {
       a.start();
-      await waitFor('8 reports through the slow link', () => c.receipts('village-slow').length >= 8, 30_000);
+      await waitFor(() => c.receipts('village-slow').length >= 8, 30_000, '8 reports through the slow link');
       await a.stop();
     } finally {
       await proxy.close();
@@ -134,20 +147,20 @@ describe('delivery through collector outages (real processes)', () => {
     );
     dirs.push(c.dir, a.dir);
     a.start();
-    await waitFor('2 reports before the outage', () => c.receipts('village-back').length >= 2);
+    await waitFor(() => c.receipts('village-back').length >= 2, 20_000, '2 reports before the outage');
     await c.stop();
-    await waitFor('a failed push', () => a.proc!.log.includes('push failed; will retry'));
+    await waitFor(() => a.proc!.log.includes('push failed; will retry'), 20_000, 'a failed push');
     await sleep(2000);
     const spooled = a.lastSeq();
     await c.start();
     const back = Date.now();
     await waitFor(
-      'the backlog delivered',
       () => {
         const seqs = c.receipts('village-back').map((r) => r.seq);
         return seqs.length >= spooled && contiguous(seqs);
       },
       (backoff / 2) * 1000 - 2000,
+      'the backlog delivered',
     );
     const took = (Date.now() - back) / 1000;
     expect(took).toBeLessThan(backoff / 2); // the earliest the backoff alone would have retried

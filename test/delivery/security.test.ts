@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { pushReport } from '../../agent/push/push.js';
-import { tlsDispatcher } from '../../agent/push/tls.js';
+import { pushReport } from '../../agent/delivery/push.js';
+import { tlsDispatcher } from '../../agent/delivery/tls.js';
 import { type SignatureAlgorithm, sign, tokenDigest } from '../../contract/sign.js';
-import { agent, cleanup, collector, killAll, requireBuild, tempDir, waitFor } from './helpers.js';
+import { agent, cleanup, collector, killAll, requireBuild, tempDir } from './helpers.js';
+import { waitFor } from '../helpers/proc.js';
 
 /** Refusals with the right status, against a real collector process; TLS and mutual TLS with real certificates. */
 const dirs: string[] = [];
@@ -166,8 +167,8 @@ describe('collector refusals (real process, hmac-sm3 only)', () => {
     dirs.push(good.dir, bad.dir);
     good.start();
     bad.start();
-    await waitFor('sm3 agent reports', () => c.receipts('sm3-node').length >= 2);
-    await waitFor('sha256 agent refused', () => bad.proc!.log.includes('error=bad_signature'));
+    await waitFor(() => c.receipts('sm3-node').length >= 2, 20_000, 'sm3 agent reports');
+    await waitFor(() => bad.proc!.log.includes('error=bad_signature'), 20_000, 'sha256 agent refused');
     expect(c.receipts('sha-node')).toEqual([]);
     expect(bad.spooled().length).toBeGreaterThanOrEqual(1); // kept for when the config is fixed
     await good.stop();
@@ -269,7 +270,7 @@ describe('HTTPS with CA pinning and mutual TLS (real collector, openssl-made cer
     });
     dirs.push(a.dir);
     a.start();
-    await waitFor('reports over mutual TLS', () => c.receipts('tls-node').length >= 3);
+    await waitFor(() => c.receipts('tls-node').length >= 3, 20_000, 'reports over mutual TLS');
     await a.stop();
   }, 30_000);
 });

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseEndpoint } from '../../agent/sources/snmp/client.js';
 import { scrapeDevice } from '../../agent/sources/snmp/device.js';
 import { loadProfiles } from '../../agent/sources/snmp/profiles.js';
-import { freePort, waitFor } from '../helpers/proc.js';
+import { withFreePort } from '../helpers/net.js';
+import { waitFor } from '../helpers/proc.js';
 import { type Peer, startSnmpsim } from '../helpers/snmp-peers.js';
 
 /**
@@ -36,10 +37,24 @@ beforeAll(async () => {
       .replace(/^#.*\n/gm, ''),
   ).join('\n');
   writeFileSync(join(dir, 'snmp.yml'), modules);
-  const port = await freePort();
-  exporterUrl = `http://127.0.0.1:${port}`;
-  exporter = spawn('prometheus-snmp-exporter', [`--config.file=${join(dir, 'snmp.yml')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-  await waitFor(async () => (await request(`${exporterUrl}/`)).statusCode === 200, 15_000, 'snmp_exporter');
+  // the port is chosen before snmp_exporter binds it: another one when it was taken meanwhile
+  await withFreePort(async (port) => {
+    exporterUrl = `http://127.0.0.1:${port}`;
+    const p = spawn('prometheus-snmp-exporter', [`--config.file=${join(dir, 'snmp.yml')}`, `--web.listen-address=127.0.0.1:${port}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    exporter = p;
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    await waitFor(
+      async () => {
+        if (p.exitCode !== null) throw new Error(`snmp_exporter exited ${p.exitCode}: ${err}`);
+        return (await request(`${exporterUrl}/`)).statusCode === 200;
+      },
+      15_000,
+      'snmp_exporter',
+    );
+  });
 }, 90_000);
 afterAll(async () => {
   exporter?.kill();

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Running, ROOT, freePort, start, waitFor, xunjian } from '../helpers/proc.js';
+import { isAddrInUse, withFreePort } from '../helpers/net.js';
+import { type Running, ROOT, listeningUrl, start, waitFor, xunjian } from '../helpers/proc.js';
 
 /** The real collector and agent as processes on loopback, configured by files, talking HTTP. */
 const dir = mkdtempSync(join(tmpdir(), 'xj-e2e-'));
@@ -29,10 +30,9 @@ function promtoolCheck(page: string): string {
 
 describe('end to end: agent → collector → /metrics', () => {
   it('delivers a report, exposes it, and marks the node down after 3 missed intervals', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
     const ccfg = join(dir, 'collector.yaml');
-    writeFileSync(ccfg, `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'collector-data')}\n`);
+    // port 0: the collector picks a free port and logs it (no port reserved beforehand)
+    writeFileSync(ccfg, `listen: 127.0.0.1:0\ndataDir: ${join(dir, 'collector-data')}\n`);
     const created = xunjian(['collector', 'token', 'create', 'e2e-node', '-c', ccfg]);
     expect(created.code).toBe(0);
     const token = created.stdout.trim();
@@ -52,6 +52,8 @@ describe('end to end: agent → collector → /metrics', () => {
 
     const collector = start(['collector', '-c', ccfg]);
     running.push(collector);
+    const base = await listeningUrl(collector.output);
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     await waitFor(() => get(`${base}/healthz`, ''), 15_000, 'collector /healthz');
     // Every read but /healthz needs a token.
     for (const path of ['/metrics', '/api/v1/nodes', '/api/v1/devices']) {
@@ -153,13 +155,24 @@ describe('end to end: agent → collector → /metrics', () => {
 
 describe('demo (what `npm start` runs)', () => {
   it('starts collector, agent and a simulated switch, and says where to look once the first report arrived', async () => {
-    const port = await freePort();
     const data = join(dir, 'demo');
     const community = `c0mm-${Math.random().toString(36).slice(2, 14)}`;
-    const demo = start(['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { XUNJIAN_DEMO_SWITCH_COMMUNITY: community });
-    running.push(demo);
-    await waitFor(async () => demo.output().includes('Stop with Ctrl-C.'), 30_000, 'the demo banner').catch((err: Error) => {
-      throw new Error(`${err.message}\n${demo.output()}`);
+    // the demo is told its port beforehand: another one when it was taken meanwhile
+    const { demo, port } = await withFreePort(async (port) => {
+      const demo = start(['demo', '--listen', `127.0.0.1:${port}`, '--data-dir', data], { XUNJIAN_DEMO_SWITCH_COMMUNITY: community });
+      running.push(demo);
+      await waitFor(
+        async () => {
+          if (isAddrInUse({ message: demo.output() })) throw new Error(demo.output());
+          return demo.output().includes('Stop with Ctrl-C.');
+        },
+        30_000,
+        'the demo banner',
+      ).catch(async (err: Error) => {
+        await demo.stop('SIGKILL');
+        throw new Error(`${err.message}\n${demo.output()}`);
+      });
+      return { demo, port };
     });
     const out = demo.output();
     const base = `http://127.0.0.1:${port}`;

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
-import { collector, killAll, requireBuild, waitFor } from '../delivery/helpers.js';
+import { collector, killAll, requireBuild } from '../delivery/helpers.js';
+import { waitFor } from '../helpers/proc.js';
 
 requireBuild();
 afterAll(killAll);
@@ -30,14 +31,14 @@ describe('config reload (real process)', () => {
     expect(bad.body.message).toContain(c.cfgFile);
     expect(bad.body.message).toContain('metrics.requireToken');
     c.proc!.child.kill('SIGHUP');
-    await waitFor('SIGHUP refusal logged', () => (c.proc!.log.match(/config reload refused/g) ?? []).length >= 2);
+    await waitFor(() => (c.proc!.log.match(/config reload refused/g) ?? []).length >= 2, 20_000, 'SIGHUP refusal logged');
     expect(c.proc!.alive).toBe(true);
     expect(await metricsStatus()).toBe(401);
 
     // valid: applied by SIGHUP
     writeFileSync(c.cfgFile, `listen: 127.0.0.1:${c.port}\ndataDir: ${c.dir}/data\nmetrics:\n  requireToken: false\n`);
     c.proc!.child.kill('SIGHUP');
-    await waitFor('SIGHUP reload applied', () => c.proc!.log.includes('config reloaded'));
+    await waitFor(() => c.proc!.log.includes('config reloaded'), 20_000, 'SIGHUP reload applied');
     expect(await metricsStatus()).toBe(200);
     expect(await reload()).toEqual({ status: 200, body: { status: 'reloaded' } });
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strWidth } from '../../tui/width.js';
-import { BIN, ROOT, type Running, freePort, start, waitFor, xunjian } from '../helpers/proc.js';
+import { BIN, ROOT, type Running, listeningUrl, start, waitFor, xunjian } from '../helpers/proc.js';
 import { type Peer, startSnmpsim } from '../helpers/snmp-peers.js';
 
 /**
@@ -78,8 +78,6 @@ function startAgent(id: string): Running {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
   ccfg = join(dir, 'collector.yaml');
   const rulesFile = join(dir, 'tui-e2e.rules.yaml');
   writeFileSync(
@@ -98,13 +96,19 @@ beforeAll(async () => {
   );
   writeFileSync(
     ccfg,
-    `listen: 127.0.0.1:${port}\ndataDir: ${join(dir, 'collector-data')}\nlog: { level: warn }\nrules: { builtin: false, files: [${rulesFile}], evaluationInterval: 1s }\n`,
+    `listen: 127.0.0.1:0\ndataDir: ${join(dir, 'collector-data')}\nlog: { level: info }\nrules: { builtin: false, files: [${rulesFile}], evaluationInterval: 1s }\n`,
   );
   sim = await startSnmpsim({ 'tui-e2e-ro': `${ROOT}agent/sources/snmp/testdata/huawei.snmprec` });
   const api = xunjian(['collector', 'api-token', 'create', 'tui-admin', '--role', 'security', '--out', tokenFile, '-c', ccfg]);
   expect(api.code).toBe(0);
   apiToken = readFileSync(tokenFile, 'utf8').trim();
   expect(apiToken.length).toBeGreaterThan(20);
+  // port 0: the collector picks a free port and logs it; the config then names that port, so the
+  // collector comes back on the same URL when the test restarts it
+  collector = start(['collector', '-c', ccfg]);
+  running.push(collector);
+  base = await listeningUrl(collector.output);
+  writeFileSync(ccfg, readFileSync(ccfg, 'utf8').replace('listen: 127.0.0.1:0', `listen: ${base.replace('http://', '')}`));
   for (const n of NODES) {
     const t = xunjian(['collector', 'token', 'create', n.id, '-c', ccfg]);
     expect(t.code).toBe(0);
@@ -131,8 +135,6 @@ beforeAll(async () => {
       ].join('\n'),
     );
   }
-  collector = start(['collector', '-c', ccfg]);
-  running.push(collector);
   await waitFor(() => get('/healthz'), 60_000, 'collector /healthz');
   for (const n of NODES) startAgent(n.id);
   await waitFor(async () => ((await get('/api/v1/nodes')) as { nodes: unknown[] }).nodes.length === 3, 90_000, 'three nodes reporting').catch((err: Error) => {

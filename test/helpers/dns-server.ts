@@ -4,10 +4,11 @@ import { isIPv4, isIPv6 } from 'node:net';
 /**
  * A small authoritative DNS server on UDP loopback for tests: answers A and AAAA from a table,
  * NOERROR with no answers (NODATA) for a known name without that type, NXDOMAIN for unknown names,
- * and no answer at all for a name marked `silent` (a resolver that times out).
+ * SERVFAIL for a name marked `servfail` (a resolver that fails), and no answer at all for a name
+ * marked `silent` (a resolver that times out).
  */
 export interface Zone {
-  [name: string]: { a?: string[]; aaaa?: string[]; silent?: boolean };
+  [name: string]: { a?: string[]; aaaa?: string[]; silent?: boolean; servfail?: boolean };
 }
 
 function readName(buf: Buffer, off: number): { name: string; end: number } {
@@ -39,8 +40,8 @@ export function answer(query: Buffer, zone: Zone): Buffer {
   const qtype = query.readUInt16BE(end);
   const question = query.subarray(12, end + 4);
   const entry = zone[name];
-  const addrs = entry ? (qtype === 1 ? (entry.a ?? []) : qtype === 28 ? (entry.aaaa ?? []) : []) : [];
-  const rcode = entry ? 0 : 3;
+  const addrs = entry && !entry.servfail ? (qtype === 1 ? (entry.a ?? []) : qtype === 28 ? (entry.aaaa ?? []) : []) : [];
+  const rcode = entry ? (entry.servfail ? 2 : 0) : 3;
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id, 0);
   header.writeUInt16BE(0x8400 | 0x0100 | rcode, 2); // QR, AA, RD copied, rcode

@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** Helpers for tests that run the real `xunjian` binary (built by `npm test` before vitest runs). */
@@ -33,29 +32,37 @@ export function start(args: string[], env: NodeJS.ProcessEnv = {}): Running {
   };
 }
 
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Poll `fn` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
+/**
+ * Poll `fn` every `stepMs` until it returns a truthy value (returned) or `timeoutMs` passed (throws,
+ * naming `what` and the last error `fn` threw). `fn` is tried once more at the deadline. The one
+ * polling helper of the tests (test/delivery uses it too).
+ */
+export async function waitFor<T>(
+  fn: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  what: string,
+  stepMs = 100,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < end) {
+  for (;;) {
     try {
       const v = await fn();
       if (v) return v;
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 200));
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, stepMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/**
+ * The URL a collector started with `listen: HOST:0` really listens on, read back from its
+ * `collector listening url=…` log line: our own server picks its port, no port is reserved beforehand.
+ */
+export async function listeningUrl(output: () => string, timeoutMs = 30_000): Promise<string> {
+  return waitFor(() => /collector listening url=(\S+)/.exec(output())?.[1], timeoutMs, '"collector listening" in its output').catch((err: Error) => {
+    throw new Error(`${err.message}\n${output()}`);
+  });
 }

@@ -1,15 +1,21 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSocket } from 'node:dgram';
 
-/** Real SNMP peers for tests: Debian's snmpd and snmpsimd on loopback (IPv4 and IPv6), random ports. */
+/**
+ * Real SNMP peers for tests: Debian's snmpd and snmpsimd on loopback (IPv4 and IPv6), random ports.
+ * They are told their port beforehand (free on both families a moment ago); one that exits before it
+ * answers (another process took the port meanwhile) is started again on another port. The relay is
+ * ours: it binds port 0 and reads the port back.
+ */
 export interface Peer {
   port: number;
   stop(): Promise<void>;
 }
 
+/** A UDP port free on 127.0.0.1 and [::1] a moment ago (bound on both, closed again). */
 async function freeUdpPort(): Promise<number> {
   for (;;) {
     const port = 20000 + Math.floor(Math.random() * 30000);
@@ -37,11 +43,14 @@ function stopper(p: ChildProcess): () => Promise<void> {
     });
 }
 
-/** Wait until `snmpget` answers (the peer is up), or fail with its output. */
-function waitUp(args: string[], out: () => string, timeoutMs: number): Promise<void> {
+class PeerExited extends Error {}
+
+/** Wait until `snmpget` answers (the peer is up), or fail with its output; at once when it exited. */
+function waitUp(p: ChildProcess, args: string[], out: () => string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const tick = () => {
+      if (p.exitCode !== null || p.signalCode !== null) return reject(new PeerExited(`SNMP peer exited before it answered: ${out()}`));
       try {
         execFileSync('snmpget', ['-t', '1', '-r', '0', ...args, '1.3.6.1.2.1.1.2.0'], { stdio: 'ignore' });
         resolve();
@@ -52,6 +61,17 @@ function waitUp(args: string[], out: () => string, timeoutMs: number): Promise<v
     };
     tick();
   });
+}
+
+/** Start a peer on a port chosen beforehand; on another port when it exits before answering (port taken meanwhile). */
+async function onFreeUdpPort(start: (port: number) => Promise<Peer>, tries = 5): Promise<Peer> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start(await freeUdpPort());
+    } catch (err) {
+      if (!(err instanceof PeerExited) || i >= tries) throw err;
+    }
+  }
 }
 
 export const V3 = { user: 'xjv3', authKey: 'authpass-123', privKey: 'privpass-123' };
@@ -87,34 +107,45 @@ export async function startSnmpd(): Promise<Peer> {
       '',
     ].join('\n'),
   );
-  const port = await freeUdpPort();
-  const p = spawn(
-    'snmpd',
-    [
-      '-f',
-      '-Lf',
-      join(dir, 'log'),
-      '-C',
-      '-c',
-      join(dir, 'snmpd.conf'),
-      '-p',
-      join(dir, 'pid'),
-      '-M',
-      '/dev/null',
-      `udp:127.0.0.1:${port}`,
-      `udp6:[::1]:${port}`,
-    ],
-    {
-      env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  p.stdout!.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (out += d));
-  p.once('error', (e) => (out += `spawn snmpd: ${e.message}`));
-  await waitUp(['-v2c', '-c', COMMUNITY, `127.0.0.1:${port}`], () => out, 15_000);
-  return { port, stop: stopper(p) };
+  return onFreeUdpPort(async (port) => {
+    const p = spawn(
+      'snmpd',
+      [
+        '-f',
+        '-Lf',
+        join(dir, 'log'),
+        '-C',
+        '-c',
+        join(dir, 'snmpd.conf'),
+        '-p',
+        join(dir, 'pid'),
+        '-M',
+        '/dev/null',
+        `udp:127.0.0.1:${port}`,
+        `udp6:[::1]:${port}`,
+      ],
+      {
+        env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, 'persist') },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    p.once('error', (e) => (out += `spawn snmpd: ${e.message}`));
+    const log = () => {
+      try {
+        return `${out}${readFileSync(join(dir, 'log'), 'utf8')}`;
+      } catch {
+        return out;
+      }
+    };
+    await waitUp(p, ['-v2c', '-c', COMMUNITY, `127.0.0.1:${port}`], log, 15_000).catch(async (err) => {
+      await stopper(p)();
+      throw err;
+    });
+    return { port, stop: stopper(p) };
+  });
 }
 
 /**
@@ -130,26 +161,30 @@ export async function startSnmpsim(recordings: Record<string, string>): Promise<
   for (const [community, file] of Object.entries(recordings)) copyFileSync(file, join(data, `${community}.snmprec`));
   for (const d of [dir, data, cache]) chmodSync(d, 0o777);
   for (const f of readdirSync(data)) chmodSync(join(data, f), 0o644);
-  const port = await freeUdpPort();
   const root = process.getuid?.() === 0;
-  const p = spawn(
-    'snmpsimd',
-    [
-      `--data-dir=${data}`,
-      `--cache-dir=${cache}`,
-      '--logging-method=null',
-      `--agent-udpv4-endpoint=127.0.0.1:${port}`,
-      `--agent-udpv6-endpoint=[::1]:${port}`,
-      ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : []),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  p.stdout!.on('data', (d) => (out += d));
-  p.stderr!.on('data', (d) => (out += d));
-  p.once('error', (e) => (out += `spawn snmpsimd: ${e.message}`));
-  await waitUp(['-v2c', '-c', Object.keys(recordings)[0]!, `127.0.0.1:${port}`], () => out.slice(-2000), 60_000);
-  return { port, stop: stopper(p) };
+  return onFreeUdpPort(async (port) => {
+    const p = spawn(
+      'snmpsimd',
+      [
+        `--data-dir=${data}`,
+        `--cache-dir=${cache}`,
+        '--logging-method=null',
+        `--agent-udpv4-endpoint=127.0.0.1:${port}`,
+        `--agent-udpv6-endpoint=[::1]:${port}`,
+        ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : []),
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    p.stdout!.on('data', (d) => (out += d));
+    p.stderr!.on('data', (d) => (out += d));
+    p.once('error', (e) => (out += `spawn snmpsimd: ${e.message}`));
+    await waitUp(p, ['-v2c', '-c', Object.keys(recordings)[0]!, `127.0.0.1:${port}`], () => out.slice(-2000), 60_000).catch(async (err) => {
+      await stopper(p)();
+      throw err;
+    });
+    return { port, stop: stopper(p) };
+  });
 }
 
 /**
@@ -157,7 +192,6 @@ export async function startSnmpsim(recordings: Record<string, string>): Promise<
  * forwarded request by `delayMs` (a lossy or slow-but-alive device). `received` counts requests.
  */
 export async function startRelay(peerPort: number, o: { dropFirst?: number; delayMs?: number } = {}): Promise<Peer & { received: () => number }> {
-  const port = await freeUdpPort();
   const front = createSocket('udp4');
   let received = 0;
   let stopped = false;
@@ -182,9 +216,9 @@ export async function startRelay(peerPort: number, o: { dropFirst?: number; dela
     if (o.delayMs) setTimeout(send, o.delayMs);
     else send();
   });
-  await new Promise<void>((resolve) => front.bind(port, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', () => resolve()));
   return {
-    port,
+    port: front.address().port,
     received: () => received,
     stop: async () => {
       stopped = true;

@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { join } from 'node:path';
-import { freePort, waitFor } from './proc.js';
+import { withFreePort } from './net.js';
+import { waitFor } from './proc.js';
 
 /**
  * Real Prometheus-compatible stores for tests: Debian's Prometheus 2.42 (remote-write receiver on,
@@ -80,46 +81,50 @@ export async function startPrometheus(
   dir: string,
   opts: { oooWindow?: string; config?: string; webConfig?: string; clientTls?: ClientTls } = {},
 ): Promise<Tsdb> {
-  const port = await freePort();
   const cfgFile = join(dir, 'prometheus.yml');
   const cfg = opts.config ?? `global: {scrape_interval: 15s}\n${opts.oooWindow ? `storage:\n  tsdb:\n    out_of_order_time_window: ${opts.oooWindow}\n` : ''}`;
   writeFileSync(cfgFile, cfg);
   const web = join(dir, 'web.yml');
   if (opts.webConfig) writeFileSync(web, opts.webConfig);
-  return supervise(
-    'prometheus',
-    () => [
-      `--config.file=${cfgFile}`,
-      `--storage.tsdb.path=${join(dir, 'tsdb')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-remote-write-receiver',
-      '--web.enable-admin-api',
-      '--web.enable-lifecycle',
-      '--storage.tsdb.retention.time=1y',
-      ...(opts.webConfig ? [`--web.config.file=${web}`] : []),
-    ],
-    (p) => `${opts.clientTls ? 'https' : 'http'}://127.0.0.1:${p}/-/ready`,
-    port,
-    '/api/v1/write',
-    opts.clientTls,
+  // the port is chosen before the process binds it: another one when it was taken meanwhile
+  return withFreePort((port) =>
+    supervise(
+      'prometheus',
+      () => [
+        `--config.file=${cfgFile}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--web.enable-remote-write-receiver',
+        '--web.enable-admin-api',
+        '--web.enable-lifecycle',
+        '--storage.tsdb.retention.time=1y',
+        ...(opts.webConfig ? [`--web.config.file=${web}`] : []),
+      ],
+      (p) => `${opts.clientTls ? 'https' : 'http'}://127.0.0.1:${p}/-/ready`,
+      port,
+      '/api/v1/write',
+      opts.clientTls,
+    ),
   );
 }
 
 /** VictoriaMetrics single node (remote write at /api/v1/write, raw samples at /api/v1/export). */
 export async function startVictoria(dir: string): Promise<Tsdb> {
-  const port = await freePort();
-  return supervise(
-    'victoria-metrics',
-    () => [
-      `-httpListenAddr=127.0.0.1:${port}`,
-      `-storageDataPath=${join(dir, 'vm')}`,
-      '-retentionPeriod=100y',
-      '-search.latencyOffset=0s',
-      '-search.disableCache',
-    ],
-    (p) => `http://127.0.0.1:${p}/health`,
-    port,
-    '/api/v1/write',
+  // the port is chosen before the process binds it: another one when it was taken meanwhile
+  return withFreePort((port) =>
+    supervise(
+      'victoria-metrics',
+      () => [
+        `-httpListenAddr=127.0.0.1:${port}`,
+        `-storageDataPath=${join(dir, 'vm')}`,
+        '-retentionPeriod=100y',
+        '-search.latencyOffset=0s',
+        '-search.disableCache',
+      ],
+      (p) => `http://127.0.0.1:${p}/health`,
+      port,
+      '/api/v1/write',
+    ),
   );
 }
 

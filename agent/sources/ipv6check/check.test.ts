@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
-import { listenOn, refusedPort } from '../../../test/helpers/net.js';
+import { listenDual, refusedPort } from '../../../test/helpers/net.js';
 import { createLogger } from '../../../lib/log.js';
 import { checkSite } from './check.js';
 import { createIpv6checkSource } from './source.js';
@@ -92,9 +92,8 @@ beforeAll(async () => {
     'mute.site.test': { silent: true },
   });
   const s4 = createServer(site(4));
-  port = await listenOn(s4, '127.0.0.1');
   const s6 = createServer(site(6));
-  await listenOn(s6, '::1', port);
+  port = await listenDual(s4, s6);
   servers.push(s4, s6);
   closedPort = await refusedPort();
 });
@@ -294,16 +293,20 @@ describe('xunjian ipv6-check (the built binary)', () => {
 
   it('draws a progress bar on a terminal, then the table (tmux)', async () => {
     const { execFileSync } = await import('node:child_process');
-    const { BIN } = await import('../../../test/helpers/proc.js');
+    const { BIN, waitFor } = await import('../../../test/helpers/proc.js');
     const session = `xj-ipv6-${process.pid}`;
     const cmd = [process.execPath, BIN, 'ipv6-check', ...site()].map((a) => `'${a}'`).join(' ');
     execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '160', '-y', '50', `${cmd}; echo EXIT=$?; sleep 60`]);
     try {
       let screen = '';
-      for (let i = 0; i < 100 && !screen.includes('EXIT='); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
-      }
+      await waitFor(
+        () => {
+          screen = execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+          return screen.includes('EXIT=');
+        },
+        10_000,
+        'the check to end',
+      ).catch(() => undefined); // the assertions below show the screen
       expect(screen).toContain('EXIT=0');
       expect(screen).toContain(`[${'#'.repeat(30)}] 10/10 links`);
       expect(screen).toMatch(/^2 +5 +5 +0 +2 +40\.0%$/m);

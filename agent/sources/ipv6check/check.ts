@@ -1,6 +1,7 @@
 import { Semaphore } from '../../../lib/semaphore.js';
-import { type HttpFollow, type ProbeOptions, fetchFollow } from '../probes/probes.js';
-import { type Family, ProbeError, resolveHost } from '../probes/resolve.js';
+import { ProbeError } from '../../net/errors.js';
+import { type HttpFollow, type HttpOptions, fetchFollow } from '../../net/http.js';
+import { type Family, resolveHost } from '../../net/resolve.js';
 import type { Ipv6checkSourceConfig } from './config.js';
 import { type LevelReport, type LinkCheck, decodeHtml, extractLinks, isHtml, lengthDiffers, levelReport, linkKey, sameSite, siteScope } from './links.js';
 
@@ -89,7 +90,7 @@ interface LinkResult {
 export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<Ipv6CheckReport> {
   const scope = siteScope(siteUrl, o.sameSiteHosts ?? []);
   const limiter = new Limiter(o.concurrency, o.requestsPerSecond, o.signal);
-  const po: ProbeOptions = {
+  const po: HttpOptions = {
     timeoutSeconds: o.timeoutSeconds,
     resolver: o.resolver,
     insecureTls: o.insecureTls,

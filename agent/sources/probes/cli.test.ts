@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { type Server, createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
-import { listenOn, refusedPort } from '../../../test/helpers/net.js';
+import { listenDual, refusedPort } from '../../../test/helpers/net.js';
 import { BIN } from '../../../test/helpers/proc.js';
 
 /** `xunjian probe` as users run it: the built binary, against servers and a DNS server on loopback. */
@@ -15,9 +15,8 @@ beforeAll(async () => {
   dns = await startDnsServer({ 'dual.test': { a: ['127.0.0.1'], aaaa: ['::1'] }, 'v4only.test': { a: ['127.0.0.1'] } });
   const handler = (_q: unknown, res: import('node:http').ServerResponse) => res.end('ok');
   const s4 = createServer(handler);
-  port = await listenOn(s4, '127.0.0.1');
   const s6 = createServer(handler);
-  await listenOn(s6, '::1', port);
+  port = await listenDual(s4, s6);
   servers.push(s4, s6);
   closedPort = await refusedPort();
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { bounded } from '../../../lib/args.js';
-import type { Family } from './resolve.js';
+import type { Family } from '../../net/resolve.js';
 import type { Outcome, ProbeType } from './probes.js';
 import { dualStackRatio } from './stats.js';
 

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/log.js';
 import { startDnsServer } from '../../../test/helpers/dns-server.js';
-import { listenOn, refusedPort } from '../../../test/helpers/net.js';
+import { listenDual, listenOn, refusedPort } from '../../../test/helpers/net.js';
 import { type ProbesSourceConfig, probeScheduleProblem } from './config.js';
-import { type ExecResult, fetchOver, probeDns, probeIcmp, probeTcp, runProbe } from './probes.js';
+import { fetchOver } from '../../net/http.js';
+import { type ExecResult, probeDns, probeIcmp, probeTcp, runProbe } from './probes.js';
 import { ipAddrHash, outcomeSamples } from './samples.js';
 import { createProbeSource } from './source.js';
 
@@ -37,10 +38,22 @@ async function sleepAtLeast(ms: number) {
   while (performance.now() < end) await sleep(Math.ceil(end - performance.now()));
 }
 
-async function listen<T extends Server | ReturnType<typeof createTcpServer>>(s: T, host: string, port = 0): Promise<number> {
-  const p = await listenOn(s, host, port);
+function track(s: Server | ReturnType<typeof createTcpServer>): void {
   if ('closeAllConnections' in s) servers.push(s as Server);
   else tcpServers.push(s);
+}
+
+async function listen<T extends Server | ReturnType<typeof createTcpServer>>(s: T, host: string): Promise<number> {
+  const p = await listenOn(s, host);
+  track(s);
+  return p;
+}
+
+/** One port on 127.0.0.1 and [::1] (retried when taken on ::1). */
+async function listenBoth<T extends Server | ReturnType<typeof createTcpServer>>(v4: T, v6: T): Promise<number> {
+  const p = await listenDual(v4, v6);
+  track(v4);
+  track(v6);
   return p;
 }
 
@@ -89,18 +102,12 @@ beforeAll(async () => {
     'v4only.test': { a: ['127.0.0.1'] },
     'silent.test': { silent: true },
   });
-  tcpPort = await listen(
+  tcpPort = await listenBoth(
     createTcpServer((c) => c.end()),
-    '127.0.0.1',
-  );
-  await listen(
     createTcpServer((c) => c.end()),
-    '::1',
-    tcpPort,
   );
   closedPort = await refusedPort();
-  httpPort = await listen(createHttpServer(handler), '127.0.0.1');
-  await listen(createHttpServer(handler), '::1', httpPort);
+  httpPort = await listenBoth(createHttpServer(handler), createHttpServer(handler));
   const dir = mkdtempSync(join(tmpdir(), 'xj-tls-'));
   // self-signed server certificate
   openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30', '-subj', '/CN=dual.test', '-keyout', 'k.pem', '-out', 'c.pem');

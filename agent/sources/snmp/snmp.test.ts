@@ -212,6 +212,12 @@ describe('snmpd', () => {
   });
 
   it('a slow-but-alive device ends at its deadline', async () => {
+    // baseline: the requests of the whole walk, straight to snmpd; through a relay answering 150 ms
+    // late the unbounded walk needs at least that many × 150 ms
+    const full = await scrapeDevice({ ...opts(`udp://127.0.0.1:${snmpd.port}`, { version: '2c', community: COMMUNITY }), walkConcurrency: 1 });
+    expect(full.ok).toBe(true);
+    const unboundedMs = full.stats.packetsSent * 150;
+    expect(unboundedMs).toBeGreaterThanOrEqual(3 * 1000); // the deadline below cuts the walk well short
     const relay = await startRelay(snmpd.port, { delayMs: 150 });
     try {
       const t0 = Date.now();
@@ -221,7 +227,11 @@ describe('snmpd', () => {
       expect(r.timedOut).toBe(true);
       expect(r.error).toBe('poll exceeded its deadline of 1 s');
       expect(took).toBeGreaterThanOrEqual(1000);
-      expect(took).toBeLessThan(2000); // an unbounded walk at 150 ms a request takes far longer
+      expect(took).toBeLessThan(unboundedMs); // it did not walk on to the end
+      expect(r.stats.packetsSent).toBeLessThan(full.stats.packetsSent);
+      const sent = relay.received();
+      await new Promise((res) => setTimeout(res, 300));
+      expect(relay.received()).toBe(sent); // and sends nothing after its deadline
     } finally {
       await relay.stop();
     }
@@ -561,6 +571,10 @@ describe('snmp source', () => {
       profiles,
       sem,
     );
+    // baseline: the live device's poll alone, on this machine now (the bounds below scale with it)
+    const b0 = Date.now();
+    expect((await live.collect(ctx())).samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(1);
+    const baseline = Date.now() - b0;
     const t0 = Date.now();
     const done: Record<string, number> = {};
     const run = async (src: typeof dead) => {
@@ -572,9 +586,11 @@ describe('snmp source', () => {
     expect(d.samples.find((s) => s.name === 'snmp_scrape_packets_sent')!.value).toBe(2);
     expect(d.samples.find((s) => s.name === 'snmp_scrape_packets_retried')!.value).toBe(1);
     expect(l.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(1);
-    expect(done['snmp:dead']!).toBeGreaterThanOrEqual(1000);
-    expect(done['snmp:dead']!).toBeLessThan(1000 + 800); // slack for a loaded CI machine; 5 s+ if unbounded
-    expect(done['snmp:live']!).toBeLessThan(1000 + 2000); // the dead device's 2 × 0.5 s, then the live poll itself
+    const budget = c.timeoutSeconds * 1000 * (c.retries + 1); // 2 × 0.5 s
+    expect(done['snmp:dead']!).toBeGreaterThanOrEqual(budget);
+    expect(done['snmp:dead']!).toBeLessThan(1.5 * budget + 2 * baseline); // its budget, not a whole poll's deadline (5 s+ if unbounded)
+    expect(done['snmp:live']!).toBeGreaterThan(done['snmp:dead']!); // queued behind it
+    expect(done['snmp:live']! - done['snmp:dead']!).toBeLessThan(budget + 3 * baseline); // then its own poll, at once
   }, 30_000);
 
   it('aborting the signal mid-poll returns at once and frees the slot', async () => {
@@ -605,7 +621,7 @@ describe('snmp source', () => {
       ac.abort();
       ac2.abort(); // the queued one leaves the queue without polling
       const [r, r2] = await Promise.all([p, q]);
-      expect(Date.now() - t0).toBeLessThan(1000); // vs. a 5 s request timeout
+      expect(Date.now() - t0).toBeLessThan(c.timeoutSeconds * 1000); // not after the 5 s request timeout it would otherwise wait for
       expect(r.samples.find((s) => s.name === 'xunjian_snmp_up')!.value).toBe(0);
       expect(r.facts).toBeUndefined(); // no posture probe after an abort
       expect(r2.samples.find((s) => s.name === 'snmp_scrape_packets_sent')!.value).toBe(0);

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Running, freePort, waitFor } from '../../../../test/helpers/proc.js';
+import { freePort, withFreePort } from '../../../../test/helpers/net.js';
+import { type Running, waitFor } from '../../../../test/helpers/proc.js';
 import type { ApiRequest } from '../../../api/types.js';
 import { AlertsComponent } from '../../../alerts/component.js';
 import { fingerprint } from '../../../alerts/labels.js';
@@ -50,7 +51,17 @@ async function startAlertmanager(port: number): Promise<AmProc> {
     },
   };
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/-/ready`)).ok, 15_000, `alertmanager on ${port}: ${out}`);
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`alertmanager exited: ${out}`);
+      return (await fetch(`${url}/-/ready`)).ok;
+    },
+    15_000,
+    `alertmanager on ${port}`,
+  ).catch(async (err: Error) => {
+    await run.stop();
+    throw new Error(`${err.message}\n${out}`);
+  });
   return { url, run, dir };
 }
 
@@ -74,8 +85,8 @@ let am2Port: number;
 beforeAll(async () => {
   for (const tool of [AM, AMTOOL])
     if (!existsSync(tool)) throw new Error(`${tool} is missing: run scripts/install-test-deps.sh (Debian prometheus-alertmanager)`);
-  am1 = await startAlertmanager(await freePort());
-  am2Port = await freePort();
+  am1 = await withFreePort(startAlertmanager); // another one when the port was taken meanwhile
+  am2Port = await freePort(); // refuses connections until the test starts the second one there
 });
 afterAll(async () => {
   for (const a of [am1, am2]) {

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compressSync } from 'snappy';
-import { freePort, waitFor } from '../../../../test/helpers/proc.js';
+import { withFreePort } from '../../../../test/helpers/net.js';
+import { waitFor } from '../../../../test/helpers/proc.js';
 import { labelNames } from '../labels.js';
 import type { GenSeries } from './gen.js';
 
@@ -21,7 +22,11 @@ export async function startPrometheus(bin = '/usr/bin/prometheus'): Promise<Prom
   const dir = mkdtempSync(join(tmpdir(), 'xj-promql-diff-'));
   // out-of-order window: late samples (an agent's spool after an outage) are accepted, as ours are
   writeFileSync(join(dir, 'prometheus.yml'), 'global: {}\nstorage:\n  tsdb:\n    out_of_order_time_window: 2h\n');
-  const port = await freePort();
+  // the port is chosen before prometheus binds it: another one when it was taken meanwhile
+  return withFreePort((port) => start(bin, dir, port));
+}
+
+async function start(bin: string, dir: string, port: number): Promise<PromPeer> {
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   const proc: ChildProcess = spawn(
@@ -50,7 +55,11 @@ export async function startPrometheus(bin = '/usr/bin/prometheus'): Promise<Prom
       30_000,
       'prometheus /-/ready',
     ),
-  ]);
+  ]).catch(async (err: Error) => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    await exited;
+    throw err;
+  });
   return {
     url,
     stop: async () => {

@@ -1,7 +1,8 @@
 import type { Logger } from '../../lib/log.js';
-import { type BatchPushResult, type PushResult, type PushTarget, probeCollector, pushBatch, pushReport, targetName } from '../push/push.js';
-import { type BackoffOptions, backoffDelay, pendingCount, takeBatch } from './plan.js';
-import type { Spool } from './spool.js';
+import { type BatchPushResult, type PushResult, type PushTarget, probeCollector, pushBatch, pushReport, targetName } from './push.js';
+import { pendingCount } from '../spool/plan.js';
+import type { Spool } from '../spool/spool.js';
+import { type BackoffOptions, backoffDelay, takeBatch } from './plan.js';
 
 /**
  * Delivery of spooled reports to one or more collectors.

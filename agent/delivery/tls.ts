@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { type PeerCertificate, checkServerIdentity } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
-import type { CollectorTlsConfig } from '../spool/config.js';
+import type { CollectorTlsConfig } from './config.js';
 
 /** Upper-case hex without colons. */
 export function normalizeFingerprint(fp: string): string {

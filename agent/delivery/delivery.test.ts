@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../lib/log.js';
-import type { BatchPushResult, PushResult, PushTarget } from '../push/push.js';
+import type { BatchPushResult, PushResult, PushTarget } from './push.js';
 import { Delivery, type DeliveryOptions } from './delivery.js';
-import { Spool } from './spool.js';
+import { Spool } from '../spool/spool.js';
 
 /** Delivery decisions with a real spool on disk and scripted collector answers (the HTTP edge is tested in test/delivery). */
 const log = createLogger({ level: 'error', write: () => {} });

@@ -1,17 +1,9 @@
 import { Resolver, lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { lookupFailureReason, ProbeError } from './errors.js';
 
+/** An address family a request is forced to (the socket is opened for this family only). */
 export type Family = 4 | 6;
-
-/** A probe failure with a short machine-readable reason. */
-export class ProbeError extends Error {
-  constructor(
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 /**
  * Resolve a host name to one address of the forced family — through `server` ("host:port" or
@@ -62,9 +54,7 @@ export async function resolveHost(
   } catch (err) {
     if (err instanceof ProbeError) throw err;
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const noRecord = code === 'ENODATA' || code === 'ENOTFOUND';
-    const reason = noRecord ? (family === 6 ? 'no_aaaa' : 'no_a') : code === 'ETIMEOUT' ? 'timeout' : 'dns_error';
-    throw new ProbeError(reason, `${rr} lookup of ${bare} failed: ${code}`);
+    throw new ProbeError(lookupFailureReason(code, family), `${rr} lookup of ${bare} failed: ${code}`);
   } finally {
     clearTimeout(timer);
     if (onAbort) signal?.removeEventListener('abort', onAbort);
