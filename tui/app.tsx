@@ -578,7 +578,7 @@ export function App(props: AppProps) {
         {header}
       </Text>
       <Text wrap="truncate">{spread(tabs, status, cols)}</Text>
-      <Box flexDirection="column" height={bodyHeight + 1} overflow="hidden">
+      <Box flexDirection="column" height={bodyHeight + 1}>
         {body}
       </Box>
       {footer}
