@@ -7,6 +7,7 @@ import { formatLabels, formatValue } from '../contract/exposition.js';
 import { BATCH_CONTENT_TYPE, INGEST_BATCH_PATH, INGEST_PATH } from '../contract/types.js';
 import type { Logger } from '../lib/log.js';
 import { coreRoutes } from './api/core-routes.js';
+import { collectorInterfacesSource, interfacesRoute } from './api/interfaces.js';
 import { readBody, Router, sendJson } from './api/router.js';
 import { collectorSummarySource, summaryRoute } from './api/summary.js';
 import type { Route } from './api/types.js';
@@ -143,7 +144,12 @@ export class Collector {
   }
 
   private routes(): Route[] {
-    return [...coreRoutes(this), summaryRoute(collectorSummarySource(this, this.now), this.now), ...this.components.flatMap((c) => c.routes?.() ?? [])];
+    return [
+      ...coreRoutes(this),
+      summaryRoute(collectorSummarySource(this, this.now), this.now),
+      interfacesRoute(collectorInterfacesSource(this, this.now), this.now),
+      ...this.components.flatMap((c) => c.routes?.() ?? []),
+    ];
   }
 
   nodes(): NodeStatus[] {

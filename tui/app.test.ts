@@ -223,6 +223,65 @@ describe('Nodes', () => {
     await until(r, (x) => x.includes('令牌角色无此权限 (security)') && !x.includes('不符合项'), 'the refusal');
   });
 
+  it("the node's devices and interfaces (zh at 80 columns: status, speed, bps, utilization, errors), scrolled; refreshed", async () => {
+    const api = fleet();
+    api.devicesList = {
+      ok: true,
+      value: [{ node: 'town-01', name: 'core-sw1', address: 'udp6://[::1]:161', vendor: 'huawei', firmware: 'VRP V200R011', up: true, interfacesDown: 1 }],
+    };
+    const ifRow = (i: number) => ({
+      ifIndex: String(i),
+      ifName: `GE0/0/${i}`,
+      ifDescr: `GigabitEthernet0/0/${i}`,
+      ifAlias: '',
+      adminStatus: 'up' as const,
+      operStatus: i === 2 ? ('down' as const) : ('up' as const),
+      down: i === 2,
+      speedBps: 1e9,
+      inBps: i * 1e7,
+      outBps: 1e6,
+      inUtilization: i / 100,
+      outUtilization: 0.001,
+      inErrorsPerSecond: i === 3 ? 4 : 0,
+      outErrorsPerSecond: 0,
+      inDiscardsPerSecond: null,
+      outDiscardsPerSecond: null,
+    });
+    // a 48-port switch: far longer than the screen
+    api.interfacesOf['town-01'] = {
+      ok: true,
+      value: [{ target: 'core-sw1', up: true, interfacesDown: 1, interfaces: Array.from({ length: 48 }, (_, i) => ifRow(i + 1)) }],
+    };
+    const r = await open(api, { lang: 'zh' });
+    resize(r, 80);
+    await press(r, 'G');
+    await press(r, KEY.enter);
+    let f = await until(r, (x) => x.includes('GE0/0/1 ') && x.includes('hostname: town-01-gw'), 'the interfaces');
+    let ls = lines(f);
+    expect(ls).toHaveLength(23);
+    for (const l of ls) expect(strWidth(l)).toBeLessThanOrEqual(80);
+    const at = ls.findIndex((l) => l.startsWith('  core-sw1 '));
+    expect(ls.slice(at, at + 5)).toEqual([
+      '  core-sw1 udp6://[::1]:161 huawei VRP V200R011 在线 断口 1/48',
+      '      接口           运行   管理   速率  入流量  出流量    入%    出%  错包/s',
+      '      GE0/0/1        正常   启用     1G   10.0M    1.0M   1.0%   0.1%       0',
+      '    ✗ GE0/0/2        断开   启用     1G   20.0M    1.0M   2.0%   0.1%       0',
+      '      GE0/0/3        正常   启用     1G   30.0M    1.0M   3.0%   0.1%    4.00',
+    ]);
+    // only the visible lines are drawn: the last port is further down, reached by scrolling
+    expect(f).not.toContain('GE0/0/48');
+    for (let i = 0; i < 3; i++) await press(r, KEY.pageDown);
+    f = await until(r, (x) => x.includes('GE0/0/48'), 'the last port');
+    ls = lines(f);
+    expect(ls).toHaveLength(23);
+    expect(ls.find((l) => l.includes('GE0/0/48'))).toBe('      GE0/0/48       正常   启用     1G  480.0M    1.0M  48.0%   0.1%       0');
+    // the next refresh shows the port back up
+    api.interfacesOf['town-01'] = { ok: true, value: [{ target: 'core-sw1', up: true, interfacesDown: 0, interfaces: [ifRow(1)] }] };
+    await press(r, 'r');
+    await press(r, 'g');
+    await until(r, (x) => x.includes('断口 0/1') && !x.includes('GE0/0/2'), 'the refreshed interfaces');
+  });
+
   it('? shows the full help, any key closes it; q quits', async () => {
     const r = await open(fleet());
     await press(r, '?');

@@ -1,6 +1,7 @@
 import { Spinner } from '@inkjs/ui';
 import { Box, type Key, Text, useApp, useInput, useStdout } from 'ink';
 import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { DeviceInterfaces } from '../collector/api/interfaces.js';
 import type { NodeSummary } from '../collector/api/summary.js';
 import type { Api, Compliance, Failure, Fleet, Health, NodeFacts, Result } from './client.js';
 import { detailLines } from './detail.js';
@@ -79,7 +80,13 @@ interface Loaded {
   fleet: Result<{ health: Health; fleet: Fleet }> | null;
   devices: Result<DeviceView[]> | null;
   alerts: Result<AlertView[]> | null;
-  facts: { id: string; res: Result<NodeFacts>; compliance: Result<Compliance>; alerts: Result<AlertView[]> } | null;
+  facts: {
+    id: string;
+    res: Result<NodeFacts>;
+    compliance: Result<Compliance>;
+    alerts: Result<AlertView[]>;
+    interfaces: Result<DeviceInterfaces[]>;
+  } | null;
 }
 
 /**
@@ -105,7 +112,7 @@ function usePoller(api: Api, okMs: number, failMs: number) {
     l.running = true;
     clearTimeout(l.timer);
     const w = l.want;
-    const [h, f, d, a, fx, cx, ax] = await Promise.all([
+    const [h, f, d, a, fx, cx, ax, ix] = await Promise.all([
       api.health(),
       api.fleet(),
       w.devices ? api.devices() : undefined,
@@ -113,6 +120,7 @@ function usePoller(api: Api, okMs: number, failMs: number) {
       w.facts !== undefined ? api.facts(w.facts) : undefined,
       w.facts !== undefined ? api.compliance(w.facts) : undefined,
       w.facts !== undefined ? api.nodeAlerts(w.facts) : undefined,
+      w.facts !== undefined ? api.interfaces(w.facts) : undefined,
     ]);
     l.running = false;
     if (l.stopped) return;
@@ -121,7 +129,7 @@ function usePoller(api: Api, okMs: number, failMs: number) {
       fleet,
       devices: d ?? p.devices,
       alerts: a ?? p.alerts,
-      facts: fx && cx && ax && w.facts !== undefined ? { id: w.facts, res: fx, compliance: cx, alerts: ax } : p.facts,
+      facts: fx && cx && ax && ix && w.facts !== undefined ? { id: w.facts, res: fx, compliance: cx, alerts: ax, interfaces: ix } : p.facts,
     }));
     if (l.again) {
       l.again = false;
@@ -199,6 +207,7 @@ export function App(props: AppProps) {
   const facts = detailId !== undefined && loaded.facts?.id === detailId ? loaded.facts.res : null;
   const compliance = detailId !== undefined && loaded.facts?.id === detailId ? loaded.facts.compliance : null;
   const nodeAlerts = detailId !== undefined && loaded.facts?.id === detailId ? loaded.facts.alerts : null;
+  const interfaces = detailId !== undefined && loaded.facts?.id === detailId ? loaded.facts.interfaces : null;
 
   useEffect(() => {
     const t = setInterval(() => setTick(now()), 1000);
@@ -296,7 +305,9 @@ export function App(props: AppProps) {
     if (!filtering && chars.length > 1 && !key.ctrl && !key.meta) {
       const [first, ...rest] = chars;
       onKey(first === '\r' ? '' : first!, { ...key, return: first === '\r' });
-      setTimeout(() => keyRef.current(rest.join(''), { ...key, return: false }), 0);
+      // the rest after the render of this one (an effect), so each sees the state the one before made
+      ahead.current = { chars: [...rest, ...(ahead.current?.chars ?? [])], key: { ...key, return: false } };
+      setAheadTick((t) => t + 1);
       return;
     }
     if (input === '\r') return onKey('', { ...key, return: true });
@@ -329,10 +340,14 @@ export function App(props: AppProps) {
       const total = detailText.length;
       const maxScroll = Math.max(0, total - bodyHeight - 1);
       if (key.escape || key.backspace || key.leftArrow) return go(back);
-      if (key.upArrow || input === 'k') setDetail((d) => d && { ...d, scroll: Math.max(0, d.scroll - 1) });
-      if (key.downArrow || input === 'j') setDetail((d) => d && { ...d, scroll: Math.min(maxScroll, d.scroll + 1) });
-      if (key.pageDown || input === ' ') setDetail((d) => d && { ...d, scroll: Math.min(maxScroll, d.scroll + bodyHeight) });
-      if (key.pageUp) setDetail((d) => d && { ...d, scroll: Math.max(0, d.scroll - bodyHeight) });
+      // from where the screen is (a refresh may have shortened the text under a scrolled view)
+      const to = (f: (scroll: number) => number) => setDetail((d) => d && { ...d, scroll: Math.max(0, Math.min(maxScroll, f(Math.min(maxScroll, d.scroll)))) });
+      if (key.upArrow || input === 'k') to((x) => x - 1);
+      if (key.downArrow || input === 'j') to((x) => x + 1);
+      if (key.pageDown || input === ' ') to((x) => x + bodyHeight);
+      if (key.pageUp) to((x) => x - bodyHeight);
+      if (input === 'g' || key.home) to(() => 0);
+      if (input === 'G' || key.end) to(() => maxScroll);
       return;
     }
     const s = screen;
@@ -383,6 +398,17 @@ export function App(props: AppProps) {
   // stable handler that calls the latest render's.
   const keyRef = useRef(onKey);
   keyRef.current = onKey;
+  const ahead = useRef<{ chars: string[]; key: Key } | null>(null);
+  const [aheadTick, setAheadTick] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs once per typed-ahead key, after the render of the key before
+  useEffect(() => {
+    const a = ahead.current;
+    const next = a?.chars.shift();
+    if (!a || next === undefined) return;
+    if (a.chars.length === 0) ahead.current = null;
+    keyRef.current(next === '\r' ? '' : next, { ...a.key, return: next === '\r' });
+    if (ahead.current) setAheadTick((t) => t + 1);
+  }, [aheadTick]);
   useInput(useCallback((input: string, key: Key) => keyRef.current(input, key), []));
 
   function onFilterChange(v: string) {
@@ -420,11 +446,19 @@ export function App(props: AppProps) {
     () =>
       detailId !== undefined
         ? detailLines(
-            { id: detailId, node: allNodes.find((n) => n.id === detailId), facts, compliance, devices: devicesRes, alerts: nodeAlerts ?? alertsRes },
+            {
+              id: detailId,
+              node: allNodes.find((n) => n.id === detailId),
+              facts,
+              compliance,
+              devices: devicesRes,
+              interfaces,
+              alerts: nodeAlerts ?? alertsRes,
+            },
             L,
           )
         : [],
-    [detailId, allNodes, facts, compliance, nodeAlerts, devicesRes, alertsRes, L],
+    [detailId, allNodes, facts, compliance, interfaces, nodeAlerts, devicesRes, alertsRes, L],
   );
 
   let body: ReactNode;
@@ -503,12 +537,12 @@ export function App(props: AppProps) {
         />
       );
   } else {
-    const scroll = detail?.scroll ?? 0;
+    const scroll = Math.min(detail?.scroll ?? 0, Math.max(0, detailText.length - bodyHeight - 1));
     body = (
       <Box flexDirection="column">
         {Array.from({ length: bodyHeight + 1 }, (_, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: fixed lines
-          <Text key={i} wrap="truncate">
+          <Text key={i} wrap="truncate" color={color && /^ {2,4}✗ /.test(detailText[scroll + i] ?? '') ? 'red' : undefined}>
             {detailText[scroll + i] || ' '}
           </Text>
         ))}
@@ -544,7 +578,7 @@ export function App(props: AppProps) {
         {header}
       </Text>
       <Text wrap="truncate">{spread(tabs, status, cols)}</Text>
-      <Box flexDirection="column" height={bodyHeight + 1} overflow="hidden">
+      <Box flexDirection="column" height={bodyHeight + 1}>
         {body}
       </Box>
       {footer}

@@ -14,7 +14,7 @@ import { listenOn, refusedPort } from '../test/helpers/net.js';
 import { collectPosture, postureWire } from '../agent/sources/posture/collect.js';
 import { fixtureRoot } from '../collector/mlps/fixtures.js';
 import type { MlpsComponent } from '../collector/mlps/component.js';
-import { CollectorClient, parseAlert, parseCompliance, parseDevice } from './client.js';
+import { CollectorClient, parseAlert, parseCompliance, parseDevice, parseInterfaces } from './client.js';
 
 const TOKEN = 'xj-api-test-token-0123456789';
 
@@ -132,6 +132,101 @@ describe('against the real collector (router with API-token roles, summary route
     expect(await v.compliance('town-01')).toMatchObject({ ok: false, kind: 'forbidden' });
     await v.close();
   }, 60_000);
+
+  it("the node's devices and interfaces (viewer): status, speed, rates; 404 for an unknown node is unavailable", async () => {
+    const now = Date.now();
+    const g = (name: string, labels: Record<string, string>, value: number) => ({ name, labels, value, type: 'gauge' as const, ts: now });
+    const ge1 = { target: 'core', ifIndex: '10', ifName: 'GE0/0/1' };
+    const r = await pushReport(
+      { url: base, token: tok, signature: 'hmac-sm3', timeoutMs: 5000 },
+      'town-01',
+      encodeReport({
+        v: 1,
+        node: { id: 'town-01', site: '测试县', zone: 'extranet', grade: 3, labels: {} },
+        agent: { version: 'test', interval: 60 },
+        seq: 3,
+        sentAt: now,
+        samples: [
+          g('xunjian_snmp_up', { target: 'core' }, 1),
+          g('ifAdminStatus', { ...ge1, ifDescr: 'GigabitEthernet0/0/1', ifAlias: '至城关镇' }, 1),
+          g('ifOperStatus', { ...ge1, ifDescr: 'GigabitEthernet0/0/1', ifAlias: '至城关镇' }, 1),
+          g('ifHighSpeed', { ...ge1, ifDescr: 'GigabitEthernet0/0/1', ifAlias: '至城关镇' }, 1000),
+          g('xunjian_link_in_bits_per_second', ge1, 100_000_000),
+          g('xunjian_link_out_bits_per_second', ge1, 10_000_000),
+          g('xunjian_link_in_utilization_ratio', ge1, 0.1),
+          g('xunjian_link_out_utilization_ratio', ge1, 0.01),
+          g('xunjian_link_in_errors_per_second', ge1, 2),
+          g('xunjian_link_out_errors_per_second', ge1, 0),
+        ],
+      }),
+    );
+    expect(r.kind).toBe('ack');
+    const v = new CollectorClient(base, { token: viewer });
+    expect(await v.interfaces('town-01')).toEqual({
+      ok: true,
+      value: [
+        {
+          target: 'core',
+          up: true,
+          interfacesDown: 0,
+          interfaces: [
+            {
+              ifIndex: '10',
+              ifName: 'GE0/0/1',
+              ifDescr: 'GigabitEthernet0/0/1',
+              ifAlias: '至城关镇',
+              adminStatus: 'up',
+              operStatus: 'up',
+              down: false,
+              speedBps: 1e9,
+              inBps: 100_000_000,
+              outBps: 10_000_000,
+              inUtilization: 0.1,
+              outUtilization: 0.01,
+              inErrorsPerSecond: 2,
+              outErrorsPerSecond: 0,
+              inDiscardsPerSecond: null,
+              outDiscardsPerSecond: null,
+            },
+          ],
+        },
+      ],
+    });
+    expect(await v.interfaces('nope')).toEqual({ ok: false, kind: 'unavailable', message: "no node 'nope'" });
+    await v.close();
+  });
+});
+
+describe('parseInterfaces (pure)', () => {
+  it('keeps devices with a target and interfaces with an ifIndex; unknown statuses and non-numbers are null; interfacesDown counted when absent', () => {
+    expect(
+      parseInterfaces({
+        devices: [
+          {
+            target: 'sw',
+            up: 'yes',
+            interfaces: [
+              { ifIndex: '1', operStatus: 'down', adminStatus: 'up', down: true, inBps: '5', speedBps: 1e9 },
+              { ifIndex: '', operStatus: 'up' },
+              { ifIndex: 2, operStatus: 'sideways', adminStatus: 'off', inBps: Number.NaN },
+            ],
+          },
+          { up: true, interfaces: [] },
+        ],
+      }),
+    ).toEqual([
+      {
+        target: 'sw',
+        up: null,
+        interfacesDown: 1,
+        interfaces: [
+          expect.objectContaining({ ifIndex: '1', operStatus: 'down', adminStatus: 'up', down: true, inBps: null, speedBps: 1e9 }),
+          expect.objectContaining({ ifIndex: '2', operStatus: null, adminStatus: null, down: false, inBps: null }),
+        ],
+      },
+    ]);
+    expect(parseInterfaces(undefined)).toEqual([]);
+  });
 });
 
 describe('parseCompliance (pure)', () => {

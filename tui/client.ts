@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { type AdminStatus, type DeviceInterfaces, IF_ADMIN_STATUS, IF_OPER_STATUS, type InterfaceRow, type OperStatus } from '../collector/api/interfaces.js';
 import { type NodeSummary, SUMMARY_DEFAULT_PAGE_SIZE, SUMMARY_PATH, type SummaryPage } from '../collector/api/summary.js';
 import type { AlertView, DeviceView } from './model.js';
 
@@ -62,6 +63,8 @@ export interface Api {
   alerts(): Promise<Result<AlertView[]>>;
   /** The node's alerts, firing and resolved (`filter=node="N"`). */
   nodeAlerts(node: string): Promise<Result<AlertView[]>>;
+  /** The node's SNMP devices and their interfaces (`GET /api/v1/nodes/:id/interfaces`, viewer). */
+  interfaces(node: string): Promise<Result<DeviceInterfaces[]>>;
   claim(fingerprint: string): Promise<Result<unknown>>;
   ack(fingerprint: string): Promise<Result<unknown>>;
   silence(s: SilenceInput): Promise<Result<unknown>>;
@@ -155,6 +158,51 @@ export function parseDevice(raw: unknown): DeviceView | undefined {
     up,
     interfacesDown: down,
   };
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Pure: `GET /api/v1/nodes/:id/interfaces` into its devices; unknown statuses are null, missing numbers null. */
+export function parseInterfaces(raw: unknown): DeviceInterfaces[] {
+  const out: DeviceInterfaces[] = [];
+  for (const d0 of Array.isArray(rec(raw).devices) ? (rec(raw).devices as unknown[]) : []) {
+    const d = rec(d0);
+    const target = str(d.target);
+    if (!target) continue;
+    const interfaces: InterfaceRow[] = [];
+    for (const i0 of Array.isArray(d.interfaces) ? d.interfaces : []) {
+      const i = rec(i0);
+      const ifIndex = str(i.ifIndex);
+      if (!ifIndex) continue;
+      const oper = (IF_OPER_STATUS as readonly string[]).includes(str(i.operStatus)) ? (str(i.operStatus) as OperStatus) : null;
+      const admin = (IF_ADMIN_STATUS as readonly string[]).includes(str(i.adminStatus)) ? (str(i.adminStatus) as AdminStatus) : null;
+      interfaces.push({
+        ifIndex,
+        ifName: str(i.ifName),
+        ifDescr: str(i.ifDescr),
+        ifAlias: str(i.ifAlias),
+        adminStatus: admin,
+        operStatus: oper,
+        down: i.down === true,
+        speedBps: num(i.speedBps),
+        inBps: num(i.inBps),
+        outBps: num(i.outBps),
+        inUtilization: num(i.inUtilization),
+        outUtilization: num(i.outUtilization),
+        inErrorsPerSecond: num(i.inErrorsPerSecond),
+        outErrorsPerSecond: num(i.outErrorsPerSecond),
+        inDiscardsPerSecond: num(i.inDiscardsPerSecond),
+        outDiscardsPerSecond: num(i.outDiscardsPerSecond),
+      });
+    }
+    out.push({
+      target,
+      up: typeof d.up === 'boolean' ? d.up : null,
+      interfacesDown: num(d.interfacesDown) ?? interfaces.filter((i) => i.down).length,
+      interfaces,
+    });
+  }
+  return out;
 }
 
 /** Pure: a registry row of `GET /api/v1/nodes` as a summary with only the registry fields. */
@@ -321,6 +369,11 @@ export class CollectorClient implements Api {
         .map(parseAlert)
         .filter((a): a is AlertView => a !== undefined && a.node === node),
     };
+  }
+
+  async interfaces(node: string): Promise<Result<DeviceInterfaces[]>> {
+    const r = await this.call<unknown>('GET', `/api/v1/nodes/${encodeURIComponent(node)}/interfaces`);
+    return r.ok ? { ok: true, value: parseInterfaces(r.value) } : r;
   }
 
   claim(fingerprint: string): Promise<Result<unknown>> {

@@ -1,8 +1,9 @@
+import type { DeviceInterfaces, InterfaceRow } from '../collector/api/interfaces.js';
 import type { NodeSummary } from '../collector/api/summary.js';
 import type { Compliance, NodeFacts, Result } from './client.js';
 import type { Labels } from './i18n.js';
 import { type AlertView, DASH, type DeviceView, formatAge, ipv6State, nodeState } from './model.js';
-import { truncate } from './width.js';
+import { padTo, truncate } from './width.js';
 
 /** Pure: the Node detail screen as text lines (scrolled by the app). */
 
@@ -38,6 +39,8 @@ export interface DetailInput {
   /** `GET /api/v1/compliance/:node` (security); null while loading. */
   compliance?: Result<Compliance> | null;
   devices: Result<DeviceView[]> | null;
+  /** `GET /api/v1/nodes/:id/interfaces` (viewer); null while loading. */
+  interfaces?: Result<DeviceInterfaces[]> | null;
   alerts: Result<AlertView[]> | null;
 }
 
@@ -55,6 +58,121 @@ export function complianceLines(c: Result<Compliance> | null, L: Labels): string
     const fix = f.remediation[L.lang] || f.remediation.en || f.remediation.zh;
     out.push(cut(`  ✗ ${f.check} ${f.clause} ${title}`), cut(`      ${L.evidence}: ${f.evidence || DASH}`), cut(`      ${L.remediation}: ${fix || DASH}`));
   }
+  return out;
+}
+
+/** SI with one decimal (`950`, `1.5k`, `100.0M`, `1.0G`); null is `–`. */
+export function formatBps(v: number | null): string {
+  if (v === null) return DASH;
+  const a = Math.abs(v);
+  if (a < 1000) return String(Math.round(v));
+  for (const [d, u] of [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const)
+    if (a >= d * 0.9995) return `${(v / d).toFixed(1)}${u}`;
+  return String(Math.round(v));
+}
+
+/** A link speed without needless decimals: `1G`, `2.5G`, `100M`, `64k`. */
+export function formatSpeed(v: number | null): string {
+  if (v === null) return DASH;
+  for (const [d, u] of [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const)
+    if (v >= d) return `${Number((v / d).toFixed(1))}${u}`;
+  return String(v);
+}
+
+/** Errors (or discards) per second: `0`, `0.25`, `12.5`, `1.2k`. */
+export function formatRate(v: number | null): string {
+  if (v === null) return DASH;
+  if (v === 0) return '0';
+  if (v < 10) return v.toFixed(2);
+  if (v < 1000) return v.toFixed(1);
+  return formatBps(v);
+}
+
+const sumOrNull = (a: number | null, b: number | null) => (a === null && b === null ? null : (a ?? 0) + (b ?? 0));
+
+/** The interface table's columns: [width, align] after a 4-column indent and the down mark. */
+const IF_COLS: [keyof Labels['ifCol'], number, 'left' | 'right'][] = [
+  ['name', 14, 'left'],
+  ['oper', 6, 'left'],
+  ['admin', 5, 'left'],
+  ['speed', 5, 'right'],
+  ['inBps', 7, 'right'],
+  ['outBps', 7, 'right'],
+  ['inUtil', 6, 'right'],
+  ['outUtil', 6, 'right'],
+  ['errors', 7, 'right'],
+];
+
+const ifRow = (cells: string[], mark: string) => `    ${mark} ${cells.map((c, i) => padTo(c, IF_COLS[i]![1], IF_COLS[i]![2])).join(' ')}`.trimEnd();
+
+/** Pure: one interface as a table row (within 80 columns; the name cut, a wide character never split). */
+export function interfaceLine(i: InterfaceRow, L: Labels): string {
+  const name = i.ifName || i.ifDescr || `#${i.ifIndex}`;
+  return ifRow(
+    [
+      truncate(name, IF_COLS[0]![1]),
+      i.operStatus ? L.operStatus[i.operStatus] : DASH,
+      i.adminStatus ? L.adminStatus[i.adminStatus] : DASH,
+      formatSpeed(i.speedBps),
+      formatBps(i.inBps),
+      formatBps(i.outBps),
+      pct(i.inUtilization),
+      pct(i.outUtilization),
+      formatRate(sumOrNull(i.inErrorsPerSecond, i.outErrorsPerSecond)),
+    ],
+    i.down ? '✗' : ' ',
+  );
+}
+
+/** The interface table's header. */
+export const interfaceHeader = (L: Labels): string =>
+  ifRow(
+    IF_COLS.map(([k]) => L.ifCol[k]),
+    ' ',
+  );
+
+/**
+ * Pure: the node's devices (registry rows: vendor, firmware) each followed by its interfaces (status,
+ * speed, in/out bps, utilization, errors per second), from `GET /api/v1/nodes/:id/interfaces`.
+ */
+export function deviceLines(
+  id: string,
+  devices: Result<readonly DeviceView[]> | null,
+  ifs: Result<readonly DeviceInterfaces[]> | null | undefined,
+  L: Labels,
+): string[] {
+  const out: string[] = [];
+  const listed = devices?.ok ? devices.value.filter((x) => x.node === id) : [];
+  const polled = ifs?.ok ? ifs.value : [];
+  const byTarget = new Map(polled.map((d) => [d.target, d]));
+  const names = [...new Set([...listed.map((x) => x.name), ...polled.map((d) => d.target)])];
+  for (const name of names) {
+    const x = listed.find((l) => l.name === name);
+    const d = byTarget.get(name);
+    const up = x?.up ?? d?.up ?? null;
+    const down = d ? `${d.interfacesDown}/${d.interfaces.length}` : (x?.interfacesDown ?? DASH);
+    const what = x ? [x.address, x.vendor, x.firmware].filter(Boolean).join(' ') : '';
+    out.push(truncate(`  ${name}${what ? ` ${what}` : ''} ${up === null ? DASH : up ? L.state.up : L.state.down} ${L.col.ifDown} ${down}`, DETAIL_WIDTH));
+    if (d?.interfaces.length) out.push(interfaceHeader(L), ...d.interfaces.map((i) => interfaceLine(i, L)));
+  }
+  if (ifs === null || ifs === undefined) {
+    if (!names.length) out.push(`  ${DASH}`);
+    out.push(`  ${L.interfaces}: ${L.loading}`);
+  } else if (!ifs.ok) {
+    if (!names.length) out.push(`  ${DASH}`);
+    out.push(
+      truncate(`  ${L.interfaces}: ${ifs.kind === 'unavailable' ? L.notAvailable : ifs.kind === 'forbidden' ? L.forbidden : ifs.message}`, DETAIL_WIDTH),
+    );
+  } else if (!names.length) out.push(`  ${DASH}`);
   return out;
 }
 
@@ -79,12 +197,9 @@ export function detailLines(d: DetailInput, L: Labels): string[] {
 
   out.push('', L.devicesOf);
   const devFacts = Object.entries(f).filter(([k]) => k.startsWith('network.device.'));
-  const listed = d.devices?.ok ? d.devices.value.filter((x) => x.node === d.id) : [];
-  if (!devFacts.length && !listed.length) out.push(`  ${DASH}`);
-  for (const x of listed)
-    out.push(
-      `  ${x.name} ${x.address} ${x.vendor} ${x.firmware} ${x.up === null ? DASH : x.up ? L.state.up : L.state.down} ${L.col.ifDown} ${x.interfacesDown ?? DASH}`,
-    );
+  const devs = deviceLines(d.id, d.devices, d.interfaces, L);
+  // a node whose only device knowledge is its posture facts: no dash before them
+  out.push(...(devFacts.length && devs[0] === `  ${DASH}` ? devs.slice(1) : devs));
   for (const [k, v] of devFacts) {
     const dv = rec(v);
     const fw = rec(dv.firmware);

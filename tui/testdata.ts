@@ -1,3 +1,4 @@
+import type { DeviceInterfaces } from '../collector/api/interfaces.js';
 import type { NodeSummary } from '../collector/api/summary.js';
 import type { Api, Compliance, Fleet, Health, NodeFacts, Result, SilenceInput } from './client.js';
 import type { AlertView, DeviceView } from './model.js';
@@ -27,6 +28,7 @@ export class MemoryApi implements Api {
   alertsList: Result<AlertView[]> = { ok: false, kind: 'unavailable', message: 'no route' };
   factsOf: Record<string, NodeFacts> = {};
   complianceOf: Record<string, Result<Compliance>> = {};
+  interfacesOf: Record<string, Result<DeviceInterfaces[]>> = {};
   down = false;
   actions: { action: string; arg: unknown }[] = [];
   actionResult: Result<unknown> = { ok: true, value: {} };
@@ -56,6 +58,9 @@ export class MemoryApi implements Api {
   async nodeAlerts(n: string): Promise<Result<AlertView[]>> {
     const a = this.alertsList;
     return a.ok ? { ok: true, value: a.value.filter((x) => x.node === n) } : a;
+  }
+  async interfaces(n: string): Promise<Result<DeviceInterfaces[]>> {
+    return this.interfacesOf[n] ?? { ok: true, value: [] };
   }
   async claim(fp: string) {
     this.actions.push({ action: 'claim', arg: fp });

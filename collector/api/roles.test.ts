@@ -18,6 +18,7 @@ const DOCUMENTED: Record<string, Role | 'public' | 'node'> = {
   'GET /api/v1/nodes/:id': 'viewer',
   'GET /api/v1/devices': 'viewer',
   'GET /api/v1/summary': 'viewer',
+  'GET /api/v1/nodes/:id/interfaces': 'viewer',
   'GET /api/v1/nodes/:id/facts': 'security',
   'GET /api/v1/nodes/:id/facts/:group/history': 'security',
   'GET /api/v1/audit': 'security',

@@ -98,7 +98,20 @@ beforeAll(async () => {
     ccfg,
     `listen: 127.0.0.1:0\ndataDir: ${join(dir, 'collector-data')}\nlog: { level: info }\nrules: { builtin: false, files: [${rulesFile}], evaluationInterval: 1s }\n`,
   );
-  sim = await startSnmpsim({ 'tui-e2e-ro': `${ROOT}agent/sources/snmp/testdata/huawei.snmprec` });
+  // the Huawei recording with moving counters (snmpsimd's numeric variation, linear in time):
+  // sysUpTime 100 ticks/s (polled every 10 s); GE0/0/1 (1 Gbit/s) 12.5 MB/s in (100 Mbit/s, 10 %), 1.25 MB/s out (10 Mbit/s,
+  // 1 %), 2 input errors/s; GE0/0/2 (admin up, oper down) keeps its counters
+  const rec = join(dir, 'huawei-moving.snmprec');
+  writeFileSync(
+    rec,
+    readFileSync(`${ROOT}agent/sources/snmp/testdata/huawei.snmprec`, 'utf8')
+      .replace(/^1\.3\.6\.1\.2\.1\.1\.3\.0\|67\|.*$/m, '1.3.6.1.2.1.1.3.0|67:numeric|rate=100,initial=123456789')
+      .replace(/^1\.3\.6\.1\.2\.1\.31\.1\.1\.1\.6\.10\|70\|.*$/m, '1.3.6.1.2.1.31.1.1.1.6.10|70:numeric|rate=12500000,initial=1000000')
+      .replace(/^1\.3\.6\.1\.2\.1\.31\.1\.1\.1\.10\.10\|70\|.*$/m, '1.3.6.1.2.1.31.1.1.1.10.10|70:numeric|rate=1250000,initial=123456789012345')
+      .replace(/^1\.3\.6\.1\.2\.1\.2\.2\.1\.14\.10\|65\|.*$/m, '1.3.6.1.2.1.2.2.1.14.10|65:numeric|rate=2,initial=3'),
+  );
+  expect(readFileSync(rec, 'utf8').match(/:numeric\|/g)).toHaveLength(4);
+  sim = await startSnmpsim({ 'tui-e2e-ro': rec });
   const api = xunjian(['collector', 'api-token', 'create', 'tui-admin', '--role', 'security', '--out', tokenFile, '-c', ccfg]);
   expect(api.code).toBe(0);
   apiToken = readFileSync(tokenFile, 'utf8').trim();
@@ -126,7 +139,7 @@ beforeAll(async () => {
           ? [
               '  snmp:',
               '    credentials: { lab: { version: "2c", community: tui-e2e-ro } }',
-              `    targets: [ { name: core-sw1, address: "udp6://[::1]:${sim.port}", credential: lab, intervalSeconds: 30 } ]`,
+              `    targets: [ { name: core-sw1, address: "udp6://[::1]:${sim.port}", credential: lab, intervalSeconds: 10 } ]`,
             ]
           : []),
         `dataDir: ${join(dir, `${n.id}-data`)}`,
@@ -220,6 +233,71 @@ describe('xunjian tui in a terminal (tmux 80×24)', () => {
     expect(sc).toContain(`hostname: ${hostname()}`);
     await keys(s, 'Escape');
     await until(s, (x) => /> town-01 /.test(x), 'back on the list, town-01 selected');
+
+    // open county-core: the simulated switch and its interfaces, with the rates the agent derived
+    // from two polls (status, speed, in/out bps, utilization, errors per second)
+    type Ifs = {
+      devices: { target: string; up: boolean; interfacesDown: number; interfaces: { ifName: string; operStatus: string; inBps: number | null }[] }[];
+    };
+    const ifsOf = () => get('/api/v1/nodes/county-core/interfaces') as Promise<Ifs>;
+    // two polls 10 s apart give the rates
+    await waitFor(async () => (await ifsOf()).devices[0]?.interfaces.every((i) => i.inBps !== null), 60_000, 'the rates of both ports').catch(
+      async (err: Error) => {
+        throw new Error(`${err.message}\n--- API: ${JSON.stringify(await ifsOf())}\n--- agent:\n${agents['county-core']!.output()}`);
+      },
+    );
+    await keys(s, 'k', 'Enter');
+    await until(s, (x) => x.includes('节点详情: county-core') && x.includes('hostname:'), 'the county-core detail');
+    const down2 = '    ✗ GE0/0/2        断开   启用     1G       0       0   0.0%   0.0%       0';
+    // scroll one line at a time until the last port is on screen (the device line and the table header above it)
+    for (let i = 0; i < 60 && !screen(s).includes('    ✗ GE0/0/2 '); i++) await keys(s, 'j');
+    sc = await until(s, (x) => x.split('\n').includes(down2) && /^ {6}GE0\/0\/1 .*M/m.test(x), 'the interfaces with rates', 60_000).catch(
+      async (err: Error) => {
+        throw new Error(
+          `${err.message}\n--- API: ${JSON.stringify(await get('/api/v1/nodes/county-core/interfaces'))}\n--- agent:\n${agents['county-core']!.output()}`,
+        );
+      },
+    );
+    const ls2 = sc.split('\n');
+    for (const l of ls2) expect(strWidth(l)).toBeLessThanOrEqual(80);
+    expect(sc).toMatch(/^ {2}core-sw1 .* 在线 断口 1\/2$/m);
+    const hdr = ls2.findIndex((l) => l.startsWith('      接口 '));
+    expect(ls2[hdr]).toBe('      接口           运行   管理   速率  入流量  出流量    入%    出%  错包/s');
+    const ge1 = ls2[hdr + 1]!.match(/^ {6}GE0\/0\/1 +正常 +启用 +1G +([\d.]+)M +([\d.]+)M +([\d.]+)% +([\d.]+)% +([\d.]+)$/);
+    expect(ge1, ls2[hdr + 1]).not.toBeNull();
+    // the recording's rates within 10 %: the agent divides by the device's own sysUpTime, read in
+    // another request than the counters, so each poll's interval is off by the time between them
+    // (a real device is the same); utilization is exactly the rate over the 1 Gbit/s link
+    const [inM, outM, inPct, outPct, errs] = ge1!.slice(1).map(Number) as [number, number, number, number, number];
+    expect(
+      [
+        Math.abs(inM - 100) <= 10,
+        Math.abs(outM - 10) <= 1,
+        Math.abs(inPct - inM / 10) <= 0.051,
+        Math.abs(outPct - outM / 10) <= 0.051,
+        Math.abs(errs - 2) <= 0.2,
+      ],
+      `${ls2[hdr + 1]}\n${JSON.stringify(await ifsOf())}`,
+    ).toEqual([true, true, true, true, true]);
+    expect(ls2[hdr + 2]).toBe(down2);
+    // the same from the route (viewer role)
+    const api = await ifsOf();
+    expect(api.devices.map((d) => [d.target, d.up, d.interfacesDown, d.interfaces.map((i) => [i.ifName, i.operStatus])])).toEqual([
+      [
+        'core-sw1',
+        true,
+        1,
+        [
+          ['GE0/0/1', 'up'],
+          ['GE0/0/2', 'down'],
+        ],
+      ],
+    ]);
+    expect(Math.abs(api.devices[0]!.interfaces[0]!.inBps! - 1e8)).toBeLessThanOrEqual(1e7);
+    await keys(s, 'Escape');
+    await until(s, (x) => /> county-core /.test(x), 'back on the list, county-core selected');
+    await keys(s, 'j');
+    await until(s, (x) => /> town-01 /.test(x), 'town-01 selected again');
 
     // help
     await keys(s, '?');
