@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { encodeReport, pushReport } from '../../agent/push/push.js';
+import { encodeReport, pushReport } from '../../agent/delivery/push.js';
 import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
 import { type CollectorConfig, collectorConfigSpec } from '../config.js';
