@@ -20,7 +20,9 @@ const prom = await startPrometheus(dir, { oooWindow: '1h' });
 const db = openTestDb(dir);
 const ctx = testContext(db);
 const c = createRemoteWriteComponent(ctx, {
-  endpoints: () => [endpointConfig({ name: 'bench', url: prom.writeUrl, queue: { shards: 4, maxSamplesPerSend: 2000, batchSendDeadlineSeconds: 0.2 } })],
+  endpoints: () => [
+    endpointConfig({ name: 'bench', url: prom.writeUrl, queue: { minShards: 4, maxShards: 4, maxSamplesPerSend: 2000, batchSendDeadlineSeconds: 0.2 } }),
+  ],
 });
 c.start?.();
 const t0 = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 60_000;

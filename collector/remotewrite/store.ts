@@ -23,6 +23,9 @@ const STEPS = [
      "offset" INTEGER NOT NULL,
      PRIMARY KEY (endpoint, shard)
    )`,
+  // the backlog cap (queue.maxBacklogBytes) sums segment sizes without reading the blobs
+  'ALTER TABLE remotewrite_segments ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0',
+  'UPDATE remotewrite_segments SET bytes = length(data)',
 ];
 
 export interface Cursor {
@@ -61,10 +64,13 @@ export class SegmentStore {
   private readonly maxIdStmt;
   private readonly upsertCursor;
   private readonly pendingFrom;
+  private readonly pendingBetween;
+  private readonly bytesFrom;
+  private readonly sizesFrom;
 
   constructor(private readonly db: Database.Database) {
     migrate(db, 'remotewrite', STEPS);
-    this.insert = db.prepare<[number, number, Buffer]>('INSERT INTO remotewrite_segments (created_at, samples, data) VALUES (?, ?, ?)');
+    this.insert = db.prepare<[number, number, Buffer, number]>('INSERT INTO remotewrite_segments (created_at, samples, data, bytes) VALUES (?, ?, ?, ?)');
     this.readFrom = db.prepare<[number, number], { id: number; data: Buffer }>('SELECT id, data FROM remotewrite_segments WHERE id >= ? ORDER BY id LIMIT ?');
     // AUTOINCREMENT: ids never come back after the newest segments were deleted (cursors point past them).
     this.maxIdStmt = db.prepare<[], { id: number | null }>("SELECT seq AS id FROM sqlite_sequence WHERE name = 'remotewrite_segments'");
@@ -72,6 +78,9 @@ export class SegmentStore {
       'INSERT INTO remotewrite_cursors (endpoint, shard, shards, segment, "offset") VALUES (?, ?, ?, ?, ?) ON CONFLICT(endpoint, shard) DO UPDATE SET shards = excluded.shards, segment = excluded.segment, "offset" = excluded."offset"',
     );
     this.pendingFrom = db.prepare<[number], { n: number | null }>('SELECT SUM(samples) AS n FROM remotewrite_segments WHERE id >= ?');
+    this.pendingBetween = db.prepare<[number, number], { n: number | null }>('SELECT SUM(samples) AS n FROM remotewrite_segments WHERE id >= ? AND id < ?');
+    this.bytesFrom = db.prepare<[number], { n: number | null }>('SELECT SUM(bytes) AS n FROM remotewrite_segments WHERE id >= ?');
+    this.sizesFrom = db.prepare<[number], { id: number; bytes: number }>('SELECT id, bytes FROM remotewrite_segments WHERE id >= ? ORDER BY id');
   }
 
   /** Persist one segment (grouped by series, per-series order kept); returns it decoded-equivalent. */
@@ -79,7 +88,7 @@ export class SegmentStore {
     let count = 0;
     for (const s of series) count += s.samples.length;
     const data = Buffer.from(encodeWriteRequest(series));
-    const id = Number(this.insert.run(now, count, data).lastInsertRowid);
+    const id = Number(this.insert.run(now, count, data, data.length).lastInsertRowid);
     return segmentFrom(id, series);
   }
 
@@ -94,6 +103,49 @@ export class SegmentStore {
 
   samplesFrom(id: number): number {
     return this.pendingFrom.get(id)?.n ?? 0;
+  }
+
+  /** Samples in segments `from ≤ id < to`. */
+  samplesBetween(from: number, to: number): number {
+    return to > from ? (this.pendingBetween.get(from, to)?.n ?? 0) : 0;
+  }
+
+  /** Bytes of the segments from `id` on (the backlog of a queue whose oldest position is `id`). */
+  backlogBytes(id: number): number {
+    return this.bytesFrom.get(id)?.n ?? 0;
+  }
+
+  /**
+   * The backlog from `from` on in bytes, and the first segment id that brings it within `cap`: `from`
+   * itself when it already fits, else the oldest id whose suffix is ≤ cap (the segments before it
+   * are what falls off). `cap` 0: no cap.
+   */
+  backlog(from: number, cap: number): { bytes: number; cutoff: number } {
+    const bytes = this.backlogBytes(from);
+    if (cap <= 0 || bytes <= cap) return { bytes, cutoff: from };
+    let left = bytes;
+    for (const r of this.sizesFrom.iterate(from)) {
+      if (left <= cap) return { bytes, cutoff: r.id };
+      left -= r.bytes;
+    }
+    return { bytes, cutoff: this.nextId() };
+  }
+
+  /** The shard count an endpoint's saved positions were written for (undefined: none or inconsistent). */
+  shardCount(endpoint: string): number | undefined {
+    const rows = this.db
+      .prepare<[string], { shard: number; shards: number }>('SELECT shard, shards FROM remotewrite_cursors WHERE endpoint = ? ORDER BY shard')
+      .all(endpoint);
+    const n = rows[0]?.shards;
+    return n !== undefined && rows.length === n && rows.every((r, i) => r.shards === n && r.shard === i) ? n : undefined;
+  }
+
+  /** Replace an endpoint's positions by `shards` positions at `c` (after a reshard: every old shard acknowledged everything before `c`). */
+  replaceCursors(endpoint: string, shards: number, c: Cursor): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM remotewrite_cursors WHERE endpoint = ?').run(endpoint);
+      for (let i = 0; i < shards; i++) this.upsertCursor.run(endpoint, i, shards, c.segment, c.offset);
+    })();
   }
 
   /**
