@@ -174,17 +174,10 @@ export interface SeriesLimitConfig {
   idleSeconds: number;
 }
 
-export const DEFAULT_QUEUE: RemoteWriteQueueConfig = {
-  capacity: 10000,
-  maxSamplesPerSend: 2000,
-  batchSendDeadlineSeconds: 5,
-  minShards: 1,
-  maxShards: 16,
-  maxBacklogBytes: 1024 ** 3,
-  minBackoffSeconds: 0.03,
-  maxBackoffSeconds: 5,
-  retryOnHttp429: true,
-};
+/** The queue defaults, from the schema (defaults are written once, there). */
+export const DEFAULT_QUEUE = Object.fromEntries(
+  Object.entries(remoteWriteQueueSchema.properties).map(([k, v]) => [k, v.default]),
+) as unknown as RemoteWriteQueueConfig;
 
 /** An endpoint config with every default filled (for configs built in code; the loader fills them from the schema). */
 export function endpointConfig(
