@@ -1,15 +1,15 @@
+import { setMaxListeners } from 'node:events';
 import { compressSync } from 'snappy';
 import type { Logger } from '../../lib/log.js';
 import type { RemoteWriteEndpointConfig } from './config.js';
 import type { RemoteWriteMetrics } from './metrics.js';
-import { type Cursor, type Segment, type SegmentStore, shardPart } from './store.js';
+import type { Cursor, Segment, SegmentStore } from './store.js';
 import { desiredShards, EwmaRate, SHARD_UPDATE_MS } from './shards.js';
 import type { Transport } from './transport.js';
 import { backoffMs, buildBatch, classifyStatus, encodeWriteRequest, type QueuedSample, redactUrl, retryAfterMs } from './wire.js';
 
-/** A queued sample with its position: segment id and 1-based index in the shard's part of it. */
-interface Item {
-  s: QueuedSample;
+/** A queued sample with its position: segment id and 1-based index in the shard's part of it (one object per sample and endpoint). */
+interface Item extends QueuedSample {
   seg: number;
   idx: number;
   /** when it entered the shard buffer (ms), for batchSendDeadline */
@@ -35,8 +35,13 @@ function after(it: Item, c: Cursor): boolean {
   return it.seg > c.segment || (it.seg === c.segment && it.idx > c.offset);
 }
 
-/** Segments read from the database per pump step (each holds one report's samples). */
+/** Segments distributed per pump step (each holds one report's samples) before yielding. */
 const READ_BATCH = 16;
+/**
+ * Samples of segments offered while the reader was behind, kept in memory (oldest first) so it does
+ * not decode them back from the database; beyond this they are read from there.
+ */
+const TAIL_SAMPLES = 200_000;
 
 export interface EndpointDeps {
   store: SegmentStore;
@@ -81,6 +86,9 @@ export class EndpointQueue {
   private readonly updateMs: number;
   /** the current backlog-cap episode (samples dropped since it began), logged once */
   private dropEpisode?: { dropped: number; since: number; acked: boolean };
+  /** segments offered but not distributed yet (see TAIL_SAMPLES) */
+  private readonly tail = new Map<number, Segment>();
+  private tailSamples = 0;
 
   constructor(
     readonly cfg: RemoteWriteEndpointConfig,
@@ -88,6 +96,8 @@ export class EndpointQueue {
   ) {
     this.name = cfg.name;
     this.labels = { remote_name: cfg.name, url: redactUrl(cfg.url) };
+    // one abort listener per request in flight: up to maxShards at once
+    setMaxListeners(cfg.queue.maxShards + 16, this.abort.signal);
     this.updateMs = deps.shardUpdateMs ?? SHARD_UPDATE_MS;
     const q = cfg.queue;
     // start with the count the saved positions were written for (no resend), within the bounds
@@ -133,9 +143,13 @@ export class EndpointQueue {
   offer(seg: Segment): void {
     this.unread += seg.count;
     this.inRate.add(seg.count);
-    if (this.running && this.caughtUp && !this.resharding && seg.id >= this.readPos && this.hasRoom()) this.distribute(seg);
+    if (this.running && this.caughtUp && !this.resharding && seg.id === this.readPos && this.hasRoom()) this.distribute(seg);
     else {
       this.caughtUp = false;
+      if (seg.id >= this.readPos && this.tailSamples + seg.count <= TAIL_SAMPLES) {
+        this.tail.set(seg.id, seg);
+        this.tailSamples += seg.count;
+      }
       this.schedulePump();
     }
     this.updatePending();
@@ -202,6 +216,7 @@ export class EndpointQueue {
       dropped += n;
       this.unread = Math.max(0, this.unread - n);
       this.readPos = cutoff;
+      this.dropTail(cutoff);
       this.caughtUp = false;
     }
     for (const sh of this.shards) {
@@ -331,41 +346,59 @@ export class EndpointQueue {
     });
   }
 
-  /** Read stored segments from readPos while every shard has room. */
+  /** Distribute segments from readPos (from memory when offered recently, else from the database) while every shard has room. */
   private pump(): void {
     if (!this.running || this.stopping || this.resharding) return;
-    if (!this.hasRoom()) return;
-    let segs: Segment[];
-    try {
-      segs = this.deps.store.read(this.readPos, READ_BATCH);
-    } catch (err) {
-      this.deps.log.error('remote-write queue read failed', { remote_name: this.name, error: (err as Error).message });
-      return;
-    }
-    for (const seg of segs) {
+    for (let k = 0; k < READ_BATCH; k++) {
       if (!this.hasRoom() || this.resharding) return;
+      let seg = this.tail.get(this.readPos);
+      if (!seg) {
+        try {
+          const id = this.deps.store.firstIdFrom(this.readPos);
+          seg = id === undefined ? undefined : (this.tail.get(id) ?? this.deps.store.read(id, 1)[0]);
+        } catch (err) {
+          this.deps.log.error('remote-write queue read failed', { remote_name: this.name, error: (err as Error).message });
+          return;
+        }
+      }
+      if (!seg) {
+        this.caughtUp = true;
+        return;
+      }
       this.distribute(seg);
     }
-    if (segs.length === READ_BATCH) this.schedulePump();
-    else if (this.hasRoom()) this.caughtUp = true;
+    this.schedulePump();
   }
 
   private distribute(seg: Segment): void {
     const n = this.shards.length;
     const at = this.deps.now();
     this.unread = Math.max(0, this.unread - seg.count);
-    for (let i = 0; i < n; i++) {
+    // per shard: how many of its samples in this segment were seen so far, and how many to skip
+    const seen = new Array<number>(n).fill(0);
+    const skip = this.shards.map((sh) => (seg.id < sh.cursor.segment ? Number.POSITIVE_INFINITY : seg.id === sh.cursor.segment ? sh.cursor.offset : 0));
+    for (const s of seg.series) {
+      const i = s.hash % n;
       const sh = this.shards[i]!;
-      const part = shardPart(seg, i, n);
-      if (part.length === 0) continue;
-      const c = sh.cursor;
-      const skip = seg.id < c.segment ? part.length : seg.id === c.segment ? c.offset : 0;
-      if (skip >= part.length) continue;
-      for (let j = skip; j < part.length; j++) sh.buf.push({ s: part[j]!, seg: seg.id, idx: j + 1, at });
-      sh.wake?.();
+      for (const x of s.samples) {
+        const idx = ++seen[i]!;
+        if (idx <= skip[i]!) continue;
+        sh.buf.push({ key: s.key, labels: s.labels, value: x.value, ts: x.ts, seg: seg.id, idx, at });
+      }
     }
+    for (let i = 0; i < n; i++) if (seen[i]! > skip[i]!) this.shards[i]!.wake?.();
     this.readPos = seg.id + 1;
+    this.dropTail(this.readPos);
     this.updatePending();
+  }
+
+  /** Forget tail segments before `id` (distributed or skipped); the tail is in id order (offers are). */
+  private dropTail(id: number): void {
+    for (const [k, seg] of this.tail) {
+      if (k >= id) break;
+      this.tail.delete(k);
+      this.tailSamples -= seg.count;
+    }
   }
 
   private updatePending(): void {
@@ -450,12 +483,12 @@ export class EndpointQueue {
   private async send(sh: Shard, batch: Item[]): Promise<SendResult> {
     const m = this.deps.metrics;
     const q = this.cfg.queue;
-    const { series, superseded } = buildBatch(batch.map((b) => b.s));
+    const { series, superseded } = buildBatch(batch);
     if (superseded) m.dropped.inc({ ...this.labels, reason: 'superseded' }, superseded);
     const n = batch.length - superseded;
     const body = compressSync(encodeWriteRequest(series));
     let maxTs = 0;
-    for (const b of batch) if (b.s.ts > maxTs) maxTs = b.s.ts;
+    for (const b of batch) if (b.ts > maxTs) maxTs = b.ts;
     for (let attempt = 1; ; attempt++) {
       if (this.stopping && attempt > 1) return 'stopped';
       if (sh.abandon) return 'abandoned';

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { migrate } from '../store/db.js';
-import { decodeWriteRequest, encodeWriteRequest, fnv1a, type QueuedSample, seriesKey, type WireSeries } from './wire.js';
+import { decodeWriteRequest, encodeWriteRequest, fnv1a, type Labels, seriesKey, type WireSample, type WireSeries } from './wire.js';
 
 /**
  * The durable queue: one segment row per appended report (its samples as a WriteRequest, grouped by
@@ -33,11 +33,11 @@ export interface Cursor {
   offset: number;
 }
 
-/** A segment decoded, with each series' key and hash. */
+/** A segment decoded, with each series' key and hash (the samples are the report's own objects, not copied). */
 export interface Segment {
   id: number;
   count: number;
-  series: { key: string; hash: number; samples: QueuedSample[] }[];
+  series: { key: string; hash: number; labels: Labels; samples: readonly WireSample[] }[];
 }
 
 export function segmentFrom(id: number, series: readonly WireSeries[]): Segment {
@@ -45,17 +45,10 @@ export function segmentFrom(id: number, series: readonly WireSeries[]): Segment 
   const out: Segment['series'] = [];
   for (const s of series) {
     const key = seriesKey(s.labels);
-    out.push({ key, hash: fnv1a(key), samples: s.samples.map((x) => ({ key, labels: s.labels, value: x.value, ts: x.ts })) });
+    out.push({ key, hash: fnv1a(key), labels: s.labels, samples: s.samples });
     count += s.samples.length;
   }
   return { id, count, series: out };
-}
-
-/** The samples of a segment that shard `shard` of `shards` owns, in segment order. */
-export function shardPart(seg: Segment, shard: number, shards: number): QueuedSample[] {
-  const out: QueuedSample[] = [];
-  for (const s of seg.series) if (s.hash % shards === shard) for (const x of s.samples) out.push(x);
-  return out;
 }
 
 export class SegmentStore {
@@ -67,9 +60,14 @@ export class SegmentStore {
   private readonly pendingBetween;
   private readonly bytesFrom;
   private readonly sizesFrom;
+  private readonly firstFrom;
+
+  /** the connection's synchronous level (the collector's: 2 = FULL) */
+  private readonly sync: number;
 
   constructor(private readonly db: Database.Database) {
     migrate(db, 'remotewrite', STEPS);
+    this.sync = Number(db.pragma('synchronous', { simple: true }));
     this.insert = db.prepare<[number, number, Buffer, number]>('INSERT INTO remotewrite_segments (created_at, samples, data, bytes) VALUES (?, ?, ?, ?)');
     this.readFrom = db.prepare<[number, number], { id: number; data: Buffer }>('SELECT id, data FROM remotewrite_segments WHERE id >= ? ORDER BY id LIMIT ?');
     // AUTOINCREMENT: ids never come back after the newest segments were deleted (cursors point past them).
@@ -80,6 +78,7 @@ export class SegmentStore {
     this.pendingFrom = db.prepare<[number], { n: number | null }>('SELECT SUM(samples) AS n FROM remotewrite_segments WHERE id >= ?');
     this.pendingBetween = db.prepare<[number, number], { n: number | null }>('SELECT SUM(samples) AS n FROM remotewrite_segments WHERE id >= ? AND id < ?');
     this.bytesFrom = db.prepare<[number], { n: number | null }>('SELECT SUM(bytes) AS n FROM remotewrite_segments WHERE id >= ?');
+    this.firstFrom = db.prepare<[number], { id: number }>('SELECT id FROM remotewrite_segments WHERE id >= ? ORDER BY id LIMIT 1');
     this.sizesFrom = db.prepare<[number], { id: number; bytes: number }>('SELECT id, bytes FROM remotewrite_segments WHERE id >= ? ORDER BY id');
   }
 
@@ -94,6 +93,11 @@ export class SegmentStore {
 
   read(fromId: number, limit: number): Segment[] {
     return this.readFrom.all(fromId, limit).map((r) => segmentFrom(r.id, decodeWriteRequest(r.data)));
+  }
+
+  /** The id of the first stored segment at or after `id`, if any. */
+  firstIdFrom(id: number): number | undefined {
+    return this.firstFrom.get(id)?.id;
   }
 
   /** The id the next segment will get (ids only grow). */
@@ -173,8 +177,20 @@ export class SegmentStore {
     return { cursors, resharded: rows.length > 0 };
   }
 
+  /**
+   * The position after an acknowledged request, saved without an fsync of its own (synchronous=NORMAL
+   * for this one commit; in WAL mode that survives a process crash, and the next report's FULL commit
+   * makes it durable on disk too). Power loss right after may lose the newest positions: those
+   * acknowledged samples are sent again, identical. Saves one fsync per request.
+   */
   saveCursor(endpoint: string, shard: number, shards: number, c: Cursor): void {
-    this.upsertCursor.run(endpoint, shard, shards, c.segment, c.offset);
+    const relax = this.sync > 1;
+    if (relax) this.db.pragma('synchronous = NORMAL');
+    try {
+      this.upsertCursor.run(endpoint, shard, shards, c.segment, c.offset);
+    } finally {
+      if (relax) this.db.pragma(`synchronous = ${this.sync}`);
+    }
   }
 
   saveCursors(endpoint: string, shards: number, cs: readonly (Cursor | undefined)[]): void {
