@@ -153,6 +153,21 @@ describe('resharding (loopback receiver)', () => {
   });
 });
 
+describe('reader', () => {
+  it('a segment persisted but never offered (a consumer failing before the offer) is still sent, before the next one', async () => {
+    const rx = await receiver();
+    cleanups.push(rx.close);
+    const a = queueOn(rx, { minShards: 1, maxShards: 1 });
+    const first = rep(0, 2, 1);
+    a.store.append(reportSeries(first), Date.now());
+    const second = rep(1, 2, 1);
+    a.push(second);
+    await waitFor(async () => rx.accepted().length >= 4, 10_000, 'both segments');
+    expect(rx.accepted().slice().sort()).toEqual(lines([first, second]));
+    expect(inSeriesOrder(rx.accepted())).toBe(true);
+  });
+});
+
 describe('backlog cap (queue.maxBacklogBytes)', () => {
   it('an endpoint down: the oldest unsent samples fall off beyond the cap, counted and logged once; the newest arrive once it is back', async () => {
     const rx = await receiver();
