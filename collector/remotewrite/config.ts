@@ -42,7 +42,7 @@ export const remoteWriteQueueSchema = {
       minimum: 0,
       default: 1073741824,
       description:
-        'Cap of this endpoint\'s durable backlog in the collector database (bytes of uncompressed protobuf, ≈ 60–100 per sample; like vmagent\'s -remoteWrite.maxDiskUsagePerURL). Beyond it the oldest unsent samples are dropped, counted in samples_dropped_total{reason="backlog_full"} and logged once per episode. 0: no cap (an endpoint down for days fills the disk). Default 1 GiB.',
+        'Cap of this endpoint\'s durable backlog in the collector database (bytes of uncompressed protobuf, ≈ 120 per SNMP sample; like vmagent\'s -remoteWrite.maxDiskUsagePerURL). Beyond it the oldest unsent samples are dropped, counted in samples_dropped_total{reason="backlog_full"} and logged once per episode. 0: no cap (an endpoint down for days fills the disk). Default 1 GiB.',
     },
     minBackoffSeconds: {
       type: 'number',
