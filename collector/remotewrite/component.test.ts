@@ -233,5 +233,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
       tls: { caFile: '', certFile: '/c.pem', keyFile: '', serverName: '', insecureSkipVerify: false },
     });
     expect(() => createRemoteWriteComponent(testContext(db), { endpoints: () => [b] })).toThrow('remoteWrite.0.tls: certFile and keyFile go together');
+    const q = endpointConfig({ name: 'z', url: 'http://127.0.0.1:1/w', queue: { minShards: 8, maxShards: 2 } });
+    expect(() => createRemoteWriteComponent(testContext(db), { endpoints: () => [q] })).toThrow('remoteWrite.0.queue.minShards: must not exceed maxShards (2)');
   });
 });

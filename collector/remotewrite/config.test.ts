@@ -40,6 +40,7 @@ describe('remoteWrite and seriesLimit config sections', () => {
     ]);
     expect(c.seriesLimit).toEqual({ perNode: 0, overrides: {}, idleSeconds: 900 });
     expect(load('').remoteWrite).toEqual([]);
+    expect(DEFAULT_QUEUE).toMatchObject({ minShards: 1, maxShards: 16, maxBacklogBytes: 1024 ** 3, capacity: 10000 });
   });
 
   it.each([
@@ -47,6 +48,8 @@ describe('remoteWrite and seriesLimit config sections', () => {
     ['remoteWrite:\n  - name: prom\n    url: ftp://x/\n', 'remoteWrite.0.url'],
     ['remoteWrite:\n  - name: "bad name"\n    url: http://x/\n', 'remoteWrite.0.name'],
     ['remoteWrite:\n  - name: p\n    url: http://x/\n    queue: { minShards: 0 }\n', 'remoteWrite.0.queue.minShards'],
+    ['remoteWrite:\n  - name: p\n    url: http://x/\n    queue: { maxShards: 500 }\n', 'remoteWrite.0.queue.maxShards'],
+    ['remoteWrite:\n  - name: p\n    url: http://x/\n    queue: { maxBacklogBytes: -1 }\n', 'remoteWrite.0.queue.maxBacklogBytes'],
     ['seriesLimit: { perNode: -1 }\n', 'seriesLimit.perNode'],
   ])('%j is refused naming %s', (yaml, key) => {
     expect(error(yaml)).toContain(key);
