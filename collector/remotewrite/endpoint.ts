@@ -454,6 +454,7 @@ export class EndpointQueue {
       const res = await this.send(sh, batch);
       sh.sending = undefined;
       if (res === 'done') {
+        sh.abandon = false;
         const last = batch[batch.length - 1]!;
         // (the backlog cap may have moved the position past this batch meanwhile: positions only grow)
         if (after(last, sh.cursor)) {
