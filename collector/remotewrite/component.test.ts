@@ -60,7 +60,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
   it('sends every sample once: original timestamps, sorted labels, per-series time order across shards and batches, protocol headers', async () => {
     const rx = await receiver();
     cleanups.push(rx.close);
-    const { c, ctx } = setup(rx, { shards: 3, maxSamplesPerSend: 7 });
+    const { c, ctx } = setup(rx, { minShards: 3, maxShards: 3, maxSamplesPerSend: 7 });
     const t0 = 1_764_000_000_000;
     for (const r of reports(t0)) c.append!(r);
     await waitFor(async () => rx.accepted().length >= 180, 10_000, 'all samples');
@@ -93,7 +93,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
   it('retries 503 and 429 (honouring Retry-After), then delivers once', async () => {
     const rx = await receiver([{ status: 503 }, { status: 429, headers: { 'retry-after': '1' } }]);
     cleanups.push(rx.close);
-    const { c, ctx } = setup(rx, { shards: 1, maxSamplesPerSend: 100 });
+    const { c, ctx } = setup(rx, { minShards: 1, maxShards: 1, maxSamplesPerSend: 100 });
     c.append!(report([sample('up', { node: 'a' }, 1, 1_764_000_000_000), sample('up', { node: 'b' }, 0, 1_764_000_000_000)]));
     await waitFor(async () => rx.accepted().length === 2, 10_000, 'delivery');
     expect(rx.requests.map((r) => r.status)).toEqual([503, 429, 204]);
@@ -108,7 +108,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
   it('drops and counts a 400, then goes on with the next batch', async () => {
     const rx = await receiver([{ status: 400 }]);
     cleanups.push(rx.close);
-    const { c, ctx } = setup(rx, { shards: 1, maxSamplesPerSend: 3 });
+    const { c, ctx } = setup(rx, { minShards: 1, maxShards: 1, maxSamplesPerSend: 3 });
     c.append!(report([1, 2, 3, 4, 5].map((i) => sample('m', { node: 'a' }, i, 1_764_000_000_000 + i))));
     await waitFor(async () => rx.requests.length === 2, 10_000, 'two requests');
     expect(rx.accepted()).toEqual(['__name__=m,node=a|1764000000004|4', '__name__=m,node=a|1764000000005|5']);
@@ -122,14 +122,14 @@ describe('remote-write component (loopback receiver checking the wire format)', 
     cleanups.push(rx.close);
     rx.setDefault(503);
     const dir = tmpDir();
-    const first = setup(rx, { shards: 1, maxSamplesPerSend: 5 }, {}, dir);
+    const first = setup(rx, { minShards: 1, maxShards: 1, maxSamplesPerSend: 5 }, {}, dir);
     const t0 = 1_764_000_000_000;
     first.c.append!(report(Array.from({ length: 20 }, (_, i) => sample('m', { node: 'a' }, i, t0 + i * 1000))));
     await waitFor(async () => rx.requests.length >= 3, 10_000, 'a failing third request');
     await first.stop();
     expect(rx.accepted()).toHaveLength(10);
     rx.setDefault(204);
-    const second = setup(rx, { shards: 1, maxSamplesPerSend: 5 }, {}, dir);
+    const second = setup(rx, { minShards: 1, maxShards: 1, maxSamplesPerSend: 5 }, {}, dir);
     await waitFor(async () => rx.accepted().length >= 20, 10_000, 'the rest');
     await new Promise((r) => setTimeout(r, 200));
     const got = rx.accepted();
@@ -141,7 +141,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
 
   it('a sample appended while the endpoint was down is persisted before append returns (crash: no stop, no flush)', async () => {
     const dir = tmpDir();
-    const first = setup('http://127.0.0.1:9/api/v1/write', { shards: 2 }, {}, dir);
+    const first = setup('http://127.0.0.1:9/api/v1/write', { minShards: 2, maxShards: 2 }, {}, dir);
     first.c.append!(report([sample('m', { node: 'a' }, 42, 1_764_000_000_000)]));
     // simulate a crash: close the database under the running queue, never call stop
     expect((first.db.prepare('SELECT SUM(samples) AS n FROM remotewrite_segments').get() as { n: number }).n).toBe(1);
@@ -153,7 +153,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
     });
     const rx = await receiver();
     cleanups.push(rx.close);
-    setup(rx, { shards: 2 }, {}, dir);
+    setup(rx, { minShards: 2, maxShards: 2 }, {}, dir);
     await waitFor(async () => rx.accepted().length === 1, 10_000, 'resent sample');
     expect(rx.accepted()).toEqual(['__name__=m,node=a|1764000000000|42']);
   });
@@ -166,7 +166,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
     writeFileSync(pw, 's3cret-pw\n');
     const { c, ctx } = setup(
       rx,
-      { shards: 1 },
+      { minShards: 1, maxShards: 1 },
       { basicAuth: { username: 'xj', password: '', passwordFile: pw }, headers: { 'X-Scope-OrgID': 'gov', 'Content-Type': 'text/plain' } },
     );
     c.append!(report([sample('m', { node: 'a' }, 1, 1)]));
@@ -184,7 +184,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
     writeFileSync(tok, 'tok-123\n');
     const rx2 = await receiver();
     cleanups.push(rx2.close);
-    const b = setup(rx2, { shards: 1 }, { bearerTokenFile: tok });
+    const b = setup(rx2, { minShards: 1, maxShards: 1 }, { bearerTokenFile: tok });
     b.c.append!(report([sample('m', { node: 'a' }, 1, 1)]));
     await waitFor(async () => rx2.requests.length >= 1, 10_000, 'request');
     expect(rx2.requests[0]!.headers.authorization).toBe('Bearer tok-123');
@@ -193,7 +193,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
   it('commit writes the segment inside the ingest transaction: a rolled-back report leaves nothing, a committed one is sent once', async () => {
     const rx = await receiver();
     cleanups.push(rx.close);
-    const { c, db } = setup(rx, { shards: 1 });
+    const { c, db } = setup(rx, { minShards: 1, maxShards: 1 });
     const refused = report([sample('m', { node: 'a' }, 1, 1_764_000_000_000)]);
     expect(() =>
       db.transaction(() => {
@@ -233,5 +233,7 @@ describe('remote-write component (loopback receiver checking the wire format)', 
       tls: { caFile: '', certFile: '/c.pem', keyFile: '', serverName: '', insecureSkipVerify: false },
     });
     expect(() => createRemoteWriteComponent(testContext(db), { endpoints: () => [b] })).toThrow('remoteWrite.0.tls: certFile and keyFile go together');
+    const q = endpointConfig({ name: 'z', url: 'http://127.0.0.1:1/w', queue: { minShards: 8, maxShards: 2 } });
+    expect(() => createRemoteWriteComponent(testContext(db), { endpoints: () => [q] })).toThrow('remoteWrite.0.queue.minShards: must not exceed maxShards (2)');
   });
 });

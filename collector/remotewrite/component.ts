@@ -14,6 +14,8 @@ export interface RemoteWriteOptions {
   transport?: (c: RemoteWriteEndpointConfig, key: string) => Transport;
   /** How often idle shard positions are saved and passed segments deleted (ms, default 5000). */
   checkpointMs?: number;
+  /** How often each queue recomputes its desired shard count (ms, default 10 000). */
+  shardUpdateMs?: number;
 }
 
 /** Group a report's samples by series (first-seen order, per-series order kept), labels sorted. */
@@ -60,7 +62,9 @@ export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWr
     const errs = checkRemoteWrite(list);
     if (errs.length) throw new Error(`config error: ${errs.join('; ')}`);
     store.retainEndpoints(list.map((e) => e.name));
-    return list.map((c, i) => new EndpointQueue(c, { store, metrics, log, now: ctx.now, transport: makeTransport(c, `remoteWrite.${i}`) }));
+    return list.map(
+      (c, i) => new EndpointQueue(c, { store, metrics, log, now: ctx.now, transport: makeTransport(c, `remoteWrite.${i}`), shardUpdateMs: opts.shardUpdateMs }),
+    );
   };
   queues = build(configured());
   if (queues.length === 0) store.compact();

@@ -24,7 +24,7 @@ function error(yaml: string): string {
 
 describe('remoteWrite and seriesLimit config sections', () => {
   it('fills every default of an endpoint and of the series limit', () => {
-    const c = load('remoteWrite:\n  - name: prom\n    url: http://127.0.0.1:9090/api/v1/write\n    queue: { shards: 2 }\n');
+    const c = load('remoteWrite:\n  - name: prom\n    url: http://127.0.0.1:9090/api/v1/write\n    queue: { maxShards: 2 }\n');
     expect(c.remoteWrite).toEqual([
       {
         name: 'prom',
@@ -35,18 +35,21 @@ describe('remoteWrite and seriesLimit config sections', () => {
         bearerTokenFile: '',
         headers: {},
         tls: { caFile: '', certFile: '', keyFile: '', serverName: '', insecureSkipVerify: false },
-        queue: { ...DEFAULT_QUEUE, shards: 2 },
+        queue: { ...DEFAULT_QUEUE, maxShards: 2 },
       },
     ]);
     expect(c.seriesLimit).toEqual({ perNode: 0, overrides: {}, idleSeconds: 900 });
     expect(load('').remoteWrite).toEqual([]);
+    expect(DEFAULT_QUEUE).toMatchObject({ minShards: 1, maxShards: 16, maxBacklogBytes: 1024 ** 3, capacity: 10000 });
   });
 
   it.each([
     ['remoteWrite:\n  - name: prom\n', 'remoteWrite.0'],
     ['remoteWrite:\n  - name: prom\n    url: ftp://x/\n', 'remoteWrite.0.url'],
     ['remoteWrite:\n  - name: "bad name"\n    url: http://x/\n', 'remoteWrite.0.name'],
-    ['remoteWrite:\n  - name: p\n    url: http://x/\n    queue: { shards: 0 }\n', 'remoteWrite.0.queue.shards'],
+    ['remoteWrite:\n  - name: p\n    url: http://x/\n    queue: { minShards: 0 }\n', 'remoteWrite.0.queue.minShards'],
+    ['remoteWrite:\n  - name: p\n    url: http://x/\n    queue: { maxShards: 500 }\n', 'remoteWrite.0.queue.maxShards'],
+    ['remoteWrite:\n  - name: p\n    url: http://x/\n    queue: { maxBacklogBytes: -1 }\n', 'remoteWrite.0.queue.maxBacklogBytes'],
     ['seriesLimit: { perNode: -1 }\n', 'seriesLimit.perNode'],
   ])('%j is refused naming %s', (yaml, key) => {
     expect(error(yaml)).toContain(key);

@@ -22,13 +22,27 @@ export const remoteWriteQueueSchema = {
       default: 5,
       description: 'A shard sends a smaller request once its oldest waiting sample waited this long.',
     },
-    shards: {
+    minShards: {
       type: 'integer',
       minimum: 1,
-      maximum: 64,
-      default: 4,
+      maximum: 200,
+      default: 1,
+      description: 'Fewest shards (concurrent requests). A series always goes to the same shard (hash of its labels), so its samples stay in time order.',
+    },
+    maxShards: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 200,
+      default: 16,
       description:
-        'Concurrent requests (shards); a series always goes to the same shard (hash of its labels), so its samples stay in time order. Fixed: changing it resends the unacknowledged part of the backlog from the oldest shard position (duplicates are identical samples).',
+        'Most shards. Every 10 s the queue computes the shards it needs from the incoming rate, the time a request takes per sample and the pending backlog (as Prometheus does), and reshards between minShards and maxShards: shards first send what they hold, then the new ones start, so per-series order holds and nothing is sent twice. Set minShards = maxShards for a fixed count.',
+    },
+    maxBacklogBytes: {
+      type: 'integer',
+      minimum: 0,
+      default: 1073741824,
+      description:
+        'Cap of this endpoint\'s durable backlog in the collector database (bytes of uncompressed protobuf, ≈ 120 per SNMP sample; like vmagent\'s -remoteWrite.maxDiskUsagePerURL). Beyond it the oldest unsent samples are dropped, counted in samples_dropped_total{reason="backlog_full"} and logged once per episode. 0: no cap (an endpoint down for days fills the disk). Default 1 GiB.',
     },
     minBackoffSeconds: {
       type: 'number',
@@ -134,7 +148,9 @@ export interface RemoteWriteQueueConfig {
   capacity: number;
   maxSamplesPerSend: number;
   batchSendDeadlineSeconds: number;
-  shards: number;
+  minShards: number;
+  maxShards: number;
+  maxBacklogBytes: number;
   minBackoffSeconds: number;
   maxBackoffSeconds: number;
   retryOnHttp429: boolean;
@@ -158,15 +174,10 @@ export interface SeriesLimitConfig {
   idleSeconds: number;
 }
 
-export const DEFAULT_QUEUE: RemoteWriteQueueConfig = {
-  capacity: 10000,
-  maxSamplesPerSend: 2000,
-  batchSendDeadlineSeconds: 5,
-  shards: 4,
-  minBackoffSeconds: 0.03,
-  maxBackoffSeconds: 5,
-  retryOnHttp429: true,
-};
+/** The queue defaults, from the schema (defaults are written once, there). */
+export const DEFAULT_QUEUE = Object.fromEntries(
+  Object.entries(remoteWriteQueueSchema.properties).map(([k, v]) => [k, v.default]),
+) as unknown as RemoteWriteQueueConfig;
 
 /** An endpoint config with every default filled (for configs built in code; the loader fills them from the schema). */
 export function endpointConfig(
@@ -184,13 +195,14 @@ export function endpointConfig(
   };
 }
 
-/** Config errors ajv cannot express: unique names. Returns `key: expectation` messages. */
+/** Config errors ajv cannot express: unique names, minShards ≤ maxShards, auth and TLS pairs. Returns `key: expectation` messages. */
 export function checkRemoteWrite(endpoints: readonly RemoteWriteEndpointConfig[]): string[] {
   const errs: string[] = [];
   const seen = new Set<string>();
   endpoints.forEach((e, i) => {
     if (seen.has(e.name)) errs.push(`remoteWrite.${i}.name: names must be unique, "${e.name}" is used twice`);
     seen.add(e.name);
+    if (e.queue.minShards > e.queue.maxShards) errs.push(`remoteWrite.${i}.queue.minShards: must not exceed maxShards (${e.queue.maxShards})`);
     if (Boolean(e.tls.certFile) !== Boolean(e.tls.keyFile)) errs.push(`remoteWrite.${i}.tls: certFile and keyFile go together (mutual TLS)`);
     if (e.basicAuth.username && e.basicAuth.password && e.basicAuth.passwordFile)
       errs.push(`remoteWrite.${i}.basicAuth: set password or passwordFile, not both`);

@@ -30,7 +30,19 @@ export function remoteWriteMetrics(registry: Registry) {
     }),
     dropped: new Counter({
       name: 'xunjian_remote_storage_samples_dropped_total',
-      help: 'Samples dropped before sending: superseded by a later value at the same series and timestamp.',
+      help: 'Samples dropped without being sent, by reason: superseded (a later value at the same series and timestamp), backlog_full (the oldest unsent samples beyond queue.maxBacklogBytes).',
+      labelNames: [...labelNames, 'reason'] as const,
+      registers,
+    }),
+    backlogBytes: new Gauge({
+      name: 'xunjian_remote_storage_backlog_bytes',
+      help: 'Bytes of the durable backlog the endpoint still needs (collector database, uncompressed protobuf), as of the last checkpoint.',
+      labelNames,
+      registers,
+    }),
+    maxBacklogBytes: new Gauge({
+      name: 'xunjian_remote_storage_max_backlog_bytes',
+      help: 'Cap of the durable backlog (queue.maxBacklogBytes); 0: no cap.',
       labelNames,
       registers,
     }),
@@ -46,7 +58,15 @@ export function remoteWriteMetrics(registry: Registry) {
       labelNames,
       registers,
     }),
-    shards: new Gauge({ name: 'xunjian_remote_storage_shards', help: 'Shards (concurrent requests) of the queue.', labelNames, registers }),
+    shards: new Gauge({ name: 'xunjian_remote_storage_shards', help: 'Shards (concurrent requests) the queue runs.', labelNames, registers }),
+    shardsDesired: new Gauge({
+      name: 'xunjian_remote_storage_shards_desired',
+      help: 'Shards the queue computed it needs (incoming rate, time per sample sent, pending backlog), before tolerance and bounds.',
+      labelNames,
+      registers,
+    }),
+    shardsMin: new Gauge({ name: 'xunjian_remote_storage_shards_min', help: 'Fewest shards (queue.minShards).', labelNames, registers }),
+    shardsMax: new Gauge({ name: 'xunjian_remote_storage_shards_max', help: 'Most shards (queue.maxShards).', labelNames, registers }),
     shardCapacity: new Gauge({ name: 'xunjian_remote_storage_shard_capacity', help: 'Samples each shard holds in memory.', labelNames, registers }),
     maxSamplesPerSend: new Gauge({ name: 'xunjian_remote_storage_max_samples_per_send', help: 'Most samples in one request.', labelNames, registers }),
     bytes: new Counter({

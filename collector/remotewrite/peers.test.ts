@@ -36,7 +36,7 @@ async function run(kind: 'prometheus' | 'victoria') {
   const ep = endpointConfig({
     name: kind,
     url: store.writeUrl,
-    queue: { batchSendDeadlineSeconds: 0.05, maxSamplesPerSend: 5, shards: 2, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.5 },
+    queue: { batchSendDeadlineSeconds: 0.05, maxSamplesPerSend: 5, minShards: 2, maxShards: 2, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.5 },
   });
   const c = createRemoteWriteComponent(ctx, { endpoints: () => [ep], checkpointMs: 100 });
   c.start?.();
@@ -224,7 +224,7 @@ describe('remote-write over mutual TLS into Prometheus 2.42 (real, --web.config.
     const store = await startPrometheus(dir, { oooWindow: '1h', webConfig, clientTls: { ca: pki.ca, cert: pki.clientCert, key: pki.clientKey } });
     const db = openTestDb(dir);
     const ctx = testContext(db);
-    const q = { batchSendDeadlineSeconds: 0.05, shards: 1, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.2 };
+    const q = { batchSendDeadlineSeconds: 0.05, minShards: 1, maxShards: 1, minBackoffSeconds: 0.05, maxBackoffSeconds: 0.2 };
     const good = endpointConfig({
       name: 'tls',
       url: store.writeUrl,

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { migrate } from '../store/db.js';
-import { decodeWriteRequest, encodeWriteRequest, fnv1a, type QueuedSample, seriesKey, type WireSeries } from './wire.js';
+import { decodeWriteRequest, encodeWriteRequest, fnv1a, type Labels, seriesKey, type WireSample, type WireSeries } from './wire.js';
 
 /**
  * The durable queue: one segment row per appended report (its samples as a WriteRequest, grouped by
@@ -23,6 +23,9 @@ const STEPS = [
      "offset" INTEGER NOT NULL,
      PRIMARY KEY (endpoint, shard)
    )`,
+  // the backlog cap (queue.maxBacklogBytes) sums segment sizes without reading the blobs
+  'ALTER TABLE remotewrite_segments ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0',
+  'UPDATE remotewrite_segments SET bytes = length(data)',
 ];
 
 export interface Cursor {
@@ -30,11 +33,11 @@ export interface Cursor {
   offset: number;
 }
 
-/** A segment decoded, with each series' key and hash. */
+/** A segment decoded, with each series' key and hash (the samples are the report's own objects, not copied). */
 export interface Segment {
   id: number;
   count: number;
-  series: { key: string; hash: number; samples: QueuedSample[] }[];
+  series: { key: string; hash: number; labels: Labels; samples: readonly WireSample[] }[];
 }
 
 export function segmentFrom(id: number, series: readonly WireSeries[]): Segment {
@@ -42,17 +45,10 @@ export function segmentFrom(id: number, series: readonly WireSeries[]): Segment 
   const out: Segment['series'] = [];
   for (const s of series) {
     const key = seriesKey(s.labels);
-    out.push({ key, hash: fnv1a(key), samples: s.samples.map((x) => ({ key, labels: s.labels, value: x.value, ts: x.ts })) });
+    out.push({ key, hash: fnv1a(key), labels: s.labels, samples: s.samples });
     count += s.samples.length;
   }
   return { id, count, series: out };
-}
-
-/** The samples of a segment that shard `shard` of `shards` owns, in segment order. */
-export function shardPart(seg: Segment, shard: number, shards: number): QueuedSample[] {
-  const out: QueuedSample[] = [];
-  for (const s of seg.series) if (s.hash % shards === shard) for (const x of s.samples) out.push(x);
-  return out;
 }
 
 export class SegmentStore {
@@ -61,10 +57,18 @@ export class SegmentStore {
   private readonly maxIdStmt;
   private readonly upsertCursor;
   private readonly pendingFrom;
+  private readonly pendingBetween;
+  private readonly bytesFrom;
+  private readonly sizesFrom;
+  private readonly firstFrom;
+
+  /** the connection's synchronous level (the collector's: 2 = FULL) */
+  private readonly sync: number;
 
   constructor(private readonly db: Database.Database) {
     migrate(db, 'remotewrite', STEPS);
-    this.insert = db.prepare<[number, number, Buffer]>('INSERT INTO remotewrite_segments (created_at, samples, data) VALUES (?, ?, ?)');
+    this.sync = Number(db.pragma('synchronous', { simple: true }));
+    this.insert = db.prepare<[number, number, Buffer, number]>('INSERT INTO remotewrite_segments (created_at, samples, data, bytes) VALUES (?, ?, ?, ?)');
     this.readFrom = db.prepare<[number, number], { id: number; data: Buffer }>('SELECT id, data FROM remotewrite_segments WHERE id >= ? ORDER BY id LIMIT ?');
     // AUTOINCREMENT: ids never come back after the newest segments were deleted (cursors point past them).
     this.maxIdStmt = db.prepare<[], { id: number | null }>("SELECT seq AS id FROM sqlite_sequence WHERE name = 'remotewrite_segments'");
@@ -72,6 +76,10 @@ export class SegmentStore {
       'INSERT INTO remotewrite_cursors (endpoint, shard, shards, segment, "offset") VALUES (?, ?, ?, ?, ?) ON CONFLICT(endpoint, shard) DO UPDATE SET shards = excluded.shards, segment = excluded.segment, "offset" = excluded."offset"',
     );
     this.pendingFrom = db.prepare<[number], { n: number | null }>('SELECT SUM(samples) AS n FROM remotewrite_segments WHERE id >= ?');
+    this.pendingBetween = db.prepare<[number, number], { n: number | null }>('SELECT SUM(samples) AS n FROM remotewrite_segments WHERE id >= ? AND id < ?');
+    this.bytesFrom = db.prepare<[number], { n: number | null }>('SELECT SUM(bytes) AS n FROM remotewrite_segments WHERE id >= ?');
+    this.firstFrom = db.prepare<[number], { id: number }>('SELECT id FROM remotewrite_segments WHERE id >= ? ORDER BY id LIMIT 1');
+    this.sizesFrom = db.prepare<[number], { id: number; bytes: number }>('SELECT id, bytes FROM remotewrite_segments WHERE id >= ? ORDER BY id');
   }
 
   /** Persist one segment (grouped by series, per-series order kept); returns it decoded-equivalent. */
@@ -79,12 +87,17 @@ export class SegmentStore {
     let count = 0;
     for (const s of series) count += s.samples.length;
     const data = Buffer.from(encodeWriteRequest(series));
-    const id = Number(this.insert.run(now, count, data).lastInsertRowid);
+    const id = Number(this.insert.run(now, count, data, data.length).lastInsertRowid);
     return segmentFrom(id, series);
   }
 
   read(fromId: number, limit: number): Segment[] {
     return this.readFrom.all(fromId, limit).map((r) => segmentFrom(r.id, decodeWriteRequest(r.data)));
+  }
+
+  /** The id of the first stored segment at or after `id`, if any. */
+  firstIdFrom(id: number): number | undefined {
+    return this.firstFrom.get(id)?.id;
   }
 
   /** The id the next segment will get (ids only grow). */
@@ -94,6 +107,49 @@ export class SegmentStore {
 
   samplesFrom(id: number): number {
     return this.pendingFrom.get(id)?.n ?? 0;
+  }
+
+  /** Samples in segments `from ≤ id < to`. */
+  samplesBetween(from: number, to: number): number {
+    return to > from ? (this.pendingBetween.get(from, to)?.n ?? 0) : 0;
+  }
+
+  /** Bytes of the segments from `id` on (the backlog of a queue whose oldest position is `id`). */
+  backlogBytes(id: number): number {
+    return this.bytesFrom.get(id)?.n ?? 0;
+  }
+
+  /**
+   * The backlog from `from` on in bytes, and the first segment id that brings it within `cap`: `from`
+   * itself when it already fits, else the oldest id whose suffix is ≤ cap (the segments before it
+   * are what falls off). `cap` 0: no cap.
+   */
+  backlog(from: number, cap: number): { bytes: number; cutoff: number } {
+    const bytes = this.backlogBytes(from);
+    if (cap <= 0 || bytes <= cap) return { bytes, cutoff: from };
+    let left = bytes;
+    for (const r of this.sizesFrom.iterate(from)) {
+      if (left <= cap) return { bytes, cutoff: r.id };
+      left -= r.bytes;
+    }
+    return { bytes, cutoff: this.nextId() };
+  }
+
+  /** The shard count an endpoint's saved positions were written for (undefined: none or inconsistent). */
+  shardCount(endpoint: string): number | undefined {
+    const rows = this.db
+      .prepare<[string], { shard: number; shards: number }>('SELECT shard, shards FROM remotewrite_cursors WHERE endpoint = ? ORDER BY shard')
+      .all(endpoint);
+    const n = rows[0]?.shards;
+    return n !== undefined && rows.length === n && rows.every((r, i) => r.shards === n && r.shard === i) ? n : undefined;
+  }
+
+  /** Replace an endpoint's positions by `shards` positions at `c` (after a reshard: every old shard acknowledged everything before `c`). */
+  replaceCursors(endpoint: string, shards: number, c: Cursor): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM remotewrite_cursors WHERE endpoint = ?').run(endpoint);
+      for (let i = 0; i < shards; i++) this.upsertCursor.run(endpoint, i, shards, c.segment, c.offset);
+    })();
   }
 
   /**
@@ -121,8 +177,20 @@ export class SegmentStore {
     return { cursors, resharded: rows.length > 0 };
   }
 
+  /**
+   * The position after an acknowledged request, saved without an fsync of its own (synchronous=NORMAL
+   * for this one commit; in WAL mode that survives a process crash, and the next report's FULL commit
+   * makes it durable on disk too). Power loss right after may lose the newest positions: those
+   * acknowledged samples are sent again, identical. Saves one fsync per request.
+   */
   saveCursor(endpoint: string, shard: number, shards: number, c: Cursor): void {
-    this.upsertCursor.run(endpoint, shard, shards, c.segment, c.offset);
+    const relax = this.sync > 1;
+    if (relax) this.db.pragma('synchronous = NORMAL');
+    try {
+      this.upsertCursor.run(endpoint, shard, shards, c.segment, c.offset);
+    } finally {
+      if (relax) this.db.pragma(`synchronous = ${this.sync}`);
+    }
   }
 
   saveCursors(endpoint: string, shards: number, cs: readonly (Cursor | undefined)[]): void {

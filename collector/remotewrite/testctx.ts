@@ -68,6 +68,7 @@ export async function receiver(script: { status: number; headers?: Record<string
   const requests: ReceivedRequest[] = [];
   const steps = [...script];
   let fallback = 204;
+  let delayMs = 0;
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -80,8 +81,12 @@ export async function receiver(script: { status: number; headers?: Record<string
       const step = ok ? (steps.shift() ?? { status: fallback }) : { status: 415 };
       const series = ok ? decodeWriteRequest(uncompressSync(Buffer.concat(chunks)) as Buffer) : [];
       requests.push({ headers: req.headers, series, status: step.status, at: Date.now() });
-      res.writeHead(step.status, step.headers);
-      res.end(step.status >= 300 ? 'refused by script' : '');
+      const answer = () => {
+        res.writeHead(step.status, step.headers);
+        res.end(step.status >= 300 ? 'refused by script' : '');
+      };
+      if (delayMs > 0) setTimeout(answer, delayMs);
+      else answer();
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -100,6 +105,10 @@ export async function receiver(script: { status: number; headers?: Record<string
     /** The status after the script ran out (default 204). */
     setDefault(status: number) {
       fallback = status;
+    },
+    /** Answer each request this much later (a slow receiver). */
+    setDelay(ms: number) {
+      delayMs = ms;
     },
     setScript(next: { status: number; headers?: Record<string, string> }[]) {
       steps.splice(0, steps.length, ...next);

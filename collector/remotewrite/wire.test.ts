@@ -105,7 +105,7 @@ describe('buildBatch', () => {
   it('groups by series in first-seen order and sorts each series by time', () => {
     const { series, superseded } = buildBatch([q('b', 30, 3), q('a', 20, 2), q('b', 10, 1), q('a', 25, 4)]);
     expect(superseded).toBe(0);
-    expect(series).toEqual([
+    expect(series).toMatchObject([
       {
         labels: [['__name__', 'b']],
         samples: [
@@ -126,7 +126,7 @@ describe('buildBatch', () => {
   it('a repeated timestamp keeps the last queued value and counts the superseded one', () => {
     const { series, superseded } = buildBatch([q('a', 10, 1), q('a', 20, 2), q('a', 10, 9)]);
     expect(superseded).toBe(1);
-    expect(series[0]!.samples).toEqual([
+    expect(series[0]!.samples).toMatchObject([
       { value: 9, ts: 10 },
       { value: 2, ts: 20 },
     ]);
