@@ -28,13 +28,14 @@ import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Pool } from 'undici';
-import { encodeReport } from '../../agent/push/push.js';
+import { encodeReport } from '../../agent/delivery/push.js';
 import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report, Sample } from '../../contract/types.js';
 import { createRemoteWriteComponent } from '../../collector/remotewrite/component.js';
 import { endpointConfig } from '../../collector/remotewrite/config.js';
 import { metricValue, openTestDb, report, sample, testContext } from '../../collector/remotewrite/testctx.js';
-import { freePort, waitFor } from '../../test/helpers/proc.js';
+import { freePort } from '../../test/helpers/net.js';
+import { waitFor } from '../../test/helpers/proc.js';
 import { startPrometheus } from '../../test/helpers/tsdb.js';
 
 const TOTAL = Number(process.env.BENCH_SAMPLES ?? 200_000);
