@@ -1,16 +1,24 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { loadConfig, renderDefaultConfig } from '../lib/config.js';
+import { ConfigError, loadConfig, renderDefaultConfig } from '../lib/config.js';
 import { createLogger } from '../lib/log.js';
 import { ROLES, type Role } from './api/types.js';
 import { SqliteAudit } from './audit/audit.js';
 import { type CollectorConfig, collectorConfigSpec } from './config.js';
+import { checkRemoteWrite } from './remotewrite/config.js';
 import { Collector } from './server.js';
 import { Store } from './store/store.js';
 
+/** The collector's config from the file (and env), with the checks a JSON Schema cannot express; a ConfigError names file and key. */
 export function loadCollectorConfig(file: string | undefined, env = process.env): CollectorConfig {
-  return loadConfig<CollectorConfig>(collectorConfigSpec, file, env);
+  const cfg = loadConfig<CollectorConfig>(collectorConfigSpec, file, env);
+  const [first] = checkRemoteWrite(cfg.remoteWrite ?? []);
+  if (first) {
+    const i = first.indexOf(': ');
+    throw new ConfigError(file ?? 'the built-in defaults', first.slice(0, i), first.slice(i + 2));
+  }
+  return cfg;
 }
 
 function hostPort(a: { address: string; port: number }): string {

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config.js';
+import { loadCollectorConfig } from '../cli.js';
 import { type CollectorConfig, collectorConfigSpec } from '../config.js';
 import { DEFAULT_QUEUE } from './config.js';
 import { tmpDir } from './testctx.js';
@@ -59,5 +60,23 @@ describe('remoteWrite and seriesLimit config sections', () => {
     const msg = error('remoteWrite:\n  - name: p\n    url: http://x/\n    bearerToken: 12345\n');
     expect(msg).toContain('remoteWrite.0.bearerToken');
     expect(msg).not.toContain('12345');
+  });
+
+  it.each([
+    ['queue: { minShards: 4, maxShards: 2 }', 'remoteWrite.0.queue.minShards: must not exceed maxShards (2)'],
+    ['tls: { certFile: /c.pem }', 'remoteWrite.0.tls: certFile and keyFile go together (mutual TLS)'],
+    ['bearerToken: s3cret\n    bearerTokenFile: /t', 'remoteWrite.0: set bearerToken or bearerTokenFile, not both'],
+  ])('the cross-field check of %s is refused at load, naming the file and key', (extra, expected) => {
+    const f = join(tmpDir('xj-rwcfg-'), 'collector.yaml');
+    writeFileSync(f, `remoteWrite:\n  - name: p\n    url: http://x/\n    ${extra}\n`);
+    let msg = '';
+    try {
+      loadCollectorConfig(f, {});
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      msg = (err as Error).message;
+    }
+    expect(msg).toBe(`config error in ${f}: ${expected}`);
+    expect(msg).not.toContain('s3cret');
   });
 });
