@@ -5,7 +5,7 @@ import { EndpointQueue } from './endpoint.js';
 import { remoteWriteMetrics } from './metrics.js';
 import { type Segment, SegmentStore } from './store.js';
 import { httpTransport, type Transport } from './transport.js';
-import { sortedLabels, seriesKey, type WireSeries } from './wire.js';
+import { IdentityCache, type Labels, seriesKey, sortedLabels, type WireIdentity, type WireSeries, wireIdentity } from './wire.js';
 
 export interface RemoteWriteOptions {
   /** The endpoints; default `ctx.cfg().remoteWrite`. */
@@ -19,15 +19,24 @@ export interface RemoteWriteOptions {
 }
 
 /** Group a report's samples by series (first-seen order, per-series order kept), labels sorted. */
-export function reportSeries(r: AcceptedReport): WireSeries[] {
-  const by = new Map<string, WireSeries>();
+export function reportSeries(r: AcceptedReport, ids?: IdentityCache): (WireSeries & { id: WireIdentity })[] {
+  const by = new Map<string, WireSeries & { id: WireIdentity }>();
   for (const s of r.samples) {
     if (!Number.isFinite(s.ts)) continue;
-    const labels = sortedLabels(s.labels);
-    const key = seriesKey(labels);
+    let id: WireIdentity | undefined;
+    let labels: Labels | undefined;
+    let key: string;
+    if (ids && s.key !== undefined) {
+      id = ids.of(s.labels, `${s.labels.__name__ ?? ''}${s.key}`);
+      key = id.key;
+    } else {
+      labels = sortedLabels(s.labels);
+      key = seriesKey(labels);
+    }
     let ws = by.get(key);
     if (!ws) {
-      ws = { labels, samples: [] };
+      id ??= wireIdentity(labels!, key);
+      ws = { labels: id.labels, labelBytes: id.labelBytes, samples: [], id };
       by.set(key, ws);
     }
     ws.samples.push({ value: s.value, ts: Math.trunc(s.ts) });
@@ -57,6 +66,7 @@ export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWr
   let started = false;
   /** Segments written by `commit` (in the ingest transaction), handed to the queues by `append`. */
   const committed = new WeakMap<AcceptedReport, Segment>();
+  const ids = new IdentityCache();
 
   const build = (list: readonly RemoteWriteEndpointConfig[]): EndpointQueue[] => {
     const errs = checkRemoteWrite(list);
@@ -106,7 +116,7 @@ export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWr
     // Inside the ingest transaction: the segment row commits with the report or not at all.
     commit(r) {
       if (queues.length === 0 || r.samples.length === 0) return;
-      const series = reportSeries(r);
+      const series = reportSeries(r, ids);
       if (series.length === 0) return;
       committed.set(r, store.append(series, ctx.now()));
     },
@@ -116,7 +126,7 @@ export function createRemoteWriteComponent(ctx: CollectorContext, opts: RemoteWr
       committed.delete(r);
       if (!seg) {
         // a host without the in-transaction hook: persist now, before returning
-        const series = reportSeries(r);
+        const series = reportSeries(r, ids);
         if (series.length === 0) return;
         seg = store.append(series, ctx.now());
       }

@@ -383,7 +383,7 @@ export class EndpointQueue {
       for (const x of s.samples) {
         const idx = ++seen[i]!;
         if (idx <= skip[i]!) continue;
-        sh.buf.push({ key: s.key, labels: s.labels, value: x.value, ts: x.ts, seg: seg.id, idx, at });
+        sh.buf.push({ key: s.key, labels: s.labels, labelBytes: s.labelBytes, value: x.value, ts: x.ts, seg: seg.id, idx, at });
       }
     }
     for (let i = 0; i < n; i++) if (seen[i]! > skip[i]!) this.shards[i]!.wake?.();

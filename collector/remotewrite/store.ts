@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { migrate } from '../store/db.js';
-import { decodeWriteRequest, encodeWriteRequest, fnv1a, type Labels, seriesKey, type WireSample, type WireSeries } from './wire.js';
+import { decodeWriteRequest, encodeWriteRequest, fnv1a, type Labels, seriesKey, type WireIdentity, type WireSample, type WireSeries } from './wire.js';
 
 /**
  * The durable queue: one segment row per appended report (its samples as a WriteRequest, grouped by
@@ -37,15 +37,18 @@ export interface Cursor {
 export interface Segment {
   id: number;
   count: number;
-  series: { key: string; hash: number; labels: Labels; samples: readonly WireSample[] }[];
+  series: { key: string; hash: number; labels: Labels; labelBytes?: Uint8Array; samples: readonly WireSample[] }[];
 }
 
-export function segmentFrom(id: number, series: readonly WireSeries[]): Segment {
+export function segmentFrom(id: number, series: readonly (WireSeries & { id?: WireIdentity })[]): Segment {
   let count = 0;
   const out: Segment['series'] = [];
   for (const s of series) {
-    const key = seriesKey(s.labels);
-    out.push({ key, hash: fnv1a(key), labels: s.labels, samples: s.samples });
+    if (s.id) out.push({ key: s.id.key, hash: s.id.hash, labels: s.labels, labelBytes: s.id.labelBytes, samples: s.samples });
+    else {
+      const key = seriesKey(s.labels);
+      out.push({ key, hash: fnv1a(key), labels: s.labels, samples: s.samples });
+    }
     count += s.samples.length;
   }
   return { id, count, series: out };
@@ -83,7 +86,7 @@ export class SegmentStore {
   }
 
   /** Persist one segment (grouped by series, per-series order kept); returns it decoded-equivalent. */
-  append(series: readonly WireSeries[], now: number): Segment {
+  append(series: readonly (WireSeries & { id?: WireIdentity })[], now: number): Segment {
     let count = 0;
     for (const s of series) count += s.samples.length;
     const data = Buffer.from(encodeWriteRequest(series));

@@ -6,7 +6,9 @@ import {
   classifyStatus,
   decodeWriteRequest,
   encodeWriteRequest,
+  encodeLabels,
   fnv1a,
+  IdentityCache,
   MAX_RETRY_AFTER_MS,
   type QueuedSample,
   redactUrl,
@@ -16,6 +18,29 @@ import {
 } from './wire.js';
 
 describe('WriteRequest encoding', () => {
+  it('pre-encoded labels give the same bytes as labels encoded in the request', () => {
+    const labels = sortedLabels({ __name__: 'ifHCInOctets', node: '村委会-01', ifIndex: '3', zone: 'extranet' });
+    const samples = [{ value: 1.5, ts: 1_700_000_000_123 }];
+    const plain = encodeWriteRequest([{ labels, samples }]);
+    expect(Buffer.from(encodeWriteRequest([{ labels, labelBytes: encodeLabels(labels), samples }]))).toEqual(Buffer.from(plain));
+    expect(decodeWriteRequest(plain)).toEqual([{ labels, samples }]);
+  });
+
+  it('the identity cache keeps one identity per id, equal to a fresh one, and empties itself at its bound', () => {
+    const ids = new IdentityCache(2);
+    const set = { zone: 'z', __name__: 'up', node: 'n1' };
+    const a = ids.of(set, 'up{zone="z",node="n1"}');
+    expect(ids.of({ ...set }, 'up{zone="z",node="n1"}')).toBe(a);
+    expect(a.labels).toEqual(sortedLabels(set));
+    expect(a.key).toBe(seriesKey(a.labels));
+    expect(a.hash).toBe(fnv1a(a.key));
+    expect(Buffer.from(a.labelBytes)).toEqual(Buffer.from(encodeLabels(a.labels)));
+    ids.of({ __name__: 'up', node: 'n2' }, 'up{node="n2"}');
+    ids.of({ __name__: 'up', node: 'n3' }, 'up{node="n3"}'); // the third series empties the cache
+    expect(ids.of({ ...set }, 'up{zone="z",node="n1"}')).not.toBe(a);
+    expect(ids.of({ ...set }, undefined)).toEqual(a);
+  });
+
   it('encodes the protobuf bytes of a one-sample request exactly', () => {
     const bytes = encodeWriteRequest([{ labels: [['__name__', 'up']], samples: [{ value: 1, ts: 1000 }] }]);
     // WriteRequest.timeseries(1) len 30 { labels(1) len 14 { name(1) "__name__" value(2) "up" } samples(2) len 12 { value(1) fixed64 1.0, timestamp(2) varint 1000 } }

@@ -25,6 +25,52 @@ export interface WireSample {
 export interface WireSeries {
   labels: Labels;
   samples: WireSample[];
+  /** The series' Label fields already encoded (`labelBytes`), written as they are. */
+  labelBytes?: Uint8Array;
+}
+
+/** A series' identity on the wire, computed once per series: sorted labels, key, shard hash and encoded Label fields. */
+export interface WireIdentity {
+  labels: Labels;
+  key: string;
+  hash: number;
+  labelBytes: Uint8Array;
+}
+
+/** The Label fields of a TimeSeries (field 1, repeated), encoded. */
+export function encodeLabels(labels: Labels): Uint8Array {
+  const w = new BinaryWriter();
+  for (const [name, value] of labels) {
+    w.tag(1, WireType.LengthDelimited).fork();
+    w.tag(1, WireType.LengthDelimited).string(name);
+    w.tag(2, WireType.LengthDelimited).string(value);
+    w.join();
+  }
+  return w.finish();
+}
+
+export function wireIdentity(labels: Labels, key = seriesKey(labels)): WireIdentity {
+  return { labels, key, hash: fnv1a(key), labelBytes: encodeLabels(labels) };
+}
+
+/**
+ * Wire identities by a stable id of the label set (the series store's family + exposition key), so a
+ * series' labels are sorted and encoded once, not once per sample and request. Bounded: emptied when
+ * it holds `max` series (then refilled by the series still reported).
+ */
+export class IdentityCache {
+  private readonly map = new Map<string, WireIdentity>();
+  constructor(private readonly max = 1_000_000) {}
+  of(set: LabelSet, id: string | undefined): WireIdentity {
+    if (id === undefined) return wireIdentity(sortedLabels(set));
+    let w = this.map.get(id);
+    if (!w) {
+      if (this.map.size >= this.max) this.map.clear();
+      w = wireIdentity(sortedLabels(set));
+      this.map.set(id, w);
+    }
+    return w;
+  }
 }
 
 /** Sorted, de-emptied label pairs of a label set (the spec: sorted by name, unique). */
@@ -58,12 +104,14 @@ export function encodeWriteRequest(series: readonly WireSeries[]): Uint8Array {
   const w = new BinaryWriter();
   for (const s of series) {
     w.tag(1, WireType.LengthDelimited).fork();
-    for (const [name, value] of s.labels) {
-      w.tag(1, WireType.LengthDelimited).fork();
-      w.tag(1, WireType.LengthDelimited).string(name);
-      w.tag(2, WireType.LengthDelimited).string(value);
-      w.join();
-    }
+    if (s.labelBytes) w.raw(s.labelBytes);
+    else
+      for (const [name, value] of s.labels) {
+        w.tag(1, WireType.LengthDelimited).fork();
+        w.tag(1, WireType.LengthDelimited).string(name);
+        w.tag(2, WireType.LengthDelimited).string(value);
+        w.join();
+      }
     for (const smp of s.samples) {
       w.tag(2, WireType.LengthDelimited).fork();
       w.tag(1, WireType.Bit64).double(smp.value);
@@ -133,6 +181,7 @@ export function decodeWriteRequest(buf: Uint8Array): WireSeries[] {
 export interface QueuedSample {
   key: string;
   labels: Labels;
+  labelBytes?: Uint8Array;
   value: number;
   ts: number;
 }
@@ -148,7 +197,7 @@ export function buildBatch(samples: readonly QueuedSample[]): { series: WireSeri
   for (const s of samples) {
     let ws = by.get(s.key);
     if (!ws) {
-      ws = { labels: s.labels, samples: [] };
+      ws = s.labelBytes ? { labels: s.labels, labelBytes: s.labelBytes, samples: [] } : { labels: s.labels, samples: [] };
       by.set(s.key, ws);
     }
     // the queued sample itself (it has value and ts): no copy per sample
