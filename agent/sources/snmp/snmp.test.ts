@@ -11,6 +11,7 @@ import { SYS_UPTIME, getAll } from './poll.js';
 import { loadProfiles } from './profiles.js';
 import { Semaphore } from '../../../lib/semaphore.js';
 import { runSource } from '../../runtime/agent.js';
+import { SourceConfigError } from '../../source.js';
 import { createSnmpSource, createSnmpSources } from './source.js';
 import { type LinkState, deriveLinkHealth } from './linkhealth.js';
 import { interfaceSnapshot } from './snapshot.js';
@@ -404,7 +405,12 @@ describe('snmp source', () => {
     );
     expect(() =>
       createSnmpSources({ ...cfg([{ name: 'sw', address: 'udp://127.0.0.1:9', credential: 'lab', labels: { vlanIndex: 'x', site: 'y' } }]), profilesDir: dir }),
-    ).toThrow("sources.snmp.targets: target 'sw' has labels 'vlanIndex', which a profile's table sets (the series' own labels cannot be overwritten)");
+    ).toThrow(
+      new SourceConfigError(
+        'targets.0.labels.vlanIndex',
+        `a label no profile sets: a table of the profiles (profilesDir ${dir}) sets 'vlanIndex' on its series, which a target label cannot overwrite; use another name (e.g. device_vlanIndex)`,
+      ),
+    );
   });
 
   it('keeps a v3 session between polls: no socket nor engine discovery per poll; closed by close()', async () => {
