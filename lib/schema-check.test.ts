@@ -15,6 +15,13 @@ const ajvLines = (schema: object, v: unknown) => {
 };
 const mine = (schema: object, v: unknown) => schemaErrors(schema, v).map(line).sort();
 
+const ifThen = {
+  if: { properties: { s: { const: 'u' } } },
+  // biome-ignore lint/suspicious/noThenProperty: JSON Schema if/then keyword
+  then: { required: ['r'] },
+  else: { properties: { r: false } },
+};
+
 describe('schemaErrors: each keyword, the same errors as Ajv (allErrors)', () => {
   const obj = {
     type: 'object',
@@ -52,18 +59,8 @@ describe('schemaErrors: each keyword, the same errors as Ajv (allErrors)', () =>
     ['anyOf: one branch passes', { anyOf: [{ type: 'null' }, { type: 'integer' }] }, 4, []],
     ['const', { const: null }, 0, [' const: must be equal to constant']],
     ['deep const', { const: { a: [1, { b: 2 }] } }, { a: [1, { b: 2 }] }, []],
-    [
-      'if / then',
-      { if: { properties: { s: { const: 'u' } } }, then: { required: ['r'] }, else: { properties: { r: false } } },
-      { s: 'u' },
-      [" required: must have required property 'r'", ' if: must match "then" schema'],
-    ],
-    [
-      'if / else with a false schema',
-      { if: { properties: { s: { const: 'u' } } }, then: { required: ['r'] }, else: { properties: { r: false } } },
-      { s: 'ok', r: 'x' },
-      ['/r false schema: boolean schema is false', ' if: must match "else" schema'],
-    ],
+    ['if / then', ifThen, { s: 'u' }, [" required: must have required property 'r'", ' if: must match "then" schema']],
+    ['if / else with a false schema', ifThen, { s: 'ok', r: 'x' }, ['/r false schema: boolean schema is false', ' if: must match "else" schema']],
     [
       'items, additionalProperties as a schema',
       { type: 'array', minItems: 1, items: { type: 'object', additionalProperties: { type: 'number' } } },
