@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { postureSchemaV1 } from '../contract/facts/posture.js';
 import { collectPosture } from '../agent/sources/posture/collect.js';
 import { makeAjv } from './ajv.js';
-import { type SchemaError, schemaErrors } from './schema-check.js';
+import { collectorConfigSpec } from '../collector/config.js';
+import { agentConfigSpec } from '../agent/config.js';
+import { type SchemaError, schemaErrors, unsupportedKeywords } from './schema-check.js';
 
 const ajv = makeAjv({ allErrors: true, strict: false });
 /** An error as both validators describe it. */
@@ -68,6 +70,12 @@ describe('schemaErrors: each keyword, the same errors as Ajv (allErrors)', () =>
       ['/1/b type: must be number'],
     ],
     ['minItems', { type: 'array', minItems: 2 }, [1], [' minItems: must NOT have fewer than 2 items']],
+    [
+      'uniqueItems',
+      { type: 'array', uniqueItems: true },
+      ['a', 'b', 'a', 'b'],
+      [' uniqueItems: must NOT have duplicate items (items ## 1 and 3 are identical)'],
+    ],
     ['exclusive limits', { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1 }, 0, [' exclusiveMinimum: must be > 0']],
     ['keywords of another type do not apply', { minimum: 3, minLength: 9, required: ['a'] }, 'ab', [' minLength: must NOT have fewer than 9 characters']],
     ['JSON pointer escaping', { type: 'object', additionalProperties: { type: 'string' } }, { 'a/b~c': 1 }, ['/a~1b~0c type: must be string']],
@@ -86,7 +94,8 @@ describe('schemaErrors: each keyword, the same errors as Ajv (allErrors)', () =>
   });
 
   it('refuses a keyword it does not implement rather than validating less', () => {
-    expect(() => schemaErrors({ type: 'array', uniqueItems: true }, [1, 1])).toThrow("schema-check: unsupported keyword 'uniqueItems' at /");
+    expect(() => schemaErrors({ oneOf: [{ type: 'string' }] }, 'x')).toThrow("schema-check: unsupported keyword 'oneOf' at /");
+    expect(unsupportedKeywords({ properties: { a: { items: { not: {} } } } })).toEqual(['#/properties/a/items/not']);
   });
 });
 
@@ -113,5 +122,49 @@ describe('the posture facts schema: as Ajv judges it', () => {
     const got = mine(postureSchemaV1, p);
     expect(got.length).toBeGreaterThan(10);
     expect(got).toEqual(ajvLines(postureSchemaV1, p));
+  });
+});
+
+describe('config schemas: defaults and the first error as Ajv (useDefaults, no allErrors) gives them', () => {
+  const first = (schema: object, data: unknown) => {
+    const a = structuredClone(data);
+    const validate = makeAjv({ useDefaults: true, allErrors: false }).compile(schema);
+    validate(a);
+    const b = structuredClone(data);
+    const errs = schemaErrors(schema, b, { defaults: true });
+    return { ajv: validate.errors?.[0] ? line(validate.errors[0]) : 'valid', mine: errs[0] ? line(errs[0]) : 'valid', ajvData: a, data: b };
+  };
+  it.each([agentConfigSpec, collectorConfigSpec])('$kind: every keyword of the schema is implemented', (spec) =>
+    expect(unsupportedKeywords(spec.schema)).toEqual([]),
+  );
+  it.each([
+    ['defaults only', {}],
+    ['env-style partial', { node: { id: 'n1' }, report: { intervalSeconds: 15 } }],
+    ['bad node id', { node: { id: 'a b' } }],
+    ['unknown top-level key', { nodes: {}, report: { intervalSeconds: 'x' } }],
+    ['wrong type deep', { sources: { host: { intervalSeconds: 'x', enabled: 3 } } }],
+    ['number out of range and an extra key', { report: { intervalSeconds: 99999, x: 1 } }],
+    ['enum', { node: { zone: 'dmz', grade: 4 } }],
+    ['label name', { node: { labels: { 'bad-name': 'x', ok: 1 } } }],
+    ['snmp v3 without keys', { sources: { snmp: { credentials: { c: { version: '3', v3: { user: 'u', level: 'authPriv', authKey: 'short' } } } } } }],
+    ['snmp credential without version', { sources: { snmp: { credentials: { c: {} }, targets: [{ name: 'x' }] } } }],
+    ['probe target', { sources: { probes: { targets: [{ name: 'p', type: 'ftp', target: '' }] } } }],
+    ['collectors list', { collectors: [{ token: 1 }, {}] }],
+    ['a list where a mapping goes', { collector: [] }],
+  ])('agent: %s', (_n, data) => {
+    const r = first(agentConfigSpec.schema, data);
+    expect(r.mine).toBe(r.ajv);
+    if (r.ajv === 'valid') expect(r.data).toEqual(r.ajvData);
+  });
+  it.each([
+    ['defaults only', {}],
+    ['listen', { listen: 'nowhere' }],
+    ['duplicate algorithms', { ingest: { signatureAlgorithms: ['hmac-sha256', 'hmac-sha256'] } }],
+    ['empty algorithms', { ingest: { signatureAlgorithms: [] } }],
+    ['wrong types', { dataDir: 3, ingest: { maxBodyBytes: 'big' } }],
+  ])('collector: %s', (_n, data) => {
+    const r = first(collectorConfigSpec.schema, data);
+    expect(r.mine).toBe(r.ajv);
+    if (r.ajv === 'valid') expect(r.data).toEqual(r.ajvData);
   });
 });
