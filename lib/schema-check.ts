@@ -66,7 +66,10 @@ const KEYWORDS = new Set([
 const patterns = new Map<string, RegExp>();
 const regex = (p: string): RegExp => {
   let r = patterns.get(p);
-  if (!r) patterns.set(p, (r = new RegExp(p, 'u')));
+  if (!r) {
+    r = new RegExp(p, 'u');
+    patterns.set(p, r);
+  }
   return r;
 };
 
@@ -211,7 +214,7 @@ function arrayKeywords(schema: Record<string, unknown>, v: unknown[], path: stri
       }
     }
   }
-  if (schema.items !== undefined) v.forEach((x, i) => walk(schema.items as Schema, x, path + pointer(i), w));
+  if (schema.items !== undefined) for (const [i, x] of v.entries()) walk(schema.items as Schema, x, path + pointer(i), w);
 }
 
 function objectKeywords(schema: Record<string, unknown>, v: Record<string, unknown>, path: string, w: Walk, err: Err): void {
@@ -259,7 +262,7 @@ export function unsupportedKeywords(schema: Schema, path = '#'): string[] {
       for (const [p, s] of Object.entries(v as Record<string, Schema>)) out.push(...unsupportedKeywords(s, `${path}/properties/${p}`));
     else if (['items', 'additionalProperties', 'propertyNames', 'if', 'then', 'else'].includes(k) && typeof v === 'object')
       out.push(...unsupportedKeywords(v, `${path}/${k}`));
-    else if (['anyOf', 'allOf'].includes(k)) (v as Schema[]).forEach((s, i) => out.push(...unsupportedKeywords(s, `${path}/${k}/${i}`)));
+    else if (['anyOf', 'allOf'].includes(k)) for (const [i, s] of (v as Schema[]).entries()) out.push(...unsupportedKeywords(s, `${path}/${k}/${i}`));
   }
   return out;
 }

@@ -76,7 +76,8 @@ export async function collectPosture(
     }
   }
   for (const id of POSTURE_FACT_IDS) facts[id] ??= unknown('not collected: no collector produced this fact');
-  const sorted = Object.fromEntries(Object.entries(facts).sort(([a], [b]) => a.localeCompare(b)));
+  // code-unit order, not localeCompare: the same on every host whatever its locale, and no ICU collator in the agent
+  const sorted = Object.fromEntries(Object.entries(facts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   const p: PostureFacts = {
     schemaVersion: POSTURE_SCHEMA_VERSION,
     collectedAt: now.toISOString(),
