@@ -22,7 +22,7 @@ export const sourcesSchema = {
   properties: Object.fromEntries(PLUGINS.map(([name, p]) => [name, p.schema])),
 } as const;
 
-const section = (cfg: AgentConfig, name: SourceName) => (cfg.sources as Record<SourceName, unknown>)[name];
+const section = (cfg: AgentConfig, name: string) => (cfg.sources as Record<string, unknown>)[name];
 
 /** An interval node-cron cannot schedule evenly, as the message of a config error; undefined when it can. */
 function intervalProblem(seconds: number): string | undefined {
@@ -38,8 +38,8 @@ function intervalProblem(seconds: number): string | undefined {
  * The checks of every source section beyond JSON Schema, once, at config load: `intervalSeconds` and
  * `schedule` (for any section that has them), then the plugin's own checks. A ConfigError naming `src`.
  */
-export function validateSources(cfg: AgentConfig, src: string): void {
-  for (const [name, plugin] of PLUGINS) {
+export function validateSources(cfg: AgentConfig, src: string, plugins: readonly [string, SourcePlugin][] = PLUGINS): void {
+  for (const [name, plugin] of plugins) {
     const s = section(cfg, name) as { enabled?: boolean; intervalSeconds?: number; schedule?: string };
     const ctx: ValidateContext = {
       agent: cfg,
@@ -65,10 +65,10 @@ export function validateSources(cfg: AgentConfig, src: string): void {
  * (net-snmp, the crawler and the probes cost memory only on nodes that use them). A factory's error is
  * a config error naming the file and the key (exit 2), not a crash.
  */
-export async function buildSources(cfg: AgentConfig, file?: string): Promise<Source[]> {
+export async function buildSources(cfg: AgentConfig, file?: string, plugins: readonly [string, SourcePlugin][] = PLUGINS): Promise<Source[]> {
   const src = file ?? 'built-in defaults';
   const sources: Source[] = [];
-  for (const [name, plugin] of PLUGINS) {
+  for (const [name, plugin] of plugins) {
     const s = section(cfg, name);
     if (!plugin.enabled(s)) continue;
     try {
