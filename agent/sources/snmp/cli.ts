@@ -86,6 +86,12 @@ function withCredentialOptions(c: Command): Command {
 
 export function registerSnmpCommand(program: Command, ctx: CommandContext<SnmpSourceConfig>): void {
   const snmp = program.command('snmp').description('poll or walk an SNMP device once (udp://HOST:PORT, udp6://[IPv6]:PORT)');
+  registerPoll(snmp, ctx);
+  registerWalk(snmp, ctx);
+}
+
+/** `xunjian snmp poll TARGET`: one poll with the profiles, as Prometheus text. */
+function registerPoll(snmp: Command, ctx: CommandContext<SnmpSourceConfig>): void {
   withCredentialOptions(
     snmp
       .command('poll <target>')
@@ -124,6 +130,10 @@ export function registerSnmpCommand(program: Command, ctx: CommandContext<SnmpSo
     process.stdout.write(renderExposition([...r.samples, ...self], { help: { ...r.help, ...SNMP_HELP } }));
     process.stderr.write(`# profiles: ${r.profiles.join(', ')}${r.sysObjectID ? ` (sysObjectID ${r.sysObjectID})` : ''}\n`);
   });
+}
+
+/** `xunjian snmp walk TARGET OID`: the varbinds of a subtree. */
+function registerWalk(snmp: Command, ctx: CommandContext<SnmpSourceConfig>): void {
   withCredentialOptions(snmp.command('walk <target> <oid>').description('walk a subtree and print the varbinds')).action(
     async (target: string, oid: string, o: CredOpts) => {
       if (!/^\.?\d+(\.\d+)*$/.test(oid)) throw new InvalidArgumentError(`expected a numeric OID, got '${oid}'`);
