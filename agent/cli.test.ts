@@ -87,7 +87,7 @@ describe('security warnings at start', () => {
 
 describe('source factories', () => {
   it("a factory's error is a config error naming the file and the key", async () => {
-    const { buildAgentSources } = await import('./cli.js');
+    const { buildSources } = await import('./sources/index.js');
     const profiles = mkdtempSync(join(tmpdir(), 'xj-prof-'));
     writeFileSync(
       join(profiles, 'vlan.yaml'),
@@ -99,10 +99,10 @@ describe('source factories', () => {
       `sources:\n  host: { enabled: false }\n  posture: { enabled: false }\n  snmp:\n    profilesDir: ${profiles}\n    credentials: { c: { version: "2c", community: x } }\n    targets:\n      - { name: sw, address: "udp://127.0.0.1", credential: c, labels: { vlanIndex: "1" } }\n`,
     );
     const cfg = loadAgentConfig(file, {});
-    const err = await buildAgentSources(cfg, file).catch((e: unknown) => e);
+    const err = await buildSources(cfg, file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toBe(
-      `config error in ${file}: sources.snmp.targets: target 'sw' has labels 'vlanIndex', which a profile's table sets (the series' own labels cannot be overwritten)`,
+      `config error in ${file}: sources.snmp.targets.0.labels.vlanIndex: a label no profile sets: a table of the profiles (profilesDir ${profiles}) sets 'vlanIndex' on its series, which a target label cannot overwrite; use another name (e.g. device_vlanIndex)`,
     );
   });
 });

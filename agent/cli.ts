@@ -10,10 +10,8 @@ import { type AgentConfig, type CollectorEndpointConfig, agentConfigSpec } from 
 import { type PushTarget, targetName } from './delivery/push.js';
 import { tlsDispatcher } from './delivery/tls.js';
 import { Agent } from './runtime/agent.js';
-import { cronFor, cronProblem } from './runtime/schedule.js';
-import { buildSources } from './sources/index.js';
-import { probeScheduleProblem } from './sources/probes/config.js';
-import { parseEndpoint } from './sources/snmp/endpoint.js';
+import { cronFor } from './runtime/schedule.js';
+import { buildSources, validateSources } from './sources/index.js';
 
 export function loadAgentConfig(file: string | undefined, env = process.env): AgentConfig {
   const cfg = loadConfig<AgentConfig>(agentConfigSpec, file, env);
@@ -26,61 +24,7 @@ export function loadAgentConfig(file: string | undefined, env = process.env): Ag
     }
   };
   schedulable('report.intervalSeconds', cfg.report.intervalSeconds);
-  for (const name of ['posture', 'ipv6check'] as const) {
-    const sch = cfg.sources[name].schedule;
-    if (!sch) continue;
-    const problem = cronProblem(sch, 60);
-    if (problem) throw new ConfigError(src, `sources.${name}.schedule`, problem);
-  }
-  // The collector puts node, site, zone and node.labels on every series of the node; a sample label of
-  // the same name would be kept as exported_<name> (Prometheus' honor_labels: false), not as written.
-  const fromNode = ['node', 'site', 'zone', ...Object.keys(cfg.node.labels)];
-  cfg.sources.snmp.targets.forEach((t, i) => {
-    for (const l of Object.keys(t.labels ?? {})) {
-      if (fromNode.includes(l)) {
-        throw new ConfigError(
-          src,
-          `sources.snmp.targets.${i}.labels.${l}`,
-          `a label the collector does not set itself: '${l}' comes from the node (${l === 'node' ? 'node.id' : l === 'site' || l === 'zone' ? `node.${l}` : `node.labels.${l}`}) on every series of this node, so the collector would rename this one exported_${l}; use another name (e.g. device_${l})`,
-        );
-      }
-    }
-  });
-  for (const [name, s] of Object.entries(cfg.sources) as [string, { enabled?: boolean; intervalSeconds?: number }][]) {
-    if (s.enabled !== false && s.intervalSeconds !== undefined) schedulable(`sources.${name}.intervalSeconds`, s.intervalSeconds);
-  }
-  cfg.sources.probes.targets.forEach((t, i) => {
-    schedulable(`sources.probes.targets.${i}.intervalSeconds`, t.intervalSeconds);
-    if (t.caFile) {
-      try {
-        readFileSync(t.caFile);
-      } catch (err) {
-        throw new ConfigError(
-          src,
-          `sources.probes.targets.${i}.caFile`,
-          `a readable PEM file; cannot read ${t.caFile}: ${(err as NodeJS.ErrnoException).code}`,
-        );
-      }
-    }
-  });
-  const pp = probeScheduleProblem(cfg.sources.probes);
-  if (pp) throw new ConfigError(src, pp.key, pp.expected);
-  const snmp = cfg.sources.snmp;
-  snmp.targets.forEach((t, i) => {
-    schedulable(`sources.snmp.targets.${i}.intervalSeconds`, t.intervalSeconds ?? snmp.intervalSeconds);
-    if (!snmp.credentials[t.credential]) {
-      throw new ConfigError(
-        src,
-        `sources.snmp.targets.${i}.credential`,
-        `expected one of the names in sources.snmp.credentials (${Object.keys(snmp.credentials).join(', ') || 'none defined'}), got '${t.credential}'`,
-      );
-    }
-    try {
-      parseEndpoint(t.address);
-    } catch (err) {
-      throw new ConfigError(src, `sources.snmp.targets.${i}.address`, (err as Error).message);
-    }
-  });
+  validateSources(cfg, src);
   if (!algorithmAvailable(cfg.collector.signature)) {
     throw new ConfigError(src, 'collector.signature', `${cfg.collector.signature} is not available in this Node.js build's OpenSSL`);
   }
@@ -197,7 +141,7 @@ export function registerAgentCommand(program: Command): void {
       if (opts.facts && !opts.once) cmd.error('error: --facts goes with --once', { exitCode: 2 });
       const cfg = loadAgentConfig(opts.config);
       const log = createLogger(cfg.log);
-      const sources = await buildAgentSources(cfg, opts.config);
+      const sources = await buildSources(cfg, opts.config);
       if (opts.once) {
         const agent = new Agent(cfg, sources, log, undefined);
         await agent.collectAll();
@@ -228,20 +172,6 @@ export function registerAgentCommand(program: Command): void {
       log.info('agent stopping');
       await agent.stop();
     });
-}
-
-/**
- * The configured sources; a factory's error (a profile from profilesDir clashing with a target label,
- * an unreadable file) is a config error naming the file and the key (exit 2), not a crash (exit 1).
- */
-export async function buildAgentSources(cfg: AgentConfig, file: string | undefined): Promise<Awaited<ReturnType<typeof buildSources>>> {
-  try {
-    return await buildSources(cfg);
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    const m = /^(sources\.[A-Za-z0-9_.]+): (?:expected )?(.*)$/s.exec((err as Error).message);
-    throw new ConfigError(file ?? 'built-in defaults', m?.[1] ?? 'sources', m?.[2] ?? (err as Error).message);
-  }
 }
 
 function warnSecurity(cfg: AgentConfig, log: Logger): void {

@@ -3,12 +3,8 @@ import { NODE_ID, LABEL_NAME } from '../contract/schema.js';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithm } from '../contract/sign.js';
 import type { ConfigSpec } from '../lib/config.js';
 import { type Level, logSchema } from '../lib/log.js';
-import { type HostSourceConfig, hostSourceSchema } from './sources/host/config.js';
-import { type Ipv6checkSourceConfig, ipv6checkSourceSchema } from './sources/ipv6check/config.js';
-import { type PostureSourceConfig, postureSourceSchema } from './sources/posture/config.js';
-import { type ProbesSourceConfig, probesSourceSchema } from './sources/probes/config.js';
-import { type SnmpSourceConfig, snmpSourceSchema } from './sources/snmp/config.js';
 import { type CollectorTlsConfig, collectorTlsProps, type DeliveryConfig, deliverySchema } from './delivery/config.js';
+import { type SourcesConfig, sourcesSchema } from './sources/index.js';
 import { type SpoolConfig, spoolSchema } from './spool/config.js';
 
 const ALLOW_INSECURE = {
@@ -130,19 +126,7 @@ export const agentSchema = {
       },
     },
     dataDir: { type: 'string', default: 'data/agent', description: 'Directory for agent state (sequence number, spool/).' },
-    sources: {
-      type: 'object',
-      default: {},
-      additionalProperties: false,
-      description: 'What the agent collects.',
-      properties: {
-        host: hostSourceSchema,
-        posture: postureSourceSchema,
-        probes: probesSourceSchema,
-        snmp: snmpSourceSchema,
-        ipv6check: ipv6checkSourceSchema,
-      },
-    },
+    sources: sourcesSchema,
     log: logSchema,
   },
 } as const;
@@ -156,7 +140,8 @@ export interface AgentConfig {
   spool?: SpoolConfig;
   report: { intervalSeconds: number; maxBufferedSamples: number; factsRefreshHours: number };
   dataDir: string;
-  sources: { host: HostSourceConfig; posture: PostureSourceConfig; probes: ProbesSourceConfig; snmp: SnmpSourceConfig; ipv6check: Ipv6checkSourceConfig };
+  /** One section per registered source (sources/registry.ts), typed from its schema. */
+  sources: SourcesConfig;
   log: { level: Level; format: 'text' | 'json' };
 }
 

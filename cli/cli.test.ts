@@ -1,27 +1,29 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { postureSchemaV1 } from '../contract/facts/posture.js';
 import { makeAjv } from '../lib/ajv.js';
 import { ROOT, xunjian } from '../test/helpers/proc.js';
-import { buildProgram } from './program.js';
+import { buildProgram, commandModules, commandName } from './program.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'xj-cli-'));
 const postureSchemaV1Valid = makeAjv().compile(postureSchemaV1);
 
 /** Every command path of the program, e.g. ['collector', 'token', 'create']. */
-function commandPaths(): string[][] {
+async function commandPaths(): Promise<string[][]> {
   const out: string[][] = [[]];
-  const walk = (cmd: ReturnType<typeof buildProgram>, path: string[]) => {
+  const walk = (cmd: Command, path: string[]) => {
     for (const c of cmd.commands) {
       out.push([...path, c.name()]);
-      walk(c as ReturnType<typeof buildProgram>, [...path, c.name()]);
+      walk(c, [...path, c.name()]);
     }
   };
-  walk(buildProgram(), []);
+  walk(await buildProgram(), []);
   return out;
 }
+const paths = await commandPaths();
 
 describe('xunjian CLI', () => {
   it('a reader that closed its end of the pipe (| head -1) ends the command quietly, no stack trace', async () => {
@@ -44,7 +46,7 @@ describe('xunjian CLI', () => {
     expect(r.stdout.trim()).toBe(version);
   });
 
-  it.each(commandPaths().map((p) => [p.join(' ') || '(top)', p]))('--help works for %s', (_n, path) => {
+  it.each(paths.map((p) => [p.join(' ') || '(top)', p]))('--help works for %s', (_n, path) => {
     const r = xunjian([...(path as string[]), '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: xunjian/);
@@ -137,5 +139,55 @@ describe('xunjian CLI', () => {
     const r = xunjian([cmd, '--print-default-config']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^# Xunjian ${cmd} configuration \\(defaults\\)\\.`));
+  });
+});
+
+describe('lazy command modules', () => {
+  it.each([
+    [['node', 'xunjian', 'agent', '--once'], 'agent'],
+    [['node', 'xunjian', '-V'], undefined],
+    [['node', 'xunjian', '--help', 'snmp', 'walk'], 'snmp'],
+  ])('%j names command %s', (argv, name) => expect(commandName(argv)).toBe(name));
+
+  it("each module's listed names are exactly the top-level commands it registers (so `xunjian NAME` loads the right one)", async () => {
+    const modules = await commandModules();
+    for (const m of modules) {
+      const p = new Command('x');
+      (await m.load())(p);
+      expect(p.commands.map((c) => c.name()).sort()).toEqual([...m.names].sort());
+    }
+    const names = modules.flatMap((m) => m.names);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.sort()).toEqual(
+      paths
+        .filter((p) => p.length === 1)
+        .map((p) => p[0])
+        .sort(),
+    );
+  });
+
+  it('xunjian agent builds a program with the agent command alone', async () => {
+    expect((await buildProgram('agent')).commands.map((c) => c.name())).toEqual(['agent']);
+    expect((await buildProgram('snmp')).commands.map((c) => c.name())).toEqual(['snmp']);
+    expect((await buildProgram('nonsense')).commands.length).toBe(paths.filter((p) => p.length === 1).length);
+  });
+
+  it('a source factory refusing the config exits 2 naming the file and the key', () => {
+    const profiles = join(dir, 'profiles');
+    mkdirSync(profiles, { recursive: true });
+    writeFileSync(
+      join(profiles, 'vlan.yaml'),
+      'name: vlan\nmatch: []\ntables:\n  - { name: vlanTable, entry: 1.3.6.1.4.1.9.9.46.1.3.1.1, indexes: [{ label: vlanIndex, type: integer }], columns: [{ column: 2, name: vtpVlanState, type: gauge }] }\n',
+    );
+    const f = join(dir, 'factory.yaml');
+    writeFileSync(
+      f,
+      `sources:\n  host: { enabled: false }\n  posture: { enabled: false }\n  snmp:\n    profilesDir: ${profiles}\n    credentials: { c: { version: "2c", community: x } }\n    targets:\n      - { name: sw, address: "udp://127.0.0.1:9", credential: c, labels: { vlanIndex: "1" } }\n`,
+    );
+    const r = xunjian(['agent', '--once', '-c', f], { XUNJIAN_AGENT__DATADIR: join(dir, 'agent') });
+    expect(r.stderr.trim()).toBe(
+      `xunjian: config error in ${f}: sources.snmp.targets.0.labels.vlanIndex: a label no profile sets: a table of the profiles (profilesDir ${profiles}) sets 'vlanIndex' on its series, which a target label cannot overwrite; use another name (e.g. device_vlanIndex)`,
+    );
+    expect(r.code).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { type ErrorObject, makeAjv } from './ajv.js';
+import { type SchemaError, schemaErrors } from './schema-check.js';
 
 /**
  * YAML config files validated against a JSON Schema, with environment overrides.
@@ -103,7 +103,7 @@ function show(v: unknown): string {
   return String(v);
 }
 
-function expectation(e: ErrorObject, schema: Schema | undefined, value: unknown): string {
+function expectation(e: SchemaError, schema: Schema | undefined, value: unknown): string {
   const secret = schema?.secret === true;
   const got = secret ? '' : `, got ${show(value)}`;
   const p = e.params as Record<string, unknown>;
@@ -135,18 +135,16 @@ function expectation(e: ErrorObject, schema: Schema | undefined, value: unknown)
   }
 }
 
-const compiled = new WeakMap<Schema, ReturnType<ReturnType<typeof makeAjv>['compile']>>();
-
-/** Validate (and fill defaults into) a config object. `sources` names where each key came from. */
+/**
+ * Validate (and fill defaults into) a config object. `sources` names where each key came from. The
+ * schema is walked (lib/schema-check.ts), not compiled with Ajv: the same first error and defaults, and
+ * none of the compiler's memory in a long-running agent (bench/README.md).
+ */
 export function validateConfig<T>(spec: ConfigSpec, data: unknown, defaultSource: string, sources = new Map<string, string>()): T {
-  let validate = compiled.get(spec.schema);
-  if (!validate) {
-    validate = makeAjv({ useDefaults: true, allErrors: false }).compile(spec.schema);
-    compiled.set(spec.schema, validate);
-  }
   const copy = structuredClone(data ?? {});
-  if (validate(copy)) return copy as T;
-  const e = validate.errors![0]!;
+  const errors = schemaErrors(spec.schema, copy, { defaults: true });
+  if (!errors.length) return copy as T;
+  const e = errors[0]!;
   const path = e.instancePath
     .split('/')
     .slice(1)

@@ -1,3 +1,5 @@
+import type { FromSchema } from '../../../lib/schema-type.js';
+
 export const hostSourceSchema = {
   type: 'object',
   default: {},
@@ -21,9 +23,4 @@ export const hostSourceSchema = {
   },
 } as const;
 
-export interface HostSourceConfig {
-  enabled: boolean;
-  intervalSeconds: number;
-  excludeFilesystemTypes: string[];
-  excludeInterfaces: string[];
-}
+export type HostSourceConfig = FromSchema<typeof hostSourceSchema>;

@@ -1,3 +1,5 @@
+import type { FromSchema, WithOptional } from '../../../lib/schema-type.js';
+
 export const ipv6checkSourceSchema = {
   type: 'object',
   default: {},
@@ -43,19 +45,5 @@ export const ipv6checkSourceSchema = {
   },
 } as const;
 
-export interface Ipv6checkSourceConfig {
-  sites: string[];
-  intervalSeconds: number;
-  /** Optional in the type (configs built in code); the loader fills it ('' = none). */
-  schedule?: string;
-  maxLinksPerLevel: number;
-  maxPages: number;
-  concurrency: number;
-  requestsPerSecond: number;
-  timeoutSeconds: number;
-  lengthTolerance: number;
-  /** Filled by the config loader; code-built configs may leave them out (defaults 5, 5 MiB, none). */
-  maxRedirects?: number;
-  maxBodyBytes?: number;
-  sameSiteHosts?: string[];
-}
+/** Code-built configs may leave out the options added later (the check falls back to their defaults). */
+export type Ipv6checkSourceConfig = WithOptional<FromSchema<typeof ipv6checkSourceSchema>, 'schedule' | 'maxRedirects' | 'maxBodyBytes' | 'sameSiteHosts'>;

@@ -2,7 +2,6 @@ import { statSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { PostureFacts } from '../../../contract/facts/posture.js';
 import { bounded } from '../../../lib/args.js';
-import { collectPosture } from './collect.js';
 
 function short(v: unknown): string {
   const s = typeof v === 'string' ? v : JSON.stringify(v);
@@ -46,6 +45,7 @@ export function registerFactsCommand(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      const { collectPosture } = await import('./collect.js'); // the collectors load when the command runs, not with every command
       const p = await collectPosture(o.root ?? '/', o.timeout);
       process.stdout.write(o.json ? `${JSON.stringify(p, null, 2)}\n` : renderFactsTable(p));
     });

@@ -1,3 +1,5 @@
+import type { FromSchema, WithOptional } from '../../../lib/schema-type.js';
+
 export const postureSourceSchema = {
   type: 'object',
   default: {},
@@ -23,10 +25,5 @@ export const postureSourceSchema = {
   },
 } as const;
 
-export interface PostureSourceConfig {
-  enabled: boolean;
-  intervalSeconds: number;
-  /** Optional in the type (configs built in code); the loader fills it ('' = none). */
-  schedule?: string;
-  commandTimeoutSeconds: number;
-}
+/** Code-built configs may leave out `schedule` (none). */
+export type PostureSourceConfig = WithOptional<FromSchema<typeof postureSourceSchema>, 'schedule'>;

@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import type { FromSchema, WithOptional } from '../../../lib/schema-type.js';
+import type { ValidateContext } from '../../source.js';
+
 export const probesSourceSchema = {
   type: 'object',
   default: {},
@@ -49,32 +53,17 @@ export const probesSourceSchema = {
   },
 } as const;
 
-export interface ProbeTargetConfig {
-  name: string;
-  type: 'icmp' | 'tcp' | 'dns' | 'http';
-  target: string;
-  ip: 4 | 6 | 'both';
-  intervalSeconds: number;
-  timeoutSeconds: number;
-  count: number;
-  packetIntervalSeconds: number;
-  insecureTls: boolean;
-  caFile?: string;
-  maxBodyBytes?: number;
-  maxRedirects?: number;
-}
-
-export interface ProbesSourceConfig {
-  resolver: string;
-  targets: ProbeTargetConfig[];
-}
+type Loaded = FromSchema<typeof probesSourceSchema>;
+/** Code-built targets may leave out the http options added later (the probe falls back to their defaults). */
+export type ProbeTargetConfig = WithOptional<Loaded['targets'][number], 'caFile' | 'maxBodyBytes' | 'maxRedirects'>;
+export type ProbesSourceConfig = Omit<Loaded, 'targets'> & { targets: ProbeTargetConfig[] };
 
 /**
  * A round must end well before the next one starts: count × packetIntervalSeconds + timeoutSeconds
  * (icmp) or timeoutSeconds (others) must stay below 0.9 × intervalSeconds. The first offending target,
  * as the config key to blame and what is expected; null when all fit. Call at config load.
  */
-export function probeScheduleProblem(cfg: ProbesSourceConfig, prefix = 'sources.probes'): { key: string; expected: string } | null {
+export function probeScheduleProblem(cfg: ProbesSourceConfig, prefix = 'sources.probes.'): { key: string; expected: string } | null {
   for (const [i, t] of cfg.targets.entries()) {
     const round = t.type === 'icmp' ? t.count * t.packetIntervalSeconds + t.timeoutSeconds : t.timeoutSeconds;
     const limit = 0.9 * t.intervalSeconds;
@@ -83,7 +72,22 @@ export function probeScheduleProblem(cfg: ProbesSourceConfig, prefix = 'sources.
       t.type === 'icmp'
         ? `count × packetIntervalSeconds + timeoutSeconds (${t.count} × ${t.packetIntervalSeconds} + ${t.timeoutSeconds} = ${+round.toFixed(3)} s)`
         : `timeoutSeconds (${t.timeoutSeconds} s)`;
-    return { key: `${prefix}.targets.${i}`, expected: `${what} below 0.9 × intervalSeconds (${+limit.toFixed(3)} s) of probe '${t.name}'` };
+    return { key: `${prefix}targets.${i}`, expected: `${what} below 0.9 × intervalSeconds (${+limit.toFixed(3)} s) of probe '${t.name}'` };
   }
   return null;
+}
+
+/** The checks of `sources.probes` beyond its schema: each target's interval, its caFile, its round fitting its interval. */
+export function validateProbes(cfg: ProbesSourceConfig, ctx: ValidateContext): void {
+  cfg.targets.forEach((t, i) => {
+    ctx.interval(`targets.${i}.intervalSeconds`, t.intervalSeconds);
+    if (!t.caFile) return;
+    try {
+      readFileSync(t.caFile);
+    } catch (err) {
+      ctx.fail(`targets.${i}.caFile`, `a readable PEM file; cannot read ${t.caFile}: ${(err as NodeJS.ErrnoException).code}`);
+    }
+  });
+  const p = probeScheduleProblem(cfg, '');
+  if (p) ctx.fail(p.key, p.expected);
 }

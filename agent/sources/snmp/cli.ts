@@ -1,11 +1,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { bounded } from '../../../lib/args.js';
 import type { Credential } from './client.js';
-import { DES_AVAILABLE } from './config.js';
+import type { CommandContext } from '../../source.js';
+import { DES_AVAILABLE, type SnmpSourceConfig, toCredential } from './config.js';
 import { parseEndpoint } from './endpoint.js';
 
-// net-snmp, the profiles and the agent's config loader are imported by the actions: registering the
-// command (every `xunjian` run) loads none of them.
+// net-snmp and the profiles are imported by the actions: registering the command loads none of them. A
+// named credential comes from this source's section of the agent config, loaded by the context the
+// registry passes (this folder does not depend on the agent's CLI).
 
 interface CredOpts {
   community?: string;
@@ -23,13 +25,11 @@ interface CredOpts {
   maxRepetitions: number;
 }
 
-async function credential(o: CredOpts): Promise<Credential> {
+async function credential(o: CredOpts, ctx: CommandContext<SnmpSourceConfig>): Promise<Credential> {
   if (o.credential) {
-    const { loadAgentConfig } = await import('../../cli.js');
-    const cfg = loadAgentConfig(o.config);
-    const c = cfg.sources.snmp.credentials[o.credential];
+    const c = (await ctx.config(o.config)).credentials[o.credential];
     if (!c) throw new InvalidArgumentError(`no credential '${o.credential}' in sources.snmp.credentials of ${o.config ?? 'the default config'}`);
-    return c.version === '3' ? { version: '3', v3: c.v3 } : { version: c.version, community: c.community ?? 'public' };
+    return toCredential(c);
   }
   if (o.snmpVersion === '3') {
     if (!o.v3User) throw new InvalidArgumentError('--snmp-version 3 needs --v3-user');
@@ -84,8 +84,14 @@ function withCredentialOptions(c: Command): Command {
   );
 }
 
-export function registerSnmpCommand(program: Command): void {
+export function registerSnmpCommand(program: Command, ctx: CommandContext<SnmpSourceConfig>): void {
   const snmp = program.command('snmp').description('poll or walk an SNMP device once (udp://HOST:PORT, udp6://[IPv6]:PORT)');
+  registerPoll(snmp, ctx);
+  registerWalk(snmp, ctx);
+}
+
+/** `xunjian snmp poll TARGET`: one poll with the profiles, as Prometheus text. */
+function registerPoll(snmp: Command, ctx: CommandContext<SnmpSourceConfig>): void {
   withCredentialOptions(
     snmp
       .command('poll <target>')
@@ -100,7 +106,7 @@ export function registerSnmpCommand(program: Command): void {
     ]);
     const r = await scrapeDevice({
       endpoint: parseEndpoint(target),
-      credential: await credential(o),
+      credential: await credential(o, ctx),
       timeoutMs: o.timeout * 1000,
       retries: o.retries,
       maxRepetitions: o.maxRepetitions,
@@ -124,10 +130,14 @@ export function registerSnmpCommand(program: Command): void {
     process.stdout.write(renderExposition([...r.samples, ...self], { help: { ...r.help, ...SNMP_HELP } }));
     process.stderr.write(`# profiles: ${r.profiles.join(', ')}${r.sysObjectID ? ` (sysObjectID ${r.sysObjectID})` : ''}\n`);
   });
+}
+
+/** `xunjian snmp walk TARGET OID`: the varbinds of a subtree. */
+function registerWalk(snmp: Command, ctx: CommandContext<SnmpSourceConfig>): void {
   withCredentialOptions(snmp.command('walk <target> <oid>').description('walk a subtree and print the varbinds')).action(
     async (target: string, oid: string, o: CredOpts) => {
       if (!/^\.?\d+(\.\d+)*$/.test(oid)) throw new InvalidArgumentError(`expected a numeric OID, got '${oid}'`);
-      const cred = await credential(o);
+      const cred = await credential(o, ctx);
       const [{ openScraper, resolveEndpoint, scrub, secretsOf }, { labelValue }] = await Promise.all([import('./client.js'), import('./values.js')]);
       let s: ReturnType<typeof openScraper> | undefined;
       try {

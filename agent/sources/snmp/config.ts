@@ -1,3 +1,7 @@
+import type { FromSchema } from '../../../lib/schema-type.js';
+import type { ValidateContext } from '../../source.js';
+import type { Credential } from './client.js';
+import { parseEndpoint } from './endpoint.js';
 import { createCipheriv } from 'node:crypto';
 
 /** Node.js 20 links OpenSSL 3, whose default provider refuses DES: SNMPv3 DES privacy cannot work. */
@@ -151,42 +155,48 @@ export const snmpSourceSchema = {
   },
 } as const;
 
-export interface SnmpCredentialConfig {
-  version: '1' | '2c' | '3';
-  community?: string;
-  v3?: {
-    user: string;
-    level: 'noAuthNoPriv' | 'authNoPriv' | 'authPriv';
-    authProto: 'md5' | 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
-    authKey?: string;
-    privProto: 'des' | 'aes' | 'aes256b' | 'aes256r';
-    privKey?: string;
-  };
+export type SnmpSourceConfig = FromSchema<typeof snmpSourceSchema>;
+export type SnmpCredentialConfig = SnmpSourceConfig['credentials'][string];
+export type SnmpTargetConfig = SnmpSourceConfig['targets'][number];
+
+/** The client's credential of a configured one (v1/v2c without a community: public). */
+export function toCredential(c: SnmpCredentialConfig): Credential {
+  // privProto is a pattern in the schema (its message names DES's absence), so a string in the config type
+  return c.version === '3' ? { version: '3', v3: c.v3 as Credential['v3'] } : { version: c.version, community: c.community ?? 'public' };
 }
 
-export interface SnmpTargetConfig {
-  name: string;
-  address: string;
-  credential: string;
-  profiles?: string[];
-  intervalSeconds?: number;
-  timeoutSeconds?: number;
-  retries?: number;
-  maxRepetitions?: number;
-  deadlineSeconds?: number;
-  labels?: Record<string, string>;
+/** A label name the node sets on every series, and the node option it comes from. */
+function nodeLabelOrigin(label: string, nodeLabels: Record<string, string>): string | undefined {
+  if (label === 'node') return 'node.id';
+  if (label === 'site' || label === 'zone') return `node.${label}`;
+  return label in nodeLabels ? `node.labels.${label}` : undefined;
 }
 
-export interface SnmpSourceConfig {
-  concurrency: number;
-  walkConcurrency: number;
-  profilesDir: string;
-  intervalSeconds: number;
-  timeoutSeconds: number;
-  retries: number;
-  maxRepetitions: number;
-  deadlineSeconds?: number;
-  postureIntervalHours: number;
-  credentials: Record<string, SnmpCredentialConfig>;
-  targets: SnmpTargetConfig[];
+/** The checks of `sources.snmp` beyond its schema: intervals, credential names, addresses, labels the collector sets itself. */
+export function validateSnmp(cfg: SnmpSourceConfig, ctx: ValidateContext): void {
+  cfg.targets.forEach((t, i) => {
+    ctx.interval(`targets.${i}.intervalSeconds`, t.intervalSeconds ?? cfg.intervalSeconds);
+    if (!cfg.credentials[t.credential]) {
+      ctx.fail(
+        `targets.${i}.credential`,
+        `expected one of the names in sources.snmp.credentials (${Object.keys(cfg.credentials).join(', ') || 'none defined'}), got '${t.credential}'`,
+      );
+    }
+    try {
+      parseEndpoint(t.address);
+    } catch (err) {
+      ctx.fail(`targets.${i}.address`, (err as Error).message);
+    }
+    // The collector puts node, site, zone and node.labels on every series of the node; a sample label of
+    // the same name would be kept as exported_<name> (Prometheus' honor_labels: false), not as written.
+    for (const l of Object.keys(t.labels ?? {})) {
+      const origin = nodeLabelOrigin(l, ctx.agent.node.labels);
+      if (origin) {
+        ctx.fail(
+          `targets.${i}.labels.${l}`,
+          `a label the collector does not set itself: '${l}' comes from the node (${origin}) on every series of this node, so the collector would rename this one exported_${l}; use another name (e.g. device_${l})`,
+        );
+      }
+    }
+  });
 }

@@ -11,6 +11,7 @@ import { SYS_UPTIME, getAll } from './poll.js';
 import { loadProfiles } from './profiles.js';
 import { Semaphore } from '../../../lib/semaphore.js';
 import { runSource } from '../../runtime/agent.js';
+import { SourceConfigError } from '../../source.js';
 import { createSnmpSource, createSnmpSources } from './source.js';
 import { type LinkState, deriveLinkHealth } from './linkhealth.js';
 import { interfaceSnapshot } from './snapshot.js';
@@ -301,6 +302,27 @@ describe('snmpd', () => {
     expect(out).toBe('1.3.6.1.2.1.1.5.0 = STRING: xunjian-test\n');
   });
 
+  it('xunjian snmp walk --credential NAME -c FILE takes the v3 credential from the agent config (sources.snmp section)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'xj-snmpcred-')), 'agent.yaml');
+    writeFileSync(
+      file,
+      `sources:\n  snmp:\n    credentials:\n      lab: { version: "3", v3: { user: ${V3.user}, level: authPriv, authKey: "${V3.authKey}", privKey: "${V3.privKey}" } }\n`,
+    );
+    const run = (name: string) =>
+      new Promise<{ out: string; err: string; code: number }>((resolve) =>
+        execFile(process.execPath, [BIN, 'snmp', 'walk', `udp://127.0.0.1:${snmpd.port}`, '1.3.6.1.2.1.1.5', '--credential', name, '-c', file], (e, out, err) =>
+          resolve({ out, err, code: e ? ((e as { code?: number }).code ?? -1) : 0 }),
+        ),
+      );
+    expect(await run('lab')).toEqual({ out: '1.3.6.1.2.1.1.5.0 = STRING: xunjian-test\n', err: '', code: 0 });
+    const missing = await run('nope');
+    expect(missing.code).toBe(1);
+    expect(missing.err.trim()).toBe(`xunjian: no credential 'nope' in sources.snmp.credentials of ${file}`);
+  });
+
   it('xunjian snmp rejects an unknown --v3-level', async () => {
     const err = await new Promise<string>((resolve) =>
       execFile(
@@ -414,7 +436,12 @@ describe('snmp source', () => {
     );
     expect(() =>
       createSnmpSources({ ...cfg([{ name: 'sw', address: 'udp://127.0.0.1:9', credential: 'lab', labels: { vlanIndex: 'x', site: 'y' } }]), profilesDir: dir }),
-    ).toThrow("sources.snmp.targets: target 'sw' has labels 'vlanIndex', which a profile's table sets (the series' own labels cannot be overwritten)");
+    ).toThrow(
+      new SourceConfigError(
+        'targets.0.labels.vlanIndex',
+        `a label no profile sets: a table of the profiles (profilesDir ${dir}) sets 'vlanIndex' on its series, which a target label cannot overwrite; use another name (e.g. device_vlanIndex)`,
+      ),
+    );
   });
 
   it('keeps a v3 session between polls: no socket nor engine discovery per poll; closed by close()', async () => {

@@ -1,8 +1,10 @@
 import type { Sample } from '../../../contract/types.js';
 import { Semaphore } from '../../../lib/semaphore.js';
-import type { Source } from '../../source.js';
+import { type Source, SourceConfigError } from '../../source.js';
 import { type Credential, SessionKeeper, parseEndpoint } from './client.js';
-import type { SnmpCredentialConfig, SnmpSourceConfig, SnmpTargetConfig } from './config.js';
+import { type SnmpSourceConfig, type SnmpTargetConfig, toCredential } from './config.js';
+
+export { toCredential };
 import { SNMP_HELP, type ScrapeResult, devicePosture, scrapeDevice } from './device.js';
 import { type LinkState, deriveLinkHealth } from './linkhealth.js';
 import { type Profile, loadProfiles } from './profiles.js';
@@ -22,10 +24,6 @@ export const LINK_HELP: Record<string, string> = {
   xunjian_link_oper_status_changes_total: 'ifOperStatus changes seen between polls (flaps).',
 };
 
-export function toCredential(c: SnmpCredentialConfig): Credential {
-  return c.version === '3' ? { version: '3', v3: c.v3 } : { version: c.version, community: c.community ?? 'public' };
-}
-
 export function createSnmpSources(cfg: SnmpSourceConfig): Source[] {
   if (!cfg.targets.length) return [];
   const profiles = loadProfiles(cfg.profilesDir || undefined);
@@ -35,15 +33,16 @@ export function createSnmpSources(cfg: SnmpSourceConfig): Source[] {
     'target',
     ...[...profiles.values()].flatMap((p) => (p.tables ?? []).flatMap((tb) => [...tb.indexes.map((i) => i.label), ...Object.keys(tb.lookups ?? {})])),
   ]);
-  return cfg.targets.map((t) => {
-    const clash = Object.keys(t.labels ?? {}).filter((l) => taken.has(l));
-    if (clash.length)
-      throw new Error(
-        `sources.snmp.targets: target '${t.name}' has labels ${clash.map((l) => `'${l}'`).join(', ')}, which a profile's table sets (the series' own labels cannot be overwritten)`,
-      );
-    const cred = cfg.credentials[t.credential];
-    if (!cred) throw new Error(`sources.snmp.targets: target '${t.name}' names credential '${t.credential}', which is not in sources.snmp.credentials`);
-    return createSnmpSource(cfg, t, toCredential(cred), profiles, sem);
+  return cfg.targets.map((t, i) => {
+    for (const l of Object.keys(t.labels ?? {})) {
+      if (taken.has(l))
+        throw new SourceConfigError(
+          `targets.${i}.labels.${l}`,
+          `a label no profile sets: a table of the profiles (profilesDir ${cfg.profilesDir}) sets '${l}' on its series, which a target label cannot overwrite; use another name (e.g. device_${l})`,
+        );
+    }
+    // the credential's name was checked at config load (validateSnmp)
+    return createSnmpSource(cfg, t, toCredential(cfg.credentials[t.credential]!), profiles, sem);
   });
 }
 
