@@ -63,15 +63,26 @@ const SLAB_DOUBLES = 1 << 17;
 /**
  * Sample storage: per size class (segments of 2^k samples) slabs of two parallel Float64Arrays (times,
  * values), segments handed out from a free list or the end of the last slab. A series costs its
- * segment's 16 bytes per sample slot and no typed-array objects of its own. Slabs are not returned to
- * the system (freed segments are reused).
+ * segment's 16 bytes per sample slot and no typed-array objects of its own. A slab whose segments are
+ * all free again is released (series growing from 4 to 8 to 16 samples leave their small slabs empty).
  */
+interface SizeClass {
+  t: Float64Array[];
+  v: Float64Array[];
+  /** segments in use per slab; -1: released */
+  live: number[];
+  /** doubles per slab */
+  len: number;
+  /** bump pointer in the last slab */
+  used: number;
+  /** free segment addresses (slab × len + offset); entries of released slabs are skipped */
+  free: number[];
+}
+
 class Slabs {
-  private classes: { t: Float64Array[]; v: Float64Array[]; len: number; used: number; free: number[] }[] = [];
+  private classes: SizeClass[] = [];
   /** bytes of all slabs */
   bytes = 0;
-  /** bytes of segments in use */
-  usedBytes = 0;
 
   classFor(n: number): number {
     let k = MIN_CLASS;
@@ -83,15 +94,18 @@ class Slabs {
   alloc(s: Pick<WSeries, 't' | 'v' | 'base' | 'cap' | 'cls' | 'slab'>, k: number): void {
     let c = this.classes[k];
     if (!c) {
-      c = { t: [], v: [], len: Math.max(SLAB_DOUBLES, (1 << k) * 64), used: 0, free: [] };
+      c = { t: [], v: [], live: [], len: Math.max(SLAB_DOUBLES, (1 << k) * 64), used: 0, free: [] };
       this.classes[k] = c;
     }
     const cap = 1 << k;
     let addr = c.free.pop();
+    while (addr !== undefined && c.live[Math.floor(addr / c.len)] === -1) addr = c.free.pop();
     if (addr === undefined) {
-      if (c.t.length === 0 || c.used + cap > c.len) {
+      const last = c.t.length - 1;
+      if (last < 0 || c.live[last] === -1 || c.used + cap > c.len) {
         c.t.push(new Float64Array(c.len));
         c.v.push(new Float64Array(c.len));
+        c.live.push(0);
         c.used = 0;
         this.bytes += 16 * c.len;
       }
@@ -99,19 +113,27 @@ class Slabs {
       c.used += cap;
     }
     const slab = Math.floor(addr / c.len);
+    c.live[slab]!++;
     s.t = c.t[slab]!;
     s.v = c.v[slab]!;
     s.base = addr - slab * c.len;
     s.cap = cap;
     s.cls = k;
     s.slab = slab;
-    this.usedBytes += 16 * cap;
   }
 
   free(s: WSeries): void {
     const c = this.classes[s.cls]!;
-    c.free.push(s.slab * c.len + s.base);
-    this.usedBytes -= 16 * s.cap;
+    if (--c.live[s.slab]! > 0) {
+      c.free.push(s.slab * c.len + s.base);
+      return;
+    }
+    // the slab is empty: release it (its free list entries are skipped from now on)
+    c.live[s.slab] = -1;
+    c.t[s.slab] = EMPTY;
+    c.v[s.slab] = EMPTY;
+    this.bytes -= 16 * c.len;
+    if (c.free.length > 1024 && c.live.every((n) => n === -1)) c.free = [];
   }
 }
 

@@ -17,6 +17,7 @@ import {
   labelsKey,
   labelsMeta,
   labelsString,
+  intern,
   METRIC_NAME,
   parseGoFloat,
 } from './labels.js';
@@ -219,7 +220,7 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
     const t = t0[i]!;
     if (t < lo) continue;
     const v = s.v[i]!;
-    if (v !== v && isStaleNaN(v)) continue;
+    if (isStaleNaN(v)) continue;
     // for timestamp(): the sample's own time, in seconds, with the name dropped
     out.push(forTimestamp ? { labels: s.labels, value: t / 1000, dn: true } : { labels: s.labels, value: v, dn: false });
   }
@@ -254,7 +255,7 @@ function rangePoints(s: Selected, mint: number, maxt: number): Points {
   p.hi = lo < hi ? hi : lo;
   for (let i = lo; i < hi; i++) {
     const x = sv[i]!;
-    if (x !== x && isStaleNaN(x)) return withoutStale(s, lo, hi);
+    if (isStaleNaN(x)) return withoutStale(s, lo, hi);
   }
   return p;
 }
@@ -587,7 +588,7 @@ function signature(c: SigInfo, s: VSample): string {
   const meta = labelsMeta(l);
   if (meta !== undefined) {
     if (meta.sigId !== c.id) {
-      meta.sig = computeSignature(c, l, false);
+      meta.sig = intern(computeSignature(c, l, false));
       meta.sigId = c.id;
     }
     return meta.sig;
@@ -724,7 +725,8 @@ function resultMetric(ls: VSample, rs: VSample, op: string, m: VectorMatching, b
   const dropName = ls.dn || dropsName(op) || bool;
   const inc = m.include;
   const b: Record<string, string> = {};
-  for (const n of labelNames(lhs)) {
+  // for-in, not labelNames: the result's key order does not matter, and no names array is kept per series
+  for (const n in lhs) {
     if (n === METRIC_NAME && dropName) continue;
     if (m.card === 'one-to-one' && m.on !== m.labels.includes(n)) continue;
     if (inc.length > 0 && inc.includes(n)) continue;
@@ -873,7 +875,7 @@ function groupingKey(c: GroupInfo, s: VSample): string {
   const meta = labelsMeta(l);
   if (meta !== undefined) {
     if (meta.groupId !== c.id) {
-      meta.group = computeGroupingKey(c, l, false);
+      meta.group = intern(computeGroupingKey(c, l, false));
       meta.groupId = c.id;
     }
     return meta.group;

@@ -92,9 +92,13 @@ export function droppedKey(l: Labels): string {
   return labelsKey(dropMetricName(l));
 }
 
-/** Interned label names and values of makeLabels' sets: a million series share a few thousand strings. */
+/**
+ * Interned strings: label names and values of makeLabels' sets, and the evaluator's cached grouping
+ * keys and signatures (a million series share a few thousand of each). Bounded: cleared when full
+ * (interning only saves memory, it never changes a result).
+ */
 const interned = new Map<string, string>();
-function intern(s: string): string {
+export function intern(s: string): string {
   const x = interned.get(s);
   if (x !== undefined) return x;
   if (interned.size >= 1_000_000) interned.clear();
@@ -113,15 +117,12 @@ export function makeLabels(rec: Readonly<Record<string, string>>, key?: string):
   for (let i = 1; i < names.length; i++) if (names[i - 1]! > names[i]!) sorted = false;
   if (!sorted) names.sort(cmpStr);
   const out: Record<string, string> = {};
-  const kept: string[] = [];
   for (const n of names) {
     const v = rec[n]!;
-    if (v === '') continue;
-    const name = intern(n);
-    out[name] = intern(v);
-    kept.push(name);
+    if (v !== '') out[intern(n)] = intern(v);
   }
-  const meta: LabelsMeta = { key, names: kept, dropKey: undefined, groupId: undefined, group: '', sigId: undefined, sig: '' };
+  // names are computed when first needed (most window series never need them)
+  const meta: LabelsMeta = { key, names: undefined, dropKey: undefined, groupId: undefined, group: '', sigId: undefined, sig: '' };
   Object.defineProperty(out, META, { value: meta, enumerable: false });
   return Object.freeze(out);
 }
