@@ -9,8 +9,15 @@ const M = 60_000;
 function windowFor(keepMin: number): RuleWindow {
   const w = new RuleWindow();
   const e = parseExpr('x');
-  if (e.kind !== 'vector') throw new Error('unexpected AST');
-  w.configure([{ matchers: e.matchers, keepMs: keepMin * M }], keepMin * M);
+  const o = parseExpr('other');
+  if (e.kind !== 'vector' || o.kind !== 'vector') throw new Error('unexpected AST');
+  w.configure(
+    [
+      { matchers: e.matchers, keepMs: keepMin * M },
+      { matchers: o.matchers, keepMs: keepMin * M },
+    ],
+    keepMin * M,
+  );
   return w;
 }
 
@@ -205,7 +212,12 @@ describe('rule window: cached selections', () => {
     w.append({ __name__: 'x', i: 'c' }, 0, 1);
     expect(keys()).toEqual(['b', 'c']);
     expect(w.selectSorted(e.matchers, 0, 0)).toBe(w.selectSorted(e.matchers, 0, 0));
+    // a series of another family leaves the selection of x cached; one of x does not
+    const before = w.selectSorted(e.matchers, 0, 0);
+    w.append({ __name__: 'other', i: 'z' }, 0, 1);
+    expect(w.selectSorted(e.matchers, 0, 0)).toBe(before);
     w.append({ __name__: 'x', i: 'a' }, 5 * M, 1);
+    expect(w.selectSorted(e.matchers, 0, 0)).not.toBe(before);
     expect(keys()).toEqual(['a', 'b', 'c']);
     w.trim(10 * M);
     expect(keys()).toEqual(['a']);

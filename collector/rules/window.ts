@@ -150,8 +150,12 @@ export class RuleWindow implements Queryable {
   private wantCache = new Map<string, number>();
   private keepAll = false;
   private slabs = new Slabs();
-  /** bumped when a series is added or removed: cached selections are then recomputed */
+  /**
+   * Bumped when a series is added or removed: cached selections are then recomputed. Per metric name
+   * too, so a new series of one family leaves the selections of the others (naming theirs) cached.
+   */
   private gen = 0;
+  private nameGen = new Map<string, number>();
   private selCache = new Map<string, { gen: number; series: WSeries[] }>();
   private samples = 0;
   private keyBytes = 0;
@@ -253,7 +257,7 @@ export class RuleWindow implements Queryable {
     s.idx = list.length;
     list.push(s);
     this.keyBytes += 2 * key.length;
-    this.gen++;
+    this.bump(name);
     return s;
   }
 
@@ -317,6 +321,11 @@ export class RuleWindow implements Queryable {
     s.end = s.base + live;
   }
 
+  private bump(name: string): void {
+    this.gen++;
+    this.nameGen.set(name, this.gen);
+  }
+
   private remove(s: WSeries): void {
     this.byKey.delete(s.key);
     const name = s.labels[METRIC_NAME] ?? '';
@@ -332,7 +341,7 @@ export class RuleWindow implements Queryable {
     this.slabs.free(s);
     this.samples -= s.end - s.start;
     this.keyBytes -= 2 * s.key.length;
-    this.gen++;
+    this.bump(name);
   }
 
   /** Drop samples older than each series' keep, and series left empty; shrink segments mostly empty. */
@@ -366,9 +375,11 @@ export class RuleWindow implements Queryable {
    */
   selectSorted(matchers: readonly Matcher[], _minT: number, _maxT: number): readonly SeriesData[] {
     const ck = cacheKey(matchers);
-    const c = this.selCache.get(ck);
-    if (c && c.gen === this.gen) return c.series;
     const nameEq = matchers.find((m) => m.name === METRIC_NAME && m.type === '=');
+    // a selector naming its metric depends only on that name's series
+    const gen = nameEq ? (this.nameGen.get(nameEq.value) ?? 0) : this.gen;
+    const c = this.selCache.get(ck);
+    if (c && c.gen === gen) return c.series;
     const out: WSeries[] = [];
     const scan = (list: readonly WSeries[]) => {
       for (const s of list) if (matchesAll(matchers, s.labels)) out.push(s);
@@ -378,7 +389,7 @@ export class RuleWindow implements Queryable {
     out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // ad-hoc queries (/api/v1/query) must not grow the cache without bound
     if (this.selCache.size >= 1000) this.selCache.clear();
-    this.selCache.set(ck, { gen: this.gen, series: out });
+    this.selCache.set(ck, { gen, series: out });
     return out;
   }
 

@@ -666,24 +666,29 @@ function vectorBinop(e: Binary, lhs0: VSample[], rhs0: VSample[], m: VectorMatch
   const swap = m.card === 'one-to-many';
   const lhs = swap ? rhs0 : lhs0;
   const rhs = swap ? lhs0 : rhs0;
-  const right = new Map<string, VSample>();
-  for (const rs of rhs) {
+  // signature → index of the right-hand sample
+  const right = new Map<string, number>();
+  for (let i = 0; i < rhs.length; i++) {
+    const rs = rhs[i]!;
     const sig = signature(c, rs);
     const dup = right.get(sig);
-    if (dup) {
+    if (dup !== undefined) {
       err(
-        `found duplicate series for the match group ${labelsString(matchedLabels(m, lab(rs)))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelsString(lab(rs))}, ${labelsString(lab(dup))}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        `found duplicate series for the match group ${labelsString(matchedLabels(m, lab(rs)))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelsString(lab(rs))}, ${labelsString(lab(rhs[dup]!))}];many-to-many matching not allowed: matching labels must be unique on one side`,
       );
     }
-    right.set(sig, rs);
+    right.set(sig, i);
   }
-  const matched = new Map<string, Set<string> | null>();
+  // one-to-one: whether a right-hand sample was matched already; otherwise the result label sets per signature
+  const hit = oneToOne ? new Uint8Array(rhs.length) : undefined;
+  const matched = new Map<string, Set<string>>();
   const out: VSample[] = [];
   const cmp = isComparison(e.op);
   for (const ls of lhs) {
     const sig = signature(c, ls);
-    const rs = right.get(sig);
-    if (!rs) continue;
+    const ri = right.get(sig);
+    if (ri === undefined) continue;
+    const rs = rhs[ri]!;
     let vl = ls.value;
     let vr = rs.value;
     if (swap) {
@@ -700,13 +705,13 @@ function vectorBinop(e: Binary, lhs0: VSample[], rhs0: VSample[], m: VectorMatch
       value = keep ? 1 : 0;
     } else if (!keep) continue;
     const metric = resultMetric(ls, rs, e.op, m, e.bool);
-    const inserted = matched.get(sig);
-    if (oneToOne) {
-      if (inserted !== undefined) err('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
-      matched.set(sig, null);
+    if (hit) {
+      if (hit[ri] === 1) err('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      hit[ri] = 1;
     } else {
       const k = labelsKey(metric);
-      if (inserted === undefined || inserted === null) matched.set(sig, new Set([k]));
+      const inserted = matched.get(sig);
+      if (inserted === undefined) matched.set(sig, new Set([k]));
       else if (inserted.has(k)) err('multiple matches for labels: grouping labels must ensure unique matches');
       else inserted.add(k);
     }
