@@ -1,22 +1,36 @@
 /**
- * bench:rules — one evaluation cycle of 50 rules over NODES × 300 series, and the rule window's memory
- * per million samples. `npm run bench:rules [-- NODES MINUTES]` (defaults 1000 nodes, 10 minutes of
- * samples at 1/min). The goal of the issue is 10 000 nodes under 1 s per cycle; on the shared 2-core
- * machine run it at 1000–2000 nodes (a minute at most) and scale: the cycle is linear in series.
- * Not done yet: the same rules in the Prometheus here on the same data (the ratio).
+ * bench:rules — one evaluation cycle of 50 rules over NODES × 300 series, the rule window's memory per
+ * million samples, and the same 50 expressions in the Prometheus 2.42 here on the same data (the ratio).
+ * `npm run bench:rules [-- NODES MINUTES]` (defaults 1000 nodes, 10 minutes of samples at 1/min).
+ * Env: CYCLES (evaluations measured, default 3), PROM=0 (skip Prometheus), PROM_BIN.
+ *
+ * Samples are near now (the last MINUTES minutes) so Prometheus's head takes them; both engines get
+ * the same values at the same timestamps. Xunjian's cycle is `RulesManager.evalGroup` (the 50 rules,
+ * alert state included), its CPU time from process.cpuUsage; Prometheus's is the 50 expressions as
+ * instant queries at the same time, its CPU time from /proc/PID/stat (10 ms ticks) around them, and
+ * its own evaluation timings (`stats=all`). Xunjian and Prometheus alternate, CYCLES rounds.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../lib/log.js';
+import { compressSync } from 'snappy';
 import { DEFAULT_RULES_CONFIG, RulesManager } from '../../collector/rules/manager.js';
+import { parseExpr } from '../../collector/rules/engine.js';
+import { evalInstant } from '../../collector/rules/promql/index.js';
+import { createLogger } from '../../lib/log.js';
+import { freePort } from '../../test/helpers/net.js';
+import { waitFor } from '../../test/helpers/proc.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const minutes = Number(process.argv[3] ?? 10);
+const cycles = Number(process.env.CYCLES ?? 3);
+const withProm = process.env.PROM !== '0';
 const M = 60_000;
 
 // 10 metric families × 30 series (interfaces) per node = 300 series per node
 const families = Array.from({ length: 10 }, (_v, i) => (i % 2 === 0 ? `bench_m${i}_total` : `bench_m${i}`));
+const exprs: string[] = [];
 const rules: string[] = ['groups:', '  - name: bench', '    interval: 1m', '    rules:'];
 for (let i = 0; i < 50; i++) {
   const f = families[i % families.length]!;
@@ -28,58 +42,273 @@ for (let i = 0; i < 50; i++) {
   else if (kind === 2) expr = counter ? `increase(${f}[10m]) > 1e12` : `avg_over_time(${f}[5m]) > 1e12`;
   else if (kind === 3) expr = `${f}{if="if${i % 30}"} > 1e12`;
   else expr = counter ? `rate(${f}[5m]) / on(node, if) ${families[(i + 1) % 10]} > 1e9` : `${f} > 0 and on(node, if) ${families[(i + 2) % 10]} > 1e12`;
+  exprs.push(expr);
   rules.push(`      - alert: Bench${i}`, `        expr: ${JSON.stringify(expr)}`, '        for: 5m');
 }
 const dir = mkdtempSync(join(tmpdir(), 'xj-bench-rules-'));
 const file = join(dir, 'bench.yaml');
 writeFileSync(file, `${rules.join('\n')}\n`);
 
-let now = Date.UTC(2026, 0, 1);
+// samples: the last MINUTES minutes, aligned to the minute; evaluation just after the newest
+const t0 = Math.floor(Date.now() / M) * M - minutes * M;
+const evalAt = t0 + (minutes - 1) * M + 30_000;
+const value = (i: number, min: number) => (i % 1000) * (min + 1) * 1000;
+
+let now = t0;
 const m = new RulesManager(
   { ...DEFAULT_RULES_CONFIG, builtin: false, files: [file], window: { maxSeries: 10_000_000, keepAll: false } },
   { log: createLogger({ level: 'error' }), now: () => now, notify: () => {}, appendOwn: () => {} },
 );
 m.load();
 
-const labelSets = [] as Record<string, string>[];
-for (let n = 0; n < nodes; n++)
-  for (const f of families)
-    for (let k = 0; k < 30; k++) labelSets.push(Object.freeze({ __name__: f, node: `node-${n}`, site: `site-${n % 50}`, zone: 'extranet', if: `if${k}` }));
+/** The label set of series i (plain objects, as the fan-out hands them over: not frozen, no cached key). */
+function labelsOf(i: number): Record<string, string> {
+  const k = i % 30;
+  const f = Math.floor(i / 30) % 10;
+  const n = Math.floor(i / 300);
+  return { __name__: families[f]!, node: `node-${n}`, site: `site-${n % 50}`, zone: 'extranet', if: `if${k}` };
+}
+const nSeries = nodes * 300;
 
 const gc = (globalThis as { gc?: () => void }).gc;
-gc?.();
-const heap0 = process.memoryUsage().heapUsed;
-const t0 = performance.now();
+const mem = () => {
+  // twice: array buffers of released slabs are freed by the first collection's sweep
+  gc?.();
+  gc?.();
+  const u = process.memoryUsage();
+  return u.heapUsed + u.arrayBuffers;
+};
+const mem0 = mem();
+let ingestCpu = 0;
+const BATCH = 30_000;
 for (let min = 0; min < minutes; min++) {
-  const ts = now + min * M;
-  const batch = labelSets.map((labels, i) => ({ labels, value: (i % 1000) * (min + 1) * 1000, ts }));
-  m.ingest(batch);
+  const ts = t0 + min * M;
+  for (let b = 0; b < nSeries; b += BATCH) {
+    const batch = [];
+    for (let i = b; i < Math.min(nSeries, b + BATCH); i++) batch.push({ labels: labelsOf(i), value: value(i, min), ts });
+    const c0 = process.cpuUsage();
+    m.ingest(batch);
+    const c = process.cpuUsage(c0);
+    ingestCpu += (c.user + c.system) / 1000;
+  }
 }
-const ingestMs = performance.now() - t0;
-now += minutes * M;
-gc?.();
-const heap1 = process.memoryUsage().heapUsed;
+now = evalAt;
+m.window.trim(now);
+const mem1 = mem();
 const st = m.window.stats();
 const group = m.allGroups()[0]!;
-const times: number[] = [];
-for (let i = 0; i < 3; i++) {
-  const c0 = process.cpuUsage();
-  m.evalGroup(group, now + i * 1000);
-  const c = process.cpuUsage(c0);
-  times.push((c.user + c.system) / 1000);
-}
 const perM = (x: number) => (x / st.samples) * 1e6;
+
+// ---- Prometheus on the same data
+interface Prom {
+  url: string;
+  pid: number;
+  proc: ChildProcess;
+}
+
+async function startProm(): Promise<Prom> {
+  const pdir = join(dir, 'prom');
+  writeFileSync(join(dir, 'prometheus.yml'), 'global: {}\n');
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let out = '';
+  const proc = spawn(
+    process.env.PROM_BIN ?? '/usr/bin/prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${pdir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+      '--log.level=warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  await waitFor(
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`prometheus exited: ${out}`);
+      return (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200;
+    },
+    30_000,
+    'prometheus ready',
+  );
+  return { url, pid: proc.pid!, proc };
+}
+
+/** CPU seconds of a process so far (utime + stime, /proc/PID/stat). */
+function procCpu(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+  return (Number(rest[11]) + Number(rest[12])) / 100;
+}
+
+function procRss(pid: number): number {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) * 1024;
+}
+
+/** Minimal protobuf writer for prometheus.WriteRequest. */
+class W {
+  buf: Buffer;
+  n = 0;
+  constructor(size = 64) {
+    this.buf = Buffer.alloc(size);
+  }
+  room(k: number) {
+    if (this.n + k <= this.buf.length) return;
+    const nb = Buffer.alloc(Math.max(this.buf.length * 2, this.n + k));
+    this.buf.copy(nb, 0, 0, this.n);
+    this.buf = nb;
+  }
+  varint(x: number) {
+    this.room(10);
+    while (x >= 0x80) {
+      this.buf[this.n++] = (x % 128) | 0x80;
+      x = Math.floor(x / 128);
+    }
+    this.buf[this.n++] = x;
+  }
+  bytes(field: number, b: Buffer) {
+    this.varint((field << 3) | 2);
+    this.varint(b.length);
+    this.room(b.length);
+    b.copy(this.buf, this.n);
+    this.n += b.length;
+  }
+  done(): Buffer {
+    return this.buf.subarray(0, this.n);
+  }
+}
+
+function encodeSeries(i: number): Buffer {
+  const ts = new W();
+  const l = labelsOf(i);
+  for (const name of Object.keys(l).sort()) {
+    const p = new W();
+    p.bytes(1, Buffer.from(name));
+    p.bytes(2, Buffer.from(l[name]!));
+    ts.bytes(1, p.done());
+  }
+  const d = Buffer.alloc(8);
+  for (let min = 0; min < minutes; min++) {
+    const s = new W();
+    d.writeDoubleLE(value(i, min));
+    s.varint((1 << 3) | 1);
+    s.room(8);
+    d.copy(s.buf, s.n);
+    s.n += 8;
+    s.varint(2 << 3);
+    s.varint(t0 + min * M);
+    ts.bytes(2, s.done());
+  }
+  return Buffer.from(ts.done());
+}
+
+async function feedProm(p: Prom): Promise<number> {
+  const w0 = performance.now();
+  const PER = 2000;
+  for (let b = 0; b < nSeries; b += PER) {
+    const req = new W(1 << 20);
+    for (let i = b; i < Math.min(nSeries, b + PER); i++) req.bytes(1, encodeSeries(i));
+    const res = await fetch(`${p.url}/api/v1/write`, {
+      method: 'POST',
+      headers: { 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
+      body: compressSync(req.done()),
+    });
+    if (res.status !== 204 && res.status !== 200) throw new Error(`remote write: HTTP ${res.status}: ${await res.text()}`);
+  }
+  return performance.now() - w0;
+}
+
+interface PromRound {
+  cpuMs: number;
+  wallMs: number;
+  evalMs: number;
+  results: number[];
+}
+
+async function promRound(p: Prom): Promise<PromRound> {
+  const c0 = procCpu(p.pid);
+  const w0 = performance.now();
+  let evalMs = 0;
+  const results: number[] = [];
+  for (const e of exprs) {
+    const r = await fetch(`${p.url}/api/v1/query?query=${encodeURIComponent(e)}&time=${(evalAt / 1000).toFixed(3)}&stats=all`);
+    const j = (await r.json()) as { status: string; error?: string; data: { result: unknown[]; stats?: { timings?: { evalTotalTime?: number } } } };
+    if (j.status !== 'success') throw new Error(`prometheus: ${e}: ${j.error}`);
+    results.push(j.data.result.length);
+    evalMs += (j.data.stats?.timings?.evalTotalTime ?? 0) * 1000;
+  }
+  const wallMs = performance.now() - w0;
+  return { cpuMs: (procCpu(p.pid) - c0) * 1000, wallMs, evalMs, results };
+}
+
+function xjRound(i: number): { cpuMs: number; wallMs: number } {
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  m.evalGroup(group, evalAt + i);
+  const c = process.cpuUsage(c0);
+  return { cpuMs: (c.user + c.system) / 1000, wallMs: performance.now() - w0 };
+}
+
+const prom = withProm ? await startProm() : undefined;
+let feedMs = 0;
+if (prom) feedMs = await feedProm(prom);
+
+const xj: { cpuMs: number; wallMs: number }[] = [];
+const pr: PromRound[] = [];
+for (let i = 0; i < cycles; i++) {
+  xj.push(xjRound(i));
+  if (prom) pr.push(await promRound(prom));
+}
+// same answers: the number of result series of each expression, ours vs Prometheus's
+let equal: string | undefined;
+if (prom) {
+  const ours = exprs.map((e) => {
+    const r = evalInstant(parseExpr(e), evalAt, m.window, { lookbackMs: 300_000 });
+    return r.type === 'vector' ? r.samples.length : -1;
+  });
+  const theirs = pr[0]!.results;
+  equal = `${ours.filter((n, i) => n === theirs[i]).length}/${exprs.length} (result series: ours ${ours.reduce((a, b) => a + b, 0)}, prometheus ${theirs.reduce((a, b) => a + b, 0)})`;
+}
+const promRss = prom ? procRss(prom.pid) : 0;
+if (prom) {
+  prom.proc.kill('SIGTERM');
+  await new Promise((r) => prom.proc.once('exit', r));
+}
+rmSync(dir, { recursive: true, force: true });
+
+const round = (x: number) => Math.round(x);
+const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 console.log(
   JSON.stringify(
     {
       nodes,
-      series: labelSets.length,
+      series: nSeries,
       rules: group.rules.length,
+      windowSeries: st.series,
       windowSamples: st.samples,
-      ingestMsPerMillionSamples: Math.round(perM(ingestMs)),
-      cycleCpuMs: times.map((t) => Math.round(t)),
-      windowBytesEstimatePerMillionSamples: Math.round(perM(st.bytes)),
-      heapBytesPerMillionSamples: gc ? Math.round(perM(heap1 - heap0)) : 'run with --expose-gc',
+      ingestCpuMsPerMillionSamples: round((ingestCpu / (nSeries * minutes)) * 1e6),
+      cycleCpuMs: xj.map((x) => round(x.cpuMs)),
+      cycleWallMs: xj.map((x) => round(x.wallMs)),
+      windowBytesPerMillionSamples: gc ? round(perM(mem1 - mem0)) : 'run with --expose-gc',
+      windowBytesPerSeries: gc ? round((mem1 - mem0) / st.series) : undefined,
+      windowBytesEstimatePerMillionSamples: round(perM(st.bytes)),
+      ...(prom
+        ? {
+            prometheus: {
+              remoteWriteWallMs: round(feedMs),
+              queriesCpuMs: pr.map((p) => round(p.cpuMs)),
+              queriesWallMs: pr.map((p) => round(p.wallMs)),
+              evalTotalTimeMs: pr.map((p) => round(p.evalMs)),
+              rssBytes: promRss,
+            },
+            sameResultCounts: equal,
+            ratioCpu: (med(xj.map((x) => x.cpuMs)) / med(pr.map((p) => p.cpuMs))).toFixed(3),
+            ratioWallVsPromEval: (med(xj.map((x) => x.wallMs)) / med(pr.map((p) => p.evalMs))).toFixed(3),
+          }
+        : {}),
     },
     null,
     2,

@@ -233,7 +233,7 @@ function registerMetrics(ctx: CollectorContext, m: RulesManager): void {
   });
   new Counter({
     name: 'xunjian_rule_window_dropped_samples_total',
-    help: 'Samples not taken into the rule window: late (older than the newest sample of their series) or over the series limit.',
+    help: 'Samples not taken into the rule window: late (older than the newest sample of their series by more than the series is kept) or over the series limit.',
     labelNames: ['reason'],
     registers,
     collect() {
@@ -241,6 +241,15 @@ function registerMetrics(ctx: CollectorContext, m: RulesManager): void {
       const d = m.window.stats().dropped;
       this.inc({ reason: 'late' }, d.late);
       this.inc({ reason: 'series_limit' }, d.series_limit);
+    },
+  });
+  new Counter({
+    name: 'xunjian_rule_window_out_of_order_samples_total',
+    help: 'Samples older than the newest sample of their series, inserted into the rule window at their time.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(m.window.stats().outOfOrder);
     },
   });
 }

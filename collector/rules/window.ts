@@ -1,5 +1,5 @@
 import type { LabelSet } from '../core/component.js';
-import { type Labels, makeLabels, type Matcher, matchesAll, METRIC_NAME, type Queryable, type SeriesData } from './promql/index.js';
+import { type Labels, labelsKey, labelsMeta, makeLabels, type Matcher, matchesAll, METRIC_NAME, type Queryable, type SeriesData } from './promql/index.js';
 
 /**
  * The rule window: an in-memory Queryable holding only the series the loaded rules can select, each
@@ -7,28 +7,45 @@ import { type Labels, makeLabels, type Matcher, matchesAll, METRIC_NAME, type Qu
  * interval): `last_over_time(x[1d])` keeps one day of `x`, not of every series.
  *
  * - Samples keep their own timestamps (an agent's spooled samples land at the time they were measured).
- * - A sample older than the newest sample of its series is dropped and counted (`late`), as Prometheus's
- *   TSDB refuses out-of-order samples; one with the same timestamp replaces the value.
+ * - A sample older than the newest of its series is inserted at its place (counted `outOfOrder`) when
+ *   it is within the series' keep before that newest sample; older than that it is dropped and counted
+ *   (`late`): the window would trim it anyway. One with an existing timestamp replaces the value.
  * - Memory is bounded: beyond `maxSeries` new series are dropped and counted (`series_limit`), and
  *   samples older than the window are trimmed at each `trim(now)`.
+ *
+ * Memory per series is small: samples live in shared slabs (see `Slabs`), the label set is interned
+ * (`makeLabels`) and its key is the only string kept. Selections are cached per matcher list, sorted
+ * in labels order, until the set of series changes (`gen`), so a steady window hands the evaluator the
+ * same arrays each cycle.
  */
 
-interface WSeries {
-  labels: Labels;
+interface WSeries extends SeriesData {
+  readonly labels: Labels;
+  /** labelsKey(labels): the byKey key and the sort key */
+  readonly key: string;
   /** how far back this series is kept, ms */
   keepMs: number;
+  /** the slab's arrays; the series owns [base, base + cap) of them */
   t: Float64Array;
   v: Float64Array;
-  /** first live index */
+  base: number;
+  cap: number;
+  /** size class and slab number, to free the segment */
+  cls: number;
+  slab: number;
+  /** live samples: [start, end) */
   start: number;
-  /** end (exclusive) */
-  n: number;
+  end: number;
+  /** index in its name's list (swap-remove) */
+  idx: number;
 }
 
 export interface WindowStats {
   series: number;
   samples: number;
   bytes: number;
+  /** late samples inserted at their place (older than the newest of their series, within its keep) */
+  outOfOrder: number;
   dropped: Record<'late' | 'series_limit', number>;
 }
 
@@ -38,15 +55,112 @@ export interface WindowSelector {
   keepMs: number;
 }
 
+/** Smallest segment: 4 samples; classes double. */
+const MIN_CLASS = 2;
+/** Doubles per slab (1 MiB per array) for small classes; a large class gets 64 segments per slab. */
+const SLAB_DOUBLES = 1 << 17;
+
+/**
+ * Sample storage: per size class (segments of 2^k samples) slabs of two parallel Float64Arrays (times,
+ * values), segments handed out from a free list or the end of the last slab. A series costs its
+ * segment's 16 bytes per sample slot and no typed-array objects of its own. A slab whose segments are
+ * all free again is released (series growing from 4 to 8 to 16 samples leave their small slabs empty).
+ */
+interface SizeClass {
+  t: Float64Array[];
+  v: Float64Array[];
+  /** segments in use per slab; -1: released */
+  live: number[];
+  /** doubles per slab */
+  len: number;
+  /** bump pointer in the last slab */
+  used: number;
+  /** free segment addresses (slab × len + offset); entries of released slabs are skipped */
+  free: number[];
+}
+
+class Slabs {
+  private classes: SizeClass[] = [];
+  /** bytes of all slabs */
+  bytes = 0;
+
+  classFor(n: number): number {
+    let k = MIN_CLASS;
+    while (1 << k < n) k++;
+    return k;
+  }
+
+  /** A segment of class k: fills the series' t, v, base, cap, cls, slab. */
+  alloc(s: Pick<WSeries, 't' | 'v' | 'base' | 'cap' | 'cls' | 'slab'>, k: number): void {
+    let c = this.classes[k];
+    if (!c) {
+      c = { t: [], v: [], live: [], len: Math.max(SLAB_DOUBLES, (1 << k) * 64), used: 0, free: [] };
+      this.classes[k] = c;
+    }
+    const cap = 1 << k;
+    let addr = c.free.pop();
+    while (addr !== undefined && c.live[Math.floor(addr / c.len)] === -1) addr = c.free.pop();
+    if (addr === undefined) {
+      const last = c.t.length - 1;
+      if (last < 0 || c.live[last] === -1 || c.used + cap > c.len) {
+        c.t.push(new Float64Array(c.len));
+        c.v.push(new Float64Array(c.len));
+        c.live.push(0);
+        c.used = 0;
+        this.bytes += 16 * c.len;
+      }
+      addr = (c.t.length - 1) * c.len + c.used;
+      c.used += cap;
+    }
+    const slab = Math.floor(addr / c.len);
+    c.live[slab]!++;
+    s.t = c.t[slab]!;
+    s.v = c.v[slab]!;
+    s.base = addr - slab * c.len;
+    s.cap = cap;
+    s.cls = k;
+    s.slab = slab;
+  }
+
+  free(s: WSeries): void {
+    const c = this.classes[s.cls]!;
+    if (--c.live[s.slab]! > 0) {
+      c.free.push(s.slab * c.len + s.base);
+      return;
+    }
+    // the slab is empty: release it (its free list entries are skipped from now on)
+    c.live[s.slab] = -1;
+    c.t[s.slab] = EMPTY;
+    c.v[s.slab] = EMPTY;
+    this.bytes -= 16 * c.len;
+    if (c.free.length > 1024 && c.live.every((n) => n === -1)) c.free = [];
+  }
+}
+
+const EMPTY = new Float64Array(0);
+/** Per-series bytes besides samples (series object, label set and its meta slot, key string, map entries), estimated. */
+const SERIES_OVERHEAD = 260;
+
 export class RuleWindow implements Queryable {
   private byKey = new Map<string, WSeries>();
-  private byName = new Map<string, Set<WSeries>>();
+  private byName = new Map<string, WSeries[]>();
   /** matcher lists per metric name (`''`: selectors without a fixed name) */
   private selectorsByName = new Map<string, WindowSelector[]>();
   private anySelectors: WindowSelector[] = [];
   private wantCache = new Map<string, number>();
   private keepAll = false;
+  private slabs = new Slabs();
+  /**
+   * Bumped when a series is added or removed: cached selections are then recomputed. Per metric name
+   * too, so a new series of one family leaves the selections of the others (naming theirs) cached.
+   */
+  private gen = 0;
+  private nameGen = new Map<string, number>();
+  private selCache = new Map<string, { gen: number; series: WSeries[] }>();
+  private samples = 0;
+  private keyBytes = 0;
   windowMs = 0;
+  outOfOrder = 0;
   dropped = { late: 0, series_limit: 0 };
 
   constructor(public maxSeries = 1_000_000) {}
@@ -67,9 +181,10 @@ export class RuleWindow implements Queryable {
     this.keepAll = keepAll;
     this.windowMs = windowMs;
     this.wantCache = new Map();
-    for (const [k, s] of this.byKey) {
+    this.selCache = new Map();
+    for (const s of [...this.byKey.values()]) {
       const keep = this.keepOf(s.labels);
-      if (keep === 0) this.remove(k, s);
+      if (keep === 0) this.remove(s);
       else s.keepMs = keep;
     }
   }
@@ -83,13 +198,18 @@ export class RuleWindow implements Queryable {
     return keep;
   }
 
-  /** How long a series would be kept, 0 if not wanted (cached per label set). */
+  /**
+   * How long a series would be kept, 0 if not wanted. Refusals are cached per label set (a series
+   * in the window is found by its key before this is asked).
+   */
   wants(l: LabelSet, key = plainKey(l)): number {
     let w = this.wantCache.get(key);
     if (w === undefined) {
       w = this.keepOf(l);
-      if (this.wantCache.size > 4 * this.maxSeries) this.wantCache.clear();
-      this.wantCache.set(key, w);
+      if (w === 0) {
+        if (this.wantCache.size > this.maxSeries) this.wantCache.clear();
+        this.wantCache.set(key, w);
+      }
     }
     return w;
   }
@@ -98,131 +218,220 @@ export class RuleWindow implements Queryable {
   append(labels: LabelSet, t: number, v: number): boolean {
     // most families no rule names: refused by name before any key is built
     if (!this.keepAll && this.anySelectors.length === 0 && !this.selectorsByName.has(labels[METRIC_NAME] ?? '')) return false;
-    const frozen = Object.isFrozen(labels);
-    // the fan-out's label objects are new per report: key them without building a frozen copy first
-    const k = frozen ? frozenKey(labels as Labels) : plainKey(labels);
+    const k = plainKey(labels);
     let s = this.byKey.get(k);
     if (!s) {
-      const l = frozen ? (labels as Labels) : makeLabels(labels);
-      const keepMs = this.wants(l, k);
+      const keepMs = this.wants(labels, k);
       if (keepMs === 0) return false;
       if (this.byKey.size >= this.maxSeries) {
         this.dropped.series_limit++;
         return false;
       }
-      s = { labels: l, keepMs, t: new Float64Array(4), v: new Float64Array(4), start: 0, n: 0 };
-      this.byKey.set(k, s);
-      const name = l[METRIC_NAME] ?? '';
-      let set = this.byName.get(name);
-      if (!set) {
-        set = new Set();
-        this.byName.set(name, set);
-      }
-      set.add(s);
+      s = this.add(makeLabels(labels, k), k, keepMs);
     }
-    if (s.n > s.start) {
-      const last = s.t[s.n - 1]!;
-      if (t < last) {
-        this.dropped.late++;
-        return false;
-      }
-      if (t === last) {
-        s.v[s.n - 1] = v;
-        return true;
-      }
+    const end = s.end;
+    if (end > s.start) {
+      const last = s.t[end - 1]!;
+      if (t <= last) return this.insertLate(s, t, v, last);
     }
-    if (s.n === s.t.length) {
-      const live = s.n - s.start;
-      const cap = live * 2 > s.t.length ? s.t.length * 2 : s.t.length;
-      const nt = new Float64Array(cap);
-      const nv = new Float64Array(cap);
-      nt.set(s.t.subarray(s.start, s.n));
-      nv.set(s.v.subarray(s.start, s.n));
-      s.t = nt;
-      s.v = nv;
-      s.start = 0;
-      s.n = live;
-    }
-    s.t[s.n] = t;
-    s.v[s.n] = v;
-    s.n++;
+    if (end === s.base + s.cap) this.grow(s);
+    s.t[s.end] = t;
+    s.v[s.end] = v;
+    s.end++;
+    this.samples++;
     return true;
   }
 
-  private remove(k: string, s: WSeries): void {
-    this.byKey.delete(k);
-    const set = this.byName.get(s.labels[METRIC_NAME] ?? '');
-    set?.delete(s);
-    if (set && set.size === 0) this.byName.delete(s.labels[METRIC_NAME] ?? '');
+  private add(labels: Labels, key: string, keepMs: number): WSeries {
+    const s: WSeries = { labels, key, keepMs, t: EMPTY, v: EMPTY, base: 0, cap: 0, cls: 0, slab: 0, start: 0, end: 0, idx: 0 };
+    this.slabs.alloc(s, MIN_CLASS);
+    s.start = s.base;
+    s.end = s.base;
+    this.byKey.set(key, s);
+    const name = labels[METRIC_NAME] ?? '';
+    let list = this.byName.get(name);
+    if (!list) {
+      list = [];
+      this.byName.set(name, list);
+    }
+    s.idx = list.length;
+    list.push(s);
+    this.keyBytes += 2 * key.length;
+    this.bump(name);
+    return s;
   }
 
-  /** Drop samples older than each series' keep, and series left empty; shrink buffers mostly empty. */
+  /** A sample at or before the newest of its series: replace, insert at its place, or drop if beyond the keep. */
+  private insertLate(s: WSeries, t: number, v: number, last: number): boolean {
+    if (t === last) {
+      s.v[s.end - 1] = v;
+      return true;
+    }
+    if (t < last - s.keepMs) {
+      this.dropped.late++;
+      return false;
+    }
+    // binary search in [start, end): first index with time >= t
+    let lo = s.start;
+    let hi = s.end;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s.t[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    if (s.t[lo] === t) {
+      s.v[lo] = v;
+      return true;
+    }
+    const at = lo - s.start;
+    if (s.end === s.base + s.cap) this.grow(s);
+    const i = s.start + at;
+    s.t.copyWithin(i + 1, i, s.end);
+    s.v.copyWithin(i + 1, i, s.end);
+    s.t[i] = t;
+    s.v[i] = v;
+    s.end++;
+    this.samples++;
+    this.outOfOrder++;
+    return true;
+  }
+
+  /** The segment is full: move the live samples to its start, or to a segment twice the size. */
+  private grow(s: WSeries): void {
+    const live = s.end - s.start;
+    if (live * 2 <= s.cap) {
+      s.t.copyWithin(s.base, s.start, s.end);
+      s.v.copyWithin(s.base, s.start, s.end);
+    } else this.move(s, s.cls + 1);
+    s.start = s.base;
+    s.end = s.base + live;
+  }
+
+  /** Copy the live samples into a segment of class k (start/end are then relative to the new base). */
+  private move(s: WSeries, k: number): void {
+    const ot = s.t;
+    const ov = s.v;
+    const from = s.start;
+    const live = s.end - s.start;
+    this.slabs.free(s);
+    this.slabs.alloc(s, k);
+    s.t.set(ot.subarray(from, from + live), s.base);
+    s.v.set(ov.subarray(from, from + live), s.base);
+    s.start = s.base;
+    s.end = s.base + live;
+  }
+
+  private bump(name: string): void {
+    this.gen++;
+    this.nameGen.set(name, this.gen);
+  }
+
+  private remove(s: WSeries): void {
+    this.byKey.delete(s.key);
+    const name = s.labels[METRIC_NAME] ?? '';
+    const list = this.byName.get(name);
+    if (list) {
+      const lastS = list.pop()!;
+      if (lastS !== s) {
+        list[s.idx] = lastS;
+        lastS.idx = s.idx;
+      }
+      if (list.length === 0) this.byName.delete(name);
+    }
+    this.slabs.free(s);
+    this.samples -= s.end - s.start;
+    this.keyBytes -= 2 * s.key.length;
+    this.bump(name);
+  }
+
+  /** Drop samples older than each series' keep, and series left empty; shrink segments mostly empty. */
   trim(now: number): void {
-    for (const [k, s] of this.byKey) {
+    const empty: WSeries[] = [];
+    for (const s of this.byKey.values()) {
       const minT = now - s.keepMs;
+      const t = s.t;
       let i = s.start;
-      while (i < s.n && s.t[i]! < minT) i++;
+      while (i < s.end && t[i]! < minT) i++;
+      this.samples -= i - s.start;
       s.start = i;
-      if (s.start === s.n) {
-        this.remove(k, s);
+      if (i === s.end) {
+        empty.push(s);
         continue;
       }
-      const live = s.n - s.start;
-      if (s.t.length > 16 && live * 4 < s.t.length) {
-        const cap = Math.max(4, live * 2);
-        s.t = copy(s.t, s.start, s.n, cap);
-        s.v = copy(s.v, s.start, s.n, cap);
-        s.start = 0;
-        s.n = live;
-      }
+      const live = s.end - i;
+      if (s.cls > MIN_CLASS + 2 && live * 4 < s.cap) this.move(s, Math.max(MIN_CLASS, this.slabs.classFor(live * 2)));
     }
+    for (const s of empty) this.remove(s);
   }
 
   *select(matchers: readonly Matcher[], minT: number, maxT: number): Iterable<SeriesData> {
+    for (const s of this.selectSorted(matchers, minT, maxT) as WSeries[]) if (s.end > s.start && s.t[s.end - 1]! >= minT && s.t[s.start]! <= maxT) yield s;
+  }
+
+  /**
+   * The series matching all matchers, in labels order: one array per matcher list, cached until a
+   * series is added or removed (the evaluator cuts samples to its ranges; series without samples in
+   * [minT, maxT] may be included, as the Queryable contract allows).
+   */
+  selectSorted(matchers: readonly Matcher[], _minT: number, _maxT: number): readonly SeriesData[] {
+    const ck = cacheKey(matchers);
     const nameEq = matchers.find((m) => m.name === METRIC_NAME && m.type === '=');
-    const cands: Iterable<WSeries> = nameEq ? (this.byName.get(nameEq.value) ?? []) : [...this.byName.values()].flatMap((s) => [...s]);
-    for (const s of cands) {
-      if (s.n === s.start || s.t[s.n - 1]! < minT || s.t[s.start]! > maxT) continue;
-      if (!matchesAll(matchers, s.labels)) continue;
-      yield { labels: s.labels, t: s.t.subarray(s.start, s.n), v: s.v.subarray(s.start, s.n) };
-    }
+    // a selector naming its metric depends only on that name's series
+    const gen = nameEq ? (this.nameGen.get(nameEq.value) ?? 0) : this.gen;
+    const c = this.selCache.get(ck);
+    if (c && c.gen === gen) return c.series;
+    const out: WSeries[] = [];
+    const scan = (list: readonly WSeries[]) => {
+      for (const s of list) if (matchesAll(matchers, s.labels)) out.push(s);
+    };
+    if (nameEq) scan(this.byName.get(nameEq.value) ?? []);
+    else for (const list of this.byName.values()) scan(list);
+    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    // ad-hoc queries (/api/v1/query) must not grow the cache without bound
+    if (this.selCache.size >= 1000) this.selCache.clear();
+    this.selCache.set(ck, { gen, series: out });
+    return out;
   }
 
   stats(): WindowStats {
-    let samples = 0;
-    let bytes = 0;
-    for (const [k, s] of this.byKey) {
-      samples += s.n - s.start;
-      // two Float64Array buffers + the label set (key string ≈ its labels) + per-series overhead
-      bytes += 16 * s.t.length + 2 * k.length + 200;
-    }
-    return { series: this.byKey.size, samples, bytes, dropped: { ...this.dropped } };
+    const n = this.byKey.size;
+    return {
+      series: n,
+      samples: this.samples,
+      // the slabs (sample buffers, including free segments) + per series: its key string and overhead
+      bytes: this.slabs.bytes + this.keyBytes + SERIES_OVERHEAD * n,
+      outOfOrder: this.outOfOrder,
+      dropped: { ...this.dropped },
+    };
   }
 }
 
-const frozenKeys = new WeakMap<Labels, string>();
-function frozenKey(l: Labels): string {
-  let k = frozenKeys.get(l);
+const matcherKeys = new WeakMap<readonly Matcher[], string>();
+
+/** A matcher list as a string (cached per list: a rule's selectors are the same arrays each cycle). */
+function cacheKey(ms: readonly Matcher[]): string {
+  let k = matcherKeys.get(ms);
   if (k === undefined) {
-    k = plainKey(l);
-    frozenKeys.set(l, k);
+    k = ms.map((m) => `${m.name}\x00${m.type}\x00${m.value}`).join('\x01');
+    matcherKeys.set(ms, k);
   }
   return k;
 }
 
-/** The window's key of a label set (names sorted, empty values left out), without freezing it. */
+/**
+ * The window's key of a label set: its labelsKey (names sorted, empty values left out), computed
+ * without building a frozen copy first (the fan-out's label objects are new per report).
+ */
 function plainKey(l: LabelSet): string {
-  const names = Object.keys(l).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (labelsMeta(l as Labels) !== undefined) return labelsKey(l as Labels);
+  const names = Object.keys(l);
+  let sorted = true;
+  for (let i = 1; i < names.length; i++) if (names[i - 1]! > names[i]!) sorted = false;
+  if (!sorted) names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   let k = '';
   for (const n of names) {
     const v = l[n]!;
-    if (v !== '') k += `${n}\xff${v}\xfe`;
+    if (v !== '') k += `${n}\x00${v}\x01`;
   }
   return k;
-}
-
-function copy(a: Float64Array, from: number, to: number, cap: number): Float64Array {
-  const out = new Float64Array(cap);
-  out.set(a.subarray(from, to));
-  return out;
 }

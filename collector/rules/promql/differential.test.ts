@@ -3,10 +3,13 @@
  * resets, gaps, staleness markers, NaN/±Inf, label churn, histograms) go into Prometheus through its
  * remote-write receiver and into a MemoryQueryable; every expression is evaluated by both at many
  * instant steps and as a range query, and the results must be equal as sets, every value equal to the
- * last bit (compared as the strings Go's strconv.FormatFloat(v, 'f', -1, 64) writes).
+ * last bit (compared as the strings Go's strconv.FormatFloat(v, 'f', -1, 64) writes). The same
+ * samples also go into the rules engine's window (slab storage, cached sorted selections, late
+ * samples inserted): each instant answer over it must equal the one over the MemoryQueryable.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evalInstant, evalInstantRaw, evalRange } from './eval.js';
+import { RuleWindow } from '../window.js';
 import { MemoryQueryable } from './memory.js';
 import { PromQLError, parse } from './parse.js';
 import { type Canon, canonOurs, canonProm, diff } from './testing/compare.js';
@@ -24,6 +27,8 @@ let prom: PromPeer;
 let series: GenSeries[];
 let lateSamples = 0;
 const mem = new MemoryQueryable();
+const win = new RuleWindow();
+win.configure([], 100 * 86_400_000, true);
 const rangeOrderDependent: string[] = [];
 const instantOrderDependent = new Set<string>();
 
@@ -35,7 +40,11 @@ beforeAll(async () => {
   const { first, late } = splitLate(series, seed + 1);
   lateSamples = late.reduce((n, s) => n + s.t.length, 0);
   for (const batch of [first, late]) {
-    for (const s of batch) for (let i = 0; i < s.t.length; i++) mem.append(s.labels, s.t[i]!, s.v[i]!);
+    for (const s of batch)
+      for (let i = 0; i < s.t.length; i++) {
+        mem.append(s.labels, s.t[i]!, s.v[i]!);
+        win.append({ ...s.labels }, s.t[i]!, s.v[i]!);
+      }
     await remoteWrite(prom.url, batch);
   }
 }, 60_000);
@@ -111,6 +120,13 @@ async function check(expr: string): Promise<Outcome> {
   await pool(STEPS, 4, async (t) => {
     const theirs = canonProm(await queryInstant(prom.url, expr, t));
     const ours = ast ? canonOurs(() => evalInstantRaw(ast, t, mem)) : ({ kind: 'error', message: parseError } as const);
+    if (ast)
+      for (const x of diff(
+        ours,
+        canonOurs(() => evalInstantRaw(ast, t, win)),
+        false,
+      ).slice(0, 1))
+        problems.push(`@${(t - T0) / 1000}s window vs memory: ${x}`);
     checks++;
     if (theirs.kind === 'error') errors++;
     else if (!(theirs.kind === 'vector' || theirs.kind === 'matrix') || theirs.items.size > 0) nonEmpty++;
@@ -170,6 +186,10 @@ describe('PromQL subset vs Prometheus 2.42', () => {
     });
     expect(series.length).toBeGreaterThan(40);
     expect(lateSamples).toBeGreaterThan(100);
+    // the window holds every series, the late samples inserted at their time
+    expect(win.stats().series).toBe(series.length);
+    expect(win.stats().samples).toBe(series.reduce((n, s) => n + s.t.length, 0));
+    expect(win.stats().outOfOrder).toBe(lateSamples);
   });
 
   it('a labelset clash across steps fails a range query but no instant query, in both engines', async () => {

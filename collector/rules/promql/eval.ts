@@ -7,6 +7,7 @@
 import type { Aggregate, Binary, Call, Expr, Matcher, MatrixSelector, VectorMatching, VectorSelector } from './ast.js';
 import {
   compareLabels,
+  droppedKey,
   dropMetricName,
   EMPTY_LABELS,
   formatGoFloat,
@@ -14,7 +15,9 @@ import {
   type Labels,
   labelNames,
   labelsKey,
+  labelsMeta,
   labelsString,
+  intern,
   METRIC_NAME,
   parseGoFloat,
 } from './labels.js';
@@ -23,20 +26,28 @@ import { compileGoRegex, expandTemplate } from './regex.js';
 
 export type { Labels } from './labels.js';
 
-/** One series as a Queryable returns it: timestamps (ms) ascending, values parallel. */
+/**
+ * One series as a Queryable returns it: timestamps (ms) ascending, values parallel. The samples are
+ * `t[start..end)` (default: the whole arrays), so a store can hand out its own buffers without views.
+ */
 export interface SeriesData {
   readonly labels: Labels;
   readonly t: ArrayLike<number>;
   /** Keep stale markers in a Float64Array: plain JS arrays quieten the NaN payload (it is still recognised, see isStaleNaN). */
   readonly v: ArrayLike<number>;
+  readonly start?: number;
+  readonly end?: number;
 }
 
 /**
  * Where samples come from. `select` returns every series matching all matchers that may have samples
  * in [minT, maxT] (ms, inclusive); samples outside the window may be included (the evaluator cuts).
+ * Each label set at most once. `selectSorted`, if present, returns the same series already in
+ * labels order (Prometheus's), so a store that keeps its selections sorted spares the evaluator a sort.
  */
 export interface Queryable {
   select(matchers: readonly Matcher[], minT: number, maxT: number): Iterable<SeriesData>;
+  selectSorted?(matchers: readonly Matcher[], minT: number, maxT: number): readonly SeriesData[];
 }
 
 export interface Sample {
@@ -82,24 +93,52 @@ export function isStaleNaN(v: number): boolean {
   return scratchU[0] === 2 && (scratchU[1] === 0x7ff00000 || scratchU[1] === 0x7ff80000);
 }
 
-function staleAt(s: Selected, i: number): boolean {
-  return isStaleNaN(s.v[i]!);
-}
+type Selected = SeriesData;
 
-interface Selected {
-  labels: Labels;
-  t: ArrayLike<number>;
-  v: ArrayLike<number>;
-}
-
-/** Internal per-step vector sample. */
+/**
+ * Internal per-step vector sample. `dn` (drop name pending): the sample's labels are `labels` without
+ * `__name__`; the set without it is built only where labels are needed (outputs, label functions), so
+ * `rate(x[5m]) > 1` over a million series builds no label set.
+ */
 interface VSample {
   labels: Labels;
   value: number;
+  dn: boolean;
+}
+
+/** The labels of a sample (with a pending name drop applied). */
+function lab(s: VSample): Labels {
+  return s.dn ? dropMetricName(s.labels) : s.labels;
+}
+
+/** labelsKey of a sample's labels. */
+function sampleKey(s: VSample): string {
+  return s.dn ? droppedKey(s.labels) : labelsKey(s.labels);
+}
+
+/**
+ * An instant vector. `unique`: its label sets are known to be distinct (a selector's series, an
+ * aggregation's groups), so the duplicate check is skipped; `oneName`: all samples have the same
+ * `__name__` or none, so dropping it keeps them distinct.
+ */
+interface Vec {
+  type: 'vector';
+  samples: VSample[];
+  unique: boolean;
+  oneName: boolean;
+}
+
+function vec(samples: VSample[], unique = false, oneName = false): Vec {
+  return { type: 'vector', samples, unique, oneName };
+}
+
+/** The vector after dropping every sample's name: still unique if it was and all had one name. */
+function vecDropped(samples: VSample[], from: Vec): Vec {
+  return vec(samples, from.unique && from.oneName, true);
 }
 
 type Value =
-  | { type: 'vector'; samples: VSample[] }
+  | Vec
   | { type: 'scalar'; value: number }
   | { type: 'string'; value: string }
   | { type: 'matrix'; series: { labels: Labels; t: number[]; v: number[] }[] };
@@ -114,10 +153,8 @@ interface Ctx {
   sel: Map<VectorSelector, Selected[]>;
 }
 
-/** lower bound: first index with t[i] >= x. */
-function lowerBound(t: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = t.length;
+/** lower bound in t[lo..hi): first index with t[i] >= x. */
+function lowerBound(t: ArrayLike<number>, x: number, lo: number, hi: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (t[mid]! < x) lo = mid + 1;
@@ -126,10 +163,8 @@ function lowerBound(t: ArrayLike<number>, x: number): number {
   return lo;
 }
 
-/** first index with t[i] > x. */
-function upperBound(t: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = t.length;
+/** first index in t[lo..hi) with t[i] > x. */
+function upperBound(t: ArrayLike<number>, x: number, lo: number, hi: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (t[mid]! <= x) lo = mid + 1;
@@ -149,14 +184,23 @@ function select(ctx: Ctx, vs: VectorSelector, rangeMs: number): Selected[] {
   if (s) return s;
   const lo = refTime(ctx, vs, ctx.start) - Math.max(rangeMs, ctx.lookback);
   const hi = refTime(ctx, vs, ctx.end);
-  s = [];
-  for (const d of ctx.q.select(vs.matchers, lo, hi)) s.push(d);
-  s.sort((a, b) => compareLabels(a.labels, b.labels));
+  if (ctx.q.selectSorted) s = ctx.q.selectSorted(vs.matchers, lo, hi) as Selected[];
+  else {
+    s = [];
+    for (const d of ctx.q.select(vs.matchers, lo, hi)) s.push(d);
+    s.sort((a, b) => compareLabels(a.labels, b.labels));
+  }
   ctx.sel.set(vs, s);
   return s;
 }
 
-function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = false): VSample[] {
+/** Does the selector pin the metric name (`__name__="x"`)? Then its series differ in other labels. */
+function pinsName(vs: VectorSelector): boolean {
+  for (const m of vs.matchers) if (m.name === METRIC_NAME && m.type === '=') return true;
+  return false;
+}
+
+function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = false): Vec {
   const series = select(ctx, vs, 0);
   let ref = refTime(ctx, vs, ts);
   let lo = ref - ctx.lookback;
@@ -170,44 +214,74 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
   }
   const out: VSample[] = [];
   for (const s of series) {
-    const i = upperBound(s.t, ref) - 1;
-    if (i < 0) continue;
-    const t = s.t[i]!;
+    const t0 = s.t;
+    const i = upperBound(t0, ref, s.start ?? 0, s.end ?? t0.length) - 1;
+    if (i < (s.start ?? 0)) continue;
+    const t = t0[i]!;
     if (t < lo) continue;
-    if (staleAt(s, i)) continue;
+    const v = s.v[i]!;
+    if (isStaleNaN(v)) continue;
     // for timestamp(): the sample's own time, in seconds, with the name dropped
-    out.push(forTimestamp ? { labels: dropMetricName(s.labels), value: t / 1000 } : { labels: s.labels, value: s.v[i]! });
+    out.push(forTimestamp ? { labels: s.labels, value: t / 1000, dn: true } : { labels: s.labels, value: v, dn: false });
   }
-  return out;
+  const pinned = pinsName(vs);
+  return forTimestamp ? vec(out, pinned, true) : vec(out, true, pinned);
 }
 
+/**
+ * The samples of a series in a range: `t[lo..hi)`, `v[lo..hi)`. One scratch object per evaluation is
+ * reused (no allocation per series); a range holding stale markers is copied without them.
+ */
 interface Points {
-  t: ArrayLike<number> & Iterable<number>;
-  v: ArrayLike<number> & Iterable<number>;
+  t: ArrayLike<number>;
+  v: ArrayLike<number>;
+  lo: number;
+  hi: number;
 }
 
-const EMPTY_POINTS: Points = { t: [], v: [] };
+const scratchPoints: Points = { t: [], v: [], lo: 0, hi: 0 };
 
 function rangePoints(s: Selected, mint: number, maxt: number): Points {
-  const lo = lowerBound(s.t, mint);
-  const hi = upperBound(s.t, maxt);
-  if (lo >= hi) return EMPTY_POINTS;
-  let stale = false;
+  const p = scratchPoints;
+  const st = s.t;
+  const sv = s.v;
+  const b = s.start ?? 0;
+  const e = s.end ?? st.length;
+  const lo = lowerBound(st, mint, b, e);
+  const hi = upperBound(st, maxt, lo, e);
+  p.t = st;
+  p.v = sv;
+  p.lo = lo;
+  p.hi = lo < hi ? hi : lo;
   for (let i = lo; i < hi; i++) {
-    if (staleAt(s, i)) {
-      stale = true;
-      break;
-    }
+    const x = sv[i]!;
+    if (isStaleNaN(x)) return withoutStale(s, lo, hi);
   }
-  if (!stale && s.t instanceof Float64Array && s.v instanceof Float64Array) return { t: s.t.subarray(lo, hi), v: s.v.subarray(lo, hi) };
+  return p;
+}
+
+function withoutStale(s: Selected, lo: number, hi: number): Points {
   const t: number[] = [];
   const v: number[] = [];
   for (let i = lo; i < hi; i++) {
-    if (staleAt(s, i)) continue;
+    if (isStaleNaN(s.v[i]!)) continue;
     t.push(s.t[i]!);
     v.push(s.v[i]!);
   }
-  return { t, v };
+  const p = scratchPoints;
+  p.t = t;
+  p.v = v;
+  p.lo = 0;
+  p.hi = t.length;
+  return p;
+}
+
+function pointsT(p: Points): number[] {
+  return Array.prototype.slice.call(p.t, p.lo, p.hi) as number[];
+}
+
+function pointsV(p: Points): number[] {
+  return Array.prototype.slice.call(p.v, p.lo, p.hi) as number[];
 }
 
 function unwrapParens(e: Expr): Expr {
@@ -223,21 +297,31 @@ function checkNoDuplicates(v: VSample[]): void {
   if (v.length < 2) return;
   const seen = new Set<string>();
   for (const s of v) {
-    const k = labelsKey(s.labels);
+    const k = sampleKey(s);
     if (seen.has(k)) err('vector cannot contain metrics with the same labelset');
     seen.add(k);
   }
 }
 
-/** Range queries: Prometheus checks a whole output matrix, so two input series that map to one output labelset clash even at different steps. */
-function track(ctx: Ctx, node: Expr, outLabels: Labels, inKey: string): void {
+/** The duplicate check, unless the vector is known to hold distinct label sets. */
+function checkVec(v: Vec): Vec {
+  if (!v.unique) checkNoDuplicates(v.samples);
+  return v;
+}
+
+/**
+ * Range queries: Prometheus checks a whole output matrix, so two input series that map to one output
+ * labelset clash even at different steps. `s` is the output sample (name drop pending), `inLabels` its input.
+ */
+function track(ctx: Ctx, node: Expr, s: VSample, inLabels: Labels): void {
   if (!ctx.track) return;
   let m = ctx.track.get(node);
   if (!m) {
     m = new Map();
     ctx.track.set(node, m);
   }
-  const k = labelsKey(outLabels);
+  const k = sampleKey(s);
+  const inKey = labelsKey(inLabels);
   const prev = m.get(k);
   if (prev === undefined) m.set(k, inKey);
   else if (prev !== inKey) err('vector cannot contain metrics with the same labelset');
@@ -249,10 +333,14 @@ function evalScalar(ctx: Ctx, e: Expr, ts: number): number {
   return v.value;
 }
 
-function evalVector(ctx: Ctx, e: Expr, ts: number): VSample[] {
+function evalVec(ctx: Ctx, e: Expr, ts: number): Vec {
   const v = evalNode(ctx, e, ts);
   if (v.type !== 'vector') throw new PromQLError(`expected an instant vector, got ${v.type}`, e.pos.start);
-  return v.samples;
+  return v;
+}
+
+function evalVector(ctx: Ctx, e: Expr, ts: number): VSample[] {
+  return evalVec(ctx, e, ts).samples;
 }
 
 function evalString(e: Expr): string {
@@ -270,14 +358,14 @@ function evalNode(ctx: Ctx, e: Expr, ts: number): Value {
     case 'paren':
       return evalNode(ctx, e.expr, ts);
     case 'vector':
-      return { type: 'vector', samples: instantSelect(ctx, e, ts) };
+      return instantSelect(ctx, e, ts);
     case 'matrix': {
       const series = select(ctx, e.selector, e.rangeMs);
       const maxt = refTime(ctx, e.selector, ts);
       const out: { labels: Labels; t: number[]; v: number[] }[] = [];
       for (const s of series) {
         const p = rangePoints(s, maxt - e.rangeMs, maxt);
-        if (p.t.length > 0) out.push({ labels: s.labels, t: Array.from(p.t), v: Array.from(p.v) });
+        if (p.hi > p.lo) out.push({ labels: s.labels, t: pointsT(p), v: pointsV(p) });
       }
       return { type: 'matrix', series: out };
     }
@@ -286,18 +374,18 @@ function evalNode(ctx: Ctx, e: Expr, ts: number): Value {
       if (e.op === '+') return v;
       if (v.type === 'scalar') return { type: 'scalar', value: -v.value };
       if (v.type !== 'vector') return err('unary minus on a non-numeric value');
-      const out = v.samples.map((s) => {
-        const l = dropMetricName(s.labels);
-        track(ctx, e, l, labelsKey(s.labels));
-        return { labels: l, value: -s.value };
-      });
-      checkNoDuplicates(out);
-      return { type: 'vector', samples: out };
+      const out: VSample[] = [];
+      for (const s of v.samples) {
+        const o = { labels: s.labels, value: -s.value, dn: true };
+        track(ctx, e, o, lab(s));
+        out.push(o);
+      }
+      return checkVec(vecDropped(out, v));
     }
     case 'binary':
       return evalBinary(ctx, e, ts);
     case 'aggregate':
-      return { type: 'vector', samples: evalAggregate(ctx, e, ts) };
+      return evalAggregate(ctx, e, ts);
     case 'call':
       return evalCall(ctx, e, ts);
   }
@@ -453,30 +541,63 @@ function compare(op: string, l: number, r: number): boolean {
 const isComparison = (op: string) => op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
 const dropsName = (op: string) => op === '+' || op === '-' || op === '*' || op === '/' || op === '%' || op === '^';
 
-const sigCache = new WeakMap<VectorMatching, { names: string[]; cache: WeakMap<Labels, string> }>();
+interface SigInfo {
+  /** the clause's label names, sorted */
+  names: string[];
+  /** the clause as a string: equal clauses of different rules share a series' cached signature */
+  id: string;
+  on: boolean;
+  /** `on(__name__, …)`: a pending name drop changes the signature */
+  hasName: boolean;
+  cache: WeakMap<Labels, string>;
+}
 
-/** The matching signature of a series (cached per matching clause and label set). */
-function signature(m: VectorMatching, l: Labels): string {
-  let c = sigCache.get(m);
+const sigInfos = new WeakMap<VectorMatching, SigInfo>();
+
+function sigInfo(m: VectorMatching): SigInfo {
+  let c = sigInfos.get(m);
   if (!c) {
-    c = { names: [...m.labels].sort(), cache: new WeakMap() };
-    sigCache.set(m, c);
+    const names = [...m.labels].sort();
+    c = { names, id: `${m.on ? 'on' : 'ignoring'}(${names.join(',')})`, on: m.on, hasName: names.includes(METRIC_NAME), cache: new WeakMap() };
+    sigInfos.set(m, c);
   }
-  let k = c.cache.get(l);
-  if (k !== undefined) return k;
-  k = '';
-  if (m.on) {
+  return c;
+}
+
+function computeSignature(c: SigInfo, l: Labels, skipName: boolean): string {
+  let k = '';
+  if (c.on) {
     for (const n of c.names) {
+      if (skipName && n === METRIC_NAME) continue;
       const v = l[n];
       if (v !== undefined) k += `${n}\x00${v}\x01`;
     }
   } else {
     for (const n of labelNames(l)) {
-      if (n === METRIC_NAME || m.labels.includes(n)) continue;
+      if (n === METRIC_NAME || c.names.includes(n)) continue;
       k += `${n}\x00${l[n]}\x01`;
     }
   }
-  c.cache.set(l, k);
+  return k;
+}
+
+/** The matching signature of a sample (cached with its label set: one clause per set, or a WeakMap). */
+function signature(c: SigInfo, s: VSample): string {
+  const l = s.labels;
+  if (s.dn && c.hasName) return computeSignature(c, l, true);
+  const meta = labelsMeta(l);
+  if (meta !== undefined) {
+    if (meta.sigId !== c.id) {
+      meta.sig = intern(computeSignature(c, l, false));
+      meta.sigId = c.id;
+    }
+    return meta.sig;
+  }
+  let k = c.cache.get(l);
+  if (k === undefined) {
+    k = computeSignature(c, l, false);
+    c.cache.set(l, k);
+  }
   return k;
 }
 
@@ -498,65 +619,82 @@ function evalBinary(ctx: Ctx, e: Binary, ts: number): Value {
   }
   if (lv.type === 'vector' && rv.type === 'vector') {
     const m = e.matching!;
-    let out: VSample[];
-    if (e.op === 'and' || e.op === 'or' || e.op === 'unless') out = setOp(e.op, lv.samples, rv.samples, m);
-    else out = vectorBinop(e, lv.samples, rv.samples, m);
-    checkNoDuplicates(out);
-    return { type: 'vector', samples: out };
+    if (e.op === 'and' || e.op === 'or' || e.op === 'unless') return checkVec(setOp(e.op, lv, rv, m));
+    return checkVec(vectorBinop(e, lv.samples, rv.samples, m));
   }
-  if (lv.type === 'vector' && rv.type === 'scalar') return { type: 'vector', samples: checked(vectorScalar(e, lv.samples, rv.value, false)) };
-  if (lv.type === 'scalar' && rv.type === 'vector') return { type: 'vector', samples: checked(vectorScalar(e, rv.samples, lv.value, true)) };
+  if (lv.type === 'vector' && rv.type === 'scalar') return checkVec(vectorScalar(e, lv, rv.value, false));
+  if (lv.type === 'scalar' && rv.type === 'vector') return checkVec(vectorScalar(e, rv, lv.value, true));
   return err(`binary operator ${e.op} between ${lv.type} and ${rv.type}`);
 }
 
-function checked(v: VSample[]): VSample[] {
-  checkNoDuplicates(v);
-  return v;
-}
-
-function setOp(op: 'and' | 'or' | 'unless', lhs: VSample[], rhs: VSample[], m: VectorMatching): VSample[] {
+function setOp(op: 'and' | 'or' | 'unless', lv: Vec, rv: Vec, m: VectorMatching): Vec {
+  const lhs = lv.samples;
+  const rhs = rv.samples;
+  const c = sigInfo(m);
+  // and/unless keep a subset of the left side: distinct if it was
+  const subset = (samples: VSample[]) => vec(samples, lv.unique, lv.oneName);
   if (op === 'and') {
-    if (lhs.length === 0 || rhs.length === 0) return [];
-    const right = new Set(rhs.map((s) => signature(m, s.labels)));
-    return lhs.filter((s) => right.has(signature(m, s.labels)));
+    if (lhs.length === 0 || rhs.length === 0) return subset([]);
+    const right = new Set<string>();
+    for (const s of rhs) right.add(signature(c, s));
+    const out: VSample[] = [];
+    for (const s of lhs) if (right.has(signature(c, s))) out.push(s);
+    return subset(out);
   }
   if (op === 'or') {
-    if (lhs.length === 0) return [...rhs];
-    if (rhs.length === 0) return [...lhs];
-    const left = new Set(lhs.map((s) => signature(m, s.labels)));
-    return [...lhs, ...rhs.filter((s) => !left.has(signature(m, s.labels)))];
+    if (lhs.length === 0) return vec([...rhs], rv.unique, rv.oneName);
+    if (rhs.length === 0) return vec([...lhs], lv.unique, lv.oneName);
+    const left = new Set<string>();
+    for (const s of lhs) left.add(signature(c, s));
+    const out = [...lhs];
+    for (const s of rhs) if (!left.has(signature(c, s))) out.push(s);
+    return vec(out);
   }
-  if (lhs.length === 0 || rhs.length === 0) return [...lhs];
-  const right = new Set(rhs.map((s) => signature(m, s.labels)));
-  return lhs.filter((s) => !right.has(signature(m, s.labels)));
+  if (lhs.length === 0 || rhs.length === 0) return subset([...lhs]);
+  const right = new Set<string>();
+  for (const s of rhs) right.add(signature(c, s));
+  const out: VSample[] = [];
+  for (const s of lhs) if (!right.has(signature(c, s))) out.push(s);
+  return subset(out);
 }
 
-function vectorBinop(e: Binary, lhs0: VSample[], rhs0: VSample[], m: VectorMatching): VSample[] {
-  if (lhs0.length === 0 || rhs0.length === 0) return [];
+function vectorBinop(e: Binary, lhs0: VSample[], rhs0: VSample[], m: VectorMatching): Vec {
+  // one-to-one results are distinct: each signature matches once and the result's labels determine it
+  const oneToOne = m.card === 'one-to-one';
+  if (lhs0.length === 0 || rhs0.length === 0) return vec([], true);
+  const c = sigInfo(m);
   const swap = m.card === 'one-to-many';
   const lhs = swap ? rhs0 : lhs0;
   const rhs = swap ? lhs0 : rhs0;
-  const right = new Map<string, VSample>();
-  for (const rs of rhs) {
-    const sig = signature(m, rs.labels);
+  // signature → index of the right-hand sample
+  const right = new Map<string, number>();
+  for (let i = 0; i < rhs.length; i++) {
+    const rs = rhs[i]!;
+    const sig = signature(c, rs);
     const dup = right.get(sig);
-    if (dup) {
+    if (dup !== undefined) {
       err(
-        `found duplicate series for the match group ${labelsString(matchedLabels(m, rs.labels))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelsString(rs.labels)}, ${labelsString(dup.labels)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        `found duplicate series for the match group ${labelsString(matchedLabels(m, lab(rs)))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelsString(lab(rs))}, ${labelsString(lab(rhs[dup]!))}];many-to-many matching not allowed: matching labels must be unique on one side`,
       );
     }
-    right.set(sig, rs);
+    right.set(sig, i);
   }
-  const matched = new Map<string, Set<string> | null>();
+  // one-to-one: whether a right-hand sample was matched already; otherwise the result label sets per signature
+  const hit = oneToOne ? new Uint8Array(rhs.length) : undefined;
+  const matched = new Map<string, Set<string>>();
   const out: VSample[] = [];
   const cmp = isComparison(e.op);
   for (const ls of lhs) {
-    const sig = signature(m, ls.labels);
-    const rs = right.get(sig);
-    if (!rs) continue;
+    const sig = signature(c, ls);
+    const ri = right.get(sig);
+    if (ri === undefined) continue;
+    const rs = rhs[ri]!;
     let vl = ls.value;
     let vr = rs.value;
-    if (swap) [vl, vr] = [vr, vl];
+    if (swap) {
+      vl = rs.value;
+      vr = ls.value;
+    }
     let value: number;
     let keep = true;
     if (cmp) {
@@ -566,72 +704,64 @@ function vectorBinop(e: Binary, lhs0: VSample[], rhs0: VSample[], m: VectorMatch
     if (e.bool) {
       value = keep ? 1 : 0;
     } else if (!keep) continue;
-    let metric = resultMetric(ls.labels, rs.labels, e.op, m);
-    if (e.bool) metric = dropMetricName(metric);
-    const inserted = matched.get(sig);
-    if (m.card === 'one-to-one') {
-      if (inserted !== undefined) err('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
-      matched.set(sig, null);
+    const metric = resultMetric(ls, rs, e.op, m, e.bool);
+    if (hit) {
+      if (hit[ri] === 1) err('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      hit[ri] = 1;
     } else {
       const k = labelsKey(metric);
-      if (inserted === undefined || inserted === null) matched.set(sig, new Set([k]));
+      const inserted = matched.get(sig);
+      if (inserted === undefined) matched.set(sig, new Set([k]));
       else if (inserted.has(k)) err('multiple matches for labels: grouping labels must ensure unique matches');
       else inserted.add(k);
     }
-    out.push({ labels: metric, value });
+    out.push({ labels: metric, value, dn: false });
   }
-  return out;
+  return vec(out, oneToOne);
 }
 
-const resultCache = new WeakMap<VectorMatching, Map<string, WeakMap<Labels, WeakMap<Labels, Labels>>>>();
-
-function resultMetric(lhs: Labels, rhs: Labels, op: string, m: VectorMatching): Labels {
-  let byOp = resultCache.get(m);
-  if (!byOp) {
-    byOp = new Map();
-    resultCache.set(m, byOp);
+/**
+ * The labels of a vector-matching result: the left side's (its pending name drop applied), without
+ * `__name__` for arithmetic and `bool`, only the `on` labels / without the `ignoring` ones for
+ * one-to-one, the `group_x` labels from the right side. Built in name order, no deletes.
+ */
+function resultMetric(ls: VSample, rs: VSample, op: string, m: VectorMatching, bool: boolean): Labels {
+  const lhs = ls.labels;
+  const dropName = ls.dn || dropsName(op) || bool;
+  const inc = m.include;
+  const b: Record<string, string> = {};
+  // for-in, not labelNames: the result's key order does not matter, and no names array is kept per series
+  for (const n in lhs) {
+    if (n === METRIC_NAME && dropName) continue;
+    if (m.card === 'one-to-one' && m.on !== m.labels.includes(n)) continue;
+    if (inc.length > 0 && inc.includes(n)) continue;
+    b[n] = lhs[n]!;
   }
-  let byL = byOp.get(op);
-  if (!byL) {
-    byL = new WeakMap();
-    byOp.set(op, byL);
-  }
-  let byR = byL.get(lhs);
-  if (!byR) {
-    byR = new WeakMap();
-    byL.set(lhs, byR);
-  }
-  let r = byR.get(rhs);
-  if (!r) {
-    r = computeResultMetric(lhs, rhs, op, m);
-    byR.set(rhs, r);
-  }
-  return r;
-}
-
-function computeResultMetric(lhs: Labels, rhs: Labels, op: string, m: VectorMatching): Labels {
-  const b: Record<string, string> = { ...lhs };
-  if (dropsName(op)) delete b[METRIC_NAME];
-  if (m.card === 'one-to-one') {
-    if (m.on) {
-      for (const n of Object.keys(b)) if (!m.labels.includes(n)) delete b[n];
-    } else for (const n of m.labels) delete b[n];
-  }
-  for (const n of m.include) {
-    const v = rhs[n];
-    if (v !== undefined && v !== '') b[n] = v;
-    else delete b[n];
+  if (inc.length > 0) {
+    const rl = rs.labels;
+    for (const n of inc) {
+      if (n === METRIC_NAME && rs.dn) continue;
+      const v = rl[n];
+      if (v !== undefined && v !== '') b[n] = v;
+    }
+    // included labels (and a bool's dropped name) re-sorted into the set
+    if (bool && METRIC_NAME in b) delete b[METRIC_NAME];
+    return Object.freeze(b);
   }
   return Object.freeze(b);
 }
 
-function vectorScalar(e: Binary, vec: VSample[], scalar: number, swap: boolean): VSample[] {
+function vectorScalar(e: Binary, v: Vec, scalar: number, swap: boolean): Vec {
   const out: VSample[] = [];
   const cmp = isComparison(e.op);
-  for (const s of vec) {
+  const drop = dropsName(e.op) || e.bool;
+  for (const s of v.samples) {
     let lv = s.value;
     let rv = scalar;
-    if (swap) [lv, rv] = [rv, lv];
+    if (swap) {
+      lv = scalar;
+      rv = s.value;
+    }
     let value: number;
     let keep = true;
     if (cmp) {
@@ -644,9 +774,9 @@ function vectorScalar(e: Binary, vec: VSample[], scalar: number, swap: boolean):
       keep = true;
     }
     if (!keep) continue;
-    out.push({ labels: dropsName(e.op) || e.bool ? dropMetricName(s.labels) : s.labels, value });
+    out.push({ labels: s.labels, value, dn: drop || s.dn });
   }
-  return out;
+  return drop ? vecDropped(out, v) : vec(out, v.unique, v.oneName);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -708,30 +838,62 @@ interface Group {
   values?: number[];
 }
 
-const groupCache = new WeakMap<string[], WeakMap<Labels, string>>();
+interface GroupInfo {
+  grouping: string[];
+  without: boolean;
+  /** `by(__name__, …)`: a pending name drop changes the key */
+  hasName: boolean;
+  /** the clause as a string: equal clauses of different rules share a series' cached key */
+  id: string;
+  cache: WeakMap<Labels, string>;
+}
 
-function groupingKey(l: Labels, grouping: string[], without: boolean): string {
-  let c = groupCache.get(grouping);
-  if (!c) {
-    c = new WeakMap();
-    groupCache.set(grouping, c);
+const groupInfos = new WeakMap<string[], GroupInfo>();
+
+function groupInfo(grouping: string[], without: boolean): GroupInfo {
+  let c = groupInfos.get(grouping);
+  if (!c || c.without !== without) {
+    c = { grouping, without, hasName: grouping.includes(METRIC_NAME), id: `${without ? 'without' : 'by'}(${grouping.join(',')})`, cache: new WeakMap() };
+    groupInfos.set(grouping, c);
   }
-  let k = c.get(l);
-  if (k !== undefined) return k;
-  k = without ? 'w' : 'b';
-  if (without) {
-    for (const n of labelNames(l)) if (n !== METRIC_NAME && !grouping.includes(n)) k += `${n}\x00${l[n]}\x01`;
+  return c;
+}
+
+function computeGroupingKey(c: GroupInfo, l: Labels, skipName: boolean): string {
+  let k = c.without ? 'w' : 'b';
+  if (c.without) {
+    for (const n of labelNames(l)) if (n !== METRIC_NAME && !c.grouping.includes(n)) k += `${n}\x00${l[n]}\x01`;
   } else {
-    for (const n of grouping) {
+    for (const n of c.grouping) {
+      if (skipName && n === METRIC_NAME) continue;
       const v = l[n];
       if (v !== undefined) k += `${n}\x00${v}\x01`;
     }
   }
-  c.set(l, k);
   return k;
 }
 
-function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): VSample[] {
+/** The grouping key of a sample (cached with its label set: one clause per set, or a WeakMap). */
+function groupingKey(c: GroupInfo, s: VSample): string {
+  const l = s.labels;
+  if (s.dn && c.hasName && !c.without) return computeGroupingKey(c, l, true);
+  const meta = labelsMeta(l);
+  if (meta !== undefined) {
+    if (meta.groupId !== c.id) {
+      meta.group = intern(computeGroupingKey(c, l, false));
+      meta.groupId = c.id;
+    }
+    return meta.group;
+  }
+  let k = c.cache.get(l);
+  if (k === undefined) {
+    k = computeGroupingKey(c, l, false);
+    c.cache.set(l, k);
+  }
+  return k;
+}
+
+function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
   let k = 0;
   let q = 0;
   let valueLabel = '';
@@ -742,7 +904,7 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): VSample[] {
     k = Math.trunc(f);
     if (k < 1) {
       evalVector(ctx, e.expr, ts);
-      return [];
+      return vec([], true);
     }
   } else if (e.op === 'quantile') q = evalScalar(ctx, e.param!, ts);
   else if (e.op === 'count_values') {
@@ -750,24 +912,26 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): VSample[] {
     if (!isValidLabelName(valueLabel)) err(`invalid label name ${JSON.stringify(valueLabel)}`);
     if (!e.without) grouping = [...grouping, valueLabel].sort();
   }
-  const vec = evalVector(ctx, e.expr, ts);
+  const input = evalVec(ctx, e.expr, ts);
+  const vec0 = input.samples;
+  const gi = groupInfo(grouping, e.without);
   const groups = new Map<string, Group>();
   const ordered: Group[] = [];
-  for (const s0 of vec) {
+  for (const s0 of vec0) {
     let s = s0;
-    if (e.op === 'count_values') s = { labels: Object.freeze({ ...s.labels, [valueLabel]: formatGoFloat(s.value) }), value: s.value };
-    const key = groupingKey(s.labels, grouping, e.without);
+    if (e.op === 'count_values') s = { labels: Object.freeze({ ...lab(s), [valueLabel]: formatGoFloat(s.value) }), value: s.value, dn: false };
+    const key = groupingKey(gi, s);
     const g = groups.get(key);
     if (!g) {
       let m: Labels;
+      const sl = s.labels;
       if (e.without) {
-        const b: Record<string, string> = { ...s.labels };
-        for (const n of grouping) delete b[n];
-        delete b[METRIC_NAME];
+        const b: Record<string, string> = {};
+        for (const n of labelNames(sl)) if (n !== METRIC_NAME && !grouping.includes(n)) b[n] = sl[n]!;
         m = Object.freeze(b);
       } else if (grouping.length > 0) {
         const b: Record<string, string> = {};
-        for (const n of grouping) if (s.labels[n] !== undefined) b[n] = s.labels[n]!;
+        for (const n of grouping) if (sl[n] !== undefined && !(s.dn && n === METRIC_NAME)) b[n] = sl[n]!;
         m = Object.freeze(b);
       } else m = EMPTY_LABELS;
       const ng: Group = { labels: m, value: s.value, mean: s.value, count: 1 };
@@ -777,10 +941,10 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): VSample[] {
           ng.value = 0;
           break;
         case 'topk':
-          ng.heap = new GoHeap([{ labels: s.labels, value: s.value }], lessByValue);
+          ng.heap = new GoHeap([s], lessByValue);
           break;
         case 'bottomk':
-          ng.heap = new GoHeap([{ labels: s.labels, value: s.value }], lessByReverseValue);
+          ng.heap = new GoHeap([s], lessByReverseValue);
           break;
         case 'quantile':
           ng.values = [s.value];
@@ -831,12 +995,12 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): VSample[] {
         if (h.a.length < k || better || Number.isNaN(top)) {
           if (h.a.length === k) {
             if (k === 1) {
-              h.a[0] = { labels: s.labels, value: s.value };
+              h.a[0] = s;
               break;
             }
             h.pop();
           }
-          h.push({ labels: s.labels, value: s.value });
+          h.push(s);
         }
         break;
       }
@@ -876,10 +1040,11 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): VSample[] {
         g.value = quantile(q, g.values!);
         break;
     }
-    out.push({ labels: g.labels, value: g.value });
+    out.push({ labels: g.labels, value: g.value, dn: false });
   }
-  checkNoDuplicates(out);
-  return out;
+  // groups have distinct labels (the key is their labels); topk/bottomk return input samples
+  const keepsInput = e.op === 'topk' || e.op === 'bottomk';
+  return checkVec(keepsInput ? vec(out, input.unique, input.oneName) : vec(out, true, e.without || !gi.hasName));
 }
 
 /** Sort as Go's sort.Sort with Less = isNaN(a) || a < b: NaNs first, then ascending. */
@@ -923,23 +1088,27 @@ function durationSeconds(ms: number): number {
 }
 
 function extrapolatedRate(p: Points, rangeStart: number, rangeEnd: number, rangeMs: number, isCounter: boolean, isRate: boolean): number | undefined {
-  const n = p.t.length;
+  const { t, v, lo, hi } = p;
+  const n = hi - lo;
   if (n < 2) return undefined;
-  let result = p.v[n - 1]! - p.v[0]!;
+  const first = v[lo]!;
+  let result = v[hi - 1]! - first;
   if (isCounter) {
-    let prev = p.v[0]!;
-    for (let i = 1; i < n; i++) {
-      const cur = p.v[i]!;
+    let prev = first;
+    for (let i = lo + 1; i < hi; i++) {
+      const cur = v[i]!;
       if (cur < prev) result += prev;
       prev = cur;
     }
   }
-  let durationToStart = (p.t[0]! - rangeStart) / 1000;
-  const durationToEnd = (rangeEnd - p.t[n - 1]!) / 1000;
-  const sampledInterval = (p.t[n - 1]! - p.t[0]!) / 1000;
+  const t0 = t[lo]!;
+  const t1 = t[hi - 1]!;
+  let durationToStart = (t0 - rangeStart) / 1000;
+  const durationToEnd = (rangeEnd - t1) / 1000;
+  const sampledInterval = (t1 - t0) / 1000;
   const averageDurationBetweenSamples = sampledInterval / (n - 1);
-  if (isCounter && result > 0 && p.v[0]! >= 0) {
-    const durationToZero = sampledInterval * (p.v[0]! / result);
+  if (isCounter && result > 0 && first >= 0) {
+    const durationToZero = sampledInterval * (first / result);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
@@ -954,18 +1123,19 @@ function extrapolatedRate(p: Points, rangeStart: number, rangeEnd: number, range
 }
 
 function instantValue(p: Points, isRate: boolean): number | undefined {
-  const n = p.t.length;
-  if (n < 2) return undefined;
-  const last = p.v[n - 1]!;
-  const prev = p.v[n - 2]!;
+  const { t, v, lo, hi } = p;
+  if (hi - lo < 2) return undefined;
+  const last = v[hi - 1]!;
+  const prev = v[hi - 2]!;
   let result = isRate && last < prev ? last : last - prev;
-  const interval = p.t[n - 1]! - p.t[n - 2]!;
+  const interval = t[hi - 1]! - t[hi - 2]!;
   if (interval === 0) return undefined;
   if (isRate) result /= interval / 1000;
   return result;
 }
 
 function linearRegressionSlope(p: Points, interceptTime: number): number {
+  const { t, v: vs, lo, hi } = p;
   let n = 0;
   let sumX = 0;
   let cX = 0;
@@ -975,13 +1145,13 @@ function linearRegressionSlope(p: Points, interceptTime: number): number {
   let cXY = 0;
   let sumX2 = 0;
   let cX2 = 0;
-  const initY = p.v[0]!;
+  const initY = vs[lo]!;
   let constY = true;
-  for (let i = 0; i < p.t.length; i++) {
-    const v = p.v[i]!;
-    if (constY && i > 0 && v !== initY) constY = false;
+  for (let i = lo; i < hi; i++) {
+    const v = vs[i]!;
+    if (constY && i > lo && v !== initY) constY = false;
     n += 1.0;
-    const x = (p.t[i]! - interceptTime) / 1e3;
+    const x = (t[i]! - interceptTime) / 1e3;
     [sumX, cX] = kahanSumInc(x, sumX, cX);
     [sumY, cY] = kahanSumInc(v, sumY, cY);
     [sumXY, cXY] = kahanSumInc(x * v, sumXY, cXY);
@@ -998,7 +1168,7 @@ function linearRegressionSlope(p: Points, interceptTime: number): number {
 }
 
 function rangeFunction(func: string, p: Points, rangeStart: number, rangeEnd: number, rangeMs: number, param: number): number | undefined {
-  const v = p.v;
+  const { v, lo, hi } = p;
   switch (func) {
     case 'rate':
       return extrapolatedRate(p, rangeStart, rangeEnd, rangeMs, true, true);
@@ -1011,10 +1181,10 @@ function rangeFunction(func: string, p: Points, rangeStart: number, rangeEnd: nu
     case 'idelta':
       return instantValue(p, false);
     case 'deriv':
-      return p.t.length < 2 ? undefined : linearRegressionSlope(p, p.t[0]!);
+      return hi - lo < 2 ? undefined : linearRegressionSlope(p, p.t[lo]!);
     case 'changes': {
       let c = 0;
-      for (let i = 1; i < v.length; i++) {
+      for (let i = lo + 1; i < hi; i++) {
         const cur = v[i]!;
         const prev = v[i - 1]!;
         if (cur !== prev && !(Number.isNaN(cur) && Number.isNaN(prev))) c++;
@@ -1023,48 +1193,66 @@ function rangeFunction(func: string, p: Points, rangeStart: number, rangeEnd: nu
     }
     case 'resets': {
       let c = 0;
-      for (let i = 1; i < v.length; i++) if (v[i]! < v[i - 1]!) c++;
+      for (let i = lo + 1; i < hi; i++) if (v[i]! < v[i - 1]!) c++;
       return c;
     }
     case 'avg_over_time': {
       let mean = 0;
       let count = 0;
       let c = 0;
-      for (const x of v) {
+      for (let i = lo; i < hi; i++) {
+        const x = v[i]!;
         count++;
         if (mean === Infinity || mean === -Infinity) {
           if ((x === Infinity || x === -Infinity) && mean > 0 === x > 0) continue;
           if (Number.isFinite(x)) continue;
         }
-        [mean, c] = kahanSumInc(x / count - mean / count, mean, c);
+        // kahanSumInc(x / count - mean / count, mean, c), inline
+        const inc = x / count - mean / count;
+        const t = mean + inc;
+        if (Math.abs(mean) >= Math.abs(inc)) c += mean - t + inc;
+        else c += inc - t + mean;
+        mean = t;
       }
       return mean === Infinity || mean === -Infinity ? mean : mean + c;
     }
     case 'sum_over_time': {
       let sum = 0;
       let c = 0;
-      for (const x of v) [sum, c] = kahanSumInc(x, sum, c);
+      for (let i = lo; i < hi; i++) {
+        const inc = v[i]!;
+        const t = sum + inc;
+        if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+        else c += inc - t + sum;
+        sum = t;
+      }
       return sum === Infinity || sum === -Infinity ? sum : sum + c;
     }
     case 'count_over_time':
-      return v.length;
+      return hi - lo;
     case 'last_over_time':
-      return v[v.length - 1]!;
+      return v[hi - 1]!;
     case 'present_over_time':
     case 'absent_over_time':
       return 1;
     case 'max_over_time': {
-      let m = v[0]!;
-      for (const x of v) if (x > m || Number.isNaN(m)) m = x;
+      let m = v[lo]!;
+      for (let i = lo; i < hi; i++) {
+        const x = v[i]!;
+        if (x > m || Number.isNaN(m)) m = x;
+      }
       return m;
     }
     case 'min_over_time': {
-      let m = v[0]!;
-      for (const x of v) if (x < m || Number.isNaN(m)) m = x;
+      let m = v[lo]!;
+      for (let i = lo; i < hi; i++) {
+        const x = v[i]!;
+        if (x < m || Number.isNaN(m)) m = x;
+      }
       return m;
     }
     case 'quantile_over_time':
-      return quantile(param, Array.from(v));
+      return quantile(param, pointsV(p));
     case 'stddev_over_time':
     case 'stdvar_over_time': {
       let count = 0;
@@ -1072,7 +1260,8 @@ function rangeFunction(func: string, p: Points, rangeStart: number, rangeEnd: nu
       let cMean = 0;
       let aux = 0;
       let cAux = 0;
-      for (const x of v) {
+      for (let i = lo; i < hi; i++) {
+        const x = v[i]!;
         count++;
         const delta = x - (mean + cMean);
         [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
@@ -1107,13 +1296,13 @@ const labelReplaceCache = new Map<string, RegExp>();
 
 function evalCall(ctx: Ctx, e: Call, ts: number): Value {
   const matrixIdx = e.args.findIndex((a) => unwrapParens(a).kind === 'matrix');
-  if (matrixIdx >= 0) return { type: 'vector', samples: evalRangeCall(ctx, e, ts, matrixIdx) };
+  if (matrixIdx >= 0) return evalRangeCall(ctx, e, ts, matrixIdx);
   const out = evalInstantCall(ctx, e, ts);
-  if (out.type === 'vector') checkNoDuplicates(out.samples);
+  if (out.type === 'vector') checkVec(out);
   return out;
 }
 
-function evalRangeCall(ctx: Ctx, e: Call, ts: number, idx: number): VSample[] {
+function evalRangeCall(ctx: Ctx, e: Call, ts: number, idx: number): Vec {
   const ms = unwrapParens(e.args[idx]!) as MatrixSelector;
   let param = 0;
   for (let i = 0; i < e.args.length; i++) if (i !== idx) param = evalScalar(ctx, e.args[i]!, ts);
@@ -1124,24 +1313,29 @@ function evalRangeCall(ctx: Ctx, e: Call, ts: number, idx: number): VSample[] {
   // equals [mint, maxt] except under @, where Prometheus shifts the offset to match.
   const out: VSample[] = [];
   let any = false;
+  const absent = e.func === 'absent_over_time';
+  const dn = e.func !== 'last_over_time';
   for (const s of series) {
     const p = rangePoints(s, mint, maxt);
-    if (p.t.length === 0) continue;
+    if (p.hi === p.lo) continue;
     any = true;
-    if (e.func === 'absent_over_time') continue;
+    if (absent) continue;
     const value = rangeFunction(e.func, p, mint, maxt, ms.rangeMs, param);
     if (value === undefined) continue;
-    const labels = e.func === 'last_over_time' ? s.labels : dropMetricName(s.labels);
-    track(ctx, e, labels, labelsKey(s.labels));
-    out.push({ labels, value });
+    const o = { labels: s.labels, value, dn };
+    track(ctx, e, o, s.labels);
+    out.push(o);
   }
-  if (e.func === 'absent_over_time') return any ? [] : [{ labels: absentLabels(e.args[0]!), value: 1 }];
-  checkNoDuplicates(out);
-  return out;
+  if (absent) return vec(any ? [] : [{ labels: absentLabels(e.args[0]!), value: 1, dn: false }], true, true);
+  // distinct series; with the name dropped still distinct when the selector pins the name
+  const pinned = pinsName(ms.selector);
+  return checkVec(dn ? vec(out, pinned, true) : vec(out, true, pinned));
 }
 
-function mapVector(v: VSample[], f: (x: number) => number): VSample[] {
-  return v.map((s) => ({ labels: dropMetricName(s.labels), value: f(s.value) }));
+function mapVector(v: Vec, f: (x: number) => number): Vec {
+  const out: VSample[] = [];
+  for (const s of v.samples) out.push({ labels: s.labels, value: f(s.value), dn: true });
+  return vecDropped(out, v);
 }
 
 function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
@@ -1150,52 +1344,52 @@ function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
     case 'time':
       return { type: 'scalar', value: ts / 1000 };
     case 'vector':
-      return { type: 'vector', samples: [{ labels: EMPTY_LABELS, value: evalScalar(ctx, a[0]!, ts) }] };
+      return vec([{ labels: EMPTY_LABELS, value: evalScalar(ctx, a[0]!, ts), dn: false }], true, true);
     case 'scalar': {
       const v = evalVector(ctx, a[0]!, ts);
       return { type: 'scalar', value: v.length === 1 ? v[0]!.value : Number.NaN };
     }
     case 'absent': {
       const v = evalVector(ctx, a[0]!, ts);
-      return { type: 'vector', samples: v.length > 0 ? [] : [{ labels: absentLabels(a[0]!), value: 1 }] };
+      return vec(v.length > 0 ? [] : [{ labels: absentLabels(a[0]!), value: 1, dn: false }], true, true);
     }
     case 'timestamp': {
       const arg = unwrapParens(a[0]!);
-      if (arg.kind === 'vector') return { type: 'vector', samples: instantSelect(ctx, arg, ts, true) };
-      return { type: 'vector', samples: evalVector(ctx, arg, ts).map((s) => ({ labels: dropMetricName(s.labels), value: ts / 1000 })) };
+      if (arg.kind === 'vector') return instantSelect(ctx, arg, ts, true);
+      return mapVector(evalVec(ctx, arg, ts), () => ts / 1000);
     }
     case 'abs':
-      return { type: 'vector', samples: mapVector(evalVector(ctx, a[0]!, ts), Math.abs) };
+      return mapVector(evalVec(ctx, a[0]!, ts), Math.abs);
     case 'ceil':
-      return { type: 'vector', samples: mapVector(evalVector(ctx, a[0]!, ts), Math.ceil) };
+      return mapVector(evalVec(ctx, a[0]!, ts), Math.ceil);
     case 'floor':
-      return { type: 'vector', samples: mapVector(evalVector(ctx, a[0]!, ts), Math.floor) };
+      return mapVector(evalVec(ctx, a[0]!, ts), Math.floor);
     case 'sqrt':
-      return { type: 'vector', samples: mapVector(evalVector(ctx, a[0]!, ts), Math.sqrt) };
+      return mapVector(evalVec(ctx, a[0]!, ts), Math.sqrt);
     case 'sgn':
-      return { type: 'vector', samples: mapVector(evalVector(ctx, a[0]!, ts), (x) => (x < 0 ? -1 : x > 0 ? 1 : x)) };
+      return mapVector(evalVec(ctx, a[0]!, ts), (x) => (x < 0 ? -1 : x > 0 ? 1 : x));
     case 'clamp': {
-      const v = evalVector(ctx, a[0]!, ts);
+      const v = evalVec(ctx, a[0]!, ts);
       const min = evalScalar(ctx, a[1]!, ts);
       const max = evalScalar(ctx, a[2]!, ts);
-      if (max < min) return { type: 'vector', samples: [] };
-      return { type: 'vector', samples: mapVector(v, (x) => Math.max(min, Math.min(max, x))) };
+      if (max < min) return vec([], true);
+      return mapVector(v, (x) => Math.max(min, Math.min(max, x)));
     }
     case 'clamp_min': {
-      const v = evalVector(ctx, a[0]!, ts);
+      const v = evalVec(ctx, a[0]!, ts);
       const min = evalScalar(ctx, a[1]!, ts);
-      return { type: 'vector', samples: mapVector(v, (x) => Math.max(min, x)) };
+      return mapVector(v, (x) => Math.max(min, x));
     }
     case 'clamp_max': {
-      const v = evalVector(ctx, a[0]!, ts);
+      const v = evalVec(ctx, a[0]!, ts);
       const max = evalScalar(ctx, a[1]!, ts);
-      return { type: 'vector', samples: mapVector(v, (x) => Math.min(max, x)) };
+      return mapVector(v, (x) => Math.min(max, x));
     }
     case 'round': {
-      const v = evalVector(ctx, a[0]!, ts);
+      const v = evalVec(ctx, a[0]!, ts);
       const toNearest = a.length >= 2 ? evalScalar(ctx, a[1]!, ts) : 1;
       const inv = 1.0 / toNearest;
-      return { type: 'vector', samples: mapVector(v, (x) => Math.floor(x * inv + 0.5) / inv) };
+      return mapVector(v, (x) => Math.floor(x * inv + 0.5) / inv);
     }
     case 'label_replace': {
       const v = evalVector(ctx, a[0]!, ts);
@@ -1215,15 +1409,16 @@ function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
       }
       if (!isValidLabelName(dst)) err(`invalid destination label name in label_replace(): ${dst}`);
       const samples = v.map((s) => {
-        const m = re.exec(s.labels[src] ?? '');
-        if (!m) return { labels: s.labels, value: s.value };
+        const l = lab(s);
+        const m = re.exec(l[src] ?? '');
+        if (!m) return { labels: l, value: s.value, dn: false };
         const res = expandTemplate(repl, m);
-        const b: Record<string, string> = { ...s.labels };
+        const b: Record<string, string> = { ...l };
         delete b[dst];
         if (res.length > 0) b[dst] = res;
-        return { labels: Object.freeze(b), value: s.value };
+        return { labels: Object.freeze(b), value: s.value, dn: false };
       });
-      return { type: 'vector', samples };
+      return vec(samples);
     }
     case 'label_join': {
       const v = evalVector(ctx, a[0]!, ts);
@@ -1233,23 +1428,25 @@ function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
       for (const s of srcs) if (!isValidLabelName(s)) err(`invalid source label name in label_join(): ${s}`);
       if (!isValidLabelName(dst)) err(`invalid destination label name in label_join(): ${dst}`);
       const samples = v.map((s) => {
-        const val = srcs.map((n) => s.labels[n] ?? '').join(sep);
-        const b: Record<string, string> = { ...s.labels };
+        const l = lab(s);
+        const val = srcs.map((n) => l[n] ?? '').join(sep);
+        const b: Record<string, string> = { ...l };
         if (val === '') delete b[dst];
         else b[dst] = val;
-        return { labels: Object.freeze(b), value: s.value };
+        return { labels: Object.freeze(b), value: s.value, dn: false };
       });
-      return { type: 'vector', samples };
+      return vec(samples);
     }
     case 'histogram_quantile': {
       const q = evalScalar(ctx, a[0]!, ts);
       const v = evalVector(ctx, a[1]!, ts);
       const groups = new Map<string, { labels: Labels; buckets: { ub: number; count: number }[] }>();
       for (const s of v) {
-        const le = s.labels.le;
+        const sl = lab(s);
+        const le = sl.le;
         const ub = le === undefined ? undefined : parseGoFloat(le);
         if (ub === undefined) continue;
-        const rest: Record<string, string> = { ...s.labels };
+        const rest: Record<string, string> = { ...sl };
         delete rest.le;
         const key = labelsKey(Object.freeze({ ...rest }));
         let g = groups.get(key);
@@ -1261,8 +1458,8 @@ function evalInstantCall(ctx: Ctx, e: Call, ts: number): Value {
         g.buckets.push({ ub, count: s.value });
       }
       const samples: VSample[] = [];
-      for (const g of groups.values()) samples.push({ labels: g.labels, value: bucketQuantile(q, g.buckets) });
-      return { type: 'vector', samples };
+      for (const g of groups.values()) samples.push({ labels: g.labels, value: bucketQuantile(q, g.buckets), dn: false });
+      return vec(samples);
     }
   }
   return err(`function ${e.func} is not implemented`);
@@ -1316,8 +1513,18 @@ function bucketQuantile(q: number, buckets: { ub: number; count: number }[]): nu
 // ---------------------------------------------------------------------------------------------
 // Entry points
 
+/** The public samples of a vector: labels materialised (pending name drops applied). */
+function outSamples(v: Vec): Sample[] {
+  const out: Sample[] = new Array(v.samples.length);
+  for (let i = 0; i < v.samples.length; i++) {
+    const s = v.samples[i]!;
+    out[i] = { labels: lab(s), value: s.value };
+  }
+  return out;
+}
+
 function toResult(v: Value): InstantResult {
-  if (v.type === 'vector') return { type: 'vector', samples: v.samples };
+  if (v.type === 'vector') return { type: 'vector', samples: outSamples(v) };
   if (v.type === 'matrix') return err('a range vector cannot be the result of an instant evaluation here');
   return v;
 }
@@ -1348,7 +1555,7 @@ export function evalRange(expr: Expr, startMs: number, endMs: number, stepMs: nu
     const v = evalNode(ctx, expr, ts);
     if (v.type === 'string') return { type: 'string', value: v.value };
     if (v.type === 'matrix') return err('range vector cannot be the result of a range query (use an instant query)');
-    const samples = v.type === 'scalar' ? [{ labels: EMPTY_LABELS, value: v.value }] : v.samples;
+    const samples = v.type === 'scalar' ? [{ labels: EMPTY_LABELS, value: v.value }] : outSamples(v);
     for (const s of samples) {
       const k = labelsKey(s.labels);
       let rs = byKey.get(k);

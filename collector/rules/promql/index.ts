@@ -11,6 +11,7 @@ export {
   formatPromValue,
   type Labels,
   labelsKey,
+  labelsMeta,
   labelsString,
   makeLabels,
   matches,

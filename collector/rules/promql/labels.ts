@@ -6,11 +6,45 @@ export type Labels = Readonly<Record<string, string>>;
 export const METRIC_NAME = '__name__';
 export const EMPTY_LABELS: Labels = Object.freeze({});
 
+/**
+ * Derived data of a label set, computed once and kept with it: label sets built by `makeLabels` (the
+ * window's series, the memory store's) carry it in a non-enumerable slot, so the evaluator's per-series
+ * keys are a property read, not a WeakMap lookup (WeakMaps with millions of entries also make every
+ * GC slower). Other frozen label sets fall back to WeakMaps.
+ */
+export interface LabelsMeta {
+  /** labelsKey */
+  key: string | undefined;
+  /** label names in byte order */
+  names: string[] | undefined;
+  /** labelsKey of the set without `__name__` */
+  dropKey: string | undefined;
+  /** one cached grouping key (by/without) and the id of the grouping it is for */
+  groupId: string | undefined;
+  group: string;
+  /** one cached matching signature (on/ignoring) and the id of the matching it is for */
+  sigId: string | undefined;
+  sig: string;
+}
+
+const META: unique symbol = Symbol('labels meta');
+type WithMeta = Labels & { [META]?: LabelsMeta };
+
 const keyCache = new WeakMap<Labels, string>();
 const namesCache = new WeakMap<Labels, string[]>();
 
+/** The meta slot of a label set built by makeLabels (undefined for others). */
+export function labelsMeta(l: Labels): LabelsMeta | undefined {
+  return (l as WithMeta)[META];
+}
+
 /** Label names in byte order (as Prometheus sorts them). */
 export function labelNames(l: Labels): string[] {
+  const meta = (l as WithMeta)[META];
+  if (meta !== undefined) {
+    if (meta.names === undefined) meta.names = Object.keys(l).sort(cmpStr);
+    return meta.names;
+  }
   let n = namesCache.get(l);
   if (!n) {
     n = Object.keys(l).sort(cmpStr);
@@ -23,24 +57,73 @@ function cmpStr(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+function computeKey(l: Labels, names: string[], skipName: boolean): string {
+  let k = '';
+  for (const n of names) if (!skipName || n !== METRIC_NAME) k += `${n}\x00${l[n]}\x01`;
+  return k;
+}
+
 /**
- * A stable string identifying the label set: `name\x00value\x01…` in name order, cached on the
+ * A stable string identifying the label set: `name\x00value\x01…` in name order, cached with the
  * (frozen) object. Its string order is labels.Compare's order (for values without \x00/\x01).
  */
 export function labelsKey(l: Labels): string {
+  const meta = (l as WithMeta)[META];
+  if (meta !== undefined) {
+    if (meta.key === undefined) meta.key = computeKey(l, labelNames(l), false);
+    return meta.key;
+  }
   let k = keyCache.get(l);
   if (k === undefined) {
-    k = '';
-    for (const n of labelNames(l)) k += `${n}\x00${l[n]}\x01`;
+    k = computeKey(l, labelNames(l), false);
     keyCache.set(l, k);
   }
   return k;
 }
 
-/** Build a frozen label set, dropping empty values (Prometheus treats an empty label as absent). */
-export function makeLabels(rec: Record<string, string>): Labels {
+/** labelsKey(dropMetricName(l)) without building the dropped set. */
+export function droppedKey(l: Labels): string {
+  if (!(METRIC_NAME in l)) return labelsKey(l);
+  const meta = (l as WithMeta)[META];
+  if (meta !== undefined) {
+    if (meta.dropKey === undefined) meta.dropKey = computeKey(l, labelNames(l), true);
+    return meta.dropKey;
+  }
+  return labelsKey(dropMetricName(l));
+}
+
+/**
+ * Interned strings: label names and values of makeLabels' sets, and the evaluator's cached grouping
+ * keys and signatures (a million series share a few thousand of each). Bounded: cleared when full
+ * (interning only saves memory, it never changes a result).
+ */
+const interned = new Map<string, string>();
+export function intern(s: string): string {
+  const x = interned.get(s);
+  if (x !== undefined) return x;
+  if (interned.size >= 1_000_000) interned.clear();
+  interned.set(s, s);
+  return s;
+}
+
+/**
+ * Build a frozen label set, dropping empty values (Prometheus treats an empty label as absent). Names
+ * are inserted in byte order (one object shape per name list); the set carries its meta slot. `key`
+ * may pass its labelsKey when the caller already computed it.
+ */
+export function makeLabels(rec: Readonly<Record<string, string>>, key?: string): Labels {
+  const names = Object.keys(rec);
+  let sorted = true;
+  for (let i = 1; i < names.length; i++) if (names[i - 1]! > names[i]!) sorted = false;
+  if (!sorted) names.sort(cmpStr);
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(rec)) if (v !== '') out[k] = v;
+  for (const n of names) {
+    const v = rec[n]!;
+    if (v !== '') out[intern(n)] = intern(v);
+  }
+  // names are computed when first needed (most window series never need them)
+  const meta: LabelsMeta = { key, names: undefined, dropKey: undefined, groupId: undefined, group: '', sigId: undefined, sig: '' };
+  Object.defineProperty(out, META, { value: meta, enumerable: false });
   return Object.freeze(out);
 }
 
@@ -53,9 +136,19 @@ export function compareLabels(a: Labels, b: Labels): number {
 
 const dropCache = new WeakMap<Labels, Labels>();
 
-/** The label set without `__name__` (cached on the object, so keys derived from it are cached too). */
+/**
+ * The label set without `__name__`. Cached on label sets without a meta slot (results of the
+ * evaluator); built anew for makeLabels' sets (the window's series), so a million series do not keep a
+ * second label set each.
+ */
 export function dropMetricName(l: Labels): Labels {
   if (!(METRIC_NAME in l)) return l;
+  const meta = (l as WithMeta)[META];
+  if (meta !== undefined) {
+    const out: Record<string, string> = {};
+    for (const n of labelNames(l)) if (n !== METRIC_NAME) out[n] = l[n]!;
+    return makeLabels(out, meta.dropKey);
+  }
   let d = dropCache.get(l);
   if (!d) {
     const out: Record<string, string> = { ...l };
