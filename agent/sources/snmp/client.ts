@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import snmp, { type Session, type Varbind } from 'net-snmp';
+import { createCommunitySession } from './udp.js';
 import { T } from './values.js';
 
 /** How to reach and authenticate to one device. */
@@ -188,7 +189,8 @@ function createNetSnmpSession(ep: { host: string; port: number; transport: 'udp4
       opts,
     );
   } else {
-    session = snmp.createSession(ep.host, cred.community ?? 'public', { ...opts, version: cred.version === '1' ? snmp.Version1 : snmp.Version2c });
+    // v1/v2c: our own codec and socket (./udp.ts), the same varbinds and errors as net-snmp's session
+    session = createCommunitySession(ep.host, ep.port, opts.transport, cred.version, cred.community ?? 'public', timeoutMs);
   }
   session.on('error', () => undefined); // socket errors surface as request errors
   return session;
