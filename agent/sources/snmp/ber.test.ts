@@ -52,7 +52,13 @@ describe('encodeRequest', () => {
     ]);
   });
 
-  it.each(['1', '1.3.x', '', '1.3.-1'])('refuses the OID %j', (o) => {
+  it('sub-identifiers at every base-128 width read back as written', () => {
+    const o = '1.3.6.1.4.1.127.128.16383.16384.2097151.2097152.268435455.268435456.4294967295';
+    const d = decodeResponse(encodeRequest({ version: 1, community: Buffer.from('c'), pdu: PDU.Get, id: 1, oids: [o, '2.5.4'] }));
+    expect(d.varbinds.map((v) => v.oid)).toEqual([o, '2.5.4']);
+  });
+
+  it.each(['1', '1.3.x', '', '1.3.-1', '1.3..6', '1.3.6.', '.1.3', '1.3.4294967296'])('refuses the OID %j', (o) => {
     expect(() => encodeOid(o)).toThrow(BerError);
   });
 });

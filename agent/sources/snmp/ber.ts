@@ -69,22 +69,37 @@ function integerBytes(v: number): number[] {
   return bytes;
 }
 
-/** Pure: the BER body of an OID ("1.3.6.1…"); throws on text that is not one. */
+/** Pure: the BER body of an OID ("1.3.6.1…"), read in one pass; throws on text that is not one. */
 export function encodeOid(oid: string): number[] {
-  const parts = oid.split('.').map(Number);
-  if (parts.length < 2 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 0xffffffff)) throw new BerError(`invalid OID '${oid}'`);
   const out: number[] = [];
   const sub = (v: number) => {
-    if (v < 0x80) {
-      out.push(v);
-      return;
-    }
-    const b: number[] = [v & 0x7f];
-    for (let x = Math.floor(v / 128); x > 0; x = Math.floor(x / 128)) b.unshift(0x80 | (x & 0x7f));
-    for (const x of b) out.push(x);
+    if (v < 0x80) out.push(v);
+    else if (v < 0x4000) out.push(0x80 | (v >>> 7), v & 0x7f);
+    else if (v < 0x200000) out.push(0x80 | (v >>> 14), 0x80 | ((v >>> 7) & 0x7f), v & 0x7f);
+    else if (v < 0x10000000) out.push(0x80 | (v >>> 21), 0x80 | ((v >>> 14) & 0x7f), 0x80 | ((v >>> 7) & 0x7f), v & 0x7f);
+    else out.push(0x80 | Math.floor(v / 0x10000000), 0x80 | ((v >>> 21) & 0x7f), 0x80 | ((v >>> 14) & 0x7f), 0x80 | ((v >>> 7) & 0x7f), v & 0x7f);
   };
-  sub(parts[0]! * 40 + parts[1]!);
-  for (let i = 2; i < parts.length; i++) sub(parts[i]!);
+  let first = -1;
+  let n = 0;
+  let v = 0;
+  let digits = 0;
+  for (let i = 0; i <= oid.length; i++) {
+    const c = i < oid.length ? oid.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      v = v * 10 + c - 48;
+      digits++;
+      if (v > 0xffffffff) throw new BerError(`invalid OID '${oid}'`);
+      continue;
+    }
+    if (c !== 46 || digits === 0) throw new BerError(`invalid OID '${oid}'`);
+    if (n === 0) first = v;
+    else if (n === 1) sub(first * 40 + v);
+    else sub(v);
+    n++;
+    v = 0;
+    digits = 0;
+  }
+  if (n < 2) throw new BerError(`invalid OID '${oid}'`);
   return out;
 }
 
