@@ -92,7 +92,7 @@ try {
         throw new Error(`${n} interfaces: xunjian ${a.varbinds} varbinds / ${a.series} series, snmp_exporter ${b.varbinds} / ${b.series}`);
       want = a;
     }
-    const rounds = Math.max(3, Math.ceil(budget / want!.varbinds));
+    const rounds = Math.max(5, Math.ceil(budget / want!.varbinds));
     const o0 = procCpuSeconds(ours.pid!);
     const e0 = procCpuSeconds(exp.pid!);
     let inPoll = 0;
