@@ -1,85 +1,130 @@
 /**
- * bench:snmp — CPU seconds per 100k varbinds polled: Xunjian's SNMP poller vs prometheus-snmp-exporter
- * doing identical work (the if_mib module / profile on the same recorded device, same max-repetitions), measured
- * in the same run. Each poller's own CPU time is measured (process.cpuUsage for ours, /proc/PID/stat
- * for snmp_exporter), not wall time, so the simulator's speed does not matter.
- *   npm run bench:snmp [-- ROUNDS]
+ * bench:snmp — CPU seconds per 100k varbinds polled, Xunjian's SNMP poller vs prometheus-snmp-exporter
+ * doing identical work (the if_mib profile / the equivalent hand-written module, same max-repetitions,
+ * same device) over several device sizes: 10, 30, 59 (the Cisco 3750 recording as recorded) and 472
+ * interfaces (./recordings.ts derives them from that recording at run time, in a tmp dir).
+ *
+ * Both pollers are processes of their own (ours: ./poller.js, with the agent's V8 flags and a kept
+ * session, as `xunjian agent` polls), and each one's CPU time is read alike from /proc/PID/stat; the
+ * simulator's speed and the benchmark's own work do not count. Per size the two alternate round by
+ * round (which one goes first alternating too), so machine drift hits both. Each round checks that
+ * both returned the same table varbinds and the same series count.
+ *   npm run bench:snmp [-- VARBINDS_PER_SIZE]   (default 60000 per poller and size)
  */
-// first: the agent launcher's V8 flags, before the measured modules load
-import './agent-flags.js';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
-import { parseEndpoint } from '../../agent/sources/snmp/client.js';
-import { scrapeDevice } from '../../agent/sources/snmp/device.js';
-import { loadProfiles } from '../../agent/sources/snmp/profiles.js';
 import { gunzipSync } from 'node:zlib';
+import { request } from 'undici';
 import { startSnmpsim } from '../../test/helpers/snmp-peers.js';
 import { freePort } from '../../test/helpers/net.js';
 import { waitFor } from '../../test/helpers/proc.js';
+import { interfacesOf, resizeRecording } from './recordings.js';
 
-const rounds = Number(process.argv[2] ?? 200);
-const ticks = 100; // USER_HZ
+const budget = Number(process.argv[2] ?? 60_000);
+const TICKS = 100; // USER_HZ
 
 function procCpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticks;
+  return (Number(f[11]) + Number(f[12])) / TICKS;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'xj-bench-'));
-// the Cisco 3750 recording: 55 interfaces, ~1500 varbinds per IF-MIB poll
-writeFileSync(join(dir, 'cisco.snmprec'), gunzipSync(readFileSync('/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz')));
-const COMMUNITY = 'cisco';
-const snmpd = await startSnmpsim({ cisco: join(dir, 'cisco.snmprec') });
-const template = readFileSync(fileURLToPath(new URL('../../../test/differential/snmp-exporter.yml', import.meta.url)), 'utf8');
-writeFileSync(join(dir, 'snmp.yml'), template.replace('COMMUNITY', COMMUNITY).replace(/^#.*\n/gm, ''));
+const cisco = gunzipSync(readFileSync('/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz')).toString('latin1');
+const recorded = interfacesOf(cisco).length;
+const sizes = [10, 30, recorded, 8 * recorded];
+const files: Record<string, string> = {};
+for (const n of sizes) {
+  const f = join(dir, `if${n}.snmprec`);
+  writeFileSync(f, n === recorded ? cisco : resizeRecording(cisco, n), 'latin1');
+  files[`if${n}`] = f;
+}
+const snmpd = await startSnmpsim(files);
+const target = `127.0.0.1:${snmpd.port}`;
+const template = readFileSync(fileURLToPath(new URL('../../../test/differential/snmp-exporter.yml', import.meta.url)), 'utf8').replace(/^#.*\n/gm, '');
+writeFileSync(join(dir, 'snmp.yml'), sizes.map((n) => template.replace(/^if_mib:/m, `if${n}:`).replace('COMMUNITY', `if${n}`)).join('\n'));
 const port = await freePort();
+const children: ChildProcess[] = [];
 const exp = spawn('prometheus-snmp-exporter', [`--config.file=${join(dir, 'snmp.yml')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=error'], {
   stdio: 'ignore',
 });
+children.push(exp);
+const ours = spawn(process.execPath, [fileURLToPath(new URL('./poller.js', import.meta.url)), target], { stdio: ['pipe', 'pipe', 'inherit'] });
+children.push(ours);
+const replies = createInterface({ input: ours.stdout! })[Symbol.asyncIterator]();
+
+interface Poll {
+  varbinds: number;
+  series: number;
+  /** ours only: the poller's CPU time inside scrapeDevice (process.cpuUsage), µs */
+  cpuUs?: number;
+}
+async function pollOurs(community: string): Promise<Poll> {
+  ours.stdin!.write(`${community}\n`);
+  const line = await replies.next();
+  if (line.done) throw new Error('the poller process ended');
+  const r = JSON.parse(line.value) as { ok: boolean; error?: string; tableVarbinds: number; series: number; cpuUs: number };
+  if (!r.ok) throw new Error(`xunjian poll of ${community} failed: ${r.error}`);
+  return { varbinds: r.tableVarbinds, series: r.series, cpuUs: r.cpuUs };
+}
+async function pollTheirs(module: string): Promise<Poll> {
+  const res = await request(`http://127.0.0.1:${port}/snmp?target=${target}&module=${module}`);
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`snmp_exporter ${module}: HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
+  let series = 0;
+  for (const l of text.split('\n')) if (l && l[0] !== '#' && !l.startsWith('snmp_scrape_')) series++;
+  return { varbinds: Number(/^snmp_scrape_pdus_returned (\d+)/m.exec(text)?.[1] ?? Number.NaN), series };
+}
+
 try {
   await waitFor(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'snmp_exporter');
-  const target = `127.0.0.1:${snmpd.port}`;
-  const profiles = loadProfiles();
-  const opts = {
-    endpoint: parseEndpoint(`udp://${target}`),
-    credential: { version: '2c' as const, community: COMMUNITY },
-    timeoutMs: 5000,
-    retries: 1,
-    maxRepetitions: 25,
-    walkConcurrency: 1,
-    profiles,
-    use: ['if_mib'],
-    labels: {},
-  };
-
-  // warm-up both
-  await scrapeDevice(opts);
-  await (await request(`http://127.0.0.1:${port}/snmp?target=${target}&module=if_mib`)).body.text();
-
-  let ourVarbinds = 0;
-  const c0 = process.cpuUsage();
-  for (let i = 0; i < rounds; i++) ourVarbinds += (await scrapeDevice(opts)).stats.varbinds;
-  const c1 = process.cpuUsage(c0);
-  const ours = (c1.user + c1.system) / 1e6;
-
-  let theirVarbinds = 0;
-  const e0 = procCpuSeconds(exp.pid!);
-  for (let i = 0; i < rounds; i++) {
-    const text = await (await request(`http://127.0.0.1:${port}/snmp?target=${target}&module=if_mib`)).body.text();
-    theirVarbinds += Number(/^snmp_scrape_pdus_returned (\d+)/m.exec(text)?.[1] ?? 0);
+  const load0 = loadavg()[0]!;
+  const rows: string[] = [];
+  for (const n of sizes) {
+    const community = `if${n}`;
+    // warm-up (sessions, JIT), and the work per poll, which both must agree on
+    let want: Poll | undefined;
+    for (let i = 0; i < 2; i++) {
+      const [a, b] = [await pollOurs(community), await pollTheirs(community)];
+      if (a.varbinds !== b.varbinds || a.series !== b.series)
+        throw new Error(`${n} interfaces: xunjian ${a.varbinds} varbinds / ${a.series} series, snmp_exporter ${b.varbinds} / ${b.series}`);
+      want = a;
+    }
+    const rounds = Math.max(5, Math.ceil(budget / want!.varbinds));
+    const o0 = procCpuSeconds(ours.pid!);
+    const e0 = procCpuSeconds(exp.pid!);
+    let inPoll = 0;
+    for (let i = 0; i < rounds; i++) {
+      const order = i % 2 === 0 ? [pollOurs, pollTheirs] : [pollTheirs, pollOurs];
+      for (const poll of order) {
+        const r = await poll(community);
+        inPoll += r.cpuUs ?? 0;
+        if (r.varbinds !== want!.varbinds || r.series !== want!.series)
+          throw new Error(`${n} interfaces, round ${i}: ${r.varbinds} varbinds / ${r.series} series, expected ${want!.varbinds} / ${want!.series}`);
+      }
+    }
+    const oc = procCpuSeconds(ours.pid!) - o0;
+    const ec = procCpuSeconds(exp.pid!) - e0;
+    const vb = rounds * want!.varbinds;
+    const per = (cpu: number) => ((cpu / vb) * 100_000).toFixed(3);
+    const ms = (cpu: number) => ((cpu / rounds) * 1000).toFixed(2);
+    rows.push(
+      `| ${n}${n === recorded ? ' (as recorded)' : ''} | ${rounds} | ${want!.varbinds} | ${want!.series} | ${ms(oc)} (${(inPoll / rounds / 1000).toFixed(2)}) / ${ms(ec)} | ${per(oc)} | ${per(ec)} | **${(oc / ec).toFixed(2)}** |`,
+    );
+    console.log(rows.at(-1));
   }
-  const theirs = procCpuSeconds(exp.pid!) - e0;
-
-  const per = (cpu: number, vb: number) => (cpu / vb) * 100_000;
-  console.log(`rounds: ${rounds} polls of IF-MIB (ifTable + ifXTable) from snmpsimd (Cisco 3750 recording) over loopback`);
-  console.log(`xunjian:       ${ourVarbinds} varbinds, CPU ${ours.toFixed(3)} s → ${per(ours, ourVarbinds).toFixed(3)} CPU s per 100k varbinds`);
-  console.log(`snmp_exporter: ${theirVarbinds} varbinds, CPU ${theirs.toFixed(3)} s → ${per(theirs, theirVarbinds).toFixed(3)} CPU s per 100k varbinds`);
-  console.log(`ratio (xunjian ÷ snmp_exporter CPU per varbind): ${(per(ours, ourVarbinds) / per(theirs, theirVarbinds)).toFixed(3)}`);
+  console.log(
+    `\nsnmpsimd (Cisco 3750 recording, resized by bench/snmp/recordings.ts), if_mib over loopback, rounds alternating; load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}\n`,
+  );
+  console.log(
+    '| interfaces | rounds | table varbinds per poll | series per poll | CPU ms per poll xunjian (of which in scrapeDevice) / snmp_exporter | xunjian CPU s / 100k vb | snmp_exporter CPU s / 100k vb | ratio |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) console.log(r);
 } finally {
-  exp.kill();
+  for (const c of children) c.kill();
   await snmpd.stop();
 }

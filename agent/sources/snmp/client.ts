@@ -1,6 +1,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import snmp, { type Session, type Varbind } from 'net-snmp';
+import { createCommunitySession } from './udp.js';
 import { T } from './values.js';
 
 /** How to reach and authenticate to one device. */
@@ -129,15 +130,20 @@ export interface ClientOptions {
 
 const inSubtree = (root: string, oid: string) => oid.startsWith(`${root}.`);
 
-/** Numeric OID order: negative when a < b. */
+/** Numeric OID order: negative when a < b (read in place: called once per GETBULK response). */
 export function compareOids(a: string, b: string): number {
-  const x = a.split('.');
-  const y = b.split('.');
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = Number(x[i]) - Number(y[i]);
-    if (d) return d;
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    if (i >= a.length || j >= b.length) return i >= a.length ? (j >= b.length ? 0 : -1) : 1;
+    let x = 0;
+    for (let c = a.charCodeAt(i); i < a.length && c !== 46; c = a.charCodeAt(++i)) x = x * 10 + c - 48;
+    let y = 0;
+    for (let c = b.charCodeAt(j); j < b.length && c !== 46; c = b.charCodeAt(++j)) y = y * 10 + c - 48;
+    if (x !== y) return x - y;
+    i++;
+    j++;
   }
-  return x.length - y.length;
 }
 
 /**
@@ -188,7 +194,8 @@ function createNetSnmpSession(ep: { host: string; port: number; transport: 'udp4
       opts,
     );
   } else {
-    session = snmp.createSession(ep.host, cred.community ?? 'public', { ...opts, version: cred.version === '1' ? snmp.Version1 : snmp.Version2c });
+    // v1/v2c: our own codec and socket (./udp.ts), the same varbinds and errors as net-snmp's session
+    session = createCommunitySession(ep.host, ep.port, opts.transport, cred.version, cred.community ?? 'public', timeoutMs);
   }
   session.on('error', () => undefined); // socket errors surface as request errors
   return session;

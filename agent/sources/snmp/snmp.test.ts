@@ -212,6 +212,15 @@ describe('snmpd', () => {
     }
   });
 
+  it('v2c: the scalars GET goes out beside the walks (a dead device gets all three requests at once)', async () => {
+    const r = await scrapeDevice({ ...opts('udp://127.0.0.1:9', { version: '2c', community: COMMUNITY }, ['if_mib']), timeoutMs: 400, retries: 0 });
+    expect(r.ok).toBe(false);
+    expect(r.error).toBe('Request timed out');
+    // GET (sysUpTime) + the ifTable and ifXTable walks, each sent once
+    // (before, the walks started only after the GET was answered: 1 packet)
+    expect([r.stats.packetsSent, r.stats.packetsRetried, r.stats.pdus]).toEqual([3, 0, 0]);
+  });
+
   it('a slow-but-alive device ends at its deadline', async () => {
     // baseline: the requests of the whole walk, straight to snmpd; through a relay answering 150 ms
     // late the unbounded walk needs at least that many × 150 ms
