@@ -202,9 +202,11 @@ let appended = 0;
 for (let r = 0; appended < TOTAL; r++) {
   const samples = [];
   for (let i = 0; i < SERIES; i++)
-    samples.push(
-      sample('ifHCInOctets', { node: 'bench-01', zone: 'east', site: 'hq', target: `sw${i % 50}`, ifIndex: String(i) }, r * 1000 + i, t0 + r * 1000),
-    );
+    samples.push({
+      ...sample('ifHCInOctets', { node: 'bench-01', zone: 'east', site: 'hq', target: `sw${i % 50}`, ifIndex: String(i) }, r * 1000 + i, t0 + r * 1000),
+      // the series store's exposition key, which ingest's fan-out sets on every sample
+      key: `{node="bench-01",zone="east",site="hq",target="sw${i % 50}",ifIndex="${i}"}`,
+    });
   const rep = report(samples, 'bench-01');
   db.transaction(() => c.commit!(rep))();
   c.append!(rep);
