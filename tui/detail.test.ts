@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { InterfaceRow } from '../collector/api/interfaces.js';
+import { interfaceRow } from '../collector/api/interfaces.js';
 import type { Compliance, Result } from './client.js';
 import { DETAIL_WIDTH, complianceLines, deviceLines, formatBps, formatRate, formatSpeed } from './detail.js';
 import { labels } from './i18n.js';
@@ -64,25 +64,7 @@ describe('complianceLines', () => {
   });
 });
 
-const row = (ifIndex: string, over: Partial<InterfaceRow>): InterfaceRow => ({
-  ifIndex,
-  ifName: '',
-  ifDescr: '',
-  ifAlias: '',
-  adminStatus: null,
-  operStatus: null,
-  down: false,
-  speedBps: null,
-  inBps: null,
-  outBps: null,
-  inUtilization: null,
-  outUtilization: null,
-  inErrorsPerSecond: null,
-  outErrorsPerSecond: null,
-  inDiscardsPerSecond: null,
-  outDiscardsPerSecond: null,
-  ...over,
-});
+const row = interfaceRow;
 const IFS = {
   ok: true as const,
   value: [

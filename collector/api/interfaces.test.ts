@@ -8,29 +8,11 @@ import { loadConfig } from '../../lib/config.js';
 import { createLogger } from '../../lib/log.js';
 import { type CollectorConfig, collectorConfigSpec } from '../config.js';
 import { Collector } from '../server.js';
-import { type InterfaceRow, nodeInterfaces } from './interfaces.js';
+import { interfaceRow, nodeInterfaces } from './interfaces.js';
 import type { SeriesPoint } from './summary.js';
 
 const s = (name: string, labels: Record<string, string>, value: number): SeriesPoint => ({ labels: { __name__: name, ...labels }, value });
-const row = (ifIndex: string, over: Partial<InterfaceRow> = {}): InterfaceRow => ({
-  ifIndex,
-  ifName: '',
-  ifDescr: '',
-  ifAlias: '',
-  adminStatus: null,
-  operStatus: null,
-  down: false,
-  speedBps: null,
-  inBps: null,
-  outBps: null,
-  inUtilization: null,
-  outUtilization: null,
-  inErrorsPerSecond: null,
-  outErrorsPerSecond: null,
-  inDiscardsPerSecond: null,
-  outDiscardsPerSecond: null,
-  ...over,
-});
+const row = interfaceRow;
 const sw = { target: 'core-sw1' };
 const if10 = { ...sw, ifIndex: '10', ifName: 'GE0/0/1', ifDescr: 'GigabitEthernet0/0/1', ifAlias: 'uplink-10' };
 

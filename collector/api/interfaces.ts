@@ -73,7 +73,8 @@ export const INTERFACE_METRICS = ['xunjian_snmp_up', 'ifAdminStatus', 'ifOperSta
 
 const NAME_LABELS = ['ifName', 'ifDescr', 'ifAlias'] as const;
 
-function emptyRow(ifIndex: string): InterfaceRow & { highSpeed: number | null; speed: number | null } {
+/** An interface with nothing known yet but its index (`over` sets what is). */
+export function interfaceRow(ifIndex: string, over: Partial<InterfaceRow> = {}): InterfaceRow {
   return {
     ifIndex,
     ifName: '',
@@ -91,10 +92,15 @@ function emptyRow(ifIndex: string): InterfaceRow & { highSpeed: number | null; s
     outErrorsPerSecond: null,
     inDiscardsPerSecond: null,
     outDiscardsPerSecond: null,
-    highSpeed: null,
-    speed: null,
+    ...over,
   };
 }
+
+const emptyRow = (ifIndex: string): InterfaceRow & { highSpeed: number | null; speed: number | null } => ({
+  ...interfaceRow(ifIndex),
+  highSpeed: null,
+  speed: null,
+});
 
 const byIndex = (a: string, b: string) => {
   const na = Number(a);
