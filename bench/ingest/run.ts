@@ -14,6 +14,7 @@ import { Pool } from 'undici';
 import { encodeReport } from '../../agent/delivery/push.js';
 import { sign, tokenDigest } from '../../contract/sign.js';
 import type { Report, Sample } from '../../contract/types.js';
+import { procCpuSeconds } from '../proc.js';
 
 const nodes = Number(process.argv[2] ?? 40);
 const perNode = Number(process.argv[3] ?? 15);
@@ -81,10 +82,7 @@ for (let i = 0; ; i++) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
-const stat = () => {
-  const f = readFileSync(`/proc/${proc.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
-};
+const stat = () => procCpuSeconds(proc.pid!);
 const cpu0 = stat();
 const t0 = performance.now();
 let refused = 0;

@@ -23,7 +23,7 @@
  * (BENCH_SAMPLES, default 200k; BENCH_PROM_SECONDS, default 25; BENCH_INGEST_REPORTS, default 80).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,7 @@ import { metricValue, openTestDb, report, sample, testContext } from '../../coll
 import { freePort } from '../../test/helpers/net.js';
 import { waitFor } from '../../test/helpers/proc.js';
 import { startPrometheus } from '../../test/helpers/tsdb.js';
+import { procCpuSeconds } from '../proc.js';
 
 const TOTAL = Number(process.env.BENCH_SAMPLES ?? 200_000);
 const INGEST_REPORTS = Number(process.env.BENCH_INGEST_REPORTS ?? 80);
@@ -57,12 +58,7 @@ async function scrapeValue(base: string, name: string): Promise<number> {
   return sum;
 }
 
-/** utime + stime of a process, seconds (/proc/PID/stat fields 14 and 15, clock ticks of 1/100 s). */
-function procCpu(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
+const procCpu = procCpuSeconds;
 
 // ---- 0. Through ingest: a real collector process, without and with remote-write
 const ROOT = resolve(import.meta.dirname, '../../..');

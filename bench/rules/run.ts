@@ -21,6 +21,7 @@ import { evalInstant } from '../../collector/rules/promql/index.js';
 import { createLogger } from '../../lib/log.js';
 import { freePort } from '../../test/helpers/net.js';
 import { waitFor } from '../../test/helpers/proc.js';
+import { procCpuSeconds } from '../proc.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
 const minutes = Number(process.argv[3] ?? 10);
@@ -136,12 +137,7 @@ async function startProm(): Promise<Prom> {
   return { url, pid: proc.pid!, proc };
 }
 
-/** CPU seconds of a process so far (utime + stime, /proc/PID/stat). */
-function procCpu(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(rest[11]) + Number(rest[12])) / 100;
-}
+const procCpu = procCpuSeconds;
 
 function procRss(pid: number): number {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8');

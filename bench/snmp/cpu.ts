@@ -23,14 +23,9 @@ import { startSnmpsim } from '../../test/helpers/snmp-peers.js';
 import { freePort } from '../../test/helpers/net.js';
 import { waitFor } from '../../test/helpers/proc.js';
 import { interfacesOf, resizeRecording } from './recordings.js';
+import { procCpuSeconds } from '../proc.js';
 
 const budget = Number(process.argv[2] ?? 60_000);
-const TICKS = 100; // USER_HZ
-
-function procCpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / TICKS;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'xj-bench-'));
 const cisco = gunzipSync(readFileSync('/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz')).toString('latin1');

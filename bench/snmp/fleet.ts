@@ -23,6 +23,7 @@ import { createLogger } from '../../lib/log.js';
 import { SampleBuffer } from '../../agent/runtime/report.js';
 import { freePort } from '../../test/helpers/net.js';
 import { waitFor } from '../../test/helpers/proc.js';
+import { procCpuSeconds } from '../proc.js';
 
 const devices = Number(process.argv[2] ?? 500);
 const concurrency = Number(process.argv[3] ?? snmpSourceSchema.properties.concurrency.default);
@@ -41,11 +42,7 @@ const snmpd = spawn(
     stdio: 'ignore',
   },
 );
-const ticks = 100;
-const procCpu = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / ticks;
-};
+const procCpu = procCpuSeconds;
 try {
   const cfg: SnmpSourceConfig = {
     concurrency,

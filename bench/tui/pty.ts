@@ -7,6 +7,7 @@ import { request } from 'undici';
 import type { SummaryPage } from '../../collector/api/summary.js';
 import { selectNodes } from '../../tui/model.js';
 import type { Ready } from './collector-worker.js';
+import { procCpuSeconds } from '../proc.js';
 
 /**
  * Key press → redrawn frame through a real terminal: a real collector (collector-worker.ts, in a
@@ -80,9 +81,7 @@ function waitFor(p: Pty, marker: string, ms: number): Promise<void> {
 function cpuMs(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) * 10;
+    return procCpuSeconds(pid) * 1000;
   } catch {
     return 0;
   }
