@@ -44,7 +44,7 @@ export class CommunitySession extends EventEmitter {
     private readonly port: number,
     transport: 'udp4' | 'udp6',
     private readonly version: 0 | 1,
-    private readonly community: string,
+    community: string,
     private readonly timeoutMs: number,
   ) {
     super();
@@ -85,7 +85,7 @@ export class CommunitySession extends EventEmitter {
     if (!p) return;
     if (r.version !== this.version) p.done(new BerError(`Version in request '${this.version}' does not match version in response '${r.version}'`));
     else if (!r.community.equals(this.communityBuf))
-      p.done(new BerError(`Community '${this.community}' in request does not match community '${r.community.toString()}' in response`));
+      p.done(new BerError('Community in response does not match the request (a wrong community answered, or another agent)'));
     else if (r.pdu !== PDU.Response) p.done(new BerError(`Unknown PDU type '${r.pdu}' in response`));
     else p.done(null, r);
   }
