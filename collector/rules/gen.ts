@@ -6,39 +6,16 @@
  * round-trip float, so to the last bit) at every tested time, every expression's samples.
  */
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { RANGE_FUNCTIONS } from './promql/ast.js';
+import { mulberry32 } from './promql/testing/gen.js';
 
 export interface Generated {
   rules: string;
   test: (rulesFile: string) => string;
 }
 
-const RANGE_FNS = [
-  'rate',
-  'irate',
-  'increase',
-  'delta',
-  'idelta',
-  'deriv',
-  'changes',
-  'resets',
-  'avg_over_time',
-  'min_over_time',
-  'max_over_time',
-  'sum_over_time',
-  'count_over_time',
-  'last_over_time',
-  'stddev_over_time',
-];
+// range functions of one argument (quantile_over_time takes two; absent_/present_over_time give no values to compare)
+const RANGE_FNS = RANGE_FUNCTIONS.filter((f) => !['stdvar_over_time', 'present_over_time', 'quantile_over_time', 'absent_over_time'].includes(f));
 // Only aggregations whose float result does not depend on the order of the (at most two) series per
 // group: promtool's own order is random (its test loader appends series in Go map order, so series
 // references, and the order `avg`/`stddev` accumulate in, change from run to run: the last digits of

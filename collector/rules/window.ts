@@ -1,5 +1,6 @@
 import type { LabelSet } from '../core/component.js';
 import { type Labels, labelsKey, labelsMeta, makeLabels, type Matcher, matchesAll, METRIC_NAME, type Queryable, type SeriesData } from './promql/index.js';
+import { lowerBound } from './promql/bounds.js';
 
 /**
  * The rule window: an in-memory Queryable holding only the series the loaded rules can select, each
@@ -271,14 +272,7 @@ export class RuleWindow implements Queryable {
       this.dropped.late++;
       return false;
     }
-    // binary search in [start, end): first index with time >= t
-    let lo = s.start;
-    let hi = s.end;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (s.t[mid]! < t) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = lowerBound(s.t, t, s.start, s.end);
     if (s.t[lo] === t) {
       s.v[lo] = v;
       return true;

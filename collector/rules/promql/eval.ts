@@ -23,6 +23,7 @@ import {
 } from './labels.js';
 import { isValidLabelName, PromQLError } from './parse.js';
 import { compileGoRegex, expandTemplate } from './regex.js';
+import { lowerBound, upperBound } from './bounds.js';
 
 export type { Labels } from './labels.js';
 
@@ -151,26 +152,6 @@ interface Ctx {
   /** Range evaluations: identity of output series per node, to refuse labelset clashes across steps as Prometheus does. */
   track?: Map<Expr, Map<string, string>>;
   sel: Map<VectorSelector, Selected[]>;
-}
-
-/** lower bound in t[lo..hi): first index with t[i] >= x. */
-function lowerBound(t: ArrayLike<number>, x: number, lo: number, hi: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** first index in t[lo..hi) with t[i] > x. */
-function upperBound(t: ArrayLike<number>, x: number, lo: number, hi: number): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (t[mid]! <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function refTime(ctx: Ctx, vs: VectorSelector, ts: number): number {

@@ -6,6 +6,7 @@
 import type { Matcher } from './ast.js';
 import type { Queryable, SeriesData } from './eval.js';
 import { type Labels, labelsKey, makeLabels, matchesAll, METRIC_NAME } from './labels.js';
+import { lowerBound } from './bounds.js';
 
 interface MemSeries {
   labels: Labels;
@@ -41,13 +42,7 @@ export class MemoryQueryable implements Queryable {
     let at = s.n;
     if (s.n > 0 && t <= s.t[s.n - 1]!) {
       // a late sample: binary search its place; the same timestamp replaces the value
-      let lo = 0;
-      let hi = s.n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (s.t[mid]! < t) lo = mid + 1;
-        else hi = mid;
-      }
+      const lo = lowerBound(s.t, t, 0, s.n);
       if (s.t[lo] === t) {
         s.v[lo] = v;
         return;
