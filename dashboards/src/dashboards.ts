@@ -9,6 +9,26 @@ import { bargauge, DEV, dashboard, finish, type Lang, NODE, q, row, SEL, stat, t
 
 const thresholds = (steps: [number | null, string][]) =>
   new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps.map(([value, color]) => ({ value, color })));
+/** MLPS scores: below 60 % red, below 80 % orange. */
+const scoreThresholds = () =>
+  thresholds([
+    [null, 'red'],
+    [0.6, 'orange'],
+    [0.8, 'green'],
+  ]);
+/** Website IPv6 support rates: the target is 100 %. */
+const rateThresholds = () =>
+  thresholds([
+    [null, 'red'],
+    [0.85, 'orange'],
+    [1, 'green'],
+  ]);
+/** Counts of something wrong: any is red. */
+const anyIsRed = () =>
+  thresholds([
+    [null, 'green'],
+    [1, 'red'],
+  ]);
 
 /** ifOperStatus (IF-MIB): 1 up, 2 down, 3 testing, 5 dormant, 7 lowerLayerDown. */
 const operStatus = (lang: Lang): ValueMapping[] => [
@@ -37,12 +57,7 @@ export function fleetOverview(lang: Lang): Dashboard {
     .withPanel(
       stat(lang, { en: 'Nodes down', zh: '离线节点' }, 'short')
         .withTarget(q(`count(xunjian_node_up{${SEL}} == 0) or vector(0)`))
-        .thresholds(
-          thresholds([
-            [null, 'green'],
-            [1, 'red'],
-          ]),
-        ),
+        .thresholds(anyIsRed()),
     )
     .withPanel(
       stat(lang, { en: 'Firing alerts', zh: '告警中' }, 'short')
@@ -57,13 +72,7 @@ export function fleetOverview(lang: Lang): Dashboard {
     .withPanel(
       stat(lang, { en: 'MLPS score (mean)', zh: '等保得分（平均）' }, 'percentunit')
         .withTarget(q(`avg(xunjian_mlps_score_ratio{${NODE}})`))
-        .thresholds(
-          thresholds([
-            [null, 'red'],
-            [0.6, 'orange'],
-            [0.8, 'green'],
-          ]),
-        ),
+        .thresholds(scoreThresholds()),
     )
     .withPanel(
       bargauge(lang, { en: 'Nodes up by zone and site', zh: '各区域/站点在线节点' }, 'short').withTarget(
@@ -223,26 +232,14 @@ export function ipv6(lang: Lang): Dashboard {
       bargauge(lang, { en: 'IPv6 support rate, level-2 links', zh: '二级链接 IPv6 支持率' }, 'percentunit')
         .min(0)
         .max(1)
-        .thresholds(
-          thresholds([
-            [null, 'red'],
-            [0.85, 'orange'],
-            [1, 'green'],
-          ]),
-        )
+        .thresholds(rateThresholds())
         .withTarget(q(`max by (site) (xunjian_website_ipv6_support_ratio{${SEL}, level="2"})`, '{{site}}', { instant: true })),
     )
     .withPanel(
       bargauge(lang, { en: 'IPv6 support rate, level-3 links', zh: '三级链接 IPv6 支持率' }, 'percentunit')
         .min(0)
         .max(1)
-        .thresholds(
-          thresholds([
-            [null, 'red'],
-            [0.85, 'orange'],
-            [1, 'green'],
-          ]),
-        )
+        .thresholds(rateThresholds())
         .withTarget(q(`max by (site) (xunjian_website_ipv6_support_ratio{${SEL}, level="3"})`, '{{site}}', { instant: true })),
     )
     .withPanel(
@@ -273,33 +270,17 @@ export function mlps(lang: Lang): Dashboard {
     .withPanel(
       stat(lang, { en: 'Mean score', zh: '平均得分' }, 'percentunit')
         .withTarget(q(`avg(xunjian_mlps_score_ratio{${NODE}})`))
-        .thresholds(
-          thresholds([
-            [null, 'red'],
-            [0.6, 'orange'],
-            [0.8, 'green'],
-          ]),
-        ),
+        .thresholds(scoreThresholds()),
     )
     .withPanel(
       stat(lang, { en: 'Failing checks', zh: '不符合项' }, 'short')
         .withTarget(q(`count(xunjian_mlps_check_status{${NODE}} == 0) or vector(0)`))
-        .thresholds(
-          thresholds([
-            [null, 'green'],
-            [1, 'red'],
-          ]),
-        ),
+        .thresholds(anyIsRed()),
     )
     .withPanel(
       stat(lang, { en: 'Firing security alerts', zh: '安全告警' }, 'short', 12)
         .withTarget(q('count(ALERTS{alertstate="firing", category="security"}) or vector(0)'))
-        .thresholds(
-          thresholds([
-            [null, 'green'],
-            [1, 'red'],
-          ]),
-        ),
+        .thresholds(anyIsRed()),
     )
     .withPanel(
       bargauge(lang, { en: 'Score per node', zh: '各节点得分' }, 'percentunit')
