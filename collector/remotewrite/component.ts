@@ -27,7 +27,7 @@ export function reportSeries(r: AcceptedReport, ids?: IdentityCache): (WireSerie
     let labels: Labels | undefined;
     let key: string;
     if (ids && s.key !== undefined) {
-      id = ids.of(s.labels, `${s.labels.__name__ ?? ''}${s.key}`);
+      id = ids.of(s.labels, s.key);
       key = id.key;
     } else {
       labels = sortedLabels(s.labels);

@@ -27,17 +27,20 @@ describe('WriteRequest encoding', () => {
   });
 
   it('the identity cache keeps one identity per id, equal to a fresh one, and empties itself at its bound', () => {
-    const ids = new IdentityCache(2);
+    const ids = new IdentityCache(3);
     const set = { zone: 'z', __name__: 'up', node: 'n1' };
-    const a = ids.of(set, 'up{zone="z",node="n1"}');
-    expect(ids.of({ ...set }, 'up{zone="z",node="n1"}')).toBe(a);
+    const a = ids.of(set, '{zone="z",node="n1"}');
+    expect(ids.of({ ...set }, '{zone="z",node="n1"}')).toBe(a);
     expect(a.labels).toEqual(sortedLabels(set));
     expect(a.key).toBe(seriesKey(a.labels));
     expect(a.hash).toBe(fnv1a(a.key));
     expect(Buffer.from(a.labelBytes)).toEqual(Buffer.from(encodeLabels(a.labels)));
-    ids.of({ __name__: 'up', node: 'n2' }, 'up{node="n2"}');
-    ids.of({ __name__: 'up', node: 'n3' }, 'up{node="n3"}'); // the third series empties the cache
-    expect(ids.of({ ...set }, 'up{zone="z",node="n1"}')).not.toBe(a);
+    const other = ids.of({ ...set, __name__: 'down' }, '{zone="z",node="n1"}'); // the same key in another family
+    expect(other).not.toBe(a);
+    expect(other.labels).toEqual(sortedLabels({ ...set, __name__: 'down' }));
+    ids.of({ __name__: 'up', node: 'n2' }, '{node="n2"}');
+    ids.of({ __name__: 'up', node: 'n3' }, '{node="n3"}'); // the fourth series empties the cache
+    expect(ids.of({ ...set }, '{zone="z",node="n1"}')).not.toBe(a);
     expect(ids.of({ ...set }, undefined)).toEqual(a);
   });
 

@@ -59,15 +59,29 @@ export function wireIdentity(labels: Labels, key = seriesKey(labels)): WireIdent
  * it holds `max` series (then refilled by the series still reported).
  */
 export class IdentityCache {
-  private readonly map = new Map<string, WireIdentity>();
+  /** family (`__name__`) → exposition key → identity: no key string is built per sample */
+  private readonly byFamily = new Map<string, Map<string, WireIdentity>>();
+  private size = 0;
   constructor(private readonly max = 1_000_000) {}
-  of(set: LabelSet, id: string | undefined): WireIdentity {
-    if (id === undefined) return wireIdentity(sortedLabels(set));
-    let w = this.map.get(id);
+  /** The identity of a label set whose series store key (labels without `__name__`) is `key`. */
+  of(set: LabelSet, key: string | undefined): WireIdentity {
+    if (key === undefined) return wireIdentity(sortedLabels(set));
+    const family = set.__name__ ?? '';
+    let fam = this.byFamily.get(family);
+    let w = fam?.get(key);
     if (!w) {
-      if (this.map.size >= this.max) this.map.clear();
+      if (this.size >= this.max) {
+        this.byFamily.clear();
+        this.size = 0;
+        fam = undefined;
+      }
+      if (!fam) {
+        fam = new Map();
+        this.byFamily.set(family, fam);
+      }
       w = wireIdentity(sortedLabels(set));
-      this.map.set(id, w);
+      fam.set(key, w);
+      this.size++;
     }
     return w;
   }
