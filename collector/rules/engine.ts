@@ -1,5 +1,5 @@
 import type { LabelSet } from '../core/component.js';
-import { evalInstantRaw, type Expr, type Matcher, MemoryQueryable, parse, type Queryable, selectors } from './promql/index.js';
+import { evalInstantRaw, type Expr, type Matcher, MemoryQueryable, parse, type Queryable, SharedResults, selectors } from './promql/index.js';
 import type { InstantSample } from './types.js';
 import type { TestEngine } from './unittest.js';
 
@@ -10,6 +10,7 @@ import type { TestEngine } from './unittest.js';
  */
 
 export type { Expr, Matcher, Queryable };
+export { SharedResults };
 
 export const LOOKBACK_MS = 300_000;
 
@@ -17,9 +18,12 @@ export function parseExpr(text: string): Expr {
   return parse(text);
 }
 
-/** An instant query for a rule: a vector, or a scalar as one label-less sample (Prometheus's EngineQueryFunc). */
-export function instantQuery(expr: Expr, t: number, q: Queryable): InstantSample[] {
-  const r = evalInstantRaw(expr, t, q, { lookbackMs: LOOKBACK_MS });
+/**
+ * An instant query for a rule: a vector, or a scalar as one label-less sample (Prometheus's
+ * EngineQueryFunc). `shared`: the sub-expression results shared by the rules of its group.
+ */
+export function instantQuery(expr: Expr, t: number, q: Queryable, shared?: SharedResults): InstantSample[] {
+  const r = evalInstantRaw(expr, t, q, { lookbackMs: LOOKBACK_MS, ...(shared ? { shared } : {}) });
   if (r.type === 'vector') return r.samples.map((s) => ({ labels: s.labels as LabelSet, value: s.value }));
   if (r.type === 'scalar') return [{ labels: {}, value: r.value }];
   throw new Error('rule result is not a vector or scalar');
@@ -42,6 +46,10 @@ export const testEngine: TestEngine<Expr> = {
     return {
       append: (labels, t, v) => m.append(labels, t, v),
       instant: (expr, t) => instantQuery(expr, t, m),
+      group: (exprs) => {
+        const shared = new SharedResults(exprs);
+        return (expr, t) => instantQuery(expr, t, m, shared);
+      },
     };
   },
 };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { LabelSet, OutgoingAlert, SeriesSample } from '../core/component.js';
 import type { Logger } from '../../lib/log.js';
 import { AlertingRule } from './alerting.js';
-import { type Expr, exprNeeds, instantQuery, LOOKBACK_MS, parseExpr } from './engine.js';
+import { type Expr, exprNeeds, instantQuery, LOOKBACK_MS, parseExpr, SharedResults } from './engine.js';
 import { globFiles } from './glob.js';
 import { evalTimestamp, Group, groupKey, ruleId } from './group.js';
 import { type GroupDef, parseDuration, parseRuleFile, RuleFileError } from './rulefile.js';
@@ -121,6 +121,8 @@ interface Scheduled {
 export class RulesManager {
   readonly window: RuleWindow;
   private groups: Scheduled[] = [];
+  /** per group: the sub-expressions its rules share, computed once per evaluation */
+  private shared = new WeakMap<Group<Expr>, SharedResults>();
   private cfg: RulesConfig;
   private timer: NodeJS.Timeout | undefined;
   private restored = false;
@@ -194,8 +196,9 @@ export class RulesManager {
     const next: Scheduled[] = [];
     for (const d of defs) {
       const interval = this.intervalOf(d);
+      const shared = new SharedResults(d.rules.map((r) => r.parsed));
       const g = new Group<Expr>(d, interval, {
-        query: (e, t) => instantQuery(e, t, this.window),
+        query: (e, t) => instantQuery(e, t, this.window, shared),
         notify: (alerts) => {
           this.counters.alertsSent += alerts.length;
           this.deps.notify(alerts);
@@ -210,6 +213,7 @@ export class RulesManager {
         },
         onRuleError: (rule, err) => this.deps.log.warn('evaluating rule failed', { group: d.name, rule: rule.name, err: err.message }),
       });
+      this.shared.set(g, shared);
       const prev = old.get(g.key);
       if (prev) {
         g.copyStateFrom(prev.group);
@@ -309,6 +313,7 @@ export class RulesManager {
     const before = g.failures;
     const evals = g.evaluations;
     g.eval(ts);
+    this.shared.get(g)?.end();
     const k = g.key;
     this.counters.evaluations.set(k, (this.counters.evaluations.get(k) ?? 0) + (g.evaluations - evals));
     this.counters.failures.set(k, (this.counters.failures.get(k) ?? 0) + (g.failures - before));

@@ -27,6 +27,8 @@ export interface TestStore<E> {
   append(labels: LabelSet, t: number, v: number): void;
   /** Instant query; a scalar is one sample with no labels; other types throw "rule result is not a vector or scalar". */
   instant(expr: E, t: number): InstantSample[];
+  /** The query of a group's rules, sharing their common sub-expressions (as the collector evaluates a group). */
+  group?(exprs: E[]): (expr: E, t: number) => InstantSample[];
 }
 
 export interface TestOutput {
@@ -358,7 +360,7 @@ function testGroup<E>(tg: TestGroupIn, evalInterval: number, order: Map<string, 
     .map(
       (d) =>
         new Group<E>(d, d.intervalMs ?? intervalMs, {
-          query: (e, t) => store.instant(e, t),
+          query: store.group?.(d.rules.map((r) => r.parsed)) ?? ((e, t) => store.instant(e, t)),
           notify: () => {},
           append: (samples) => {
             for (const s of samples) {

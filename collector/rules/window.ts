@@ -91,15 +91,15 @@ class Slabs {
     return k;
   }
 
-  /** A segment of class k: fills the series' t, v, base, cap, cls, slab. */
-  alloc(s: Pick<WSeries, 't' | 'v' | 'base' | 'cap' | 'cls' | 'slab'>, k: number): void {
+  /** A segment of class k: fills the series' t, v, base, cap, cls, slab. `fresh`: at the end of the last slab, not from the free list. */
+  alloc(s: Pick<WSeries, 't' | 'v' | 'base' | 'cap' | 'cls' | 'slab'>, k: number, fresh = false): void {
     let c = this.classes[k];
     if (!c) {
       c = { t: [], v: [], live: [], len: Math.max(SLAB_DOUBLES, (1 << k) * 64), used: 0, free: [] };
       this.classes[k] = c;
     }
     const cap = 1 << k;
-    let addr = c.free.pop();
+    let addr = fresh ? undefined : c.free.pop();
     while (addr !== undefined && c.live[Math.floor(addr / c.len)] === -1) addr = c.free.pop();
     if (addr === undefined) {
       const last = c.t.length - 1;
@@ -141,6 +141,8 @@ class Slabs {
 const EMPTY = new Float64Array(0);
 /** Per-series bytes besides samples (series object, label set and its meta slot, key string, map entries), estimated. */
 const SERIES_OVERHEAD = 260;
+/** Families smaller than this are not laid out again (they fit in a cache anyway). */
+const RELAYOUT_MIN = 4096;
 
 export class RuleWindow implements Queryable {
   private byKey = new Map<string, WSeries>();
@@ -160,11 +162,18 @@ export class RuleWindow implements Queryable {
   private selCache = new Map<string, { gen: number; series: WSeries[] }>();
   private samples = 0;
   private keyBytes = 0;
+  /** bumped on every change of what a selection returns (see `version`) */
+  private changes = 0;
   windowMs = 0;
   outOfOrder = 0;
   dropped = { late: 0, series_limit: 0 };
 
   constructor(public maxSeries = 1_000_000) {}
+
+  /** Changes whenever samples or series are added or removed (shared results of a rule group are then recomputed). */
+  version(): number {
+    return this.changes;
+  }
 
   /**
    * The rules changed: which series to keep and for how long (per selector). `windowMs` is the
@@ -183,6 +192,7 @@ export class RuleWindow implements Queryable {
     this.windowMs = windowMs;
     this.wantCache = new Map();
     this.selCache = new Map();
+    this.changes++;
     for (const s of [...this.byKey.values()]) {
       const keep = this.keepOf(s.labels);
       if (keep === 0) this.remove(s);
@@ -240,6 +250,7 @@ export class RuleWindow implements Queryable {
     s.v[s.end] = v;
     s.end++;
     this.samples++;
+    this.changes++;
     return true;
   }
 
@@ -264,6 +275,7 @@ export class RuleWindow implements Queryable {
 
   /** A sample at or before the newest of its series: replace, insert at its place, or drop if beyond the keep. */
   private insertLate(s: WSeries, t: number, v: number, last: number): boolean {
+    this.changes++;
     if (t === last) {
       s.v[s.end - 1] = v;
       return true;
@@ -302,13 +314,13 @@ export class RuleWindow implements Queryable {
   }
 
   /** Copy the live samples into a segment of class k (start/end are then relative to the new base). */
-  private move(s: WSeries, k: number): void {
+  private move(s: WSeries, k: number, fresh = false): void {
     const ot = s.t;
     const ov = s.v;
     const from = s.start;
     const live = s.end - s.start;
     this.slabs.free(s);
-    this.slabs.alloc(s, k);
+    this.slabs.alloc(s, k, fresh);
     s.t.set(ot.subarray(from, from + live), s.base);
     s.v.set(ov.subarray(from, from + live), s.base);
     s.start = s.base;
@@ -316,6 +328,7 @@ export class RuleWindow implements Queryable {
   }
 
   private bump(name: string): void {
+    this.changes++;
     this.gen++;
     this.nameGen.set(name, this.gen);
   }
@@ -346,6 +359,7 @@ export class RuleWindow implements Queryable {
       const t = s.t;
       let i = s.start;
       while (i < s.end && t[i]! < minT) i++;
+      if (i > s.start) this.changes++;
       this.samples -= i - s.start;
       s.start = i;
       if (i === s.end) {
@@ -383,8 +397,31 @@ export class RuleWindow implements Queryable {
     out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // ad-hoc queries (/api/v1/query) must not grow the cache without bound
     if (this.selCache.size >= 1000) this.selCache.clear();
-    this.selCache.set(ck, { gen, series: out });
+    if (nameEq && matchers.length === 1 && out.length >= RELAYOUT_MIN) {
+      this.relayout(nameEq.value, out);
+      this.selCache.set(ck, { gen: this.nameGen.get(nameEq.value)!, series: out });
+    } else this.selCache.set(ck, { gen, series: out });
     return out;
+  }
+
+  /**
+   * Lay a family out in its selection's order (labels order, as the evaluator visits it): each series
+   * becomes a new object with its samples moved to fresh slab space, one after the other, so a scan
+   * reads memory in order instead of jumping across a heap of gigabytes. `sorted` is the family's
+   * series, replaced in place; the family's other cached selections (holding the old objects) are
+   * void from here on.
+   */
+  private relayout(name: string, sorted: WSeries[]): void {
+    const list = this.byName.get(name)!;
+    for (let i = 0; i < sorted.length; i++) {
+      const old = sorted[i]!;
+      const s: WSeries = { ...old };
+      this.move(s, s.cls, true);
+      this.byKey.set(s.key, s);
+      list[s.idx] = s;
+      sorted[i] = s;
+    }
+    this.bump(name);
   }
 
   stats(): WindowStats {

@@ -18,12 +18,15 @@ import {
   labelsMeta,
   labelsString,
   intern,
+  makeLabels,
   METRIC_NAME,
   parseGoFloat,
 } from './labels.js';
 import { isValidLabelName, PromQLError } from './parse.js';
 import { compileGoRegex, expandTemplate } from './regex.js';
 import { lowerBound, upperBound } from './bounds.js';
+import { exprKey, sharedUses } from './shared.js';
+import { IdTable, positionCache, sigEpoch, sigId, sigOf } from './ids.js';
 
 export type { Labels } from './labels.js';
 
@@ -49,6 +52,8 @@ export interface SeriesData {
 export interface Queryable {
   select(matchers: readonly Matcher[], minT: number, maxT: number): Iterable<SeriesData>;
   selectSorted?(matchers: readonly Matcher[], minT: number, maxT: number): readonly SeriesData[];
+  /** Changes whenever a selection could answer differently (samples or series added or removed); lets `SharedResults` keep results. */
+  version?(): number;
 }
 
 export interface Sample {
@@ -70,6 +75,8 @@ export type RangeResult = { type: 'matrix'; series: RangeSeries[] } | { type: 's
 export interface EvalOptions {
   /** Lookback delta for instant selectors, ms (Prometheus's --query.lookback-delta). Default 300000. */
   lookbackMs?: number;
+  /** Results of sub-expressions shared with the other queries of a batch (instant queries only). */
+  shared?: SharedResults;
 }
 
 /** Prometheus's stale marker: NaN with bit pattern 0x7ff0000000000002. */
@@ -127,10 +134,25 @@ interface Vec {
   samples: VSample[];
   unique: boolean;
   oneName: boolean;
+  /**
+   * Set when sample i is the series `base[pos[i]]` of a selection, with the name drop `bdn` on every
+   * sample: what is derived from its labels is then read from the selection's position caches.
+   */
+  base: readonly SeriesData[] | undefined;
+  pos: Int32Array | undefined;
+  bdn: boolean;
 }
 
 function vec(samples: VSample[], unique = false, oneName = false): Vec {
-  return { type: 'vector', samples, unique, oneName };
+  return { type: 'vector', samples, unique, oneName, base: undefined, pos: undefined, bdn: false };
+}
+
+/** `v` with its samples' positions in the selection `base` (the first `n` of `pos`). */
+function based(v: Vec, base: readonly SeriesData[], pos: Int32Array, n: number, dn: boolean): Vec {
+  v.base = base;
+  v.pos = n === pos.length ? pos : pos.subarray(0, n);
+  v.bdn = dn;
+  return v;
 }
 
 /** The vector after dropping every sample's name: still unique if it was and all had one name. */
@@ -152,6 +174,7 @@ interface Ctx {
   /** Range evaluations: identity of output series per node, to refuse labelset clashes across steps as Prometheus does. */
   track?: Map<Expr, Map<string, string>>;
   sel: Map<VectorSelector, Selected[]>;
+  memo?: SharedResults;
 }
 
 function refTime(ctx: Ctx, vs: VectorSelector, ts: number): number {
@@ -194,7 +217,9 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
     ref = Math.min(at, ref);
   }
   const out: VSample[] = [];
-  for (const s of series) {
+  const pos = new Int32Array(series.length);
+  for (let p = 0; p < series.length; p++) {
+    const s = series[p]!;
     const t0 = s.t;
     const i = upperBound(t0, ref, s.start ?? 0, s.end ?? t0.length) - 1;
     if (i < (s.start ?? 0)) continue;
@@ -202,11 +227,12 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
     if (t < lo) continue;
     const v = s.v[i]!;
     if (isStaleNaN(v)) continue;
+    pos[out.length] = p;
     // for timestamp(): the sample's own time, in seconds, with the name dropped
     out.push(forTimestamp ? { labels: s.labels, value: t / 1000, dn: true } : { labels: s.labels, value: v, dn: false });
   }
   const pinned = pinsName(vs);
-  return forTimestamp ? vec(out, pinned, true) : vec(out, true, pinned);
+  return based(forTimestamp ? vec(out, pinned, true) : vec(out, true, pinned), series, pos, out.length, forTimestamp);
 }
 
 /**
@@ -331,6 +357,23 @@ function evalString(e: Expr): string {
 }
 
 function evalNode(ctx: Ctx, e: Expr, ts: number): Value {
+  const m = ctx.memo;
+  if (m === undefined || e.kind === 'number' || e.kind === 'string' || e.kind === 'paren') return evalNode0(ctx, e, ts);
+  const k = exprKey(e);
+  const left = m.uses.get(k);
+  if (left === undefined) return evalNode0(ctx, e, ts);
+  const kept = m.values.get(k);
+  if (left <= 1) {
+    m.uses.delete(k);
+    m.values.delete(k);
+  } else m.uses.set(k, left - 1);
+  if (kept !== undefined) return kept;
+  const v = evalNode0(ctx, e, ts);
+  if (left > 1) m.values.set(k, v);
+  return v;
+}
+
+function evalNode0(ctx: Ctx, e: Expr, ts: number): Value {
   switch (e.kind) {
     case 'number':
       return { type: 'scalar', value: e.value };
@@ -361,7 +404,9 @@ function evalNode(ctx: Ctx, e: Expr, ts: number): Value {
         track(ctx, e, o, lab(s));
         out.push(o);
       }
-      return checkVec(vecDropped(out, v));
+      const r = vecDropped(out, v);
+      if (v.base) based(r, v.base, v.pos!, out.length, true);
+      return checkVec(r);
     }
     case 'binary':
       return evalBinary(ctx, e, ts);
@@ -531,7 +576,20 @@ interface SigInfo {
   /** `on(__name__, …)`: a pending name drop changes the signature */
   hasName: boolean;
   cache: WeakMap<Labels, string>;
+  /** one-to-one result label sets by signature, shared by equal clauses (see oneToOneMetric) */
+  results: OneToOneResults;
 }
+
+interface OneToOneResults {
+  /** by signature: results whose labels the signature determines (name dropped, or on/ignoring lists it) */
+  bySig: [Map<string, Labels>, Map<string, Labels>];
+  /** ignoring without the name, name kept: by name and signature */
+  named: Map<string, Labels>;
+}
+
+const resultsById = new Map<string, OneToOneResults>();
+/** Cached result label sets per clause before a map is cleared (only memory, never a result, depends on it). */
+const MAX_RESULTS = 1_000_000;
 
 const sigInfos = new WeakMap<VectorMatching, SigInfo>();
 
@@ -539,7 +597,13 @@ function sigInfo(m: VectorMatching): SigInfo {
   let c = sigInfos.get(m);
   if (!c) {
     const names = [...m.labels].sort();
-    c = { names, id: `${m.on ? 'on' : 'ignoring'}(${names.join(',')})`, on: m.on, hasName: names.includes(METRIC_NAME), cache: new WeakMap() };
+    const id = `${m.on ? 'on' : 'ignoring'}(${names.join(',')})`;
+    let results = resultsById.get(id);
+    if (!results) {
+      results = { bySig: [new Map(), new Map()], named: new Map() };
+      resultsById.set(id, results);
+    }
+    c = { names, id, on: m.on, hasName: names.includes(METRIC_NAME), cache: new WeakMap(), results };
     sigInfos.set(m, c);
   }
   return c;
@@ -601,74 +665,125 @@ function evalBinary(ctx: Ctx, e: Binary, ts: number): Value {
   if (lv.type === 'vector' && rv.type === 'vector') {
     const m = e.matching!;
     if (e.op === 'and' || e.op === 'or' || e.op === 'unless') return checkVec(setOp(e.op, lv, rv, m));
-    return checkVec(vectorBinop(e, lv.samples, rv.samples, m));
+    return checkVec(vectorBinop(e, lv, rv, m));
   }
   if (lv.type === 'vector' && rv.type === 'scalar') return checkVec(vectorScalar(e, lv, rv.value, false));
   if (lv.type === 'scalar' && rv.type === 'vector') return checkVec(vectorScalar(e, rv, lv.value, true));
   return err(`binary operator ${e.op} between ${lv.type} and ${rv.type}`);
 }
 
+/** The signature ids of a vector's samples: by position from its selection's cache, or computed. */
+function sigIds(c: SigInfo, v: Vec): Int32Array {
+  const ss = v.samples;
+  const out = new Int32Array(ss.length);
+  if (v.base !== undefined) {
+    const byPos = baseSigIds(c, v.base, v.bdn);
+    const pos = v.pos!;
+    for (let i = 0; i < ss.length; i++) out[i] = byPos[pos[i]!]!;
+  } else for (let i = 0; i < ss.length; i++) out[i] = sigId(signature(c, ss[i]!));
+  return out;
+}
+
+function baseSigIds(c: SigInfo, base: readonly SeriesData[], dn: boolean): Int32Array {
+  const pc = positionCache(base);
+  const k = dn && c.hasName ? `${c.id}\x00dn` : c.id;
+  let a = pc.sig.get(k);
+  if (a === undefined) {
+    a = new Int32Array(base.length);
+    const probe: VSample = { labels: EMPTY_LABELS, value: 0, dn };
+    for (let p = 0; p < base.length; p++) {
+      probe.labels = base[p]!.labels;
+      a[p] = sigId(signature(c, probe));
+    }
+    pc.sig.set(k, a);
+  }
+  return a;
+}
+
+/** Both sides' signature ids, from one epoch of the id table. */
+function sigIdPair(c: SigInfo, lv: Vec, rv: Vec): [Int32Array, Int32Array] {
+  for (;;) {
+    const e0 = sigEpoch();
+    const l = sigIds(c, lv);
+    const r = sigIds(c, rv);
+    if (sigEpoch() === e0) return [l, r];
+  }
+}
+
+/** Signatures of the other side during one matching or set operation. */
+const matchTable = new IdTable();
+
 function setOp(op: 'and' | 'or' | 'unless', lv: Vec, rv: Vec, m: VectorMatching): Vec {
   const lhs = lv.samples;
   const rhs = rv.samples;
   const c = sigInfo(m);
-  // and/unless keep a subset of the left side: distinct if it was
-  const subset = (samples: VSample[]) => vec(samples, lv.unique, lv.oneName);
-  if (op === 'and') {
-    if (lhs.length === 0 || rhs.length === 0) return subset([]);
-    const right = new Set<string>();
-    for (const s of rhs) right.add(signature(c, s));
+  // and/unless keep a subset of the left side: distinct if it was, at the same positions
+  const subset = (keep: ((j: number) => boolean) | undefined) => {
     const out: VSample[] = [];
-    for (const s of lhs) if (right.has(signature(c, s))) out.push(s);
-    return subset(out);
-  }
+    const pos = lv.base ? new Int32Array(lhs.length) : undefined;
+    for (let j = 0; j < lhs.length; j++) {
+      if (keep !== undefined && !keep(j)) continue;
+      if (pos) pos[out.length] = lv.pos![j]!;
+      out.push(lhs[j]!);
+    }
+    const r = vec(out, lv.unique, lv.oneName);
+    return pos ? based(r, lv.base!, pos, out.length, lv.bdn) : r;
+  };
+  if (op === 'and' && (lhs.length === 0 || rhs.length === 0)) return vec([], lv.unique, lv.oneName);
   if (op === 'or') {
     if (lhs.length === 0) return vec([...rhs], rv.unique, rv.oneName);
     if (rhs.length === 0) return vec([...lhs], lv.unique, lv.oneName);
-    const left = new Set<string>();
-    for (const s of lhs) left.add(signature(c, s));
+  }
+  if (op === 'unless' && (lhs.length === 0 || rhs.length === 0)) return subset(undefined);
+  const [lids, rids] = sigIdPair(c, lv, rv);
+  const t = matchTable;
+  t.begin();
+  if (op === 'or') {
+    for (let j = 0; j < lhs.length; j++) t.set(lids[j]!, 1);
     const out = [...lhs];
-    for (const s of rhs) if (!left.has(signature(c, s))) out.push(s);
+    for (let i = 0; i < rhs.length; i++) if (!t.has(rids[i]!)) out.push(rhs[i]!);
     return vec(out);
   }
-  if (lhs.length === 0 || rhs.length === 0) return subset([...lhs]);
-  const right = new Set<string>();
-  for (const s of rhs) right.add(signature(c, s));
-  const out: VSample[] = [];
-  for (const s of lhs) if (!right.has(signature(c, s))) out.push(s);
-  return subset(out);
+  for (let i = 0; i < rhs.length; i++) t.set(rids[i]!, 1);
+  return op === 'and' ? subset((j) => t.has(lids[j]!)) : subset((j) => !t.has(lids[j]!));
 }
 
-function vectorBinop(e: Binary, lhs0: VSample[], rhs0: VSample[], m: VectorMatching): Vec {
+function vectorBinop(e: Binary, lv: Vec, rv: Vec, m: VectorMatching): Vec {
   // one-to-one results are distinct: each signature matches once and the result's labels determine it
   const oneToOne = m.card === 'one-to-one';
-  if (lhs0.length === 0 || rhs0.length === 0) return vec([], true);
+  if (lv.samples.length === 0 || rv.samples.length === 0) return vec([], true);
   const c = sigInfo(m);
   const swap = m.card === 'one-to-many';
-  const lhs = swap ? rhs0 : lhs0;
-  const rhs = swap ? lhs0 : rhs0;
+  const L = swap ? rv : lv;
+  const R = swap ? lv : rv;
+  const lhs = L.samples;
+  const rhs = R.samples;
+  const [lids, rids] = sigIdPair(c, L, R);
   // signature → index of the right-hand sample
-  const right = new Map<string, number>();
+  const right = matchTable;
+  right.begin();
   for (let i = 0; i < rhs.length; i++) {
-    const rs = rhs[i]!;
-    const sig = signature(c, rs);
-    const dup = right.get(sig);
-    if (dup !== undefined) {
+    const id = rids[i]!;
+    if (right.has(id)) {
+      const rs = rhs[i]!;
       err(
-        `found duplicate series for the match group ${labelsString(matchedLabels(m, lab(rs)))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelsString(lab(rs))}, ${labelsString(lab(rhs[dup]!))}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        `found duplicate series for the match group ${labelsString(matchedLabels(m, lab(rs)))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelsString(lab(rs))}, ${labelsString(lab(rhs[right.get(id)]!))}];many-to-many matching not allowed: matching labels must be unique on one side`,
       );
     }
-    right.set(sig, i);
+    right.set(id, i);
   }
-  // one-to-one: whether a right-hand sample was matched already; otherwise the result label sets per signature
+  // one-to-one: whether a right-hand sample was matched already, the result label sets by the left's
+  // position; otherwise the result label sets per signature
   const hit = oneToOne ? new Uint8Array(rhs.length) : undefined;
-  const matched = new Map<string, Set<string>>();
+  const results = oneToOne && L.base ? baseResults(c, L.base, L.bdn || dropsName(e.op) || e.bool) : undefined;
+  const matched = new Map<number, Set<string>>();
   const out: VSample[] = [];
   const cmp = isComparison(e.op);
-  for (const ls of lhs) {
-    const sig = signature(c, ls);
-    const ri = right.get(sig);
-    if (ri === undefined) continue;
+  for (let j = 0; j < lhs.length; j++) {
+    const ls = lhs[j]!;
+    const id = lids[j]!;
+    if (!right.has(id)) continue;
+    const ri = right.get(id);
     const rs = rhs[ri]!;
     let vl = ls.value;
     let vr = rs.value;
@@ -685,20 +800,59 @@ function vectorBinop(e: Binary, lhs0: VSample[], rhs0: VSample[], m: VectorMatch
     if (e.bool) {
       value = keep ? 1 : 0;
     } else if (!keep) continue;
-    const metric = resultMetric(ls, rs, e.op, m, e.bool);
+    let metric: Labels;
+    if (results) {
+      const p = L.pos![j]!;
+      metric = results[p] ??= oneToOneMetric(c, sigOf(id), ls, rs, e.op, m, e.bool);
+    } else metric = oneToOne ? oneToOneMetric(c, sigOf(id), ls, rs, e.op, m, e.bool) : resultMetric(ls, rs, e.op, m, e.bool);
     if (hit) {
       if (hit[ri] === 1) err('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
       hit[ri] = 1;
     } else {
       const k = labelsKey(metric);
-      const inserted = matched.get(sig);
-      if (inserted === undefined) matched.set(sig, new Set([k]));
+      const inserted = matched.get(id);
+      if (inserted === undefined) matched.set(id, new Set([k]));
       else if (inserted.has(k)) err('multiple matches for labels: grouping labels must ensure unique matches');
       else inserted.add(k);
     }
     out.push({ labels: metric, value, dn: false });
   }
   return vec(out, oneToOne);
+}
+
+/** One-to-one result label sets by position in the left side's selection (`dropName`: the result drops the name). */
+function baseResults(c: SigInfo, base: readonly SeriesData[], dropName: boolean): (Labels | undefined)[] {
+  const pc = positionCache(base);
+  const k = `${c.id}\x00${dropName ? 1 : 0}`;
+  let r = pc.result.get(k) as (Labels | undefined)[] | undefined;
+  if (r === undefined) {
+    r = new Array(base.length);
+    pc.result.set(k, r);
+  }
+  return r;
+}
+
+/**
+ * A one-to-one result's labels, built once and shared: they are the signature's labels (`on` lists
+ * them; `ignoring` lists the rest), plus the name where it is kept and not matched on.
+ */
+function oneToOneMetric(c: SigInfo, sig: string, ls: VSample, rs: VSample, op: string, m: VectorMatching, bool: boolean): Labels {
+  const dropName = ls.dn || dropsName(op) || bool;
+  let cache: Map<string, Labels>;
+  let k = sig;
+  if (c.on || c.hasName || dropName) cache = c.results.bySig[dropName ? 1 : 0];
+  else {
+    const n = ls.labels[METRIC_NAME] ?? '';
+    cache = c.results.named;
+    k = `${n.length}:${n}${sig}`;
+  }
+  let r = cache.get(k);
+  if (r === undefined) {
+    if (cache.size >= MAX_RESULTS) cache.clear();
+    r = makeLabels(resultMetric(ls, rs, op, m, bool));
+    cache.set(k, r);
+  }
+  return r;
 }
 
 /**
@@ -736,7 +890,10 @@ function vectorScalar(e: Binary, v: Vec, scalar: number, swap: boolean): Vec {
   const out: VSample[] = [];
   const cmp = isComparison(e.op);
   const drop = dropsName(e.op) || e.bool;
-  for (const s of v.samples) {
+  const samples = v.samples;
+  const pos = v.base ? new Int32Array(samples.length) : undefined;
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
     let lv = s.value;
     let rv = scalar;
     if (swap) {
@@ -755,9 +912,11 @@ function vectorScalar(e: Binary, v: Vec, scalar: number, swap: boolean): Vec {
       keep = true;
     }
     if (!keep) continue;
+    if (pos) pos[out.length] = v.pos![i]!;
     out.push({ labels: s.labels, value, dn: drop || s.dn });
   }
-  return drop ? vecDropped(out, v) : vec(out, v.unique, v.oneName);
+  const r = drop ? vecDropped(out, v) : vec(out, v.unique, v.oneName);
+  return pos ? based(r, v.base!, pos, out.length, drop || v.bdn) : r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -854,6 +1013,43 @@ function computeGroupingKey(c: GroupInfo, l: Labels, skipName: boolean): string 
   return k;
 }
 
+/** The labels of the group a sample opens: the `by` labels, or all but the `without` ones and the name. */
+function groupLabels(s: VSample, grouping: string[], without: boolean): Labels {
+  const sl = s.labels;
+  const b: Record<string, string> = {};
+  if (without) {
+    for (const n of labelNames(sl)) if (n !== METRIC_NAME && !grouping.includes(n)) b[n] = sl[n]!;
+  } else if (grouping.length > 0) {
+    for (const n of grouping) if (sl[n] !== undefined && !(s.dn && n === METRIC_NAME)) b[n] = sl[n]!;
+  } else return EMPTY_LABELS;
+  return Object.freeze(b);
+}
+
+/** Group numbers by position in a selection (numbered in selection order) and each group's labels once built. */
+function baseGroups(c: GroupInfo, base: readonly SeriesData[], dn: boolean): { idx: Int32Array; count: number; labels: unknown[] } {
+  const pc = positionCache(base);
+  const k = dn && c.hasName && !c.without ? `${c.id}\x00dn` : c.id;
+  let g = pc.group.get(k);
+  if (g === undefined) {
+    const idx = new Int32Array(base.length);
+    const byKey = new Map<string, number>();
+    const probe: VSample = { labels: EMPTY_LABELS, value: 0, dn };
+    for (let p = 0; p < base.length; p++) {
+      probe.labels = base[p]!.labels;
+      const key = groupingKey(c, probe);
+      let n = byKey.get(key);
+      if (n === undefined) {
+        n = byKey.size;
+        byKey.set(key, n);
+      }
+      idx[p] = n;
+    }
+    g = { idx, count: byKey.size, labels: new Array(byKey.size) };
+    pc.group.set(k, g);
+  }
+  return g;
+}
+
 /** The grouping key of a sample (cached with its label set: one clause per set, or a WeakMap). */
 function groupingKey(c: GroupInfo, s: VSample): string {
   const l = s.labels;
@@ -894,27 +1090,45 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
     if (!e.without) grouping = [...grouping, valueLabel].sort();
   }
   const input = evalVec(ctx, e.expr, ts);
-  const vec0 = input.samples;
   const gi = groupInfo(grouping, e.without);
-  const groups = new Map<string, Group>();
+  let vec0 = input.samples;
+  if (e.op === 'count_values')
+    vec0 = vec0.map((s) => ({ labels: Object.freeze({ ...lab(s), [valueLabel]: formatGoFloat(s.value) }), value: s.value, dn: false }));
+  // each sample's group number: from the selection's cache, or numbered here by grouping key
+  const gid = new Int32Array(vec0.length);
+  let cached: (Labels | undefined)[] | undefined;
+  let nGroups: number;
+  if (input.base !== undefined && e.op !== 'count_values') {
+    const bg = baseGroups(gi, input.base, input.bdn);
+    const pos = input.pos!;
+    for (let i = 0; i < vec0.length; i++) gid[i] = bg.idx[pos[i]!]!;
+    cached = bg.labels as (Labels | undefined)[];
+    nGroups = bg.count;
+  } else {
+    const byKey = new Map<string, number>();
+    for (let i = 0; i < vec0.length; i++) {
+      const key = groupingKey(gi, vec0[i]!);
+      let g = byKey.get(key);
+      if (g === undefined) {
+        g = byKey.size;
+        byKey.set(key, g);
+      }
+      gid[i] = g;
+    }
+    nGroups = byKey.size;
+  }
+  const groups: (Group | undefined)[] = new Array(nGroups);
   const ordered: Group[] = [];
-  for (const s0 of vec0) {
-    let s = s0;
-    if (e.op === 'count_values') s = { labels: Object.freeze({ ...lab(s), [valueLabel]: formatGoFloat(s.value) }), value: s.value, dn: false };
-    const key = groupingKey(gi, s);
-    const g = groups.get(key);
+  for (let i = 0; i < vec0.length; i++) {
+    const s = vec0[i]!;
+    const g = groups[gid[i]!];
     if (!g) {
-      let m: Labels;
-      const sl = s.labels;
-      if (e.without) {
-        const b: Record<string, string> = {};
-        for (const n of labelNames(sl)) if (n !== METRIC_NAME && !grouping.includes(n)) b[n] = sl[n]!;
-        m = Object.freeze(b);
-      } else if (grouping.length > 0) {
-        const b: Record<string, string> = {};
-        for (const n of grouping) if (sl[n] !== undefined && !(s.dn && n === METRIC_NAME)) b[n] = sl[n]!;
-        m = Object.freeze(b);
-      } else m = EMPTY_LABELS;
+      // a cached group's labels were built when it first appeared in an earlier evaluation
+      let m = cached?.[gid[i]!];
+      if (m === undefined) {
+        m = groupLabels(s, grouping, e.without);
+        if (cached) cached[gid[i]!] = m;
+      }
       const ng: Group = { labels: m, value: s.value, mean: s.value, count: 1 };
       switch (e.op) {
         case 'stddev':
@@ -934,7 +1148,7 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
           ng.value = 1;
           break;
       }
-      groups.set(key, ng);
+      groups[gid[i]!] = ng;
       ordered.push(ng);
       continue;
     }
@@ -1296,7 +1510,9 @@ function evalRangeCall(ctx: Ctx, e: Call, ts: number, idx: number): Vec {
   let any = false;
   const absent = e.func === 'absent_over_time';
   const dn = e.func !== 'last_over_time';
-  for (const s of series) {
+  const pos = new Int32Array(series.length);
+  for (let i = 0; i < series.length; i++) {
+    const s = series[i]!;
     const p = rangePoints(s, mint, maxt);
     if (p.hi === p.lo) continue;
     any = true;
@@ -1305,12 +1521,13 @@ function evalRangeCall(ctx: Ctx, e: Call, ts: number, idx: number): Vec {
     if (value === undefined) continue;
     const o = { labels: s.labels, value, dn };
     track(ctx, e, o, s.labels);
+    pos[out.length] = i;
     out.push(o);
   }
   if (absent) return vec(any ? [] : [{ labels: absentLabels(e.args[0]!), value: 1, dn: false }], true, true);
   // distinct series; with the name dropped still distinct when the selector pins the name
   const pinned = pinsName(ms.selector);
-  return checkVec(dn ? vec(out, pinned, true) : vec(out, true, pinned));
+  return checkVec(based(dn ? vec(out, pinned, true) : vec(out, true, pinned), series, pos, out.length, dn));
 }
 
 function mapVector(v: Vec, f: (x: number) => number): Vec {
@@ -1510,16 +1727,67 @@ function toResult(v: Value): InstantResult {
   return v;
 }
 
+/**
+ * Results shared by a batch of instant queries at one time over one Queryable (a rule group's
+ * evaluation): a sub-expression the batch asks for more than once (`sharedUses`) is evaluated once
+ * and kept until its last use. Kept results hold while the time, the Queryable and its `version()`
+ * stay; a change starts afresh. A Queryable without `version()` shares nothing. Results are never
+ * mutated by the evaluator, so a shared one is exactly what a fresh evaluation would return.
+ */
+export class SharedResults {
+  private readonly plan: Map<string, number>;
+  /** @internal uses left per key in this batch */
+  uses = new Map<string, number>();
+  /** @internal */
+  readonly values = new Map<string, Value>();
+  private q: Queryable | undefined;
+  private at = Number.NaN;
+  private lookback = Number.NaN;
+  private version = Number.NaN;
+
+  constructor(exprs: readonly Expr[]) {
+    this.plan = sharedUses(exprs);
+  }
+
+  /** How many sub-expressions the batch shares. */
+  get size(): number {
+    return this.plan.size;
+  }
+
+  /** @internal this, ready for an evaluation at ts over q; undefined if nothing can be shared. */
+  begin(q: Queryable, ts: number, lookback: number): SharedResults | undefined {
+    if (this.plan.size === 0 || q.version === undefined) return undefined;
+    const v = q.version();
+    if (q !== this.q || ts !== this.at || lookback !== this.lookback || v !== this.version) {
+      this.q = q;
+      this.at = ts;
+      this.lookback = lookback;
+      this.version = v;
+      this.values.clear();
+      this.uses = new Map(this.plan);
+    }
+    return this;
+  }
+
+  /** The batch is over: drop what is kept. */
+  end(): void {
+    this.values.clear();
+    this.q = undefined;
+  }
+}
+
 /** Evaluate `expr` at `timeMs` as Prometheus 2.42's instant query does. Throws PromQLError. */
 export function evalInstant(expr: Expr, timeMs: number, q: Queryable, opts: EvalOptions = {}): InstantResult {
-  const ctx: Ctx = { q, lookback: opts.lookbackMs ?? 300_000, start: timeMs, end: timeMs, sel: new Map() };
+  const lookback = opts.lookbackMs ?? 300_000;
+  const ctx: Ctx = { q, lookback, start: timeMs, end: timeMs, sel: new Map(), memo: opts.shared?.begin(q, timeMs, lookback) };
   const v = evalNode(ctx, expr, timeMs);
   return toResult(v);
 }
 
 /** The raw result of an instant query, including range vectors (`foo[5m]` returns its samples). */
 export function evalInstantRaw(expr: Expr, timeMs: number, q: Queryable, opts: EvalOptions = {}): InstantResult | { type: 'matrix'; series: RangeSeries[] } {
-  const ctx: Ctx = { q, lookback: opts.lookbackMs ?? 300_000, start: timeMs, end: timeMs, sel: new Map() };
+  const lookback = opts.lookbackMs ?? 300_000;
+  const ctx: Ctx = { q, lookback, start: timeMs, end: timeMs, sel: new Map(), memo: opts.shared?.begin(q, timeMs, lookback) };
   const v = evalNode(ctx, expr, timeMs);
   if (v.type === 'matrix') return { type: 'matrix', series: v.series };
   return toResult(v);

@@ -1,6 +1,7 @@
 /** Public API of the PromQL subset engine (see README.md). */
 export * from './ast.js';
-export { evalInstant, evalInstantRaw, evalRange, isStaleNaN, STALE_NAN } from './eval.js';
+export { evalInstant, evalInstantRaw, evalRange, isStaleNaN, SharedResults, STALE_NAN } from './eval.js';
+export { exprKey, sharedUses } from './shared.js';
 export type { EvalOptions, InstantResult, Queryable, RangeResult, RangeSeries, Sample, SeriesData } from './eval.js';
 export {
   compareLabels,

@@ -20,6 +20,12 @@ interface MemSeries {
 export class MemoryQueryable implements Queryable {
   private readonly byKey = new Map<string, MemSeries>();
   private readonly byName = new Map<string, MemSeries[]>();
+  private changes = 0;
+
+  /** Changes with every append (see Queryable.version). */
+  version(): number {
+    return this.changes;
+  }
 
   /**
    * Add one sample. In time order it is an append; a late sample (older than the series' newest) is
@@ -29,6 +35,7 @@ export class MemoryQueryable implements Queryable {
   append(labels: Labels | Record<string, string>, t: number, v: number): void {
     const l = Object.isFrozen(labels) ? (labels as Labels) : makeLabels(labels as Record<string, string>);
     const k = labelsKey(l);
+    this.changes++;
     let s = this.byKey.get(k);
     if (!s) {
       s = { labels: l, t: new Float64Array(8), v: new Float64Array(8), n: 0 };

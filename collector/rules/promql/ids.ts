@@ -1,0 +1,98 @@
+/**
+ * Dense integer ids for the evaluator's matching signatures, and per-selection caches of what is
+ * derived from each series' labels (signature ids, group numbers, result label sets). The window
+ * hands out the same sorted selection array while its series stay, so these are computed once per
+ * series, not once per evaluation, and read by position: no label set is touched in the hot loops.
+ */
+
+const ids = new Map<string, number>();
+const strs: string[] = [];
+let epoch = 0;
+/** Signatures before the table starts afresh (only ids, never results, depend on it). */
+const MAX_IDS = 4_000_000;
+
+/** The id of a signature string; ids are dense from 0. */
+export function sigId(s: string): number {
+  let id = ids.get(s);
+  if (id === undefined) {
+    if (strs.length >= MAX_IDS) {
+      ids.clear();
+      strs.length = 0;
+      epoch++;
+    }
+    id = strs.length;
+    ids.set(s, id);
+    strs.push(s);
+  }
+  return id;
+}
+
+/** The signature of an id. */
+export function sigOf(id: number): string {
+  return strs[id]!;
+}
+
+/** Changes when the table started afresh: ids from before are void. */
+export function sigEpoch(): number {
+  return epoch;
+}
+
+/**
+ * A set of ids with a value each, cleared in O(1): a slot is set when its stamp is the current round.
+ * One per use site (matching, set operators); `begin()` starts an empty set.
+ */
+export class IdTable {
+  private stamp = new Int32Array(1024);
+  private slot = new Int32Array(1024);
+  private round = 0;
+
+  begin(): void {
+    const n = strs.length;
+    if (n > this.stamp.length) {
+      let len = this.stamp.length;
+      while (len < n) len *= 2;
+      const s = new Int32Array(len);
+      s.set(this.stamp);
+      this.stamp = s;
+      this.slot = new Int32Array(len);
+    }
+    if (++this.round === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.round = 1;
+    }
+  }
+
+  has(id: number): boolean {
+    return this.stamp[id] === this.round;
+  }
+
+  /** The value of id (valid when `has(id)`). */
+  get(id: number): number {
+    return this.slot[id]!;
+  }
+
+  set(id: number, v: number): void {
+    this.stamp[id] = this.round;
+    this.slot[id] = v;
+  }
+}
+
+/** Per selection array: derived data by series position, keyed by what it is for (a clause, a flag). */
+export interface PositionCache {
+  epoch: number;
+  sig: Map<string, Int32Array>;
+  group: Map<string, { idx: Int32Array; count: number; labels: unknown[] }>;
+  result: Map<string, unknown[]>;
+}
+
+const caches = new WeakMap<object, PositionCache>();
+
+/** The caches of a selection array (ids from an older epoch dropped). */
+export function positionCache(base: object): PositionCache {
+  let c = caches.get(base);
+  if (c === undefined || c.epoch !== epoch) {
+    c = { epoch, sig: new Map(), group: new Map(), result: new Map() };
+    caches.set(base, c);
+  }
+  return c;
+}
