@@ -141,8 +141,13 @@ class Slabs {
 const EMPTY = new Float64Array(0);
 /** Per-series bytes besides samples (series object, label set and its meta slot, key string, map entries), estimated. */
 const SERIES_OVERHEAD = 260;
-/** Families smaller than this are not laid out again (they fit in a cache anyway). */
+/**
+ * A family is laid out again when its whole-family selection is rebuilt, it has at least RELAYOUT_MIN
+ * series (smaller ones fit in a cache anyway) and 1 / RELAYOUT_SHARE of them were added or moved
+ * since its last layout (a few new series a cycle do not cost a copy of the family each time).
+ */
 const RELAYOUT_MIN = 4096;
+const RELAYOUT_SHARE = 8;
 
 export class RuleWindow implements Queryable {
   private byKey = new Map<string, WSeries>();
@@ -160,6 +165,8 @@ export class RuleWindow implements Queryable {
   private gen = 0;
   private nameGen = new Map<string, number>();
   private selCache = new Map<string, { gen: number; series: WSeries[] }>();
+  /** per metric name: series added or moved since the family was last laid out (see relayout) */
+  private unordered = new Map<string, number>();
   private samples = 0;
   private keyBytes = 0;
   /** bumped on every change of what a selection returns (see `version`) */
@@ -268,6 +275,7 @@ export class RuleWindow implements Queryable {
     }
     s.idx = list.length;
     list.push(s);
+    this.disorder(s);
     this.keyBytes += 2 * key.length;
     this.bump(name);
     return s;
@@ -308,7 +316,10 @@ export class RuleWindow implements Queryable {
     if (live * 2 <= s.cap) {
       s.t.copyWithin(s.base, s.start, s.end);
       s.v.copyWithin(s.base, s.start, s.end);
-    } else this.move(s, s.cls + 1);
+    } else {
+      this.move(s, s.cls + 1);
+      this.disorder(s);
+    }
     s.start = s.base;
     s.end = s.base + live;
   }
@@ -321,8 +332,13 @@ export class RuleWindow implements Queryable {
     const live = s.end - s.start;
     this.slabs.free(s);
     this.slabs.alloc(s, k, fresh);
-    s.t.set(ot.subarray(from, from + live), s.base);
-    s.v.set(ov.subarray(from, from + live), s.base);
+    const nt = s.t;
+    const nv = s.v;
+    const to = s.base;
+    for (let i = 0; i < live; i++) {
+      nt[to + i] = ot[from + i]!;
+      nv[to + i] = ov[from + i]!;
+    }
     s.start = s.base;
     s.end = s.base + live;
   }
@@ -343,7 +359,10 @@ export class RuleWindow implements Queryable {
         list[s.idx] = lastS;
         lastS.idx = s.idx;
       }
-      if (list.length === 0) this.byName.delete(name);
+      if (list.length === 0) {
+        this.byName.delete(name);
+        this.unordered.delete(name);
+      }
     }
     this.slabs.free(s);
     this.samples -= s.end - s.start;
@@ -367,7 +386,10 @@ export class RuleWindow implements Queryable {
         continue;
       }
       const live = s.end - i;
-      if (s.cls > MIN_CLASS + 2 && live * 4 < s.cap) this.move(s, Math.max(MIN_CLASS, this.slabs.classFor(live * 2)));
+      if (s.cls > MIN_CLASS + 2 && live * 4 < s.cap) {
+        this.move(s, Math.max(MIN_CLASS, this.slabs.classFor(live * 2)));
+        this.disorder(s);
+      }
     }
     for (const s of empty) this.remove(s);
   }
@@ -397,7 +419,7 @@ export class RuleWindow implements Queryable {
     out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
     // ad-hoc queries (/api/v1/query) must not grow the cache without bound
     if (this.selCache.size >= 1000) this.selCache.clear();
-    if (nameEq && matchers.length === 1 && out.length >= RELAYOUT_MIN) {
+    if (nameEq && matchers.length === 1 && out.length >= RELAYOUT_MIN && (this.unordered.get(nameEq.value) ?? 0) * RELAYOUT_SHARE >= out.length) {
       this.relayout(nameEq.value, out);
       this.selCache.set(ck, { gen: this.nameGen.get(nameEq.value)!, series: out });
     } else this.selCache.set(ck, { gen, series: out });
@@ -411,11 +433,31 @@ export class RuleWindow implements Queryable {
    * series, replaced in place; the family's other cached selections (holding the old objects) are
    * void from here on.
    */
+  private disorder(s: WSeries): void {
+    const name = s.labels[METRIC_NAME] ?? '';
+    this.unordered.set(name, (this.unordered.get(name) ?? 0) + 1);
+  }
+
   private relayout(name: string, sorted: WSeries[]): void {
+    this.unordered.delete(name);
     const list = this.byName.get(name)!;
     for (let i = 0; i < sorted.length; i++) {
-      const old = sorted[i]!;
-      const s: WSeries = { ...old };
+      const o = sorted[i]!;
+      // the shape of add()'s objects
+      const s: WSeries = {
+        labels: o.labels,
+        key: o.key,
+        keepMs: o.keepMs,
+        t: o.t,
+        v: o.v,
+        base: o.base,
+        cap: o.cap,
+        cls: o.cls,
+        slab: o.slab,
+        start: o.start,
+        end: o.end,
+        idx: o.idx,
+      };
       this.move(s, s.cls, true);
       this.byKey.set(s.key, s);
       list[s.idx] = s;

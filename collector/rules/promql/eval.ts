@@ -130,29 +130,61 @@ function sampleKey(s: VSample): string {
  * `__name__` or none, so dropping it keeps them distinct.
  */
 interface Vec {
-  type: 'vector';
-  samples: VSample[];
-  unique: boolean;
-  oneName: boolean;
+  readonly type: 'vector';
+  readonly samples: VSample[];
+  readonly unique: boolean;
+  readonly oneName: boolean;
   /**
-   * Set when sample i is the series `base[pos[i]]` of a selection, with the name drop `bdn` on every
-   * sample: what is derived from its labels is then read from the selection's position caches.
+   * Set for a vector of a selection's series (a `BasedVec`): sample i is the series `base[pos[i]]`
+   * with the value `vals[i]` and the name drop `bdn`. What is derived from its labels is read from the
+   * selection's position caches, and `samples` is built only if something asks for it.
    */
-  base: readonly SeriesData[] | undefined;
-  pos: Int32Array | undefined;
-  bdn: boolean;
+  readonly base: readonly SeriesData[] | undefined;
+  readonly pos: Int32Array | undefined;
+  readonly vals: Float64Array | undefined;
+  readonly bdn: boolean;
 }
 
 function vec(samples: VSample[], unique = false, oneName = false): Vec {
-  return { type: 'vector', samples, unique, oneName, base: undefined, pos: undefined, bdn: false };
+  return { type: 'vector', samples, unique, oneName, base: undefined, pos: undefined, vals: undefined, bdn: false };
 }
 
-/** `v` with its samples' positions in the selection `base` (the first `n` of `pos`). */
-function based(v: Vec, base: readonly SeriesData[], pos: Int32Array, n: number, dn: boolean): Vec {
-  v.base = base;
-  v.pos = n === pos.length ? pos : pos.subarray(0, n);
-  v.bdn = dn;
-  return v;
+/** A vector of a selection's series, as columns (see Vec). */
+class BasedVec implements Vec {
+  readonly type = 'vector';
+  private built: VSample[] | undefined;
+  readonly pos: Int32Array;
+  readonly vals: Float64Array;
+  constructor(
+    readonly base: readonly SeriesData[],
+    pos: Int32Array,
+    vals: Float64Array,
+    n: number,
+    readonly bdn: boolean,
+    readonly unique: boolean,
+    readonly oneName: boolean,
+  ) {
+    this.pos = n === pos.length ? pos : pos.subarray(0, n);
+    this.vals = n === vals.length ? vals : vals.subarray(0, n);
+  }
+  get samples(): VSample[] {
+    if (this.built === undefined) {
+      const out: VSample[] = new Array(this.pos.length);
+      for (let i = 0; i < out.length; i++) out[i] = { labels: this.base[this.pos[i]!]!.labels, value: this.vals[i]!, dn: this.bdn };
+      this.built = out;
+    }
+    return this.built;
+  }
+}
+
+/** The number of samples of a vector (without building a BasedVec's samples). */
+function vlen(v: Vec): number {
+  return v.pos !== undefined ? v.pos.length : v.samples.length;
+}
+
+/** Sample i of a vector (built alone for a BasedVec). */
+function sampleAt(v: Vec, i: number): VSample {
+  return v.base !== undefined ? { labels: v.base[v.pos![i]!]!.labels, value: v.vals![i]!, dn: v.bdn } : v.samples[i]!;
 }
 
 /** The vector after dropping every sample's name: still unique if it was and all had one name. */
@@ -216,8 +248,9 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
     lo = Math.max(at - ctx.lookback, ref - ctx.lookback);
     ref = Math.min(at, ref);
   }
-  const out: VSample[] = [];
   const pos = new Int32Array(series.length);
+  const vals = new Float64Array(series.length);
+  let n = 0;
   for (let p = 0; p < series.length; p++) {
     const s = series[p]!;
     const t0 = s.t;
@@ -227,12 +260,12 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
     if (t < lo) continue;
     const v = s.v[i]!;
     if (isStaleNaN(v)) continue;
-    pos[out.length] = p;
+    pos[n] = p;
     // for timestamp(): the sample's own time, in seconds, with the name dropped
-    out.push(forTimestamp ? { labels: s.labels, value: t / 1000, dn: true } : { labels: s.labels, value: v, dn: false });
+    vals[n++] = forTimestamp ? t / 1000 : v;
   }
   const pinned = pinsName(vs);
-  return based(forTimestamp ? vec(out, pinned, true) : vec(out, true, pinned), series, pos, out.length, forTimestamp);
+  return forTimestamp ? new BasedVec(series, pos, vals, n, true, pinned, true) : new BasedVec(series, pos, vals, n, false, true, pinned);
 }
 
 /**
@@ -398,15 +431,17 @@ function evalNode0(ctx: Ctx, e: Expr, ts: number): Value {
       if (e.op === '+') return v;
       if (v.type === 'scalar') return { type: 'scalar', value: -v.value };
       if (v.type !== 'vector') return err('unary minus on a non-numeric value');
+      if (v.base !== undefined && ctx.track === undefined) {
+        const vals = v.vals!.map((x) => -x);
+        return checkVec(new BasedVec(v.base, v.pos!, vals, vals.length, true, v.unique && v.oneName, true));
+      }
       const out: VSample[] = [];
       for (const s of v.samples) {
         const o = { labels: s.labels, value: -s.value, dn: true };
         track(ctx, e, o, lab(s));
         out.push(o);
       }
-      const r = vecDropped(out, v);
-      if (v.base) based(r, v.base, v.pos!, out.length, true);
-      return checkVec(r);
+      return checkVec(vecDropped(out, v));
     }
     case 'binary':
       return evalBinary(ctx, e, ts);
@@ -674,13 +709,15 @@ function evalBinary(ctx: Ctx, e: Binary, ts: number): Value {
 
 /** The signature ids of a vector's samples: by position from its selection's cache, or computed. */
 function sigIds(c: SigInfo, v: Vec): Int32Array {
-  const ss = v.samples;
-  const out = new Int32Array(ss.length);
+  const out = new Int32Array(vlen(v));
   if (v.base !== undefined) {
     const byPos = baseSigIds(c, v.base, v.bdn);
     const pos = v.pos!;
-    for (let i = 0; i < ss.length; i++) out[i] = byPos[pos[i]!]!;
-  } else for (let i = 0; i < ss.length; i++) out[i] = sigId(signature(c, ss[i]!));
+    for (let i = 0; i < out.length; i++) out[i] = byPos[pos[i]!]!;
+  } else {
+    const ss = v.samples;
+    for (let i = 0; i < out.length; i++) out[i] = sigId(signature(c, ss[i]!));
+  }
   return out;
 }
 
@@ -689,12 +726,10 @@ function baseSigIds(c: SigInfo, base: readonly SeriesData[], dn: boolean): Int32
   const k = dn && c.hasName ? `${c.id}\x00dn` : c.id;
   let a = pc.sig.get(k);
   if (a === undefined) {
+    // computed, not read from (or written to) each label set's cache: the ids are the cache now
     a = new Int32Array(base.length);
-    const probe: VSample = { labels: EMPTY_LABELS, value: 0, dn };
-    for (let p = 0; p < base.length; p++) {
-      probe.labels = base[p]!.labels;
-      a[p] = sigId(signature(c, probe));
-    }
+    const skipName = dn && c.hasName;
+    for (let p = 0; p < base.length; p++) a[p] = sigId(computeSignature(c, base[p]!.labels, skipName));
     pc.sig.set(k, a);
   }
   return a;
@@ -714,82 +749,92 @@ function sigIdPair(c: SigInfo, lv: Vec, rv: Vec): [Int32Array, Int32Array] {
 const matchTable = new IdTable();
 
 function setOp(op: 'and' | 'or' | 'unless', lv: Vec, rv: Vec, m: VectorMatching): Vec {
-  const lhs = lv.samples;
-  const rhs = rv.samples;
+  const nl = vlen(lv);
+  const nr = vlen(rv);
   const c = sigInfo(m);
-  // and/unless keep a subset of the left side: distinct if it was, at the same positions
-  const subset = (keep: ((j: number) => boolean) | undefined) => {
-    const out: VSample[] = [];
-    const pos = lv.base ? new Int32Array(lhs.length) : undefined;
-    for (let j = 0; j < lhs.length; j++) {
-      if (keep !== undefined && !keep(j)) continue;
-      if (pos) pos[out.length] = lv.pos![j]!;
-      out.push(lhs[j]!);
+  // and/unless keep a subset of the left side: distinct if it was, a selection's columns if it was
+  const subset = (keep: ((j: number) => boolean) | undefined): Vec => {
+    if (lv.base !== undefined) {
+      const pos = new Int32Array(nl);
+      const vals = new Float64Array(nl);
+      let n = 0;
+      for (let j = 0; j < nl; j++) {
+        if (keep !== undefined && !keep(j)) continue;
+        pos[n] = lv.pos![j]!;
+        vals[n++] = lv.vals![j]!;
+      }
+      return new BasedVec(lv.base, pos, vals, n, lv.bdn, lv.unique, lv.oneName);
     }
-    const r = vec(out, lv.unique, lv.oneName);
-    return pos ? based(r, lv.base!, pos, out.length, lv.bdn) : r;
+    const lhs = lv.samples;
+    return vec(keep === undefined ? [...lhs] : lhs.filter((_s, j) => keep(j)), lv.unique, lv.oneName);
   };
-  if (op === 'and' && (lhs.length === 0 || rhs.length === 0)) return vec([], lv.unique, lv.oneName);
+  if (op === 'and' && (nl === 0 || nr === 0)) return vec([], lv.unique, lv.oneName);
   if (op === 'or') {
-    if (lhs.length === 0) return vec([...rhs], rv.unique, rv.oneName);
-    if (rhs.length === 0) return vec([...lhs], lv.unique, lv.oneName);
+    if (nl === 0) return vec([...rv.samples], rv.unique, rv.oneName);
+    if (nr === 0) return vec([...lv.samples], lv.unique, lv.oneName);
   }
-  if (op === 'unless' && (lhs.length === 0 || rhs.length === 0)) return subset(undefined);
+  if (op === 'unless' && (nl === 0 || nr === 0)) return subset(undefined);
   const [lids, rids] = sigIdPair(c, lv, rv);
   const t = matchTable;
   t.begin();
   if (op === 'or') {
-    for (let j = 0; j < lhs.length; j++) t.set(lids[j]!, 1);
-    const out = [...lhs];
-    for (let i = 0; i < rhs.length; i++) if (!t.has(rids[i]!)) out.push(rhs[i]!);
+    for (let j = 0; j < nl; j++) t.set(lids[j]!, 1);
+    const out = [...lv.samples];
+    const rhs = rv.samples;
+    for (let i = 0; i < nr; i++) if (!t.has(rids[i]!)) out.push(rhs[i]!);
     return vec(out);
   }
-  for (let i = 0; i < rhs.length; i++) t.set(rids[i]!, 1);
+  for (let i = 0; i < nr; i++) t.set(rids[i]!, 1);
   return op === 'and' ? subset((j) => t.has(lids[j]!)) : subset((j) => !t.has(lids[j]!));
 }
 
 function vectorBinop(e: Binary, lv: Vec, rv: Vec, m: VectorMatching): Vec {
   // one-to-one results are distinct: each signature matches once and the result's labels determine it
   const oneToOne = m.card === 'one-to-one';
-  if (lv.samples.length === 0 || rv.samples.length === 0) return vec([], true);
+  const nl0 = vlen(lv);
+  const nr0 = vlen(rv);
+  if (nl0 === 0 || nr0 === 0) return vec([], true);
   const c = sigInfo(m);
   const swap = m.card === 'one-to-many';
   const L = swap ? rv : lv;
   const R = swap ? lv : rv;
-  const lhs = L.samples;
-  const rhs = R.samples;
+  const nl = swap ? nr0 : nl0;
+  const nr = swap ? nl0 : nr0;
   const [lids, rids] = sigIdPair(c, L, R);
   // signature → index of the right-hand sample
   const right = matchTable;
   right.begin();
-  for (let i = 0; i < rhs.length; i++) {
+  for (let i = 0; i < nr; i++) {
     const id = rids[i]!;
     if (right.has(id)) {
-      const rs = rhs[i]!;
+      const rs = sampleAt(R, i);
       err(
-        `found duplicate series for the match group ${labelsString(matchedLabels(m, lab(rs)))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelsString(lab(rs))}, ${labelsString(lab(rhs[right.get(id)]!))}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        `found duplicate series for the match group ${labelsString(matchedLabels(m, lab(rs)))} on the ${swap ? 'left' : 'right'} hand-side of the operation: [${labelsString(lab(rs))}, ${labelsString(lab(sampleAt(R, right.get(id))))}];many-to-many matching not allowed: matching labels must be unique on one side`,
       );
     }
     right.set(id, i);
   }
   // one-to-one: whether a right-hand sample was matched already, the result label sets by the left's
   // position; otherwise the result label sets per signature
-  const hit = oneToOne ? new Uint8Array(rhs.length) : undefined;
+  const hit = oneToOne ? new Uint8Array(nr) : undefined;
   const results = oneToOne && L.base ? baseResults(c, L.base, L.bdn || dropsName(e.op) || e.bool) : undefined;
   const matched = new Map<number, Set<string>>();
   const out: VSample[] = [];
   const cmp = isComparison(e.op);
-  for (let j = 0; j < lhs.length; j++) {
-    const ls = lhs[j]!;
+  const lvals = L.vals;
+  const rvals = R.vals;
+  const lhs = lvals === undefined ? L.samples : undefined;
+  const rhs = rvals === undefined ? R.samples : undefined;
+  for (let j = 0; j < nl; j++) {
     const id = lids[j]!;
     if (!right.has(id)) continue;
     const ri = right.get(id);
-    const rs = rhs[ri]!;
-    let vl = ls.value;
-    let vr = rs.value;
+    let vl = lvals !== undefined ? lvals[j]! : lhs![j]!.value;
+    let vr = rvals !== undefined ? rvals[ri]! : rhs![ri]!.value;
     if (swap) {
-      vl = rs.value;
-      vr = ls.value;
+      const x = vl;
+      vl = vr;
+      vr = x;
     }
     let value: number;
     let keep = true;
@@ -803,8 +848,12 @@ function vectorBinop(e: Binary, lv: Vec, rv: Vec, m: VectorMatching): Vec {
     let metric: Labels;
     if (results) {
       const p = L.pos![j]!;
-      metric = results[p] ??= oneToOneMetric(c, sigOf(id), ls, rs, e.op, m, e.bool);
-    } else metric = oneToOne ? oneToOneMetric(c, sigOf(id), ls, rs, e.op, m, e.bool) : resultMetric(ls, rs, e.op, m, e.bool);
+      metric = results[p] ??= oneToOneMetric(c, sigOf(id), sampleAt(L, j), sampleAt(R, ri), e.op, m, e.bool);
+    } else {
+      const ls = lhs !== undefined ? lhs[j]! : sampleAt(L, j);
+      const rs = rhs !== undefined ? rhs[ri]! : sampleAt(R, ri);
+      metric = oneToOne ? oneToOneMetric(c, sigOf(id), ls, rs, e.op, m, e.bool) : resultMetric(ls, rs, e.op, m, e.bool);
+    }
     if (hit) {
       if (hit[ri] === 1) err('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
       hit[ri] = 1;
@@ -887,36 +936,37 @@ function resultMetric(ls: VSample, rs: VSample, op: string, m: VectorMatching, b
 }
 
 function vectorScalar(e: Binary, v: Vec, scalar: number, swap: boolean): Vec {
-  const out: VSample[] = [];
   const cmp = isComparison(e.op);
   const drop = dropsName(e.op) || e.bool;
-  const samples = v.samples;
-  const pos = v.base ? new Int32Array(samples.length) : undefined;
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
-    let lv = s.value;
-    let rv = scalar;
-    if (swap) {
-      lv = scalar;
-      rv = s.value;
+  // a sample's value, or undefined where the comparison filters it out
+  const apply = (x: number): number | undefined => {
+    const lv = swap ? scalar : x;
+    const rv = swap ? x : scalar;
+    if (!cmp) return e.bool ? 1 : arith(e.op, lv, rv);
+    const keep = compare(e.op, lv, rv);
+    if (e.bool) return keep ? 1 : 0;
+    return keep ? x : undefined;
+  };
+  if (v.base !== undefined) {
+    const n = vlen(v);
+    const src = v.vals!;
+    const pos = new Int32Array(n);
+    const vals = new Float64Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const y = apply(src[i]!);
+      if (y === undefined) continue;
+      pos[k] = v.pos![i]!;
+      vals[k++] = y;
     }
-    let value: number;
-    let keep = true;
-    if (cmp) {
-      value = lv;
-      keep = compare(e.op, lv, rv);
-      if (swap) value = rv;
-    } else value = arith(e.op, lv, rv);
-    if (e.bool) {
-      value = keep ? 1 : 0;
-      keep = true;
-    }
-    if (!keep) continue;
-    if (pos) pos[out.length] = v.pos![i]!;
-    out.push({ labels: s.labels, value, dn: drop || s.dn });
+    return drop ? new BasedVec(v.base, pos, vals, k, true, v.unique && v.oneName, true) : new BasedVec(v.base, pos, vals, k, v.bdn, v.unique, v.oneName);
   }
-  const r = drop ? vecDropped(out, v) : vec(out, v.unique, v.oneName);
-  return pos ? based(r, v.base!, pos, out.length, drop || v.bdn) : r;
+  const out: VSample[] = [];
+  for (const s of v.samples) {
+    const y = apply(s.value);
+    if (y !== undefined) out.push({ labels: s.labels, value: y, dn: drop || s.dn });
+  }
+  return drop ? vecDropped(out, v) : vec(out, v.unique, v.oneName);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1033,10 +1083,9 @@ function baseGroups(c: GroupInfo, base: readonly SeriesData[], dn: boolean): { i
   if (g === undefined) {
     const idx = new Int32Array(base.length);
     const byKey = new Map<string, number>();
-    const probe: VSample = { labels: EMPTY_LABELS, value: 0, dn };
+    const skipName = dn && c.hasName && !c.without;
     for (let p = 0; p < base.length; p++) {
-      probe.labels = base[p]!.labels;
-      const key = groupingKey(c, probe);
+      const key = computeGroupingKey(c, base[p]!.labels, skipName);
       let n = byKey.get(key);
       if (n === undefined) {
         n = byKey.size;
@@ -1091,23 +1140,27 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
   }
   const input = evalVec(ctx, e.expr, ts);
   const gi = groupInfo(grouping, e.without);
-  let vec0 = input.samples;
+  // a selection's columns are read as they are (count_values adds a label to every sample)
+  const cols = input.base !== undefined && e.op !== 'count_values' ? input.vals! : undefined;
+  let vec0: VSample[] | undefined;
   if (e.op === 'count_values')
-    vec0 = vec0.map((s) => ({ labels: Object.freeze({ ...lab(s), [valueLabel]: formatGoFloat(s.value) }), value: s.value, dn: false }));
+    vec0 = input.samples.map((s) => ({ labels: Object.freeze({ ...lab(s), [valueLabel]: formatGoFloat(s.value) }), value: s.value, dn: false }));
+  else if (cols === undefined) vec0 = input.samples;
+  const n = cols !== undefined ? cols.length : vec0!.length;
   // each sample's group number: from the selection's cache, or numbered here by grouping key
-  const gid = new Int32Array(vec0.length);
+  const gid = new Int32Array(n);
   let cached: (Labels | undefined)[] | undefined;
   let nGroups: number;
-  if (input.base !== undefined && e.op !== 'count_values') {
-    const bg = baseGroups(gi, input.base, input.bdn);
+  if (cols !== undefined) {
+    const bg = baseGroups(gi, input.base!, input.bdn);
     const pos = input.pos!;
-    for (let i = 0; i < vec0.length; i++) gid[i] = bg.idx[pos[i]!]!;
+    for (let i = 0; i < n; i++) gid[i] = bg.idx[pos[i]!]!;
     cached = bg.labels as (Labels | undefined)[];
     nGroups = bg.count;
   } else {
     const byKey = new Map<string, number>();
-    for (let i = 0; i < vec0.length; i++) {
-      const key = groupingKey(gi, vec0[i]!);
+    for (let i = 0; i < n; i++) {
+      const key = groupingKey(gi, vec0![i]!);
       let g = byKey.get(key);
       if (g === undefined) {
         g = byKey.size;
@@ -1119,30 +1172,31 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
   }
   const groups: (Group | undefined)[] = new Array(nGroups);
   const ordered: Group[] = [];
-  for (let i = 0; i < vec0.length; i++) {
-    const s = vec0[i]!;
+  const heaps = e.op === 'topk' || e.op === 'bottomk';
+  for (let i = 0; i < n; i++) {
+    const x = cols !== undefined ? cols[i]! : vec0![i]!.value;
     const g = groups[gid[i]!];
     if (!g) {
       // a cached group's labels were built when it first appeared in an earlier evaluation
       let m = cached?.[gid[i]!];
       if (m === undefined) {
-        m = groupLabels(s, grouping, e.without);
+        m = groupLabels(vec0 !== undefined ? vec0[i]! : sampleAt(input, i), grouping, e.without);
         if (cached) cached[gid[i]!] = m;
       }
-      const ng: Group = { labels: m, value: s.value, mean: s.value, count: 1 };
+      const ng: Group = { labels: m, value: x, mean: x, count: 1 };
       switch (e.op) {
         case 'stddev':
         case 'stdvar':
           ng.value = 0;
           break;
         case 'topk':
-          ng.heap = new GoHeap([s], lessByValue);
+          ng.heap = new GoHeap([vec0 !== undefined ? vec0[i]! : sampleAt(input, i)], lessByValue);
           break;
         case 'bottomk':
-          ng.heap = new GoHeap([s], lessByReverseValue);
+          ng.heap = new GoHeap([vec0 !== undefined ? vec0[i]! : sampleAt(input, i)], lessByReverseValue);
           break;
         case 'quantile':
-          ng.values = [s.value];
+          ng.values = [x];
           break;
         case 'group':
           ng.value = 1;
@@ -1152,23 +1206,24 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
       ordered.push(ng);
       continue;
     }
+    const s = heaps ? (vec0 !== undefined ? vec0[i]! : sampleAt(input, i)) : undefined;
     switch (e.op) {
       case 'sum':
-        g.value += s.value;
+        g.value += x;
         break;
       case 'avg':
         g.count++;
         if (g.mean === Infinity || g.mean === -Infinity) {
-          if ((s.value === Infinity || s.value === -Infinity) && g.mean > 0 === s.value > 0) break;
-          if (Number.isFinite(s.value)) break;
+          if ((x === Infinity || x === -Infinity) && g.mean > 0 === x > 0) break;
+          if (Number.isFinite(x)) break;
         }
-        g.mean += s.value / g.count - g.mean / g.count;
+        g.mean += x / g.count - g.mean / g.count;
         break;
       case 'max':
-        if (g.value < s.value || Number.isNaN(g.value)) g.value = s.value;
+        if (g.value < x || Number.isNaN(g.value)) g.value = x;
         break;
       case 'min':
-        if (g.value > s.value || Number.isNaN(g.value)) g.value = s.value;
+        if (g.value > x || Number.isNaN(g.value)) g.value = x;
         break;
       case 'count':
       case 'count_values':
@@ -1177,30 +1232,30 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
       case 'stddev':
       case 'stdvar': {
         g.count++;
-        const delta = s.value - g.mean;
+        const delta = x - g.mean;
         g.mean += delta / g.count;
-        g.value += delta * (s.value - g.mean);
+        g.value += delta * (x - g.mean);
         break;
       }
       case 'topk':
       case 'bottomk': {
         const h = g.heap!;
         const top = h.a[0]!.value;
-        const better = e.op === 'topk' ? top < s.value : top > s.value;
+        const better = e.op === 'topk' ? top < x : top > x;
         if (h.a.length < k || better || Number.isNaN(top)) {
           if (h.a.length === k) {
             if (k === 1) {
-              h.a[0] = s;
+              h.a[0] = s!;
               break;
             }
             h.pop();
           }
-          h.push(s);
+          h.push(s!);
         }
         break;
       }
       case 'quantile':
-        g.values!.push(s.value);
+        g.values!.push(x);
         break;
       case 'group':
         break;
@@ -1506,11 +1561,12 @@ function evalRangeCall(ctx: Ctx, e: Call, ts: number, idx: number): Vec {
   const mint = maxt - ms.rangeMs;
   // extrapolatedRate's window is relative to the evaluation time (enh.Ts - range - offset), which
   // equals [mint, maxt] except under @, where Prometheus shifts the offset to match.
-  const out: VSample[] = [];
   let any = false;
   const absent = e.func === 'absent_over_time';
   const dn = e.func !== 'last_over_time';
   const pos = new Int32Array(series.length);
+  const vals = new Float64Array(series.length);
+  let n = 0;
   for (let i = 0; i < series.length; i++) {
     const s = series[i]!;
     const p = rangePoints(s, mint, maxt);
@@ -1519,15 +1575,14 @@ function evalRangeCall(ctx: Ctx, e: Call, ts: number, idx: number): Vec {
     if (absent) continue;
     const value = rangeFunction(e.func, p, mint, maxt, ms.rangeMs, param);
     if (value === undefined) continue;
-    const o = { labels: s.labels, value, dn };
-    track(ctx, e, o, s.labels);
-    pos[out.length] = i;
-    out.push(o);
+    if (ctx.track) track(ctx, e, { labels: s.labels, value, dn }, s.labels);
+    pos[n] = i;
+    vals[n++] = value;
   }
   if (absent) return vec(any ? [] : [{ labels: absentLabels(e.args[0]!), value: 1, dn: false }], true, true);
   // distinct series; with the name dropped still distinct when the selector pins the name
   const pinned = pinsName(ms.selector);
-  return checkVec(based(dn ? vec(out, pinned, true) : vec(out, true, pinned), series, pos, out.length, dn));
+  return checkVec(dn ? new BasedVec(series, pos, vals, n, true, pinned, true) : new BasedVec(series, pos, vals, n, false, true, pinned));
 }
 
 function mapVector(v: Vec, f: (x: number) => number): Vec {
