@@ -8,7 +8,9 @@
  * the same values at the same timestamps. Xunjian's cycle is `RulesManager.evalGroup` (the 50 rules,
  * alert state included), its CPU time from process.cpuUsage; Prometheus's is the 50 expressions as
  * instant queries at the same time, its CPU time from /proc/PID/stat (10 ms ticks) around them, and
- * its own evaluation timings (`stats=all`). Xunjian and Prometheus alternate, CYCLES rounds.
+ * its own evaluation timings (`stats=all`). Xunjian and Prometheus alternate, CYCLES rounds. The first
+ * cycle builds the cached selections, their caches and the window's layout; then a node joins (300 new
+ * series, every family changes) and one cycle more is measured, and the one after it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -258,6 +260,13 @@ for (let i = 0; i < cycles; i++) {
   xj.push(xjRound(i));
   if (prom) pr.push(await promRound(prom));
 }
+// churn: a node joins (its 300 series, one sample each at the last minute), then one more cycle; every
+// family changed, so every selection and its caches are rebuilt (Prometheus is not asked again)
+const joined = [];
+for (let i = nSeries; i < nSeries + 300; i++) joined.push({ labels: labelsOf(i), value: value(i, minutes - 1), ts: t0 + (minutes - 1) * M });
+m.ingest(joined);
+const churn = xjRound(cycles);
+const steady = xjRound(cycles + 1);
 // same answers: the number of result series of each expression, ours vs Prometheus's
 let equal: string | undefined;
 if (prom) {
@@ -288,6 +297,8 @@ console.log(
       ingestCpuMsPerMillionSamples: round((ingestCpu / (nSeries * minutes)) * 1e6),
       cycleCpuMs: xj.map((x) => round(x.cpuMs)),
       cycleWallMs: xj.map((x) => round(x.wallMs)),
+      afterNodeJoinedCpuMs: round(churn.cpuMs),
+      nextCycleCpuMs: round(steady.cpuMs),
       windowBytesPerMillionSamples: gc ? round(perM(mem1 - mem0)) : 'run with --expose-gc',
       windowBytesPerSeries: gc ? round((mem1 - mem0) / st.series) : undefined,
       windowBytesEstimatePerMillionSamples: round(perM(st.bytes)),

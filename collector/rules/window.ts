@@ -1,6 +1,7 @@
 import type { LabelSet } from '../core/component.js';
 import { type Labels, labelsKey, labelsMeta, makeLabels, type Matcher, matchesAll, METRIC_NAME, type Queryable, type SeriesData } from './promql/index.js';
 import { lowerBound } from './promql/bounds.js';
+import { deriveSelection } from './promql/ids.js';
 
 /**
  * The rule window: an in-memory Queryable holding only the series the loaded rules can select, each
@@ -37,8 +38,23 @@ interface WSeries extends SeriesData {
   /** live samples: [start, end) */
   start: number;
   end: number;
-  /** index in its name's list (swap-remove) */
-  idx: number;
+  /** removed from the window (still in an older selection or its family's `added` until the next merge) */
+  dead: boolean;
+}
+
+/**
+ * The series of one metric name: `sorted` in labels order (a new array whenever it changes, so a
+ * selection handed out stays as it was), series added since then in `added`; `merge` folds them in
+ * (sorting only the new ones), dropping the dead.
+ */
+interface Family {
+  sorted: WSeries[];
+  added: WSeries[];
+  /** series of `sorted` removed since the last merge */
+  dead: number;
+  size: number;
+  /** series added or moved since the family was last laid out (see relayout) */
+  unordered: number;
 }
 
 export interface WindowStats {
@@ -151,7 +167,7 @@ const RELAYOUT_SHARE = 8;
 
 export class RuleWindow implements Queryable {
   private byKey = new Map<string, WSeries>();
-  private byName = new Map<string, WSeries[]>();
+  private byName = new Map<string, Family>();
   /** matcher lists per metric name (`''`: selectors without a fixed name) */
   private selectorsByName = new Map<string, WindowSelector[]>();
   private anySelectors: WindowSelector[] = [];
@@ -165,8 +181,6 @@ export class RuleWindow implements Queryable {
   private gen = 0;
   private nameGen = new Map<string, number>();
   private selCache = new Map<string, { gen: number; series: WSeries[] }>();
-  /** per metric name: series added or moved since the family was last laid out (see relayout) */
-  private unordered = new Map<string, number>();
   private samples = 0;
   private keyBytes = 0;
   /** bumped on every change of what a selection returns (see `version`) */
@@ -262,20 +276,20 @@ export class RuleWindow implements Queryable {
   }
 
   private add(labels: Labels, key: string, keepMs: number): WSeries {
-    const s: WSeries = { labels, key, keepMs, t: EMPTY, v: EMPTY, base: 0, cap: 0, cls: 0, slab: 0, start: 0, end: 0, idx: 0 };
+    const s: WSeries = { labels, key, keepMs, t: EMPTY, v: EMPTY, base: 0, cap: 0, cls: 0, slab: 0, start: 0, end: 0, dead: false };
     this.slabs.alloc(s, MIN_CLASS);
     s.start = s.base;
     s.end = s.base;
     this.byKey.set(key, s);
     const name = labels[METRIC_NAME] ?? '';
-    let list = this.byName.get(name);
-    if (!list) {
-      list = [];
-      this.byName.set(name, list);
+    let fam = this.byName.get(name);
+    if (!fam) {
+      fam = { sorted: [], added: [], dead: 0, size: 0, unordered: 0 };
+      this.byName.set(name, fam);
     }
-    s.idx = list.length;
-    list.push(s);
-    this.disorder(s);
+    fam.added.push(s);
+    fam.size++;
+    fam.unordered++;
     this.keyBytes += 2 * key.length;
     this.bump(name);
     return s;
@@ -352,17 +366,11 @@ export class RuleWindow implements Queryable {
   private remove(s: WSeries): void {
     this.byKey.delete(s.key);
     const name = s.labels[METRIC_NAME] ?? '';
-    const list = this.byName.get(name);
-    if (list) {
-      const lastS = list.pop()!;
-      if (lastS !== s) {
-        list[s.idx] = lastS;
-        lastS.idx = s.idx;
-      }
-      if (list.length === 0) {
-        this.byName.delete(name);
-        this.unordered.delete(name);
-      }
+    const fam = this.byName.get(name);
+    s.dead = true;
+    if (fam) {
+      fam.dead++;
+      if (--fam.size === 0) this.byName.delete(name);
     }
     this.slabs.free(s);
     this.samples -= s.end - s.start;
@@ -406,43 +414,98 @@ export class RuleWindow implements Queryable {
   selectSorted(matchers: readonly Matcher[], _minT: number, _maxT: number): readonly SeriesData[] {
     const ck = cacheKey(matchers);
     const nameEq = matchers.find((m) => m.name === METRIC_NAME && m.type === '=');
+    if (nameEq) {
+      // series that grew or shrank (moved) since the last layout count too, not only new ones
+      const fam = this.byName.get(nameEq.value);
+      if (fam && this.wantsLayout(fam)) this.sortedOf(nameEq.value, fam);
+    }
     // a selector naming its metric depends only on that name's series
     const gen = nameEq ? (this.nameGen.get(nameEq.value) ?? 0) : this.gen;
     const c = this.selCache.get(ck);
     if (c && c.gen === gen) return c.series;
-    const out: WSeries[] = [];
-    const scan = (list: readonly WSeries[]) => {
-      for (const s of list) if (matchesAll(matchers, s.labels)) out.push(s);
-    };
-    if (nameEq) scan(this.byName.get(nameEq.value) ?? []);
-    else for (const list of this.byName.values()) scan(list);
-    out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    let out: WSeries[];
+    if (nameEq) {
+      // the family is kept in labels order: a selection is it, or the part of it that matches
+      const fam = this.byName.get(nameEq.value);
+      const sorted = fam ? this.sortedOf(nameEq.value, fam) : [];
+      out = matchers.length === 1 ? sorted : sorted.filter((s) => matchesAll(matchers, s.labels));
+    } else {
+      out = [];
+      for (const [name, fam] of this.byName) for (const s of this.sortedOf(name, fam)) if (matchesAll(matchers, s.labels)) out.push(s);
+      out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    }
     // ad-hoc queries (/api/v1/query) must not grow the cache without bound
     if (this.selCache.size >= 1000) this.selCache.clear();
-    if (nameEq && matchers.length === 1 && out.length >= RELAYOUT_MIN && (this.unordered.get(nameEq.value) ?? 0) * RELAYOUT_SHARE >= out.length) {
-      this.relayout(nameEq.value, out);
-      this.selCache.set(ck, { gen: this.nameGen.get(nameEq.value)!, series: out });
-    } else this.selCache.set(ck, { gen, series: out });
+    // (sortedOf may have laid the family out again: its generation moved on)
+    this.selCache.set(ck, { gen: nameEq ? (this.nameGen.get(nameEq.value) ?? 0) : this.gen, series: out });
     return out;
   }
 
   /**
-   * Lay a family out in its selection's order (labels order, as the evaluator visits it): each series
-   * becomes a new object with its samples moved to fresh slab space, one after the other, so a scan
-   * reads memory in order instead of jumping across a heap of gigabytes. `sorted` is the family's
-   * series, replaced in place; the family's other cached selections (holding the old objects) are
-   * void from here on.
+   * A family in labels order: the series added since the last call sorted and merged in, the removed
+   * ones left out (a new array, so selections handed out keep theirs; the evaluator is told which
+   * positions carry over, `deriveSelection`). Laid out again when much of it is new (see relayout).
    */
-  private disorder(s: WSeries): void {
-    const name = s.labels[METRIC_NAME] ?? '';
-    this.unordered.set(name, (this.unordered.get(name) ?? 0) + 1);
+  private sortedOf(name: string, fam: Family): WSeries[] {
+    const prev = fam.sorted;
+    let from: Int32Array | undefined;
+    if (fam.added.length > 0 || fam.dead > 0) {
+      const added = fam.added.filter((s) => !s.dead).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      // at most this long: `dead` may count series that were still in `added`
+      const out: WSeries[] = new Array(prev.length + added.length);
+      from = new Int32Array(out.length);
+      let i = 0;
+      let j = 0;
+      let n = 0;
+      while (i < prev.length || j < added.length) {
+        const p = prev[i];
+        if (p?.dead) {
+          i++;
+          continue;
+        }
+        if (p !== undefined && (j === added.length || p.key < added[j]!.key)) {
+          from[n] = i++;
+          out[n++] = p;
+        } else {
+          from[n] = -1;
+          out[n++] = added[j++]!;
+        }
+      }
+      out.length = n;
+      if (n < from.length) from = from.subarray(0, n);
+      fam.sorted = out;
+      fam.added = [];
+      fam.dead = 0;
+    }
+    if (this.wantsLayout(fam)) {
+      this.relayout(name, fam);
+      from ??= identity(fam.sorted.length);
+    }
+    if (from !== undefined) deriveSelection(fam.sorted, prev, from);
+    return fam.sorted;
   }
 
-  private relayout(name: string, sorted: WSeries[]): void {
-    this.unordered.delete(name);
-    const list = this.byName.get(name)!;
-    for (let i = 0; i < sorted.length; i++) {
-      const o = sorted[i]!;
+  private wantsLayout(fam: Family): boolean {
+    return fam.size >= RELAYOUT_MIN && fam.unordered * RELAYOUT_SHARE >= fam.size;
+  }
+
+  private disorder(s: WSeries): void {
+    const fam = this.byName.get(s.labels[METRIC_NAME] ?? '');
+    if (fam) fam.unordered++;
+  }
+
+  /**
+   * Lay a family out in labels order, as the evaluator visits it: each series becomes a new object
+   * with its samples moved to fresh slab space, one after the other, so a scan reads memory in order
+   * instead of jumping across a heap of gigabytes. The family's cached selections (holding the old
+   * objects) are void from here on; the evaluator's position caches carry over.
+   */
+  private relayout(name: string, fam: Family): void {
+    fam.unordered = 0;
+    const prev = fam.sorted;
+    const out: WSeries[] = new Array(prev.length);
+    for (let i = 0; i < prev.length; i++) {
+      const o = prev[i]!;
       // the shape of add()'s objects
       const s: WSeries = {
         labels: o.labels,
@@ -456,13 +519,13 @@ export class RuleWindow implements Queryable {
         slab: o.slab,
         start: o.start,
         end: o.end,
-        idx: o.idx,
+        dead: false,
       };
       this.move(s, s.cls, true);
       this.byKey.set(s.key, s);
-      list[s.idx] = s;
-      sorted[i] = s;
+      out[i] = s;
     }
+    fam.sorted = out;
     this.bump(name);
   }
 
@@ -477,6 +540,12 @@ export class RuleWindow implements Queryable {
       dropped: { ...this.dropped },
     };
   }
+}
+
+function identity(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
 }
 
 const matcherKeys = new WeakMap<readonly Matcher[], string>();

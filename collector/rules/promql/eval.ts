@@ -26,7 +26,7 @@ import { isValidLabelName, PromQLError } from './parse.js';
 import { compileGoRegex, expandTemplate } from './regex.js';
 import { lowerBound, upperBound } from './bounds.js';
 import { exprKey, sharedUses } from './shared.js';
-import { IdTable, positionCache, sigEpoch, sigId, sigOf } from './ids.js';
+import { ancestor, IdTable, type PositionGroups, positionCache, sigEpoch, sigId, sigOf } from './ids.js';
 
 export type { Labels } from './labels.js';
 
@@ -726,10 +726,16 @@ function baseSigIds(c: SigInfo, base: readonly SeriesData[], dn: boolean): Int32
   const k = dn && c.hasName ? `${c.id}\x00dn` : c.id;
   let a = pc.sig.get(k);
   if (a === undefined) {
-    // computed, not read from (or written to) each label set's cache: the ids are the cache now
+    // computed, not read from (or written to) each label set's cache: the ids are the cache now;
+    // carried over from the selection this one was derived from where it had them
     a = new Int32Array(base.length);
     const skipName = dn && c.hasName;
-    for (let p = 0; p < base.length; p++) a[p] = sigId(computeSignature(c, base[p]!.labels, skipName));
+    const anc = ancestor(base);
+    const old = anc?.cache.sig.get(k);
+    for (let p = 0; p < base.length; p++) {
+      const q = old !== undefined ? anc!.from[p]! : -1;
+      a[p] = q >= 0 ? old![q]! : sigId(computeSignature(c, base[p]!.labels, skipName));
+    }
     pc.sig.set(k, a);
   }
   return a;
@@ -876,6 +882,12 @@ function baseResults(c: SigInfo, base: readonly SeriesData[], dropName: boolean)
   let r = pc.result.get(k) as (Labels | undefined)[] | undefined;
   if (r === undefined) {
     r = new Array(base.length);
+    const anc = ancestor(base);
+    const old = anc?.cache.result.get(k);
+    if (old !== undefined) {
+      const from = anc!.from;
+      for (let p = 0; p < r.length; p++) if (from[p]! >= 0) r[p] = old[from[p]!] as Labels | undefined;
+    }
     pc.result.set(k, r);
   }
   return r;
@@ -1076,15 +1088,23 @@ function groupLabels(s: VSample, grouping: string[], without: boolean): Labels {
 }
 
 /** Group numbers by position in a selection (numbered in selection order) and each group's labels once built. */
-function baseGroups(c: GroupInfo, base: readonly SeriesData[], dn: boolean): { idx: Int32Array; count: number; labels: unknown[] } {
+function baseGroups(c: GroupInfo, base: readonly SeriesData[], dn: boolean): PositionGroups {
   const pc = positionCache(base);
   const k = dn && c.hasName && !c.without ? `${c.id}\x00dn` : c.id;
   let g = pc.group.get(k);
   if (g === undefined) {
+    // a derived selection shares the earlier one's group numbers (new groups numbered on)
+    const anc = ancestor(base);
+    const old = anc?.cache.group.get(k);
     const idx = new Int32Array(base.length);
-    const byKey = new Map<string, number>();
+    const byKey = old?.byKey ?? new Map<string, number>();
     const skipName = dn && c.hasName && !c.without;
     for (let p = 0; p < base.length; p++) {
+      const q = old !== undefined ? anc!.from[p]! : -1;
+      if (q >= 0) {
+        idx[p] = old!.idx[q]!;
+        continue;
+      }
       const key = computeGroupingKey(c, base[p]!.labels, skipName);
       let n = byKey.get(key);
       if (n === undefined) {
@@ -1093,7 +1113,7 @@ function baseGroups(c: GroupInfo, base: readonly SeriesData[], dn: boolean): { i
       }
       idx[p] = n;
     }
-    g = { idx, count: byKey.size, labels: new Array(byKey.size) };
+    g = { idx, labels: old?.labels ?? [], byKey };
     pc.group.set(k, g);
   }
   return g;
@@ -1156,7 +1176,7 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
     const pos = input.pos!;
     for (let i = 0; i < n; i++) gid[i] = bg.idx[pos[i]!]!;
     cached = bg.labels as (Labels | undefined)[];
-    nGroups = bg.count;
+    nGroups = bg.byKey.size;
   } else {
     const byKey = new Map<string, number>();
     for (let i = 0; i < n; i++) {

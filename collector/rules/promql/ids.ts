@@ -77,15 +77,43 @@ export class IdTable {
   }
 }
 
+/** Group numbers by position, each group's labels once built, and the numbers by grouping key. */
+export interface PositionGroups {
+  idx: Int32Array;
+  labels: unknown[];
+  byKey: Map<string, number>;
+}
+
 /** Per selection array: derived data by series position, keyed by what it is for (a clause, a flag). */
 export interface PositionCache {
   epoch: number;
   sig: Map<string, Int32Array>;
-  group: Map<string, { idx: Int32Array; count: number; labels: unknown[] }>;
+  group: Map<string, PositionGroups>;
   result: Map<string, unknown[]>;
 }
 
 const caches = new WeakMap<object, PositionCache>();
+
+/**
+ * Selections derived from an earlier one (a store merged new series into a sorted family, or moved
+ * it): `from[i]` is the earlier position of series i, -1 for a new one. One step back only: a chain
+ * would keep every earlier array alive.
+ */
+const lineage = new WeakMap<object, { prev: object; from: Int32Array }>();
+
+/** `next` holds the series of `prev` at positions `from` (-1: not in prev); its caches start from prev's. */
+export function deriveSelection(next: object, prev: object, from: Int32Array): void {
+  lineage.delete(prev);
+  lineage.set(next, { prev, from });
+}
+
+/** The earlier selection's cache and the position map, if it had a cache. */
+export function ancestor(base: object): { cache: PositionCache; from: Int32Array } | undefined {
+  const l = lineage.get(base);
+  if (l === undefined) return undefined;
+  const cache = caches.get(l.prev);
+  return cache !== undefined && cache.epoch === epoch ? { cache, from: l.from } : undefined;
+}
 
 /** The caches of a selection array (ids from an older epoch dropped). */
 export function positionCache(base: object): PositionCache {
