@@ -26,7 +26,13 @@ import { isValidLabelName, PromQLError } from './parse.js';
 import { compileGoRegex, expandTemplate } from './regex.js';
 import { lowerBound, upperBound } from './bounds.js';
 import { exprKey, sharedUses } from './shared.js';
-import { ancestor, IdTable, type PositionGroups, positionCache, sigEpoch, sigId, sigOf } from './ids.js';
+import { ancestor, deriveSelection, IdTable, type PositionGroups, positionCache, Scratch, sigEpoch, sigId, sigOf } from './ids.js';
+
+/** The columns of the query being evaluated (reset as each evaluation starts: results leave as samples). */
+const scratch = new Scratch();
+/** The columns of results a SharedResults keeps: one batch at a time owns them (see begin). */
+const kept = new Scratch();
+let keptOwner: SharedResults | undefined;
 
 export type { Labels } from './labels.js';
 
@@ -248,8 +254,8 @@ function instantSelect(ctx: Ctx, vs: VectorSelector, ts: number, forTimestamp = 
     lo = Math.max(at - ctx.lookback, ref - ctx.lookback);
     ref = Math.min(at, ref);
   }
-  const pos = new Int32Array(series.length);
-  const vals = new Float64Array(series.length);
+  const pos = scratch.i32(series.length);
+  const vals = scratch.f64(series.length);
   let n = 0;
   for (let p = 0; p < series.length; p++) {
     const s = series[p]!;
@@ -402,7 +408,7 @@ function evalNode(ctx: Ctx, e: Expr, ts: number): Value {
   } else m.uses.set(k, left - 1);
   if (kept !== undefined) return kept;
   const v = evalNode0(ctx, e, ts);
-  if (left > 1) m.values.set(k, v);
+  if (left > 1) m.values.set(k, m.keep(v));
   return v;
 }
 
@@ -432,7 +438,8 @@ function evalNode0(ctx: Ctx, e: Expr, ts: number): Value {
       if (v.type === 'scalar') return { type: 'scalar', value: -v.value };
       if (v.type !== 'vector') return err('unary minus on a non-numeric value');
       if (v.base !== undefined && ctx.track === undefined) {
-        const vals = v.vals!.map((x) => -x);
+        const vals = scratch.f64(vlen(v));
+        for (let i = 0; i < vals.length; i++) vals[i] = -v.vals![i]!;
         return checkVec(new BasedVec(v.base, v.pos!, vals, vals.length, true, v.unique && v.oneName, true));
       }
       const out: VSample[] = [];
@@ -709,7 +716,7 @@ function evalBinary(ctx: Ctx, e: Binary, ts: number): Value {
 
 /** The signature ids of a vector's samples: by position from its selection's cache, or computed. */
 function sigIds(c: SigInfo, v: Vec): Int32Array {
-  const out = new Int32Array(vlen(v));
+  const out = scratch.i32(vlen(v));
   if (v.base !== undefined) {
     const byPos = baseSigIds(c, v.base, v.bdn);
     const pos = v.pos!;
@@ -761,8 +768,8 @@ function setOp(op: 'and' | 'or' | 'unless', lv: Vec, rv: Vec, m: VectorMatching)
   // and/unless keep a subset of the left side: distinct if it was, a selection's columns if it was
   const subset = (keep: ((j: number) => boolean) | undefined): Vec => {
     if (lv.base !== undefined) {
-      const pos = new Int32Array(nl);
-      const vals = new Float64Array(nl);
+      const pos = scratch.i32(nl);
+      const vals = scratch.f64(nl);
       let n = 0;
       for (let j = 0; j < nl; j++) {
         if (keep !== undefined && !keep(j)) continue;
@@ -806,6 +813,9 @@ function vectorBinop(e: Binary, lv: Vec, rv: Vec, m: VectorMatching): Vec {
   const R = swap ? lv : rv;
   const nl = swap ? nr0 : nl0;
   const nr = swap ? nl0 : nr0;
+  // one-to-one with the left side a selection's: the results as columns over its result base (built
+  // before the ids below: building may start the id table afresh)
+  const results = oneToOne && L.base ? baseResults(c, L, e.op, m, e.bool) : undefined;
   const [lids, rids] = sigIdPair(c, L, R);
   // signature → index of the right-hand sample
   const right = matchTable;
@@ -822,8 +832,10 @@ function vectorBinop(e: Binary, lv: Vec, rv: Vec, m: VectorMatching): Vec {
   }
   // one-to-one: whether a right-hand sample was matched already, the result label sets by the left's
   // position; otherwise the result label sets per signature
-  const hit = oneToOne ? new Uint8Array(nr) : undefined;
-  const results = oneToOne && L.base ? baseResults(c, L.base, L.bdn || dropsName(e.op) || e.bool) : undefined;
+  const hit = oneToOne ? scratch.i32(nr).fill(0) : undefined;
+  const rpos = results ? scratch.i32(nl) : undefined;
+  const rvals0 = results ? scratch.f64(nl) : undefined;
+  let n = 0;
   const matched = new Map<number, Set<string>>();
   const out: VSample[] = [];
   const cmp = isComparison(e.op);
@@ -851,15 +863,16 @@ function vectorBinop(e: Binary, lv: Vec, rv: Vec, m: VectorMatching): Vec {
     if (e.bool) {
       value = keep ? 1 : 0;
     } else if (!keep) continue;
-    let metric: Labels;
-    if (results) {
-      const p = L.pos![j]!;
-      metric = results[p] ??= oneToOneMetric(c, sigOf(id), sampleAt(L, j), sampleAt(R, ri), e.op, m, e.bool);
-    } else {
-      const ls = lhs !== undefined ? lhs[j]! : sampleAt(L, j);
-      const rs = rhs !== undefined ? rhs[ri]! : sampleAt(R, ri);
-      metric = oneToOne ? oneToOneMetric(c, sigOf(id), ls, rs, e.op, m, e.bool) : resultMetric(ls, rs, e.op, m, e.bool);
+    if (rpos !== undefined) {
+      if (hit![ri] === 1) err('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      hit![ri] = 1;
+      rpos[n] = L.pos![j]!;
+      rvals0![n++] = value;
+      continue;
     }
+    const ls = lhs !== undefined ? lhs[j]! : sampleAt(L, j);
+    const rs = rhs !== undefined ? rhs[ri]! : sampleAt(R, ri);
+    const metric = oneToOne ? oneToOneMetric(c, sigOf(id), ls, rs, e.op, m, e.bool) : resultMetric(ls, rs, e.op, m, e.bool);
     if (hit) {
       if (hit[ri] === 1) err('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
       hit[ri] = 1;
@@ -872,26 +885,42 @@ function vectorBinop(e: Binary, lv: Vec, rv: Vec, m: VectorMatching): Vec {
     }
     out.push({ labels: metric, value, dn: false });
   }
+  if (results) return new BasedVec(results, rpos!, rvals0!, n, false, true, false);
   return vec(out, oneToOne);
 }
 
-/** One-to-one result label sets by position in the left side's selection (`dropName`: the result drops the name). */
-function baseResults(c: SigInfo, base: readonly SeriesData[], dropName: boolean): (Labels | undefined)[] {
+/**
+ * The result base of a one-to-one operation on a selection's vector: per position of the selection,
+ * the result's label set (a one-to-one result's labels follow from the left side's alone), kept as
+ * long as the selection so its own position caches last too; carried over to a derived selection.
+ */
+function baseResults(c: SigInfo, L: Vec, op: string, m: VectorMatching, bool: boolean): readonly SeriesData[] {
+  const base = L.base!;
   const pc = positionCache(base);
-  const k = `${c.id}\x00${dropName ? 1 : 0}`;
-  let r = pc.result.get(k) as (Labels | undefined)[] | undefined;
+  const k = `${c.id}\x00${L.bdn ? 1 : 0}${dropsName(op) || bool ? 1 : 0}`;
+  let r = pc.result.get(k) as SeriesData[] | undefined;
   if (r === undefined) {
-    r = new Array(base.length);
     const anc = ancestor(base);
-    const old = anc?.cache.result.get(k);
-    if (old !== undefined) {
-      const from = anc!.from;
-      for (let p = 0; p < r.length; p++) if (from[p]! >= 0) r[p] = old[from[p]!] as Labels | undefined;
+    const old = anc?.cache.result.get(k) as SeriesData[] | undefined;
+    const sigs = baseSigIds(c, base, L.bdn);
+    r = new Array(base.length);
+    const probe: VSample = { labels: EMPTY_LABELS, value: 0, dn: L.bdn };
+    for (let p = 0; p < base.length; p++) {
+      const q = old !== undefined ? anc!.from[p]! : -1;
+      if (q >= 0) r[p] = old![q]!;
+      else {
+        probe.labels = base[p]!.labels;
+        r[p] = { labels: oneToOneMetric(c, sigOf(sigs[p]!), probe, probe, op, m, bool), t: NO_SAMPLES, v: NO_SAMPLES };
+      }
     }
     pc.result.set(k, r);
+    if (old !== undefined) deriveSelection(r, old, anc!.from);
   }
   return r;
 }
+
+/** The samples of a result base's entries (never read: a result base only carries labels). */
+const NO_SAMPLES = new Float64Array(0);
 
 /**
  * A one-to-one result's labels, built once and shared: they are the signature's labels (`on` lists
@@ -962,8 +991,8 @@ function vectorScalar(e: Binary, v: Vec, scalar: number, swap: boolean): Vec {
   if (v.base !== undefined) {
     const n = vlen(v);
     const src = v.vals!;
-    const pos = new Int32Array(n);
-    const vals = new Float64Array(n);
+    const pos = scratch.i32(n);
+    const vals = scratch.f64(n);
     let k = 0;
     for (let i = 0; i < n; i++) {
       const y = apply(src[i]!);
@@ -1168,7 +1197,7 @@ function evalAggregate(ctx: Ctx, e: Aggregate, ts: number): Vec {
   else if (cols === undefined) vec0 = input.samples;
   const n = cols !== undefined ? cols.length : vec0!.length;
   // each sample's group number: from the selection's cache, or numbered here by grouping key
-  const gid = new Int32Array(n);
+  const gid = scratch.i32(n);
   let cached: (Labels | undefined)[] | undefined;
   let nGroups: number;
   if (cols !== undefined) {
@@ -1584,8 +1613,8 @@ function evalRangeCall(ctx: Ctx, e: Call, ts: number, idx: number): Vec {
   let any = false;
   const absent = e.func === 'absent_over_time';
   const dn = e.func !== 'last_over_time';
-  const pos = new Int32Array(series.length);
-  const vals = new Float64Array(series.length);
+  const pos = scratch.i32(series.length);
+  const vals = scratch.f64(series.length);
   let n = 0;
   for (let i = 0; i < series.length; i++) {
     const s = series[i]!;
@@ -1829,17 +1858,30 @@ export class SharedResults {
     return this.plan.size;
   }
 
+  /** @internal A result to keep: its columns copied out of the evaluation's scratch (reused by the next query). */
+  keep(v: Value): Value {
+    if (!(v instanceof BasedVec)) return v;
+    const pos = kept.i32(v.pos.length);
+    pos.set(v.pos);
+    const vals = kept.f64(v.vals.length);
+    vals.set(v.vals);
+    return new BasedVec(v.base, pos, vals, pos.length, v.bdn, v.unique, v.oneName);
+  }
+
   /** @internal this, ready for an evaluation at ts over q; undefined if nothing can be shared. */
   begin(q: Queryable, ts: number, lookback: number): SharedResults | undefined {
     if (this.plan.size === 0 || q.version === undefined) return undefined;
     const v = q.version();
-    if (q !== this.q || ts !== this.at || lookback !== this.lookback || v !== this.version) {
+    // another batch took the kept columns since: what this one kept is gone, start afresh too
+    if (q !== this.q || ts !== this.at || lookback !== this.lookback || v !== this.version || keptOwner !== this) {
       this.q = q;
       this.at = ts;
       this.lookback = lookback;
       this.version = v;
       this.values.clear();
       this.uses = new Map(this.plan);
+      keptOwner = this;
+      kept.reset();
     }
     return this;
   }
@@ -1848,6 +1890,10 @@ export class SharedResults {
   end(): void {
     this.values.clear();
     this.q = undefined;
+    if (keptOwner === this) {
+      keptOwner = undefined;
+      kept.reset();
+    }
   }
 }
 
@@ -1855,6 +1901,7 @@ export class SharedResults {
 export function evalInstant(expr: Expr, timeMs: number, q: Queryable, opts: EvalOptions = {}): InstantResult {
   const lookback = opts.lookbackMs ?? 300_000;
   const ctx: Ctx = { q, lookback, start: timeMs, end: timeMs, sel: new Map(), memo: opts.shared?.begin(q, timeMs, lookback) };
+  scratch.reset();
   const v = evalNode(ctx, expr, timeMs);
   return toResult(v);
 }
@@ -1863,6 +1910,7 @@ export function evalInstant(expr: Expr, timeMs: number, q: Queryable, opts: Eval
 export function evalInstantRaw(expr: Expr, timeMs: number, q: Queryable, opts: EvalOptions = {}): InstantResult | { type: 'matrix'; series: RangeSeries[] } {
   const lookback = opts.lookbackMs ?? 300_000;
   const ctx: Ctx = { q, lookback, start: timeMs, end: timeMs, sel: new Map(), memo: opts.shared?.begin(q, timeMs, lookback) };
+  scratch.reset();
   const v = evalNode(ctx, expr, timeMs);
   if (v.type === 'matrix') return { type: 'matrix', series: v.series };
   return toResult(v);
@@ -1876,6 +1924,7 @@ export function evalRange(expr: Expr, startMs: number, endMs: number, stepMs: nu
   const byKey = new Map<string, RangeSeries>();
   const order: RangeSeries[] = [];
   for (let ts = startMs; ts <= endMs; ts += stepMs) {
+    scratch.reset();
     const v = evalNode(ctx, expr, ts);
     if (v.type === 'string') return { type: 'string', value: v.value };
     if (v.type === 'matrix') return err('range vector cannot be the result of a range query (use an instant query)');

@@ -124,3 +124,42 @@ export function positionCache(base: object): PositionCache {
   }
   return c;
 }
+
+/**
+ * Scratch space for an evaluation's columns: typed arrays handed out as views of a few large buffers
+ * and reused from the start by `reset()`, so an evaluation allocates no array buffers of its own (at
+ * millions of series those would make V8 mark the whole heap every cycle). A buffer that runs out is
+ * replaced by one twice its size; views of the old one stay valid until they are dropped.
+ */
+export class Scratch {
+  private f = new Float64Array(1 << 16);
+  private i = new Int32Array(1 << 16);
+  private fu = 0;
+  private iu = 0;
+
+  f64(n: number): Float64Array {
+    if (this.fu + n > this.f.length) {
+      this.f = new Float64Array(Math.max(this.f.length * 2, n));
+      this.fu = 0;
+    }
+    const a = this.f.subarray(this.fu, this.fu + n);
+    this.fu += n;
+    return a;
+  }
+
+  i32(n: number): Int32Array {
+    if (this.iu + n > this.i.length) {
+      this.i = new Int32Array(Math.max(this.i.length * 2, n));
+      this.iu = 0;
+    }
+    const a = this.i.subarray(this.iu, this.iu + n);
+    this.iu += n;
+    return a;
+  }
+
+  /** Everything handed out so far is free again. */
+  reset(): void {
+    this.fu = 0;
+    this.iu = 0;
+  }
+}

@@ -76,6 +76,25 @@ describe('SharedResults', () => {
     expect(alone[2]![0]!.value).toBe(6);
   });
 
+  it('two batches taking turns at one time each answer as a fresh evaluation does', () => {
+    const q = store();
+    for (let m = 0; m <= 10; m++) q.append({ __name__: 'y', i: 'a' }, m * M, 1000 + m);
+    const a = ['x * 2', 'x * 2 > 1'].map((e) => parse(e));
+    const b = ['y * 3', 'y * 3 > 1'].map((e) => parse(e));
+    const sa = new SharedResults(a);
+    const sb = new SharedResults(b);
+    const values = (e: ReturnType<typeof parse>, shared?: SharedResults) => {
+      const r = evalInstant(e, 10 * M, q, shared ? { shared } : {});
+      return r.type === 'vector' ? r.samples.map((s) => s.value) : [];
+    };
+    expect(values(a[0]!, sa)).toEqual([20, 40, 60]);
+    // b keeps `y * 3` where a kept `x * 2`: a's second query must not read b's columns
+    expect(values(b[0]!, sb)).toEqual([3030]);
+    expect(values(a[1]!, sa)).toEqual(values(a[1]!));
+    expect(values(a[1]!)).toEqual([20, 40, 60]);
+    expect(values(b[1]!, sb)).toEqual([3030]);
+  });
+
   it('forgets kept results when the store changes, the time changes or the batch ends', () => {
     const exprs = ['count(x)', 'count(x)'].map((e) => parse(e));
     const shared = new SharedResults(exprs);
