@@ -90,6 +90,8 @@ export interface PositionCache {
   sig: Map<string, Int32Array>;
   group: Map<string, PositionGroups>;
   result: Map<string, unknown[]>;
+  /** the cache of the selection this one was derived from, and the position map (see deriveSelection) */
+  anc: { cache: PositionCache; from: Int32Array } | undefined;
 }
 
 const caches = new WeakMap<object, PositionCache>();
@@ -109,17 +111,27 @@ export function deriveSelection(next: object, prev: object, from: Int32Array): v
 
 /** The earlier selection's cache and the position map, if it had a cache. */
 export function ancestor(base: object): { cache: PositionCache; from: Int32Array } | undefined {
-  const l = lineage.get(base);
-  if (l === undefined) return undefined;
-  const cache = caches.get(l.prev);
-  return cache !== undefined && cache.epoch === epoch ? { cache, from: l.from } : undefined;
+  return positionCache(base).anc;
 }
 
-/** The caches of a selection array (ids from an older epoch dropped). */
+/**
+ * The caches of a selection array (ids from an older epoch dropped). A new one takes over the cache
+ * of the selection it was derived from as its ancestor, which gives up its own: at most two
+ * generations are kept, and the earlier array itself is let go.
+ */
 export function positionCache(base: object): PositionCache {
   let c = caches.get(base);
   if (c === undefined || c.epoch !== epoch) {
-    c = { epoch, sig: new Map(), group: new Map(), result: new Map() };
+    c = { epoch, sig: new Map(), group: new Map(), result: new Map(), anc: undefined };
+    const l = lineage.get(base);
+    if (l !== undefined) {
+      lineage.delete(base);
+      const prev = caches.get(l.prev);
+      if (prev !== undefined && prev.epoch === epoch) {
+        prev.anc = undefined;
+        c.anc = { cache: prev, from: l.from };
+      }
+    }
     caches.set(base, c);
   }
   return c;
