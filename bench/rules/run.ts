@@ -267,6 +267,8 @@ for (let i = nSeries; i < nSeries + 300; i++) joined.push({ labels: labelsOf(i),
 m.ingest(joined);
 const churn = xjRound(cycles);
 const steady = xjRound(cycles + 1);
+// what the evaluator keeps between cycles: position caches, result bases, scratch columns
+const evalKept = mem() - mem1;
 // same answers: the number of result series of each expression, ours vs Prometheus's
 let equal: string | undefined;
 if (prom) {
@@ -299,6 +301,7 @@ console.log(
       cycleWallMs: xj.map((x) => round(x.wallMs)),
       afterNodeJoinedCpuMs: round(churn.cpuMs),
       nextCycleCpuMs: round(steady.cpuMs),
+      evaluatorBytesPerSeries: gc ? round(evalKept / st.series) : undefined,
       windowBytesPerMillionSamples: gc ? round(perM(mem1 - mem0)) : 'run with --expose-gc',
       windowBytesPerSeries: gc ? round((mem1 - mem0) / st.series) : undefined,
       windowBytesEstimatePerMillionSamples: round(perM(st.bytes)),

@@ -1128,13 +1128,16 @@ function baseGroups(c: GroupInfo, base: readonly SeriesData[], dn: boolean): Pos
     const idx = new Int32Array(base.length);
     const byKey = old?.byKey ?? new Map<string, number>();
     const skipName = dn && c.hasName && !c.without;
+    // `by` one label: the value is the key (an interned string; no key built per series)
+    const one = !c.without && c.grouping.length === 1 && !(skipName && c.grouping[0] === METRIC_NAME) ? c.grouping[0]! : undefined;
     for (let p = 0; p < base.length; p++) {
       const q = old !== undefined ? anc!.from[p]! : -1;
       if (q >= 0) {
         idx[p] = old!.idx[q]!;
         continue;
       }
-      const key = computeGroupingKey(c, base[p]!.labels, skipName);
+      const l = base[p]!.labels;
+      const key = one !== undefined ? (l[one] ?? '\x00') : computeGroupingKey(c, l, skipName);
       let n = byKey.get(key);
       if (n === undefined) {
         n = byKey.size;
