@@ -106,6 +106,14 @@ describe('disposal API through the router', () => {
     expect(n.status).toBe(200);
   });
 
+  it('the webhook got the group notification before anything was silenced', async () => {
+    // group_wait 0s: flushed at the component's next tick; waited for before the next test silences
+    // the alert (a flush after that would rightly notify nothing). 30 s: on a loaded machine a first
+    // attempt that times out is retried after the outbox's backoff.
+    await waitFor(async () => peer.received.length > 0, 30_000, 'the webhook notification');
+    expect((peer.received[0]!.json as { alerts: { fingerprint: string }[] }).alerts[0]!.fingerprint).toBe(fp);
+  }, 40_000);
+
   it('operator claims and silences over HTTP and with the CLI; all audited', async () => {
     const claimed = await req('operator', 'POST', `/api/v1/alerts/${fp}/claim`, { comment: '处理中' });
     expect(claimed.status).toBe(200);
@@ -144,9 +152,5 @@ describe('disposal API through the router', () => {
       ['127.0.0.1', 'silence.create', 'failure'],
       ['127.0.0.1', 'alert.claim', 'success'],
     ]);
-    // the webhook got the group's notification (group_wait 0s, the component's own timer)
-    // (30 s: on a loaded machine a first attempt that times out is retried after the outbox's backoff)
-    await waitFor(async () => peer.received.length > 0, 30_000, 'the webhook notification');
-    expect((peer.received[0]!.json as { alerts: { fingerprint: string }[] }).alerts[0]!.fingerprint).toBe(fp);
   }, 120_000); // six CLI processes on a shared 2-core machine
 });
