@@ -3,6 +3,7 @@ import type { Sample } from '../../../contract/types.js';
 import { type Scraper, SnmpError } from './client.js';
 import type { Profile } from './profiles.js';
 import { T, isError, labelValue, parseIndex, sampleValue } from './values.js';
+import { nonRepeaterOids } from './walk.js';
 
 export type Walked = Map<string, Varbind>;
 
@@ -162,21 +163,48 @@ export function noSuchNameOid(message: string, asked: readonly string[]): string
   return m && asked.includes(m[1]!) ? m[1] : undefined;
 }
 
+/** GETBULK non-repeaters carried by a combined walk's first request at most (more: the scalars go by GET). */
+export const MAX_NON_REPEATERS = 20;
+
 /**
  * One poll: scalars by GET, tables by concurrent walks. On v1/v2c the GET goes out beside the walks
  * (one round trip less in sequence: the poll's CPU follows the round trips waited for, see bench:snmp);
- * on v3 it goes first, so that only one request discovers the engine of a new session. The varbinds
- * are stored in the same order either way (scalars, then each walk), so the samples are too.
+ * on v3 it goes first, so that only one request discovers the engine of a new session. On v2c the
+ * walks share GETBULK requests (`walkOidsPerRequest` OIDs each, ./walk.ts) and scalars that are
+ * instances `.0` ride as the first request's non-repeaters. The varbinds are stored in the same order
+ * either way (scalars, then each walk), so the samples are too.
  */
-export async function pollDevice(s: Scraper, profiles: readonly Profile[], walkConcurrency = 4, marks: { uptimeAt?: number } = {}): Promise<Walked> {
+export async function pollDevice(
+  s: Scraper,
+  profiles: readonly Profile[],
+  walkConcurrency = 4,
+  marks: { uptimeAt?: number } = {},
+  walkOidsPerRequest = 4,
+): Promise<Walked> {
   const vb: Walked = new Map();
   // sysUpTime leads the first PDU: the wall clock of its reading is known to within a few round trips
-  const scalars = getAll(s, [...new Set([SYS_UPTIME, ...scalarOids(profiles)])]).then((vbs) => {
+  const scalarList = [...new Set([SYS_UPTIME, ...scalarOids(profiles)])];
+  const roots = walkRoots(profiles);
+  const mark = <V>(vbs: V): V => {
     marks.uptimeAt = Date.now();
     return vbs;
-  });
+  };
+  if (s.walkCombined && walkOidsPerRequest > 1 && roots.length) {
+    const asNonRepeaters = scalarList.length <= MAX_NON_REPEATERS && nonRepeaterOids(scalarList) !== undefined;
+    const scalars = asNonRepeaters ? undefined : getAll(s, scalarList).then(mark);
+    const walks = s.walkCombined(roots, { perRequest: walkOidsPerRequest, scalars: asNonRepeaters ? scalarList : undefined, onScalars: () => mark(undefined) });
+    const [got, walked] = await Promise.allSettled([scalars, walks]);
+    if (got.status === 'rejected') throw got.reason;
+    if (walked.status === 'rejected') throw walked.reason;
+    // non-repeaters refused (an error-status down to one OID): the scalars by GET after all
+    const sv: Varbind[] = got.value ?? walked.value.scalars ?? (await getAll(s, scalarList).then(mark));
+    for (const v of sv) vb.set(v.oid, v);
+    for (const list of walked.value.walks) for (const v of list) vb.set(v.oid, v);
+    return vb;
+  }
+  const scalars = getAll(s, scalarList).then(mark);
   if (s.version === '3') await scalars;
-  const walks = mapLimit(walkRoots(profiles), walkConcurrency, (root) => s.walk(root));
+  const walks = mapLimit(roots, walkConcurrency, (root) => s.walk(root));
   // both settle before the poll returns (no walk still running when the scraper is released)
   const [got, walked] = await Promise.allSettled([scalars, walks]);
   if (got.status === 'rejected') throw got.reason;
