@@ -312,8 +312,9 @@ export function openScraper(
       const bad = cw.feed(step, vbs, nr.length);
       if (bad) throw new SnmpError(bad, 'failed');
     }
-    if (keeper) keeper.walkPlan = cw.learn();
-    return { walks: cw.results(), scalars };
+    const walks = cw.results();
+    if (keeper) keeper.walkPlan = cw.learn(walks);
+    return { walks, scalars };
   };
   return {
     version: cred.version,

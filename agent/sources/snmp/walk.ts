@@ -170,13 +170,18 @@ export class CombinedWalk {
 
   /** Each walk's varbinds in OID order (its ranges' in range order). */
   results(): Varbind[][] {
-    return this.ranges.map((list) => (list.length === 1 ? list[0]!.out : list.flatMap((c) => c.out)));
+    return this.ranges.map((list) => {
+      if (list.length === 1) return list[0]!.out;
+      const out: Varbind[] = [];
+      for (const c of list) for (const v of c.out) out.push(v);
+      return out;
+    });
   }
 
-  /** The plan for the target's next poll, from this poll's varbinds (call after every walk ended). */
-  learn(): WalkPlan {
+  /** The plan for the target's next poll, from this poll's varbinds (`results()`, once every walk ended). */
+  learn(walked: readonly (readonly Varbind[])[] = this.results()): WalkPlan {
     const size = Math.min(this.maxRepetitions, this.share);
-    return { bounds: learnBounds(this.roots, this.results(), size), size, perRequest: this.perRequest };
+    return { bounds: learnBounds(this.roots, walked, size), size, perRequest: this.perRequest };
   }
 }
 
