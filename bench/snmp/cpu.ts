@@ -9,7 +9,7 @@
  * simulator's speed and the benchmark's own work do not count. Per size the two alternate round by
  * round (which one goes first alternating too), so machine drift hits both. Each round checks that
  * both returned the same table varbinds and the same series count.
- *   npm run bench:snmp [-- VARBINDS_PER_SIZE]   (default 60000 per poller and size)
+ *   npm run bench:snmp [-- VARBINDS_PER_SIZE [WARMUP]]   (default 60000 per poller and size; 2 warm-up polls each)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,8 @@ import { interfacesOf, resizeRecording } from './recordings.js';
 import { procCpuSeconds } from '../proc.js';
 
 const budget = Number(process.argv[2] ?? 60_000);
+/** Unmeasured polls per size and poller before the measured rounds (JIT, sessions, the walks' split). */
+const warmup = Math.max(2, Number(process.argv[3] ?? 2));
 
 const dir = mkdtempSync(join(tmpdir(), 'xj-bench-'));
 const cisco = gunzipSync(readFileSync('/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz')).toString('latin1');
@@ -82,7 +84,7 @@ try {
     const community = `if${n}`;
     // warm-up (sessions, JIT), and the work per poll, which both must agree on
     let want: Poll | undefined;
-    for (let i = 0; i < 2; i++) {
+    for (let i = 0; i < warmup; i++) {
       const [a, b] = [await pollOurs(community), await pollTheirs(community)];
       if (a.varbinds !== b.varbinds || a.series !== b.series)
         throw new Error(`${n} interfaces: xunjian ${a.varbinds} varbinds / ${a.series} series, snmp_exporter ${b.varbinds} / ${b.series}`);
@@ -112,7 +114,7 @@ try {
     console.log(rows.at(-1));
   }
   console.log(
-    `\nsnmpsimd (Cisco 3750 recording, resized by bench/snmp/recordings.ts), if_mib over loopback, rounds alternating; load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}\n`,
+    `\nsnmpsimd (Cisco 3750 recording, resized by bench/snmp/recordings.ts), if_mib over loopback, rounds alternating after ${warmup} warm-up polls each; load average ${load0.toFixed(1)} → ${loadavg()[0]!.toFixed(1)}\n`,
   );
   console.log(
     '| interfaces | rounds | table varbinds per poll | series per poll | CPU ms per poll xunjian (of which in scrapeDevice) / snmp_exporter | xunjian CPU s / 100k vb | snmp_exporter CPU s / 100k vb | ratio |',

@@ -47,6 +47,7 @@ try {
   const cfg: SnmpSourceConfig = {
     concurrency,
     walkConcurrency: 4,
+    walkOidsPerRequest: 4,
     profilesDir: '',
     intervalSeconds: 60,
     timeoutSeconds: 5,

@@ -20,8 +20,8 @@ const endpoint = parseEndpoint(`udp://${target}`);
 const profiles = loadProfiles();
 const keepers = new Map<string, SessionKeeper>();
 // the agent's defaults (sources.snmp: timeoutSeconds 5, retries 1, maxRepetitions 25, walkConcurrency 4,
-// deadline 0.8 × intervalSeconds 60)
-const AGENT = { timeoutMs: 5000, retries: 1, maxRepetitions: 25, walkConcurrency: 4, deadlineMs: 48_000 };
+// walkOidsPerRequest 4, deadline 0.8 × intervalSeconds 60)
+const AGENT = { timeoutMs: 5000, retries: 1, maxRepetitions: 25, walkConcurrency: 4, walkOidsPerRequest: 4, deadlineMs: 48_000 };
 
 for await (const line of createInterface({ input: process.stdin })) {
   const community = line.trim();

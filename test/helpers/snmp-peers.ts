@@ -149,10 +149,11 @@ export async function startSnmpd(): Promise<Peer> {
 }
 
 /**
- * snmpsimd serving recordings: each `<community>.snmprec` answers to that community. It drops
+ * snmpsimd serving recordings: each `<community>.snmprec` answers to that community; `maxVarbinds`
+ * bounds the varbinds of a response and of a request (`--max-varbinds`). It drops
  * privileges to nobody when started as root, so its folders are made readable/writable for it.
  */
-export async function startSnmpsim(recordings: Record<string, string>): Promise<Peer> {
+export async function startSnmpsim(recordings: Record<string, string>, o: { maxVarbinds?: number } = {}): Promise<Peer> {
   const dir = mkdtempSync(join(tmpdir(), 'xj-snmpsim-'));
   const data = join(dir, 'data');
   const cache = join(dir, 'cache');
@@ -169,6 +170,8 @@ export async function startSnmpsim(recordings: Record<string, string>): Promise<
         `--data-dir=${data}`,
         `--cache-dir=${cache}`,
         '--logging-method=null',
+        // varbinds per response (default 64; a request with more varbinds is answered genErr)
+        ...(o.maxVarbinds ? [`--max-varbinds=${o.maxVarbinds}`] : []),
         `--agent-udpv4-endpoint=127.0.0.1:${port}`,
         `--agent-udpv6-endpoint=[::1]:${port}`,
         ...(root ? ['--process-user=nobody', '--process-group=nogroup'] : []),

@@ -185,6 +185,24 @@ const T_NOSUCHINSTANCE = 0x81;
 const T_ENDOFMIBVIEW = 0x82;
 const T_BOOLEAN = 0x01;
 
+/** Scratch space for OID text (grown when an OID needs more). */
+let text = Buffer.allocUnsafe(512);
+
+/** Writes the decimal digits of a non-negative integer at `at`; returns the offset after them. */
+function writeDecimal(out: Buffer, at: number, v: number): number {
+  if (v < 10) {
+    out[at] = 48 + v;
+    return at + 1;
+  }
+  let digits = 1;
+  for (let x = v; x >= 10; x = Math.floor(x / 10)) digits++;
+  for (let i = at + digits - 1; i >= at; i--) {
+    out[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return at + digits;
+}
+
 /**
  * Pure: a response message. Throws BerError on a truncated or malformed datagram (net-snmp drops
  * such a datagram; so does the session).
@@ -225,7 +243,11 @@ export function decodeResponse(buf: Buffer): Response {
   const int = (limit: number): number => intBody(header(T_INTEGER, limit));
   const oidBody = (len: number): string => {
     const stop = off + len;
-    let out = '';
+    // the dotted text is written as ASCII into a scratch buffer and read back as one flat string
+    // (concatenating arc by arc makes a chain of cons strings that every later startsWith, slice or
+    // Map lookup has to flatten first)
+    if (text.length < len * 11) text = Buffer.allocUnsafe(len * 11);
+    let n = 0;
     let value = 0;
     let first = true;
     for (; off < stop; off++) {
@@ -233,13 +255,21 @@ export function decodeResponse(buf: Buffer): Response {
       value = (value << 7) + (b & 0x7f);
       if ((b & 0x80) === 0) {
         const v = value >>> 0;
-        out = first ? `${(v / 40) >> 0}.${v % 40}` : `${out}.${v}`;
-        first = false;
+        if (first) {
+          // as net-snmp: the first subidentifier split as ⌊v / 40⌋ . v mod 40
+          n = writeDecimal(text, n, Math.floor(v / 40));
+          text[n++] = 46;
+          n = writeDecimal(text, n, v % 40);
+          first = false;
+        } else {
+          text[n++] = 46;
+          n = writeDecimal(text, n, v);
+        }
         value = 0;
       }
     }
     if (first) throw new BerError('empty OID');
-    return out;
+    return text.toString('latin1', 0, n);
   };
 
   const msgEnd = until(T_SEQUENCE, end);

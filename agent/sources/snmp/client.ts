@@ -1,7 +1,9 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import snmp, { type Session, type Varbind } from 'net-snmp';
+import type { CommunitySession } from './udp.js';
 import { createCommunitySession } from './udp.js';
+import { CombinedWalk, type WalkPlan, compareOids, inSubtree, nonRepeaterOids, scalarsFromNonRepeaters } from './walk.js';
 import { T } from './values.js';
 
 /** How to reach and authenticate to one device. */
@@ -118,6 +120,20 @@ export interface Scraper {
   /** End of a successful poll: a kept session stays open for the next one. */
   release(): void;
   readonly stats: ScrapeStats;
+  /**
+   * SNMPv2c only (undefined on v1 and v3): the walks combined into shared GETBULK requests, at most
+   * `perRequest` OIDs each (./walk.ts), split as the kept session's previous poll taught; `scalars`
+   * (instances `.0`) go as the first request's non-repeaters and come back as a GET gives them.
+   * `scalars` in the result is undefined when they could not be read so (the caller GETs them).
+   */
+  walkCombined?(roots: string[], o: CombinedOptions): Promise<{ walks: Varbind[][]; scalars?: Varbind[] }>;
+}
+
+export interface CombinedOptions {
+  perRequest: number;
+  scalars?: readonly string[];
+  /** called when the scalars' response arrived (the poll marks the wall clock of sysUpTime) */
+  onScalars?: () => void;
 }
 
 export interface ClientOptions {
@@ -128,23 +144,7 @@ export interface ClientOptions {
   signal?: AbortSignal;
 }
 
-const inSubtree = (root: string, oid: string) => oid.startsWith(`${root}.`);
-
-/** Numeric OID order: negative when a < b (read in place: called once per GETBULK response). */
-export function compareOids(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  for (;;) {
-    if (i >= a.length || j >= b.length) return i >= a.length ? (j >= b.length ? 0 : -1) : 1;
-    let x = 0;
-    for (let c = a.charCodeAt(i); i < a.length && c !== 46; c = a.charCodeAt(++i)) x = x * 10 + c - 48;
-    let y = 0;
-    for (let c = b.charCodeAt(j); j < b.length && c !== 46; c = b.charCodeAt(++j)) y = y * 10 + c - 48;
-    if (x !== y) return x - y;
-    i++;
-    j++;
-  }
-}
+export { compareOids } from './walk.js';
 
 /**
  * Keeps a target's session (socket, and for v3 the discovered engine) open from one successful poll
@@ -153,6 +153,8 @@ export function compareOids(a: string, b: string): number {
  */
 export class SessionKeeper {
   private kept?: { key: string; session: Session };
+  /** Where the target's combined walks split, learnt from its last successful poll (kept across sessions: only hints). */
+  walkPlan?: WalkPlan;
   take(key: string, create: () => Session): Session {
     if (this.kept?.key === key) return this.kept.session;
     this.drop();
@@ -275,9 +277,49 @@ export function openScraper(
     stats.varbinds += vbs.length;
     return vbs;
   };
+  type Flat = { getBulkFlat: CommunitySession['getBulkFlat'] };
+  const walkCombined = async (roots: string[], w: CombinedOptions): Promise<{ walks: Varbind[][]; scalars?: Varbind[] }> => {
+    const cw = new CombinedWalk(roots, w.perRequest, o.maxRepetitions, keeper?.walkPlan);
+    let head = w.scalars?.length ? nonRepeaterOids(w.scalars) : undefined;
+    let scalars: Varbind[] | undefined;
+    for (let step = cw.next(); step; step = cw.next()) {
+      const nr = head ?? [];
+      const oids = nr.length ? [...nr, ...step.oids] : step.oids;
+      let vbs: Varbind[];
+      try {
+        vbs = got((await request((s, cb) => (s as unknown as Flat).getBulkFlat(oids, nr.length, o.maxRepetitions, cb as never))) as Varbind[]);
+      } catch (err) {
+        // an error-status (tooBig, genErr …) to a combined request: fewer OIDs per request, then
+        // without the non-repeaters; with one OID left it is that walk's error, as a single walk's
+        if (err instanceof SnmpError && err.code === 'failed' && err.status !== undefined) {
+          if (cw.shrink()) continue;
+          if (head) {
+            head = undefined;
+            continue;
+          }
+        }
+        throw err;
+      }
+      if (head) {
+        head = undefined;
+        // an agent must answer every non-repeater; one that did not: the scalars are read by GET
+        if (vbs.length < nr.length) continue;
+        scalars = scalarsFromNonRepeaters(w.scalars!, vbs);
+        w.onScalars?.();
+        // the non-repeaters answered, no room left for the one walk asked: ask it alone
+        if (vbs.length === nr.length && step.oids.length === 1) continue;
+      }
+      const bad = cw.feed(step, vbs, nr.length);
+      if (bad) throw new SnmpError(bad, 'failed');
+    }
+    const walks = cw.results();
+    if (keeper) keeper.walkPlan = cw.learn(walks);
+    return { walks, scalars };
+  };
   return {
     version: cred.version,
     stats,
+    ...(cred.version === '2c' ? { walkCombined } : {}),
     async get(oids) {
       return got((await request((s, cb) => s.get(oids, cb as never))) as Varbind[]);
     },

@@ -89,7 +89,21 @@ export const snmpSourceSchema = {
       default: 32,
       description: 'Devices polled at once across all targets (more: shorter cycles on slow links, higher peak memory).',
     },
-    walkConcurrency: { type: 'integer', minimum: 1, maximum: 16, default: 4, description: 'Table walks in flight per device.' },
+    walkConcurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 16,
+      default: 4,
+      description: 'Table walks in flight per device (SNMPv1/v3; v2c with walkOidsPerRequest 1).',
+    },
+    walkOidsPerRequest: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 16,
+      default: 4,
+      description:
+        'SNMPv2c: walks combined into one GETBULK request, at most this many OIDs each (halved when a device answers one with an error); 1: each walk its own requests.',
+    },
     profilesDir: { type: 'string', default: '', description: 'Extra profiles folder (YAML); a profile with a built-in name replaces it.' },
     intervalSeconds: { type: 'integer', minimum: 10, maximum: 3600, default: 60, description: 'Default seconds between polls of a device.' },
     timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 5, description: 'Default timeout of one request.' },
@@ -137,6 +151,7 @@ export const snmpSourceSchema = {
           timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60 },
           retries: { type: 'integer', minimum: 0, maximum: 10 },
           maxRepetitions: { type: 'integer', minimum: 1, maximum: 200 },
+          walkOidsPerRequest: { type: 'integer', minimum: 1, maximum: 16, description: 'OIDs per combined GETBULK request of this device (1: not combined).' },
           deadlineSeconds: {
             type: 'number',
             exclusiveMinimum: 0,

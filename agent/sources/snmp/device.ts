@@ -24,6 +24,8 @@ export interface ScrapeOptions {
   retries: number;
   maxRepetitions: number;
   walkConcurrency: number;
+  /** SNMPv2c: OIDs per combined GETBULK request (default 4; 1: each walk its own requests). */
+  walkOidsPerRequest?: number;
   /** All known profiles, and the names to use (empty: chosen by sysObjectID). */
   profiles: Map<string, Profile>;
   use?: string[];
@@ -117,7 +119,7 @@ export async function scrapeDevice(o: ScrapeOptions): Promise<ScrapeResult> {
       if (v && v.type === T.OID) sysObjectID = labelValue(v.type, v.value);
       chosen = selectProfiles(o.profiles, sysObjectID);
     }
-    const vb = await pollDevice(s, chosen, o.walkConcurrency, marks);
+    const vb = await pollDevice(s, chosen, o.walkConcurrency, marks, o.walkOidsPerRequest);
     if (ctl.signal.aborted) throw new SnmpError('poll aborted', 'aborted');
     const { samples, help } = buildSamples(chosen, vb, o.labels, Date.now());
     s.release();

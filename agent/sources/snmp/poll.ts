@@ -3,6 +3,7 @@ import type { Sample } from '../../../contract/types.js';
 import { type Scraper, SnmpError } from './client.js';
 import type { Profile } from './profiles.js';
 import { T, isError, labelValue, parseIndex, sampleValue } from './values.js';
+import { nonRepeaterOids } from './walk.js';
 
 export type Walked = Map<string, Varbind>;
 
@@ -22,6 +23,54 @@ export function scalarOids(profiles: readonly Profile[]): string[] {
   return [...new Set(profiles.flatMap((p) => (p.scalars ?? []).map((s) => s.oid)))];
 }
 
+type Table = NonNullable<Profile['tables']>[number];
+interface PreparedTable {
+  t: Table;
+  types: Table['indexes'][number]['type'][];
+  filter: [string, string][];
+  lookups: [string, { oid: string; index?: string[] }][];
+}
+interface Column {
+  table: PreparedTable;
+  col: Table['columns'][number];
+}
+/** A string V8 holds flat (one sequential string): startsWith on it needs no flattening of a cons or slice first. */
+const flat = (s: string): string => Buffer.from(s, 'latin1').toString('latin1');
+interface Prepared {
+  profiles: readonly Profile[];
+  /** `entry.column` → its table, column and prefix `entry.column.` (flat: see flat()); undefined for a column of no profile */
+  columns: Map<string, Column | undefined>;
+  /** each table entry OID with a trailing dot */
+  entries: string[];
+  /** `entry.column` → `entry.column.` (flat), for the columns met */
+  prefixes: Map<string, string>;
+  /** every column's help */
+  help: Record<string, string>;
+}
+/** The tables of a profile set, prepared once per set (profiles are loaded once; a reload makes new objects). */
+const prepared = new WeakMap<Profile, Prepared>();
+function prepare(profiles: readonly Profile[]): Prepared {
+  const first = profiles[0];
+  const cached = first ? prepared.get(first) : undefined;
+  if (cached && cached.profiles.length === profiles.length && cached.profiles.every((p, i) => p === profiles[i])) return cached;
+  const columns: Prepared['columns'] = new Map();
+  const entries: string[] = [];
+  const help: Record<string, string> = {};
+  for (const p of profiles) {
+    for (const t of p.tables ?? []) {
+      const table: PreparedTable = { t, types: t.indexes.map((i) => i.type), filter: Object.entries(t.filter ?? {}), lookups: Object.entries(t.lookups ?? {}) };
+      entries.push(flat(`${t.entry}.`));
+      for (const col of t.columns) {
+        columns.set(`${t.entry}.${col.column}`, { table, col });
+        if (col.help) help[col.name] = col.help;
+      }
+    }
+  }
+  const out = { profiles: [...profiles], columns, entries, prefixes: new Map<string, string>(), help };
+  if (first) prepared.set(first, out);
+  return out;
+}
+
 /**
  * Pure: samples of the profiles from the varbinds read, with snmp_exporter's names and labels
  * (index labels, lookups; strings as a label of the metric's own name with value 1).
@@ -33,7 +82,7 @@ export function buildSamples(
   ts: number,
 ): { samples: Sample[]; help: Record<string, string> } {
   const samples: Sample[] = [];
-  const help: Record<string, string> = {};
+  let scalarHelp: Record<string, string> | undefined;
   const push = (name: string, type: 'counter' | 'gauge' | 'string', v: Varbind, labels: Record<string, string>) => {
     if (type === 'string') {
       samples.push({ name, labels: { ...labels, [name]: labelValue(v.type, v.value) }, value: 1, type: 'info', ts });
@@ -42,68 +91,87 @@ export function buildSamples(
     const value = sampleValue(v.type, v.value);
     if (value !== undefined) samples.push({ name, labels, value, type, ts });
   };
+  const prep = prepare(profiles);
   for (const p of profiles) {
     for (const s of p.scalars ?? []) {
       const v = vb.get(s.oid);
       if (!v || isError(v.type)) continue;
-      if (s.help) help[s.name] = s.help;
+      if (s.help) {
+        scalarHelp ??= {};
+        scalarHelp[s.name] = s.help;
+      }
       push(s.name, s.type, v, { ...target });
     }
   }
-  // One pass over the varbinds: each is matched to its table column by prefix. The labels of a row
-  // (index, lookups, target) are built once and shared by all its columns.
-  type Table = NonNullable<Profile['tables']>[number];
-  interface Prepared {
-    t: Table;
-    types: Table['indexes'][number]['type'][];
-    filter: [string, string][];
-    lookups: [string, { oid: string; index?: string[] }][];
-    rows: Map<string, Record<string, string> | null>;
-  }
-  const columns = new Map<string, { table: Prepared; col: Table['columns'][number] }>();
-  const entries: string[] = [];
-  for (const p of profiles) {
-    for (const t of p.tables ?? []) {
-      const table: Prepared = {
-        t,
-        types: t.indexes.map((i) => i.type),
-        filter: Object.entries(t.filter ?? {}),
-        lookups: Object.entries(t.lookups ?? {}),
-        rows: new Map(),
-      };
-      entries.push(`${t.entry}.`);
-      for (const col of t.columns) {
-        columns.set(`${t.entry}.${col.column}`, { table, col });
-        if (col.help) help[col.name] = col.help;
-      }
+  // the scalars' help, then every column's (shared between polls: the callers copy it)
+  const help = scalarHelp ? Object.assign(scalarHelp, prep.help) : prep.help;
+  // One pass over the varbinds: each is matched to its table column by prefix (the column of the
+  // previous varbind first: a walk returns a column's rows in a row). The labels of a row (index,
+  // lookups, target) are built once and shared by all its columns.
+  const rows = new Map<PreparedTable, Map<string, Record<string, string> | null>>();
+  // lookup values per lookup OID and row (ifTable and ifXTable look up the same ifName, ifDescr, ifAlias)
+  const looked = new Map<string, Map<string, string>>();
+  const lookup = (oid: string, row: string): string => {
+    let m = looked.get(oid);
+    if (!m) {
+      m = new Map();
+      looked.set(oid, m);
     }
-  }
-  const rowLabels = (table: Prepared, suffix: string): Record<string, string> | null => {
-    const idx = parseIndex(suffix.split('.').map(Number), table.types);
+    let value = m.get(row);
+    if (value === undefined) {
+      const lv = vb.get(`${oid}.${row}`);
+      value = lv && !isError(lv.type) ? labelValue(lv.type, lv.value) : '';
+      m.set(row, value);
+    }
+    return value;
+  };
+  const rowLabels = (table: PreparedTable, suffix: string): Record<string, string> | null => {
+    // one integer index (ifIndex): the suffix is its text (OID arcs have no leading zeros)
+    const idx =
+      table.types.length === 1 && table.types[0] === 'integer' && !suffix.includes('.') ? [suffix] : parseIndex(suffix.split('.').map(Number), table.types);
     if (!idx) return null;
     const labels: Record<string, string> = {};
     table.t.indexes.forEach((ix, i) => {
       labels[ix.label] = idx[i]!;
     });
     if (table.filter.some(([k, want]) => labels[k] !== want)) return null;
-    for (const [label, l] of table.lookups) {
-      const lv = vb.get(`${l.oid}.${l.index ? l.index.map((name) => labels[name]).join('.') : suffix}`);
-      labels[label] = lv && !isError(lv.type) ? labelValue(lv.type, lv.value) : '';
-    }
+    for (const [label, l] of table.lookups) labels[label] = lookup(l.oid, l.index ? l.index.map((name) => labels[name]).join('.') : suffix);
     return Object.assign(labels, target);
   };
+  let prefix = '\0'; // the column prefix ("entry.column.") of the previous varbind, and its column
+  let hit: Column | undefined;
+  let tableRows: Map<string, Record<string, string> | null> | undefined;
   for (const [oid, v] of vb) {
     if (isError(v.type)) continue;
-    const entry = entries.find((e) => oid.startsWith(e));
-    if (!entry) continue;
-    const dot = oid.indexOf('.', entry.length);
-    const hit = dot > 0 ? columns.get(oid.slice(0, dot)) : undefined;
+    if (!oid.startsWith(prefix)) {
+      const entry = prep.entries.find((e) => oid.startsWith(e));
+      const dot = entry ? oid.indexOf('.', entry.length) : -1;
+      if (dot < 0) {
+        prefix = '\0';
+        continue;
+      }
+      const key = oid.slice(0, dot);
+      hit = prep.columns.get(key);
+      let p = prep.prefixes.get(key);
+      if (p === undefined) {
+        p = flat(`${key}.`);
+        prep.prefixes.set(key, p);
+      }
+      prefix = p;
+      if (hit) {
+        tableRows = rows.get(hit.table);
+        if (!tableRows) {
+          tableRows = new Map();
+          rows.set(hit.table, tableRows);
+        }
+      }
+    }
     if (!hit) continue;
-    const suffix = oid.slice(dot + 1);
-    let labels = hit.table.rows.get(suffix);
+    const suffix = oid.slice(prefix.length);
+    let labels = tableRows!.get(suffix);
     if (labels === undefined) {
       labels = rowLabels(hit.table, suffix);
-      hit.table.rows.set(suffix, labels);
+      tableRows!.set(suffix, labels);
     }
     if (labels) push(hit.col.name, hit.col.type, v, labels);
   }
@@ -162,21 +230,48 @@ export function noSuchNameOid(message: string, asked: readonly string[]): string
   return m && asked.includes(m[1]!) ? m[1] : undefined;
 }
 
+/** GETBULK non-repeaters carried by a combined walk's first request at most (more: the scalars go by GET). */
+export const MAX_NON_REPEATERS = 20;
+
 /**
  * One poll: scalars by GET, tables by concurrent walks. On v1/v2c the GET goes out beside the walks
  * (one round trip less in sequence: the poll's CPU follows the round trips waited for, see bench:snmp);
- * on v3 it goes first, so that only one request discovers the engine of a new session. The varbinds
- * are stored in the same order either way (scalars, then each walk), so the samples are too.
+ * on v3 it goes first, so that only one request discovers the engine of a new session. On v2c the
+ * walks share GETBULK requests (`walkOidsPerRequest` OIDs each, ./walk.ts) and scalars that are
+ * instances `.0` ride as the first request's non-repeaters. The varbinds are stored in the same order
+ * either way (scalars, then each walk), so the samples are too.
  */
-export async function pollDevice(s: Scraper, profiles: readonly Profile[], walkConcurrency = 4, marks: { uptimeAt?: number } = {}): Promise<Walked> {
+export async function pollDevice(
+  s: Scraper,
+  profiles: readonly Profile[],
+  walkConcurrency = 4,
+  marks: { uptimeAt?: number } = {},
+  walkOidsPerRequest = 4,
+): Promise<Walked> {
   const vb: Walked = new Map();
   // sysUpTime leads the first PDU: the wall clock of its reading is known to within a few round trips
-  const scalars = getAll(s, [...new Set([SYS_UPTIME, ...scalarOids(profiles)])]).then((vbs) => {
+  const scalarList = [...new Set([SYS_UPTIME, ...scalarOids(profiles)])];
+  const roots = walkRoots(profiles);
+  const mark = <V>(vbs: V): V => {
     marks.uptimeAt = Date.now();
     return vbs;
-  });
+  };
+  if (s.walkCombined && walkOidsPerRequest > 1 && roots.length) {
+    const asNonRepeaters = scalarList.length <= MAX_NON_REPEATERS && nonRepeaterOids(scalarList) !== undefined;
+    const scalars = asNonRepeaters ? undefined : getAll(s, scalarList).then(mark);
+    const walks = s.walkCombined(roots, { perRequest: walkOidsPerRequest, scalars: asNonRepeaters ? scalarList : undefined, onScalars: () => mark(undefined) });
+    const [got, walked] = await Promise.allSettled([scalars, walks]);
+    if (got.status === 'rejected') throw got.reason;
+    if (walked.status === 'rejected') throw walked.reason;
+    // non-repeaters refused (an error-status down to one OID): the scalars by GET after all
+    const sv: Varbind[] = got.value ?? walked.value.scalars ?? (await getAll(s, scalarList).then(mark));
+    for (const v of sv) vb.set(v.oid, v);
+    for (const list of walked.value.walks) for (const v of list) vb.set(v.oid, v);
+    return vb;
+  }
+  const scalars = getAll(s, scalarList).then(mark);
   if (s.version === '3') await scalars;
-  const walks = mapLimit(walkRoots(profiles), walkConcurrency, (root) => s.walk(root));
+  const walks = mapLimit(roots, walkConcurrency, (root) => s.walk(root));
   // both settle before the poll returns (no walk still running when the scraper is released)
   const [got, walked] = await Promise.allSettled([scalars, walks]);
   if (got.status === 'rejected') throw got.reason;

@@ -11,6 +11,8 @@ import { type IfCounters, type LinkState, type Snapshot, counterDelta, deriveLin
 import { noSuchNameOid } from './poll.js';
 import { loadProfiles } from './profiles.js';
 import { T, bigValue, decodeUnsigned, formatInet, labelValue, parseIndex, sampleValue } from './values.js';
+import { CombinedWalk, type WalkPlan, learnBounds, nonRepeaterOids, scalarsFromNonRepeaters } from './walk.js';
+import type { Varbind } from 'net-snmp';
 
 describe('Counter64 decoding', () => {
   it.each([
@@ -175,6 +177,215 @@ describe('requests and retries (packets sent / retried)', () => {
     ['1.3.6.1.4.1.2011', '1.3.6.1.4.1.9', 1],
     ['1.3.6.1.4.1.9.1', '1.3.6.1.4.1.2011', -1],
   ])('OID order %s vs %s', (a, b, sign) => expect(Math.sign(compareOids(a, b))).toBe(sign));
+});
+
+describe('combined walks (several walks in one GETBULK)', () => {
+  const vb = (oid: string, type: number = T.Integer): Varbind => ({ oid, type, value: type === T.EndOfMibView ? null : 1 });
+  const eom = (oid: string) => vb(oid, T.EndOfMibView);
+  const oids = (list: readonly Varbind[]) => list.map((v) => v.oid);
+  /** Feed scripted responses; the requests' OIDs each time, then the walks' OIDs. */
+  const run = (w: CombinedWalk, responses: Varbind[][]) => {
+    const asked: string[][] = [];
+    for (const r of responses) {
+      const step = w.next()!;
+      asked.push(step.oids);
+      expect(w.feed(step, r, 0)).toBeUndefined();
+    }
+    return { asked, next: w.next()?.oids, walks: w.results().map(oids) };
+  };
+  it.each<[string, string[], Varbind[][], string[][], string[] | undefined, string[][]]>([
+    [
+      'row-major interleaving: repetition r of OID k is varbind r × K + k',
+      ['1.1', '1.2'],
+      [[vb('1.1.1'), vb('1.2.1'), vb('1.1.2'), vb('1.2.2'), vb('1.1.3'), vb('1.2.3')]],
+      [['1.1', '1.2']],
+      ['1.1.3', '1.2.3'],
+      [
+        ['1.1.1', '1.1.2', '1.1.3'],
+        ['1.2.1', '1.2.2', '1.2.3'],
+      ],
+    ],
+    [
+      'a walk leaving its subtree mid-response ends; the next walk waiting takes its place',
+      ['1.1', '1.2', '1.3'],
+      [
+        [vb('1.1.1'), vb('1.2.1'), vb('1.1.2'), vb('1.2.2'), vb('1.2.1'), vb('1.2.3')],
+        [vb('1.2.4'), vb('1.3.1'), vb('1.4.1'), vb('1.3.2'), vb('1.4.1'), vb('1.3.3')],
+      ],
+      [
+        ['1.1', '1.2'],
+        ['1.2.3', '1.3'],
+      ],
+      ['1.3.3'],
+      [
+        ['1.1.1', '1.1.2'],
+        ['1.2.1', '1.2.2', '1.2.3', '1.2.4'],
+        ['1.3.1', '1.3.2', '1.3.3'],
+      ],
+    ],
+    [
+      'endOfMibView ends a walk (the agent repeats it in later repetitions)',
+      ['1.1', '1.9'],
+      [[vb('1.1.1'), vb('1.9.1'), vb('1.1.2'), eom('1.9.1'), vb('1.1.3'), eom('1.9.1')]],
+      [['1.1', '1.9']],
+      ['1.1.3'],
+      [['1.1.1', '1.1.2', '1.1.3'], ['1.9.1']],
+    ],
+    [
+      'a truncated response: each walk continues from its last varbind, one without any is asked again',
+      ['1.1', '1.2'],
+      [[vb('1.1.1'), vb('1.2.1'), vb('1.1.2')], [vb('1.1.3')]],
+      [
+        ['1.1', '1.2'],
+        ['1.1.2', '1.2.1'],
+      ],
+      ['1.1.3', '1.2.1'],
+      [['1.1.1', '1.1.2', '1.1.3'], ['1.2.1']],
+    ],
+    ['a response without any varbind for the walks: half the OIDs per request', ['1.1', '1.2'], [[]], [['1.1', '1.2']], ['1.1'], [[], []]],
+  ])('%s', (_n, roots, responses, asked, next, walks) => {
+    const r = run(new CombinedWalk(roots, 2, 3), responses);
+    expect(r).toEqual({ asked, next, walks });
+  });
+
+  it('an empty response to one walk ends it (as it ends a single walk)', () => {
+    const r = run(new CombinedWalk(['1.1', '1.2'], 1, 3), [[vb('1.1.1')], [], [vb('1.2.1'), vb('1.3.1')]]);
+    expect(r).toEqual({ asked: [['1.1'], ['1.1.1'], ['1.2']], next: undefined, walks: [['1.1.1'], ['1.2.1']] });
+  });
+
+  it('an OID not after the one asked is an error naming the walk (a walk would loop forever)', () => {
+    const w = new CombinedWalk(['1.1', '1.2'], 2, 3);
+    const step = w.next()!;
+    expect(w.feed(step, [vb('1.1.1'), vb('1.2.1')], 0)).toBeUndefined();
+    expect(w.feed(w.next()!, [vb('1.1.2'), vb('1.2.1')], 0)).toBe('OID not increasing in walk of 1.2: 1.2.1 after 1.2.1');
+  });
+
+  it('non-repeaters before the walks are skipped (offset)', () => {
+    const w = new CombinedWalk(['1.1'], 2, 2);
+    const step = w.next()!;
+    expect(w.feed(step, [vb('1.3.6.1.2.1.1.3.0', T.TimeTicks), vb('1.1.1'), vb('1.1.2')], 1)).toBeUndefined();
+    expect(oids(w.results()[0]!)).toEqual(['1.1.1', '1.1.2']);
+  });
+
+  it('an error response halves the OIDs per request, down to one (the others wait their turn)', () => {
+    const w = new CombinedWalk(['1.1', '1.2', '1.3', '1.4', '1.5'], 4, 10);
+    expect(w.next()!.oids).toEqual(['1.1', '1.2', '1.3', '1.4']);
+    expect(w.shrink()).toBe(true);
+    expect([w.oidsPerRequest, w.next()!.oids]).toEqual([2, ['1.1', '1.2']]);
+    expect(w.shrink()).toBe(true);
+    expect(w.next()!.oids).toEqual(['1.1']);
+    expect(w.shrink()).toBe(false);
+    const step = w.next()!;
+    w.feed(step, [vb('1.1.1'), vb('1.2.1')], 0);
+    expect(w.next()!.oids).toEqual(['1.2']);
+    expect(w.learn().perRequest).toBe(1);
+  });
+
+  it.each<[string, string[], Varbind[], string[]]>([
+    [
+      'ranges end exactly at their bound; the last one is open to the end of the subtree',
+      ['1.1.2'],
+      [vb('1.1.1'), vb('1.1.3'), vb('1.1.2'), vb('1.1.4'), vb('1.1.3'), vb('1.2.1')],
+      ['1.1.1', '1.1.2', '1.1.3', '1.1.4'],
+    ],
+    [
+      'a bound gone since the plan: the range ends at the first OID after it',
+      ['1.1.2'],
+      [vb('1.1.1'), vb('1.1.3'), vb('1.1.3'), vb('1.2.1')],
+      ['1.1.1', '1.1.3'],
+    ],
+    [
+      'rows added after the last bound are walked',
+      ['1.1.1'],
+      [vb('1.1.1'), vb('1.1.2'), vb('1.1.2'), vb('1.1.3'), vb('1.1.3'), vb('1.1.9')],
+      ['1.1.1', '1.1.2', '1.1.3', '1.1.9'],
+    ],
+  ])('split by the previous poll: %s', (_n, bounds, response, walked) => {
+    const plan: WalkPlan = { bounds: new Map([['1.1', bounds]]), size: 3, perRequest: 4 };
+    const w = new CombinedWalk(['1.1'], 2, 3, plan);
+    const step = w.next()!;
+    expect(step.oids).toEqual(['1.1', bounds[0]]);
+    expect(w.feed(step, response, 0)).toBeUndefined();
+    const rest = w.next();
+    if (rest) expect(w.feed(rest, [vb('1.2.1')], 0)).toBeUndefined();
+    expect(w.next()).toBeUndefined();
+    expect(oids(w.results()[0]!)).toEqual(walked);
+  });
+
+  /** A model agent (RFC 3416 §4.2.3 over a sorted MIB), trimming each response to `cap` varbinds as snmpsimd (64) and snmpd (100) do. */
+  const agent = (mib: string[], cap: number) => (asked: string[], r: number) => {
+    const out: Varbind[] = [];
+    const last = [...asked];
+    for (let rep = 0; rep < r; rep++)
+      for (let k = 0; k < last.length; k++) {
+        if (out.length >= cap) return out;
+        // the first OID after last[k] (binary search of the sorted MIB)
+        let lo = 0;
+        let hi = mib.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (compareOids(mib[mid]!, last[k]!) > 0) hi = mid;
+          else lo = mid + 1;
+        }
+        const next = mib[lo];
+        out.push(next ? vb(next) : eom(last[k]!));
+        if (next) last[k] = next;
+      }
+    return out;
+  };
+  const table = (root: string, cols: number, rows: number) =>
+    Array.from({ length: cols * rows }, (_, i) => `${root}.${1 + Math.floor(i / rows)}.${1 + (i % rows)}`);
+  it.each([
+    // OIDs per request, max-repetitions, agent's cap, rows (22 + 19 columns); requests of 3 polls in a row, each split
+    // as the previous one taught: at last ⌈varbinds ÷ min(cap, OIDs × repetitions)⌉ (+ 1 when a range's end needs one)
+    [4, 25, 64, 10, [9, 9, 7]],
+    [4, 25, 100, 10, [9, 5, 5]],
+    [2, 25, 64, 10, [9, 9, 9]],
+    [4, 10, 1000, 3, [7, 4, 4]],
+    [1, 25, 64, 10, [17, 17, 17]],
+    [4, 25, 64, 472, [416, 388, 303]],
+  ])('%i OIDs × %i repetitions, agent trimming to %i, %i rows: the same varbinds, poll after poll', (per, reps, cap, rows, polls) => {
+    const mib = [...table('1.3.6.1.2.1.2.2.1', 22, rows), ...table('1.3.6.1.2.1.31.1.1.1', 19, rows), '1.3.6.1.2.1.47.1.1.1.1.2.1'];
+    const roots = ['1.3.6.1.2.1.2.2.1', '1.3.6.1.2.1.31.1.1.1'];
+    const answer = agent(mib, cap);
+    let plan: WalkPlan | undefined;
+    const requests: number[] = [];
+    for (let poll = 0; poll < 3; poll++) {
+      const w = new CombinedWalk(roots, per, reps, plan);
+      requests.push(0);
+      for (let step = w.next(); step; step = w.next()) {
+        requests[poll]!++;
+        expect(w.feed(step, answer(step.oids, reps), 0)).toBeUndefined();
+      }
+      expect(w.results().map(oids)).toEqual(roots.map((root) => mib.filter((o) => o.startsWith(`${root}.`))));
+      plan = w.learn();
+    }
+    expect(requests).toEqual(polls);
+  });
+
+  it.each([
+    [7, 3, ['o3', 'o6']],
+    [6, 3, ['o3', 'o6']],
+    [2, 3, []],
+  ])('learnBounds: %i OIDs in ranges of %i', (n, size, bounds) => {
+    const walked = [Array.from({ length: n }, (_, i) => vb(`o${i + 1}`))];
+    expect(learnBounds(['r'], walked, size).get('r') ?? []).toEqual(bounds);
+  });
+
+  it('scalars as non-repeaters: GETNEXT of x for x.0; one the GETNEXT passed is noSuchObject, as a GET says', () => {
+    expect(nonRepeaterOids(['1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.1.5.0'])).toEqual(['1.3.6.1.2.1.1.3', '1.3.6.1.2.1.1.5']);
+    expect(nonRepeaterOids(['1.3.6.1.2.1.1.3.0', '1.3.6.1.4.1.9.2.1.58'])).toBeUndefined();
+    expect(
+      scalarsFromNonRepeaters(
+        ['1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.1.99.0', '1.3.6.1.9.0'],
+        [vb('1.3.6.1.2.1.1.3.0', T.TimeTicks), vb('1.3.6.1.2.1.2.1.0'), eom('1.3.6.1.9')],
+      ),
+    ).toEqual([
+      vb('1.3.6.1.2.1.1.3.0', T.TimeTicks),
+      { oid: '1.3.6.1.2.1.1.99.0', type: T.NoSuchObject, value: null },
+      { oid: '1.3.6.1.9.0', type: T.NoSuchObject, value: null },
+    ]);
+  });
 });
 
 describe('firmware from sysDescr', () => {

@@ -4,10 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../lib/log.js';
 import { BIN } from '../../../test/helpers/proc.js';
 import { COMMUNITY, type Peer, V3, V3_USERS, startRelay, startSnmpd, startSnmpsim } from '../../../test/helpers/snmp-peers.js';
-import { type Credential, openScraper, parseEndpoint } from './client.js';
+import { type Credential, SessionKeeper, openScraper, parseEndpoint } from './client.js';
 import type { SnmpSourceConfig } from './config.js';
 import { scrapeDevice } from './device.js';
-import { SYS_UPTIME, getAll } from './poll.js';
+import { SYS_UPTIME, type Walked, getAll } from './poll.js';
 import { loadProfiles } from './profiles.js';
 import { Semaphore } from '../../../lib/semaphore.js';
 import { runSource } from '../../runtime/agent.js';
@@ -22,6 +22,7 @@ const cisco = '/usr/share/doc/snmpsim/examples/data/cisco_16_switch.snmprec.gz';
 const testdata = (n: string) => fileURLToPath(new URL(`./testdata/${n}.snmprec`, import.meta.url));
 let snmpd: Peer;
 let sim: Peer;
+let c3750: string;
 const profiles = loadProfiles();
 const log = createLogger({ level: 'error' });
 
@@ -30,7 +31,7 @@ beforeAll(async () => {
   const { readFileSync, writeFileSync, mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const c3750 = join(mkdtempSync(join(tmpdir(), 'xj-rec-')), 'cisco.snmprec');
+  c3750 = join(mkdtempSync(join(tmpdir(), 'xj-rec-')), 'cisco.snmprec');
   writeFileSync(c3750, gunzipSync(readFileSync(cisco)));
   [snmpd, sim] = await Promise.all([
     startSnmpd(),
@@ -212,26 +213,43 @@ describe('snmpd', () => {
     }
   });
 
-  it('v2c: the scalars GET goes out beside the walks (a dead device gets all three requests at once)', async () => {
-    const r = await scrapeDevice({ ...opts('udp://127.0.0.1:9', { version: '2c', community: COMMUNITY }, ['if_mib']), timeoutMs: 400, retries: 0 });
+  it.each([
+    // sysUpTime as a non-repeater of one GETBULK with the ifTable and ifXTable walks' OIDs
+    ['combined (default)', 4, 1],
+    // GET (sysUpTime) + the ifTable and ifXTable walks, each sent once, at once
+    ['walkOidsPerRequest 1: the scalars GET goes out beside the walks', 1, 3],
+  ])('v2c, %s: what a dead device gets', async (_n, walkOidsPerRequest, packets) => {
+    const r = await scrapeDevice({
+      ...opts('udp://127.0.0.1:9', { version: '2c', community: COMMUNITY }, ['if_mib']),
+      walkOidsPerRequest,
+      timeoutMs: 400,
+      retries: 0,
+    });
     expect(r.ok).toBe(false);
     expect(r.error).toBe('Request timed out');
-    // GET (sysUpTime) + the ifTable and ifXTable walks, each sent once
-    // (before, the walks started only after the GET was answered: 1 packet)
-    expect([r.stats.packetsSent, r.stats.packetsRetried, r.stats.pdus]).toEqual([3, 0, 0]);
+    expect([r.stats.packetsSent, r.stats.packetsRetried, r.stats.pdus]).toEqual([packets, 0, 0]);
   });
 
   it('a slow-but-alive device ends at its deadline', async () => {
     // baseline: the requests of the whole walk, straight to snmpd; through a relay answering 150 ms
     // late the unbounded walk needs at least that many × 150 ms
-    const full = await scrapeDevice({ ...opts(`udp://127.0.0.1:${snmpd.port}`, { version: '2c', community: COMMUNITY }), walkConcurrency: 1 });
+    const full = await scrapeDevice({
+      ...opts(`udp://127.0.0.1:${snmpd.port}`, { version: '2c', community: COMMUNITY }),
+      walkConcurrency: 1,
+      walkOidsPerRequest: 1,
+    });
     expect(full.ok).toBe(true);
     const unboundedMs = full.stats.packetsSent * 150;
     expect(unboundedMs).toBeGreaterThanOrEqual(3 * 1000); // the deadline below cuts the walk well short
     const relay = await startRelay(snmpd.port, { delayMs: 150 });
     try {
       const t0 = Date.now();
-      const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${relay.port}`, { version: '2c', community: COMMUNITY }), walkConcurrency: 1, deadlineMs: 1000 });
+      const r = await scrapeDevice({
+        ...opts(`udp://127.0.0.1:${relay.port}`, { version: '2c', community: COMMUNITY }),
+        walkConcurrency: 1,
+        walkOidsPerRequest: 1,
+        deadlineMs: 1000,
+      });
       const took = Date.now() - t0;
       expect(r.ok).toBe(false);
       expect(r.timedOut).toBe(true);
@@ -423,6 +441,7 @@ describe('snmp source', () => {
   const cfg = (targets: SnmpSourceConfig['targets']): SnmpSourceConfig => ({
     concurrency: 8,
     walkConcurrency: 4,
+    walkOidsPerRequest: 4,
     profilesDir: '',
     intervalSeconds: 60,
     timeoutSeconds: 1,
@@ -681,4 +700,114 @@ describe('snmp source', () => {
       ['GE0/0/2', 0],
     ]);
   }, 30_000);
+});
+
+describe('combined walks (v2c: the walks in one GETBULK, scalars as non-repeaters)', () => {
+  const v2c = (community: string) => ({ version: '2c' as const, community });
+  /** OID, type and value of each varbind but sysUpTime (it moves between polls) */
+  const content = (vb: Walked, values = true) =>
+    [...vb.values()]
+      .filter((v) => v.oid !== SYS_UPTIME)
+      .map((v) => (values ? [v.oid, v.type, Buffer.isBuffer(v.value) ? v.value.toString('hex') : v.value] : [v.oid, v.type]));
+
+  it.each([
+    // snmpsimd trims a response to 64 varbinds, snmpd to 100 (maxGetbulkResponses): truncated responses
+    ['snmpsimd, Cisco 3750 (59 interfaces)', () => `udp://127.0.0.1:${sim.port}`, 'cisco', ['system', 'if_mib', 'cisco'], true],
+    ['snmpd (counters move: OIDs and types compared)', () => `udp://127.0.0.1:${snmpd.port}`, COMMUNITY, ['system', 'if_mib', 'host_resources'], false],
+  ])('%s: the same varbinds and series as separate walks, poll after poll, in fewer packets', async (_n, target, community, use, values) => {
+    const base = { ...opts(target(), v2c(community), use) };
+    const separate = await scrapeDevice({ ...base, walkOidsPerRequest: 1 });
+    expect(separate.error).toBeUndefined();
+    expect(separate.varbinds.size).toBeGreaterThan(150);
+    const keeper = new SessionKeeper();
+    try {
+      const sent: number[] = [];
+      for (let poll = 0; poll < 3; poll++) {
+        const r = await scrapeDevice({ ...base, keeper });
+        expect(r.error).toBeUndefined();
+        expect(content(r.varbinds, values)).toEqual(content(separate.varbinds, values));
+        expect(r.samples.map((x) => x.name)).toEqual(separate.samples.map((x) => x.name));
+        expect([r.stats.packetsSent, r.stats.packetsRetried]).toEqual([r.stats.pdus, 0]);
+        sent.push(r.stats.packetsSent);
+      }
+      // split as the previous poll taught, the third poll needs fewer requests than the first
+      expect(sent[2]).toBeLessThan(sent[0]!);
+      expect(sent[0]).toBeLessThan(separate.stats.packetsSent);
+    } finally {
+      keeper.drop();
+    }
+  });
+
+  it('endOfMibView: a walk reaching the end of the MIB view ends there, the walk beside it goes on', async () => {
+    const s = openScraper({ host: '127.0.0.1', port: sim.port, transport: 'udp4' }, v2c('cisco'), { timeoutMs: 3000, retries: 0, maxRepetitions: 25 });
+    try {
+      // the recording's last subtree: snmpsimd answers endOfMibView after its last OID
+      const roots = ['1.3.6.1.6.3.13', '1.3.6.1.2.1.31.1.1.1'];
+      const r = await s.walkCombined!(roots, { perRequest: 2 });
+      const alone = [await s.walk(roots[0]!), await s.walk(roots[1]!)];
+      expect(r.walks.map((w) => w.map((v) => v.oid))).toEqual(alone.map((w) => w.map((v) => v.oid)));
+      expect(r.walks[0]!.at(-1)!.oid).toBe(
+        '1.3.6.1.6.3.13.1.3.1.5.36.116.114.97.112.104.111.115.116.46.115.117.114.101.110.100.114.97.49.46.49.48.46.50.48.52.46.56.56.46.49.53.56.46.49.54.50.1.2.840.10036',
+      );
+      expect(r.walks[1]!.length).toBe(1048);
+    } finally {
+      s.close();
+    }
+  });
+
+  describe('an agent refusing large requests (snmpsimd --max-varbinds: genErr for a request of more varbinds)', () => {
+    let small: Peer;
+    let tiny: Peer;
+    beforeAll(async () => {
+      [small, tiny] = await Promise.all([startSnmpsim({ cisco: c3750 }, { maxVarbinds: 3 }), startSnmpsim({ huawei: testdata('huawei') }, { maxVarbinds: 1 })]);
+    }, 90_000);
+    afterAll(async () => {
+      await Promise.all([small?.stop(), tiny?.stop()]);
+    });
+
+    it.each([
+      // 4 varbinds > 3: genErr; half (2 walks per request) then fits
+      ['4 walks: genErr, then 2 walks per request', [], 1],
+      // 1 + 4 varbinds: snmpsimd answers the non-repeater alone (no repetition): half, then fits
+      ['1 non-repeater + 4 walks: the non-repeater answered alone, then 2 walks per request', [SYS_UPTIME], 0],
+    ])('%s; every walk ends as alone', async (_n, scalars, errors) => {
+      const s = openScraper({ host: '127.0.0.1', port: small.port, transport: 'udp4' }, v2c('cisco'), { timeoutMs: 3000, retries: 0, maxRepetitions: 25 });
+      try {
+        const roots = ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.8', '1.3.6.1.2.1.31.1.1.1.1', '1.3.6.1.2.1.31.1.1.1.6'];
+        const r = await s.walkCombined!(roots, { perRequest: 4, scalars });
+        expect(r.scalars?.map((v) => [v.oid, v.type])).toEqual(scalars.length ? [[SYS_UPTIME, 67]] : undefined);
+        const { packetsSent, pdus } = s.stats;
+        expect(packetsSent).toBe(pdus + errors);
+        const alone = [];
+        for (const root of roots) alone.push(await s.walk(root));
+        expect(r.walks).toEqual(alone);
+        expect(r.walks.map((w) => w.length)).toEqual([59, 59, 59, 55]);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('genErr down to one walk: the scalars leave the request and are read by GET; the poll equals separate walks', async () => {
+      const reference = await scrapeDevice({ ...opts(`udp://127.0.0.1:${sim.port}`, v2c('huawei'), ['if_mib']), walkOidsPerRequest: 1 });
+      const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${tiny.port}`, v2c('huawei'), ['if_mib']), timeoutMs: 3000 });
+      expect(r.error).toBeUndefined();
+      expect(content(r.varbinds)).toEqual(content(reference.varbinds));
+      expect(r.varbinds.get(SYS_UPTIME)?.type).toBe(67);
+      expect(r.samples.length).toBe(reference.samples.length);
+    });
+  });
+
+  it('a lost packet is retried as the same combined request', async () => {
+    const reference = await scrapeDevice({ ...opts(`udp://127.0.0.1:${sim.port}`, v2c('cisco'), ['if_mib']), walkOidsPerRequest: 1 });
+    const relay = await startRelay(sim.port, { dropFirst: 1 });
+    try {
+      const r = await scrapeDevice({ ...opts(`udp://127.0.0.1:${relay.port}`, v2c('cisco'), ['if_mib']), timeoutMs: 300, retries: 1 });
+      expect(r.error).toBeUndefined();
+      expect([r.stats.packetsSent, r.stats.packetsRetried]).toEqual([r.stats.pdus + 1, 1]);
+      expect(r.stats.packetsSent).toBe(relay.received());
+      expect(content(r.varbinds)).toEqual(content(reference.varbinds));
+    } finally {
+      await relay.stop();
+    }
+  });
 });

@@ -72,6 +72,7 @@ export function createSnmpSource(cfg: SnmpSourceConfig, t: SnmpTargetConfig, cre
         retries: t.retries ?? cfg.retries,
         maxRepetitions: t.maxRepetitions ?? cfg.maxRepetitions,
         walkConcurrency: cfg.walkConcurrency,
+        walkOidsPerRequest: t.walkOidsPerRequest ?? cfg.walkOidsPerRequest,
         profiles,
         use: t.profiles,
         labels: target,

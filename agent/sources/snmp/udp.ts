@@ -145,6 +145,15 @@ export class CommunitySession extends EventEmitter {
     });
   }
 
+  /** GETBULK with the response's varbinds as the agent sent them (row-major after the non-repeaters), for combined walks. */
+  getBulkFlat(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, varbinds: Varbind[]) => void): void {
+    this.send(PDU.GetBulk, oids, nonRepeaters, maxRepetitions, (err, r) => {
+      if (err || !r) return cb(err, []);
+      if (r.errorStatus > 0) return cb(CommunitySession.failed(r), []);
+      cb(null, r.varbinds);
+    });
+  }
+
   subtree(): void {
     throw new Error('CommunitySession.subtree: not used (the scraper walks with getBulk/getNext)');
   }

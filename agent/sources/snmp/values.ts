@@ -52,6 +52,16 @@ export function labelValue(type: number, value: unknown): string {
   if (type === T.Counter64 && Buffer.isBuffer(value)) return decodeUnsigned(value).toString();
   if (Buffer.isBuffer(value)) {
     if (type === T.IpAddress && value.length === 4) return [...value].join('.');
+    // fast path: printable ASCII (most names and descriptions) is the text as it is
+    let ascii = true;
+    for (let i = 0; i < value.length; i++) {
+      const b = value[i]!;
+      if (b < 0x20 || b > 0x7e) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return value.toString('latin1');
     const s = value.toString('utf8');
     const printable = !s.includes('\uFFFD') && /^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$/.test(s);
     return printable ? s.replace(/\0+$/, '') : `0x${value.toString('hex').toUpperCase()}`;
