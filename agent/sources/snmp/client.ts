@@ -131,6 +131,8 @@ export interface Scraper {
 
 export interface CombinedOptions {
   perRequest: number;
+  /** requests in flight at once (default 1) */
+  concurrency?: number;
   scalars?: readonly string[];
   /** called when the scalars' response arrived (the poll marks the wall clock of sysUpTime) */
   onScalars?: () => void;
@@ -281,37 +283,60 @@ export function openScraper(
   const walkCombined = async (roots: string[], w: CombinedOptions): Promise<{ walks: Varbind[][]; scalars?: Varbind[] }> => {
     const cw = new CombinedWalk(roots, w.perRequest, o.maxRepetitions, keeper?.walkPlan);
     let head = w.scalars?.length ? nonRepeaterOids(w.scalars) : undefined;
+    // the request carrying the non-repeaters is in flight (only one carries them)
+    let headBusy = false;
     let scalars: Varbind[] | undefined;
-    for (let step = cw.next(); step; step = cw.next()) {
-      const nr = head ?? [];
-      const oids = nr.length ? [...nr, ...step.oids] : step.oids;
-      let vbs: Varbind[];
-      try {
-        vbs = got((await request((s, cb) => (s as unknown as Flat).getBulkFlat(oids, nr.length, o.maxRepetitions, cb as never))) as Varbind[]);
-      } catch (err) {
-        // an error-status (tooBig, genErr …) to a combined request: fewer OIDs per request, then
-        // without the non-repeaters; with one OID left it is that walk's error, as a single walk's
-        if (err instanceof SnmpError && err.code === 'failed' && err.status !== undefined) {
-          if (cw.shrink()) continue;
-          if (head) {
-            head = undefined;
+    let failed = false;
+    // up to `concurrency` requests in flight, each on the cursors no other one holds: with the ranges
+    // of the previous poll, the responses arrive together instead of one round trip after another
+    const worker = async () => {
+      for (let step = cw.next(); step && !failed; step = cw.next()) {
+        const withHead = head !== undefined && !headBusy;
+        const nr = withHead ? head! : [];
+        if (withHead) headBusy = true;
+        const oids = nr.length ? [...nr, ...step.oids] : step.oids;
+        let vbs: Varbind[];
+        try {
+          vbs = got((await request((s, cb) => (s as unknown as Flat).getBulkFlat(oids, nr.length, o.maxRepetitions, cb as never))) as Varbind[]);
+        } catch (err) {
+          if (withHead) headBusy = false;
+          // an error-status (tooBig, genErr …) to a combined request: fewer OIDs per request, then
+          // without the non-repeaters; with one OID left it is that walk's error, as a single walk's
+          if (err instanceof SnmpError && err.code === 'failed' && err.status !== undefined) {
+            if (cw.shrink(step)) continue;
+            if (withHead) {
+              head = undefined;
+              cw.requeue(step);
+              continue;
+            }
+          }
+          failed = true;
+          throw err;
+        }
+        if (withHead) {
+          head = undefined;
+          headBusy = false;
+          // an agent must answer every non-repeater; one that did not: the scalars are read by GET
+          if (vbs.length < nr.length) {
+            cw.requeue(step);
+            continue;
+          }
+          scalars = scalarsFromNonRepeaters(w.scalars!, vbs);
+          w.onScalars?.();
+          // the non-repeaters answered, no room left for the one walk asked: ask it alone
+          if (vbs.length === nr.length && step.oids.length === 1) {
+            cw.requeue(step);
             continue;
           }
         }
-        throw err;
+        const bad = cw.feed(step, vbs, nr.length);
+        if (bad) {
+          failed = true;
+          throw new SnmpError(bad, 'failed');
+        }
       }
-      if (head) {
-        head = undefined;
-        // an agent must answer every non-repeater; one that did not: the scalars are read by GET
-        if (vbs.length < nr.length) continue;
-        scalars = scalarsFromNonRepeaters(w.scalars!, vbs);
-        w.onScalars?.();
-        // the non-repeaters answered, no room left for the one walk asked: ask it alone
-        if (vbs.length === nr.length && step.oids.length === 1) continue;
-      }
-      const bad = cw.feed(step, vbs, nr.length);
-      if (bad) throw new SnmpError(bad, 'failed');
-    }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, w.concurrency ?? 1) }, worker));
     const walks = cw.results();
     if (keeper) keeper.walkPlan = cw.learn(walks);
     return { walks, scalars };

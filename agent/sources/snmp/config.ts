@@ -94,7 +94,7 @@ export const snmpSourceSchema = {
       minimum: 1,
       maximum: 16,
       default: 4,
-      description: 'Table walks in flight per device (SNMPv1/v3; v2c with walkOidsPerRequest 1).',
+      description: 'Requests in flight per device: separate table walks (SNMPv1/v3, v2c with walkOidsPerRequest 1) or combined GETBULK requests (v2c).',
     },
     walkOidsPerRequest: {
       type: 'integer',

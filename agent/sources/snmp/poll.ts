@@ -259,7 +259,12 @@ export async function pollDevice(
   if (s.walkCombined && walkOidsPerRequest > 1 && roots.length) {
     const asNonRepeaters = scalarList.length <= MAX_NON_REPEATERS && nonRepeaterOids(scalarList) !== undefined;
     const scalars = asNonRepeaters ? undefined : getAll(s, scalarList).then(mark);
-    const walks = s.walkCombined(roots, { perRequest: walkOidsPerRequest, scalars: asNonRepeaters ? scalarList : undefined, onScalars: () => mark(undefined) });
+    const walks = s.walkCombined(roots, {
+      perRequest: walkOidsPerRequest,
+      concurrency: walkConcurrency,
+      scalars: asNonRepeaters ? scalarList : undefined,
+      onScalars: () => mark(undefined),
+    });
     const [got, walked] = await Promise.allSettled([scalars, walks]);
     if (got.status === 'rejected') throw got.reason;
     if (walked.status === 'rejected') throw walked.reason;

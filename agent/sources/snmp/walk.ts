@@ -63,8 +63,8 @@ export interface BulkStep {
 }
 
 export class CombinedWalk {
+  /** cursors not ended and not in a request in flight, the ones asked before first */
   private readonly waiting: Cursor[] = [];
-  private readonly active: Cursor[] = [];
   /** per walk: its ranges' cursors in range order */
   private readonly ranges: Cursor[][];
   private perRequest: number;
@@ -97,21 +97,31 @@ export class CombinedWalk {
     return this.perRequest;
   }
 
-  /** The next request, or undefined when every walk has ended. */
+  /**
+   * The next request: up to `oidsPerRequest` cursors neither ended nor in another request in flight;
+   * undefined when there are none (every walk ended, or the rest are in flight: their requests hand
+   * back the cursors that go on, `feed`). Several may be in flight at once.
+   */
   next(): BulkStep | undefined {
-    while (this.active.length < this.perRequest && this.waiting.length) this.active.push(this.waiting.shift()!);
-    if (!this.active.length) return undefined;
-    return { cursors: [...this.active], oids: this.active.map((c) => c.last) };
+    if (!this.waiting.length) return undefined;
+    const cursors = this.waiting.splice(0, this.perRequest);
+    return { cursors, oids: cursors.map((c) => c.last) };
+  }
+
+  /** A request to ask again as it was (its cursors go first). */
+  requeue(step: BulkStep): void {
+    this.waiting.unshift(...step.cursors);
   }
 
   /**
-   * The agent answered the request with an error-status (tooBig, genErr …): ask fewer OIDs per
-   * request (half), the others wait. False when already at one: the error is that walk's.
+   * The agent answered `step` with an error-status (tooBig, genErr …): ask fewer OIDs per request
+   * (half), its cursors asked again first. False when already at one: the error is that walk's (the
+   * cursors are not handed back).
    */
-  shrink(): boolean {
-    if (this.perRequest <= 1) return false;
-    this.perRequest = Math.ceil(this.perRequest / 2);
-    while (this.active.length > this.perRequest) this.waiting.unshift(this.active.pop()!);
+  shrink(step: BulkStep): boolean {
+    if (this.perRequest <= 1 && step.cursors.length <= 1) return false;
+    this.perRequest = Math.max(1, Math.min(this.perRequest, Math.ceil(step.cursors.length / 2)));
+    this.requeue(step);
     return true;
   }
 
@@ -128,7 +138,7 @@ export class CombinedWalk {
     if (n <= 0) {
       // no repetition at all: an agent trimming the request's answer to nothing (snmpsimd past its
       // --max-varbinds) — fewer OIDs per request; for one OID, the end of its walk (as a single walk)
-      if (k > 1) return void this.shrink();
+      if (k > 1) return void this.shrink(step);
       for (const c of step.cursors) ended.add(c);
     }
     for (let j = 0; j < k && j < n; j++) {
@@ -162,9 +172,8 @@ export class CombinedWalk {
     // a response trimmed below K × max-repetitions, with no walk at its end: what one carries per cursor
     if (n > 0 && n < k * this.maxRepetitions && !vbs.some((v, i) => i >= offset && v.type === T.EndOfMibView))
       this.share = Math.min(this.share, Math.max(1, Math.floor(n / k)));
-    if (ended.size) {
-      for (let i = this.active.length - 1; i >= 0; i--) if (ended.has(this.active[i]!)) this.active.splice(i, 1);
-    }
+    // the cursors that go on are asked again first, in their order
+    this.waiting.unshift(...step.cursors.filter((c) => !ended.has(c)));
     return undefined;
   }
 
