@@ -401,12 +401,12 @@ function evalNode(ctx: Ctx, e: Expr, ts: number): Value {
   const k = exprKey(e);
   const left = m.uses.get(k);
   if (left === undefined) return evalNode0(ctx, e, ts);
-  const kept = m.values.get(k);
+  const hit = m.values.get(k);
   if (left <= 1) {
     m.uses.delete(k);
     m.values.delete(k);
   } else m.uses.set(k, left - 1);
-  if (kept !== undefined) return kept;
+  if (hit !== undefined) return hit;
   const v = evalNode0(ctx, e, ts);
   if (left > 1) m.values.set(k, m.keep(v));
   return v;
@@ -896,14 +896,18 @@ function vectorBinop(e: Binary, lv: Vec, rv: Vec, m: VectorMatching): Vec {
  */
 function baseResults(c: SigInfo, L: Vec, op: string, m: VectorMatching, bool: boolean): readonly SeriesData[] {
   const base = L.base!;
-  const pc = positionCache(base);
   const k = `${c.id}\x00${L.bdn ? 1 : 0}${dropsName(op) || bool ? 1 : 0}`;
-  let r = pc.result.get(k) as SeriesData[] | undefined;
-  if (r === undefined) {
+  for (;;) {
+    const pc = positionCache(base);
+    const r0 = pc.result.get(k) as SeriesData[] | undefined;
+    if (r0 !== undefined) return r0;
+    // the signatures by id, all from one epoch of the id table (built again if it started afresh)
+    const e0 = sigEpoch();
+    const sigs = baseSigIds(c, base, L.bdn);
+    if (sigEpoch() !== e0) continue;
     const anc = ancestor(base);
     const old = anc?.cache.result.get(k) as SeriesData[] | undefined;
-    const sigs = baseSigIds(c, base, L.bdn);
-    r = new Array(base.length);
+    const r: SeriesData[] = new Array(base.length);
     const probe: VSample = { labels: EMPTY_LABELS, value: 0, dn: L.bdn };
     for (let p = 0; p < base.length; p++) {
       const q = old !== undefined ? anc!.from[p]! : -1;
@@ -915,8 +919,8 @@ function baseResults(c: SigInfo, L: Vec, op: string, m: VectorMatching, bool: bo
     }
     pc.result.set(k, r);
     if (old !== undefined) deriveSelection(r, old, anc!.from);
+    return r;
   }
-  return r;
 }
 
 /** The samples of a result base's entries (never read: a result base only carries labels). */
