@@ -12,17 +12,15 @@
  * cycle builds the cached selections, their caches and the window's layout; then a node joins (300 new
  * series, every family changes) and one cycle more is measured, and the one after it.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compressSync } from 'snappy';
 import { DEFAULT_RULES_CONFIG, RulesManager } from '../../collector/rules/manager.js';
 import { parseExpr } from '../../collector/rules/engine.js';
 import { evalInstant } from '../../collector/rules/promql/index.js';
+import type { GenSeries } from '../../collector/rules/promql/testing/gen.js';
+import { type PromPeer, remoteWrite, startPrometheus } from '../../collector/rules/promql/testing/prometheus.js';
 import { createLogger } from '../../lib/log.js';
-import { freePort } from '../../test/helpers/net.js';
-import { waitFor } from '../../test/helpers/proc.js';
 import { procCpuSeconds } from '../proc.js';
 
 const nodes = Number(process.argv[2] ?? 1000);
@@ -102,43 +100,7 @@ const st = m.window.stats();
 const group = m.allGroups()[0]!;
 const perM = (x: number) => (x / st.samples) * 1e6;
 
-// ---- Prometheus on the same data
-interface Prom {
-  url: string;
-  pid: number;
-  proc: ChildProcess;
-}
-
-async function startProm(): Promise<Prom> {
-  const pdir = join(dir, 'prom');
-  writeFileSync(join(dir, 'prometheus.yml'), 'global: {}\n');
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  let out = '';
-  const proc = spawn(
-    process.env.PROM_BIN ?? '/usr/bin/prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${pdir}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--web.enable-remote-write-receiver',
-      '--log.level=warn',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  await waitFor(
-    async () => {
-      if (proc.exitCode !== null) throw new Error(`prometheus exited: ${out}`);
-      return (await fetch(`${url}/-/ready`).catch(() => undefined))?.status === 200;
-    },
-    30_000,
-    'prometheus ready',
-  );
-  return { url, pid: proc.pid!, proc };
-}
-
+// ---- Prometheus on the same data (the differential test's peer: started on loopback, fed by remote write)
 const procCpu = procCpuSeconds;
 
 function procRss(pid: number): number {
@@ -146,75 +108,14 @@ function procRss(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0) * 1024;
 }
 
-/** Minimal protobuf writer for prometheus.WriteRequest. */
-class W {
-  buf: Buffer;
-  n = 0;
-  constructor(size = 64) {
-    this.buf = Buffer.alloc(size);
-  }
-  room(k: number) {
-    if (this.n + k <= this.buf.length) return;
-    const nb = Buffer.alloc(Math.max(this.buf.length * 2, this.n + k));
-    this.buf.copy(nb, 0, 0, this.n);
-    this.buf = nb;
-  }
-  varint(x: number) {
-    this.room(10);
-    while (x >= 0x80) {
-      this.buf[this.n++] = (x % 128) | 0x80;
-      x = Math.floor(x / 128);
-    }
-    this.buf[this.n++] = x;
-  }
-  bytes(field: number, b: Buffer) {
-    this.varint((field << 3) | 2);
-    this.varint(b.length);
-    this.room(b.length);
-    b.copy(this.buf, this.n);
-    this.n += b.length;
-  }
-  done(): Buffer {
-    return this.buf.subarray(0, this.n);
-  }
-}
-
-function encodeSeries(i: number): Buffer {
-  const ts = new W();
-  const l = labelsOf(i);
-  for (const name of Object.keys(l).sort()) {
-    const p = new W();
-    p.bytes(1, Buffer.from(name));
-    p.bytes(2, Buffer.from(l[name]!));
-    ts.bytes(1, p.done());
-  }
-  const d = Buffer.alloc(8);
-  for (let min = 0; min < minutes; min++) {
-    const s = new W();
-    d.writeDoubleLE(value(i, min));
-    s.varint((1 << 3) | 1);
-    s.room(8);
-    d.copy(s.buf, s.n);
-    s.n += 8;
-    s.varint(2 << 3);
-    s.varint(t0 + min * M);
-    ts.bytes(2, s.done());
-  }
-  return Buffer.from(ts.done());
-}
-
-async function feedProm(p: Prom): Promise<number> {
+async function feedProm(p: PromPeer): Promise<number> {
   const w0 = performance.now();
   const PER = 2000;
+  const t = Array.from({ length: minutes }, (_v, min) => t0 + min * M);
   for (let b = 0; b < nSeries; b += PER) {
-    const req = new W(1 << 20);
-    for (let i = b; i < Math.min(nSeries, b + PER); i++) req.bytes(1, encodeSeries(i));
-    const res = await fetch(`${p.url}/api/v1/write`, {
-      method: 'POST',
-      headers: { 'Content-Encoding': 'snappy', 'Content-Type': 'application/x-protobuf', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
-      body: compressSync(req.done()),
-    });
-    if (res.status !== 204 && res.status !== 200) throw new Error(`remote write: HTTP ${res.status}: ${await res.text()}`);
+    const batch: GenSeries[] = [];
+    for (let i = b; i < Math.min(nSeries, b + PER); i++) batch.push({ labels: labelsOf(i), t, v: Float64Array.from(t, (_x, min) => value(i, min)) });
+    await remoteWrite(p.url, batch);
   }
   return performance.now() - w0;
 }
@@ -226,7 +127,7 @@ interface PromRound {
   results: number[];
 }
 
-async function promRound(p: Prom): Promise<PromRound> {
+async function promRound(p: PromPeer): Promise<PromRound> {
   const c0 = procCpu(p.pid);
   const w0 = performance.now();
   let evalMs = 0;
@@ -250,7 +151,7 @@ function xjRound(i: number): { cpuMs: number; wallMs: number } {
   return { cpuMs: (c.user + c.system) / 1000, wallMs: performance.now() - w0 };
 }
 
-const prom = withProm ? await startProm() : undefined;
+const prom = withProm ? await startPrometheus(process.env.PROM_BIN) : undefined;
 let feedMs = 0;
 if (prom) feedMs = await feedProm(prom);
 
@@ -280,10 +181,7 @@ if (prom) {
   equal = `${ours.filter((n, i) => n === theirs[i]).length}/${exprs.length} (result series: ours ${ours.reduce((a, b) => a + b, 0)}, prometheus ${theirs.reduce((a, b) => a + b, 0)})`;
 }
 const promRss = prom ? procRss(prom.pid) : 0;
-if (prom) {
-  prom.proc.kill('SIGTERM');
-  await new Promise((r) => prom.proc.once('exit', r));
-}
+if (prom) await prom.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const round = (x: number) => Math.round(x);

@@ -15,6 +15,8 @@ import type { GenSeries } from './gen.js';
 
 export interface PromPeer {
   url: string;
+  /** the process, for its CPU time and memory (bench:rules) */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ async function start(bin: string, dir: string, port: number): Promise<PromPeer> 
   });
   return {
     url,
+    pid: proc.pid!,
     stop: async () => {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       await exited;
