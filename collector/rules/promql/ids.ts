@@ -49,12 +49,12 @@ export class IdTable {
   begin(): void {
     const n = strs.length;
     if (n > this.stamp.length) {
+      // grown empty: the new round below is above any stamp of the old arrays anyway
       let len = this.stamp.length;
       while (len < n) len *= 2;
-      const s = new Int32Array(len);
-      s.set(this.stamp);
-      this.stamp = s;
+      this.stamp = new Int32Array(len);
       this.slot = new Int32Array(len);
+      this.round = 0;
     }
     if (++this.round === 0x7fffffff) {
       this.stamp.fill(0);
