@@ -203,15 +203,15 @@ function writeDecimal(out: Buffer, at: number, v: number): number {
   return at + digits;
 }
 
-/**
- * Pure: a response message. Throws BerError on a truncated or malformed datagram (net-snmp drops
- * such a datagram; so does the session).
- */
-export function decodeResponse(buf: Buffer): Response {
-  let off = 0;
-  const end = buf.length;
+/** A cursor over one datagram (methods on a class: no closures made per datagram). */
+class Reader {
+  off = 0;
+  constructor(readonly buf: Buffer) {}
+
   /** Reads a tag and length at `off`, returns the content length; `off` moves to the content. */
-  const header = (want: number | undefined, limit: number): number => {
+  header(want: number | undefined, limit: number): number {
+    const buf = this.buf;
+    let off = this.off;
     if (off + 2 > limit) throw new BerError('truncated message');
     const tag = buf[off]!;
     if (want !== undefined && tag !== want) throw new BerError(`expected tag 0x${want.toString(16)}, got 0x${tag.toString(16)}`);
@@ -225,23 +225,34 @@ export function decodeResponse(buf: Buffer): Response {
       for (let i = 0; i < n; i++) len = len * 256 + buf[off++]!;
     }
     if (off + len > limit) throw new BerError('truncated message');
+    this.off = off;
     return len;
-  };
-  const intBody = (len: number): number => {
+  }
+
+  /** header(), returning where the content ends. */
+  until(want: number | undefined, limit: number): number {
+    const len = this.header(want, limit);
+    return this.off + len;
+  }
+
+  intBody(len: number): number {
     if (len === 0) throw new BerError('zero-length integer');
+    const buf = this.buf;
+    const off = this.off;
     let v = buf.readInt8(off);
     for (let i = 1; i < len; i++) v = v * 256 + buf[off + i]!;
     if (!Number.isSafeInteger(v)) throw new BerError('integer not representable as a number');
-    off += len;
+    this.off = off + len;
     return v;
-  };
-  /** header(), returning where the content ends. */
-  const until = (want: number | undefined, limit: number): number => {
-    const len = header(want, limit);
-    return off + len;
-  };
-  const int = (limit: number): number => intBody(header(T_INTEGER, limit));
-  const oidBody = (len: number): string => {
+  }
+
+  int(limit: number): number {
+    return this.intBody(this.header(T_INTEGER, limit));
+  }
+
+  oidBody(len: number): string {
+    const buf = this.buf;
+    let off = this.off;
     const stop = off + len;
     // the dotted text is written as ASCII into a scratch buffer and read back as one flat string
     // (concatenating arc by arc makes a chain of cons strings that every later startsWith, slice or
@@ -268,67 +279,70 @@ export function decodeResponse(buf: Buffer): Response {
         value = 0;
       }
     }
+    this.off = off;
     if (first) throw new BerError('empty OID');
     return text.toString('latin1', 0, n);
-  };
+  }
 
-  const msgEnd = until(T_SEQUENCE, end);
-  const version = int(msgEnd);
-  const clen = header(T_OCTETS, msgEnd);
-  const community = buf.subarray(off, off + clen);
-  off += clen;
-  if (off >= msgEnd) throw new BerError('truncated message');
-  const pdu = buf[off]!;
-  const pduEnd = until(undefined, msgEnd);
-  const id = int(pduEnd);
-  const errorStatus = int(pduEnd);
-  const errorIndex = int(pduEnd);
-  const listEnd = until(T_SEQUENCE, pduEnd);
-  const varbinds: Varbind[] = [];
-  while (off < listEnd) {
-    const vbEnd = until(T_SEQUENCE, listEnd);
-    const oid = oidBody(header(T_OID, vbEnd));
-    if (off + 2 > vbEnd) throw new BerError('truncated varbind');
-    const type = buf[off]!;
-    const len = header(undefined, vbEnd);
-    let value: unknown;
+  /** One varbind's value of `type` and content length `len` at `off`, as net-snmp decodes it. */
+  value(type: number, len: number): unknown {
+    const buf = this.buf;
+    const off = this.off;
     switch (type) {
       case T_INTEGER:
-        value = intBody(len);
-        break;
+        return this.intBody(len);
       case T_COUNTER:
       case T_GAUGE:
       case T_TIMETICKS:
-        value = intBody(len) >>> 0;
-        break;
+        return this.intBody(len) >>> 0;
       case T_OCTETS:
       case T_OPAQUE:
       case T_COUNTER64:
-        value = buf.subarray(off, off + len);
-        off += len;
-        break;
+        return buf.subarray(off, off + len);
       case T_IPADDRESS:
         if (len !== 4) throw new BerError(`Length '${len}' of IP address '${buf.subarray(off, off + len).toString('hex')}' is not 4`);
-        value = `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
-        off += 4;
-        break;
+        return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
       case T_OID:
-        value = oidBody(len);
-        break;
+        return this.oidBody(len);
       case T_BOOLEAN:
-        value = intBody(len) !== 0;
-        break;
+        return this.intBody(len) !== 0;
       case T_NULL:
       case T_NOSUCHOBJECT:
       case T_NOSUCHINSTANCE:
       case T_ENDOFMIBVIEW:
-        value = null;
-        off += len;
-        break;
+        return null;
       default:
         throw new BerError(`Unknown type '${type}' in response`);
     }
-    off = vbEnd;
+  }
+}
+
+/**
+ * Pure: a response message. Throws BerError on a truncated or malformed datagram (net-snmp drops
+ * such a datagram; so does the session).
+ */
+export function decodeResponse(buf: Buffer): Response {
+  const r = new Reader(buf);
+  const msgEnd = r.until(T_SEQUENCE, buf.length);
+  const version = r.int(msgEnd);
+  const clen = r.header(T_OCTETS, msgEnd);
+  const community = buf.subarray(r.off, r.off + clen);
+  r.off += clen;
+  if (r.off >= msgEnd) throw new BerError('truncated message');
+  const pdu = buf[r.off]!;
+  const pduEnd = r.until(undefined, msgEnd);
+  const id = r.int(pduEnd);
+  const errorStatus = r.int(pduEnd);
+  const errorIndex = r.int(pduEnd);
+  const listEnd = r.until(T_SEQUENCE, pduEnd);
+  const varbinds: Varbind[] = [];
+  while (r.off < listEnd) {
+    const vbEnd = r.until(T_SEQUENCE, listEnd);
+    const oid = r.oidBody(r.header(T_OID, vbEnd));
+    if (r.off + 2 > vbEnd) throw new BerError('truncated varbind');
+    const type = buf[r.off]!;
+    const value = r.value(type, r.header(undefined, vbEnd));
+    r.off = vbEnd;
     varbinds.push({ oid, type, value });
   }
   return { version, community, pdu, id, errorStatus, errorIndex, varbinds };
