@@ -94,20 +94,29 @@ export class SnmpError extends Error {
 
 /**
  * Send one request with up to `retries` retries after timeouts; every attempt is a packet sent,
- * every attempt after the first a packet retried. Other errors are not retried.
+ * every attempt after the first a packet retried. Other errors are not retried, nor any after the
+ * signal aborted.
  */
-export async function withRetries<R>(attempt: () => Promise<R>, retries: number, stats: ScrapeStats, aborted: () => boolean): Promise<R> {
+export async function withRetries<R>(attempt: () => Promise<R>, retries: number, stats: ScrapeStats, signal: AbortSignal | undefined): Promise<R> {
   for (let i = 0; ; i++) {
-    if (aborted()) throw new SnmpError('poll aborted', 'aborted');
+    if (signal?.aborted) throw new SnmpError('poll aborted', 'aborted');
     stats.packetsSent++;
     if (i > 0) stats.packetsRetried++;
     try {
       return await attempt();
     } catch (err) {
-      if (err instanceof SnmpError && err.code === 'timeout' && i < retries && !aborted()) continue;
+      if (err instanceof SnmpError && err.code === 'timeout' && i < retries && !signal?.aborted) continue;
       throw err;
     }
   }
+}
+
+/** Promise.withResolvers (Node.js 22) for Node.js 20, with no closure made per promise (see SampleBuilder in ./poll.ts). */
+let resolveNext: ((v: unknown) => void) | undefined;
+let rejectNext: ((e: unknown) => void) | undefined;
+function capture(resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
+  resolveNext = resolve;
+  rejectNext = reject;
 }
 
 /** The narrow interface the poller needs (as snmp_exporter's scraper): get and walk. */
@@ -205,6 +214,35 @@ function createNetSnmpSession(ep: { host: string; port: number; transport: 'udp4
   return session;
 }
 
+type Op = 'get' | 'getNext' | 'getBulk' | 'getBulkFlat';
+type Flat = { getBulkFlat: CommunitySession['getBulkFlat'] };
+
+/** One attempt of a request: settles its promise from the session's callback (`done`, bound to it). */
+class Attempt {
+  readonly promise: Promise<unknown>;
+  private readonly resolve: (v: unknown) => void;
+  private readonly reject: (e: unknown) => void;
+  constructor(
+    private readonly scraper: SessionScraper,
+    private readonly session: Session,
+    /** a v3 session's first request is preceded by engine discovery: one more packet, sent once the discovery is answered */
+    private readonly discovering: boolean,
+  ) {
+    this.promise = new Promise(capture);
+    this.resolve = resolveNext!;
+    this.reject = rejectNext!;
+  }
+  done(this: Attempt, err: Error | null, vbs: unknown): void {
+    if (this.discovering && this.session.msgSecurityParameters) this.scraper.stats.packetsSent++;
+    if (err) this.reject(this.scraper.fail(err));
+    else this.resolve(vbs);
+  }
+  failed(err: unknown): Promise<unknown> {
+    this.reject(this.scraper.fail(err));
+    return this.promise;
+  }
+}
+
 /**
  * A scraper over one net-snmp session with net-snmp's own retries off: retries happen here so each
  * packet is counted. Error messages never carry the credential's secrets. Never throws on open: a
@@ -216,172 +254,215 @@ export function openScraper(
   o: ClientOptions,
   keeper?: SessionKeeper,
 ): Scraper {
-  const secrets = secretsOf(cred);
-  const stats = newStats();
-  let session: Session | undefined;
-  let openError: string | undefined;
-  try {
-    session = keeper
-      ? keeper.take(`${ep.transport} ${ep.host} ${ep.port} ${o.timeoutMs}`, () => createNetSnmpSession(ep, cred, o.timeoutMs))
-      : createNetSnmpSession(ep, cred, o.timeoutMs);
-  } catch (err) {
-    openError = scrub(`cannot open SNMP session: ${(err as Error).message}`, secrets);
+  return new SessionScraper(ep, cred, o, keeper);
+}
+
+/** openScraper's scraper. Its per-request steps are methods (see SampleBuilder in ./poll.ts). */
+class SessionScraper implements Scraper {
+  readonly stats = newStats();
+  readonly walkCombined?: Scraper['walkCombined'];
+  private readonly secrets: string[];
+  private session: Session | undefined;
+  private openError: string | undefined;
+  private closed = false;
+  private readonly onAbort = () => this.shut();
+
+  constructor(
+    ep: { host: string; port: number; transport: 'udp4' | 'udp6' | 'auto' },
+    private readonly cred: Credential,
+    readonly o: ClientOptions,
+    readonly keeper?: SessionKeeper,
+  ) {
+    this.secrets = secretsOf(cred);
+    try {
+      this.session = keeper
+        ? keeper.take(`${ep.transport} ${ep.host} ${ep.port} ${o.timeoutMs}`, () => createNetSnmpSession(ep, cred, o.timeoutMs))
+        : createNetSnmpSession(ep, cred, o.timeoutMs);
+    } catch (err) {
+      this.openError = scrub(`cannot open SNMP session: ${(err as Error).message}`, this.secrets);
+    }
+    if (cred.version === '2c') this.walkCombined = this.combined;
+    o.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    if (keeper) keeper.drop();
+
+  get version(): Credential['version'] {
+    return this.cred.version;
+  }
+
+  private shut(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.keeper) this.keeper.drop();
     else {
       try {
-        session?.close();
+        this.session?.close();
       } catch {
         // already closed
       }
     }
-  };
-  const aborted = () => o.signal?.aborted === true;
-  const onAbort = () => close();
-  o.signal?.addEventListener('abort', onAbort, { once: true });
-  const fail = (err: unknown): SnmpError => {
-    if (aborted()) return new SnmpError('poll aborted', 'aborted');
+  }
+
+  private get aborted(): boolean {
+    return this.o.signal?.aborted === true;
+  }
+
+  fail(err: unknown): SnmpError {
+    if (this.aborted) return new SnmpError('poll aborted', 'aborted');
     const e = err as Error & { status?: number };
     const code = e.name === 'RequestTimedOutError' ? 'timeout' : 'failed';
-    return new SnmpError(scrub(e.message ?? String(err), secrets), code, typeof e.status === 'number' ? e.status : undefined);
-  };
+    return new SnmpError(scrub(e.message ?? String(err), this.secrets), code, typeof e.status === 'number' ? e.status : undefined);
+  }
+
   /** One PDU, retried after timeouts. */
-  const request = (send: (s: Session, cb: (err: Error | null, vbs: unknown) => void) => void): Promise<unknown> =>
-    withRetries(
-      () =>
-        new Promise((resolve, reject) => {
-          if (openError) return reject(new SnmpError(openError, 'failed'));
-          if (closed || !session) return reject(new SnmpError(aborted() ? 'poll aborted' : 'session closed', aborted() ? 'aborted' : 'failed'));
-          // a v3 session's first request is preceded by engine discovery: one more packet, sent once
-          // the discovery is answered (net-snmp then knows the engine and sends the request)
-          const s = session;
-          const discovering = cred.version === '3' && !s.msgSecurityParameters;
-          try {
-            send(s, (err, vbs) => {
-              if (discovering && s.msgSecurityParameters) stats.packetsSent++;
-              if (err) reject(fail(err));
-              else resolve(vbs);
-            });
-          } catch (err) {
-            reject(fail(err));
-          }
-        }),
-      o.retries,
-      stats,
-      aborted,
-    );
-  const got = (vbs: Varbind[]) => {
-    stats.pdus++;
-    stats.varbinds += vbs.length;
+  request(op: Op, oids: string[], nonRepeaters = 0): Promise<unknown> {
+    return withRetries(this.attempt.bind(this, op, oids, nonRepeaters), this.o.retries, this.stats, this.o.signal);
+  }
+
+  private attempt(op: Op, oids: string[], nonRepeaters: number): Promise<unknown> {
+    if (this.openError) return Promise.reject(new SnmpError(this.openError, 'failed'));
+    const s = this.session;
+    if (this.closed || !s) return Promise.reject(new SnmpError(this.aborted ? 'poll aborted' : 'session closed', this.aborted ? 'aborted' : 'failed'));
+    const a = new Attempt(this, s, this.cred.version === '3' && !s.msgSecurityParameters);
+    const cb = a.done.bind(a) as never;
+    try {
+      if (op === 'getBulkFlat') (s as unknown as Flat).getBulkFlat(oids, nonRepeaters, this.o.maxRepetitions, cb);
+      else if (op === 'getBulk') s.getBulk(oids, nonRepeaters, this.o.maxRepetitions, cb);
+      else s[op](oids, cb);
+    } catch (err) {
+      return a.failed(err);
+    }
+    return a.promise;
+  }
+
+  got(vbs: Varbind[]): Varbind[] {
+    this.stats.pdus++;
+    this.stats.varbinds += vbs.length;
     return vbs;
-  };
-  type Flat = { getBulkFlat: CommunitySession['getBulkFlat'] };
-  const walkCombined = async (roots: string[], w: CombinedOptions): Promise<{ walks: Varbind[][]; scalars?: Varbind[] }> => {
-    const cw = new CombinedWalk(roots, w.perRequest, o.maxRepetitions, keeper?.walkPlan);
-    let head = w.scalars?.length ? nonRepeaterOids(w.scalars) : undefined;
-    // the request carrying the non-repeaters is in flight (only one carries them)
-    let headBusy = false;
-    let scalars: Varbind[] | undefined;
-    let failed = false;
-    // up to `concurrency` requests in flight, each on the cursors no other one holds: with the ranges
-    // of the previous poll, the responses arrive together instead of one round trip after another
-    const worker = async () => {
-      for (let step = cw.next(); step && !failed; step = cw.next()) {
-        const withHead = head !== undefined && !headBusy;
-        const nr = withHead ? head! : [];
-        if (withHead) headBusy = true;
-        const oids = nr.length ? [...nr, ...step.oids] : step.oids;
-        let vbs: Varbind[];
+  }
+
+  private combined(roots: string[], w: CombinedOptions): Promise<{ walks: Varbind[][]; scalars?: Varbind[] }> {
+    return new CombinedRun(this, roots, w).run();
+  }
+
+  async get(oids: string[]): Promise<Varbind[]> {
+    return this.got((await this.request('get', oids)) as Varbind[]);
+  }
+
+  async walk(root: string): Promise<Varbind[]> {
+    const out: Varbind[] = [];
+    let oid = root;
+    for (;;) {
+      let vbs: Varbind[];
+      if (this.cred.version === '1') {
         try {
-          vbs = got((await request((s, cb) => (s as unknown as Flat).getBulkFlat(oids, nr.length, o.maxRepetitions, cb as never))) as Varbind[]);
+          vbs = this.got((await this.request('getNext', [oid])) as Varbind[]);
         } catch (err) {
-          if (withHead) headBusy = false;
-          // an error-status (tooBig, genErr …) to a combined request: fewer OIDs per request, then
-          // without the non-repeaters; with one OID left it is that walk's error, as a single walk's
-          if (err instanceof SnmpError && err.code === 'failed' && err.status !== undefined) {
-            if (cw.shrink(step)) continue;
-            if (withHead) {
-              head = undefined;
-              cw.requeue(step);
-              continue;
-            }
-          }
-          failed = true;
+          if (err instanceof SnmpError && err.status === 2) return out; // noSuchName: end of the MIB view
           throw err;
         }
-        if (withHead) {
-          head = undefined;
-          headBusy = false;
-          // an agent must answer every non-repeater; one that did not: the scalars are read by GET
-          if (vbs.length < nr.length) {
+      } else {
+        const r = (await this.request('getBulk', [oid])) as Varbind[][];
+        vbs = this.got(r[0] ?? []);
+      }
+      if (!vbs.length) return out;
+      // a device answering an OID not after the one asked would make the walk loop forever
+      if (compareOids(vbs[0]!.oid, oid) <= 0) throw new SnmpError(`OID not increasing in walk of ${root}: ${vbs[0]!.oid} after ${oid}`, 'failed');
+      for (const v of vbs) {
+        if (v.type === T.EndOfMibView || !inSubtree(root, v.oid)) return out;
+        out.push(v);
+        oid = v.oid;
+      }
+    }
+  }
+
+  close(): void {
+    this.o.signal?.removeEventListener('abort', this.onAbort);
+    this.shut();
+  }
+
+  release(): void {
+    this.o.signal?.removeEventListener('abort', this.onAbort);
+    if (!this.keeper || this.aborted) this.shut();
+    else this.closed = true; // the keeper keeps the session for the next poll
+  }
+}
+
+/** One combined walk (Scraper.walkCombined): up to `concurrency` workers over one CombinedWalk. */
+class CombinedRun {
+  private readonly cw: CombinedWalk;
+  /** the scalars as non-repeaters, until a response carried them */
+  private head: string[] | undefined;
+  /** the request carrying the non-repeaters is in flight (only one carries them) */
+  private headBusy = false;
+  private scalars: Varbind[] | undefined;
+  private failed = false;
+
+  constructor(
+    private readonly s: SessionScraper,
+    roots: string[],
+    private readonly w: CombinedOptions,
+  ) {
+    this.cw = new CombinedWalk(roots, w.perRequest, s.o.maxRepetitions, s.keeper?.walkPlan);
+    this.head = w.scalars?.length ? nonRepeaterOids(w.scalars) : undefined;
+  }
+
+  async run(): Promise<{ walks: Varbind[][]; scalars?: Varbind[] }> {
+    // up to `concurrency` requests in flight, each on the cursors no other one holds: with the ranges
+    // of the previous poll, the responses arrive together instead of one round trip after another
+    const workers: Promise<void>[] = [];
+    for (let i = Math.max(1, this.w.concurrency ?? 1); i > 0; i--) workers.push(this.worker());
+    await Promise.all(workers);
+    const walks = this.cw.results();
+    if (this.s.keeper) this.s.keeper.walkPlan = this.cw.learn(walks);
+    return { walks, scalars: this.scalars };
+  }
+
+  private async worker(): Promise<void> {
+    const cw = this.cw;
+    for (let step = cw.next(); step && !this.failed; step = cw.next()) {
+      const withHead = this.head !== undefined && !this.headBusy;
+      const nr = withHead ? this.head! : [];
+      if (withHead) this.headBusy = true;
+      const oids = nr.length ? [...nr, ...step.oids] : step.oids;
+      let vbs: Varbind[];
+      try {
+        vbs = this.s.got((await this.s.request('getBulkFlat', oids, nr.length)) as Varbind[]);
+      } catch (err) {
+        if (withHead) this.headBusy = false;
+        // an error-status (tooBig, genErr …) to a combined request: fewer OIDs per request, then
+        // without the non-repeaters; with one OID left it is that walk's error, as a single walk's
+        if (err instanceof SnmpError && err.code === 'failed' && err.status !== undefined) {
+          if (cw.shrink(step)) continue;
+          if (withHead) {
+            this.head = undefined;
             cw.requeue(step);
             continue;
           }
-          scalars = scalarsFromNonRepeaters(w.scalars!, vbs);
-          w.onScalars?.();
-          // the non-repeaters answered, no room left for the one walk asked: ask it alone
-          if (vbs.length === nr.length && step.oids.length === 1) {
-            cw.requeue(step);
-            continue;
-          }
         }
-        const bad = cw.feed(step, vbs, nr.length);
-        if (bad) {
-          failed = true;
-          throw new SnmpError(bad, 'failed');
+        this.failed = true;
+        throw err;
+      }
+      if (withHead) {
+        this.head = undefined;
+        this.headBusy = false;
+        // an agent must answer every non-repeater; one that did not: the scalars are read by GET
+        if (vbs.length < nr.length) {
+          cw.requeue(step);
+          continue;
+        }
+        this.scalars = scalarsFromNonRepeaters(this.w.scalars!, vbs);
+        this.w.onScalars?.();
+        // the non-repeaters answered, no room left for the one walk asked: ask it alone
+        if (vbs.length === nr.length && step.oids.length === 1) {
+          cw.requeue(step);
+          continue;
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, w.concurrency ?? 1) }, worker));
-    const walks = cw.results();
-    if (keeper) keeper.walkPlan = cw.learn(walks);
-    return { walks, scalars };
-  };
-  return {
-    version: cred.version,
-    stats,
-    ...(cred.version === '2c' ? { walkCombined } : {}),
-    async get(oids) {
-      return got((await request((s, cb) => s.get(oids, cb as never))) as Varbind[]);
-    },
-    async walk(root) {
-      const out: Varbind[] = [];
-      let oid = root;
-      for (;;) {
-        let vbs: Varbind[];
-        if (cred.version === '1') {
-          try {
-            vbs = got((await request((s, cb) => s.getNext([oid], cb as never))) as Varbind[]);
-          } catch (err) {
-            if (err instanceof SnmpError && err.status === 2) return out; // noSuchName: end of the MIB view
-            throw err;
-          }
-        } else {
-          const r = (await request((s, cb) => s.getBulk([oid], 0, o.maxRepetitions, cb as never))) as Varbind[][];
-          vbs = got(r[0] ?? []);
-        }
-        if (!vbs.length) return out;
-        // a device answering an OID not after the one asked would make the walk loop forever
-        if (compareOids(vbs[0]!.oid, oid) <= 0) throw new SnmpError(`OID not increasing in walk of ${root}: ${vbs[0]!.oid} after ${oid}`, 'failed');
-        for (const v of vbs) {
-          if (v.type === T.EndOfMibView || !inSubtree(root, v.oid)) return out;
-          out.push(v);
-          oid = v.oid;
-        }
+      const bad = cw.feed(step, vbs, nr.length);
+      if (bad) {
+        this.failed = true;
+        throw new SnmpError(bad, 'failed');
       }
-    },
-    close() {
-      o.signal?.removeEventListener('abort', onAbort);
-      close();
-    },
-    release() {
-      o.signal?.removeEventListener('abort', onAbort);
-      if (!keeper || aborted()) close();
-      else closed = true; // the keeper keeps the session for the next poll
-    },
-  };
+    }
+  }
 }

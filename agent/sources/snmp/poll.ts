@@ -72,6 +72,78 @@ function prepare(profiles: readonly Profile[]): Prepared {
 }
 
 /**
+ * The state of one buildSamples call. Its helpers are methods, not closures made per call: V8 keeps a
+ * function's optimised code only while a function object using it lives, so closures made per poll
+ * were compiled again after every full GC (bench/README.md, bench:snmp, "Closures").
+ */
+class SampleBuilder {
+  readonly samples: Sample[] = [];
+  /** table → row suffix → its labels (null: the row is filtered out or its index unreadable) */
+  private readonly rows = new Map<PreparedTable, Map<string, Record<string, string> | null>>();
+  /** lookup values per lookup OID and row (ifTable and ifXTable look up the same ifName, ifDescr, ifAlias) */
+  private readonly looked = new Map<string, Map<string, string>>();
+
+  constructor(
+    private readonly vb: Walked,
+    private readonly target: Record<string, string>,
+    private readonly ts: number,
+  ) {}
+
+  push(name: string, type: 'counter' | 'gauge' | 'string', v: Varbind, labels: Record<string, string>): void {
+    if (type === 'string') {
+      this.samples.push({ name, labels: { ...labels, [name]: labelValue(v.type, v.value) }, value: 1, type: 'info', ts: this.ts });
+      return;
+    }
+    const value = sampleValue(v.type, v.value);
+    if (value !== undefined) this.samples.push({ name, labels, value, type, ts: this.ts });
+  }
+
+  rowsOf(table: PreparedTable): Map<string, Record<string, string> | null> {
+    let m = this.rows.get(table);
+    if (!m) {
+      m = new Map();
+      this.rows.set(table, m);
+    }
+    return m;
+  }
+
+  private lookup(oid: string, row: string): string {
+    let m = this.looked.get(oid);
+    if (!m) {
+      m = new Map();
+      this.looked.set(oid, m);
+    }
+    let value = m.get(row);
+    if (value === undefined) {
+      const lv = this.vb.get(`${oid}.${row}`);
+      value = lv && !isError(lv.type) ? labelValue(lv.type, lv.value) : '';
+      m.set(row, value);
+    }
+    return value;
+  }
+
+  rowLabels(table: PreparedTable, suffix: string): Record<string, string> | null {
+    // one integer index (ifIndex): the suffix is its text (OID arcs have no leading zeros)
+    const idx =
+      table.types.length === 1 && table.types[0] === 'integer' && !suffix.includes('.') ? [suffix] : parseIndex(suffix.split('.').map(Number), table.types);
+    if (!idx) return null;
+    const labels: Record<string, string> = {};
+    const indexes = table.t.indexes;
+    for (let i = 0; i < indexes.length; i++) labels[indexes[i]!.label] = idx[i]!;
+    for (const [k, want] of table.filter) if (labels[k] !== want) return null;
+    for (const [label, l] of table.lookups) {
+      let row = suffix;
+      if (l.index) {
+        row = '';
+        for (let i = 0; i < l.index.length; i++) row += `${i ? '.' : ''}${labels[l.index[i]!] ?? ''}`;
+      }
+      labels[label] = this.lookup(l.oid, row);
+    }
+    return Object.assign(labels, this.target);
+  }
+}
+
+/**
  * Pure: samples of the profiles from the varbinds read, with snmp_exporter's names and labels
  * (index labels, lookups; strings as a label of the metric's own name with value 1).
  */
@@ -81,16 +153,8 @@ export function buildSamples(
   target: Record<string, string>,
   ts: number,
 ): { samples: Sample[]; help: Record<string, string> } {
-  const samples: Sample[] = [];
+  const b = new SampleBuilder(vb, target, ts);
   let scalarHelp: Record<string, string> | undefined;
-  const push = (name: string, type: 'counter' | 'gauge' | 'string', v: Varbind, labels: Record<string, string>) => {
-    if (type === 'string') {
-      samples.push({ name, labels: { ...labels, [name]: labelValue(v.type, v.value) }, value: 1, type: 'info', ts });
-      return;
-    }
-    const value = sampleValue(v.type, v.value);
-    if (value !== undefined) samples.push({ name, labels, value, type, ts });
-  };
   const prep = prepare(profiles);
   for (const p of profiles) {
     for (const s of p.scalars ?? []) {
@@ -100,7 +164,7 @@ export function buildSamples(
         scalarHelp ??= {};
         scalarHelp[s.name] = s.help;
       }
-      push(s.name, s.type, v, { ...target });
+      b.push(s.name, s.type, v, { ...target });
     }
   }
   // the scalars' help, then every column's (shared between polls: the callers copy it)
@@ -108,43 +172,13 @@ export function buildSamples(
   // One pass over the varbinds: each is matched to its table column by prefix (the column of the
   // previous varbind first: a walk returns a column's rows in a row). The labels of a row (index,
   // lookups, target) are built once and shared by all its columns.
-  const rows = new Map<PreparedTable, Map<string, Record<string, string> | null>>();
-  // lookup values per lookup OID and row (ifTable and ifXTable look up the same ifName, ifDescr, ifAlias)
-  const looked = new Map<string, Map<string, string>>();
-  const lookup = (oid: string, row: string): string => {
-    let m = looked.get(oid);
-    if (!m) {
-      m = new Map();
-      looked.set(oid, m);
-    }
-    let value = m.get(row);
-    if (value === undefined) {
-      const lv = vb.get(`${oid}.${row}`);
-      value = lv && !isError(lv.type) ? labelValue(lv.type, lv.value) : '';
-      m.set(row, value);
-    }
-    return value;
-  };
-  const rowLabels = (table: PreparedTable, suffix: string): Record<string, string> | null => {
-    // one integer index (ifIndex): the suffix is its text (OID arcs have no leading zeros)
-    const idx =
-      table.types.length === 1 && table.types[0] === 'integer' && !suffix.includes('.') ? [suffix] : parseIndex(suffix.split('.').map(Number), table.types);
-    if (!idx) return null;
-    const labels: Record<string, string> = {};
-    table.t.indexes.forEach((ix, i) => {
-      labels[ix.label] = idx[i]!;
-    });
-    if (table.filter.some(([k, want]) => labels[k] !== want)) return null;
-    for (const [label, l] of table.lookups) labels[label] = lookup(l.oid, l.index ? l.index.map((name) => labels[name]).join('.') : suffix);
-    return Object.assign(labels, target);
-  };
   let prefix = '\0'; // the column prefix ("entry.column.") of the previous varbind, and its column
   let hit: Column | undefined;
   let tableRows: Map<string, Record<string, string> | null> | undefined;
   for (const [oid, v] of vb) {
     if (isError(v.type)) continue;
     if (!oid.startsWith(prefix)) {
-      const entry = prep.entries.find((e) => oid.startsWith(e));
+      const entry = entryOf(prep.entries, oid);
       const dot = entry ? oid.indexOf('.', entry.length) : -1;
       if (dot < 0) {
         prefix = '\0';
@@ -158,24 +192,23 @@ export function buildSamples(
         prep.prefixes.set(key, p);
       }
       prefix = p;
-      if (hit) {
-        tableRows = rows.get(hit.table);
-        if (!tableRows) {
-          tableRows = new Map();
-          rows.set(hit.table, tableRows);
-        }
-      }
+      if (hit) tableRows = b.rowsOf(hit.table);
     }
     if (!hit) continue;
     const suffix = oid.slice(prefix.length);
     let labels = tableRows!.get(suffix);
     if (labels === undefined) {
-      labels = rowLabels(hit.table, suffix);
+      labels = b.rowLabels(hit.table, suffix);
       tableRows!.set(suffix, labels);
     }
-    if (labels) push(hit.col.name, hit.col.type, v, labels);
+    if (labels) b.push(hit.col.name, hit.col.type, v, labels);
   }
-  return { samples, help };
+  return { samples: b.samples, help };
+}
+
+function entryOf(entries: readonly string[], oid: string): string | undefined {
+  for (const e of entries) if (oid.startsWith(e)) return e;
+  return undefined;
 }
 
 /** Run `fn` over items with at most `n` at a time. */

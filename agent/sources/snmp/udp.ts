@@ -26,14 +26,67 @@ class RequestFailedError extends Error {
   }
 }
 
-interface Pending {
-  timer: NodeJS.Timeout;
-  done: (err: Error | null, r?: { errorStatus: number; errorIndex: number; varbinds: Varbind[] }) => void;
+type Response = { errorStatus: number; errorIndex: number; varbinds: Varbind[] };
+type Callback = (err: Error | null, varbinds: Varbind[] | Varbind[][]) => void;
+
+/**
+ * One request in flight, and how its response is handed back: as net-snmp's get/getNext (the varbinds
+ * asked), getBulk (one list per repeater) or flat (row-major, for combined walks). Its callbacks are
+ * methods and module functions, not closures made per request, so that their optimised code outlives
+ * a full GC (see SampleBuilder in ./poll.ts).
+ */
+class Request {
+  timer: NodeJS.Timeout | undefined;
+  constructor(
+    readonly session: CommunitySession,
+    readonly id: number,
+    readonly shape: 'simple' | 'bulk' | 'flat',
+    readonly oids: readonly string[],
+    readonly nonRepeaters: number,
+    readonly cb: Callback,
+  ) {}
+
+  /** The socket's send callback (bound to the request). */
+  sent(this: Request, err: Error | null): void {
+    if (err) this.cb(err, []);
+    else this.session.track(this);
+  }
+
+  finish(err: Error | null, r?: Response): void {
+    if (err || !r) this.cb(err, []);
+    else if (r.errorStatus > 0) this.cb(failed(r), []);
+    else if (this.shape === 'bulk') this.cb(null, this.byRepeater(r.varbinds));
+    else if (this.shape === 'simple' && r.varbinds.length !== this.oids.length) this.cb(new BerError('Requested OIDs do not match response OIDs'), []);
+    else this.cb(null, r.varbinds);
+  }
+
+  /** As net-snmp's getBulk: non-repeaters first, then each repeater's varbinds in a list of its own. */
+  private byRepeater(vbs: Varbind[]): Varbind[][] {
+    const out: (Varbind | Varbind[])[] = [];
+    const nr = this.nonRepeaters;
+    let i = 0;
+    for (; i < this.oids.length && i < vbs.length; i++) out.push(i < nr ? vbs[i]! : [vbs[i]!]);
+    const repeaters = this.oids.length - nr;
+    for (; i < vbs.length; i++) (out[((i - nr) % repeaters) + nr] as Varbind[]).push(vbs[i]!);
+    return out as Varbind[][];
+  }
+}
+
+function timedOut(req: Request): void {
+  if (req.session.unregister(req.id)) req.finish(new RequestTimedOutError('Request timed out'));
+}
+
+/** An error-status answer as net-snmp reports it ("NoSuchName: OID", status 2). */
+function failed(r: Response): Error {
+  const name = ERROR_STATUS[r.errorStatus] ?? 'GeneralError';
+  const status = ERROR_STATUS.indexOf(name as (typeof ERROR_STATUS)[number]);
+  const vb = r.errorIndex > 0 ? r.varbinds[r.errorIndex - 1] : undefined;
+  return new RequestFailedError(vb ? `${name}: ${vb.oid}` : name, status);
 }
 
 export class CommunitySession extends EventEmitter {
   private readonly socket: Socket;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Request>();
   private readonly communityBuf: Buffer;
   private nextId = 1 + Math.floor(Math.random() * 0x3fffffff);
   private closed = false;
@@ -58,13 +111,20 @@ export class CommunitySession extends EventEmitter {
       const err = new Error('Socket forcibly closed');
       for (const [id, p] of this.pending) {
         this.unregister(id);
-        p.done(err);
+        p.finish(err);
       }
       this.emit('close');
     });
   }
 
-  private unregister(id: number): Pending | undefined {
+  /** A request sent: wait for its answer until the timeout. */
+  track(req: Request): void {
+    if (this.pending.size === 0) this.socket.ref();
+    req.timer = setTimeout(timedOut, this.timeoutMs, req);
+    this.pending.set(req.id, req);
+  }
+
+  unregister(id: number): Request | undefined {
     const p = this.pending.get(id);
     if (!p) return undefined;
     this.pending.delete(id);
@@ -83,75 +143,37 @@ export class CommunitySession extends EventEmitter {
     }
     const p = this.unregister(r.id);
     if (!p) return;
-    if (r.version !== this.version) p.done(new BerError(`Version in request '${this.version}' does not match version in response '${r.version}'`));
+    if (r.version !== this.version) p.finish(new BerError(`Version in request '${this.version}' does not match version in response '${r.version}'`));
     else if (!r.community.equals(this.communityBuf))
-      p.done(new BerError('Community in response does not match the request (a wrong community answered, or another agent)'));
-    else if (r.pdu !== PDU.Response) p.done(new BerError(`Unknown PDU type '${r.pdu}' in response`));
-    else p.done(null, r);
+      p.finish(new BerError('Community in response does not match the request (a wrong community answered, or another agent)'));
+    else if (r.pdu !== PDU.Response) p.finish(new BerError(`Unknown PDU type '${r.pdu}' in response`));
+    else p.finish(null, r);
   }
 
-  private send(pdu: number, oids: readonly string[], nonRepeaters: number, maxRepetitions: number, cb: Pending['done']): void {
+  private send(pdu: number, shape: Request['shape'], oids: readonly string[], nonRepeaters: number, maxRepetitions: number, cb: Callback): void {
     if (this.closed) throw new Error('Not running');
     const id = this.nextId;
     this.nextId = this.nextId >= 0x7ffffffe ? 1 : this.nextId + 1;
     const buf = encodeRequest({ version: this.version, community: this.communityBuf, pdu, id, nonRepeaters, maxRepetitions, oids });
-    this.socket.send(buf, this.port, this.host, (err) => {
-      if (err) return cb(err);
-      if (this.pending.size === 0) this.socket.ref();
-      const timer = setTimeout(() => {
-        if (this.unregister(id)) cb(new RequestTimedOutError('Request timed out'));
-      }, this.timeoutMs);
-      this.pending.set(id, { timer, done: cb });
-    });
-  }
-
-  /** An error-status answer as net-snmp reports it ("NoSuchName: OID", status 2). */
-  private static failed(r: { errorStatus: number; errorIndex: number; varbinds: Varbind[] }): Error {
-    const name = ERROR_STATUS[r.errorStatus] ?? 'GeneralError';
-    const status = ERROR_STATUS.indexOf(name as (typeof ERROR_STATUS)[number]);
-    const vb = r.errorIndex > 0 ? r.varbinds[r.errorIndex - 1] : undefined;
-    return new RequestFailedError(vb ? `${name}: ${vb.oid}` : name, status);
-  }
-
-  private simple(pdu: number, oids: string[], cb: (err: Error | null, varbinds: Varbind[]) => void): void {
-    this.send(pdu, oids, 0, 0, (err, r) => {
-      if (err || !r) return cb(err, []);
-      if (r.errorStatus > 0) return cb(CommunitySession.failed(r), []);
-      if (r.varbinds.length !== oids.length) return cb(new BerError('Requested OIDs do not match response OIDs'), []);
-      cb(null, r.varbinds);
-    });
+    const req = new Request(this, id, shape, oids, nonRepeaters, cb);
+    this.socket.send(buf, this.port, this.host, req.sent.bind(req));
   }
 
   get(oids: string[], cb: (err: Error | null, varbinds: Varbind[]) => void): void {
-    this.simple(PDU.Get, oids, cb);
+    this.send(PDU.Get, 'simple', oids, 0, 0, cb as Callback);
   }
 
   getNext(oids: string[], cb: (err: Error | null, varbinds: Varbind[]) => void): void {
-    this.simple(PDU.GetNext, oids, cb);
+    this.send(PDU.GetNext, 'simple', oids, 0, 0, cb as Callback);
   }
 
   getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, varbinds: Varbind[][]) => void): void {
-    this.send(PDU.GetBulk, oids, nonRepeaters, maxRepetitions, (err, r) => {
-      if (err || !r) return cb(err, []);
-      if (r.errorStatus > 0) return cb(CommunitySession.failed(r), []);
-      // as net-snmp: non-repeaters first, then each repeater's varbinds in a list of its own
-      const out: (Varbind | Varbind[])[] = [];
-      const vbs = r.varbinds;
-      let i = 0;
-      for (; i < oids.length && i < vbs.length; i++) out.push(i < nonRepeaters ? vbs[i]! : [vbs[i]!]);
-      const repeaters = oids.length - nonRepeaters;
-      for (; i < vbs.length; i++) (out[((i - nonRepeaters) % repeaters) + nonRepeaters] as Varbind[]).push(vbs[i]!);
-      cb(null, out as Varbind[][]);
-    });
+    this.send(PDU.GetBulk, 'bulk', oids, nonRepeaters, maxRepetitions, cb as Callback);
   }
 
   /** GETBULK with the response's varbinds as the agent sent them (row-major after the non-repeaters), for combined walks. */
   getBulkFlat(oids: string[], nonRepeaters: number, maxRepetitions: number, cb: (err: Error | null, varbinds: Varbind[]) => void): void {
-    this.send(PDU.GetBulk, oids, nonRepeaters, maxRepetitions, (err, r) => {
-      if (err || !r) return cb(err, []);
-      if (r.errorStatus > 0) return cb(CommunitySession.failed(r), []);
-      cb(null, r.varbinds);
-    });
+    this.send(PDU.GetBulk, 'flat', oids, nonRepeaters, maxRepetitions, cb as Callback);
   }
 
   subtree(): void {
