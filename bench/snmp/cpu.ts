@@ -82,6 +82,16 @@ async function pollTheirs(module: string): Promise<Poll> {
   return { varbinds: Number(/^snmp_scrape_pdus_returned (\d+)/m.exec(text)?.[1] ?? Number.NaN), series };
 }
 
+/** One round: both pollers once, which goes first alternating with `i`; [ours, theirs]. */
+async function round(i: number, community: string): Promise<[Poll, Poll]> {
+  if (i % 2 === 0) {
+    const a = await pollOurs(community);
+    return [a, await pollTheirs(community)];
+  }
+  const b = await pollTheirs(community);
+  return [await pollOurs(community), b];
+}
+
 try {
   await waitFor(async () => (await request(`http://127.0.0.1:${port}/`)).statusCode === 200, 15_000, 'snmp_exporter');
   const load0 = loadavg()[0]!;
@@ -93,15 +103,7 @@ try {
     let want: Poll | undefined;
     let warmup = 2;
     for (let i = 0; i < warmup; i++) {
-      let a: Poll;
-      let b: Poll;
-      if (i % 2 === 0) {
-        a = await pollOurs(community);
-        b = await pollTheirs(community);
-      } else {
-        b = await pollTheirs(community);
-        a = await pollOurs(community);
-      }
+      const [a, b] = await round(i, community);
       if (a.varbinds !== b.varbinds || a.series !== b.series)
         throw new Error(`${n} interfaces: xunjian ${a.varbinds} varbinds / ${a.series} series, snmp_exporter ${b.varbinds} / ${b.series}`);
       want = a;
@@ -113,9 +115,7 @@ try {
     const e0 = procCpuSeconds(exp.pid!);
     let inPoll = 0;
     for (let i = 0; i < rounds; i++) {
-      const order = i % 2 === 0 ? [pollOurs, pollTheirs] : [pollTheirs, pollOurs];
-      for (const poll of order) {
-        const r = await poll(community);
+      for (const r of await round(i, community)) {
         inPoll += r.cpuUs ?? 0;
         if (r.varbinds !== want!.varbinds || r.series !== want!.series)
           throw new Error(`${n} interfaces, round ${i}: ${r.varbinds} varbinds / ${r.series} series, expected ${want!.varbinds} / ${want!.series}`);

@@ -111,14 +111,6 @@ export async function withRetries<R>(attempt: () => Promise<R>, retries: number,
   }
 }
 
-/** Promise.withResolvers (Node.js 22) for Node.js 20, with no closure made per promise (see SampleBuilder in ./poll.ts). */
-let resolveNext: ((v: unknown) => void) | undefined;
-let rejectNext: ((e: unknown) => void) | undefined;
-function capture(resolve: (v: unknown) => void, reject: (e: unknown) => void): void {
-  resolveNext = resolve;
-  rejectNext = reject;
-}
-
 /** The narrow interface the poller needs (as snmp_exporter's scraper): get and walk. */
 export interface Scraper {
   readonly version: '1' | '2c' | '3';
@@ -228,9 +220,14 @@ class Attempt {
     /** a v3 session's first request is preceded by engine discovery: one more packet, sent once the discovery is answered */
     private readonly discovering: boolean,
   ) {
-    this.promise = new Promise(capture);
-    this.resolve = resolveNext!;
-    this.reject = rejectNext!;
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    this.promise = new Promise((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.resolve = resolve;
+    this.reject = reject;
   }
   done(this: Attempt, err: Error | null, vbs: unknown): void {
     if (this.discovering && this.session.msgSecurityParameters) this.scraper.stats.packetsSent++;
