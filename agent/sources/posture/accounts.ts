@@ -142,6 +142,11 @@ interface PasswdEntry {
 }
 
 export function accountFacts(host: Host): Record<string, Fact> {
+  return { ...passwdFacts(host), ...shadowFacts(host), ...sudoFacts(host), 'su.wheelRestricted': suWheelRestricted(host) };
+}
+
+/** /etc/passwd: uid 0 accounts, duplicate uids, system accounts with a login shell. */
+function passwdFacts(host: Host): Record<string, Fact> {
   const out: Record<string, Fact> = {};
   const pw = host.read('/etc/passwd');
   if (!pw.ok) {
@@ -172,6 +177,12 @@ export function accountFacts(host: Host): Record<string, Fact> {
       sys.map((u) => ev('/etc/passwd', u.line, u.text)),
     );
   }
+  return out;
+}
+
+/** /etc/shadow: empty passwords, unlocked default accounts, password aging and expiry. */
+function shadowFacts(host: Host): Record<string, Fact> {
+  const out: Record<string, Fact> = {};
   const sh = host.read('/etc/shadow');
   if (!sh.ok) {
     for (const k of ['emptyPasswords', 'defaultUnlocked', 'passwordAging', 'expiry']) out[`accounts.${k}`] = unknown(sh.reason);
@@ -212,7 +223,11 @@ export function accountFacts(host: Host): Record<string, Fact> {
       withPw.map((r) => ev('/etc/shadow', r.line, `${r.f[0]}:<hash>:${r.f[2]}:…:inactive ${r.f[6] || '-'}:expire ${r.f[7] || '-'}`)),
     );
   }
-  // sudoers: broad grants to anyone but root, NOPASSWD; a file that cannot be read makes both unknown
+  return out;
+}
+
+/** sudoers: broad grants to anyone but root, NOPASSWD; a file that cannot be read makes both unknown. */
+function sudoFacts(host: Host): Record<'sudo.broadGrants' | 'sudo.nopasswd', Fact> {
   const sudoDir = host.listResult('/etc/sudoers.d');
   const sudoFiles = [
     '/etc/sudoers',
@@ -220,55 +235,53 @@ export function accountFacts(host: Host): Record<string, Fact> {
   ];
   const texts = sudoFiles.map((f) => ({ f, r: host.read(f) }));
   const bad = [...(sudoDir.ok ? [] : [sudoDir.reason]), ...texts.flatMap(({ r }) => (r.ok ? [] : [r.reason]))];
-  if (bad.length) {
-    out['sudo.broadGrants'] = unknown(bad.join('; '));
-    out['sudo.nopasswd'] = unknown(bad.join('; '));
-  } else {
-    const broad: Evidence[] = [];
-    const nopw: Evidence[] = [];
-    // User_Alias NAME = members: a grant to NAME is reported by the alias name, with its definition as evidence
-    const aliases = new Map<string, Evidence>();
-    for (const { f, r } of texts)
-      if (r.ok)
-        for (const { line, text } of configLines(r.text.replace(/\\\n/g, ' ')))
-          for (const m of text.matchAll(/(?:^User_Alias\s+|:\s*)([A-Z][A-Z0-9_]*)\s*=/g))
-            if (text.startsWith('User_Alias')) aliases.set(m[1]!, ev(f, line, text));
-    const withAlias = (who: string, e: Evidence): Evidence[] => (aliases.has(who) ? [e, aliases.get(who)!] : [e]);
-    for (const { f, r } of texts) {
-      if (!r.ok) continue;
-      // join backslash continuations
-      const lines = configLines(r.text.replace(/\\\n/g, ' '));
-      for (const { line, text } of lines) {
-        if (/^(Defaults|Cmnd_Alias|Host_Alias|Runas_Alias|@include|#include)/.test(text)) continue;
-        if (text.startsWith('User_Alias')) {
-          // an alias is only a name; its grants show as lines naming it
-          continue;
-        }
-        const who = text.split(/\s+/)[0]!;
-        const spec = text.slice(who.length).trim();
-        // host = (runas) TAGS: commands — broad when the commands are ALL and the runas covers root
-        const m = /^[^=]+=\s*(?:\(([^)]*)\))?\s*((?:[A-Z_]+:\s*)*)(.*)$/.exec(spec);
-        if (m) {
-          const runas = (m[1] ?? 'root').replace(/\s/g, '');
-          const cmds = m[3]!.trim();
-          const asRoot = runas === '' || /^(ALL|root)(:.*)?$/.test(runas) || /^:/.test(runas);
-          if (who !== 'root' && asRoot && /^ALL$/.test(cmds)) broad.push(...withAlias(who, ev(f, line, text)));
-          if (/\bNOPASSWD:/.test(m[2]!)) nopw.push(...withAlias(who, ev(f, line, text)));
-        } else if (/\bNOPASSWD:/.test(text)) nopw.push(ev(f, line, text));
+  if (bad.length) return { 'sudo.broadGrants': unknown(bad.join('; ')), 'sudo.nopasswd': unknown(bad.join('; ')) };
+  const broad: Evidence[] = [];
+  const nopw: Evidence[] = [];
+  // User_Alias NAME = members: a grant to NAME is reported by the alias name, with its definition as evidence
+  const aliases = new Map<string, Evidence>();
+  for (const { f, r } of texts)
+    if (r.ok)
+      for (const { line, text } of configLines(r.text.replace(/\\\n/g, ' ')))
+        for (const m of text.matchAll(/(?:^User_Alias\s+|:\s*)([A-Z][A-Z0-9_]*)\s*=/g))
+          if (text.startsWith('User_Alias')) aliases.set(m[1]!, ev(f, line, text));
+  const withAlias = (who: string, e: Evidence): Evidence[] => (aliases.has(who) ? [e, aliases.get(who)!] : [e]);
+  for (const { f, r } of texts) {
+    if (!r.ok) continue;
+    // join backslash continuations
+    const lines = configLines(r.text.replace(/\\\n/g, ' '));
+    for (const { line, text } of lines) {
+      if (/^(Defaults|Cmnd_Alias|Host_Alias|Runas_Alias|@include|#include)/.test(text)) continue;
+      if (text.startsWith('User_Alias')) {
+        // an alias is only a name; its grants show as lines naming it
+        continue;
       }
+      const who = text.split(/\s+/)[0]!;
+      const spec = text.slice(who.length).trim();
+      // host = (runas) TAGS: commands — broad when the commands are ALL and the runas covers root
+      const m = /^[^=]+=\s*(?:\(([^)]*)\))?\s*((?:[A-Z_]+:\s*)*)(.*)$/.exec(spec);
+      if (m) {
+        const runas = (m[1] ?? 'root').replace(/\s/g, '');
+        const cmds = m[3]!.trim();
+        const asRoot = runas === '' || /^(ALL|root)(:.*)?$/.test(runas) || /^:/.test(runas);
+        if (who !== 'root' && asRoot && /^ALL$/.test(cmds)) broad.push(...withAlias(who, ev(f, line, text)));
+        if (/\bNOPASSWD:/.test(m[2]!)) nopw.push(...withAlias(who, ev(f, line, text)));
+      } else if (/\bNOPASSWD:/.test(text)) nopw.push(ev(f, line, text));
     }
-    const who = (l: Evidence[]) => l.filter((e) => !e.excerpt.startsWith('User_Alias')).map((e) => e.excerpt.split(/\s+/)[0]!);
-    out['sudo.broadGrants'] = ok(who(broad), broad);
-    out['sudo.nopasswd'] = ok(who(nopw), nopw);
   }
+  const who = (l: Evidence[]) => l.filter((e) => !e.excerpt.startsWith('User_Alias')).map((e) => e.excerpt.split(/\s+/)[0]!);
+  return { 'sudo.broadGrants': ok(who(broad), broad), 'sudo.nopasswd': ok(who(nopw), nopw) };
+}
+
+/** su limited to the wheel group by pam_wheel. */
+function suWheelRestricted(host: Host): Fact {
   const wheel = pamLines(host, 'pam_wheel.so', ['/etc/pam.d/su']).filter((l) => /^auth\s+(required|requisite)/.test(l.text));
-  out['su.wheelRestricted'] = host.exists('/etc/pam.d/su')
+  return host.exists('/etc/pam.d/su')
     ? ok(
         wheel.length > 0,
         wheel.length ? wheel.map((l) => ev(l.file, l.line, l.text)) : [ev('/etc/pam.d/su', undefined, 'no active "auth required pam_wheel.so" line')],
       )
     : unknown('missing: /etc/pam.d/su');
-  return out;
 }
 
 /** The auth stacks a login goes through: the distribution's shared stacks and the sshd/login services. */

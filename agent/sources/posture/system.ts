@@ -82,9 +82,23 @@ async function unitState(
 }
 
 export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
-  const out: Record<string, Fact> = {};
   const auditd = await unitState(host, 'auditd', ['/sbin/auditd', '/usr/sbin/auditd']);
-  out['audit.auditd'] = ok(auditd.value, auditd.evidence);
+  const out: Record<string, Fact> = { 'audit.auditd': ok(auditd.value, auditd.evidence), 'audit.rules': await auditRules(host) };
+  const rsyslog = await unitState(host, 'rsyslog', ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'], ['/etc/rsyslog.conf']);
+  out['log.rsyslog'] = rsyslog.value === null ? unknown(rsyslog.reason ?? 'unknown', rsyslog.evidence) : ok(rsyslog.value, rsyslog.evidence);
+  const journald = await unitState(host, 'systemd-journald', ['/lib/systemd/systemd-journald', '/usr/lib/systemd/systemd-journald']);
+  // journald is a static unit: in a file tree, installed means it runs
+  out['log.journald'] = ok(journald.value === 'disabled' || journald.value === 'enabled' ? 'installed' : journald.value, journald.evidence);
+  out['log.remoteTargets'] = remoteLogTargets(host);
+  out['log.retentionDays'] = logrotateDays(host);
+  out['log.fileModes'] = logFileModes(host);
+  out['backup.jobs'] = backupJobs(host);
+  out['log.journaldRetention'] = journaldRetention(host);
+  return out;
+}
+
+/** The audit rules: the loaded ones (auditctl -l) on a live host, else the configured files. */
+async function auditRules(host: Host): Promise<Fact> {
   // augenrules builds audit.rules from rules.d: when rules.d has rules, read only those (no double count)
   const dropins = host
     .list('/etc/audit/rules.d')
@@ -117,10 +131,10 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
       };
     else auditctlWhy = l.reason;
   }
-  if (unreadable.length) out['audit.rules'] = unknown(unreadable.join('; '));
+  if (unreadable.length) return unknown(unreadable.join('; '));
   // live: the loaded rules are the truth; when auditctl exists but cannot tell (permission, timeout), say unknown
-  else if (host.live && !live && auditctlWhy && !auditctlWhy.startsWith('missing tool'))
-    out['audit.rules'] = unknown(
+  if (host.live && !live && auditctlWhy && !auditctlWhy.startsWith('missing tool'))
+    return unknown(
       `${auditctlWhy} (loaded audit rules not readable)`,
       rules.length
         ? [
@@ -132,7 +146,7 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
           ]
         : [],
     );
-  else if (live || rules.length || ruleFiles.some((f) => host.read(f).ok)) {
+  if (live || rules.length || ruleFiles.some((f) => host.read(f).ok)) {
     const texts = live ? live.rules.map((text, i) => ({ file: 'auditctl -l', line: i + 1, text })) : rules;
     const has = (re: RegExp) => texts.filter((r) => re.test(r.text));
     const identity = has(/(-w\s+|-F\s+path=)\/etc\/(passwd|shadow|group|gshadow)\b/);
@@ -143,7 +157,7 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
     const immutable = live?.enabled ? live.enabled === '2' : immutableRule.length > 0;
     const body = texts.filter((r) => !r.text.startsWith('-e'));
     const source = live ? 'auditctl -l (loaded rules)' : useDropins ? '/etc/audit/rules.d/*.rules (augenrules sources)' : '/etc/audit/audit.rules';
-    out['audit.rules'] = ok(
+    return ok(
       {
         count: body.length,
         identity: identity.length > 0,
@@ -160,15 +174,13 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
         ...(auditctlWhy ? [ev('auditctl -l', undefined, `loaded rules not read (${auditctlWhy}): configured rules reported`)] : []),
       ],
     );
-  } else {
-    const r = host.read('/etc/audit/audit.rules');
-    out['audit.rules'] = unknown(r.ok ? 'no rules' : r.reason);
   }
-  const rsyslog = await unitState(host, 'rsyslog', ['/usr/sbin/rsyslogd', '/sbin/rsyslogd'], ['/etc/rsyslog.conf']);
-  out['log.rsyslog'] = rsyslog.value === null ? unknown(rsyslog.reason ?? 'unknown', rsyslog.evidence) : ok(rsyslog.value, rsyslog.evidence);
-  const journald = await unitState(host, 'systemd-journald', ['/lib/systemd/systemd-journald', '/usr/lib/systemd/systemd-journald']);
-  // journald is a static unit: in a file tree, installed means it runs
-  out['log.journald'] = ok(journald.value === 'disabled' || journald.value === 'enabled' ? 'installed' : journald.value, journald.evidence);
+  const r = host.read('/etc/audit/audit.rules');
+  return unknown(r.ok ? 'no rules' : r.reason);
+}
+
+/** Remote syslog destinations: rsyslog (legacy @/@@ and action(type="omfwd")) and syslog-ng. */
+function remoteLogTargets(host: Host): Fact {
   const targets: string[] = [];
   const tev: Evidence[] = [];
   for (const f of [
@@ -212,8 +224,11 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
       }
     }
   }
-  out['log.remoteTargets'] = ok(targets, tev);
-  out['log.retentionDays'] = logrotateDays(host);
+  return ok(targets, tev);
+}
+
+/** Modes and owners of the main log files. */
+function logFileModes(host: Host): Fact {
   const modes: Record<string, string | null> = {};
   const mev: Evidence[] = [];
   for (const f of ['/var/log/syslog', '/var/log/messages', '/var/log/auth.log', '/var/log/secure', '/var/log/audit/audit.log']) {
@@ -222,12 +237,9 @@ export async function auditFacts(host: Host): Promise<Record<string, Fact>> {
     modes[f] = (st.mode & 0o7777).toString(8).padStart(4, '0');
     mev.push(ev(f, undefined, `mode ${modes[f]} uid ${st.uid} gid ${st.gid}`));
   }
-  out['log.fileModes'] = host.exists('/var/log')
+  return host.exists('/var/log')
     ? ok(modes, mev.length ? mev : [ev('/var/log', undefined, 'none of syslog, messages, auth.log, secure, audit/audit.log present')])
     : unknown('no /var/log under this root');
-  out['backup.jobs'] = backupJobs(host);
-  out['log.journaldRetention'] = journaldRetention(host);
-  return out;
 }
 
 /** journald.conf with its drop-ins (later files win): Storage, MaxRetentionSec, SystemMaxUse. */
@@ -491,7 +503,20 @@ export function parseProcNet(text: string, proto: 'tcp' | 'udp', family: 4 | 6):
 export const isLoopback = (a: string): boolean => /^127\./.test(a) || a === '::1' || /^::ffff:127\./i.test(a);
 
 export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> {
-  const out: Record<string, Fact> = {};
+  const sockets = listeningSockets(host);
+  return {
+    ...sockets,
+    'net.hostsAccess': hostsAccess(host),
+    'ssh.running': sshRunning(host, sockets['net.listening']),
+    'packages.insecure': await insecurePackages(host),
+    'updates.pendingSecurity': await pendingSecurity(host),
+    'security.agents': securityAgents(host),
+    'security.clamavSignatureAgeDays': clamavSignatureAge(host),
+  };
+}
+
+/** Listening TCP and bound UDP sockets with their owning processes, and the high-risk ports among them. */
+function listeningSockets(host: Host): Record<'net.listening' | 'net.highRiskPorts', Fact> {
   const sockets: Socket[] = [];
   const sev: Evidence[] = [];
   let readable = false;
@@ -516,70 +541,76 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
     sockets.push(...found);
     sev.push(ev(file, undefined, `${found.length} ${proto === 'tcp' ? 'listening' : 'bound'} socket(s)`));
   }
-  if (!readable) {
-    out['net.listening'] = unknown('missing: /proc/net/tcp (no procfs under this root)');
-    out['net.highRiskPorts'] = unknown('missing: /proc/net/tcp');
-  } else {
-    // owning processes: socket inodes under /proc/<pid>/fd (complete only as root)
-    const owners = new Map<string, string>();
-    let denied = false;
-    for (const pid of host.list('/proc').filter((n) => /^\d+$/.test(n))) {
-      const fds = host.listResult(`/proc/${pid}/fd`);
-      if (!fds.ok) {
-        denied = true;
-        continue;
-      }
-      const comm = host.text(`/proc/${pid}/comm`)?.trim() ?? pid;
-      for (const fd of fds.names) {
-        const m = /^socket:\[(\d+)\]$/.exec(host.readlink(`/proc/${pid}/fd/${fd}`) ?? '');
-        if (m) owners.set(m[1]!, comm);
-      }
+  if (!readable)
+    return { 'net.listening': unknown('missing: /proc/net/tcp (no procfs under this root)'), 'net.highRiskPorts': unknown('missing: /proc/net/tcp') };
+  // owning processes: socket inodes under /proc/<pid>/fd (complete only as root)
+  const owners = new Map<string, string>();
+  let denied = false;
+  for (const pid of host.list('/proc').filter((n) => /^\d+$/.test(n))) {
+    const fds = host.listResult(`/proc/${pid}/fd`);
+    if (!fds.ok) {
+      denied = true;
+      continue;
     }
-    for (const s of sockets) s.process = owners.get(s.inode);
-    // a count would change run to run (processes come and go) and re-send the facts; say it without one
-    if (denied) sev.push(ev('/proc/*/fd', undefined, 'some processes not readable: owners incomplete (run as root)'));
-    if (skipped)
-      sev.push(
-        ev(
-          '/proc/net/*',
-          undefined,
-          `left out: UDP sockets and loopback-only listeners on ephemeral ports ${lo}-${hi} (transient, not reachable from the network)`,
-        ),
-      );
-    const list = sockets
-      .map(({ inode: _i, ...s }) => (s.process ? s : { proto: s.proto, family: s.family, address: s.address, port: s.port }))
-      .sort((a, b) => a.port - b.port || a.family - b.family || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address));
-    out['net.listening'] = ok(list, sev);
-    const risky = list.filter((s) => HIGH_RISK[s.proto].has(s.port) && !isLoopback(s.address));
-    out['net.highRiskPorts'] = ok(
+    const comm = host.text(`/proc/${pid}/comm`)?.trim() ?? pid;
+    for (const fd of fds.names) {
+      const m = /^socket:\[(\d+)\]$/.exec(host.readlink(`/proc/${pid}/fd/${fd}`) ?? '');
+      if (m) owners.set(m[1]!, comm);
+    }
+  }
+  for (const s of sockets) s.process = owners.get(s.inode);
+  // a count would change run to run (processes come and go) and re-send the facts; say it without one
+  if (denied) sev.push(ev('/proc/*/fd', undefined, 'some processes not readable: owners incomplete (run as root)'));
+  if (skipped)
+    sev.push(
+      ev(
+        '/proc/net/*',
+        undefined,
+        `left out: UDP sockets and loopback-only listeners on ephemeral ports ${lo}-${hi} (transient, not reachable from the network)`,
+      ),
+    );
+  const list = sockets
+    .map(({ inode: _i, ...s }) => (s.process ? s : { proto: s.proto, family: s.family, address: s.address, port: s.port }))
+    .sort((a, b) => a.port - b.port || a.family - b.family || a.proto.localeCompare(b.proto) || a.address.localeCompare(b.address));
+  const risky = list.filter((s) => HIGH_RISK[s.proto].has(s.port) && !isLoopback(s.address));
+  return {
+    'net.listening': ok(list, sev),
+    'net.highRiskPorts': ok(
       [...new Set(risky.map((s) => `${s.proto}/${s.port}`))],
       risky.map((s) => ev('/proc/net', undefined, `${s.proto}${s.family === 6 ? '6' : ''} ${s.address}:${s.port}${s.process ? ` (${s.process})` : ''}`)),
-    );
-  }
-  // TCP wrappers (8.1.4.4 c): active lines of hosts.allow / hosts.deny
+    ),
+  };
+}
+
+/** TCP wrappers (8.1.4.4 c): active lines of hosts.allow / hosts.deny. */
+function hostsAccess(host: Host): Fact {
   const wrap = (f: string) => configLines(host.text(f) ?? '').map((l) => ({ ...l, f }));
   const allow = wrap('/etc/hosts.allow');
   const deny = wrap('/etc/hosts.deny');
-  out['net.hostsAccess'] = ok(
+  return ok(
     { allow: allow.map((l) => l.text), deny: deny.map((l) => l.text) },
     [...allow, ...deny].length
       ? [...allow, ...deny].slice(0, 12).map((l) => ev(l.f, l.line, l.text))
       : [ev('/etc/hosts.allow, /etc/hosts.deny', undefined, 'no active lines (or files missing)')],
   );
-  // sshd: running, and where it listens
+}
+
+/** sshd: running, and where it listens. */
+function sshRunning(host: Host, listening: Fact): Fact {
   const sshdPids = host.list('/proc').filter((n) => /^\d+$/.test(n) && host.text(`/proc/${n}/comm`)?.trim() === 'sshd');
-  if (!host.list('/proc').some((n) => /^\d+$/.test(n))) out['ssh.running'] = unknown('no process list under this root (/proc)');
-  else {
-    const where =
-      (out['net.listening']?.value as { address: string; port: number; process?: string }[] | null)
-        ?.filter((s) => s.process === 'sshd')
-        .map((s) => `${s.address}:${s.port}`) ?? [];
-    out['ssh.running'] = ok({ running: sshdPids.length > 0, listening: [...new Set(where)] }, [
-      ev('/proc/*/comm', undefined, sshdPids.length ? 'sshd running' : 'no sshd process'),
-      ...(where.length ? [ev('/proc/net/tcp*', undefined, `sshd listening on ${[...new Set(where)].join(', ')}`)] : []),
-    ]);
-  }
-  // installed packages (dpkg status is a file; rpm needs its tool on the live host)
+  if (!host.list('/proc').some((n) => /^\d+$/.test(n))) return unknown('no process list under this root (/proc)');
+  const where =
+    (listening.value as { address: string; port: number; process?: string }[] | null)
+      ?.filter((s) => s.process === 'sshd')
+      .map((s) => `${s.address}:${s.port}`) ?? [];
+  return ok({ running: sshdPids.length > 0, listening: [...new Set(where)] }, [
+    ev('/proc/*/comm', undefined, sshdPids.length ? 'sshd running' : 'no sshd process'),
+    ...(where.length ? [ev('/proc/net/tcp*', undefined, `sshd listening on ${[...new Set(where)].join(', ')}`)] : []),
+  ]);
+}
+
+/** Insecure packages installed (dpkg status is a file; rpm needs its tool on the live host). */
+async function insecurePackages(host: Host): Promise<Fact> {
   const dpkg = host.text('/var/lib/dpkg/status');
   if (dpkg !== undefined) {
     const installed = new Set<string>();
@@ -588,54 +619,51 @@ export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> 
       if (name && /^Status: .* installed$/m.test(block)) installed.add(name);
     }
     const bad = INSECURE_PACKAGES.filter((p) => installed.has(p));
-    out['packages.insecure'] = ok(
+    return ok(
       bad,
       bad.map((p) => ev('/var/lib/dpkg/status', undefined, `Package: ${p} (installed)`)),
     );
-  } else {
-    const r = await host.run('rpm', ['-qa', '--qf', '%{NAME}\\n']);
-    if (!r.ok && !host.live && host.exists('/usr')) {
-      const found = INSECURE_FILES.filter(([f]) => host.exists(f));
-      const xinetd = host
-        .list('/etc/xinetd.d')
-        .filter((n) => /^(telnet|tftp|rsh|rlogin|rexec|ftp)/.test(n) && !/^\s*disable\s*=\s*yes/m.test(host.text(`/etc/xinetd.d/${n}`) ?? ''));
-      const names = [...new Set([...found.map(([, p]) => p), ...xinetd.map((n) => `xinetd:${n}`)])];
-      out['packages.insecure'] = ok(names, [
-        ...found.map(([f, p]) => ev(f, undefined, `present (${p})`)),
-        ...xinetd.map((n) => ev(`/etc/xinetd.d/${n}`, undefined, 'service not disabled')),
-        ev(
-          '/usr/sbin, /usr/bin, /etc/xinetd.d',
-          undefined,
-          'file tree without rpm: server binaries and xinetd services checked instead of the package database',
-        ),
-      ]);
-    } else if (!r.ok) out['packages.insecure'] = unknown(r.reason);
-    else {
-      const names = new Set(r.stdout.split('\n').map((l) => l.trim()));
-      const bad = INSECURE_PACKAGES.filter((p) => names.has(p));
-      out['packages.insecure'] = ok(bad, [ev('rpm -qa', undefined, bad.join(', ') || 'none of the insecure packages installed')]);
-    }
   }
-  out['updates.pendingSecurity'] = await pendingSecurity(host);
-  // security agents among running processes
+  const r = await host.run('rpm', ['-qa', '--qf', '%{NAME}\\n']);
+  if (!r.ok && !host.live && host.exists('/usr')) {
+    const found = INSECURE_FILES.filter(([f]) => host.exists(f));
+    const xinetd = host
+      .list('/etc/xinetd.d')
+      .filter((n) => /^(telnet|tftp|rsh|rlogin|rexec|ftp)/.test(n) && !/^\s*disable\s*=\s*yes/m.test(host.text(`/etc/xinetd.d/${n}`) ?? ''));
+    const names = [...new Set([...found.map(([, p]) => p), ...xinetd.map((n) => `xinetd:${n}`)])];
+    return ok(names, [
+      ...found.map(([f, p]) => ev(f, undefined, `present (${p})`)),
+      ...xinetd.map((n) => ev(`/etc/xinetd.d/${n}`, undefined, 'service not disabled')),
+      ev('/usr/sbin, /usr/bin, /etc/xinetd.d', undefined, 'file tree without rpm: server binaries and xinetd services checked instead of the package database'),
+    ]);
+  }
+  if (!r.ok) return unknown(r.reason);
+  const names = new Set(r.stdout.split('\n').map((l) => l.trim()));
+  const bad = INSECURE_PACKAGES.filter((p) => names.has(p));
+  return ok(bad, [ev('rpm -qa', undefined, bad.join(', ') || 'none of the insecure packages installed')]);
+}
+
+/** Security agents (HIDS/EDR/anti-malware) among running processes. */
+function securityAgents(host: Host): Fact {
   const procs = host
     .list('/proc')
     .filter((n) => /^\d+$/.test(n))
     .map((pid) => host.text(`/proc/${pid}/comm`)?.trim())
     .filter((x): x is string => !!x);
-  if (!procs.length) out['security.agents'] = unknown('no process list under this root (/proc)');
-  else {
-    const found = [...new Set(procs.flatMap((c) => SECURITY_AGENTS.filter(([re]) => re.test(c)).map(([, n]) => `${n}:${c}`)))];
-    out['security.agents'] = ok(found, [ev('/proc/*/comm', undefined, found.join(', ') || 'no running process is a known HIDS/EDR/anti-malware agent')]);
-  }
+  if (!procs.length) return unknown('no process list under this root (/proc)');
+  const found = [...new Set(procs.flatMap((c) => SECURITY_AGENTS.filter(([re]) => re.test(c)).map(([, n]) => `${n}:${c}`)))];
+  return ok(found, [ev('/proc/*/comm', undefined, found.join(', ') || 'no running process is a known HIDS/EDR/anti-malware agent')]);
+}
+
+/** Age in days of ClamAV's daily signature database (null: none). */
+function clamavSignatureAge(host: Host): Fact {
   const sig = ['daily.cld', 'daily.cvd']
     .map((n) => `/var/lib/clamav/${n}`)
     .map((p) => ({ p, st: host.stat(p) }))
     .find((x) => x.st);
-  out['security.clamavSignatureAgeDays'] = sig
+  return sig
     ? ok(Math.floor((Date.now() - sig.st!.mtimeMs) / 86_400_000), [ev(sig.p, undefined, `modified ${sig.st!.mtime.toISOString()}`)])
     : ok(null, [ev('/var/lib/clamav', undefined, 'no ClamAV signature database')]);
-  return out;
 }
 
 async function pendingSecurity(host: Host): Promise<Fact> {
