@@ -3,7 +3,19 @@ import { ProbeError } from '../../net/errors.js';
 import { type HttpFollow, type HttpOptions, fetchFollow } from '../../net/http.js';
 import { type Family, resolveHost } from '../../net/resolve.js';
 import type { Ipv6checkSourceConfig } from './config.js';
-import { type LevelReport, type LinkCheck, decodeHtml, extractLinks, isHtml, lengthDiffers, levelReport, linkKey, sameSite, siteScope } from './links.js';
+import {
+  type LevelReport,
+  type LinkCheck,
+  type SiteScope,
+  decodeHtml,
+  extractLinks,
+  isHtml,
+  lengthDiffers,
+  levelReport,
+  linkKey,
+  sameSite,
+  siteScope,
+} from './links.js';
 
 /** The source's limits (see config.ts) plus per-run options. */
 export type Ipv6CheckOptions = Omit<Ipv6checkSourceConfig, 'sites' | 'intervalSeconds' | 'schedule'> & {
@@ -80,6 +92,45 @@ interface LinkResult {
   finalUrl?: string;
 }
 
+/** The IPv6 fetch's verdict: failed, a body differing from IPv4's, or capable. */
+function compareFamilies(url: string, v6: HttpFollow, v4: HttpFollow, lengthTolerance: number): LinkCheck {
+  const r6 = v6.outcome;
+  const via = v6.chain.length > 1 ? ` (redirected to ${v6.chain[v6.chain.length - 1]})` : '';
+  if (!r6.success) return { url, capable: false, reason: r6.reason ?? 'error', detail: `${r6.error ?? ''}${via}`.trim() };
+  const b6 = r6.http!.bodyBytes;
+  const b4 = v4.outcome.http?.bodyBytes;
+  if (v4.outcome.success && b4 !== undefined && lengthDiffers(b6, b4, lengthTolerance))
+    return { url, capable: false, reason: 'content_mismatch', detail: `IPv6 body ${b6} bytes, IPv4 ${b4} bytes${via}` };
+  return { url, capable: true };
+}
+
+/**
+ * A missing AAAA (NODATA, NXDOMAIN) is a measured "no"; a lookup that failed (resolver down, timeout,
+ * SERVFAIL) measured nothing: the check fails rather than report "no IPv6".
+ */
+function lookupAaaa(hostname: string, o: Ipv6CheckOptions): Promise<{ aaaa: boolean } | { error: Error }> {
+  return resolveHost(hostname, 6, o.resolver, o.signal, o.timeoutSeconds * 1000).then(
+    () => ({ aaaa: true }),
+    (err: unknown) => (err instanceof ProbeError && err.reason === 'no_aaaa' ? { aaaa: false } : { error: err as Error }),
+  );
+}
+
+/** The next level's links: found in this level's bodies, not seen before, each once. */
+function unseenLinks(results: LinkResult[], seen: Set<string>, scope: SiteScope): string[] {
+  const next: string[] = [];
+  const nextKeys = new Set<string>();
+  for (const r of results) {
+    if (r.body === undefined) continue;
+    for (const u of extractLinks(r.body, r.bodyUrl!, scope)) {
+      const k = linkKey(u);
+      if (seen.has(k) || nextKeys.has(k)) continue;
+      nextKeys.add(k);
+      next.push(u);
+    }
+  }
+  return next;
+}
+
 /**
  * The national indicator: IPv6 support rate of a government website's second- and third-level links.
  * Links are found by crawling (IPv4 first, IPv6 when IPv4 fails); every link is then checked for an
@@ -149,27 +200,11 @@ export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<I
         bodyUrl = src.outcome.http.url;
       }
     }
-    const r6 = v6.outcome;
-    const last = v6.chain[v6.chain.length - 1];
-    const via = v6.chain.length > 1 ? ` (redirected to ${last})` : '';
-    const base = { body, bodyUrl, v4ok, finalUrl };
-    if (!r6.success) return { ...base, check: { url, capable: false, reason: r6.reason ?? 'error', detail: `${r6.error ?? ''}${via}`.trim() } };
-    const b6 = r6.http!.bodyBytes;
-    const b4 = v4.outcome.http?.bodyBytes;
-    if (v4ok && b4 !== undefined && lengthDiffers(b6, b4, o.lengthTolerance)) {
-      return { ...base, check: { url, capable: false, reason: 'content_mismatch', detail: `IPv6 body ${b6} bytes, IPv4 ${b4} bytes${via}` } };
-    }
-    return { ...base, check: { url, capable: true } };
+    return { body, bodyUrl, v4ok, finalUrl, check: compareFamilies(url, v6, v4, o.lengthTolerance) };
   };
 
   const hostname = new URL(siteUrl).hostname;
-  // A missing AAAA (NODATA, NXDOMAIN) is a measured "no"; a lookup that failed (resolver down, timeout,
-  // SERVFAIL) measured nothing: the check fails rather than report "no IPv6".
-  const lookup6: Promise<{ aaaa: boolean } | { error: Error }> = resolveHost(hostname, 6, o.resolver, o.signal, o.timeoutSeconds * 1000).then(
-    () => ({ aaaa: true }),
-    (err: unknown) => (err instanceof ProbeError && err.reason === 'no_aaaa' ? { aaaa: false } : { error: err as Error }),
-  );
-  const [home, looked] = await Promise.all([checkLink(siteUrl, true), lookup6]);
+  const [home, looked] = await Promise.all([checkLink(siteUrl, true), lookupAaaa(hostname, o)]);
   if ('error' in looked) {
     o.signal?.throwIfAborted();
     const reason = looked.error instanceof ProbeError ? looked.error.reason : 'dns_error';
@@ -197,18 +232,7 @@ export async function checkSite(siteUrl: string, o: Ipv6CheckOptions): Promise<I
     const checks = results.flatMap((r) => (r.check ? [r.check] : []));
     levels.push(levelReport(level, found.length, checks, results.length - checks.length));
     for (const r of results) if (r.finalUrl) seen.add(linkKey(r.finalUrl));
-    const next: string[] = [];
-    const nextKeys = new Set<string>();
-    for (const r of results) {
-      if (r.body === undefined) continue;
-      for (const u of extractLinks(r.body, r.bodyUrl!, scope)) {
-        const k = linkKey(u);
-        if (seen.has(k) || nextKeys.has(k)) continue;
-        nextKeys.add(k);
-        next.push(u);
-      }
-    }
-    frontier = next;
+    frontier = unseenLinks(results, seen, scope);
   }
   o.signal?.throwIfAborted();
   return {
