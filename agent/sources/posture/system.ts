@@ -503,20 +503,35 @@ export function parseProcNet(text: string, proto: 'tcp' | 'udp', family: 4 | 6):
 export const isLoopback = (a: string): boolean => /^127\./.test(a) || a === '::1' || /^::ffff:127\./i.test(a);
 
 export async function intrusionFacts(host: Host): Promise<Record<string, Fact>> {
-  const sockets = listeningSockets(host);
+  const procs = processes(host);
+  const sockets = listeningSockets(host, procs);
   return {
     ...sockets,
     'net.hostsAccess': hostsAccess(host),
-    'ssh.running': sshRunning(host, sockets['net.listening']),
+    'ssh.running': sshRunning(procs, sockets['net.listening']),
     'packages.insecure': await insecurePackages(host),
     'updates.pendingSecurity': await pendingSecurity(host),
-    'security.agents': securityAgents(host),
+    'security.agents': securityAgents(procs),
     'security.clamavSignatureAgeDays': clamavSignatureAge(host),
   };
 }
 
+interface Proc {
+  pid: string;
+  /** undefined: /proc/<pid>/comm not readable */
+  comm: string | undefined;
+}
+
+/** The processes under /proc with their command names. */
+function processes(host: Host): Proc[] {
+  return host
+    .list('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .map((pid) => ({ pid, comm: host.text(`/proc/${pid}/comm`)?.trim() }));
+}
+
 /** Listening TCP and bound UDP sockets with their owning processes, and the high-risk ports among them. */
-function listeningSockets(host: Host): Record<'net.listening' | 'net.highRiskPorts', Fact> {
+function listeningSockets(host: Host, procs: Proc[]): Record<'net.listening' | 'net.highRiskPorts', Fact> {
   const sockets: Socket[] = [];
   const sev: Evidence[] = [];
   let readable = false;
@@ -546,13 +561,12 @@ function listeningSockets(host: Host): Record<'net.listening' | 'net.highRiskPor
   // owning processes: socket inodes under /proc/<pid>/fd (complete only as root)
   const owners = new Map<string, string>();
   let denied = false;
-  for (const pid of host.list('/proc').filter((n) => /^\d+$/.test(n))) {
+  for (const { pid, comm = pid } of procs) {
     const fds = host.listResult(`/proc/${pid}/fd`);
     if (!fds.ok) {
       denied = true;
       continue;
     }
-    const comm = host.text(`/proc/${pid}/comm`)?.trim() ?? pid;
     for (const fd of fds.names) {
       const m = /^socket:\[(\d+)\]$/.exec(host.readlink(`/proc/${pid}/fd/${fd}`) ?? '');
       if (m) owners.set(m[1]!, comm);
@@ -596,9 +610,9 @@ function hostsAccess(host: Host): Fact {
 }
 
 /** sshd: running, and where it listens. */
-function sshRunning(host: Host, listening: Fact): Fact {
-  const sshdPids = host.list('/proc').filter((n) => /^\d+$/.test(n) && host.text(`/proc/${n}/comm`)?.trim() === 'sshd');
-  if (!host.list('/proc').some((n) => /^\d+$/.test(n))) return unknown('no process list under this root (/proc)');
+function sshRunning(procs: Proc[], listening: Fact): Fact {
+  if (!procs.length) return unknown('no process list under this root (/proc)');
+  const sshdPids = procs.filter((p) => p.comm === 'sshd');
   const where =
     (listening.value as { address: string; port: number; process?: string }[] | null)
       ?.filter((s) => s.process === 'sshd')
@@ -644,14 +658,10 @@ async function insecurePackages(host: Host): Promise<Fact> {
 }
 
 /** Security agents (HIDS/EDR/anti-malware) among running processes. */
-function securityAgents(host: Host): Fact {
-  const procs = host
-    .list('/proc')
-    .filter((n) => /^\d+$/.test(n))
-    .map((pid) => host.text(`/proc/${pid}/comm`)?.trim())
-    .filter((x): x is string => !!x);
-  if (!procs.length) return unknown('no process list under this root (/proc)');
-  const found = [...new Set(procs.flatMap((c) => SECURITY_AGENTS.filter(([re]) => re.test(c)).map(([, n]) => `${n}:${c}`)))];
+function securityAgents(procs: Proc[]): Fact {
+  const comms = procs.flatMap((p) => (p.comm ? [p.comm] : []));
+  if (!comms.length) return unknown('no process list under this root (/proc)');
+  const found = [...new Set(comms.flatMap((c) => SECURITY_AGENTS.filter(([re]) => re.test(c)).map(([, n]) => `${n}:${c}`)))];
   return ok(found, [ev('/proc/*/comm', undefined, found.join(', ') || 'no running process is a known HIDS/EDR/anti-malware agent')]);
 }
 
